@@ -1,0 +1,470 @@
+//! Reading one agreement file: YAML shape first, then the meaning of every value.
+//!
+//! The YAML is deserialised with serde-saphyr into private mirror types whose values are
+//! [`Spanned`], so that every later check can point at a line and column. Shape errors (bad
+//! YAML, unknown or missing keys) stop that file, because nothing reliable can be said about
+//! the rest; every semantic check after that runs to the end and reports all it finds.
+
+use std::collections::HashMap;
+use std::rc::Rc;
+
+use serde::Deserialize;
+use serde_saphyr::Spanned;
+use sha2::{Digest, Sha256};
+
+use super::{Agreement, Breach, Expression, ListItem, Period, Severity, Term};
+use crate::diagnostic::{Code, Diagnostic, Level, SourceFile, did_you_mean};
+use crate::time::{Precision, parse_instant};
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AgreementFile {
+    agreement: Spanned<String>,
+    title: Spanned<String>,
+    parties: Spanned<HashMap<Spanned<String>, String>>,
+    #[serde(default)]
+    effective: Option<PeriodFile>,
+    #[serde(default)]
+    sources: Vec<String>,
+    #[serde(default)]
+    description: Option<String>,
+    #[serde(default)]
+    lists: HashMap<Spanned<String>, Vec<Spanned<Scalar>>>,
+    #[serde(default)]
+    functions: Option<Spanned<String>>,
+    terms: Spanned<Vec<TermFile>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TermFile {
+    id: Spanned<String>,
+    #[serde(default)]
+    article: Option<Scalar>,
+    title: Spanned<String>,
+    #[serde(default)]
+    description: Option<String>,
+    #[serde(default)]
+    severity: Option<Spanned<String>>,
+    breached_by: Spanned<String>,
+    #[serde(default)]
+    effective: Option<PeriodFile>,
+    #[serde(default)]
+    sources: Vec<String>,
+    when: Spanned<String>,
+    #[serde(default)]
+    message: Option<Spanned<String>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PeriodFile {
+    #[serde(default)]
+    from: Option<Spanned<String>>,
+    #[serde(default)]
+    until: Option<Spanned<String>>,
+}
+
+#[derive(Deserialize, Clone)]
+#[serde(untagged)]
+enum Scalar {
+    Bool(bool),
+    Integer(i64),
+    Float(f64),
+    Text(String),
+}
+
+/// Names under which an expression sees things; a list may not shadow them.
+const RESERVED: [&str; 3] = ["event", "trigger", "true"];
+
+/// Loads one agreement from its file name and text.
+///
+/// Returns the agreement whenever the YAML has the right shape, together with every diagnostic
+/// found, so that [`crate::compile()`] can still check its expressions; a file with any
+/// error-level diagnostic must not be replayed (`compile` refuses to build a program from a run
+/// that has errors, and callers check the diagnostics). Returns `None` when the YAML itself is
+/// malformed.
+pub fn load(name: &str, text: &str) -> (Option<Agreement>, Vec<Diagnostic>) {
+    let source = SourceFile::new(name, text);
+    let file: AgreementFile = match serde_saphyr::from_str(text) {
+        Ok(file) => file,
+        Err(err) => return (None, vec![yaml_diagnostic(&source, &err)]),
+    };
+    let mut checker = Checker {
+        source: source.clone(),
+        diagnostics: Vec::new(),
+    };
+    let agreement = checker.agreement(file, text);
+    (agreement, checker.diagnostics)
+}
+
+/// Turns a serde-saphyr error into a diagnostic, recognising the common shapes.
+fn yaml_diagnostic(source: &SourceFile, err: &serde_saphyr::Error) -> Diagnostic {
+    let (line, column) = err
+        .location()
+        .map(|l| (l.line(), l.column()))
+        .unwrap_or((0, 0));
+    let mut message = err.without_snippet().to_string();
+    if let Some(at) = message.rfind(" at line ") {
+        message.truncate(at);
+    }
+    if let Some(rest) = message.strip_prefix("unknown field `") {
+        let key = rest.split('`').next().unwrap_or("");
+        let expected: Vec<&str> = rest
+            .split_once("expected one of ")
+            .or_else(|| rest.split_once("expected "))
+            .map(|(_, list)| list.split(", ").map(|s| s.trim_matches('`')).collect())
+            .unwrap_or_default();
+        let mut d = Diagnostic::error(
+            Code::UnknownKey,
+            source,
+            line,
+            column,
+            format!("unknown key `{key}`"),
+        );
+        d = match did_you_mean(key, expected.iter().copied()) {
+            Some(fix) => d.with_help(format!("did you mean `{fix}`?")),
+            None => d.with_help(format!("allowed keys here: {}", expected.join(", "))),
+        };
+        return d;
+    }
+    if message.starts_with("missing field") {
+        let key = message.split('`').nth(1).unwrap_or("").to_string();
+        return Diagnostic::error(
+            Code::MissingKey,
+            source,
+            line,
+            column,
+            format!("missing required key `{key}`"),
+        );
+    }
+    Diagnostic::error(Code::YamlSyntax, source, line, column, message)
+}
+
+struct Checker {
+    source: Rc<SourceFile>,
+    diagnostics: Vec<Diagnostic>,
+}
+
+impl Checker {
+    fn error<T>(&mut self, code: Code, at: &Spanned<T>, message: String) -> &mut Diagnostic {
+        let d = Diagnostic::error(
+            code,
+            &self.source,
+            at.referenced.line(),
+            at.referenced.column(),
+            message,
+        );
+        self.diagnostics.push(d);
+        // PANIC SAFETY: an element was pushed on the line above.
+        #[allow(clippy::unwrap_used)]
+        self.diagnostics.last_mut().unwrap()
+    }
+
+    fn warning<T>(&mut self, code: Code, at: &Spanned<T>, message: String) {
+        let mut d = Diagnostic::error(
+            code,
+            &self.source,
+            at.referenced.line(),
+            at.referenced.column(),
+            message,
+        );
+        d.level = Level::Warning;
+        self.diagnostics.push(d);
+    }
+
+    fn expression(&self, value: &Spanned<String>) -> Expression {
+        let quoted = usize::try_from(value.referenced.span().offset())
+            .ok()
+            .and_then(|offset| self.source.text.get(offset..))
+            .and_then(|rest| rest.chars().next())
+            .is_some_and(|c| c == '"' || c == '\'');
+        Expression {
+            text: value.value.clone(),
+            source: self.source.clone(),
+            line: value.referenced.line(),
+            column: value.referenced.column(),
+            quoted,
+        }
+    }
+
+    fn agreement(&mut self, file: AgreementFile, text: &str) -> Option<Agreement> {
+        if !is_id(&file.agreement.value) {
+            self.error(
+                Code::InvalidName,
+                &file.agreement,
+                format!(
+                    "agreement id `{}` must be lowercase letters, digits and '-'",
+                    file.agreement.value
+                ),
+            )
+            .help = Some(format!("try `{}`", suggest_id(&file.agreement.value)));
+        }
+        if file.title.value.trim().is_empty() {
+            self.error(Code::InvalidValue, &file.title, "the title is empty".into());
+        }
+
+        let mut parties: Vec<(String, String)> = Vec::new();
+        let mut declared = file.parties.value.iter().collect::<Vec<_>>();
+        declared.sort_by(|a, b| a.0.value.cmp(&b.0.value));
+        for (code, name) in declared {
+            if !is_party_code(&code.value) {
+                self.error(
+                    Code::InvalidName,
+                    code,
+                    format!(
+                        "party code `{}` must be uppercase letters, digits, '-' or '_'",
+                        code.value
+                    ),
+                );
+            }
+            parties.push((code.value.clone(), name.clone()));
+        }
+        if parties.is_empty() {
+            self.error(
+                Code::InvalidValue,
+                &file.parties,
+                "an agreement declares at least one party".into(),
+            );
+        }
+
+        let effective = match &file.effective {
+            Some(period) => self.period(period).unwrap_or_default(),
+            None => Period::default(),
+        };
+
+        let mut lists = Vec::new();
+        let mut named = file.lists.iter().collect::<Vec<_>>();
+        named.sort_by(|a, b| a.0.value.cmp(&b.0.value));
+        for (name, items) in named {
+            if !is_identifier(&name.value) || RESERVED.contains(&name.value.as_str()) {
+                self.error(
+                    Code::InvalidName,
+                    name,
+                    format!(
+                        "list name `{}` must be a lowercase identifier (letters, digits, '_') other than {}",
+                        name.value,
+                        RESERVED.join(", ")
+                    ),
+                );
+            }
+            let items = items
+                .iter()
+                .map(|item| match &item.value {
+                    Scalar::Bool(b) => ListItem::Bool(*b),
+                    Scalar::Integer(i) => ListItem::Integer(*i),
+                    Scalar::Float(f) => ListItem::Float(*f),
+                    Scalar::Text(t) => ListItem::Text(t.clone()),
+                })
+                .collect();
+            lists.push((name.value.clone(), items));
+        }
+
+        let functions = file.functions.as_ref().map(|f| self.expression(f));
+
+        if file.terms.value.is_empty() {
+            self.error(
+                Code::InvalidValue,
+                &file.terms,
+                "an agreement has at least one term".into(),
+            );
+        }
+        let codes: Vec<&str> = parties.iter().map(|(c, _)| c.as_str()).collect();
+        let mut seen: HashMap<String, u64> = HashMap::new();
+        let mut terms = Vec::new();
+        for term in &file.terms.value {
+            if let Some(first) = seen.get(&term.id.value) {
+                let first = *first;
+                self.error(
+                    Code::DuplicateId,
+                    &term.id,
+                    format!("term id `{}` is used twice in this file", term.id.value),
+                )
+                .help = Some(format!("the first use is on line {first}"));
+            } else {
+                seen.insert(term.id.value.clone(), term.id.referenced.line());
+            }
+            if let Some(term) = self.term(term, &codes, &effective) {
+                terms.push(term);
+            }
+        }
+        let sha256 = crate::hex(&Sha256::digest(text.as_bytes()));
+        Some(Agreement {
+            id: file.agreement.value,
+            title: file.title.value,
+            source: self.source.clone(),
+            sha256,
+            parties,
+            effective,
+            sources: file.sources,
+            description: file.description,
+            lists,
+            functions,
+            terms,
+        })
+    }
+
+    fn term(&mut self, term: &TermFile, codes: &[&str], agreement: &Period) -> Option<Term> {
+        if !is_id(&term.id.value) {
+            self.error(
+                Code::InvalidName,
+                &term.id,
+                format!(
+                    "term id `{}` must be lowercase letters, digits and '-'",
+                    term.id.value
+                ),
+            )
+            .help = Some(format!("try `{}`", suggest_id(&term.id.value)));
+        }
+        let severity = match &term.severity {
+            None => Severity::Medium,
+            Some(text) => match Severity::parse(&text.value) {
+                Some(severity) => severity,
+                None => {
+                    let names = Severity::ALL.map(Severity::as_str);
+                    let help = match did_you_mean(&text.value, names) {
+                        Some(fix) => format!("did you mean `{fix}`?"),
+                        None => format!("use one of {}", names.join(", ")),
+                    };
+                    self.error(
+                        Code::InvalidValue,
+                        text,
+                        format!("unknown severity `{}`", text.value),
+                    )
+                    .help = Some(help);
+                    Severity::Medium
+                }
+            },
+        };
+        let breached_by = if is_party_code(term.breached_by.value.trim()) {
+            let code = term.breached_by.value.trim();
+            if !codes.contains(&code) {
+                let help = match did_you_mean(code, codes.iter().copied()) {
+                    Some(fix) => format!("did you mean `{fix}`? Declared parties: {}", codes.join(", ")),
+                    None => format!("declare it under `parties:` (declared: {})", codes.join(", ")),
+                };
+                self.error(
+                    Code::UndeclaredParty,
+                    &term.breached_by,
+                    format!("party `{code}` is not declared in this agreement"),
+                )
+                .help = Some(help);
+            }
+            Breach::Party(code.to_string())
+        } else {
+            Breach::Expression(self.expression(&term.breached_by))
+        };
+        let own = match &term.effective {
+            Some(period) => self.period(period).unwrap_or_default(),
+            None => Period::default(),
+        };
+        let effective = match own.intersect(agreement) {
+            Some(period) => period,
+            None => {
+                self.warning(
+                    Code::InvalidValue,
+                    &term.id,
+                    format!(
+                        "term `{}` is effective only outside the agreement's period: it can never fire",
+                        term.id.value
+                    ),
+                );
+                // An empty period: nothing is ever inside it.
+                Period {
+                    from: agreement.from.or(own.from),
+                    until: agreement.from.or(own.from),
+                }
+            }
+        };
+        if term.when.value.trim().is_empty() {
+            self.error(Code::InvalidValue, &term.when, "`when` is empty".into());
+        }
+        Some(Term {
+            id: term.id.value.clone(),
+            article: term.article.as_ref().map(|a| match a {
+                Scalar::Text(t) => t.clone(),
+                Scalar::Integer(i) => i.to_string(),
+                Scalar::Float(f) => f.to_string(),
+                Scalar::Bool(b) => b.to_string(),
+            }),
+            title: term.title.value.clone(),
+            description: term.description.clone(),
+            severity,
+            breached_by,
+            effective,
+            sources: term.sources.clone(),
+            when: self.expression(&term.when),
+            message: term.message.as_ref().map(|m| self.expression(m)),
+        })
+    }
+
+    fn period(&mut self, period: &PeriodFile) -> Option<Period> {
+        let mut result = Period::default();
+        let mut ok = true;
+        if let Some(from) = &period.from {
+            match parse_instant(&from.value) {
+                Ok((time, _)) => result.from = Some(time),
+                Err(why) => {
+                    self.error(Code::InvalidValue, from, format!("`from`: {why}"));
+                    ok = false;
+                }
+            }
+        }
+        if let Some(until) = &period.until {
+            match parse_instant(&until.value) {
+                // A date names a whole day: `until: 2024-12-31` includes the 31st.
+                Ok((time, Precision::Date)) => {
+                    result.until = Some(time + chrono::Duration::days(1));
+                }
+                Ok((time, Precision::Time)) => result.until = Some(time),
+                Err(why) => {
+                    self.error(Code::InvalidValue, until, format!("`until`: {why}"));
+                    ok = false;
+                }
+            }
+        }
+        if let (Some(from), Some(until), Some(at)) = (result.from, result.until, &period.until) {
+            if from >= until {
+                self.error(
+                    Code::InvalidValue,
+                    at,
+                    "the period ends before it starts".into(),
+                );
+                ok = false;
+            }
+        }
+        ok.then_some(result)
+    }
+}
+
+fn is_id(text: &str) -> bool {
+    !text.is_empty()
+        && text
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+        && !text.starts_with('-')
+}
+
+fn suggest_id(text: &str) -> String {
+    let mut id = String::new();
+    for c in text.chars() {
+        if c.is_ascii_alphanumeric() {
+            id.push(c.to_ascii_lowercase());
+        } else if !id.ends_with('-') && !id.is_empty() {
+            id.push('-');
+        }
+    }
+    id.trim_end_matches('-').to_string()
+}
+
+fn is_party_code(text: &str) -> bool {
+    let mut chars = text.chars();
+    chars.next().is_some_and(|c| c.is_ascii_uppercase())
+        && chars.all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '-' || c == '_')
+}
+
+fn is_identifier(text: &str) -> bool {
+    let mut chars = text.chars();
+    chars.next().is_some_and(|c| c.is_ascii_lowercase() || c == '_')
+        && chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+}

@@ -1,0 +1,214 @@
+//! Agreements as the rest of pactum sees them: validated, typed, with source positions.
+//!
+//! [`load`] turns one YAML file into an [`Agreement`] and every problem it finds; nothing here
+//! compiles or evaluates an expression (that is [`crate::compile`]'s job), so a file with a
+//! broken expression still loads and all its problems are reported together.
+
+mod load;
+
+use std::rc::Rc;
+
+use chrono::{DateTime, Utc};
+
+use crate::diagnostic::SourceFile;
+
+pub use load::load;
+
+/// One agreement file.
+#[derive(Debug)]
+pub struct Agreement {
+    /// Identifier (lowercase letters, digits, `-`).
+    pub id: String,
+    /// Human title.
+    pub title: String,
+    /// The file it was loaded from, with its text.
+    pub source: Rc<SourceFile>,
+    /// SHA-256 of the file's bytes, lowercase hex.
+    pub sha256: String,
+    /// Declared parties, `(code, name)`, sorted by code.
+    pub parties: Vec<(String, String)>,
+    /// When the agreement applies.
+    pub effective: Period,
+    /// Provenance of the terms.
+    pub sources: Vec<String>,
+    /// Free text.
+    pub description: Option<String>,
+    /// Named constant lists, sorted by name.
+    pub lists: Vec<(String, Vec<ListItem>)>,
+    /// Rhai functions shared by every term.
+    pub functions: Option<Expression>,
+    /// The terms, in file order.
+    pub terms: Vec<Term>,
+}
+
+/// An element of a named list.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ListItem {
+    /// A string.
+    Text(String),
+    /// An integer.
+    Integer(i64),
+    /// A float.
+    Float(f64),
+    /// A boolean.
+    Bool(bool),
+}
+
+/// One clause of an agreement, as a rule.
+#[derive(Debug)]
+pub struct Term {
+    /// Identifier, unique within the agreement.
+    pub id: String,
+    /// Citation of the clause, e.g. `"2"` or `"IR-3"`.
+    pub article: Option<String>,
+    /// Human title.
+    pub title: String,
+    /// Free text.
+    pub description: Option<String>,
+    /// How serious a breach is.
+    pub severity: Severity,
+    /// Who is in breach when the term fires.
+    pub breached_by: Breach,
+    /// The term's own period, already intersected with the agreement's.
+    pub effective: Period,
+    /// Provenance of this term.
+    pub sources: Vec<String>,
+    /// The condition.
+    pub when: Expression,
+    /// Message template with `{expression}` placeholders.
+    pub message: Option<Expression>,
+}
+
+/// Who is in breach.
+#[derive(Debug)]
+pub enum Breach {
+    /// Always the same declared party.
+    Party(String),
+    /// An expression over the event giving a party code (e.g. `event.party`).
+    Expression(Expression),
+}
+
+/// How serious a breach is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Severity {
+    /// Least serious.
+    Low,
+    /// The default.
+    Medium,
+    /// Serious.
+    High,
+    /// Most serious.
+    Critical,
+}
+
+impl Severity {
+    /// All severities, most serious first.
+    pub const ALL: [Severity; 4] = [
+        Severity::Critical,
+        Severity::High,
+        Severity::Medium,
+        Severity::Low,
+    ];
+
+    /// The lowercase name used in files and reports.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Low => "low",
+            Severity::Medium => "medium",
+            Severity::High => "high",
+            Severity::Critical => "critical",
+        }
+    }
+
+    /// Parses the lowercase name.
+    pub fn parse(text: &str) -> Option<Severity> {
+        Severity::ALL.into_iter().find(|s| s.as_str() == text)
+    }
+}
+
+/// A half-open period `[from, until)` in UTC; either end may be open.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Period {
+    /// First instant included.
+    pub from: Option<DateTime<Utc>>,
+    /// First instant excluded.
+    pub until: Option<DateTime<Utc>>,
+}
+
+impl Period {
+    /// Whether `time` falls inside the period.
+    pub fn contains(&self, time: DateTime<Utc>) -> bool {
+        self.from.is_none_or(|from| time >= from) && self.until.is_none_or(|until| time < until)
+    }
+
+    /// The part of both periods; `None` when they do not overlap.
+    pub fn intersect(&self, other: &Period) -> Option<Period> {
+        let from = self.from.max(other.from);
+        let until = match (self.until, other.until) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+        match (from, until) {
+            (Some(from), Some(until)) if from >= until => None,
+            _ => Some(Period { from, until }),
+        }
+    }
+}
+
+/// A Rhai expression (or script) written as a YAML value, with where it sits in the file.
+#[derive(Debug, Clone)]
+pub struct Expression {
+    /// The expression text, as YAML delivered it.
+    pub text: String,
+    /// The file it is in.
+    pub source: Rc<SourceFile>,
+    /// 1-based line of the value's first character.
+    pub line: u64,
+    /// 1-based column of the value's first character.
+    pub column: u64,
+    /// Whether the value is a quoted scalar (the column points at the quote).
+    pub quoted: bool,
+}
+
+impl Expression {
+    /// Maps a 1-based position inside the expression text to its position in the YAML file.
+    ///
+    /// Exact for one-line values and `|` blocks (each line of the text is a line of the file,
+    /// at the block's indentation). A long plain or `>` value that YAML folded into one line is
+    /// followed across the file's lines. Escapes inside quoted values are not undone.
+    pub fn locate(&self, line: u64, column: u64) -> (u64, u64) {
+        let line = line.max(1);
+        let column = column.max(1);
+        if self.quoted {
+            return if line == 1 {
+                (self.line, self.column + column)
+            } else {
+                (self.line + line - 1, column)
+            };
+        }
+        if line > 1 {
+            return (self.line + line - 1, self.column + column - 1);
+        }
+        // Folded: walk the file's lines while the column lies beyond the current one.
+        let mut file_line = self.line;
+        let mut start = self.column;
+        let mut column = column;
+        loop {
+            let Some(text) = self.source.line(file_line) else {
+                break;
+            };
+            let skip = usize::try_from(start - 1).unwrap_or(0);
+            let length = text.chars().skip(skip).collect::<String>().trim_end().chars().count();
+            let length = u64::try_from(length).unwrap_or(0);
+            let next = self.source.line(file_line + 1).unwrap_or("");
+            if column <= length + 1 || next.trim().is_empty() {
+                break;
+            }
+            column -= length + 1;
+            file_line += 1;
+            let indent = next.chars().take_while(|c| *c == ' ').count();
+            start = u64::try_from(indent).unwrap_or(0) + 1;
+        }
+        (file_line, start + column - 1)
+    }
+}

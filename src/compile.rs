@@ -1,0 +1,434 @@
+//! Compiling agreements: every expression is parsed and checked once, before any event is read.
+//!
+//! The result, a [`Program`], holds one [`rhai::AST`] per expression and the sandboxed engine
+//! that runs them. Compilation reports every problem as a [`Diagnostic`] positioned in the YAML
+//! file (not inside the expression): syntax errors, variables that do not exist (the engine runs
+//! with strict variables, and the only names in scope are `event` and the agreement's lists),
+//! and calls to functions that neither the sandbox nor the file's `functions` block defines
+//! (Rhai would only find those at run time, on the first event that reaches them).
+
+use std::collections::{HashMap, HashSet};
+
+use rhai::{AST, ASTNode, Array, Dynamic, Engine, Expr, ParseError, Position, Scope};
+
+use crate::agreement::{Agreement, Breach, Expression, ListItem, Period};
+use crate::diagnostic::{Code, Diagnostic, did_you_mean};
+use crate::sandbox::{self, Limits};
+
+/// Agreements compiled and ready to judge events.
+pub struct Program {
+    pub(crate) engine: Engine,
+    pub(crate) agreements: Vec<Agreement>,
+    pub(crate) terms: Vec<CompiledTerm>,
+}
+
+impl std::fmt::Debug for Program {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Program")
+            .field("agreements", &self.agreements.len())
+            .field("terms", &self.terms.len())
+            .finish()
+    }
+}
+
+impl Program {
+    /// The agreements, in the order they were given.
+    pub fn agreements(&self) -> &[Agreement] {
+        &self.agreements
+    }
+
+    /// The agreement term a compiled term was built from.
+    #[allow(clippy::indexing_slicing)]
+    pub(crate) fn source(&self, term: &CompiledTerm) -> &crate::agreement::Term {
+        // PANIC SAFETY: `compile` builds each CompiledTerm from these very indices, and the
+        // agreements are never changed afterwards.
+        &self.agreements[term.agreement].terms[term.term]
+    }
+
+    /// Number of terms over all agreements.
+    pub fn term_count(&self) -> usize {
+        self.terms.len()
+    }
+}
+
+/// One term, ready to run.
+pub(crate) struct CompiledTerm {
+    /// Index into [`Program::agreements`].
+    pub agreement: usize,
+    /// Index into that agreement's terms.
+    pub term: usize,
+    pub period: Period,
+    pub when: AST,
+    pub breached_by: CompiledBreach,
+    pub message: Option<Vec<Piece>>,
+}
+
+pub(crate) enum CompiledBreach {
+    Party(String),
+    Expression(AST),
+}
+
+/// A part of a message template.
+pub(crate) enum Piece {
+    Text(String),
+    Expression(AST),
+}
+
+/// Compiles agreements, returning the program when there were no errors, and every diagnostic.
+///
+/// Agreement ids must be distinct across all the files of one run.
+pub fn compile(agreements: Vec<Agreement>, limits: &Limits) -> (Option<Program>, Vec<Diagnostic>) {
+    let engine = sandbox::engine(limits);
+    let natives = native_functions(&engine);
+    let mut diagnostics = Vec::new();
+    let mut terms = Vec::new();
+    let mut ids: HashMap<&str, &str> = HashMap::new();
+    for agreement in &agreements {
+        if let Some(first) = ids.insert(&agreement.id, &agreement.source.name) {
+            diagnostics.push(
+                Diagnostic::file_error(
+                    Code::DuplicateId,
+                    &agreement.source.name,
+                    format!("agreement id `{}` is also used by {first}", agreement.id),
+                )
+                .with_help("each agreement given to one run needs its own id"),
+            );
+        }
+    }
+    for (index, agreement) in agreements.iter().enumerate() {
+        let mut unit = Unit {
+            engine: &engine,
+            natives: &natives,
+            scope: scope_for(agreement),
+            diagnostics: &mut diagnostics,
+            functions: AST::empty(),
+            function_names: HashSet::new(),
+        };
+        unit.functions(agreement);
+        for (term_index, term) in agreement.terms.iter().enumerate() {
+            let when = unit.expression(&term.when, "when");
+            let breached_by = match &term.breached_by {
+                Breach::Party(code) => Some(CompiledBreach::Party(code.clone())),
+                Breach::Expression(e) => unit
+                    .expression(e, "breached_by")
+                    .map(CompiledBreach::Expression),
+            };
+            let message = term.message.as_ref().and_then(|m| unit.template(m));
+            if let (Some(when), Some(breached_by)) = (when, breached_by) {
+                terms.push(CompiledTerm {
+                    agreement: index,
+                    term: term_index,
+                    period: term.effective,
+                    when,
+                    breached_by,
+                    message,
+                });
+            }
+        }
+    }
+    let failed = diagnostics
+        .iter()
+        .any(|d| d.level == crate::diagnostic::Level::Error);
+    let program = (!failed).then_some(Program {
+        engine,
+        agreements,
+        terms,
+    });
+    (program, diagnostics)
+}
+
+/// The names every expression of an agreement can see: `event` and the agreement's lists.
+pub(crate) fn scope_for(agreement: &Agreement) -> Scope<'static> {
+    let mut scope = Scope::new();
+    scope.push("event", ());
+    for (name, items) in &agreement.lists {
+        let array: Array = items.iter().map(list_value).collect();
+        scope.push_constant(name.clone(), array);
+    }
+    scope
+}
+
+/// A list element as a Rhai value.
+pub(crate) fn list_value(item: &ListItem) -> Dynamic {
+    match item {
+        ListItem::Text(t) => Dynamic::from(t.clone()),
+        ListItem::Integer(i) => Dynamic::from_int(*i),
+        ListItem::Float(f) => Dynamic::from_float(*f),
+        ListItem::Bool(b) => Dynamic::from_bool(*b),
+    }
+}
+
+/// Name and arity of every function the sandbox provides.
+fn native_functions(engine: &Engine) -> HashMap<String, HashSet<usize>> {
+    let mut known: HashMap<String, HashSet<usize>> = HashMap::new();
+    for (name, arity) in engine.collect_fn_metadata(
+        None,
+        |info| Some((info.metadata.name.to_string(), info.metadata.num_params)),
+        true,
+    ) {
+        known.entry(name).or_default().insert(arity);
+    }
+    // Keywords the language itself implements.
+    for (name, arity) in [("type_of", 1), ("is_def_fn", 2), ("Fn", 1), ("is_shared", 1)] {
+        known.entry(name.to_string()).or_default().insert(arity);
+    }
+    known
+}
+
+struct Unit<'a> {
+    engine: &'a Engine,
+    natives: &'a HashMap<String, HashSet<usize>>,
+    scope: Scope<'static>,
+    diagnostics: &'a mut Vec<Diagnostic>,
+    functions: AST,
+    function_names: HashSet<(String, usize)>,
+}
+
+impl Unit<'_> {
+    fn functions(&mut self, agreement: &Agreement) {
+        let Some(functions) = &agreement.functions else {
+            return;
+        };
+        match self.engine.compile(&functions.text) {
+            Ok(ast) => {
+                if let Some(stmt) = ast.statements().first() {
+                    let (line, column) = position(functions, stmt.position());
+                    self.diagnostics.push(
+                        Diagnostic::error(
+                            Code::InvalidValue,
+                            &functions.source,
+                            line,
+                            column,
+                            "`functions` may hold only `fn` definitions".into(),
+                        )
+                        .with_help("move conditions into a term's `when`"),
+                    );
+                }
+                self.function_names = ast
+                    .iter_functions()
+                    .map(|f| (f.name.to_string(), f.params.len()))
+                    .collect();
+                self.check_calls(&ast, functions, (1, 1));
+                self.functions = ast;
+            }
+            Err(err) => self.parse_error(functions, "functions", (1, 1), &err),
+        }
+    }
+
+    /// Compiles one expression, merged with the agreement's functions.
+    fn expression(&mut self, expression: &Expression, key: &str) -> Option<AST> {
+        self.compile_at(expression, key, &expression.text, (1, 1))
+    }
+
+    /// Compiles `text`, which starts at value-relative position `at` of `expression`.
+    fn compile_at(
+        &mut self,
+        expression: &Expression,
+        key: &str,
+        text: &str,
+        at: (u64, u64),
+    ) -> Option<AST> {
+        match self.engine.compile_expression_with_scope(&self.scope, text) {
+            Ok(ast) => {
+                let clean = self.check_calls(&ast, expression, at);
+                clean.then(|| self.functions.merge(&ast))
+            }
+            Err(err) => {
+                self.parse_error(expression, key, at, &err);
+                None
+            }
+        }
+    }
+
+    fn parse_error(&mut self, expression: &Expression, key: &str, at: (u64, u64), err: &ParseError) {
+        let (line, column) = position_from(expression, at, err.position());
+        let kind = &err.0;
+        let (code, message, help) = match kind.as_ref() {
+            rhai::ParseErrorType::VariableUndefined(name) => {
+                let mut visible: Vec<&str> = vec!["event"];
+                visible.extend(self.scope.iter_raw().map(|(n, _, _)| n));
+                let help = if key == "functions" {
+                    "functions see only their parameters: pass `event` or a list as an argument".to_string()
+                } else {
+                    match did_you_mean(name, visible.iter().copied()) {
+                        Some(fix) => format!("did you mean `{fix}`?"),
+                        None => format!(
+                            "an expression sees `event` and the lists: {}",
+                            visible.join(", ")
+                        ),
+                    }
+                };
+                (Code::UnknownVariable, format!("unknown variable `{name}` in `{key}`"), Some(help))
+            }
+            _ => (
+                Code::RhaiSyntax,
+                format!("Rhai syntax error in `{key}`: {kind}"),
+                None,
+            ),
+        };
+        let mut d = Diagnostic::error(code, &expression.source, line, column, message);
+        d.help = help;
+        self.diagnostics.push(d);
+    }
+
+    /// Reports calls to functions that do not exist; returns whether there were none.
+    fn check_calls(&mut self, ast: &AST, expression: &Expression, at: (u64, u64)) -> bool {
+        let mut unknown: Vec<(String, usize, Position)> = Vec::new();
+        ast.walk(&mut |path: &[ASTNode]| {
+            let Some(ASTNode::Expr(node)) = path.last() else {
+                return true;
+            };
+            let (call, arity, pos) = match node {
+                Expr::FnCall(call, pos) if call.op_token.is_none() => {
+                    (call, call.args.len(), *pos)
+                }
+                Expr::MethodCall(call, pos) => (call, call.args.len() + 1, *pos),
+                _ => return true,
+            };
+            {
+                let name = call.name.to_string();
+                let native = self.natives.get(&name).is_some_and(|a| a.contains(&arity));
+                let scripted = self.function_names.contains(&(name.clone(), arity));
+                if !native && !scripted {
+                    unknown.push((name, arity, pos));
+                }
+            }
+            true
+        });
+        let clean = unknown.is_empty();
+        for (name, arity, pos) in unknown {
+            let (line, column) = position_from(expression, at, pos);
+            let mut candidates: Vec<&str> = self.natives.keys().map(String::as_str).collect();
+            candidates.extend(self.function_names.iter().map(|(n, _)| n.as_str()));
+            let same_name = self.natives.contains_key(&name)
+                || self.function_names.iter().any(|(n, _)| *n == name);
+            let help = if same_name {
+                Some(format!("`{name}` exists, but not with {arity} argument(s)"))
+            } else {
+                did_you_mean(&name, candidates).map(|fix| format!("did you mean `{fix}`?"))
+            };
+            let mut d = Diagnostic::error(
+                Code::UnknownFunction,
+                &expression.source,
+                line,
+                column,
+                format!("unknown function `{name}` with {arity} argument(s)"),
+            );
+            d.help = help;
+            self.diagnostics.push(d);
+        }
+        clean
+    }
+
+    /// Splits a message template into text and `{expression}` pieces and compiles each one.
+    fn template(&mut self, message: &Expression) -> Option<Vec<Piece>> {
+        let mut pieces = Vec::new();
+        let mut text = String::new();
+        let mut ok = true;
+        let (mut line, mut column) = (1u64, 1u64);
+        let mut chars = message.text.chars().peekable();
+        while let Some(c) = chars.next() {
+            let here = (line, column);
+            advance(&mut line, &mut column, c);
+            match c {
+                '{' if chars.peek() == Some(&'{') => {
+                    chars.next();
+                    advance(&mut line, &mut column, '{');
+                    text.push('{');
+                }
+                '}' if chars.peek() == Some(&'}') => {
+                    chars.next();
+                    advance(&mut line, &mut column, '}');
+                    text.push('}');
+                }
+                '{' => {
+                    let start = (line, column);
+                    let mut depth = 1;
+                    let mut source = String::new();
+                    for c in chars.by_ref() {
+                        advance(&mut line, &mut column, c);
+                        match c {
+                            '{' => depth += 1,
+                            '}' => depth -= 1,
+                            _ => {}
+                        }
+                        if depth == 0 {
+                            break;
+                        }
+                        source.push(c);
+                    }
+                    if depth != 0 || source.trim().is_empty() {
+                        let (l, c) = message.locate(here.0, here.1);
+                        self.diagnostics.push(
+                            Diagnostic::error(
+                                Code::InvalidValue,
+                                &message.source,
+                                l,
+                                c,
+                                if depth != 0 {
+                                    "unclosed `{` in message".into()
+                                } else {
+                                    "empty `{}` in message".into()
+                                },
+                            )
+                            .with_help("write {event.FIELD}; use {{ and }} for literal braces"),
+                        );
+                        ok = false;
+                        continue;
+                    }
+                    if !text.is_empty() {
+                        pieces.push(Piece::Text(std::mem::take(&mut text)));
+                    }
+                    match self.compile_at(message, "message", &source, start) {
+                        Some(ast) => pieces.push(Piece::Expression(ast)),
+                        None => ok = false,
+                    }
+                }
+                '}' => {
+                    let (l, c) = message.locate(here.0, here.1);
+                    self.diagnostics.push(
+                        Diagnostic::error(
+                            Code::InvalidValue,
+                            &message.source,
+                            l,
+                            c,
+                            "unmatched `}` in message".into(),
+                        )
+                        .with_help("use }} for a literal brace"),
+                    );
+                    ok = false;
+                }
+                c => text.push(c),
+            }
+        }
+        if !text.is_empty() {
+            pieces.push(Piece::Text(text));
+        }
+        ok.then_some(pieces)
+    }
+}
+
+fn advance(line: &mut u64, column: &mut u64, c: char) {
+    if c == '\n' {
+        *line += 1;
+        *column = 1;
+    } else {
+        *column += 1;
+    }
+}
+
+fn position(expression: &Expression, pos: Position) -> (u64, u64) {
+    position_from(expression, (1, 1), pos)
+}
+
+/// Maps a Rhai position inside a piece of text that starts at value-relative `at` to the file.
+fn position_from(expression: &Expression, at: (u64, u64), pos: Position) -> (u64, u64) {
+    let line = pos.line().map_or(1, |l| l as u64);
+    let column = pos.position().map_or(1, |c| c as u64);
+    let (value_line, value_column) = if line == 1 {
+        (at.0, at.1 + column - 1)
+    } else {
+        (at.0 + line - 1, column)
+    };
+    expression.locate(value_line, value_column)
+}

@@ -1,0 +1,217 @@
+//! Problems found in rule files, as data.
+//!
+//! Loading and compiling never stop at the first problem: each stage returns what it could
+//! build together with every [`Diagnostic`] it found (the shape rust-analyzer and cedar use), so
+//! `pactum check` shows all of them in one run. A diagnostic carries its own location and source
+//! line, so rendering needs no access to the file system.
+
+use std::fmt::Write as _;
+use std::rc::Rc;
+
+/// How bad a problem is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Level {
+    /// The file cannot be used.
+    Error,
+    /// The file can be used, but probably does not mean what its author intended.
+    Warning,
+}
+
+/// What kind of problem it is; the stable code tests and tools match on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Code {
+    /// The file could not be read.
+    Io,
+    /// The YAML is malformed, or a value has the wrong type.
+    YamlSyntax,
+    /// A key the format does not know (often a typo).
+    UnknownKey,
+    /// A required key is absent.
+    MissingKey,
+    /// An id, code or name does not follow its naming rule.
+    InvalidName,
+    /// Two things that must be unique share an id.
+    DuplicateId,
+    /// A party code is used but not declared under `parties`.
+    UndeclaredParty,
+    /// A value is out of its allowed set or range (severity, period, …).
+    InvalidValue,
+    /// A Rhai expression does not parse.
+    RhaiSyntax,
+    /// A Rhai expression names a variable that does not exist.
+    UnknownVariable,
+    /// A Rhai expression calls a function that does not exist.
+    UnknownFunction,
+}
+
+impl Code {
+    /// The code as printed: `error[unknown-key]`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Code::Io => "io",
+            Code::YamlSyntax => "yaml-syntax",
+            Code::UnknownKey => "unknown-key",
+            Code::MissingKey => "missing-key",
+            Code::InvalidName => "invalid-name",
+            Code::DuplicateId => "duplicate-id",
+            Code::UndeclaredParty => "undeclared-party",
+            Code::InvalidValue => "invalid-value",
+            Code::RhaiSyntax => "rhai-syntax",
+            Code::UnknownVariable => "unknown-variable",
+            Code::UnknownFunction => "unknown-function",
+        }
+    }
+}
+
+/// A rule file's text, kept so that diagnostics can quote the offending line.
+#[derive(Debug)]
+pub struct SourceFile {
+    /// The file as named by the user.
+    pub name: String,
+    /// Its whole text.
+    pub text: String,
+}
+
+impl SourceFile {
+    /// Wraps a file's name and text.
+    pub fn new(name: impl Into<String>, text: impl Into<String>) -> Rc<Self> {
+        Rc::new(SourceFile {
+            name: name.into(),
+            text: text.into(),
+        })
+    }
+
+    /// The text of 1-based line `line`, without its line break.
+    pub fn line(&self, line: u64) -> Option<&str> {
+        let index = usize::try_from(line.checked_sub(1)?).ok()?;
+        self.text.lines().nth(index)
+    }
+}
+
+/// One problem, with where it is and, where a fix is likely, how to fix it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Diagnostic {
+    /// Error or warning.
+    pub level: Level,
+    /// Stable machine-readable code.
+    pub code: Code,
+    /// What is wrong.
+    pub message: String,
+    /// The file as named by the user.
+    pub file: String,
+    /// 1-based line; 0 when the problem concerns the whole file.
+    pub line: u64,
+    /// 1-based column (in characters); 0 when unknown.
+    pub column: u64,
+    /// The source line, for the snippet.
+    pub snippet: Option<String>,
+    /// A likely fix.
+    pub help: Option<String>,
+}
+
+impl Diagnostic {
+    /// An error at a position of `source`.
+    pub fn error(code: Code, source: &SourceFile, line: u64, column: u64, message: String) -> Self {
+        Diagnostic {
+            level: Level::Error,
+            code,
+            message,
+            file: source.name.clone(),
+            line,
+            column,
+            snippet: source.line(line).map(str::to_string),
+            help: None,
+        }
+    }
+
+    /// An error about a whole file (it could not be read, …).
+    pub fn file_error(code: Code, file: &str, message: String) -> Self {
+        Diagnostic {
+            level: Level::Error,
+            code,
+            message,
+            file: file.to_string(),
+            line: 0,
+            column: 0,
+            snippet: None,
+            help: None,
+        }
+    }
+
+    /// Adds a help line.
+    pub fn with_help(mut self, help: impl Into<String>) -> Self {
+        self.help = Some(help.into());
+        self
+    }
+
+    /// `FILE:LINE:COLUMN`, as far as it is known.
+    pub fn location(&self) -> String {
+        match (self.line, self.column) {
+            (0, _) => self.file.clone(),
+            (line, 0) => format!("{}:{line}", self.file),
+            (line, column) => format!("{}:{line}:{column}", self.file),
+        }
+    }
+
+    /// Renders the diagnostic the way rustc does: a header, the location, the source line with
+    /// a caret under the column, then the help.
+    pub fn render(&self) -> String {
+        let level = match self.level {
+            Level::Error => "error",
+            Level::Warning => "warning",
+        };
+        let mut out = format!("{level}[{}]: {}\n", self.code.as_str(), self.message);
+        let gutter = " ".repeat(self.line.to_string().len());
+        let _ = writeln!(out, "{gutter}--> {}", self.location());
+        if let Some(snippet) = &self.snippet {
+            let _ = writeln!(out, "{gutter} |");
+            let _ = writeln!(out, "{} | {snippet}", self.line);
+            if self.column > 0 {
+                // Tabs keep their width so the caret lands under the right character.
+                let pad: String = snippet
+                    .chars()
+                    .take(usize::try_from(self.column - 1).unwrap_or(0))
+                    .map(|c| if c == '\t' { '\t' } else { ' ' })
+                    .collect();
+                let _ = writeln!(out, "{gutter} | {pad}^");
+            }
+        }
+        if let Some(help) = &self.help {
+            let _ = writeln!(out, "{gutter} = help: {help}");
+        }
+        out
+    }
+}
+
+/// The closest of `candidates` to a misspelt `word`, if any is close enough to be a likely fix.
+pub fn did_you_mean<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+    candidates
+        .into_iter()
+        .map(|c| (strsim::jaro_winkler(word, c), c))
+        .filter(|(score, _)| *score >= 0.8)
+        .max_by(|a, b| a.0.total_cmp(&b.0))
+        .map(|(_, c)| c)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn renders_location_snippet_caret_and_help() {
+        let source = SourceFile::new("r.yaml", "terms:\n  - severty: high\n");
+        let d = Diagnostic::error(Code::UnknownKey, &source, 2, 5, "unknown key `severty`".into())
+            .with_help("did you mean `severity`?");
+        assert_eq!(
+            d.render(),
+            "error[unknown-key]: unknown key `severty`\n --> r.yaml:2:5\n  |\n2 |   - severty: high\n  |     ^\n  = help: did you mean `severity`?\n"
+        );
+    }
+
+    #[test]
+    fn suggests_only_close_words() {
+        assert_eq!(did_you_mean("severty", ["severity", "sources"]), Some("severity"));
+        assert_eq!(did_you_mean("zzz", ["severity", "sources"]), None);
+    }
+}

@@ -1,0 +1,500 @@
+//! Events: one incident report, as the engine and rule expressions see it.
+//!
+//! An event has three typed fields (`time`, `kind`, optional `id`) and any number of free-form
+//! fields. Parsing goes straight from JSON (or YAML) into [`rhai::Dynamic`] values through a
+//! serde seed, never through a generic `serde_json::Value` tree: that intermediate tree alone
+//! costs more than the whole evaluation of a stateless rule set. Field names and short string
+//! values repeat from one event to the next, so they are interned and shared by reference count.
+//!
+//! Rule expressions see the event as a registered read-only type: `event.actor` is resolved by
+//! an indexer over the event's own fields, and a field the event lacks reads as `()`. Rules
+//! cannot change an event, so one event can be judged by every term without being copied.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::rc::Rc;
+
+use chrono::{DateTime, Utc};
+use rhai::{Array, Dynamic, Engine, ImmutableString, Map};
+use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
+
+use crate::time::{format_instant, parse_instant};
+
+/// Where an event came from: the input's display name and the 1-based line.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Origin {
+    /// The input file as named by the user (`-` for standard input).
+    pub file: Rc<str>,
+    /// 1-based line of the event's first character.
+    pub line: u64,
+}
+
+impl fmt::Display for Origin {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}:{}", self.file, self.line)
+    }
+}
+
+/// One incident report.
+#[derive(Debug, Clone)]
+pub struct Event {
+    time: DateTime<Utc>,
+    kind: ImmutableString,
+    id: Option<ImmutableString>,
+    origin: Origin,
+    fields: Vec<(ImmutableString, Dynamic)>,
+}
+
+impl Event {
+    /// When it happened, in UTC.
+    pub fn time(&self) -> DateTime<Utc> {
+        self.time
+    }
+
+    /// What happened (`airstrike`, `armed_clash`, …).
+    pub fn kind(&self) -> &str {
+        &self.kind
+    }
+
+    /// The event's id: its own `id` field, or `FILE:LINE` when it has none.
+    pub fn id(&self) -> String {
+        match &self.id {
+            Some(id) => id.to_string(),
+            None => self.origin.to_string(),
+        }
+    }
+
+    /// The file and line the event was read from.
+    pub fn origin(&self) -> &Origin {
+        &self.origin
+    }
+
+    /// A free-form field, or `None` when the event lacks it.
+    pub fn field(&self, name: &str) -> Option<&Dynamic> {
+        self.fields
+            .iter()
+            .find(|(key, _)| key.as_str() == name)
+            .map(|(_, value)| value)
+    }
+
+    /// A free-form field rendered as text, when it is a string or a number.
+    pub fn field_text(&self, name: &str) -> Option<String> {
+        let value = self.field(name)?;
+        if value.is_string() || value.is_int() || value.is_float() || value.is_bool() {
+            Some(value.to_string())
+        } else {
+            None
+        }
+    }
+
+    /// A free-form numeric field as `f64`.
+    pub fn field_number(&self, name: &str) -> Option<f64> {
+        let value = self.field(name)?;
+        value
+            .as_float()
+            .ok()
+            .or_else(|| value.as_int().ok().map(|i| i as f64))
+    }
+
+    /// What `event.NAME` evaluates to inside a rule expression.
+    fn get(&self, name: &str) -> Dynamic {
+        match name {
+            "time" => format_instant(&self.time).into(),
+            "kind" => self.kind.clone().into(),
+            "id" => match &self.id {
+                Some(id) => id.clone().into(),
+                None => self.origin.to_string().into(),
+            },
+            _ => self.field(name).cloned().unwrap_or(Dynamic::UNIT),
+        }
+    }
+}
+
+/// The event as a Rhai value: a shared, read-only handle.
+#[derive(Debug, Clone)]
+pub struct EventHandle(pub Rc<Event>);
+
+/// Registers the `Event` type with a Rhai engine: `event.FIELD` and `event["FIELD"]` read a
+/// field (missing fields read as `()`), and nothing can write one.
+pub(crate) fn register(engine: &mut Engine) {
+    engine
+        .register_type_with_name::<EventHandle>("Event")
+        .register_indexer_get(|event: &mut EventHandle, name: &str| event.0.get(name))
+        .register_fn("has", |event: &mut EventHandle, name: &str| {
+            !event.0.get(name).is_unit()
+        });
+}
+
+/// Why an event record was rejected. The reader adds the file and line.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EventError {
+    /// What is wrong, in words.
+    pub reason: String,
+    /// 1-based column within the line, where known.
+    pub column: Option<u64>,
+}
+
+/// Turns records into [`Event`]s, sharing repeated names and values between them.
+///
+/// One parser is used per replay; its interner is bounded, so memory does not grow with the
+/// length of the log.
+#[derive(Debug, Default)]
+pub struct EventParser {
+    interner: Interner,
+}
+
+impl EventParser {
+    /// A parser with an empty interner.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Parses one JSON object (one line of a JSON Lines file).
+    pub fn parse_json(&mut self, text: &str, origin: Origin) -> Result<Event, EventError> {
+        let mut deserializer = serde_json::Deserializer::from_str(text);
+        let record = RecordSeed {
+            interner: &mut self.interner,
+        }
+        .deserialize(&mut deserializer)
+        .and_then(|record| deserializer.end().map(|()| record));
+        match record {
+            Ok(record) => record.into_event(origin),
+            Err(err) => Err(EventError {
+                reason: json_reason(&err),
+                column: Some(err.column() as u64).filter(|c| *c > 0),
+            }),
+        }
+    }
+
+    /// Converts one record already parsed from another format (a YAML list item).
+    pub fn parse_value(
+        &mut self,
+        value: serde_json::Value,
+        origin: Origin,
+    ) -> Result<Event, EventError> {
+        RecordSeed {
+            interner: &mut self.interner,
+        }
+        .deserialize(value)
+        .map_err(|err| EventError {
+            reason: err.to_string(),
+            column: None,
+        })
+        .and_then(|record| record.into_event(origin))
+    }
+}
+
+/// serde_json appends " at line L column C" to its messages; the reader reports the position
+/// itself, with the file name, so the suffix is cut.
+fn json_reason(err: &serde_json::Error) -> String {
+    let text = err.to_string();
+    match text.rfind(" at line ") {
+        Some(at) => text.get(..at).unwrap_or(&text).to_string(),
+        None => text,
+    }
+}
+
+/// A record before its required fields are checked.
+struct Record {
+    time: Option<Dynamic>,
+    kind: Option<Dynamic>,
+    id: Option<Dynamic>,
+    fields: Vec<(ImmutableString, Dynamic)>,
+}
+
+impl Record {
+    fn into_event(self, origin: Origin) -> Result<Event, EventError> {
+        let fail = |reason: String| EventError {
+            reason,
+            column: None,
+        };
+        let time = match self.time {
+            None => return Err(fail("missing required field `time`".into())),
+            Some(value) => match value.into_immutable_string() {
+                Ok(text) => parse_instant(&text)
+                    .map(|(time, _)| time)
+                    .map_err(|why| fail(format!("field `time`: {why}")))?,
+                Err(ty) => {
+                    return Err(fail(format!(
+                        "field `time` must be a string (RFC 3339 time or YYYY-MM-DD date), not {}",
+                        type_word(ty)
+                    )));
+                }
+            },
+        };
+        let kind = match self.kind {
+            None => return Err(fail("missing required field `kind`".into())),
+            Some(value) => match value.into_immutable_string() {
+                Ok(kind) if !kind.trim().is_empty() => kind,
+                Ok(_) => return Err(fail("field `kind` is empty".into())),
+                Err(ty) => {
+                    return Err(fail(format!(
+                        "field `kind` must be a string, not {}",
+                        type_word(ty)
+                    )));
+                }
+            },
+        };
+        let id = match self.id {
+            None => None,
+            Some(value) if value.is_string() => value.into_immutable_string().ok(),
+            Some(value) if value.is_int() => Some(value.to_string().into()),
+            Some(value) => {
+                return Err(fail(format!(
+                    "field `id` must be a string or an integer, not {}",
+                    type_word(value.type_name())
+                )));
+            }
+        };
+        Ok(Event {
+            time,
+            kind,
+            id,
+            origin,
+            fields: self.fields,
+        })
+    }
+}
+
+fn type_word(rhai_type: &str) -> &str {
+    match rhai_type {
+        "i64" => "a number",
+        "f64" => "a number",
+        "bool" => "a boolean",
+        "()" => "null",
+        "array" => "an array",
+        "map" => "an object",
+        other => other,
+    }
+}
+
+/// Shares repeated short strings (field names, kinds, actor names) between events.
+#[derive(Debug, Default)]
+struct Interner {
+    strings: HashMap<Box<str>, ImmutableString>,
+}
+
+impl Interner {
+    /// Strings longer than this are not worth a lookup: free text rarely repeats.
+    const MAX_LEN: usize = 48;
+    /// A bound on the table, so that a log of unique values cannot grow it without end.
+    const MAX_ENTRIES: usize = 8192;
+
+    fn get(&mut self, text: &str) -> ImmutableString {
+        if text.len() > Self::MAX_LEN {
+            return text.into();
+        }
+        if let Some(shared) = self.strings.get(text) {
+            return shared.clone();
+        }
+        let shared = ImmutableString::from(text);
+        if self.strings.len() < Self::MAX_ENTRIES {
+            self.strings.insert(text.into(), shared.clone());
+        }
+        shared
+    }
+}
+
+struct RecordSeed<'a> {
+    interner: &'a mut Interner,
+}
+
+impl<'de> DeserializeSeed<'de> for RecordSeed<'_> {
+    type Value = Record;
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Record, D::Error> {
+        deserializer.deserialize_map(self)
+    }
+}
+
+impl<'de> Visitor<'de> for RecordSeed<'_> {
+    type Value = Record;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("an event object such as {\"time\": \"2024-10-23\", \"kind\": \"airstrike\"}")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Record, A::Error> {
+        let mut record = Record {
+            time: None,
+            kind: None,
+            id: None,
+            fields: Vec::new(),
+        };
+        while let Some(key) = map.next_key_seed(StrSeed {
+            interner: self.interner,
+        })? {
+            let value = map.next_value_seed(ValueSeed {
+                interner: self.interner,
+            })?;
+            let slot = match key.as_str() {
+                "time" => &mut record.time,
+                "kind" => &mut record.kind,
+                "id" => &mut record.id,
+                _ => {
+                    if record.fields.iter().any(|(k, _)| *k == key) {
+                        return Err(de::Error::custom(format!("duplicate field `{key}`")));
+                    }
+                    record.fields.push((key, value));
+                    continue;
+                }
+            };
+            if slot.is_some() {
+                return Err(de::Error::custom(format!("duplicate field `{key}`")));
+            }
+            *slot = Some(value);
+        }
+        Ok(record)
+    }
+}
+
+struct StrSeed<'a> {
+    interner: &'a mut Interner,
+}
+
+impl<'de> DeserializeSeed<'de> for StrSeed<'_> {
+    type Value = ImmutableString;
+
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<ImmutableString, D::Error> {
+        d.deserialize_str(self)
+    }
+}
+
+impl<'de> Visitor<'de> for StrSeed<'_> {
+    type Value = ImmutableString;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a field name")
+    }
+
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<ImmutableString, E> {
+        Ok(self.interner.get(v))
+    }
+}
+
+/// Any JSON value, straight into a Rhai value.
+struct ValueSeed<'a> {
+    interner: &'a mut Interner,
+}
+
+impl<'de> DeserializeSeed<'de> for ValueSeed<'_> {
+    type Value = Dynamic;
+
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Dynamic, D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for ValueSeed<'_> {
+    type Value = Dynamic;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a JSON value")
+    }
+
+    fn visit_bool<E: de::Error>(self, v: bool) -> Result<Dynamic, E> {
+        Ok(Dynamic::from_bool(v))
+    }
+
+    fn visit_i64<E: de::Error>(self, v: i64) -> Result<Dynamic, E> {
+        Ok(Dynamic::from_int(v))
+    }
+
+    fn visit_u64<E: de::Error>(self, v: u64) -> Result<Dynamic, E> {
+        // Integers beyond i64 keep their magnitude as a float rather than failing the event.
+        Ok(match i64::try_from(v) {
+            Ok(v) => Dynamic::from_int(v),
+            Err(_) => Dynamic::from_float(v as f64),
+        })
+    }
+
+    fn visit_f64<E: de::Error>(self, v: f64) -> Result<Dynamic, E> {
+        Ok(Dynamic::from_float(v))
+    }
+
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<Dynamic, E> {
+        Ok(self.interner.get(v).into())
+    }
+
+    fn visit_unit<E: de::Error>(self) -> Result<Dynamic, E> {
+        Ok(Dynamic::UNIT)
+    }
+
+    fn visit_none<E: de::Error>(self) -> Result<Dynamic, E> {
+        Ok(Dynamic::UNIT)
+    }
+
+    fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Dynamic, D::Error> {
+        d.deserialize_any(self)
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Dynamic, A::Error> {
+        let mut items = Array::new();
+        while let Some(item) = seq.next_element_seed(ValueSeed {
+            interner: self.interner,
+        })? {
+            items.push(item);
+        }
+        Ok(items.into())
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Dynamic, A::Error> {
+        let mut object = Map::new();
+        while let Some(key) = map.next_key_seed(StrSeed {
+            interner: self.interner,
+        })? {
+            let value = map.next_value_seed(ValueSeed {
+                interner: self.interner,
+            })?;
+            object.insert(key.as_str().into(), value);
+        }
+        Ok(object.into())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn origin() -> Origin {
+        Origin {
+            file: "log.jsonl".into(),
+            line: 7,
+        }
+    }
+
+    #[test]
+    fn fields_are_typed_and_missing_ones_read_as_unit() {
+        let mut parser = EventParser::new();
+        let event = parser
+            .parse_json(
+                r#"{"time":"2024-10-23T21:00:00+03:00","kind":"airstrike","targets":32,"lat":37.17,"pos":{"x":[1,2]}}"#,
+                origin(),
+            )
+            .unwrap();
+        assert_eq!(event.get("time").to_string(), "2024-10-23T18:00:00Z");
+        assert_eq!(event.get("targets").as_int(), Ok(32));
+        assert_eq!(event.get("lat").as_float(), Ok(37.17));
+        assert!(event.get("actor").is_unit());
+        assert!(event.get("pos").is_map());
+        assert_eq!(event.id(), "log.jsonl:7");
+    }
+
+    #[test]
+    fn records_without_time_or_kind_are_rejected_with_the_reason() {
+        let mut parser = EventParser::new();
+        let cases = [
+            (r#"{"kind":"x"}"#, "missing required field `time`"),
+            (r#"{"time":"2024-01-01"}"#, "missing required field `kind`"),
+            (r#"{"time":5,"kind":"x"}"#, "field `time` must be a string"),
+            (r#"{"time":"yesterday","kind":"x"}"#, "field `time`: `yesterday` is not a date"),
+            (r#"{"time":"2024-01-01","kind":"x","a":1,"a":2}"#, "duplicate field `a`"),
+            (r#"[1,2]"#, "invalid type: sequence, expected an event object"),
+            (r#"{"time":"2024-01-01","kind":"x"} trailing"#, "trailing characters"),
+        ];
+        for (line, want) in cases {
+            let err = parser.parse_json(line, origin()).unwrap_err();
+            assert!(err.reason.starts_with(want), "{line}: got {:?}", err.reason);
+        }
+    }
+}

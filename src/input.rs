@@ -1,0 +1,342 @@
+//! Reading event logs: JSON Lines (streamed) and YAML lists, from any [`BufRead`].
+//!
+//! The reader accounts for every line: each one becomes an event, a blank line, or an
+//! [`InputError`] naming the file, line, column and reason. Lines are read with a hard length
+//! limit, so one runaway line cannot exhaust memory, and the bytes are hashed as they pass so
+//! that the report can name the exact input (SHA-256) without reading it twice. The reader never
+//! opens files: callers hand it a reader and a display name.
+
+use std::fmt;
+use std::io::{self, BufRead, Read};
+use std::rc::Rc;
+
+use serde_saphyr::Spanned;
+use sha2::{Digest, Sha256};
+
+use crate::event::{Event, EventParser, Origin};
+
+/// The longest JSON Lines line accepted, in bytes (1 MiB). Real incident reports are a few
+/// hundred bytes; anything longer is almost certainly not one line of an event log.
+pub const MAX_LINE_BYTES: usize = 1 << 20;
+
+/// The largest YAML event file accepted, in bytes (64 MiB); YAML is for hand-written logs.
+pub const MAX_YAML_BYTES: u64 = 64 << 20;
+
+/// How an input is encoded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum InputFormat {
+    /// One JSON object per line.
+    JsonLines,
+    /// A YAML list of objects.
+    Yaml,
+}
+
+impl InputFormat {
+    /// The format a file name implies: `.yaml`/`.yml` are YAML, everything else JSON Lines.
+    pub fn from_name(name: &str) -> Self {
+        let lower = name.to_ascii_lowercase();
+        if lower.ends_with(".yaml") || lower.ends_with(".yml") {
+            InputFormat::Yaml
+        } else {
+            InputFormat::JsonLines
+        }
+    }
+}
+
+/// A line that is not a valid event.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InputError {
+    /// The input as named by the user.
+    pub file: String,
+    /// 1-based line.
+    pub line: u64,
+    /// 1-based column, where known.
+    pub column: Option<u64>,
+    /// Why it was rejected.
+    pub reason: String,
+}
+
+impl fmt::Display for InputError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.column {
+            Some(column) => write!(f, "{}:{}:{}: {}", self.file, self.line, column, self.reason),
+            None => write!(f, "{}:{}: {}", self.file, self.line, self.reason),
+        }
+    }
+}
+
+impl std::error::Error for InputError {}
+
+/// What a reader yields for each non-blank record.
+pub type Record = Result<Event, InputError>;
+
+/// Counts kept for one input.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct InputStats {
+    /// Lines read (for YAML, the file's lines).
+    pub lines: u64,
+    /// Events read.
+    pub events: u64,
+    /// Blank lines (JSON Lines only).
+    pub blank: u64,
+    /// Lines rejected.
+    pub invalid: u64,
+}
+
+/// Reads events from one input.
+pub struct EventReader<R: BufRead> {
+    reader: Hashing<R>,
+    name: Rc<str>,
+    format: InputFormat,
+    parser: EventParser,
+    buffer: Vec<u8>,
+    /// YAML records, parsed at the first call.
+    pending: Option<std::vec::IntoIter<Record>>,
+    stats: InputStats,
+    done: bool,
+}
+
+impl<R: BufRead> EventReader<R> {
+    /// A reader over `reader`, reported as `name`.
+    pub fn new(name: &str, reader: R, format: InputFormat) -> Self {
+        EventReader {
+            reader: Hashing {
+                inner: reader,
+                hasher: Sha256::new(),
+            },
+            name: name.into(),
+            format,
+            parser: EventParser::new(),
+            buffer: Vec::new(),
+            pending: None,
+            stats: InputStats::default(),
+            done: false,
+        }
+    }
+
+    /// The next record: `Ok(None)` at the end, `Err` only when the input cannot be read at all.
+    pub fn next_record(&mut self) -> io::Result<Option<Record>> {
+        let record = match self.format {
+            InputFormat::JsonLines => self.next_json()?,
+            InputFormat::Yaml => self.next_yaml()?,
+        };
+        match &record {
+            Some(Ok(_)) => self.stats.events += 1,
+            Some(Err(_)) => self.stats.invalid += 1,
+            None => {}
+        }
+        Ok(record)
+    }
+
+    /// Counts so far.
+    pub fn stats(&self) -> &InputStats {
+        &self.stats
+    }
+
+    /// Reads whatever is left (so the hash covers the whole input) and returns the SHA-256.
+    pub fn finish(mut self) -> io::Result<(InputStats, String)> {
+        io::copy(&mut self.reader, &mut io::sink())?;
+        let digest = self.reader.hasher.finalize();
+        Ok((self.stats, crate::hex(&digest)))
+    }
+
+    fn next_json(&mut self) -> io::Result<Option<Record>> {
+        loop {
+            if self.done {
+                return Ok(None);
+            }
+            let (read, too_long) = self.read_line()?;
+            if read == 0 {
+                self.done = true;
+                return Ok(None);
+            }
+            self.stats.lines += 1;
+            let line = self.stats.lines;
+            if too_long {
+                return Ok(Some(Err(self.error(
+                    line,
+                    None,
+                    format!("line is longer than the limit of {MAX_LINE_BYTES} bytes"),
+                ))));
+            }
+            let mut bytes = self.buffer.as_slice();
+            if line == 1 {
+                bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+            }
+            let text = match std::str::from_utf8(bytes) {
+                Ok(text) => text,
+                Err(err) => {
+                    let column = String::from_utf8_lossy(bytes.get(..err.valid_up_to()).unwrap_or(&[]))
+                        .chars()
+                        .count() as u64
+                        + 1;
+                    return Ok(Some(Err(self.error(
+                        line,
+                        Some(column),
+                        "invalid UTF-8".to_string(),
+                    ))));
+                }
+            };
+            if text.trim().is_empty() {
+                self.stats.blank += 1;
+                continue;
+            }
+            let origin = Origin {
+                file: self.name.clone(),
+                line,
+            };
+            let record = self.parser.parse_json(text, origin).map_err(|err| InputError {
+                file: self.name.to_string(),
+                line,
+                column: err.column,
+                reason: err.reason,
+            });
+            return Ok(Some(record));
+        }
+    }
+
+    /// Reads one line into `buffer`, without its line break. Returns the bytes consumed and
+    /// whether the line exceeded [`MAX_LINE_BYTES`] (its content is then dropped).
+    fn read_line(&mut self) -> io::Result<(usize, bool)> {
+        self.buffer.clear();
+        let mut consumed = 0;
+        let mut too_long = false;
+        loop {
+            let available = match self.reader.fill_buf() {
+                Ok(available) => available,
+                Err(err) if err.kind() == io::ErrorKind::Interrupted => continue,
+                Err(err) => return Err(err),
+            };
+            if available.is_empty() {
+                break;
+            }
+            let (chunk, found) = match memchr::memchr(b'\n', available) {
+                Some(at) => (available.get(..at).unwrap_or(&[]), Some(at + 1)),
+                None => (available, None),
+            };
+            if !too_long {
+                if self.buffer.len() + chunk.len() > MAX_LINE_BYTES {
+                    too_long = true;
+                    self.buffer.clear();
+                } else {
+                    self.buffer.extend_from_slice(chunk);
+                }
+            }
+            let take = found.unwrap_or(available.len());
+            self.reader.consume(take);
+            consumed += take;
+            if found.is_some() {
+                break;
+            }
+        }
+        if self.buffer.last() == Some(&b'\r') {
+            self.buffer.pop();
+        }
+        Ok((consumed, too_long))
+    }
+
+    fn next_yaml(&mut self) -> io::Result<Option<Record>> {
+        if self.pending.is_none() {
+            let mut text = String::new();
+            let limited = (&mut self.reader).take(MAX_YAML_BYTES + 1).read_to_string(&mut text);
+            let records = match limited {
+                Err(err) if err.kind() == io::ErrorKind::InvalidData => {
+                    vec![Err(self.error(1, None, "invalid UTF-8".into()))]
+                }
+                Err(err) => return Err(err),
+                Ok(_) if text.len() as u64 > MAX_YAML_BYTES => vec![Err(self.error(
+                    1,
+                    None,
+                    format!("YAML event file is larger than the limit of {MAX_YAML_BYTES} bytes; use JSON Lines"),
+                ))],
+                Ok(_) => {
+                    self.stats.lines = text.lines().count() as u64;
+                    self.parse_yaml(&text)
+                }
+            };
+            self.pending = Some(records.into_iter());
+        }
+        Ok(self.pending.as_mut().and_then(Iterator::next))
+    }
+
+    fn parse_yaml(&mut self, text: &str) -> Vec<Record> {
+        let items: Vec<Spanned<serde_json::Value>> = match serde_saphyr::from_str(text) {
+            Ok(items) => items,
+            Err(err) => {
+                let (line, column) = err
+                    .location()
+                    .map(|l| (l.line(), Some(l.column())))
+                    .unwrap_or((1, None));
+                let mut reason = err.without_snippet().to_string();
+                if let Some(at) = reason.rfind(" at line ") {
+                    reason.truncate(at);
+                }
+                return vec![Err(self.error(
+                    line,
+                    column,
+                    format!("not a YAML list of events: {reason}"),
+                ))];
+            }
+        };
+        items
+            .into_iter()
+            .map(|item| {
+                let line = item.referenced.line();
+                let origin = Origin {
+                    file: self.name.clone(),
+                    line,
+                };
+                self.parser
+                    .parse_value(item.value, origin)
+                    .map_err(|err| InputError {
+                        file: self.name.to_string(),
+                        line,
+                        column: Some(item.referenced.column()),
+                        reason: err.reason,
+                    })
+            })
+            .collect()
+    }
+
+    fn error(&self, line: u64, column: Option<u64>, reason: String) -> InputError {
+        InputError {
+            file: self.name.to_string(),
+            line,
+            column,
+            reason,
+        }
+    }
+}
+
+/// A reader that hashes every byte consumed through it.
+struct Hashing<R> {
+    inner: R,
+    hasher: Sha256,
+}
+
+impl<R: BufRead> Read for Hashing<R> {
+    fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
+        let available = self.fill_buf()?;
+        let n = available.len().min(out.len());
+        if let (Some(target), Some(source)) = (out.get_mut(..n), available.get(..n)) {
+            target.copy_from_slice(source);
+        }
+        self.consume(n);
+        Ok(n)
+    }
+}
+
+impl<R: BufRead> BufRead for Hashing<R> {
+    fn fill_buf(&mut self) -> io::Result<&[u8]> {
+        self.inner.fill_buf()
+    }
+
+    fn consume(&mut self, amount: usize) {
+        if let Ok(available) = self.inner.fill_buf() {
+            if let Some(bytes) = available.get(..amount) {
+                self.hasher.update(bytes);
+            }
+        }
+        self.inner.consume(amount);
+    }
+}

@@ -1,0 +1,359 @@
+//! The `pactum` command line: the only place that knows about paths, terminals and exit codes.
+//!
+//! Exit codes: 0 success (no violation at or above `--fail-on`), 1 a violation at or above
+//! `--fail-on`, 2 invalid rules, invalid input or a usage error. A closed pipe on standard
+//! output (`pactum replay … | head`) ends the program quietly with the code it would have had.
+
+use std::fs;
+use std::io::{self, BufRead, BufReader, BufWriter, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::{Context, Result, bail};
+use clap::{Parser, Subcommand, ValueEnum};
+
+use pactum::agreement::{self, Severity};
+use pactum::diagnostic::{Diagnostic, Level};
+use pactum::report::{self, Format};
+use pactum::run::RunError;
+use pactum::sink::Collect;
+use pactum::{Agreement, Input, InputFormat, Limits, Program, RunOptions, compile, run};
+
+/// Judge event logs against security agreements written as rules.
+#[derive(Parser)]
+#[command(name = "pactum", version, about, long_about = None)]
+struct Cli {
+    /// More logging on stderr (-v info, -vv debug, -vvv trace); RUST_LOG overrides it.
+    #[arg(short, long, action = clap::ArgAction::Count, global = true)]
+    verbose: u8,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Validate agreement files: YAML shape, keys, parties, ids and every Rhai expression.
+    ///
+    /// Exit 0 when every file is valid (warnings allowed), 2 otherwise.
+    Check {
+        /// Agreement files, or directories meaning every *.yaml in them.
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+        /// How to print problems.
+        #[arg(long, value_enum, default_value_t = DiagnosticFormat::Human)]
+        format: DiagnosticFormat,
+    },
+    /// Replay event logs against agreements and report every violation.
+    Replay {
+        /// Agreement file, or a directory meaning every *.yaml in it. Repeatable.
+        #[arg(long = "rules", short = 'r', required = true)]
+        rules: Vec<PathBuf>,
+        /// Event files (JSON Lines, or YAML lists for .yaml/.yml); `-` reads standard input.
+        #[arg(required = true)]
+        events: Vec<String>,
+        /// Report format.
+        #[arg(long, short = 'f', value_enum, default_value_t = ReportFormat::Text)]
+        format: ReportFormat,
+        /// Write the report to this file instead of standard output.
+        #[arg(long, short = 'o')]
+        output: Option<PathBuf>,
+        /// Exit 1 when a violation at or above this severity is found.
+        #[arg(long, value_enum)]
+        fail_on: Option<SeverityArg>,
+        /// Skip invalid event lines, listing each in the report, instead of stopping at the first.
+        #[arg(long)]
+        skip_invalid: bool,
+        /// Format of the event inputs; by default from the extension (.yaml/.yml: YAML, else JSON Lines).
+        #[arg(long, value_enum)]
+        input_format: Option<InputFormatArg>,
+    },
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum DiagnosticFormat {
+    Human,
+    Json,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum ReportFormat {
+    Text,
+    Json,
+    Jsonl,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum SeverityArg {
+    Low,
+    Medium,
+    High,
+    Critical,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum InputFormatArg {
+    Jsonl,
+    Yaml,
+}
+
+const EXIT_VIOLATIONS: u8 = 1;
+const EXIT_INVALID: u8 = 2;
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_logging(cli.verbose);
+    match execute(cli.command) {
+        Ok(code) => ExitCode::from(code),
+        Err(err) if is_broken_pipe(&err) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("error: {err:#}");
+            ExitCode::from(EXIT_INVALID)
+        }
+    }
+}
+
+fn init_logging(verbose: u8) {
+    let level = match verbose {
+        0 => "warn",
+        1 => "info",
+        2 => "debug",
+        _ => "trace",
+    };
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(level));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(io::stderr)
+        .without_time()
+        .init();
+}
+
+fn is_broken_pipe(err: &anyhow::Error) -> bool {
+    err.chain().any(|cause| {
+        cause
+            .downcast_ref::<io::Error>()
+            .is_some_and(|e| e.kind() == io::ErrorKind::BrokenPipe)
+    })
+}
+
+fn execute(command: Command) -> Result<u8> {
+    match command {
+        Command::Check { paths, format } => check(&paths, format),
+        Command::Replay {
+            rules,
+            events,
+            format,
+            output,
+            fail_on,
+            skip_invalid,
+            input_format,
+        } => replay(ReplayArgs {
+            rules,
+            events,
+            format,
+            output,
+            fail_on,
+            skip_invalid,
+            input_format,
+        }),
+    }
+}
+
+/// Expands directories into the `*.yaml` files directly inside them, sorted by name.
+fn rule_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>> {
+    let mut files = Vec::new();
+    for path in paths {
+        if path.is_dir() {
+            let mut found: Vec<PathBuf> = fs::read_dir(path)
+                .with_context(|| format!("cannot list {}", path.display()))?
+                .filter_map(|entry| entry.ok().map(|e| e.path()))
+                .filter(|p| p.is_file() && p.extension().is_some_and(|e| e == "yaml" || e == "yml"))
+                .collect();
+            if found.is_empty() {
+                bail!("{} holds no *.yaml agreement file", path.display());
+            }
+            found.sort();
+            files.extend(found);
+        } else {
+            files.push(path.clone());
+        }
+    }
+    Ok(files)
+}
+
+/// Loads and compiles rule files; returns the program (when valid) and every diagnostic.
+fn load_rules(paths: &[PathBuf]) -> Result<(Option<Program>, Vec<Diagnostic>)> {
+    let mut diagnostics = Vec::new();
+    let mut agreements: Vec<Agreement> = Vec::new();
+    let mut complete = true;
+    for file in rule_files(paths)? {
+        let name = file.display().to_string();
+        let text = match read_text(&file) {
+            Ok(text) => text,
+            Err(reason) => {
+                diagnostics.push(Diagnostic::file_error(pactum::diagnostic::Code::Io, &name, reason));
+                complete = false;
+                continue;
+            }
+        };
+        let (agreement, found) = agreement::load(&name, &text);
+        diagnostics.extend(found);
+        match agreement {
+            Some(agreement) => agreements.push(agreement),
+            None => complete = false,
+        }
+    }
+    let (program, found) = compile(agreements, &Limits::default());
+    diagnostics.extend(found);
+    Ok((program.filter(|_| complete), diagnostics))
+}
+
+fn read_text(path: &Path) -> std::result::Result<String, String> {
+    let bytes = fs::read(path).map_err(|e| format!("cannot read the file: {e}"))?;
+    String::from_utf8(bytes).map_err(|e| {
+        format!(
+            "the file is not UTF-8 (invalid byte at offset {})",
+            e.utf8_error().valid_up_to()
+        )
+    })
+}
+
+fn print_diagnostics(diagnostics: &[Diagnostic]) {
+    for d in diagnostics {
+        eprint!("{}", d.render());
+    }
+}
+
+fn check(paths: &[PathBuf], format: DiagnosticFormat) -> Result<u8> {
+    let (program, diagnostics) = load_rules(paths)?;
+    let errors = diagnostics.iter().filter(|d| d.level == Level::Error).count();
+    let warnings = diagnostics.len() - errors;
+    match format {
+        DiagnosticFormat::Human => {
+            print_diagnostics(&diagnostics);
+            if let Some(program) = &program {
+                let stdout = io::stdout();
+                let mut out = stdout.lock();
+                for agreement in program.agreements() {
+                    writeln!(
+                        out,
+                        "ok: {} ({}, {} term(s))",
+                        agreement.source.name,
+                        agreement.id,
+                        agreement.terms.len()
+                    )?;
+                }
+            } else {
+                eprintln!("{errors} error(s), {warnings} warning(s)");
+            }
+        }
+        DiagnosticFormat::Json => {
+            let list: Vec<serde_json::Value> = diagnostics.iter().map(diagnostic_json).collect();
+            let stdout = io::stdout();
+            let mut out = stdout.lock();
+            serde_json::to_writer_pretty(&mut out, &serde_json::json!({ "diagnostics": list }))?;
+            writeln!(out)?;
+        }
+    }
+    Ok(if program.is_some() { 0 } else { EXIT_INVALID })
+}
+
+fn diagnostic_json(d: &Diagnostic) -> serde_json::Value {
+    serde_json::json!({
+        "level": match d.level { Level::Error => "error", Level::Warning => "warning" },
+        "code": d.code.as_str(),
+        "message": d.message,
+        "file": d.file,
+        "line": d.line,
+        "column": d.column,
+        "help": d.help,
+    })
+}
+
+struct ReplayArgs {
+    rules: Vec<PathBuf>,
+    events: Vec<String>,
+    format: ReportFormat,
+    output: Option<PathBuf>,
+    fail_on: Option<SeverityArg>,
+    skip_invalid: bool,
+    input_format: Option<InputFormatArg>,
+}
+
+fn replay(args: ReplayArgs) -> Result<u8> {
+    let (program, diagnostics) = load_rules(&args.rules)?;
+    print_diagnostics(&diagnostics);
+    let Some(program) = program else {
+        eprintln!("error: the rules are invalid; nothing was replayed");
+        return Ok(EXIT_INVALID);
+    };
+    if args.events.iter().filter(|e| *e == "-").count() > 1 {
+        bail!("standard input (`-`) can be read only once");
+    }
+    let mut inputs = Vec::new();
+    for name in &args.events {
+        let reader: Box<dyn BufRead> = if name == "-" {
+            Box::new(BufReader::with_capacity(1 << 16, io::stdin()))
+        } else {
+            let file = fs::File::open(name).with_context(|| format!("cannot open {name}"))?;
+            Box::new(BufReader::with_capacity(1 << 16, file))
+        };
+        let format = match args.input_format {
+            Some(InputFormatArg::Jsonl) => InputFormat::JsonLines,
+            Some(InputFormatArg::Yaml) => InputFormat::Yaml,
+            None => InputFormat::from_name(name),
+        };
+        inputs.push(Input {
+            name: name.clone(),
+            reader,
+            format,
+        });
+    }
+    let options = RunOptions {
+        skip_invalid: args.skip_invalid,
+    };
+    let mut violations = Collect::default();
+    let outcome = match run(&program, inputs, options, &mut violations) {
+        Ok(outcome) => outcome,
+        Err(RunError::Invalid(invalid)) => {
+            eprintln!("error: invalid event at {invalid}");
+            eprintln!("  = help: fix the line, or pass --skip-invalid to skip such lines and list them in the report");
+            return Ok(EXIT_INVALID);
+        }
+        Err(RunError::Io { file, source }) => {
+            return Err(anyhow::Error::new(source).context(format!("cannot read {file}")));
+        }
+        Err(RunError::Sink(never)) => match never {},
+    };
+    let report = report::build(&program, &outcome, options, violations.0);
+    let format = match args.format {
+        ReportFormat::Text => Format::Text,
+        ReportFormat::Json => Format::Json,
+        ReportFormat::Jsonl => Format::JsonLines,
+    };
+    match &args.output {
+        Some(path) => {
+            let file = fs::File::create(path)
+                .with_context(|| format!("cannot create {}", path.display()))?;
+            let mut out = BufWriter::new(file);
+            report::write(&report, format, &mut out)?;
+            out.flush()?;
+        }
+        None => {
+            let stdout = io::stdout();
+            let mut out = BufWriter::new(stdout.lock());
+            report::write(&report, format, &mut out)?;
+            out.flush()?;
+        }
+    }
+    let threshold = args.fail_on.map(|s| match s {
+        SeverityArg::Low => Severity::Low,
+        SeverityArg::Medium => Severity::Medium,
+        SeverityArg::High => Severity::High,
+        SeverityArg::Critical => Severity::Critical,
+    });
+    Ok(match threshold {
+        Some(severity) if report::any_at_or_above(&report, severity) => EXIT_VIOLATIONS,
+        _ => 0,
+    })
+}

@@ -1,0 +1,236 @@
+//! Judging events: the engine proper.
+//!
+//! A [`Replay`] takes events one at a time, runs every term whose period covers the event, and
+//! pushes each breach into a [`Sink`]. It keeps no events: memory stays flat however long the
+//! log. A term whose expression fails on an event (a missing field compared with a number, the
+//! operation budget exhausted, …) simply does not fire for that event; the failure is counted
+//! for the term, with the first failing event and message, and the replay goes on. One broken
+//! term must not hide the breaches of the others.
+
+use std::rc::Rc;
+
+use chrono::{DateTime, Utc};
+use rhai::{AST, Dynamic, EvalAltResult, Position, Scope};
+
+use crate::agreement::Expression;
+use crate::compile::{CompiledBreach, CompiledTerm, Piece, Program};
+use crate::event::{Event, EventHandle, Origin};
+use crate::sink::{Evidence, Location, Sink, Violation};
+
+/// What happened to one term over a replay.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct TermStats {
+    /// Index of the agreement.
+    pub agreement: usize,
+    /// Index of the term within the agreement.
+    pub term: usize,
+    /// Events the term judged.
+    pub evaluated: u64,
+    /// Events outside the term's effective period, not judged.
+    pub out_of_period: u64,
+    /// Violations it raised.
+    pub violations: u64,
+    /// Events on which its condition failed to evaluate.
+    pub errors: u64,
+    /// The first such failure.
+    pub first_error: Option<TermError>,
+}
+
+/// A condition that failed on an event.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TermError {
+    /// The event's id.
+    pub event: String,
+    /// Its file and line.
+    pub origin: Origin,
+    /// What went wrong, with the position in the rule file.
+    pub message: String,
+}
+
+/// Replays events against a compiled [`Program`].
+pub struct Replay<'p> {
+    program: &'p Program,
+    /// One scope per agreement: `event` plus that agreement's lists.
+    scopes: Vec<Scope<'static>>,
+    stats: Vec<TermStats>,
+    events: u64,
+    first: Option<DateTime<Utc>>,
+    last: Option<DateTime<Utc>>,
+}
+
+/// The totals of a finished replay.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ReplayTotals {
+    /// Events judged.
+    pub events: u64,
+    /// Earliest event time seen.
+    pub first: Option<DateTime<Utc>>,
+    /// Latest event time seen.
+    pub last: Option<DateTime<Utc>>,
+    /// Per term, in program order.
+    pub terms: Vec<TermStats>,
+}
+
+impl<'p> Replay<'p> {
+    /// Starts a replay.
+    pub fn new(program: &'p Program) -> Self {
+        let scopes = program
+            .agreements
+            .iter()
+            .map(crate::compile::scope_for)
+            .collect();
+        let stats = program
+            .terms
+            .iter()
+            .map(|t| TermStats {
+                agreement: t.agreement,
+                term: t.term,
+                ..TermStats::default()
+            })
+            .collect();
+        Replay {
+            program,
+            scopes,
+            stats,
+            events: 0,
+            first: None,
+            last: None,
+        }
+    }
+
+    /// Judges one event under every term and pushes each breach into `sink`.
+    pub fn judge<S: Sink>(&mut self, event: Event, sink: &mut S) -> Result<(), S::Error> {
+        let time = event.time();
+        self.events += 1;
+        self.first = Some(self.first.map_or(time, |t| t.min(time)));
+        self.last = Some(self.last.map_or(time, |t| t.max(time)));
+        let event = Rc::new(event);
+        let handle = Dynamic::from(EventHandle(event.clone()));
+        for scope in &mut self.scopes {
+            scope.set_value("event", handle.clone());
+        }
+        let program = self.program;
+        for (term, stats) in program.terms.iter().zip(self.stats.iter_mut()) {
+            if !term.period.contains(time) {
+                stats.out_of_period += 1;
+                continue;
+            }
+            stats.evaluated += 1;
+            let Some(scope) = self.scopes.get_mut(term.agreement) else {
+                continue;
+            };
+            let fired = match program.engine.eval_ast_with_scope::<Dynamic>(scope, &term.when) {
+                Ok(value) => match value.as_bool() {
+                    Ok(fired) => fired,
+                    Err(type_name) => {
+                        let source = &program.source(term).when;
+                        record_error(
+                            stats,
+                            &event,
+                            format!(
+                                "`when` gave {type_name}, not a boolean (at {})",
+                                at(source, Position::NONE)
+                            ),
+                        );
+                        false
+                    }
+                },
+                Err(err) => {
+                    let source = &program.source(term).when;
+                    record_error(stats, &event, describe(&err, source));
+                    false
+                }
+            };
+            if !fired {
+                continue;
+            }
+            stats.violations += 1;
+            let violation = build(program, term, scope, &event);
+            sink.violation(violation)?;
+        }
+        Ok(())
+    }
+
+    /// Ends the replay and returns its totals.
+    pub fn finish(self) -> ReplayTotals {
+        ReplayTotals {
+            events: self.events,
+            first: self.first,
+            last: self.last,
+            terms: self.stats,
+        }
+    }
+}
+
+fn record_error(stats: &mut TermStats, event: &Event, message: String) {
+    stats.errors += 1;
+    if stats.first_error.is_none() {
+        stats.first_error = Some(TermError {
+            event: event.id(),
+            origin: event.origin().clone(),
+            message,
+        });
+    }
+}
+
+/// Builds the violation a fired term raises for `event`.
+fn build(program: &Program, term: &CompiledTerm, scope: &mut Scope<'static>, event: &Event) -> Violation {
+    let source = program.source(term);
+    let breached_by = match &term.breached_by {
+        CompiledBreach::Party(code) => Some(code.clone()),
+        CompiledBreach::Expression(ast) => eval(program, scope, ast)
+            .ok()
+            .filter(|v| !v.is_unit())
+            .map(|v| v.to_string()),
+    };
+    let message = match &term.message {
+        None => source.title.clone(),
+        Some(pieces) => render(program, scope, pieces),
+    };
+    Violation {
+        agreement: term.agreement,
+        term: term.term,
+        time: event.time(),
+        breached_by,
+        message,
+        location: Location::of(event),
+        evidence: vec![Evidence::of(event)],
+    }
+}
+
+fn eval(program: &Program, scope: &mut Scope<'static>, ast: &AST) -> Result<Dynamic, Box<EvalAltResult>> {
+    program.engine.eval_ast_with_scope::<Dynamic>(scope, ast)
+}
+
+/// Renders a message template; a placeholder whose value is missing or fails shows as `?`.
+fn render(program: &Program, scope: &mut Scope<'static>, pieces: &[Piece]) -> String {
+    let mut out = String::new();
+    for piece in pieces {
+        match piece {
+            Piece::Text(text) => out.push_str(text),
+            Piece::Expression(ast) => match eval(program, scope, ast) {
+                Ok(value) if !value.is_unit() => out.push_str(&value.to_string()),
+                _ => out.push('?'),
+            },
+        }
+    }
+    out
+}
+
+/// A run-time error in words, with its position in the rule file rather than in the expression.
+fn describe(err: &EvalAltResult, source: &Expression) -> String {
+    let position = err.position();
+    let mut text = err.to_string();
+    // Rhai appends " (line L, position C)"; the position in the YAML file replaces it.
+    if let Some(cut) = text.rfind(" (line ") {
+        text.truncate(cut);
+    }
+    format!("{text} (at {})", at(source, position))
+}
+
+fn at(source: &Expression, position: Position) -> String {
+    let line = position.line().map_or(1, |l| l as u64);
+    let column = position.position().map_or(1, |c| c as u64);
+    let (line, column) = source.locate(line, column);
+    format!("{}:{line}:{column}", source.source.name)
+}

@@ -1,0 +1,228 @@
+//! Reports: building the serialised [`Report`] from a run, and rendering it.
+//!
+//! The JSON report is the single source: the text and JSON Lines renderings are views of the
+//! same [`Report`] value, so they can never disagree. Violations are sorted here, once, into
+//! the documented order (time, agreement, term, evidence ids), which makes the output
+//! byte-identical for the same inputs however the events were read.
+
+mod model;
+mod text;
+
+use std::collections::BTreeMap;
+use std::io::{self, Write};
+
+pub use model::*;
+
+use crate::agreement::{Agreement, Period, Severity};
+use crate::compile::Program;
+use crate::run::{RunOptions, RunOutcome};
+use crate::sink::Violation;
+use crate::time::format_instant;
+
+/// Builds the report of a finished run from its outcome and the violations it raised.
+pub fn build(
+    program: &Program,
+    outcome: &RunOutcome,
+    options: RunOptions,
+    violations: Vec<Violation>,
+) -> Report {
+    let agreements = program.agreements();
+    let mut records: Vec<ViolationRecord> = violations
+        .into_iter()
+        .filter_map(|v| violation_record(agreements, v))
+        .collect();
+    records.sort_by(|a, b| {
+        (&a.time, &a.agreement, &a.term)
+            .cmp(&(&b.time, &b.agreement, &b.term))
+            .then_with(|| {
+                let ids = |r: &ViolationRecord| r.evidence.iter().map(|e| e.id.clone()).collect::<Vec<_>>();
+                ids(a).cmp(&ids(b))
+            })
+    });
+
+    let mut by_party: BTreeMap<String, u64> = BTreeMap::new();
+    let mut by_severity = BySeverity::default();
+    for record in &records {
+        let party = record.breached_by.clone().unwrap_or_else(|| "unattributed".into());
+        *by_party.entry(party).or_default() += 1;
+        match Severity::parse(&record.severity) {
+            Some(Severity::Critical) => by_severity.critical += 1,
+            Some(Severity::High) => by_severity.high += 1,
+            Some(Severity::Medium) => by_severity.medium += 1,
+            Some(Severity::Low) | None => by_severity.low += 1,
+        }
+    }
+
+    let mut by_term = Vec::new();
+    let mut errors = Vec::new();
+    for stats in &outcome.totals.terms {
+        let Some((agreement, term)) = agreements
+            .get(stats.agreement)
+            .and_then(|a| a.terms.get(stats.term).map(|t| (a, t)))
+        else {
+            continue;
+        };
+        by_term.push(TermSummary {
+            agreement: agreement.id.clone(),
+            term: term.id.clone(),
+            title: term.title.clone(),
+            severity: term.severity.as_str().to_string(),
+            evaluated: stats.evaluated,
+            out_of_period: stats.out_of_period,
+            violations: stats.violations,
+            errors: stats.errors,
+        });
+        if let Some(first) = &stats.first_error {
+            errors.push(TermErrors {
+                agreement: agreement.id.clone(),
+                term: term.id.clone(),
+                count: stats.errors,
+                first: FirstError {
+                    event: first.event.clone(),
+                    file: first.origin.file.to_string(),
+                    line: first.origin.line,
+                    message: first.message.clone(),
+                },
+            });
+        }
+    }
+
+    Report {
+        report_version: REPORT_VERSION,
+        pactum_version: env!("CARGO_PKG_VERSION").to_string(),
+        agreements: agreements.iter().map(agreement_info).collect(),
+        inputs: outcome
+            .inputs
+            .iter()
+            .map(|input| InputInfo {
+                file: input.name.clone(),
+                sha256: input.sha256.clone(),
+                lines: input.stats.lines,
+                events: input.stats.events,
+                skipped: input.stats.invalid,
+                blank: input.stats.blank,
+            })
+            .collect(),
+        options: Options {
+            skip_invalid: options.skip_invalid,
+        },
+        period: match (outcome.totals.first, outcome.totals.last) {
+            (Some(first), Some(last)) => Some(Span {
+                first: format_instant(&first),
+                last: format_instant(&last),
+            }),
+            _ => None,
+        },
+        summary: Summary {
+            events: outcome.totals.events,
+            violations: records.len() as u64,
+            by_term,
+            by_party,
+            by_severity,
+        },
+        violations: records,
+        skipped: outcome
+            .skipped
+            .iter()
+            .map(|s| Skipped {
+                file: s.file.clone(),
+                line: s.line,
+                column: s.column,
+                reason: s.reason.clone(),
+            })
+            .collect(),
+        errors,
+    }
+}
+
+fn agreement_info(agreement: &Agreement) -> AgreementInfo {
+    AgreementInfo {
+        id: agreement.id.clone(),
+        title: agreement.title.clone(),
+        file: agreement.source.name.clone(),
+        sha256: agreement.sha256.clone(),
+        parties: agreement.parties.iter().cloned().collect(),
+        effective: effective(&agreement.effective),
+    }
+}
+
+fn effective(period: &Period) -> Effective {
+    Effective {
+        from: period.from.as_ref().map(format_instant),
+        until: period.until.as_ref().map(format_instant),
+    }
+}
+
+fn violation_record(agreements: &[Agreement], v: Violation) -> Option<ViolationRecord> {
+    let agreement = agreements.get(v.agreement)?;
+    let term = agreement.terms.get(v.term)?;
+    let l = v.location;
+    let location = (l.place.is_some() || l.country.is_some() || l.lat.is_some() || l.lon.is_some())
+        .then_some(LocationRecord {
+            place: l.place,
+            country: l.country,
+            lat: l.lat,
+            lon: l.lon,
+        });
+    Some(ViolationRecord {
+        agreement: agreement.id.clone(),
+        term: term.id.clone(),
+        article: term.article.clone(),
+        title: term.title.clone(),
+        severity: term.severity.as_str().to_string(),
+        breached_by: v.breached_by,
+        time: format_instant(&v.time),
+        message: v.message,
+        location,
+        evidence: v
+            .evidence
+            .into_iter()
+            .map(|e| EvidenceRecord {
+                id: e.id,
+                file: e.origin.file.to_string(),
+                line: e.origin.line,
+                time: format_instant(&e.time),
+                kind: e.kind,
+                source: e.source,
+            })
+            .collect(),
+    })
+}
+
+/// The renderings of a report.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    /// A readable summary and one line per violation.
+    Text,
+    /// The whole report as one JSON document.
+    Json,
+    /// One violation per line.
+    JsonLines,
+}
+
+/// Writes `report` in `format`.
+pub fn write(report: &Report, format: Format, out: &mut dyn Write) -> io::Result<()> {
+    match format {
+        Format::Text => text::write(report, out),
+        Format::Json => {
+            serde_json::to_writer_pretty(&mut *out, report)?;
+            writeln!(out)
+        }
+        Format::JsonLines => {
+            for violation in &report.violations {
+                serde_json::to_writer(&mut *out, violation)?;
+                writeln!(out)?;
+            }
+            Ok(())
+        }
+    }
+}
+
+/// Whether any violation is at or above `severity`.
+pub fn any_at_or_above(report: &Report, severity: Severity) -> bool {
+    report
+        .violations
+        .iter()
+        .filter_map(|v| Severity::parse(&v.severity))
+        .any(|s| s >= severity)
+}

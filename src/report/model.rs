@@ -1,0 +1,250 @@
+//! The report: pactum's one serialised contract.
+//!
+//! These types exist only to be written (and read back); engine types are never serialised.
+//! Changing a field's meaning or removing one bumps [`REPORT_VERSION`]; adding an optional field
+//! does not. docs/report-format.md documents every field.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+/// Version of the report format described here.
+pub const REPORT_VERSION: u32 = 1;
+
+/// A whole replay report.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Report {
+    /// [`REPORT_VERSION`] at the time of writing.
+    pub report_version: u32,
+    /// The pactum version that produced it.
+    pub pactum_version: String,
+    /// The agreements applied, in the order given.
+    pub agreements: Vec<AgreementInfo>,
+    /// The event inputs, in the order given.
+    pub inputs: Vec<InputInfo>,
+    /// Options that change the result.
+    pub options: Options,
+    /// Earliest and latest event time judged; absent when no event was.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub period: Option<Span>,
+    /// Counts.
+    pub summary: Summary,
+    /// Every violation, by time, agreement, term and evidence ids.
+    pub violations: Vec<ViolationRecord>,
+    /// Lines skipped as invalid (with `--skip-invalid`).
+    pub skipped: Vec<Skipped>,
+    /// Terms whose condition failed on some events.
+    pub errors: Vec<TermErrors>,
+}
+
+/// An agreement applied.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AgreementInfo {
+    /// Its id.
+    pub id: String,
+    /// Its title.
+    pub title: String,
+    /// The rule file.
+    pub file: String,
+    /// SHA-256 of the rule file.
+    pub sha256: String,
+    /// Declared parties, code to name.
+    pub parties: BTreeMap<String, String>,
+    /// Its effective period.
+    pub effective: Effective,
+}
+
+/// An effective period; an absent end is open.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Effective {
+    /// First instant included.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub from: Option<String>,
+    /// First instant excluded.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub until: Option<String>,
+}
+
+/// An event input.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct InputInfo {
+    /// As named by the user; `-` is standard input.
+    pub file: String,
+    /// SHA-256 of its bytes.
+    pub sha256: String,
+    /// Lines read.
+    pub lines: u64,
+    /// Events judged.
+    pub events: u64,
+    /// Lines skipped as invalid.
+    pub skipped: u64,
+    /// Blank lines.
+    pub blank: u64,
+}
+
+/// Options that change the result.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Options {
+    /// `--skip-invalid`.
+    pub skip_invalid: bool,
+}
+
+/// A time span.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Span {
+    /// Earliest.
+    pub first: String,
+    /// Latest.
+    pub last: String,
+}
+
+/// Counts over the whole replay.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Summary {
+    /// Events judged.
+    pub events: u64,
+    /// Violations raised.
+    pub violations: u64,
+    /// One entry per term of every agreement, in file order.
+    pub by_term: Vec<TermSummary>,
+    /// Violations per party in breach (`unattributed` when unknown).
+    pub by_party: BTreeMap<String, u64>,
+    /// Violations per severity, every severity present.
+    pub by_severity: BySeverity,
+}
+
+/// Counts for one term.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TermSummary {
+    /// Agreement id.
+    pub agreement: String,
+    /// Term id.
+    pub term: String,
+    /// Term title.
+    pub title: String,
+    /// Term severity.
+    pub severity: String,
+    /// Events judged by the term.
+    pub evaluated: u64,
+    /// Events outside its effective period.
+    pub out_of_period: u64,
+    /// Violations raised.
+    pub violations: u64,
+    /// Events on which its condition failed.
+    pub errors: u64,
+}
+
+/// Violations per severity.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct BySeverity {
+    /// Critical.
+    pub critical: u64,
+    /// High.
+    pub high: u64,
+    /// Medium.
+    pub medium: u64,
+    /// Low.
+    pub low: u64,
+}
+
+/// One violation.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ViolationRecord {
+    /// Agreement id.
+    pub agreement: String,
+    /// Term id.
+    pub term: String,
+    /// Clause citation, if the term gives one.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub article: Option<String>,
+    /// Term title.
+    pub title: String,
+    /// `critical`, `high`, `medium` or `low`.
+    pub severity: String,
+    /// Party in breach; null when it could not be determined.
+    pub breached_by: Option<String>,
+    /// When, RFC 3339 UTC.
+    pub time: String,
+    /// The rendered message.
+    pub message: String,
+    /// Where, as the evidence reports it; absent when it says nothing.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub location: Option<LocationRecord>,
+    /// The events the violation rests on.
+    pub evidence: Vec<EvidenceRecord>,
+}
+
+/// Where a violation took place.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LocationRecord {
+    /// Named place.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub place: Option<String>,
+    /// Country code.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub country: Option<String>,
+    /// Latitude, WGS84.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub lat: Option<f64>,
+    /// Longitude, WGS84.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub lon: Option<f64>,
+}
+
+/// An event cited as evidence.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EvidenceRecord {
+    /// Event id.
+    pub id: String,
+    /// Input file.
+    pub file: String,
+    /// Line in it.
+    pub line: u64,
+    /// Event time, RFC 3339 UTC.
+    pub time: String,
+    /// Event kind.
+    pub kind: String,
+    /// The event's `source`, if any.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub source: Option<String>,
+}
+
+/// A line skipped as invalid.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Skipped {
+    /// Input file.
+    pub file: String,
+    /// Line.
+    pub line: u64,
+    /// Column, where known.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub column: Option<u64>,
+    /// Why.
+    pub reason: String,
+}
+
+/// Run-time failures of one term's condition.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TermErrors {
+    /// Agreement id.
+    pub agreement: String,
+    /// Term id.
+    pub term: String,
+    /// Events on which the condition failed.
+    pub count: u64,
+    /// The first failure.
+    pub first: FirstError,
+}
+
+/// The first failure of a term's condition.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FirstError {
+    /// Event id.
+    pub event: String,
+    /// Input file.
+    pub file: String,
+    /// Line.
+    pub line: u64,
+    /// What went wrong.
+    pub message: String,
+}

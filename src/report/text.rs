@@ -1,0 +1,121 @@
+//! The text rendering: what an analyst reads in a terminal.
+
+use std::io::{self, Write};
+
+use super::Report;
+
+pub(super) fn write(report: &Report, out: &mut dyn Write) -> io::Result<()> {
+    let s = &report.summary;
+    let inputs = report.inputs.len();
+    write!(
+        out,
+        "{} agreement(s), {} event(s) from {inputs} input(s)",
+        report.agreements.len(),
+        s.events
+    )?;
+    if let Some(period) = &report.period {
+        write!(out, ", {} to {}", period.first, period.last)?;
+    }
+    writeln!(out)?;
+    let sev = &s.by_severity;
+    writeln!(
+        out,
+        "{} violation(s): {} critical, {} high, {} medium, {} low",
+        s.violations, sev.critical, sev.high, sev.medium, sev.low
+    )?;
+
+    let rows: Vec<[String; 6]> = s
+        .by_term
+        .iter()
+        .map(|t| {
+            [
+                format!("{}/{}", t.agreement, t.term),
+                t.severity.clone(),
+                t.evaluated.to_string(),
+                t.out_of_period.to_string(),
+                t.violations.to_string(),
+                t.errors.to_string(),
+            ]
+        })
+        .collect();
+    let header = ["TERM", "SEVERITY", "JUDGED", "OUT OF PERIOD", "VIOLATIONS", "ERRORS"]
+        .map(str::to_string);
+    writeln!(out)?;
+    table(out, &header, &rows)?;
+
+    if !s.by_party.is_empty() {
+        writeln!(out)?;
+        let rows: Vec<[String; 2]> = s
+            .by_party
+            .iter()
+            .map(|(party, count)| [party.clone(), count.to_string()])
+            .collect();
+        table(out, &["PARTY".into(), "VIOLATIONS".into()], &rows)?;
+    }
+
+    if !report.violations.is_empty() {
+        writeln!(out, "\nVIOLATIONS")?;
+        for v in &report.violations {
+            let evidence: Vec<String> = v
+                .evidence
+                .iter()
+                .map(|e| format!("{} ({}:{})", e.id, e.file, e.line))
+                .collect();
+            writeln!(
+                out,
+                "{}  {}  {}/{}  {}  {}  [{}]",
+                v.time,
+                v.severity,
+                v.agreement,
+                v.term,
+                v.breached_by.as_deref().unwrap_or("unattributed"),
+                v.message,
+                evidence.join(", ")
+            )?;
+        }
+    }
+
+    if !report.skipped.is_empty() {
+        writeln!(out, "\nSKIPPED LINES ({})", report.skipped.len())?;
+        for skipped in &report.skipped {
+            match skipped.column {
+                Some(c) => writeln!(out, "{}:{}:{c}: {}", skipped.file, skipped.line, skipped.reason)?,
+                None => writeln!(out, "{}:{}: {}", skipped.file, skipped.line, skipped.reason)?,
+            }
+        }
+    }
+
+    if !report.errors.is_empty() {
+        writeln!(out, "\nRULE ERRORS (the term did not fire on these events)")?;
+        for e in &report.errors {
+            writeln!(
+                out,
+                "{}/{}: {} event(s); first {} ({}:{}): {}",
+                e.agreement, e.term, e.count, e.first.event, e.first.file, e.first.line, e.first.message
+            )?;
+        }
+    }
+    Ok(())
+}
+
+/// Writes rows under a header; the first column is left-aligned, the others right-aligned.
+fn table<const N: usize>(out: &mut dyn Write, header: &[String; N], rows: &[[String; N]]) -> io::Result<()> {
+    let mut widths = header.clone().map(|h| h.chars().count());
+    for row in rows {
+        for (width, cell) in widths.iter_mut().zip(row) {
+            *width = (*width).max(cell.chars().count());
+        }
+    }
+    for row in std::iter::once(header).chain(rows) {
+        let mut line = String::new();
+        for (i, (cell, width)) in row.iter().zip(widths).enumerate() {
+            if i == 0 {
+                line.push_str(&format!("{cell:<width$}"));
+            } else {
+                line.push_str(&format!("  {cell:>width$}"));
+            }
+        }
+        writeln!(out, "{}", line.trim_end())?;
+    }
+    Ok(())
+}

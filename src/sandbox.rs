@@ -1,0 +1,97 @@
+//! The sandboxed Rhai engine that every rule expression runs in.
+//!
+//! Rule files are untrusted code: anyone can hand an analyst an agreement file. So the engine
+//! starts from [`Engine::new_raw`] (no packages, no `print`, no module resolver) and adds back
+//! only pure packages: arithmetic, logic, strings, arrays, maps, iteration, maths. Left out on
+//! purpose: the language-core package (it carries `sleep`, `exit` and `parse_json`), the time
+//! package (a clock makes replays non-deterministic; the crate is built with `no_time`), modules
+//! and `import` (built with `no_module`, so there is no file access), and `eval`.
+//!
+//! Every resource is bounded ([`Limits`]), so a hostile file can fail on an event, but it can
+//! neither hang the replay (operation budget, call depth) nor exhaust memory (string, array and
+//! map sizes).
+
+use rhai::packages::{
+    ArithmeticPackage, BasicArrayPackage, BasicIteratorPackage, BasicMapPackage,
+    BasicMathPackage, BasicStringPackage, LogicPackage, MoreStringPackage, Package,
+};
+use rhai::{Engine, OptimizationLevel};
+
+use crate::event;
+
+/// Resource limits applied to every evaluation of a rule expression.
+///
+/// The defaults are generous for real rules (a `when` expression typically costs a few dozen
+/// operations) and small enough that a runaway loop stops within milliseconds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// Operations per evaluation of one expression. Default 100,000.
+    pub max_operations: u64,
+    /// Nested function-call depth. Default 32.
+    pub max_call_levels: usize,
+    /// Expression nesting depth at top level. Default 64.
+    pub max_expr_depth: usize,
+    /// Expression nesting depth inside functions. Default 32.
+    pub max_function_expr_depth: usize,
+    /// Length of any string built while evaluating, in bytes. Default 65,536.
+    pub max_string_size: usize,
+    /// Elements of any array. Default 10,000.
+    pub max_array_size: usize,
+    /// Entries of any object map. Default 10,000.
+    pub max_map_size: usize,
+    /// Variables declared inside one function. Default 256.
+    pub max_variables: usize,
+    /// Functions defined by one agreement file. Default 256.
+    pub max_functions: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_operations: 100_000,
+            max_call_levels: 32,
+            max_expr_depth: 64,
+            max_function_expr_depth: 32,
+            max_string_size: 64 * 1024,
+            max_array_size: 10_000,
+            max_map_size: 10_000,
+            max_variables: 256,
+            max_functions: 256,
+        }
+    }
+}
+
+/// Builds the sandboxed engine used both to compile and to evaluate rule expressions.
+pub fn engine(limits: &Limits) -> Engine {
+    let mut engine = Engine::new_raw();
+    for module in [
+        ArithmeticPackage::new().as_shared_module(),
+        LogicPackage::new().as_shared_module(),
+        BasicStringPackage::new().as_shared_module(),
+        MoreStringPackage::new().as_shared_module(),
+        BasicArrayPackage::new().as_shared_module(),
+        BasicMapPackage::new().as_shared_module(),
+        BasicIteratorPackage::new().as_shared_module(),
+        BasicMathPackage::new().as_shared_module(),
+    ] {
+        engine.register_global_module(module);
+    }
+    // Names a rule file must not reach even if a later package brings them in.
+    for symbol in ["eval", "sleep", "exit", "print", "debug", "parse_json"] {
+        engine.disable_symbol(symbol);
+    }
+    engine
+        .set_strict_variables(true)
+        .set_fail_on_invalid_map_property(false)
+        .set_optimization_level(OptimizationLevel::Simple)
+        .set_max_operations(limits.max_operations)
+        .set_max_call_levels(limits.max_call_levels)
+        .set_max_expr_depths(limits.max_expr_depth, limits.max_function_expr_depth)
+        .set_max_string_size(limits.max_string_size)
+        .set_max_array_size(limits.max_array_size)
+        .set_max_map_size(limits.max_map_size)
+        .set_max_variables(limits.max_variables)
+        .set_max_functions(limits.max_functions);
+    event::register(&mut engine);
+    engine
+}

@@ -1,0 +1,114 @@
+//! Where decided violations go.
+//!
+//! The replay never formats or stores anything itself: it pushes each [`Violation`] into a
+//! [`Sink`] the caller chose (a collector that builds a report, a counter in a benchmark, a
+//! streaming writer). This keeps the engine free of output formats, as ripgrep's searcher is.
+
+use chrono::{DateTime, Utc};
+
+use crate::event::{Event, Origin};
+
+/// One breach of one term, as decided by the engine.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Violation {
+    /// Index of the agreement in [`crate::Program::agreements`].
+    pub agreement: usize,
+    /// Index of the term within that agreement.
+    pub term: usize,
+    /// When the breach happened (the time of the deciding event).
+    pub time: DateTime<Utc>,
+    /// The party in breach, when known.
+    pub breached_by: Option<String>,
+    /// The rendered message (the term's title when it has no message).
+    pub message: String,
+    /// Where, as reported by the deciding event.
+    pub location: Location,
+    /// The events the decision rests on.
+    pub evidence: Vec<Evidence>,
+}
+
+/// Where a violation took place, as far as the events say.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Location {
+    /// The `place` field.
+    pub place: Option<String>,
+    /// The `country` field.
+    pub country: Option<String>,
+    /// The `lat` field.
+    pub lat: Option<f64>,
+    /// The `lon` field.
+    pub lon: Option<f64>,
+}
+
+impl Location {
+    pub(crate) fn of(event: &Event) -> Self {
+        Location {
+            place: event.field_text("place"),
+            country: event.field_text("country"),
+            lat: event.field_number("lat"),
+            lon: event.field_number("lon"),
+        }
+    }
+}
+
+/// One event cited as evidence.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Evidence {
+    /// The event's id.
+    pub id: String,
+    /// Its file and line.
+    pub origin: Origin,
+    /// Its time.
+    pub time: DateTime<Utc>,
+    /// Its kind.
+    pub kind: String,
+    /// Its `source` field, if any (a URL or a document reference).
+    pub source: Option<String>,
+}
+
+impl Evidence {
+    pub(crate) fn of(event: &Event) -> Self {
+        Evidence {
+            id: event.id(),
+            origin: event.origin().clone(),
+            time: event.time(),
+            kind: event.kind().to_string(),
+            source: event.field_text("source"),
+        }
+    }
+}
+
+/// Receives violations as the replay decides them.
+pub trait Sink {
+    /// What can go wrong while taking a violation (writing it out, say).
+    type Error;
+
+    /// Takes one violation.
+    fn violation(&mut self, violation: Violation) -> Result<(), Self::Error>;
+}
+
+/// Keeps every violation in memory, for reports that sort them.
+#[derive(Debug, Default)]
+pub struct Collect(pub Vec<Violation>);
+
+impl Sink for Collect {
+    type Error = std::convert::Infallible;
+
+    fn violation(&mut self, violation: Violation) -> Result<(), Self::Error> {
+        self.0.push(violation);
+        Ok(())
+    }
+}
+
+/// Counts violations and drops them: for benchmarks.
+#[derive(Debug, Default)]
+pub struct Count(pub u64);
+
+impl Sink for Count {
+    type Error = std::convert::Infallible;
+
+    fn violation(&mut self, _: Violation) -> Result<(), Self::Error> {
+        self.0 += 1;
+        Ok(())
+    }
+}
