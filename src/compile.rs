@@ -9,7 +9,10 @@
 
 use std::collections::{HashMap, HashSet};
 
-use rhai::{AST, ASTNode, Array, Dynamic, Engine, Expr, ParseError, Position, Scope};
+use rhai::{
+    AST, ASTNode, Array, Dynamic, Engine, Expr, ImmutableString, Module, ParseError, Position,
+    Scope, Stmt,
+};
 
 use crate::agreement::{Agreement, Breach, Expression, ListItem, Period};
 use crate::diagnostic::{Code, Diagnostic, did_you_mean};
@@ -59,8 +62,22 @@ pub(crate) struct CompiledTerm {
     pub term: usize,
     pub period: Period,
     pub when: AST,
+    /// How `when` is evaluated: whole, or operand by operand (see [`crate::memo`]).
+    pub plan: Plan,
     pub breached_by: CompiledBreach,
     pub message: Option<Vec<Piece>>,
+}
+
+/// How a condition is evaluated.
+pub(crate) enum Plan {
+    /// As one expression, memoised on the fields it reads.
+    Whole(Option<Vec<ImmutableString>>),
+    /// A top-level `&&` (`all: true`) or `||` chain, operand by operand, each memoised on its
+    /// own fields, so that a cheap, repetitive operand decides most events alone.
+    Chain {
+        all: bool,
+        operands: Vec<(AST, Option<Vec<ImmutableString>>)>,
+    },
 }
 
 pub(crate) enum CompiledBreach {
@@ -119,6 +136,7 @@ pub fn compile(agreements: Vec<Agreement>, limits: &Limits) -> (Option<Program>,
                     agreement: index,
                     term: term_index,
                     period: term.effective,
+                    plan: unit.plan(&term.when),
                     when,
                     breached_by,
                     message,
@@ -169,7 +187,12 @@ fn native_functions(engine: &Engine) -> HashMap<String, HashSet<usize>> {
         known.entry(name).or_default().insert(arity);
     }
     // Keywords the language itself implements.
-    for (name, arity) in [("type_of", 1), ("is_def_fn", 2), ("Fn", 1), ("is_shared", 1)] {
+    for (name, arity) in [
+        ("type_of", 1),
+        ("is_def_fn", 2),
+        ("Fn", 1),
+        ("is_shared", 1),
+    ] {
         known.entry(name.to_string()).or_default().insert(arity);
     }
     known
@@ -215,6 +238,40 @@ impl Unit<'_> {
         }
     }
 
+    /// Decides how to evaluate a condition that compiled cleanly.
+    fn plan(&self, when: &Expression) -> Plan {
+        let Ok(ast) = self
+            .engine
+            .compile_expression_with_scope(&self.scope, &when.text)
+        else {
+            return Plan::Whole(None);
+        };
+        let chain = match ast.statements() {
+            [Stmt::Expr(expr)] => match expr.as_ref() {
+                Expr::And(operands, _) => Some((true, operands)),
+                Expr::Or(operands, _) => Some((false, operands)),
+                _ => None,
+            },
+            _ => None,
+        };
+        match chain {
+            Some((all, operands)) => Plan::Chain {
+                all,
+                operands: operands
+                    .iter()
+                    .map(|operand| {
+                        let alone =
+                            AST::new([Stmt::Expr(Box::new(operand.clone()))], Module::new());
+                        let ast = self.functions.merge(&alone);
+                        let reads = crate::memo::read_set(&ast);
+                        (ast, reads)
+                    })
+                    .collect(),
+            },
+            None => Plan::Whole(crate::memo::read_set(&self.functions.merge(&ast))),
+        }
+    }
+
     /// Compiles one expression, merged with the agreement's functions.
     fn expression(&mut self, expression: &Expression, key: &str) -> Option<AST> {
         self.compile_at(expression, key, &expression.text, (1, 1))
@@ -240,7 +297,13 @@ impl Unit<'_> {
         }
     }
 
-    fn parse_error(&mut self, expression: &Expression, key: &str, at: (u64, u64), err: &ParseError) {
+    fn parse_error(
+        &mut self,
+        expression: &Expression,
+        key: &str,
+        at: (u64, u64),
+        err: &ParseError,
+    ) {
         let (line, column) = position_from(expression, at, err.position());
         let kind = &err.0;
         let (code, message, help) = match kind.as_ref() {
@@ -248,7 +311,8 @@ impl Unit<'_> {
                 let mut visible: Vec<&str> = vec!["event"];
                 visible.extend(self.scope.iter_raw().map(|(n, _, _)| n));
                 let help = if key == "functions" {
-                    "functions see only their parameters: pass `event` or a list as an argument".to_string()
+                    "functions see only their parameters: pass `event` or a list as an argument"
+                        .to_string()
                 } else {
                     match did_you_mean(name, visible.iter().copied()) {
                         Some(fix) => format!("did you mean `{fix}`?"),
@@ -258,7 +322,11 @@ impl Unit<'_> {
                         ),
                     }
                 };
-                (Code::UnknownVariable, format!("unknown variable `{name}` in `{key}`"), Some(help))
+                (
+                    Code::UnknownVariable,
+                    format!("unknown variable `{name}` in `{key}`"),
+                    Some(help),
+                )
             }
             _ => (
                 Code::RhaiSyntax,
@@ -279,9 +347,7 @@ impl Unit<'_> {
                 return true;
             };
             let (call, arity, pos) = match node {
-                Expr::FnCall(call, pos) if call.op_token.is_none() => {
-                    (call, call.args.len(), *pos)
-                }
+                Expr::FnCall(call, pos) if call.op_token.is_none() => (call, call.args.len(), *pos),
                 Expr::MethodCall(call, pos) => (call, call.args.len() + 1, *pos),
                 _ => return true,
             };

@@ -185,7 +185,10 @@ impl Diagnostic {
 }
 
 /// The closest of `candidates` to a misspelt `word`, if any is close enough to be a likely fix.
-pub fn did_you_mean<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+pub fn did_you_mean<'a>(
+    word: &str,
+    candidates: impl IntoIterator<Item = &'a str>,
+) -> Option<&'a str> {
     candidates
         .into_iter()
         .map(|c| (strsim::jaro_winkler(word, c), c))
@@ -201,8 +204,14 @@ mod tests {
     #[test]
     fn renders_location_snippet_caret_and_help() {
         let source = SourceFile::new("r.yaml", "terms:\n  - severty: high\n");
-        let d = Diagnostic::error(Code::UnknownKey, &source, 2, 5, "unknown key `severty`".into())
-            .with_help("did you mean `severity`?");
+        let d = Diagnostic::error(
+            Code::UnknownKey,
+            &source,
+            2,
+            5,
+            "unknown key `severty`".into(),
+        )
+        .with_help("did you mean `severity`?");
         assert_eq!(
             d.render(),
             "error[unknown-key]: unknown key `severty`\n --> r.yaml:2:5\n  |\n2 |   - severty: high\n  |     ^\n  = help: did you mean `severity`?\n"
@@ -211,7 +220,10 @@ mod tests {
 
     #[test]
     fn suggests_only_close_words() {
-        assert_eq!(did_you_mean("severty", ["severity", "sources"]), Some("severity"));
+        assert_eq!(
+            did_you_mean("severty", ["severity", "sources"]),
+            Some("severity")
+        );
         assert_eq!(did_you_mean("zzz", ["severity", "sources"]), None);
     }
 }

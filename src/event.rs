@@ -10,7 +10,6 @@
 //! an indexer over the event's own fields, and a field the event lacks reads as `()`. Rules
 //! cannot change an event, so one event can be judged by every term without being copied.
 
-use std::collections::HashMap;
 use std::fmt;
 use std::rc::Rc;
 
@@ -97,6 +96,10 @@ impl Event {
     }
 
     /// What `event.NAME` evaluates to inside a rule expression.
+    pub(crate) fn value(&self, name: &str) -> Dynamic {
+        self.get(name)
+    }
+
     fn get(&self, name: &str) -> Dynamic {
         match name {
             "time" => format_instant(&self.time).into(),
@@ -271,7 +274,7 @@ fn type_word(rhai_type: &str) -> &str {
 /// Shares repeated short strings (field names, kinds, actor names) between events.
 #[derive(Debug, Default)]
 struct Interner {
-    strings: HashMap<Box<str>, ImmutableString>,
+    strings: rustc_hash::FxHashMap<Box<str>, ImmutableString>,
 }
 
 impl Interner {
@@ -487,10 +490,22 @@ mod tests {
             (r#"{"kind":"x"}"#, "missing required field `time`"),
             (r#"{"time":"2024-01-01"}"#, "missing required field `kind`"),
             (r#"{"time":5,"kind":"x"}"#, "field `time` must be a string"),
-            (r#"{"time":"yesterday","kind":"x"}"#, "field `time`: `yesterday` is not a date"),
-            (r#"{"time":"2024-01-01","kind":"x","a":1,"a":2}"#, "duplicate field `a`"),
-            (r#"[1,2]"#, "invalid type: sequence, expected an event object"),
-            (r#"{"time":"2024-01-01","kind":"x"} trailing"#, "trailing characters"),
+            (
+                r#"{"time":"yesterday","kind":"x"}"#,
+                "field `time`: `yesterday` is not a date",
+            ),
+            (
+                r#"{"time":"2024-01-01","kind":"x","a":1,"a":2}"#,
+                "duplicate field `a`",
+            ),
+            (
+                r#"[1,2]"#,
+                "invalid type: sequence, expected an event object",
+            ),
+            (
+                r#"{"time":"2024-01-01","kind":"x"} trailing"#,
+                "trailing characters",
+            ),
         ];
         for (line, want) in cases {
             let err = parser.parse_json(line, origin()).unwrap_err();

@@ -166,10 +166,11 @@ impl<R: BufRead> EventReader<R> {
             let text = match std::str::from_utf8(bytes) {
                 Ok(text) => text,
                 Err(err) => {
-                    let column = String::from_utf8_lossy(bytes.get(..err.valid_up_to()).unwrap_or(&[]))
-                        .chars()
-                        .count() as u64
-                        + 1;
+                    let column =
+                        String::from_utf8_lossy(bytes.get(..err.valid_up_to()).unwrap_or(&[]))
+                            .chars()
+                            .count() as u64
+                            + 1;
                     return Ok(Some(Err(self.error(
                         line,
                         Some(column),
@@ -185,12 +186,15 @@ impl<R: BufRead> EventReader<R> {
                 file: self.name.clone(),
                 line,
             };
-            let record = self.parser.parse_json(text, origin).map_err(|err| InputError {
-                file: self.name.to_string(),
-                line,
-                column: err.column,
-                reason: err.reason,
-            });
+            let record = self
+                .parser
+                .parse_json(text, origin)
+                .map_err(|err| InputError {
+                    file: self.name.to_string(),
+                    line,
+                    column: err.column,
+                    reason: err.reason,
+                });
             return Ok(Some(record));
         }
     }
@@ -238,7 +242,9 @@ impl<R: BufRead> EventReader<R> {
     fn next_yaml(&mut self) -> io::Result<Option<Record>> {
         if self.pending.is_none() {
             let mut text = String::new();
-            let limited = (&mut self.reader).take(MAX_YAML_BYTES + 1).read_to_string(&mut text);
+            let limited = (&mut self.reader)
+                .take(MAX_YAML_BYTES + 1)
+                .read_to_string(&mut text);
             let records = match limited {
                 Err(err) if err.kind() == io::ErrorKind::InvalidData => {
                     vec![Err(self.error(1, None, "invalid UTF-8".into()))]

@@ -49,6 +49,7 @@ pub mod compile;
 pub mod diagnostic;
 pub mod event;
 pub mod input;
+mod memo;
 pub mod replay;
 pub mod report;
 pub mod run;
@@ -69,8 +70,10 @@ pub use sink::Sink;
 /// Lowercase hexadecimal of a digest.
 pub(crate) fn hex(bytes: &[u8]) -> String {
     use std::fmt::Write as _;
-    bytes.iter().fold(String::with_capacity(bytes.len() * 2), |mut s, b| {
-        let _ = write!(s, "{b:02x}");
-        s
-    })
+    bytes
+        .iter()
+        .fold(String::with_capacity(bytes.len() * 2), |mut s, b| {
+            let _ = write!(s, "{b:02x}");
+            s
+        })
 }

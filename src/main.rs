@@ -191,7 +191,11 @@ fn load_rules(paths: &[PathBuf]) -> Result<(Option<Program>, Vec<Diagnostic>)> {
         let text = match read_text(&file) {
             Ok(text) => text,
             Err(reason) => {
-                diagnostics.push(Diagnostic::file_error(pactum::diagnostic::Code::Io, &name, reason));
+                diagnostics.push(Diagnostic::file_error(
+                    pactum::diagnostic::Code::Io,
+                    &name,
+                    reason,
+                ));
                 complete = false;
                 continue;
             }
@@ -226,7 +230,10 @@ fn print_diagnostics(diagnostics: &[Diagnostic]) {
 
 fn check(paths: &[PathBuf], format: DiagnosticFormat) -> Result<u8> {
     let (program, diagnostics) = load_rules(paths)?;
-    let errors = diagnostics.iter().filter(|d| d.level == Level::Error).count();
+    let errors = diagnostics
+        .iter()
+        .filter(|d| d.level == Level::Error)
+        .count();
     let warnings = diagnostics.len() - errors;
     match format {
         DiagnosticFormat::Human => {
@@ -317,7 +324,9 @@ fn replay(args: ReplayArgs) -> Result<u8> {
         Ok(outcome) => outcome,
         Err(RunError::Invalid(invalid)) => {
             eprintln!("error: invalid event at {invalid}");
-            eprintln!("  = help: fix the line, or pass --skip-invalid to skip such lines and list them in the report");
+            eprintln!(
+                "  = help: fix the line, or pass --skip-invalid to skip such lines and list them in the report"
+            );
             return Ok(EXIT_INVALID);
         }
         Err(RunError::Io { file, source }) => {

@@ -13,8 +13,9 @@ use chrono::{DateTime, Utc};
 use rhai::{AST, Dynamic, EvalAltResult, Position, Scope};
 
 use crate::agreement::Expression;
-use crate::compile::{CompiledBreach, CompiledTerm, Piece, Program};
+use crate::compile::{CompiledBreach, CompiledTerm, Piece, Plan, Program};
 use crate::event::{Event, EventHandle, Origin};
+use crate::memo::{Memo, Outcome};
 use crate::sink::{Evidence, Location, Sink, Violation};
 
 /// What happened to one term over a replay.
@@ -53,6 +54,8 @@ pub struct Replay<'p> {
     /// One scope per agreement: `event` plus that agreement's lists.
     scopes: Vec<Scope<'static>>,
     stats: Vec<TermStats>,
+    /// Per term, one memo per evaluated part (see [`Plan`]).
+    memos: Vec<Vec<Memo>>,
     events: u64,
     first: Option<DateTime<Utc>>,
     last: Option<DateTime<Utc>>,
@@ -88,10 +91,22 @@ impl<'p> Replay<'p> {
                 ..TermStats::default()
             })
             .collect();
+        let memos = program
+            .terms
+            .iter()
+            .map(|t| match &t.plan {
+                Plan::Whole(reads) => vec![Memo::new(reads.clone())],
+                Plan::Chain { operands, .. } => operands
+                    .iter()
+                    .map(|(_, reads)| Memo::new(reads.clone()))
+                    .collect(),
+            })
+            .collect();
         Replay {
             program,
             scopes,
             stats,
+            memos,
             events: 0,
             first: None,
             last: None,
@@ -110,7 +125,12 @@ impl<'p> Replay<'p> {
             scope.set_value("event", handle.clone());
         }
         let program = self.program;
-        for (term, stats) in program.terms.iter().zip(self.stats.iter_mut()) {
+        let terms = program
+            .terms
+            .iter()
+            .zip(&mut self.stats)
+            .zip(&mut self.memos);
+        for ((term, stats), memo) in terms {
             if !term.period.contains(time) {
                 stats.out_of_period += 1;
                 continue;
@@ -119,25 +139,20 @@ impl<'p> Replay<'p> {
             let Some(scope) = self.scopes.get_mut(term.agreement) else {
                 continue;
             };
-            let fired = match program.engine.eval_ast_with_scope::<Dynamic>(scope, &term.when) {
-                Ok(value) => match value.as_bool() {
-                    Ok(fired) => fired,
-                    Err(type_name) => {
-                        let source = &program.source(term).when;
-                        record_error(
-                            stats,
-                            &event,
-                            format!(
-                                "`when` gave {type_name}, not a boolean (at {})",
-                                at(source, Position::NONE)
-                            ),
-                        );
-                        false
-                    }
-                },
-                Err(err) => {
+            let outcome = decide(program, term, scope, memo, &event);
+            let fired = match outcome {
+                Outcome::Decided(fired) => fired,
+                Outcome::NotBoolean(type_name) => {
                     let source = &program.source(term).when;
-                    record_error(stats, &event, describe(&err, source));
+                    let message = format!(
+                        "`when` gave {type_name}, not a boolean (at {})",
+                        at(source, Position::NONE)
+                    );
+                    record_error(stats, &event, message);
+                    false
+                }
+                Outcome::Failed(message) => {
+                    record_error(stats, &event, message);
                     false
                 }
             };
@@ -162,6 +177,53 @@ impl<'p> Replay<'p> {
     }
 }
 
+/// Evaluates `term`'s condition on `event`, through its memos.
+///
+/// A chain is evaluated operand by operand with Rhai's own short-circuit rule; as soon as an
+/// operand does not give a plain boolean, the whole expression is evaluated instead, so that
+/// errors and their messages are exactly those of the interpreter.
+fn decide(
+    program: &Program,
+    term: &CompiledTerm,
+    scope: &mut Scope<'static>,
+    memos: &mut [Memo],
+    event: &Event,
+) -> Outcome {
+    let whole = |scope: &mut Scope<'static>| evaluate(program, term, scope, &term.when);
+    match &term.plan {
+        Plan::Whole(_) => match memos.first_mut() {
+            Some(memo) => memo.outcome(event, || whole(scope)),
+            None => whole(scope),
+        },
+        Plan::Chain { all, operands } => {
+            for ((ast, _), memo) in operands.iter().zip(memos.iter_mut()) {
+                match memo.outcome(event, || evaluate(program, term, scope, ast)) {
+                    // `false` ends an `&&` chain, `true` an `||` chain.
+                    Outcome::Decided(value) if value != *all => return Outcome::Decided(value),
+                    Outcome::Decided(_) => {}
+                    Outcome::NotBoolean(_) | Outcome::Failed(_) => return whole(scope),
+                }
+            }
+            Outcome::Decided(*all)
+        }
+    }
+}
+
+fn evaluate(
+    program: &Program,
+    term: &CompiledTerm,
+    scope: &mut Scope<'static>,
+    ast: &AST,
+) -> Outcome {
+    match program.engine.eval_ast_with_scope::<Dynamic>(scope, ast) {
+        Ok(value) => match value.as_bool() {
+            Ok(fired) => Outcome::Decided(fired),
+            Err(type_name) => Outcome::NotBoolean(type_name.to_string()),
+        },
+        Err(err) => Outcome::Failed(describe(&err, &program.source(term).when)),
+    }
+}
+
 fn record_error(stats: &mut TermStats, event: &Event, message: String) {
     stats.errors += 1;
     if stats.first_error.is_none() {
@@ -174,7 +236,12 @@ fn record_error(stats: &mut TermStats, event: &Event, message: String) {
 }
 
 /// Builds the violation a fired term raises for `event`.
-fn build(program: &Program, term: &CompiledTerm, scope: &mut Scope<'static>, event: &Event) -> Violation {
+fn build(
+    program: &Program,
+    term: &CompiledTerm,
+    scope: &mut Scope<'static>,
+    event: &Event,
+) -> Violation {
     let source = program.source(term);
     let breached_by = match &term.breached_by {
         CompiledBreach::Party(code) => Some(code.clone()),
@@ -198,7 +265,11 @@ fn build(program: &Program, term: &CompiledTerm, scope: &mut Scope<'static>, eve
     }
 }
 
-fn eval(program: &Program, scope: &mut Scope<'static>, ast: &AST) -> Result<Dynamic, Box<EvalAltResult>> {
+fn eval(
+    program: &Program,
+    scope: &mut Scope<'static>,
+    ast: &AST,
+) -> Result<Dynamic, Box<EvalAltResult>> {
     program.engine.eval_ast_with_scope::<Dynamic>(scope, ast)
 }
 

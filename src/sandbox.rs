@@ -12,10 +12,10 @@
 //! map sizes).
 
 use rhai::packages::{
-    ArithmeticPackage, BasicArrayPackage, BasicIteratorPackage, BasicMapPackage,
-    BasicMathPackage, BasicStringPackage, LogicPackage, MoreStringPackage, Package,
+    ArithmeticPackage, BasicArrayPackage, BasicIteratorPackage, BasicMapPackage, BasicMathPackage,
+    BasicStringPackage, LogicPackage, MoreStringPackage, Package,
 };
-use rhai::{Engine, OptimizationLevel};
+use rhai::{Engine, OptimizationLevel, def_package};
 
 use crate::event;
 
@@ -61,21 +61,28 @@ impl Default for Limits {
     }
 }
 
+def_package! {
+    /// The pure packages a rule may use, flattened into one module: every function call is
+    /// resolved by probing the engine's modules one by one, so one module instead of eight
+    /// makes each call several times cheaper.
+    SandboxPackage(lib):
+        ArithmeticPackage,
+        LogicPackage,
+        BasicStringPackage,
+        MoreStringPackage,
+        BasicArrayPackage,
+        BasicMapPackage,
+        BasicIteratorPackage,
+        BasicMathPackage
+    {
+        let _ = lib;
+    }
+}
+
 /// Builds the sandboxed engine used both to compile and to evaluate rule expressions.
 pub fn engine(limits: &Limits) -> Engine {
     let mut engine = Engine::new_raw();
-    for module in [
-        ArithmeticPackage::new().as_shared_module(),
-        LogicPackage::new().as_shared_module(),
-        BasicStringPackage::new().as_shared_module(),
-        MoreStringPackage::new().as_shared_module(),
-        BasicArrayPackage::new().as_shared_module(),
-        BasicMapPackage::new().as_shared_module(),
-        BasicIteratorPackage::new().as_shared_module(),
-        BasicMathPackage::new().as_shared_module(),
-    ] {
-        engine.register_global_module(module);
-    }
+    engine.register_global_module(SandboxPackage::new().as_shared_module());
     // Names a rule file must not reach even if a later package brings them in.
     for symbol in ["eval", "sleep", "exit", "print", "debug", "parse_json"] {
         engine.disable_symbol(symbol);

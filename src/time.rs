@@ -45,9 +45,15 @@ mod tests {
     #[test]
     fn dates_and_offsets_become_utc() {
         let (t, p) = parse_instant("2023-09-19").unwrap();
-        assert_eq!((format_instant(&t).as_str(), p), ("2023-09-19T00:00:00Z", Precision::Date));
+        assert_eq!(
+            (format_instant(&t).as_str(), p),
+            ("2023-09-19T00:00:00Z", Precision::Date)
+        );
         let (t, p) = parse_instant("2024-10-23T21:30:00+03:00").unwrap();
-        assert_eq!((format_instant(&t).as_str(), p), ("2024-10-23T18:30:00Z", Precision::Time));
+        assert_eq!(
+            (format_instant(&t).as_str(), p),
+            ("2024-10-23T18:30:00Z", Precision::Time)
+        );
         let (t, _) = parse_instant("2024-10-23T18:30:00.250Z").unwrap();
         assert_eq!(format_instant(&t), "2024-10-23T18:30:00.250Z");
     }
@@ -57,6 +63,9 @@ mod tests {
         let err = parse_instant("23/10/2024").unwrap_err();
         assert!(err.contains("`23/10/2024` is not a date"), "{err}");
         assert!(parse_instant("2023-02-30").is_err());
-        assert!(parse_instant("2024-10-23T18:30:00").is_err(), "no offset is ambiguous");
+        assert!(
+            parse_instant("2024-10-23T18:30:00").is_err(),
+            "no offset is ambiguous"
+        );
     }
 }

@@ -340,8 +340,14 @@ impl Checker {
             let code = term.breached_by.value.trim();
             if !codes.contains(&code) {
                 let help = match did_you_mean(code, codes.iter().copied()) {
-                    Some(fix) => format!("did you mean `{fix}`? Declared parties: {}", codes.join(", ")),
-                    None => format!("declare it under `parties:` (declared: {})", codes.join(", ")),
+                    Some(fix) => format!(
+                        "did you mean `{fix}`? Declared parties: {}",
+                        codes.join(", ")
+                    ),
+                    None => format!(
+                        "declare it under `parties:` (declared: {})",
+                        codes.join(", ")
+                    ),
                 };
                 self.error(
                     Code::UndeclaredParty,
@@ -465,6 +471,8 @@ fn is_party_code(text: &str) -> bool {
 
 fn is_identifier(text: &str) -> bool {
     let mut chars = text.chars();
-    chars.next().is_some_and(|c| c.is_ascii_lowercase() || c == '_')
+    chars
+        .next()
+        .is_some_and(|c| c.is_ascii_lowercase() || c == '_')
         && chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
 }

@@ -198,7 +198,13 @@ impl Expression {
                 break;
             };
             let skip = usize::try_from(start - 1).unwrap_or(0);
-            let length = text.chars().skip(skip).collect::<String>().trim_end().chars().count();
+            let length = text
+                .chars()
+                .skip(skip)
+                .collect::<String>()
+                .trim_end()
+                .chars()
+                .count();
             let length = u64::try_from(length).unwrap_or(0);
             let next = self.source.line(file_line + 1).unwrap_or("");
             if column <= length + 1 || next.trim().is_empty() {

@@ -35,7 +35,9 @@ pub fn build(
         (&a.time, &a.agreement, &a.term)
             .cmp(&(&b.time, &b.agreement, &b.term))
             .then_with(|| {
-                let ids = |r: &ViolationRecord| r.evidence.iter().map(|e| e.id.clone()).collect::<Vec<_>>();
+                let ids = |r: &ViolationRecord| {
+                    r.evidence.iter().map(|e| e.id.clone()).collect::<Vec<_>>()
+                };
                 ids(a).cmp(&ids(b))
             })
     });
@@ -43,7 +45,10 @@ pub fn build(
     let mut by_party: BTreeMap<String, u64> = BTreeMap::new();
     let mut by_severity = BySeverity::default();
     for record in &records {
-        let party = record.breached_by.clone().unwrap_or_else(|| "unattributed".into());
+        let party = record
+            .breached_by
+            .clone()
+            .unwrap_or_else(|| "unattributed".into());
         *by_party.entry(party).or_default() += 1;
         match Severity::parse(&record.severity) {
             Some(Severity::Critical) => by_severity.critical += 1,

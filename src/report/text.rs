@@ -38,8 +38,15 @@ pub(super) fn write(report: &Report, out: &mut dyn Write) -> io::Result<()> {
             ]
         })
         .collect();
-    let header = ["TERM", "SEVERITY", "JUDGED", "OUT OF PERIOD", "VIOLATIONS", "ERRORS"]
-        .map(str::to_string);
+    let header = [
+        "TERM",
+        "SEVERITY",
+        "JUDGED",
+        "OUT OF PERIOD",
+        "VIOLATIONS",
+        "ERRORS",
+    ]
+    .map(str::to_string);
     writeln!(out)?;
     table(out, &header, &rows)?;
 
@@ -79,7 +86,11 @@ pub(super) fn write(report: &Report, out: &mut dyn Write) -> io::Result<()> {
         writeln!(out, "\nSKIPPED LINES ({})", report.skipped.len())?;
         for skipped in &report.skipped {
             match skipped.column {
-                Some(c) => writeln!(out, "{}:{}:{c}: {}", skipped.file, skipped.line, skipped.reason)?,
+                Some(c) => writeln!(
+                    out,
+                    "{}:{}:{c}: {}",
+                    skipped.file, skipped.line, skipped.reason
+                )?,
                 None => writeln!(out, "{}:{}: {}", skipped.file, skipped.line, skipped.reason)?,
             }
         }
@@ -91,7 +102,13 @@ pub(super) fn write(report: &Report, out: &mut dyn Write) -> io::Result<()> {
             writeln!(
                 out,
                 "{}/{}: {} event(s); first {} ({}:{}): {}",
-                e.agreement, e.term, e.count, e.first.event, e.first.file, e.first.line, e.first.message
+                e.agreement,
+                e.term,
+                e.count,
+                e.first.event,
+                e.first.file,
+                e.first.line,
+                e.first.message
             )?;
         }
     }
@@ -99,7 +116,11 @@ pub(super) fn write(report: &Report, out: &mut dyn Write) -> io::Result<()> {
 }
 
 /// Writes rows under a header; the first column is left-aligned, the others right-aligned.
-fn table<const N: usize>(out: &mut dyn Write, header: &[String; N], rows: &[[String; N]]) -> io::Result<()> {
+fn table<const N: usize>(
+    out: &mut dyn Write,
+    header: &[String; N],
+    rows: &[[String; N]],
+) -> io::Result<()> {
     let mut widths = header.clone().map(|h| h.chars().count());
     for row in rows {
         for (width, cell) in widths.iter_mut().zip(row) {

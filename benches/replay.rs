@@ -1,0 +1,166 @@
+//! Replay throughput and memory: `cargo bench --bench replay [-- EVENTS]`.
+//!
+//! Generates a log of synthetic incident reports on the fly (no file, so the input itself takes
+//! no memory), replays it against `benches/five-terms.yaml` (five stateless terms) on one
+//! thread, and prints events per second and the peak resident memory. The log is replayed
+//! twice, at a tenth of the length and at full length: peak memory that does not grow between
+//! the two shows that memory does not depend on the length of the log.
+
+use std::io::{self, BufRead, BufReader, Read};
+use std::time::Instant;
+
+use pactum::sink::Count;
+use pactum::{Input, InputFormat, Limits, RunOptions, agreement, compile, run};
+
+const KINDS: [&str; 12] = [
+    "airstrike",
+    "drone_strike",
+    "artillery",
+    "armed_clash",
+    "armed_presence",
+    "patrol",
+    "statement",
+    "relocation",
+    "cross_border_attack",
+    "protest",
+    "arrest",
+    "notification",
+];
+const ACTORS: [&str; 10] = [
+    "KDPI",
+    "PAK",
+    "Komala",
+    "PJAK",
+    "PKK",
+    "IRGC",
+    "TAF",
+    "IQ-BorderGuard",
+    "Peshmerga",
+    "unknown",
+];
+const PLACES: [(&str, f64, f64); 6] = [
+    ("Metina", 37.1677, 43.2721),
+    ("Zap", 37.0702, 43.6564),
+    ("Gara", 37.0105, 43.4188),
+    ("Asos", 37.3308, 43.0585),
+    ("Qandil", 36.5411, 44.9961),
+    ("Koya", 36.0829, 44.6287),
+];
+
+/// An endless-looking reader producing `remaining` JSON Lines events, deterministically.
+struct Generator {
+    remaining: u64,
+    n: u64,
+    line: Vec<u8>,
+    at: usize,
+}
+
+impl Generator {
+    fn new(events: u64) -> Self {
+        Generator {
+            remaining: events,
+            n: 0,
+            line: Vec::new(),
+            at: 0,
+        }
+    }
+
+    fn refill(&mut self) {
+        let n = self.n;
+        self.n += 1;
+        self.remaining -= 1;
+        // A cheap deterministic mix, so every term sees a realistic share of matches.
+        let h = n.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 17;
+        let kind = KINDS[(h % 12) as usize];
+        let actor = ACTORS[((h >> 5) % 10) as usize];
+        let (place, lat, lon) = PLACES[((h >> 9) % 6) as usize];
+        // Reported coordinates scatter around the named place, as real ones do. Formatted from
+        // integers: float formatting would cost the generator more than pactum's parsing.
+        let lat = (lat * 10_000.0) as u64 + (h >> 20) % 2000 - 1000;
+        let lon = (lon * 10_000.0) as u64 + (h >> 31) % 2000 - 1000;
+        let country = if (h >> 13) % 4 == 0 { "IR" } else { "IQ" };
+        let party = match actor {
+            "IRGC" => "IR",
+            "TAF" => "TR",
+            _ => "IQ",
+        };
+        let day = 1 + (n / 2000) % 28;
+        let second = n % 86_400;
+        self.line.clear();
+        use std::io::Write;
+        let _ = writeln!(
+            self.line,
+            r#"{{"id":"ev-{n}","time":"2024-10-{day:02}T{hour:02}:{minute:02}:{sec:02}Z","kind":"{kind}","actor":"{actor}","party":"{party}","country":"{country}","place":"{place}","lat":{}.{:04},"lon":{}.{:04},"targets":{},"source":"https://example.org/reports/{n}"}}"#,
+            lat / 10_000,
+            lat % 10_000,
+            lon / 10_000,
+            lon % 10_000,
+            h % 40,
+            hour = second / 3600,
+            minute = (second / 60) % 60,
+            sec = second % 60,
+        );
+        self.at = 0;
+    }
+}
+
+impl Read for Generator {
+    fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
+        let mut written = 0;
+        while written < out.len() {
+            if self.at == self.line.len() {
+                if self.remaining == 0 {
+                    break;
+                }
+                self.refill();
+            }
+            let n = (self.line.len() - self.at).min(out.len() - written);
+            out[written..written + n].copy_from_slice(&self.line[self.at..self.at + n]);
+            self.at += n;
+            written += n;
+        }
+        Ok(written)
+    }
+}
+
+fn peak_rss_kib() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    line.split_whitespace().nth(1)?.parse().ok()
+}
+
+fn main() {
+    let events: u64 = std::env::args()
+        .skip(1)
+        .find_map(|a| a.parse().ok())
+        .unwrap_or(1_000_000);
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/benches/five-terms.yaml");
+    let text = std::fs::read_to_string(path).expect("benches/five-terms.yaml");
+    let (agreement, problems) = agreement::load("five-terms.yaml", &text);
+    assert!(problems.is_empty(), "{problems:?}");
+    let (program, problems) = compile(vec![agreement.expect("loads")], &Limits::default());
+    assert!(problems.is_empty(), "{problems:?}");
+    let program = program.expect("compiles");
+
+    println!("replay benchmark: 5 stateless terms, one thread");
+    for n in [events / 10, events] {
+        let reader: Box<dyn BufRead> =
+            Box::new(BufReader::with_capacity(1 << 16, Generator::new(n)));
+        let input = Input {
+            name: "generated".into(),
+            reader,
+            format: InputFormat::JsonLines,
+        };
+        let mut sink = Count::default();
+        let start = Instant::now();
+        let outcome = run(&program, vec![input], RunOptions::default(), &mut sink).expect("replay");
+        let seconds = start.elapsed().as_secs_f64();
+        assert_eq!(outcome.totals.events, n);
+        println!(
+            "{n:>9} events  {seconds:>7.3} s  {:>9.0} events/s  {:>8} violations  peak RSS {} KiB",
+            n as f64 / seconds,
+            sink.0,
+            peak_rss_kib().map_or("?".into(), |k| k.to_string()),
+        );
+    }
+}

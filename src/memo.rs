@@ -1,0 +1,167 @@
+//! Remembering what a condition decided for the same field values.
+//!
+//! A `when` expression is a pure function of the event fields it reads: the sandbox has no
+//! clock, no randomness, no IO, and expressions cannot change the event or the lists. So
+//! compilation works out which fields an expression can read ([`read_set`]); if the set is
+//! known, the outcome for one combination of those values is the outcome for every event with
+//! the same combination. Incident logs repeat a few kinds, actors and countries endlessly, so
+//! most events are decided by one hash lookup instead of an interpreter run.
+//!
+//! The memo is exact, never a heuristic: a miss runs the interpreter, errors are remembered
+//! with their message, and a term whose keys rarely repeat (it reads coordinates or times)
+//! switches the memo off after a trial, which changes speed but never a result. The table is
+//! bounded, so memory stays flat however long the log.
+
+use rhai::{AST, ASTNode, Dynamic, Expr, ImmutableString};
+use rustc_hash::FxHashMap;
+
+use crate::event::Event;
+
+/// What a condition decided for one event.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum Outcome {
+    /// It evaluated to this boolean.
+    Decided(bool),
+    /// It evaluated to something else (the type's name).
+    NotBoolean(String),
+    /// It failed, with this message.
+    Failed(String),
+}
+
+/// The event fields an expression (with the functions merged into its AST) can read, or
+/// `None` when that cannot be known: an index with a computed key (`event[name]`) or `has`
+/// with a computed name could read any field.
+///
+/// Property names of other values (`#{a: 1}.a`) are included too: a superset only makes keys
+/// longer, never results wrong.
+pub(crate) fn read_set(ast: &AST) -> Option<Vec<ImmutableString>> {
+    let mut reads: Vec<ImmutableString> = Vec::new();
+    let mut known = true;
+    ast.walk(&mut |path: &[ASTNode]| {
+        let Some(ASTNode::Expr(node)) = path.last() else {
+            return true;
+        };
+        let constant = |e: &Expr| match e {
+            Expr::StringConstant(s, _) => Some(s.clone()),
+            _ => None,
+        };
+        let read = match node {
+            Expr::Property(p, _) => Some(p.2.clone()),
+            Expr::Index(x, _, _) => constant(&x.rhs).or_else(|| {
+                // Array and string indexing by number cannot reach a field by name.
+                (!matches!(x.rhs, Expr::IntegerConstant(..))).then(|| {
+                    known = false;
+                })?;
+                None
+            }),
+            Expr::FnCall(call, _) | Expr::MethodCall(call, _) if call.name == "has" => {
+                match call.args.last().and_then(constant) {
+                    Some(name) => Some(name),
+                    None => {
+                        known = false;
+                        None
+                    }
+                }
+            }
+            _ => None,
+        };
+        if let Some(name) = read {
+            if !reads.contains(&name) {
+                reads.push(name);
+            }
+        }
+        known
+    });
+    known.then(|| {
+        reads.sort();
+        reads
+    })
+}
+
+/// A field value as part of a memo key.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+enum Part {
+    Unit,
+    Bool(bool),
+    Int(i64),
+    /// The bits of the float: two floats Rhai would call equal but whose bits differ (0.0 and
+    /// -0.0) only make two entries.
+    Float(u64),
+    Text(ImmutableString),
+}
+
+/// Outcomes remembered for one term.
+#[derive(Debug)]
+pub(crate) struct Memo {
+    reads: Option<Vec<ImmutableString>>,
+    table: FxHashMap<Box<[Part]>, Outcome>,
+    key: Vec<Part>,
+    lookups: u64,
+    hits: u64,
+}
+
+impl Memo {
+    /// Entries kept per term before the table is emptied and filled anew.
+    const CAPACITY: usize = 1 << 14;
+    /// Lookups before the hit rate is judged.
+    const TRIAL: u64 = 4096;
+
+    pub(crate) fn new(reads: Option<Vec<ImmutableString>>) -> Self {
+        Memo {
+            reads,
+            table: FxHashMap::default(),
+            key: Vec::new(),
+            lookups: 0,
+            hits: 0,
+        }
+    }
+
+    /// The outcome for `event`: remembered, or computed by `evaluate` (and remembered).
+    pub(crate) fn outcome(&mut self, event: &Event, evaluate: impl FnOnce() -> Outcome) -> Outcome {
+        let Some(reads) = &self.reads else {
+            return evaluate();
+        };
+        self.key.clear();
+        for name in reads {
+            match part(event.value(name)) {
+                Some(part) => self.key.push(part),
+                // An array or object value: not worth hashing, evaluate directly.
+                None => return evaluate(),
+            }
+        }
+        self.lookups += 1;
+        if let Some(outcome) = self.table.get(self.key.as_slice()) {
+            self.hits += 1;
+            return outcome.clone();
+        }
+        let outcome = evaluate();
+        if self.lookups == Self::TRIAL && self.hits * 2 < self.lookups {
+            // Keys rarely repeat for this term: hashing them is pure overhead.
+            self.reads = None;
+            self.table = FxHashMap::default();
+            return outcome;
+        }
+        if self.table.len() >= Self::CAPACITY {
+            self.table.clear();
+        }
+        self.table
+            .insert(self.key.clone().into_boxed_slice(), outcome.clone());
+        outcome
+    }
+}
+
+fn part(value: Dynamic) -> Option<Part> {
+    if value.is_unit() {
+        return Some(Part::Unit);
+    }
+    if let Ok(b) = value.as_bool() {
+        return Some(Part::Bool(b));
+    }
+    if let Ok(i) = value.as_int() {
+        return Some(Part::Int(i));
+    }
+    if let Ok(f) = value.as_float() {
+        return Some(Part::Float(f.to_bits()));
+    }
+    value.into_immutable_string().ok().map(Part::Text)
+}
