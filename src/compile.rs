@@ -144,9 +144,10 @@ pub fn compile(agreements: Vec<Agreement>, limits: &Limits) -> (Option<Program>,
             }
         }
     }
-    let failed = diagnostics
-        .iter()
-        .any(|d| d.level == crate::diagnostic::Level::Error);
+    let failed = agreements.iter().any(|a| !a.valid)
+        || diagnostics
+            .iter()
+            .any(|d| d.level == crate::diagnostic::Level::Error);
     let program = (!failed).then_some(Program {
         engine,
         agreements,

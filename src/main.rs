@@ -66,6 +66,9 @@ enum Command {
         /// Format of the event inputs; by default from the extension (.yaml/.yml: YAML, else JSON Lines).
         #[arg(long, value_enum)]
         input_format: Option<InputFormatArg>,
+        /// Evaluate every condition in full (for tests: results are the same, only slower).
+        #[arg(long, hide = true)]
+        no_memo: bool,
     },
 }
 
@@ -147,6 +150,7 @@ fn execute(command: Command) -> Result<u8> {
             fail_on,
             skip_invalid,
             input_format,
+            no_memo,
         } => replay(ReplayArgs {
             rules,
             events,
@@ -155,6 +159,7 @@ fn execute(command: Command) -> Result<u8> {
             fail_on,
             skip_invalid,
             input_format,
+            no_memo,
         }),
     }
 }
@@ -285,6 +290,7 @@ struct ReplayArgs {
     fail_on: Option<SeverityArg>,
     skip_invalid: bool,
     input_format: Option<InputFormatArg>,
+    no_memo: bool,
 }
 
 fn replay(args: ReplayArgs) -> Result<u8> {
@@ -318,6 +324,7 @@ fn replay(args: ReplayArgs) -> Result<u8> {
     }
     let options = RunOptions {
         skip_invalid: args.skip_invalid,
+        memo: !args.no_memo,
     };
     let mut violations = Collect::default();
     let outcome = match run(&program, inputs, options, &mut violations) {

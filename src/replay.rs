@@ -113,6 +113,17 @@ impl<'p> Replay<'p> {
         }
     }
 
+    /// Evaluates every condition in full on every event, remembering nothing.
+    ///
+    /// The memo never changes a result; this exists so that tests can show it.
+    pub fn forget_outcomes(&mut self) {
+        for memos in &mut self.memos {
+            for memo in memos.iter_mut() {
+                *memo = Memo::new(None);
+            }
+        }
+    }
+
     /// Judges one event under every term and pushes each breach into `sink`.
     pub fn judge<S: Sink>(&mut self, event: Event, sink: &mut S) -> Result<(), S::Error> {
         let time = event.time();

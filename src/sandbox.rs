@@ -89,6 +89,8 @@ pub fn engine(limits: &Limits) -> Engine {
     }
     engine
         .set_strict_variables(true)
+        // Let the overloads in `register_missing_value_comparisons` take effect.
+        .set_fast_operators(false)
         .set_fail_on_invalid_map_property(false)
         .set_optimization_level(OptimizationLevel::Simple)
         .set_max_operations(limits.max_operations)
@@ -100,5 +102,36 @@ pub fn engine(limits: &Limits) -> Engine {
         .set_max_variables(limits.max_variables)
         .set_max_functions(limits.max_functions);
     event::register(&mut engine);
+    register_missing_value_comparisons(&mut engine);
     engine
+}
+
+/// Makes ordering comparisons with `()` fail instead of quietly giving `false`.
+///
+/// Rhai answers `() > 37.0` with `false`, so `event.lat > 37.0` on an event without `lat`
+/// would look like a judgement ("not north of 37°") when it is an absence of data. pactum
+/// treats it as a failure of the condition on that event: counted per term and shown in the
+/// report. Equality keeps Rhai's meaning (a missing field equals nothing but `()`).
+fn register_missing_value_comparisons(engine: &mut Engine) {
+    use rhai::{Dynamic, EvalAltResult, FLOAT, INT, ImmutableString};
+    type Outcome = Result<bool, Box<EvalAltResult>>;
+    fn missing(op: &str) -> Outcome {
+        Err(format!(
+            "a missing value (`()`) cannot be compared with `{op}`: the event lacks a field the condition reads"
+        )
+        .into())
+    }
+    macro_rules! refuse {
+        ($($op:literal),*) => {$(
+            engine.register_fn($op, |_: (), _: INT| missing($op));
+            engine.register_fn($op, |_: INT, _: ()| missing($op));
+            engine.register_fn($op, |_: (), _: FLOAT| missing($op));
+            engine.register_fn($op, |_: FLOAT, _: ()| missing($op));
+            engine.register_fn($op, |_: (), _: ImmutableString| missing($op));
+            engine.register_fn($op, |_: ImmutableString, _: ()| missing($op));
+            engine.register_fn($op, |_: (), _: ()| missing($op));
+            engine.register_fn($op, |_: (), _: Dynamic| missing($op));
+        )*};
+    }
+    refuse!(">", ">=", "<", "<=");
 }

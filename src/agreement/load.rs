@@ -174,8 +174,11 @@ impl Checker {
     }
 
     fn expression(&self, value: &Spanned<String>) -> Expression {
-        let quoted = usize::try_from(value.referenced.span().offset())
-            .ok()
+        let quoted = value
+            .referenced
+            .span()
+            .byte_offset()
+            .and_then(|offset| usize::try_from(offset).ok())
             .and_then(|offset| self.source.text.get(offset..))
             .and_then(|rest| rest.chars().next())
             .is_some_and(|c| c == '"' || c == '\'');
@@ -289,7 +292,9 @@ impl Checker {
             }
         }
         let sha256 = crate::hex(&Sha256::digest(text.as_bytes()));
+        let valid = !self.diagnostics.iter().any(|d| d.level == Level::Error);
         Some(Agreement {
+            valid,
             id: file.agreement.value,
             title: file.title.value,
             source: self.source.clone(),

@@ -39,6 +39,8 @@ pub struct Agreement {
     pub functions: Option<Expression>,
     /// The terms, in file order.
     pub terms: Vec<Term>,
+    /// Whether loading found no error; [`crate::compile()`] builds no program otherwise.
+    pub(crate) valid: bool,
 }
 
 /// An element of a named list.

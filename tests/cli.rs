@@ -1,0 +1,277 @@
+//! The test harness: every test is data, run through the real `pactum` binary.
+//!
+//! - `tests/cases/*.yaml`: one command-line case per file (files to create, arguments, the
+//!   exact exit code, diagnostics, output and report content expected).
+//! - `scenarios/*/scenario.yaml`: each shipped scenario replayed; its violations must equal
+//!   the expected list exactly, the report must be byte-identical across runs, with the memo
+//!   off, and with the event lines shuffled.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+use serde::Deserialize;
+use serde_json::Value;
+
+const BIN: &str = env!("CARGO_BIN_EXE_pactum");
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn pactum(dir: &Path, args: &[String], stdin: Option<&str>) -> Output {
+    use std::io::Write;
+    let mut child = Command::new(BIN)
+        .args(args)
+        .current_dir(dir)
+        .env_remove("RUST_LOG")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut input = child.stdin.take().unwrap();
+    input.write_all(stdin.unwrap_or("").as_bytes()).unwrap();
+    drop(input);
+    child.wait_with_output().unwrap()
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Case {
+    #[allow(dead_code)]
+    description: String,
+    #[serde(default)]
+    files: BTreeMap<String, String>,
+    args: Vec<String>,
+    #[serde(default)]
+    stdin: Option<String>,
+    exit: i32,
+    #[serde(default)]
+    diagnostics: Option<Vec<Value>>,
+    #[serde(default)]
+    stdout: Option<String>,
+    #[serde(default)]
+    stdout_contains: Vec<String>,
+    #[serde(default)]
+    stderr: Option<String>,
+    #[serde(default)]
+    stderr_contains: Vec<String>,
+    #[serde(default)]
+    report: Option<Value>,
+    #[serde(default)]
+    jsonl: Option<Vec<Value>>,
+}
+
+/// `expected` matches `actual` when every key it names matches, recursively; arrays must have
+/// the same length and match element by element.
+fn matches(expected: &Value, actual: &Value, path: &str, problems: &mut Vec<String>) {
+    match (expected, actual) {
+        (Value::Object(e), Value::Object(a)) => {
+            for (key, value) in e {
+                match a.get(key) {
+                    Some(actual) => matches(value, actual, &format!("{path}.{key}"), problems),
+                    None if value.is_null() => {}
+                    None => problems.push(format!("{path}.{key}: missing")),
+                }
+            }
+        }
+        (Value::Array(e), Value::Array(a)) => {
+            if e.len() != a.len() {
+                problems.push(format!(
+                    "{path}: {} elements expected, {} found:\n{}",
+                    e.len(),
+                    a.len(),
+                    serde_json::to_string_pretty(a).unwrap()
+                ));
+                return;
+            }
+            for (i, (e, a)) in e.iter().zip(a).enumerate() {
+                matches(e, a, &format!("{path}[{i}]"), problems);
+            }
+        }
+        (Value::Number(e), Value::Number(a)) if e.as_f64() == a.as_f64() => {}
+        (e, a) if e == a => {}
+        (e, a) => problems.push(format!("{path}: expected {e}, found {a}")),
+    }
+}
+
+fn run_case(path: &Path) -> Vec<String> {
+    let text = std::fs::read_to_string(path).unwrap();
+    let case: Case = serde_saphyr::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let dir = tempfile::tempdir().unwrap();
+    for (name, content) in &case.files {
+        let file = dir.path().join(name);
+        std::fs::create_dir_all(file.parent().unwrap()).unwrap();
+        std::fs::write(file, content).unwrap();
+    }
+    let out = pactum(dir.path(), &case.args, case.stdin.as_deref());
+    let stdout = String::from_utf8_lossy(&out.stdout).to_string();
+    let stderr = String::from_utf8_lossy(&out.stderr).to_string();
+    let mut problems = Vec::new();
+    if out.status.code() != Some(case.exit) {
+        problems.push(format!("exit {:?}, expected {}", out.status.code(), case.exit));
+    }
+    if let Some(want) = &case.stdout {
+        if *want != stdout {
+            problems.push(format!("stdout differs:\n--- expected\n{want}--- actual\n{stdout}"));
+        }
+    }
+    if let Some(want) = &case.stderr {
+        if *want != stderr {
+            problems.push(format!("stderr differs:\n--- expected\n{want}--- actual\n{stderr}"));
+        }
+    }
+    for want in &case.stdout_contains {
+        if !stdout.contains(want.as_str()) {
+            problems.push(format!("stdout lacks {want:?}"));
+        }
+    }
+    for want in &case.stderr_contains {
+        if !stderr.contains(want.as_str()) {
+            problems.push(format!("stderr lacks {want:?}"));
+        }
+    }
+    if let Some(want) = &case.diagnostics {
+        let actual: Value = serde_json::from_str(&stdout).unwrap_or(Value::Null);
+        matches(&Value::Array(want.clone()), &actual["diagnostics"], "diagnostics", &mut problems);
+    }
+    if let Some(want) = &case.report {
+        match serde_json::from_str::<Value>(&stdout) {
+            Ok(actual) => matches(want, &actual, "report", &mut problems),
+            Err(e) => problems.push(format!("stdout is not JSON ({e}):\n{stdout}")),
+        }
+    }
+    if let Some(want) = &case.jsonl {
+        let lines: Vec<Value> = stdout.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+        matches(&Value::Array(want.clone()), &Value::Array(lines), "jsonl", &mut problems);
+    }
+    if !problems.is_empty() {
+        problems.push(format!("(stderr was:\n{stderr})"));
+    }
+    problems
+}
+
+#[test]
+fn cases() {
+    let mut paths: Vec<PathBuf> = std::fs::read_dir(root().join("tests/cases"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "yaml"))
+        .collect();
+    paths.sort();
+    assert!(paths.len() >= 10, "the case files are missing");
+    let mut failures = Vec::new();
+    for path in &paths {
+        let problems = run_case(path);
+        if !problems.is_empty() {
+            failures.push(format!("{}:\n  {}", path.display(), problems.join("\n  ")));
+        }
+    }
+    assert!(failures.is_empty(), "{} of {} cases failed:\n{}", failures.len(), paths.len(), failures.join("\n\n"));
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Scenario {
+    #[allow(dead_code)]
+    title: String,
+    #[allow(dead_code)]
+    description: String,
+    rules: Vec<String>,
+    events: Vec<String>,
+    expect: Expect,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Expect {
+    violations: Vec<Value>,
+    skipped: u64,
+}
+
+fn replay_json(dir: &Path, rules: &[String], events: &[String], extra: &[&str]) -> (Value, String) {
+    let mut args: Vec<String> = vec!["replay".into(), "--format".into(), "json".into()];
+    for r in rules {
+        args.push("--rules".into());
+        args.push(r.clone());
+    }
+    args.extend(extra.iter().map(|s| s.to_string()));
+    args.extend(events.iter().cloned());
+    let out = pactum(dir, &args, None);
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    (serde_json::from_str(&stdout).unwrap(), stdout)
+}
+
+/// The part of a violation a scenario states: which term, when, by whom, on what evidence.
+fn essentials(report: &Value) -> Vec<Value> {
+    report["violations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| {
+            serde_json::json!({
+                "agreement": v["agreement"],
+                "term": v["term"],
+                "time": v["time"],
+                "breached_by": v["breached_by"],
+                "evidence": v["evidence"].as_array().unwrap().iter().map(|e| e["id"].clone()).collect::<Vec<_>>(),
+            })
+        })
+        .collect()
+}
+
+#[test]
+fn scenarios() {
+    let mut dirs: Vec<PathBuf> = std::fs::read_dir(root().join("scenarios"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.join("scenario.yaml").is_file())
+        .collect();
+    dirs.sort();
+    assert!(dirs.len() >= 2, "the shipped scenarios are missing");
+    for dir in dirs {
+        let text = std::fs::read_to_string(dir.join("scenario.yaml")).unwrap();
+        let scenario: Scenario = serde_saphyr::from_str(&text).unwrap();
+        let (report, bytes) = replay_json(&dir, &scenario.rules, &scenario.events, &[]);
+        let name = dir.file_name().unwrap().to_string_lossy().to_string();
+        let actual = essentials(&report);
+        let expected: Vec<Value> = scenario
+            .expect
+            .violations
+            .iter()
+            .map(|v| serde_json::json!({"agreement": v["agreement"], "term": v["term"], "time": v["time"], "breached_by": v["breached_by"], "evidence": v["evidence"]}))
+            .collect();
+        assert_eq!(
+            actual, expected,
+            "{name}: violations differ\nactual:\n{}",
+            serde_json::to_string_pretty(&actual).unwrap()
+        );
+        assert_eq!(report["summary"]["violations"], actual.len() as u64, "{name}");
+        assert_eq!(report["skipped"].as_array().unwrap().len() as u64, scenario.expect.skipped, "{name}");
+        assert_eq!(report["errors"], serde_json::json!([]), "{name}: rule errors");
+
+        // Deterministic: the same bytes again, and the same bytes without the memo.
+        let (_, again) = replay_json(&dir, &scenario.rules, &scenario.events, &[]);
+        assert_eq!(bytes, again, "{name}: two runs differ");
+        let (_, plain) = replay_json(&dir, &scenario.rules, &scenario.events, &["--no-memo"]);
+        assert_eq!(bytes, plain, "{name}: the memo changed the report");
+
+        // Order of lines does not matter: reverse every event file.
+        let shuffled = tempfile::tempdir().unwrap();
+        let mut files = Vec::new();
+        for (i, events) in scenario.events.iter().enumerate() {
+            let text = std::fs::read_to_string(dir.join(events)).unwrap();
+            let mut lines: Vec<&str> = text.lines().collect();
+            lines.reverse();
+            let file = shuffled.path().join(format!("{i}-{}", Path::new(events).file_name().unwrap().to_string_lossy()));
+            std::fs::write(&file, lines.join("\n") + "\n").unwrap();
+            files.push(file.display().to_string());
+        }
+        let rules: Vec<String> = scenario.rules.iter().map(|r| dir.join(r).display().to_string()).collect();
+        let (reversed, _) = replay_json(&dir, &rules, &files, &[]);
+        assert_eq!(essentials(&reversed), actual, "{name}: reversed lines give other violations");
+    }
+}
