@@ -338,10 +338,10 @@ impl<R: BufRead> BufRead for Hashing<R> {
     }
 
     fn consume(&mut self, amount: usize) {
-        if let Ok(available) = self.inner.fill_buf() {
-            if let Some(bytes) = available.get(..amount) {
-                self.hasher.update(bytes);
-            }
+        if let Ok(available) = self.inner.fill_buf()
+            && let Some(bytes) = available.get(..amount)
+        {
+            self.hasher.update(bytes);
         }
         self.inner.consume(amount);
     }

@@ -65,10 +65,10 @@ pub(crate) fn read_set(ast: &AST) -> Option<Vec<ImmutableString>> {
             }
             _ => None,
         };
-        if let Some(name) = read {
-            if !reads.contains(&name) {
-                reads.push(name);
-            }
+        if let Some(name) = read
+            && !reads.contains(&name)
+        {
+            reads.push(name);
         }
         known
     });

@@ -22,10 +22,10 @@ pub fn parse_instant(text: &str) -> Result<(DateTime<Utc>, Precision), String> {
     if let Ok(time) = DateTime::parse_from_rfc3339(text) {
         return Ok((time.with_timezone(&Utc), Precision::Time));
     }
-    if let Ok(date) = NaiveDate::parse_from_str(text, "%Y-%m-%d") {
-        if let Some(midnight) = date.and_hms_opt(0, 0, 0) {
-            return Ok((midnight.and_utc(), Precision::Date));
-        }
+    if let Ok(date) = NaiveDate::parse_from_str(text, "%Y-%m-%d")
+        && let Some(midnight) = date.and_hms_opt(0, 0, 0)
+    {
+        return Ok((midnight.and_utc(), Precision::Date));
     }
     Err(format!(
         "`{text}` is not a date (YYYY-MM-DD) or an RFC 3339 time (e.g. 2023-09-19T06:30:00Z)"

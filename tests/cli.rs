@@ -5,7 +5,12 @@
 //! - `scenarios/*/scenario.yaml`: each shipped scenario replayed; its violations must equal
 //!   the expected list exactly, the report must be byte-identical across runs, with the memo
 //!   off, and with the event lines shuffled.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -99,7 +104,8 @@ fn matches(expected: &Value, actual: &Value, path: &str, problems: &mut Vec<Stri
 
 fn run_case(path: &Path) -> Vec<String> {
     let text = std::fs::read_to_string(path).unwrap();
-    let case: Case = serde_saphyr::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let case: Case =
+        serde_saphyr::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     let dir = tempfile::tempdir().unwrap();
     for (name, content) in &case.files {
         let file = dir.path().join(name);
@@ -111,17 +117,25 @@ fn run_case(path: &Path) -> Vec<String> {
     let stderr = String::from_utf8_lossy(&out.stderr).to_string();
     let mut problems = Vec::new();
     if out.status.code() != Some(case.exit) {
-        problems.push(format!("exit {:?}, expected {}", out.status.code(), case.exit));
+        problems.push(format!(
+            "exit {:?}, expected {}",
+            out.status.code(),
+            case.exit
+        ));
     }
-    if let Some(want) = &case.stdout {
-        if *want != stdout {
-            problems.push(format!("stdout differs:\n--- expected\n{want}--- actual\n{stdout}"));
-        }
+    if let Some(want) = &case.stdout
+        && *want != stdout
+    {
+        problems.push(format!(
+            "stdout differs:\n--- expected\n{want}--- actual\n{stdout}"
+        ));
     }
-    if let Some(want) = &case.stderr {
-        if *want != stderr {
-            problems.push(format!("stderr differs:\n--- expected\n{want}--- actual\n{stderr}"));
-        }
+    if let Some(want) = &case.stderr
+        && *want != stderr
+    {
+        problems.push(format!(
+            "stderr differs:\n--- expected\n{want}--- actual\n{stderr}"
+        ));
     }
     for want in &case.stdout_contains {
         if !stdout.contains(want.as_str()) {
@@ -135,7 +149,12 @@ fn run_case(path: &Path) -> Vec<String> {
     }
     if let Some(want) = &case.diagnostics {
         let actual: Value = serde_json::from_str(&stdout).unwrap_or(Value::Null);
-        matches(&Value::Array(want.clone()), &actual["diagnostics"], "diagnostics", &mut problems);
+        matches(
+            &Value::Array(want.clone()),
+            &actual["diagnostics"],
+            "diagnostics",
+            &mut problems,
+        );
     }
     if let Some(want) = &case.report {
         match serde_json::from_str::<Value>(&stdout) {
@@ -144,8 +163,16 @@ fn run_case(path: &Path) -> Vec<String> {
         }
     }
     if let Some(want) = &case.jsonl {
-        let lines: Vec<Value> = stdout.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
-        matches(&Value::Array(want.clone()), &Value::Array(lines), "jsonl", &mut problems);
+        let lines: Vec<Value> = stdout
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
+        matches(
+            &Value::Array(want.clone()),
+            &Value::Array(lines),
+            "jsonl",
+            &mut problems,
+        );
     }
     if !problems.is_empty() {
         problems.push(format!("(stderr was:\n{stderr})"));
@@ -169,7 +196,13 @@ fn cases() {
             failures.push(format!("{}:\n  {}", path.display(), problems.join("\n  ")));
         }
     }
-    assert!(failures.is_empty(), "{} of {} cases failed:\n{}", failures.len(), paths.len(), failures.join("\n\n"));
+    assert!(
+        failures.is_empty(),
+        "{} of {} cases failed:\n{}",
+        failures.len(),
+        paths.len(),
+        failures.join("\n\n")
+    );
 }
 
 #[derive(Deserialize)]
@@ -201,7 +234,12 @@ fn replay_json(dir: &Path, rules: &[String], events: &[String], extra: &[&str]) 
     args.extend(events.iter().cloned());
     let out = pactum(dir, &args, None);
     let stdout = String::from_utf8(out.stdout).unwrap();
-    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     (serde_json::from_str(&stdout).unwrap(), stdout)
 }
 
@@ -245,13 +283,26 @@ fn scenarios() {
             .map(|v| serde_json::json!({"agreement": v["agreement"], "term": v["term"], "time": v["time"], "breached_by": v["breached_by"], "evidence": v["evidence"]}))
             .collect();
         assert_eq!(
-            actual, expected,
+            actual,
+            expected,
             "{name}: violations differ\nactual:\n{}",
             serde_json::to_string_pretty(&actual).unwrap()
         );
-        assert_eq!(report["summary"]["violations"], actual.len() as u64, "{name}");
-        assert_eq!(report["skipped"].as_array().unwrap().len() as u64, scenario.expect.skipped, "{name}");
-        assert_eq!(report["errors"], serde_json::json!([]), "{name}: rule errors");
+        assert_eq!(
+            report["summary"]["violations"],
+            actual.len() as u64,
+            "{name}"
+        );
+        assert_eq!(
+            report["skipped"].as_array().unwrap().len() as u64,
+            scenario.expect.skipped,
+            "{name}"
+        );
+        assert_eq!(
+            report["errors"],
+            serde_json::json!([]),
+            "{name}: rule errors"
+        );
 
         // Deterministic: the same bytes again, and the same bytes without the memo.
         let (_, again) = replay_json(&dir, &scenario.rules, &scenario.events, &[]);
@@ -266,12 +317,23 @@ fn scenarios() {
             let text = std::fs::read_to_string(dir.join(events)).unwrap();
             let mut lines: Vec<&str> = text.lines().collect();
             lines.reverse();
-            let file = shuffled.path().join(format!("{i}-{}", Path::new(events).file_name().unwrap().to_string_lossy()));
+            let file = shuffled.path().join(format!(
+                "{i}-{}",
+                Path::new(events).file_name().unwrap().to_string_lossy()
+            ));
             std::fs::write(&file, lines.join("\n") + "\n").unwrap();
             files.push(file.display().to_string());
         }
-        let rules: Vec<String> = scenario.rules.iter().map(|r| dir.join(r).display().to_string()).collect();
+        let rules: Vec<String> = scenario
+            .rules
+            .iter()
+            .map(|r| dir.join(r).display().to_string())
+            .collect();
         let (reversed, _) = replay_json(&dir, &rules, &files, &[]);
-        assert_eq!(essentials(&reversed), actual, "{name}: reversed lines give other violations");
+        assert_eq!(
+            essentials(&reversed),
+            actual,
+            "{name}: reversed lines give other violations"
+        );
     }
 }

@@ -434,15 +434,15 @@ impl Checker {
                 }
             }
         }
-        if let (Some(from), Some(until), Some(at)) = (result.from, result.until, &period.until) {
-            if from >= until {
-                self.error(
-                    Code::InvalidValue,
-                    at,
-                    "the period ends before it starts".into(),
-                );
-                ok = false;
-            }
+        if let (Some(from), Some(until), Some(at)) = (result.from, result.until, &period.until)
+            && from >= until
+        {
+            self.error(
+                Code::InvalidValue,
+                at,
+                "the period ends before it starts".into(),
+            );
+            ok = false;
         }
         ok.then_some(result)
     }

@@ -195,10 +195,7 @@ impl Expression {
         let mut file_line = self.line;
         let mut start = self.column;
         let mut column = column;
-        loop {
-            let Some(text) = self.source.line(file_line) else {
-                break;
-            };
+        while let Some(text) = self.source.line(file_line) {
             let skip = usize::try_from(start - 1).unwrap_or(0);
             let length = text
                 .chars()
