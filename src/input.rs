@@ -346,3 +346,95 @@ impl<R: BufRead> BufRead for Hashing<R> {
         self.inner.consume(amount);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn read_all(name: &str, bytes: &[u8]) -> (Vec<Result<String, String>>, InputStats, String) {
+        let mut reader = EventReader::new(name, bytes, InputFormat::from_name(name));
+        let mut records = Vec::new();
+        while let Some(record) = reader.next_record().unwrap() {
+            records.push(record.map(|e| e.id()).map_err(|e| e.to_string()));
+        }
+        let (stats, sha256) = reader.finish().unwrap();
+        (records, stats, sha256)
+    }
+
+    #[test]
+    fn every_line_is_an_event_a_blank_or_an_error() {
+        let log = b"\xEF\xBB\xBF{\"time\":\"2024-01-01\",\"kind\":\"a\"}\r\n\n   \n{\"time\":\"2024-01-02\",\"kind\":\"b\",\"id\":\"x\"}";
+        let (records, stats, sha256) = read_all("log.jsonl", log);
+        assert_eq!(
+            records,
+            vec![Ok("log.jsonl:1".to_string()), Ok("x".to_string())]
+        );
+        assert_eq!(
+            stats,
+            InputStats {
+                lines: 4,
+                events: 2,
+                blank: 2,
+                invalid: 0
+            }
+        );
+        // Computed independently with `printf '<the bytes above>' | sha256sum`: the hash
+        // covers every byte, the BOM and the line breaks included.
+        assert_eq!(
+            sha256,
+            "006939645107e60b400768759999c6262d56807439efbdf5e9c16504e94459e0"
+        );
+    }
+
+    #[test]
+    fn invalid_utf8_names_its_column() {
+        let (records, ..) = read_all(
+            "log.jsonl",
+            b"{\"time\":\"2024-01-01\",\"kind\":\"\xff\"}\n",
+        );
+        assert_eq!(
+            records,
+            vec![Err("log.jsonl:1:30: invalid UTF-8".to_string())]
+        );
+    }
+
+    #[test]
+    fn an_overlong_line_is_rejected_and_the_next_one_read() {
+        let mut log = vec![b'x'; MAX_LINE_BYTES + 10];
+        log.extend_from_slice(b"\n{\"time\":\"2024-01-01\",\"kind\":\"a\"}\n");
+        let (records, stats, _) = read_all("log.jsonl", &log);
+        assert_eq!(
+            records,
+            vec![
+                Err(format!(
+                    "log.jsonl:1: line is longer than the limit of {MAX_LINE_BYTES} bytes"
+                )),
+                Ok("log.jsonl:2".to_string())
+            ]
+        );
+        assert_eq!((stats.lines, stats.invalid, stats.events), (2, 1, 1));
+    }
+
+    #[test]
+    fn yaml_lists_give_each_item_its_line() {
+        let yaml = b"- {time: 2024-01-01, kind: a}\n- time: 2024-01-02\n  kind: b\n- kind: c\n";
+        let (records, stats, _) = read_all("log.yaml", yaml);
+        assert_eq!(
+            records,
+            vec![
+                Ok("log.yaml:1".to_string()),
+                Ok("log.yaml:2".to_string()),
+                Err("log.yaml:4:3: missing required field `time`".to_string())
+            ]
+        );
+        assert_eq!((stats.lines, stats.events, stats.invalid), (4, 2, 1));
+        let (records, ..) = read_all("bad.yaml", b"time: 2024-01-01\n");
+        assert_eq!(records.len(), 1);
+        assert!(
+            records[0]
+                .as_ref()
+                .unwrap_err()
+                .starts_with("bad.yaml:1:1: not a YAML list of events")
+        );
+    }
+}

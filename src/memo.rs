@@ -165,3 +165,64 @@ fn part(value: Dynamic) -> Option<Part> {
     }
     value.into_immutable_string().ok().map(Part::Text)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn reads(expression: &str) -> Option<Vec<String>> {
+        let engine = crate::sandbox::engine(&crate::Limits::default());
+        let mut scope = rhai::Scope::new();
+        scope.push("event", ());
+        let ast = engine
+            .compile_expression_with_scope(&scope, expression)
+            .unwrap();
+        read_set(&ast).map(|r| r.iter().map(|s| s.to_string()).collect())
+    }
+
+    #[test]
+    fn the_fields_an_expression_reads_are_known_unless_computed() {
+        assert_eq!(
+            reads(r#"event.kind == "a" && event["actor"] in ["x"] && event.has("lat")"#),
+            Some(vec!["actor".into(), "kind".into(), "lat".into()])
+        );
+        assert_eq!(reads(r#"event.tags[0] == "a""#), Some(vec!["tags".into()]));
+        // The optimiser folds constant keys, so only a key read from the data is unknowable.
+        assert_eq!(
+            reads(r#"event["ki" + "nd"] == "a""#),
+            Some(vec!["kind".into()])
+        );
+        assert_eq!(reads(r#"event[event.key] == "a""#), None);
+        assert_eq!(reads(r#"event.has(event.key)"#), None);
+    }
+
+    #[test]
+    fn outcomes_are_remembered_per_values_of_the_fields_read() {
+        let mut parser = crate::event::EventParser::new();
+        let origin = crate::event::Origin {
+            file: "t".into(),
+            line: 1,
+        };
+        let mut event = |json: &str| parser.parse_json(json, origin.clone()).unwrap();
+        let mut memo = Memo::new(Some(vec!["kind".into()]));
+        let a = event(r#"{"time":"2024-01-01","kind":"a","lat":1}"#);
+        let b = event(r#"{"time":"2024-01-02","kind":"a","lat":2}"#);
+        let c = event(r#"{"time":"2024-01-02","kind":"c"}"#);
+        assert_eq!(
+            memo.outcome(&a, || Outcome::Decided(true)),
+            Outcome::Decided(true)
+        );
+        assert_eq!(
+            memo.outcome(&b, || panic!("same kind: must be remembered")),
+            Outcome::Decided(true)
+        );
+        assert_eq!(
+            memo.outcome(&c, || Outcome::Failed("x".into())),
+            Outcome::Failed("x".into())
+        );
+        assert_eq!(
+            memo.outcome(&c, || panic!("remembered")),
+            Outcome::Failed("x".into())
+        );
+    }
+}

@@ -135,3 +135,60 @@ fn register_missing_value_comparisons(engine: &mut Engine) {
     }
     refuse!(">", ">=", "<", "<=");
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rhai::Scope;
+
+    fn eval(expression: &str) -> Result<bool, String> {
+        let engine = engine(&Limits::default());
+        let mut scope = Scope::new();
+        scope.push("missing", ());
+        engine
+            .eval_with_scope::<bool>(&mut scope, expression)
+            .map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn a_missing_value_equals_nothing_and_cannot_be_ordered() {
+        assert_eq!(eval(r#"missing == "IQ""#), Ok(false));
+        assert_eq!(eval(r#"missing != "IQ""#), Ok(true));
+        assert_eq!(eval(r#"missing in ["IQ"]"#), Ok(false));
+        for expression in [
+            "missing > 37.0",
+            "missing >= 1",
+            "2 < missing",
+            r#"missing <= "a""#,
+        ] {
+            let err = eval(expression).unwrap_err();
+            assert!(
+                err.contains("a missing value (`()`) cannot be compared"),
+                "{expression}: {err}"
+            );
+        }
+        assert_eq!(
+            eval("1 < 2.5 && 3.0 > 2"),
+            Ok(true),
+            "numbers still compare across types"
+        );
+    }
+
+    #[test]
+    fn runaway_scripts_stop_at_their_limits() {
+        let limits = Limits::default();
+        let engine = engine(&limits);
+        let err = engine.eval::<()>("loop {}").unwrap_err().to_string();
+        assert!(err.starts_with("Too many operations"), "{err}");
+        let err = engine
+            .eval::<()>("fn f(n) { f(n + 1) } f(0)")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("Stack overflow"), "{err}");
+        let err = engine
+            .eval::<()>(r#"let s = "x"; loop { s += s; }"#)
+            .unwrap_err()
+            .to_string();
+        assert!(err.starts_with("Length of string too large"), "{err}");
+    }
+}

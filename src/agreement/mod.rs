@@ -217,3 +217,77 @@ impl Expression {
         (file_line, start + column - 1)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::time::parse_instant;
+
+    fn at(text: &str) -> DateTime<Utc> {
+        parse_instant(text).unwrap().0
+    }
+
+    #[test]
+    fn periods_are_half_open_and_intersect() {
+        let p = Period {
+            from: Some(at("2023-03-19")),
+            until: Some(at("2024-01-01")),
+        };
+        assert!(p.contains(at("2023-03-19")));
+        assert!(p.contains(at("2023-12-31T23:59:59Z")));
+        assert!(!p.contains(at("2024-01-01")));
+        assert!(!p.contains(at("2023-03-18T23:59:59Z")));
+        let later = Period {
+            from: Some(at("2023-09-20")),
+            until: None,
+        };
+        assert_eq!(
+            p.intersect(&later),
+            Some(Period {
+                from: Some(at("2023-09-20")),
+                until: Some(at("2024-01-01"))
+            })
+        );
+        let disjoint = Period {
+            from: Some(at("2024-06-01")),
+            until: None,
+        };
+        assert_eq!(p.intersect(&disjoint), None);
+        assert_eq!(Period::default().intersect(&later), Some(later));
+    }
+
+    fn expression(text: &str, value: &str, line: u64, column: u64, quoted: bool) -> Expression {
+        Expression {
+            text: value.into(),
+            source: SourceFile::new("r.yaml", text),
+            line,
+            column,
+            quoted,
+        }
+    }
+
+    #[test]
+    fn positions_map_into_plain_quoted_block_and_folded_values() {
+        let plain = expression("    when: a && b\n", "a && b", 1, 11, false);
+        assert_eq!(plain.locate(1, 6), (1, 16));
+        let quoted = expression("    when: \"a && b\"\n", "a && b", 1, 11, true);
+        assert_eq!(quoted.locate(1, 6), (1, 17));
+        let block = expression(
+            "    when: |\n      a &&\n        b\n",
+            "a &&\n  b\n",
+            2,
+            7,
+            false,
+        );
+        assert_eq!(block.locate(2, 3), (3, 9));
+        let folded = expression(
+            "    when: >\n      aaaa\n      bb\n",
+            "aaaa bb\n",
+            2,
+            7,
+            false,
+        );
+        assert_eq!(folded.locate(1, 2), (2, 8));
+        assert_eq!(folded.locate(1, 7), (3, 8));
+    }
+}

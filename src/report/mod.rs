@@ -231,3 +231,82 @@ pub fn any_at_or_above(report: &Report, severity: Severity) -> bool {
         .filter_map(|v| Severity::parse(&v.severity))
         .any(|s| s >= severity)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{Input, InputFormat, Limits, agreement, compile, run, sink::Collect};
+
+    fn agreement(id: &str) -> Agreement {
+        let text = format!(
+            "agreement: {id}\ntitle: T\nparties: {{IQ: Iraq}}\nterms:\n  - {{id: b, title: B, severity: low, breached_by: IQ, when: 'event.kind == \"x\"'}}\n  - {{id: a, title: A, severity: critical, breached_by: IQ, when: 'event.kind == \"x\"'}}\n"
+        );
+        agreement::load(&format!("{id}.yaml"), &text).0.unwrap()
+    }
+
+    #[test]
+    fn violations_are_ordered_by_time_agreement_term_and_evidence() {
+        let (program, problems) = compile(
+            vec![agreement("zeta"), agreement("alpha")],
+            &Limits::default(),
+        );
+        assert!(problems.is_empty());
+        let program = program.unwrap();
+        let log = "{\"id\":\"e2\",\"time\":\"2024-01-02\",\"kind\":\"x\"}\n\
+                   {\"id\":\"e1b\",\"time\":\"2024-01-01\",\"kind\":\"x\"}\n\
+                   {\"id\":\"e1a\",\"time\":\"2024-01-01\",\"kind\":\"x\"}\n";
+        let input = Input {
+            name: "log".into(),
+            reader: Box::new(log.as_bytes()),
+            format: InputFormat::JsonLines,
+        };
+        let mut sink = Collect::default();
+        let options = RunOptions::default();
+        let outcome = run(&program, vec![input], options, &mut sink).unwrap();
+        let report = build(&program, &outcome, options, sink.0);
+        let order: Vec<String> = report
+            .violations
+            .iter()
+            .map(|v| {
+                format!(
+                    "{} {}/{} {}",
+                    &v.time[..10],
+                    v.agreement,
+                    v.term,
+                    v.evidence[0].id
+                )
+            })
+            .collect();
+        assert_eq!(
+            order,
+            [
+                "2024-01-01 alpha/a e1a",
+                "2024-01-01 alpha/a e1b",
+                "2024-01-01 alpha/b e1a",
+                "2024-01-01 alpha/b e1b",
+                "2024-01-01 zeta/a e1a",
+                "2024-01-01 zeta/a e1b",
+                "2024-01-01 zeta/b e1a",
+                "2024-01-01 zeta/b e1b",
+                "2024-01-02 alpha/a e2",
+                "2024-01-02 alpha/b e2",
+                "2024-01-02 zeta/a e2",
+                "2024-01-02 zeta/b e2",
+            ]
+        );
+        assert_eq!(
+            report.summary.by_severity,
+            BySeverity {
+                critical: 6,
+                high: 0,
+                medium: 0,
+                low: 6
+            }
+        );
+        assert!(any_at_or_above(&report, Severity::Critical));
+        assert_eq!(
+            report.agreements[0].id, "zeta",
+            "agreements stay in the order given"
+        );
+    }
+}
