@@ -337,3 +337,71 @@ fn scenarios() {
         );
     }
 }
+
+/// The README's five-minute tour runs as written: its agreement and incidents give the
+/// violation line it shows, and the misspelling it shows gives the diagnostic it shows.
+#[test]
+fn readme_tour() {
+    let readme = std::fs::read_to_string(root().join("README.md")).unwrap();
+    let block = |opening: &str, from: usize| -> (String, usize) {
+        let start = readme[from..].find(opening).unwrap() + from + opening.len();
+        let end = readme[start..].find("```").unwrap() + start;
+        (readme[start..end].to_string(), end)
+    };
+    let (agreement, after) = block("```yaml\n", readme.find("## A five-minute tour").unwrap());
+    let (diagnostic, after) = block("```text\n", after);
+    let (incidents, after) = block("```json\n", after);
+    let (replay, _) = block("```text\n", after);
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("my-agreement.yaml"), &agreement).unwrap();
+    std::fs::write(dir.path().join("incidents.jsonl"), &incidents).unwrap();
+
+    let out = pactum(
+        dir.path(),
+        &[
+            "replay".into(),
+            "--rules".into(),
+            "my-agreement.yaml".into(),
+            "incidents.jsonl".into(),
+        ],
+        None,
+    );
+    assert_eq!(out.status.code(), Some(0));
+    let shown = replay.lines().last().unwrap();
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        stdout.lines().any(|l| l == shown),
+        "README shows {shown:?}, replay gave:\n{stdout}"
+    );
+
+    let typo = agreement.replace("event.kind in operations", "event.kind in operation");
+    std::fs::write(dir.path().join("my-agreement.yaml"), typo).unwrap();
+    let out = pactum(
+        dir.path(),
+        &["check".into(), "my-agreement.yaml".into()],
+        None,
+    );
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    let shown: String = diagnostic
+        .lines()
+        .skip(1)
+        .map(|l| format!("{l}\n"))
+        .collect();
+    assert!(
+        stderr.starts_with(&shown),
+        "README shows:\n{shown}\ncheck gave:\n{stderr}"
+    );
+}
+
+/// The shipped agreements are valid.
+#[test]
+fn shipped_rules_check() {
+    let out = pactum(&root(), &["check".into(), "rules".into()], None);
+    assert_eq!(String::from_utf8_lossy(&out.stderr), "");
+    assert_eq!(
+        String::from_utf8(out.stdout).unwrap(),
+        "ok: rules/iraq-iran-2023.yaml (iq-ir-border-2023, 7 term(s))\nok: rules/iraq-turkey-2024.yaml (iq-tr-security-2024, 4 term(s))\n"
+    );
+    assert_eq!(out.status.code(), Some(0));
+}
