@@ -67,6 +67,9 @@ struct Case {
     report: Option<Value>,
     #[serde(default)]
     jsonl: Option<Vec<Value>>,
+    /// Check this file (written by `--output`) instead of standard output.
+    #[serde(default)]
+    output: Option<String>,
 }
 
 /// `expected` matches `actual` when every key it names matches, recursively; arrays must have
@@ -116,6 +119,15 @@ fn run_case(path: &Path) -> Vec<String> {
     let stdout = String::from_utf8_lossy(&out.stdout).to_string();
     let stderr = String::from_utf8_lossy(&out.stderr).to_string();
     let mut problems = Vec::new();
+    let stdout = match &case.output {
+        Some(file) => {
+            if !stdout.is_empty() {
+                problems.push(format!("stdout should be empty with --output, found:\n{stdout}"));
+            }
+            std::fs::read_to_string(dir.path().join(file)).unwrap_or_default()
+        }
+        None => stdout,
+    };
     if out.status.code() != Some(case.exit) {
         problems.push(format!(
             "exit {:?}, expected {}",
