@@ -10,8 +10,8 @@
 use std::collections::{HashMap, HashSet};
 
 use rhai::{
-    AST, ASTNode, Array, Dynamic, Engine, Expr, ImmutableString, Module, ParseError, Position,
-    Scope, Stmt,
+    AST, ASTNode, Array, Dynamic, Engine, Expr, FnCallExpr, ImmutableString, Module, ParseError,
+    Position, Scope, Stmt,
 };
 
 use crate::agreement::{Agreement, Breach, Expression, ListItem, Period};
@@ -21,6 +21,9 @@ use crate::sandbox::{self, Limits};
 /// Agreements compiled and ready to judge events.
 pub struct Program {
     pub(crate) engine: Engine,
+    /// The same sandbox with an operation budget of a [`MAX_CHAIN`]th of the whole (see
+    /// [`Plan::Chain`]).
+    pub(crate) operand_engine: Engine,
     pub(crate) agreements: Vec<Agreement>,
     pub(crate) terms: Vec<CompiledTerm>,
 }
@@ -48,6 +51,13 @@ impl Program {
         &self.agreements[term.agreement].terms[term.term]
     }
 
+    /// The `functions` block of a compiled term's agreement, if it has one.
+    pub(crate) fn functions(&self, term: &CompiledTerm) -> Option<&Expression> {
+        self.agreements
+            .get(term.agreement)
+            .and_then(|a| a.functions.as_ref())
+    }
+
     /// Number of terms over all agreements.
     pub fn term_count(&self) -> usize {
         self.terms.len()
@@ -67,6 +77,13 @@ pub(crate) struct CompiledTerm {
     pub breached_by: CompiledBreach,
     pub message: Option<Vec<Piece>>,
 }
+
+/// The longest `&&`/`||` chain evaluated operand by operand.
+///
+/// Each operand runs with a budget of `(max_operations - 64) / MAX_CHAIN` operations, so that
+/// operands evaluated one by one can never succeed where the whole expression would have run
+/// out of operations: an operand that exceeds its share makes the whole expression run instead.
+pub(crate) const MAX_CHAIN: usize = 8;
 
 /// How a condition is evaluated.
 pub(crate) enum Plan {
@@ -120,6 +137,7 @@ pub fn compile(agreements: Vec<Agreement>, limits: &Limits) -> (Option<Program>,
             diagnostics: &mut diagnostics,
             functions: AST::empty(),
             function_names: HashSet::new(),
+            functions_failed: false,
         };
         unit.functions(agreement);
         for (term_index, term) in agreement.terms.iter().enumerate() {
@@ -148,8 +166,13 @@ pub fn compile(agreements: Vec<Agreement>, limits: &Limits) -> (Option<Program>,
         || diagnostics
             .iter()
             .any(|d| d.level == crate::diagnostic::Level::Error);
+    let operand_limits = Limits {
+        max_operations: limits.max_operations.saturating_sub(64) / MAX_CHAIN as u64,
+        ..*limits
+    };
     let program = (!failed).then_some(Program {
         engine,
+        operand_engine: sandbox::engine(&operand_limits),
         agreements,
         terms,
     });
@@ -188,12 +211,7 @@ fn native_functions(engine: &Engine) -> HashMap<String, HashSet<usize>> {
         known.entry(name).or_default().insert(arity);
     }
     // Keywords the language itself implements.
-    for (name, arity) in [
-        ("type_of", 1),
-        ("is_def_fn", 2),
-        ("Fn", 1),
-        ("is_shared", 1),
-    ] {
+    for (name, arity) in [("type_of", 1), ("is_def_fn", 2), ("Fn", 1)] {
         known.entry(name.to_string()).or_default().insert(arity);
     }
     known
@@ -206,6 +224,8 @@ struct Unit<'a> {
     diagnostics: &'a mut Vec<Diagnostic>,
     functions: AST,
     function_names: HashSet<(String, usize)>,
+    /// The `functions` block did not compile: calls to its functions cannot be checked.
+    functions_failed: bool,
 }
 
 impl Unit<'_> {
@@ -235,7 +255,10 @@ impl Unit<'_> {
                 self.check_calls(&ast, functions, (1, 1));
                 self.functions = ast;
             }
-            Err(err) => self.parse_error(functions, "functions", (1, 1), &err),
+            Err(err) => {
+                self.functions_failed = true;
+                self.parse_error(functions, "functions", (1, 1), &err);
+            }
         }
     }
 
@@ -255,7 +278,7 @@ impl Unit<'_> {
             },
             _ => None,
         };
-        match chain {
+        match chain.filter(|(_, operands)| operands.len() <= MAX_CHAIN) {
             Some((all, operands)) => Plan::Chain {
                 all,
                 operands: operands
@@ -309,8 +332,7 @@ impl Unit<'_> {
         let kind = &err.0;
         let (code, message, help) = match kind.as_ref() {
             rhai::ParseErrorType::VariableUndefined(name) => {
-                let mut visible: Vec<&str> = vec!["event"];
-                visible.extend(self.scope.iter_raw().map(|(n, _, _)| n));
+                let visible: Vec<&str> = self.scope.iter_raw().map(|(n, _, _)| n).collect();
                 let help = if key == "functions" {
                     "functions see only their parameters: pass `event` or a list as an argument"
                         .to_string()
@@ -344,19 +366,14 @@ impl Unit<'_> {
     fn check_calls(&mut self, ast: &AST, expression: &Expression, at: (u64, u64)) -> bool {
         let mut unknown: Vec<(String, usize, Position)> = Vec::new();
         ast.walk(&mut |path: &[ASTNode]| {
-            let Some(ASTNode::Expr(node)) = path.last() else {
+            let Some((call, arity, pos)) = path.last().and_then(call_of) else {
                 return true;
             };
-            let (call, arity, pos) = match node {
-                Expr::FnCall(call, pos) if call.op_token.is_none() => (call, call.args.len(), *pos),
-                Expr::MethodCall(call, pos) => (call, call.args.len() + 1, *pos),
-                _ => return true,
-            };
-            {
+            if call.op_token.is_none() {
                 let name = call.name.to_string();
                 let native = self.natives.get(&name).is_some_and(|a| a.contains(&arity));
                 let scripted = self.function_names.contains(&(name.clone(), arity));
-                if !native && !scripted {
+                if !native && !scripted && !self.functions_failed {
                     unknown.push((name, arity, pos));
                 }
             }
@@ -472,6 +489,19 @@ impl Unit<'_> {
             pieces.push(Piece::Text(text));
         }
         ok.then_some(pieces)
+    }
+}
+
+/// The function called at an AST node, with its number of arguments (the object of a method
+/// call counts) and position. A call is an expression node, or a statement node when it stands
+/// alone (the root of an expression, a bare call in a function body): both must be seen.
+pub(crate) fn call_of<'a>(node: &ASTNode<'a>) -> Option<(&'a FnCallExpr, usize, Position)> {
+    match node {
+        ASTNode::Expr(Expr::FnCall(call, pos)) | ASTNode::Stmt(Stmt::FnCall(call, pos)) => {
+            Some((call, call.args.len(), *pos))
+        }
+        ASTNode::Expr(Expr::MethodCall(call, pos)) => Some((call, call.args.len() + 1, *pos)),
+        _ => None,
     }
 }
 

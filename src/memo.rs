@@ -38,33 +38,37 @@ pub(crate) fn read_set(ast: &AST) -> Option<Vec<ImmutableString>> {
     let mut reads: Vec<ImmutableString> = Vec::new();
     let mut known = true;
     ast.walk(&mut |path: &[ASTNode]| {
-        let Some(ASTNode::Expr(node)) = path.last() else {
-            return true;
-        };
         let constant = |e: &Expr| match e {
             Expr::StringConstant(s, _) => Some(s.clone()),
             _ => None,
         };
-        let read = match node {
-            Expr::Property(p, _) => Some(p.2.clone()),
-            Expr::Index(x, _, _) => constant(&x.rhs).or_else(|| {
-                // Array and string indexing by number cannot reach a field by name.
-                (!matches!(x.rhs, Expr::IntegerConstant(..))).then(|| {
-                    known = false;
-                })?;
-                None
-            }),
-            Expr::FnCall(call, _) | Expr::MethodCall(call, _) if call.name == "has" => {
-                match call.args.last().and_then(constant) {
-                    Some(name) => Some(name),
-                    None => {
-                        known = false;
-                        None
-                    }
-                }
+        let mut read = None;
+        if let Some((call, _, _)) = path.last().and_then(crate::compile::call_of) {
+            match call.name.as_str() {
+                // `has` reads the field it names; a computed name could be any field.
+                "has" => match call.args.last().and_then(constant) {
+                    Some(name) => read = Some(name),
+                    None => known = false,
+                },
+                // Function pointers can call `has` (or an indexer) with computed arguments.
+                "Fn" | "call" | "curry" => known = false,
+                _ => {}
             }
-            _ => None,
-        };
+        }
+        match path.last() {
+            Some(ASTNode::Expr(Expr::Property(p, _))) => read = Some(p.2.clone()),
+            // A function pointer the optimiser made constant (`Fn("has")`).
+            Some(ASTNode::Expr(Expr::DynamicConstant(value, _))) if value.is_fnptr() => {
+                known = false;
+            }
+            Some(ASTNode::Expr(Expr::Index(x, _, _))) => match constant(&x.rhs) {
+                Some(name) => read = Some(name),
+                // Indexing by number (arrays, strings) cannot reach a field by name.
+                None if matches!(x.rhs, Expr::IntegerConstant(..)) => {}
+                None => known = false,
+            },
+            _ => {}
+        }
         if let Some(name) = read
             && !reads.contains(&name)
         {

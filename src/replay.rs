@@ -56,6 +56,8 @@ pub struct Replay<'p> {
     stats: Vec<TermStats>,
     /// Per term, one memo per evaluated part (see [`Plan`]).
     memos: Vec<Vec<Memo>>,
+    /// Evaluate every condition whole, without memo ([`Replay::forget_outcomes`]).
+    plain: bool,
     events: u64,
     first: Option<DateTime<Utc>>,
     last: Option<DateTime<Utc>>,
@@ -107,6 +109,7 @@ impl<'p> Replay<'p> {
             scopes,
             stats,
             memos,
+            plain: false,
             events: 0,
             first: None,
             last: None,
@@ -116,12 +119,11 @@ impl<'p> Replay<'p> {
     /// Evaluates every condition in full on every event, remembering nothing.
     ///
     /// The memo never changes a result; this exists so that tests can show it.
+    ///
+    /// Chains are evaluated whole too: this is the plain interpreter's result, the reference
+    /// the memo and the operand-wise evaluation must reproduce.
     pub fn forget_outcomes(&mut self) {
-        for memos in &mut self.memos {
-            for memo in memos.iter_mut() {
-                *memo = Memo::new(None);
-            }
-        }
+        self.plain = true;
     }
 
     /// Judges one event under every term and pushes each breach into `sink`.
@@ -150,7 +152,11 @@ impl<'p> Replay<'p> {
             let Some(scope) = self.scopes.get_mut(term.agreement) else {
                 continue;
             };
-            let outcome = decide(program, term, scope, memo, &event);
+            let outcome = if self.plain {
+                evaluate(&program.engine, program, term, scope, &term.when)
+            } else {
+                decide(program, term, scope, memo, &event)
+            };
             let fired = match outcome {
                 Outcome::Decided(fired) => fired,
                 Outcome::NotBoolean(type_name) => {
@@ -200,7 +206,8 @@ fn decide(
     memos: &mut [Memo],
     event: &Event,
 ) -> Outcome {
-    let whole = |scope: &mut Scope<'static>| evaluate(program, term, scope, &term.when);
+    let whole =
+        |scope: &mut Scope<'static>| evaluate(&program.engine, program, term, scope, &term.when);
     match &term.plan {
         Plan::Whole(_) => match memos.first_mut() {
             Some(memo) => memo.outcome(event, || whole(scope)),
@@ -208,7 +215,8 @@ fn decide(
         },
         Plan::Chain { all, operands } => {
             for ((ast, _), memo) in operands.iter().zip(memos.iter_mut()) {
-                match memo.outcome(event, || evaluate(program, term, scope, ast)) {
+                let operand = || evaluate(&program.operand_engine, program, term, scope, ast);
+                match memo.outcome(event, operand) {
                     // `false` ends an `&&` chain, `true` an `||` chain.
                     Outcome::Decided(value) if value != *all => return Outcome::Decided(value),
                     Outcome::Decided(_) => {}
@@ -221,17 +229,22 @@ fn decide(
 }
 
 fn evaluate(
+    engine: &rhai::Engine,
     program: &Program,
     term: &CompiledTerm,
     scope: &mut Scope<'static>,
     ast: &AST,
 ) -> Outcome {
-    match program.engine.eval_ast_with_scope::<Dynamic>(scope, ast) {
+    match engine.eval_ast_with_scope::<Dynamic>(scope, ast) {
         Ok(value) => match value.as_bool() {
             Ok(fired) => Outcome::Decided(fired),
             Err(type_name) => Outcome::NotBoolean(type_name.to_string()),
         },
-        Err(err) => Outcome::Failed(describe(&err, &program.source(term).when)),
+        Err(err) => Outcome::Failed(describe(
+            &err,
+            &program.source(term).when,
+            program.functions(term),
+        )),
     }
 }
 
@@ -299,15 +312,24 @@ fn render(program: &Program, scope: &mut Scope<'static>, pieces: &[Piece]) -> St
     out
 }
 
-/// A run-time error in words, with its position in the rule file rather than in the expression.
-fn describe(err: &EvalAltResult, source: &Expression) -> String {
-    let position = err.position();
+/// A run-time error in words, on one line, with positions in the rule file rather than in the
+/// expression: where the failing expression is, and for an error inside a function, where in
+/// the `functions` block it happened and where the function was called.
+fn describe(err: &EvalAltResult, here: &Expression, functions: Option<&Expression>) -> String {
+    if let EvalAltResult::ErrorInFunctionCall(name, _, inner, call) = err {
+        let inside = describe(inner, functions.unwrap_or(here), functions);
+        return format!(
+            "{inside}, in function `{name}` called at {}",
+            at(here, *call)
+        );
+    }
     let mut text = err.to_string();
     // Rhai appends " (line L, position C)"; the position in the YAML file replaces it.
     if let Some(cut) = text.rfind(" (line ") {
         text.truncate(cut);
     }
-    format!("{text} (at {})", at(source, position))
+    let text = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    format!("{text} (at {})", at(here, err.position()))
 }
 
 fn at(source: &Expression, position: Position) -> String {

@@ -5,7 +5,9 @@
 //! only pure packages: arithmetic, logic, strings, arrays, maps, iteration, maths. Left out on
 //! purpose: the language-core package (it carries `sleep`, `exit` and `parse_json`), the time
 //! package (a clock makes replays non-deterministic; the crate is built with `no_time`), modules
-//! and `import` (built with `no_module`, so there is no file access), and `eval`.
+//! and `import` (built with `no_module`, so there is no file access), closures (`no_closure`,
+//! and anonymous functions are refused: a captured variable would be shared between
+//! evaluations), and `eval`.
 //!
 //! Every resource is bounded ([`Limits`]), so a hostile file can fail on an event, but it can
 //! neither hang the replay (operation budget, call depth) nor exhaust memory (string, array and
@@ -22,10 +24,14 @@ use crate::event;
 /// Resource limits applied to every evaluation of a rule expression.
 ///
 /// The defaults are generous for real rules (a `when` expression typically costs a few dozen
-/// operations) and small enough that a runaway loop stops within milliseconds.
+/// operations, a helper function a few hundred) and small enough that the worst a hostile
+/// rule can do costs milliseconds per evaluation. Operations are not all equal: one string
+/// append copies the string, one array push re-measures the array. So the sizes are bounded
+/// as tightly as the operation count, and `docs/performance.md` records the measured worst
+/// case.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Limits {
-    /// Operations per evaluation of one expression. Default 100,000.
+    /// Operations per evaluation of one expression. Default 20,000.
     pub max_operations: u64,
     /// Nested function-call depth. Default 32.
     pub max_call_levels: usize,
@@ -33,11 +39,11 @@ pub struct Limits {
     pub max_expr_depth: usize,
     /// Expression nesting depth inside functions. Default 32.
     pub max_function_expr_depth: usize,
-    /// Length of any string built while evaluating, in bytes. Default 65,536.
+    /// Length of any string built while evaluating, in bytes. Default 16,384.
     pub max_string_size: usize,
-    /// Elements of any array. Default 10,000.
+    /// Elements of any array. Default 1,024.
     pub max_array_size: usize,
-    /// Entries of any object map. Default 10,000.
+    /// Entries of any object map. Default 1,024.
     pub max_map_size: usize,
     /// Variables declared inside one function. Default 256.
     pub max_variables: usize,
@@ -48,13 +54,13 @@ pub struct Limits {
 impl Default for Limits {
     fn default() -> Self {
         Limits {
-            max_operations: 100_000,
+            max_operations: 20_000,
             max_call_levels: 32,
             max_expr_depth: 64,
             max_function_expr_depth: 32,
-            max_string_size: 64 * 1024,
-            max_array_size: 10_000,
-            max_map_size: 10_000,
+            max_string_size: 16 * 1024,
+            max_array_size: 1024,
+            max_map_size: 1024,
             max_variables: 256,
             max_functions: 256,
         }
@@ -92,6 +98,9 @@ pub fn engine(limits: &Limits) -> Engine {
         // Let the overloads in `register_missing_value_comparisons` take effect.
         .set_fast_operators(false)
         .set_fail_on_invalid_map_property(false)
+        // Closures could capture `event` and share it between evaluations; named functions
+        // in `functions` do everything a rule needs.
+        .set_allow_anonymous_fn(false)
         .set_optimization_level(OptimizationLevel::Simple)
         .set_max_operations(limits.max_operations)
         .set_max_call_levels(limits.max_call_levels)

@@ -122,7 +122,9 @@ fn run_case(path: &Path) -> Vec<String> {
     let stdout = match &case.output {
         Some(file) => {
             if !stdout.is_empty() {
-                problems.push(format!("stdout should be empty with --output, found:\n{stdout}"));
+                problems.push(format!(
+                    "stdout should be empty with --output, found:\n{stdout}"
+                ));
             }
             std::fs::read_to_string(dir.path().join(file)).unwrap_or_default()
         }

@@ -74,8 +74,66 @@ enum Scalar {
     Text(String),
 }
 
-/// Names under which an expression sees things; a list may not shadow them.
-const RESERVED: [&str; 3] = ["event", "trigger", "true"];
+/// Names a list may not take: what expressions already see, and Rhai's keywords (reserved
+/// ones included), which would not parse as a variable.
+const RESERVED: &[&str] = &[
+    "event",
+    "trigger",
+    "true",
+    "false",
+    "let",
+    "const",
+    "if",
+    "else",
+    "switch",
+    "do",
+    "while",
+    "until",
+    "loop",
+    "for",
+    "in",
+    "continue",
+    "break",
+    "return",
+    "throw",
+    "try",
+    "catch",
+    "fn",
+    "private",
+    "import",
+    "export",
+    "as",
+    "global",
+    "this",
+    "is",
+    "var",
+    "static",
+    "shared",
+    "with",
+    "goto",
+    "exit",
+    "match",
+    "case",
+    "public",
+    "protected",
+    "new",
+    "use",
+    "module",
+    "package",
+    "super",
+    "thread",
+    "spawn",
+    "go",
+    "await",
+    "async",
+    "sync",
+    "yield",
+    "default",
+    "void",
+    "null",
+    "nil",
+    "_",
+];
 
 /// Loads one agreement from its file name and text.
 ///
@@ -241,15 +299,17 @@ impl Checker {
         named.sort_by(|a, b| a.0.value.cmp(&b.0.value));
         for (name, items) in named {
             if !is_identifier(&name.value) || RESERVED.contains(&name.value.as_str()) {
+                let why = if RESERVED.contains(&name.value.as_str()) {
+                    "is `event` or a Rhai keyword"
+                } else {
+                    "is not a lowercase identifier (letters, digits, '_')"
+                };
                 self.error(
                     Code::InvalidName,
                     name,
-                    format!(
-                        "list name `{}` must be a lowercase identifier (letters, digits, '_') other than {}",
-                        name.value,
-                        RESERVED.join(", ")
-                    ),
-                );
+                    format!("list name `{}` {why}", name.value),
+                )
+                .help = Some(format!("try `{}_list`", name.value.trim_matches('_')));
             }
             let items = items
                 .iter()
