@@ -105,7 +105,8 @@ pub(crate) enum CompiledBreach {
 /// A part of a message template.
 pub(crate) enum Piece {
     Text(String),
-    Expression(AST),
+    /// A placeholder, with where its text starts inside the message (line, column).
+    Expression(AST, (u64, u64)),
 }
 
 /// Compiles agreements, returning the program when there were no errors, and every diagnostic.
@@ -119,10 +120,13 @@ pub fn compile(agreements: Vec<Agreement>, limits: &Limits) -> (Option<Program>,
     let mut ids: HashMap<&str, &str> = HashMap::new();
     for agreement in &agreements {
         if let Some(first) = ids.insert(&agreement.id, &agreement.source.name) {
+            let (line, column) = agreement.at;
             diagnostics.push(
-                Diagnostic::file_error(
+                Diagnostic::error(
                     Code::DuplicateId,
-                    &agreement.source.name,
+                    &agreement.source,
+                    line,
+                    column,
                     format!("agreement id `{}` is also used by {first}", agreement.id),
                 )
                 .with_help("each agreement given to one run needs its own id"),
@@ -464,7 +468,7 @@ impl Unit<'_> {
                         pieces.push(Piece::Text(std::mem::take(&mut text)));
                     }
                     match self.compile_at(message, "message", &source, start) {
-                        Some(ast) => pieces.push(Piece::Expression(ast)),
+                        Some(ast) => pieces.push(Piece::Expression(ast, start)),
                         None => ok = false,
                     }
                 }
@@ -519,7 +523,7 @@ fn position(expression: &Expression, pos: Position) -> (u64, u64) {
 }
 
 /// Maps a Rhai position inside a piece of text that starts at value-relative `at` to the file.
-fn position_from(expression: &Expression, at: (u64, u64), pos: Position) -> (u64, u64) {
+pub(crate) fn position_from(expression: &Expression, at: (u64, u64), pos: Position) -> (u64, u64) {
     let line = pos.line().map_or(1, |l| l as u64);
     let column = pos.position().map_or(1, |c| c as u64);
     let (value_line, value_column) = if line == 1 {

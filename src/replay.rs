@@ -12,7 +12,7 @@ use std::rc::Rc;
 use chrono::{DateTime, Utc};
 use rhai::{AST, Dynamic, EvalAltResult, Position, Scope};
 
-use crate::agreement::Expression;
+use crate::agreement::{Breach, Expression};
 use crate::compile::{CompiledBreach, CompiledTerm, Piece, Plan, Program};
 use crate::event::{Event, EventHandle, Origin};
 use crate::memo::{Memo, Outcome};
@@ -163,7 +163,7 @@ impl<'p> Replay<'p> {
                     let source = &program.source(term).when;
                     let message = format!(
                         "`when` gave {type_name}, not a boolean (at {})",
-                        at(source, Position::NONE)
+                        at(source, (1, 1), Position::NONE)
                     );
                     record_error(stats, &event, message);
                     false
@@ -177,7 +177,10 @@ impl<'p> Replay<'p> {
                 continue;
             }
             stats.violations += 1;
-            let violation = build(program, term, scope, &event);
+            let (violation, failure) = build(program, term, scope, &event);
+            if let Some(message) = failure {
+                record_error(stats, &event, message);
+            }
             sink.violation(violation)?;
         }
         Ok(())
@@ -243,6 +246,7 @@ fn evaluate(
         Err(err) => Outcome::Failed(describe(
             &err,
             &program.source(term).when,
+            (1, 1),
             program.functions(term),
         )),
     }
@@ -265,20 +269,67 @@ fn build(
     term: &CompiledTerm,
     scope: &mut Scope<'static>,
     event: &Event,
-) -> Violation {
+) -> (Violation, Option<String>) {
     let source = program.source(term);
-    let breached_by = match &term.breached_by {
-        CompiledBreach::Party(code) => Some(code.clone()),
-        CompiledBreach::Expression(ast) => eval(program, scope, ast)
-            .ok()
-            .filter(|v| !v.is_unit())
-            .map(|v| v.to_string()),
+    let functions = program.functions(term);
+    let mut failure = None;
+    let breached_by = match (&term.breached_by, &source.breached_by) {
+        (CompiledBreach::Party(code), _) => Some(code.clone()),
+        (CompiledBreach::Expression(ast), Breach::Expression(expression)) => {
+            match eval(program, scope, ast) {
+                Ok(value) if value.is_unit() => None,
+                Ok(value) => {
+                    let code = value.to_string();
+                    let declared = program
+                        .agreements
+                        .get(term.agreement)
+                        .is_some_and(|a| a.parties.iter().any(|(c, _)| *c == code));
+                    if !declared {
+                        failure = Some(format!(
+                            "`breached_by` gave `{code}` ({}), not a declared party; the violation is unattributed (at {})",
+                            value.type_name(),
+                            at(expression, (1, 1), Position::NONE)
+                        ));
+                    }
+                    declared.then_some(code)
+                }
+                Err(err) => {
+                    failure = Some(format!(
+                        "`breached_by` failed: {}",
+                        describe(&err, expression, (1, 1), functions)
+                    ));
+                    None
+                }
+            }
+        }
+        (CompiledBreach::Expression(_), Breach::Party(code)) => Some(code.clone()),
     };
-    let message = match &term.message {
-        None => source.title.clone(),
-        Some(pieces) => render(program, scope, pieces),
+    let message = match (&term.message, &source.message) {
+        (Some(pieces), Some(expression)) => {
+            let mut out = String::new();
+            for piece in pieces {
+                match piece {
+                    Piece::Text(text) => out.push_str(text),
+                    Piece::Expression(ast, offset) => match eval(program, scope, ast) {
+                        Ok(value) if !value.is_unit() => out.push_str(&value.to_string()),
+                        Ok(_) => out.push('?'),
+                        Err(err) => {
+                            out.push('?');
+                            failure.get_or_insert_with(|| {
+                                format!(
+                                    "a `message` placeholder failed: {}",
+                                    describe(&err, expression, *offset, functions)
+                                )
+                            });
+                        }
+                    },
+                }
+            }
+            out
+        }
+        _ => source.title.clone(),
     };
-    Violation {
+    let violation = Violation {
         agreement: term.agreement,
         term: term.term,
         time: event.time(),
@@ -286,7 +337,8 @@ fn build(
         message,
         location: Location::of(event),
         evidence: vec![Evidence::of(event)],
-    }
+    };
+    (violation, failure)
 }
 
 fn eval(
@@ -297,30 +349,21 @@ fn eval(
     program.engine.eval_ast_with_scope::<Dynamic>(scope, ast)
 }
 
-/// Renders a message template; a placeholder whose value is missing or fails shows as `?`.
-fn render(program: &Program, scope: &mut Scope<'static>, pieces: &[Piece]) -> String {
-    let mut out = String::new();
-    for piece in pieces {
-        match piece {
-            Piece::Text(text) => out.push_str(text),
-            Piece::Expression(ast) => match eval(program, scope, ast) {
-                Ok(value) if !value.is_unit() => out.push_str(&value.to_string()),
-                _ => out.push('?'),
-            },
-        }
-    }
-    out
-}
-
 /// A run-time error in words, on one line, with positions in the rule file rather than in the
 /// expression: where the failing expression is, and for an error inside a function, where in
-/// the `functions` block it happened and where the function was called.
-fn describe(err: &EvalAltResult, here: &Expression, functions: Option<&Expression>) -> String {
+/// the `functions` block it happened and where the function was called. `offset` is where the
+/// evaluated text starts inside `here` (a message placeholder starts after its brace).
+fn describe(
+    err: &EvalAltResult,
+    here: &Expression,
+    offset: (u64, u64),
+    functions: Option<&Expression>,
+) -> String {
     if let EvalAltResult::ErrorInFunctionCall(name, _, inner, call) = err {
-        let inside = describe(inner, functions.unwrap_or(here), functions);
+        let inside = describe(inner, functions.unwrap_or(here), (1, 1), functions);
         return format!(
             "{inside}, in function `{name}` called at {}",
-            at(here, *call)
+            at(here, offset, *call)
         );
     }
     let mut text = err.to_string();
@@ -329,12 +372,11 @@ fn describe(err: &EvalAltResult, here: &Expression, functions: Option<&Expressio
         text.truncate(cut);
     }
     let text = text.split_whitespace().collect::<Vec<_>>().join(" ");
-    format!("{text} (at {})", at(here, err.position()))
+    format!("{text} (at {})", at(here, offset, err.position()))
 }
 
-fn at(source: &Expression, position: Position) -> String {
-    let line = position.line().map_or(1, |l| l as u64);
-    let column = position.position().map_or(1, |c| c as u64);
-    let (line, column) = source.locate(line, column);
+/// `FILE:LINE:COLUMN` of a Rhai position in text that starts at `offset` inside `source`.
+fn at(source: &Expression, offset: (u64, u64), position: Position) -> String {
+    let (line, column) = crate::compile::position_from(source, offset, position);
     format!("{}:{line}:{column}", source.source.name)
 }

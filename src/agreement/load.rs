@@ -40,7 +40,7 @@ struct AgreementFile {
 struct TermFile {
     id: Spanned<String>,
     #[serde(default)]
-    article: Option<Scalar>,
+    article: Option<Spanned<Scalar>>,
     title: Spanned<String>,
     #[serde(default)]
     description: Option<String>,
@@ -355,6 +355,10 @@ impl Checker {
         let valid = !self.diagnostics.iter().any(|d| d.level == Level::Error);
         Some(Agreement {
             valid,
+            at: (
+                file.agreement.referenced.line(),
+                file.agreement.referenced.column(),
+            ),
             id: file.agreement.value,
             title: file.title.value,
             source: self.source.clone(),
@@ -452,12 +456,7 @@ impl Checker {
         }
         Some(Term {
             id: term.id.value.clone(),
-            article: term.article.as_ref().map(|a| match a {
-                Scalar::Text(t) => t.clone(),
-                Scalar::Integer(i) => i.to_string(),
-                Scalar::Float(f) => f.to_string(),
-                Scalar::Bool(b) => b.to_string(),
-            }),
+            article: term.article.as_ref().map(|a| self.article(a)),
             title: term.title.value.clone(),
             description: term.description.clone(),
             severity,
@@ -467,6 +466,26 @@ impl Checker {
             when: self.expression(&term.when),
             message: term.message.as_ref().map(|m| self.expression(m)),
         })
+    }
+
+    /// An article as written: `article: 2.10` is "2.10", not the number 2.1.
+    fn article(&self, article: &Spanned<Scalar>) -> String {
+        let span = article.referenced.span();
+        let written = span
+            .byte_offset()
+            .zip(span.byte_len())
+            .and_then(|(at, len)| {
+                let at = usize::try_from(at).ok()?;
+                let end = at.checked_add(usize::try_from(len).ok()?)?;
+                self.source.text.get(at..end)
+            });
+        match (&article.value, written) {
+            (Scalar::Text(text), _) => text.clone(),
+            (_, Some(written)) => written.trim().to_string(),
+            (Scalar::Integer(i), None) => i.to_string(),
+            (Scalar::Float(f), None) => f.to_string(),
+            (Scalar::Bool(b), None) => b.to_string(),
+        }
     }
 
     fn period(&mut self, period: &PeriodFile) -> Option<Period> {
@@ -485,7 +504,13 @@ impl Checker {
             match parse_instant(&until.value) {
                 // A date names a whole day: `until: 2024-12-31` includes the 31st.
                 Ok((time, Precision::Date)) => {
-                    result.until = Some(time + chrono::Duration::days(1));
+                    match time.checked_add_signed(chrono::TimeDelta::days(1)) {
+                        Some(end) => result.until = Some(end),
+                        None => {
+                            self.error(Code::InvalidValue, until, "`until` is out of range".into());
+                            ok = false;
+                        }
+                    }
                 }
                 Ok((time, Precision::Time)) => result.until = Some(time),
                 Err(why) => {

@@ -41,6 +41,8 @@ pub struct Agreement {
     pub terms: Vec<Term>,
     /// Whether loading found no error; [`crate::compile()`] builds no program otherwise.
     pub(crate) valid: bool,
+    /// Line and column of the `agreement:` id, for diagnostics about it.
+    pub(crate) at: (u64, u64),
 }
 
 /// An element of a named list.

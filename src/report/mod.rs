@@ -27,20 +27,29 @@ pub fn build(
     violations: Vec<Violation>,
 ) -> Report {
     let agreements = program.agreements();
-    let mut records: Vec<ViolationRecord> = violations
+    let mut violations = violations;
+    // Sorted on the instants themselves: their text does not sort (`…00.250Z` < `…00Z`).
+    let ids = |v: &Violation| {
+        let agreement = agreements.get(v.agreement);
+        let term = agreement.and_then(|a| a.terms.get(v.term));
+        (
+            v.time,
+            agreement.map(|a| a.id.as_str()),
+            term.map(|t| t.id.as_str()),
+        )
+    };
+    violations.sort_by(|a, b| {
+        ids(a).cmp(&ids(b)).then_with(|| {
+            a.evidence
+                .iter()
+                .map(|e| &e.id)
+                .cmp(b.evidence.iter().map(|e| &e.id))
+        })
+    });
+    let records: Vec<ViolationRecord> = violations
         .into_iter()
         .filter_map(|v| violation_record(agreements, v))
         .collect();
-    records.sort_by(|a, b| {
-        (&a.time, &a.agreement, &a.term)
-            .cmp(&(&b.time, &b.agreement, &b.term))
-            .then_with(|| {
-                let ids = |r: &ViolationRecord| {
-                    r.evidence.iter().map(|e| e.id.clone()).collect::<Vec<_>>()
-                };
-                ids(a).cmp(&ids(b))
-            })
-    });
 
     let mut by_party: BTreeMap<String, u64> = BTreeMap::new();
     let mut by_severity = BySeverity::default();

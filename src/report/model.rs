@@ -33,7 +33,7 @@ pub struct Report {
     pub violations: Vec<ViolationRecord>,
     /// Lines skipped as invalid (with `--skip-invalid`).
     pub skipped: Vec<Skipped>,
-    /// Terms whose condition failed on some events.
+    /// Terms whose expressions failed on some events.
     pub errors: Vec<TermErrors>,
 }
 
@@ -130,7 +130,7 @@ pub struct TermSummary {
     pub out_of_period: u64,
     /// Violations raised.
     pub violations: u64,
-    /// Events on which its condition failed.
+    /// Events on which one of its expressions failed.
     pub errors: u64,
 }
 
@@ -223,20 +223,20 @@ pub struct Skipped {
     pub reason: String,
 }
 
-/// Run-time failures of one term's condition.
+/// Run-time failures of one term's expressions.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TermErrors {
     /// Agreement id.
     pub agreement: String,
     /// Term id.
     pub term: String,
-    /// Events on which the condition failed.
+    /// Events on which one of its expressions failed.
     pub count: u64,
     /// The first failure.
     pub first: FirstError,
 }
 
-/// The first failure of a term's condition.
+/// The first failure of a term's expressions.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct FirstError {
     /// Event id.

@@ -97,7 +97,10 @@ pub(super) fn write(report: &Report, out: &mut dyn Write) -> io::Result<()> {
     }
 
     if !report.errors.is_empty() {
-        writeln!(out, "\nRULE ERRORS (the term did not fire on these events)")?;
+        writeln!(
+            out,
+            "\nRULE ERRORS (a failing `when` does not fire; a failing `breached_by` leaves the violation unattributed, a failing message part shows ?)"
+        )?;
         for e in &report.errors {
             writeln!(
                 out,
