@@ -141,7 +141,6 @@ pub fn compile(agreements: Vec<Agreement>, limits: &Limits) -> (Option<Program>,
             diagnostics: &mut diagnostics,
             functions: AST::empty(),
             function_names: HashSet::new(),
-            functions_failed: false,
         };
         unit.functions(agreement);
         for (term_index, term) in agreement.terms.iter().enumerate() {
@@ -228,8 +227,6 @@ struct Unit<'a> {
     diagnostics: &'a mut Vec<Diagnostic>,
     functions: AST,
     function_names: HashSet<(String, usize)>,
-    /// The `functions` block did not compile: calls to its functions cannot be checked.
-    functions_failed: bool,
 }
 
 impl Unit<'_> {
@@ -260,7 +257,8 @@ impl Unit<'_> {
                 self.functions = ast;
             }
             Err(err) => {
-                self.functions_failed = true;
+                // Calls can still be checked against the functions the block declares.
+                self.function_names = declared_functions(&functions.text);
                 self.parse_error(functions, "functions", (1, 1), &err);
             }
         }
@@ -377,7 +375,7 @@ impl Unit<'_> {
                 let name = call.name.to_string();
                 let native = self.natives.get(&name).is_some_and(|a| a.contains(&arity));
                 let scripted = self.function_names.contains(&(name.clone(), arity));
-                if !native && !scripted && !self.functions_failed {
+                if !native && !scripted {
                     unknown.push((name, arity, pos));
                 }
             }
@@ -494,6 +492,29 @@ impl Unit<'_> {
         }
         ok.then_some(pieces)
     }
+}
+
+/// `(name, arity)` of every `fn name(a, b)` in a functions block that does not compile, so that
+/// calls to them are not reported as unknown as well.
+fn declared_functions(text: &str) -> HashSet<(String, usize)> {
+    let mut found = HashSet::new();
+    let mut rest = text;
+    while let Some(at) = rest.find("fn ") {
+        rest = rest.get(at + 3..).unwrap_or("");
+        let name: String = rest
+            .trim_start()
+            .chars()
+            .take_while(|c| c.is_alphanumeric() || *c == '_')
+            .collect();
+        let params = rest
+            .split_once('(')
+            .and_then(|(_, after)| after.split_once(')'))
+            .map(|(inside, _)| inside.split(',').filter(|p| !p.trim().is_empty()).count());
+        if let (false, Some(params)) = (name.is_empty(), params) {
+            found.insert((name, params));
+        }
+    }
+    found
 }
 
 /// The function called at an AST node, with its number of arguments (the object of a method

@@ -241,23 +241,38 @@ impl<R: BufRead> EventReader<R> {
 
     fn next_yaml(&mut self) -> io::Result<Option<Record>> {
         if self.pending.is_none() {
-            let mut text = String::new();
-            let limited = (&mut self.reader)
+            let mut bytes = Vec::new();
+            (&mut self.reader)
                 .take(MAX_YAML_BYTES + 1)
-                .read_to_string(&mut text);
-            let records = match limited {
-                Err(err) if err.kind() == io::ErrorKind::InvalidData => {
-                    vec![Err(self.error(1, None, "invalid UTF-8".into()))]
-                }
-                Err(err) => return Err(err),
-                Ok(_) if text.len() as u64 > MAX_YAML_BYTES => vec![Err(self.error(
+                .read_to_end(&mut bytes)?;
+            self.stats.lines = bytes.split(|b| *b == b'\n').count() as u64
+                - u64::from(bytes.last() == Some(&b'\n') || bytes.is_empty());
+            let records = if bytes.len() as u64 > MAX_YAML_BYTES {
+                vec![Err(self.error(
                     1,
                     None,
                     format!("YAML event file is larger than the limit of {MAX_YAML_BYTES} bytes; use JSON Lines"),
-                ))],
-                Ok(_) => {
-                    self.stats.lines = text.lines().count() as u64;
-                    self.parse_yaml(&text)
+                ))]
+            } else {
+                match std::str::from_utf8(&bytes) {
+                    Ok(text) => self.parse_yaml(text),
+                    Err(err) => {
+                        let valid = bytes.get(..err.valid_up_to()).unwrap_or(&[]);
+                        let line = valid.iter().filter(|b| **b == b'\n').count() as u64 + 1;
+                        let start = valid
+                            .iter()
+                            .rposition(|b| *b == b'\n')
+                            .map_or(0, |at| at + 1);
+                        let column = String::from_utf8_lossy(valid.get(start..).unwrap_or(&[]))
+                            .chars()
+                            .count() as u64
+                            + 1;
+                        vec![Err(self.error(
+                            line,
+                            Some(column),
+                            "invalid UTF-8; a YAML file is read whole, so none of its events was read".into(),
+                        ))]
+                    }
                 }
             };
             self.pending = Some(records.into_iter());
@@ -280,7 +295,9 @@ impl<R: BufRead> EventReader<R> {
                 return vec![Err(self.error(
                     line,
                     column,
-                    format!("not a YAML list of events: {reason}"),
+                    format!(
+                        "not a YAML list of events: {reason}; a YAML file is read whole, so none of its events was read"
+                    ),
                 ))];
             }
         };

@@ -10,7 +10,7 @@
 //! The memo is exact, never a heuristic: a miss runs the interpreter, errors are remembered
 //! with their message, and a term whose keys rarely repeat (it reads coordinates or times)
 //! switches the memo off after a trial, which changes speed but never a result. The table is
-//! bounded, so memory stays flat however long the log.
+//! bounded in entries and each key in bytes, so memory stays flat however long the log.
 
 use rhai::{AST, ASTNode, Dynamic, Expr, ImmutableString};
 use rustc_hash::FxHashMap;
@@ -105,8 +105,11 @@ pub(crate) struct Memo {
 }
 
 impl Memo {
-    /// Entries kept per term before the table is emptied and filled anew.
-    const CAPACITY: usize = 1 << 14;
+    /// Entries kept per memo before the table is emptied and filled anew.
+    const CAPACITY: usize = 1 << 12;
+    /// Text in one key, in bytes, beyond which the event is evaluated without the memo: with
+    /// the capacity, this bounds a memo's memory (to about 1.5 MiB) whatever the log holds.
+    const MAX_KEY_BYTES: usize = 256;
     /// Lookups before the hit rate is judged.
     const TRIAL: u64 = 4096;
 
@@ -126,12 +129,21 @@ impl Memo {
             return evaluate();
         };
         self.key.clear();
+        let mut bytes = 0;
         for name in reads {
             match part(event.value(name)) {
-                Some(part) => self.key.push(part),
+                Some(part) => {
+                    if let Part::Text(text) = &part {
+                        bytes += text.len();
+                    }
+                    self.key.push(part);
+                }
                 // An array or object value: not worth hashing, evaluate directly.
                 None => return evaluate(),
             }
+        }
+        if bytes > Self::MAX_KEY_BYTES {
+            return evaluate();
         }
         self.lookups += 1;
         if let Some(outcome) = self.table.get(self.key.as_slice()) {

@@ -232,20 +232,26 @@ impl Checker {
     }
 
     fn expression(&self, value: &Spanned<String>) -> Expression {
-        let quoted = value
+        let offset = value
             .referenced
             .span()
             .byte_offset()
-            .and_then(|offset| usize::try_from(offset).ok())
+            .and_then(|offset| usize::try_from(offset).ok());
+        let quoted = offset
             .and_then(|offset| self.source.text.get(offset..))
             .and_then(|rest| rest.chars().next())
             .is_some_and(|c| c == '"' || c == '\'');
+        let (line, column) = (value.referenced.line(), value.referenced.column());
+        let characters = offset.and_then(|offset| {
+            super::scalar::positions(&self.source.text, offset, line, column, &value.value)
+        });
         Expression {
             text: value.value.clone(),
             source: self.source.clone(),
-            line: value.referenced.line(),
-            column: value.referenced.column(),
+            line,
+            column,
             quoted,
+            characters,
         }
     }
 

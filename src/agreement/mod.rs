@@ -5,6 +5,7 @@
 //! broken expression still loads and all its problems are reported together.
 
 mod load;
+mod scalar;
 
 use std::rc::Rc;
 
@@ -172,17 +173,33 @@ pub struct Expression {
     pub column: u64,
     /// Whether the value is a quoted scalar (the column points at the quote).
     pub quoted: bool,
+    /// The source position of each character of the text, when YAML moved them about
+    /// (escapes, folding); see `scalar.rs`.
+    pub(crate) characters: Option<Vec<(u64, u64)>>,
 }
 
 impl Expression {
     /// Maps a 1-based position inside the expression text to its position in the YAML file.
     ///
     /// Exact for one-line values and `|` blocks (each line of the text is a line of the file,
-    /// at the block's indentation). A long plain or `>` value that YAML folded into one line is
-    /// followed across the file's lines. Escapes inside quoted values are not undone.
+    /// at the block's indentation), and for escaped, quoted and folded values through the
+    /// character map built at load time. Without a map, a long value that YAML folded into
+    /// one line is followed across the file's lines.
     pub fn locate(&self, line: u64, column: u64) -> (u64, u64) {
         let line = line.max(1);
         let column = column.max(1);
+        if let Some(characters) = &self.characters {
+            let before: usize = self
+                .text
+                .split('\n')
+                .take(usize::try_from(line - 1).unwrap_or(usize::MAX))
+                .map(|l| l.chars().count() + 1)
+                .sum();
+            let index = before + usize::try_from(column - 1).unwrap_or(0);
+            if let Some(found) = characters.get(index).or(characters.last()) {
+                return *found;
+            }
+        }
         if self.quoted {
             return if line == 1 {
                 (self.line, self.column + column)
@@ -265,6 +282,7 @@ mod tests {
             line,
             column,
             quoted,
+            characters: None,
         }
     }
 
