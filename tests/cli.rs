@@ -70,6 +70,9 @@ struct Case {
     /// Check this file (written by `--output`) instead of standard output.
     #[serde(default)]
     output: Option<String>,
+    /// Replay again with `--no-memo` and require byte-identical output.
+    #[serde(default)]
+    same_without_memo: bool,
 }
 
 /// `expected` matches `actual` when every key it names matches, recursively; arrays must have
@@ -187,6 +190,17 @@ fn run_case(path: &Path) -> Vec<String> {
             "jsonl",
             &mut problems,
         );
+    }
+    if case.same_without_memo {
+        let mut args = case.args.clone();
+        args.insert(1, "--no-memo".into());
+        let plain = pactum(dir.path(), &args, case.stdin.as_deref());
+        if plain.stdout != out.stdout {
+            problems.push(format!(
+                "the memo changed the output; without it:\n{}",
+                String::from_utf8_lossy(&plain.stdout)
+            ));
+        }
     }
     if !problems.is_empty() {
         problems.push(format!("(stderr was:\n{stderr})"));

@@ -271,7 +271,10 @@ mod tests {
 
     #[test]
     fn folded_lines_map_to_their_own_lines() {
-        let at = check("- when: >\n    aa\n    bb\n\n    cc\n- next\n", "aa bb\ncc\n");
+        let at = check(
+            "- when: >\n    aa\n    bb\n\n    cc\n- next\n",
+            "aa bb\ncc\n",
+        );
         assert_eq!(at[3], (3, 5), "`bb` is on line 3");
         assert_eq!(at[6], (5, 5), "`cc` after a blank line is on line 5");
         let at = check("when: aa &&\n  bb\nnext: 1\n", "aa && bb");
