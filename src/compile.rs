@@ -554,3 +554,46 @@ pub(crate) fn position_from(expression: &Expression, at: (u64, u64), pos: Positi
     };
     expression.locate(value_line, value_column)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn functions_of_a_broken_block_are_still_known() {
+        let found = declared_functions("fn a(x, y) { x +\n}\nfn b() { }\nfn  c(e) { e.kind ==  }");
+        let want: HashSet<(String, usize)> = [("a", 2), ("b", 0), ("c", 1)]
+            .into_iter()
+            .map(|(n, a)| (n.to_string(), a))
+            .collect();
+        assert_eq!(found, want);
+    }
+
+    #[test]
+    fn a_message_splits_into_text_and_placeholders() {
+        let text = "agreement: m\ntitle: M\nparties: {IQ: Iraq}\nterms:\n  - {id: a, title: A, breached_by: IQ, when: 'true', message: 'x {event.kind} {{y}} {event.place}!'}\n";
+        let (agreement, problems) = crate::agreement::load("m.yaml", text);
+        assert!(problems.is_empty());
+        let (program, problems) = compile(vec![agreement.unwrap()], &Limits::default());
+        assert!(problems.is_empty(), "{problems:?}");
+        let program = program.unwrap();
+        let pieces = program.terms[0].message.as_ref().unwrap();
+        let shape: Vec<String> = pieces
+            .iter()
+            .map(|p| match p {
+                Piece::Text(t) => format!("text {t:?}"),
+                Piece::Expression(_, at) => format!("expression at {at:?}"),
+            })
+            .collect();
+        assert_eq!(
+            shape,
+            [
+                "text \"x \"",
+                "expression at (1, 4)",
+                "text \" {y} \"",
+                "expression at (1, 23)",
+                "text \"!\""
+            ]
+        );
+    }
+}

@@ -380,3 +380,108 @@ fn at(source: &Expression, offset: (u64, u64), position: Position) -> String {
     let (line, column) = crate::compile::position_from(source, offset, position);
     format!("{}:{line}:{column}", source.source.name)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::event::EventParser;
+    use crate::sink::Collect;
+    use crate::{Limits, agreement, compile};
+
+    /// Conditions of every shape the memo and the operand-wise chains treat specially.
+    const CONDITIONS: &[&str] = &[
+        r#"event.kind == "a""#,
+        r#"event.kind in kinds && event.actor == "PKK""#,
+        r#"event.actor == "PKK" || event.lat > 37.0"#,
+        r#"event.lat > 37.0 && event.kind == "a""#,
+        r#"event.has("lat") && event.lat >= 36.5"#,
+        r#"is_strike(event) && event.country != "IR""#,
+        r#"event["actor"] in kinds || !(event.coordinated == true)"#,
+        r#"event.targets + 1 > 10 && event.kind == "b""#,
+        r#"if event.kind == "a" { event.lat > 37.0 } else { event.actor == "TAF" }"#,
+        r#"event.kind.len() > 1 && heavy(event)"#,
+        r#"event.tags[0] == "x" || event.kind == "c""#,
+    ];
+
+    fn program() -> Program {
+        let terms: String = CONDITIONS
+            .iter()
+            .enumerate()
+            .map(|(i, c)| format!("  - {{id: t{i}, title: T, breached_by: IQ, when: '{c}'}}\n"))
+            .collect();
+        let text = format!(
+            "agreement: d\ntitle: D\nparties: {{IQ: Iraq}}\nlists:\n  kinds: [a, b, PKK]\nfunctions: |\n  fn is_strike(e) {{ e.kind == \"a\" || e.kind == \"b\" }}\n  fn heavy(e) {{ let n = 0; for i in 0..(e.targets * 300) {{ n += 1; }} n > 10 }}\nterms:\n{terms}"
+        );
+        let (agreement, problems) = agreement::load("d.yaml", &text);
+        assert!(problems.is_empty(), "{problems:?}");
+        let (program, problems) = compile(vec![agreement.unwrap()], &Limits::default());
+        assert!(problems.is_empty(), "{problems:?}");
+        program.unwrap()
+    }
+
+    /// Events with few distinct values (so that the memo is used) and some missing fields.
+    fn events() -> Vec<Event> {
+        let mut parser = EventParser::new();
+        let kinds = ["a", "b", "c", "PKK"];
+        let actors = ["PKK", "TAF", "KDPI"];
+        (0u64..600)
+            .map(|n| {
+                let h = n.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 20;
+                let mut json = format!(
+                    r#"{{"time":"2024-01-01T00:00:{:02}Z","kind":"{}""#,
+                    n % 60,
+                    kinds[(h % 4) as usize]
+                );
+                if h % 5 != 0 {
+                    json += &format!(r#","actor":"{}""#, actors[((h >> 3) % 3) as usize]);
+                }
+                if h % 3 != 0 {
+                    json += &format!(r#","lat":{}.5"#, 35 + (h >> 5) % 4);
+                }
+                if h % 7 != 0 {
+                    json += &format!(r#","targets":{}"#, (h >> 7) % 30);
+                }
+                if h % 2 == 0 {
+                    json += &format!(r#","coordinated":{}"#, h % 4 == 0);
+                }
+                if h % 11 == 0 {
+                    json += r#","tags":["x","y"]"#;
+                }
+                json += "}";
+                let origin = Origin {
+                    file: "g".into(),
+                    line: n + 1,
+                };
+                parser.parse_json(&json, origin).unwrap()
+            })
+            .collect()
+    }
+
+    fn replay(program: &Program, plain: bool) -> (Vec<Violation>, ReplayTotals) {
+        let mut replay = Replay::new(program);
+        if plain {
+            replay.forget_outcomes();
+        }
+        let mut sink = Collect::default();
+        for event in events() {
+            replay.judge(event, &mut sink).unwrap();
+        }
+        (sink.0, replay.finish())
+    }
+
+    #[test]
+    fn memo_and_chains_give_exactly_what_the_interpreter_gives() {
+        let program = program();
+        let fast = replay(&program, false);
+        let plain = replay(&program, true);
+        assert_eq!(fast.1, plain.1, "per-term counts and first errors");
+        assert_eq!(fast.0, plain.0, "violations");
+        // The test is only worth something if the conditions both fire and fail.
+        assert!(
+            fast.1.terms.iter().all(|t| t.violations > 0),
+            "{:?}",
+            fast.1.terms
+        );
+        assert!(fast.1.terms.iter().filter(|t| t.errors > 0).count() >= 4);
+    }
+}

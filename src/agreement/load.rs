@@ -572,3 +572,53 @@ fn is_identifier(text: &str) -> bool {
         .is_some_and(|c| c.is_ascii_lowercase() || c == '_')
         && chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_and_derived_values() {
+        let text = "agreement: d\ntitle: D\nparties: {TR: Türkiye, IQ: Iraq}\neffective: {from: 2024-03-14, until: 2024-12-31}\nterms:\n  - {id: a, title: A, breached_by: IQ, when: 'true'}\n  - {id: b, title: B, breached_by: TR, when: 'true', severity: critical, effective: {from: 2024-06-01T12:00:00+03:00}}\n";
+        let (agreement, problems) = load("d.yaml", text);
+        assert_eq!(problems, vec![]);
+        let agreement = agreement.unwrap();
+        assert_eq!(
+            agreement.parties,
+            [
+                ("IQ".into(), "Iraq".into()),
+                ("TR".into(), "Türkiye".into())
+            ],
+            "sorted by code"
+        );
+        let [a, b] = &agreement.terms[..] else {
+            panic!()
+        };
+        assert_eq!(
+            (a.severity, b.severity),
+            (Severity::Medium, Severity::Critical)
+        );
+        let show = |p: &Period| {
+            (
+                p.from.map(|t| crate::time::format_instant(&t)),
+                p.until.map(|t| crate::time::format_instant(&t)),
+            )
+        };
+        assert_eq!(
+            show(&a.effective),
+            (
+                Some("2024-03-14T00:00:00Z".into()),
+                Some("2025-01-01T00:00:00Z".into())
+            ),
+            "a date `until` includes its day"
+        );
+        assert_eq!(
+            show(&b.effective),
+            (
+                Some("2024-06-01T09:00:00Z".into()),
+                Some("2025-01-01T00:00:00Z".into())
+            ),
+            "a term's period is cut to the agreement's"
+        );
+    }
+}
