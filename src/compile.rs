@@ -368,13 +368,18 @@ impl Unit<'_> {
     fn check_calls(&mut self, ast: &AST, expression: &Expression, at: (u64, u64)) -> bool {
         let mut unknown: Vec<(String, usize, Position)> = Vec::new();
         ast.walk(&mut |path: &[ASTNode]| {
-            let Some((call, arity, pos)) = path.last().and_then(call_of) else {
+            let Some((call, method, pos)) = path.last().and_then(call_of) else {
                 return true;
             };
             if call.op_token.is_none() {
                 let name = call.name.to_string();
+                // A native method takes its object as the first argument; a script function
+                // called as a method sees it as `this` instead.
+                let arity = call.args.len() + usize::from(method);
                 let native = self.natives.get(&name).is_some_and(|a| a.contains(&arity));
-                let scripted = self.function_names.contains(&(name.clone(), arity));
+                let scripted = self
+                    .function_names
+                    .contains(&(name.clone(), call.args.len()));
                 if !native && !scripted {
                     unknown.push((name, arity, pos));
                 }
@@ -388,7 +393,11 @@ impl Unit<'_> {
             candidates.extend(self.function_names.iter().map(|(n, _)| n.as_str()));
             let same_name = self.natives.contains_key(&name)
                 || self.function_names.iter().any(|(n, _)| *n == name);
-            let help = if same_name {
+            let help = if self.function_names.contains(&(name.clone(), arity)) {
+                Some(format!(
+                    "`{name}` takes the value as an argument: call it as `{name}(…)`; a function called as a method (`x.{name}()`) sees `x` as `this`"
+                ))
+            } else if same_name {
                 Some(format!("`{name}` exists, but not with {arity} argument(s)"))
             } else {
                 did_you_mean(&name, candidates).map(|fix| format!("did you mean `{fix}`?"))
@@ -517,15 +526,15 @@ fn declared_functions(text: &str) -> HashSet<(String, usize)> {
     found
 }
 
-/// The function called at an AST node, with its number of arguments (the object of a method
-/// call counts) and position. A call is an expression node, or a statement node when it stands
+/// The function called at an AST node, whether it is called as a method (`x.f()`), and its
+/// position. A call is an expression node, or a statement node when it stands
 /// alone (the root of an expression, a bare call in a function body): both must be seen.
-pub(crate) fn call_of<'a>(node: &ASTNode<'a>) -> Option<(&'a FnCallExpr, usize, Position)> {
+pub(crate) fn call_of<'a>(node: &ASTNode<'a>) -> Option<(&'a FnCallExpr, bool, Position)> {
     match node {
         ASTNode::Expr(Expr::FnCall(call, pos)) | ASTNode::Stmt(Stmt::FnCall(call, pos)) => {
-            Some((call, call.args.len(), *pos))
+            Some((call, false, *pos))
         }
-        ASTNode::Expr(Expr::MethodCall(call, pos)) => Some((call, call.args.len() + 1, *pos)),
+        ASTNode::Expr(Expr::MethodCall(call, pos)) => Some((call, true, *pos)),
         _ => None,
     }
 }

@@ -95,9 +95,13 @@ impl Event {
             .or_else(|| value.as_int().ok().map(|i| i as f64))
     }
 
-    /// What `event.NAME` evaluates to inside a rule expression.
-    pub(crate) fn value(&self, name: &str) -> Dynamic {
-        self.get(name)
+    /// `event.NAME`, or `None` when the event has no such field (a field set to `null` is
+    /// present, with the value `()`).
+    pub(crate) fn lookup(&self, name: &str) -> Option<Dynamic> {
+        match name {
+            "time" | "kind" | "id" => Some(self.get(name)),
+            _ => self.field(name).cloned(),
+        }
     }
 
     fn get(&self, name: &str) -> Dynamic {
@@ -124,7 +128,7 @@ pub(crate) fn register(engine: &mut Engine) {
         .register_type_with_name::<EventHandle>("Event")
         .register_indexer_get(|event: &mut EventHandle, name: &str| event.0.get(name))
         .register_fn("has", |event: &mut EventHandle, name: &str| {
-            !event.0.get(name).is_unit()
+            event.0.lookup(name).is_some()
         });
 }
 
@@ -324,6 +328,9 @@ impl<'de> Visitor<'de> for RecordSeed<'_> {
             id: None,
             fields: Vec::new(),
         };
+        // Duplicate names are found by a scan while the record is small and by a set once it
+        // is not, so that a line with thousands of fields still reads in linear time.
+        let mut names: Option<rustc_hash::FxHashSet<ImmutableString>> = None;
         while let Some(key) = map.next_key_seed(StrSeed {
             interner: self.interner,
         })? {
@@ -335,10 +342,17 @@ impl<'de> Visitor<'de> for RecordSeed<'_> {
                 "kind" => &mut record.kind,
                 "id" => &mut record.id,
                 _ => {
-                    if record.fields.iter().any(|(k, _)| *k == key) {
+                    let duplicate = match &mut names {
+                        Some(names) => !names.insert(key.clone()),
+                        None => record.fields.iter().any(|(k, _)| *k == key),
+                    };
+                    if duplicate {
                         return Err(de::Error::custom(format!("duplicate field `{key}`")));
                     }
                     record.fields.push((key, value));
+                    if names.is_none() && record.fields.len() >= 32 {
+                        names = Some(record.fields.iter().map(|(k, _)| k.clone()).collect());
+                    }
                     continue;
                 }
             };

@@ -99,6 +99,21 @@ enum InputFormatArg {
     Yaml,
 }
 
+/// Writes a line to stderr. Unlike `eprintln!`, a closed stderr is not a panic: there is
+/// nobody left to tell.
+macro_rules! say {
+    ($($arg:tt)*) => {{
+        let _ = writeln!(io::stderr().lock(), $($arg)*);
+    }};
+}
+
+/// Writes text to stderr as it is (it ends with its own line break).
+macro_rules! say_raw {
+    ($($arg:tt)*) => {{
+        let _ = write!(io::stderr().lock(), $($arg)*);
+    }};
+}
+
 const EXIT_VIOLATIONS: u8 = 1;
 const EXIT_INVALID: u8 = 2;
 
@@ -109,7 +124,7 @@ fn main() -> ExitCode {
         Ok(code) => ExitCode::from(code),
         Err(err) if is_broken_pipe(&err) => ExitCode::SUCCESS,
         Err(err) => {
-            eprintln!("error: {err:#}");
+            say!("error: {err:#}");
             ExitCode::from(EXIT_INVALID)
         }
     }
@@ -130,6 +145,15 @@ fn init_logging(verbose: u8) {
         .with_ansi(io::IsTerminal::is_terminal(&io::stderr()))
         .without_time()
         .init();
+}
+
+/// A reader that stops reading (`| head`) is not an error: the exit code stays the one the
+/// run earned (`--fail-on` included).
+fn unless_pipe_closed(written: io::Result<()>) -> io::Result<()> {
+    match written {
+        Err(err) if err.kind() == io::ErrorKind::BrokenPipe => Ok(()),
+        other => other,
+    }
 }
 
 fn is_broken_pipe(err: &anyhow::Error) -> bool {
@@ -230,7 +254,7 @@ fn read_text(path: &Path) -> std::result::Result<String, String> {
 
 fn print_diagnostics(diagnostics: &[Diagnostic]) {
     for d in diagnostics {
-        eprint!("{}", d.render());
+        say_raw!("{}", d.render());
     }
 }
 
@@ -247,25 +271,29 @@ fn check(paths: &[PathBuf], format: DiagnosticFormat) -> Result<u8> {
             if let Some(program) = &program {
                 let stdout = io::stdout();
                 let mut out = stdout.lock();
-                for agreement in program.agreements() {
+                let written = program.agreements().iter().try_for_each(|agreement| {
                     writeln!(
                         out,
                         "ok: {} ({}, {} term(s))",
                         agreement.source.name,
                         agreement.id,
                         agreement.terms.len()
-                    )?;
-                }
+                    )
+                });
+                unless_pipe_closed(written)?;
             } else {
-                eprintln!("{errors} error(s), {warnings} warning(s)");
+                say!("{errors} error(s), {warnings} warning(s)");
             }
         }
         DiagnosticFormat::Json => {
             let list: Vec<serde_json::Value> = diagnostics.iter().map(diagnostic_json).collect();
             let stdout = io::stdout();
             let mut out = stdout.lock();
-            serde_json::to_writer_pretty(&mut out, &serde_json::json!({ "diagnostics": list }))?;
-            writeln!(out)?;
+            let document = serde_json::json!({ "diagnostics": list });
+            let written = serde_json::to_writer_pretty(&mut out, &document)
+                .map_err(io::Error::from)
+                .and_then(|()| writeln!(out));
+            unless_pipe_closed(written)?;
         }
     }
     Ok(if program.is_some() { 0 } else { EXIT_INVALID })
@@ -298,7 +326,7 @@ fn replay(args: ReplayArgs) -> Result<u8> {
     let (program, diagnostics) = load_rules(&args.rules)?;
     print_diagnostics(&diagnostics);
     let Some(program) = program else {
-        eprintln!("error: the rules are invalid; nothing was replayed");
+        say!("error: the rules are invalid; nothing was replayed");
         return Ok(EXIT_INVALID);
     };
     if args.events.iter().filter(|e| *e == "-").count() > 1 {
@@ -331,8 +359,8 @@ fn replay(args: ReplayArgs) -> Result<u8> {
     let outcome = match run(&program, inputs, options, &mut violations) {
         Ok(outcome) => outcome,
         Err(RunError::Invalid(invalid)) => {
-            eprintln!("error: invalid event at {invalid}");
-            eprintln!(
+            say!("error: invalid event at {invalid}");
+            say!(
                 "  = help: fix the line, or pass --skip-invalid to skip such lines and list them in the report"
             );
             return Ok(EXIT_INVALID);
@@ -359,8 +387,8 @@ fn replay(args: ReplayArgs) -> Result<u8> {
         None => {
             let stdout = io::stdout();
             let mut out = BufWriter::new(stdout.lock());
-            report::write(&report, format, &mut out)?;
-            out.flush()?;
+            let written = report::write(&report, format, &mut out).and_then(|()| out.flush());
+            unless_pipe_closed(written)?;
         }
     }
     let threshold = args.fail_on.map(|s| match s {

@@ -85,6 +85,8 @@ pub(crate) fn read_set(ast: &AST) -> Option<Vec<ImmutableString>> {
 /// A field value as part of a memo key.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 enum Part {
+    /// The event lacks the field (`has` tells this apart from a `null` value).
+    Absent,
     Unit,
     Bool(bool),
     Int(i64),
@@ -131,7 +133,8 @@ impl Memo {
         self.key.clear();
         let mut bytes = 0;
         for name in reads {
-            match part(event.value(name)) {
+            let value = event.lookup(name);
+            match value.map_or(Some(Part::Absent), part) {
                 Some(part) => {
                     if let Part::Text(text) = &part {
                         bytes += text.len();

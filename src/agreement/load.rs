@@ -232,8 +232,10 @@ impl Checker {
     }
 
     fn expression(&self, value: &Spanned<String>) -> Expression {
-        let offset = value
-            .referenced
+        // Where the text is written: for an alias (`*when`) or a merge key, the anchored
+        // definition, not the place that refers to it.
+        let written = &value.defined;
+        let offset = written
             .span()
             .byte_offset()
             .and_then(|offset| usize::try_from(offset).ok());
@@ -241,7 +243,11 @@ impl Checker {
             .and_then(|offset| self.source.text.get(offset..))
             .and_then(|rest| rest.chars().next())
             .is_some_and(|c| c == '"' || c == '\'');
-        let (line, column) = (value.referenced.line(), value.referenced.column());
+        // A block that starts with blank lines: its text starts with line breaks, its
+        // position with the first written character.
+        let leading = value.value.chars().take_while(|c| *c == '\n').count() as u64;
+        let line = written.line().saturating_sub(leading).max(1);
+        let column = written.column();
         let characters = offset.and_then(|offset| {
             super::scalar::positions(&self.source.text, offset, line, column, &value.value)
         });

@@ -16,7 +16,12 @@ pub(super) fn positions(
     column: u64,
     value: &str,
 ) -> Option<Vec<(u64, u64)>> {
-    let rest = text.get(start..)?;
+    // Line breaks are `\n` from here on: a CRLF file folds like any other.
+    let rest = text.get(start..)?.replace("\r\n", "\n");
+    // Blank lines opening a block come before `start`: they are the value's first characters.
+    let leading = value.chars().take_while(|c| *c == '\n').count();
+    let value = value.get(leading..)?;
+    let line = line + leading as u64;
     let style = match rest.chars().next()? {
         '"' => Style::Double,
         '\'' => Style::Single,
@@ -28,7 +33,9 @@ pub(super) fn positions(
         line,
         column,
         out: String::new(),
-        at: Vec::new(),
+        at: (0..leading as u64)
+            .map(|i| (line - leading as u64 + i, column))
+            .collect(),
     };
     scanner.scan(style, column);
     let wanted = value.trim_end_matches('\n');

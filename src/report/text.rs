@@ -1,5 +1,6 @@
 //! The text rendering: what an analyst reads in a terminal.
 
+use std::borrow::Cow;
 use std::io::{self, Write};
 
 use super::Report;
@@ -55,7 +56,7 @@ pub(super) fn write(report: &Report, out: &mut dyn Write) -> io::Result<()> {
         let rows: Vec<[String; 2]> = s
             .by_party
             .iter()
-            .map(|(party, count)| [party.clone(), count.to_string()])
+            .map(|(party, count)| [plain(party).into_owned(), count.to_string()])
             .collect();
         table(out, &["PARTY".into(), "VIOLATIONS".into()], &rows)?;
     }
@@ -66,7 +67,7 @@ pub(super) fn write(report: &Report, out: &mut dyn Write) -> io::Result<()> {
             let evidence: Vec<String> = v
                 .evidence
                 .iter()
-                .map(|e| format!("{} ({}:{})", e.id, e.file, e.line))
+                .map(|e| format!("{} ({}:{})", plain(&e.id), plain(&e.file), e.line))
                 .collect();
             writeln!(
                 out,
@@ -75,8 +76,8 @@ pub(super) fn write(report: &Report, out: &mut dyn Write) -> io::Result<()> {
                 v.severity,
                 v.agreement,
                 v.term,
-                v.breached_by.as_deref().unwrap_or("unattributed"),
-                v.message,
+                plain(v.breached_by.as_deref().unwrap_or("unattributed")),
+                plain(&v.message),
                 evidence.join(", ")
             )?;
         }
@@ -108,14 +109,34 @@ pub(super) fn write(report: &Report, out: &mut dyn Write) -> io::Result<()> {
                 e.agreement,
                 e.term,
                 e.count,
-                e.first.event,
-                e.first.file,
+                plain(&e.first.event),
+                plain(&e.first.file),
                 e.first.line,
-                e.first.message
+                plain(&e.first.message)
             )?;
         }
     }
     Ok(())
+}
+
+/// Event data shown as it is, except control characters: a line break or a terminal escape
+/// in a field must not start a line of its own or recolour the terminal.
+fn plain(text: &str) -> Cow<'_, str> {
+    if text.chars().any(char::is_control) {
+        Cow::Owned(
+            text.chars()
+                .map(|c| {
+                    if c.is_control() {
+                        c.escape_default().collect()
+                    } else {
+                        c.to_string()
+                    }
+                })
+                .collect(),
+        )
+    } else {
+        Cow::Borrowed(text)
+    }
 }
 
 /// Writes rows under a header; the first column is left-aligned, the others right-aligned.
