@@ -22,7 +22,17 @@ pub fn parse_instant(text: &str) -> Result<(DateTime<Utc>, Precision), String> {
     if let Ok(time) = DateTime::parse_from_rfc3339(text) {
         return Ok((time.with_timezone(&Utc), Precision::Time));
     }
-    if let Ok(date) = NaiveDate::parse_from_str(text, "%Y-%m-%d")
+    // Exactly YYYY-MM-DD: chrono alone would also take `2024-1-1` and `+10000-01-01`.
+    let shaped = text.len() == 10
+        && text.bytes().enumerate().all(|(i, b)| {
+            if i == 4 || i == 7 {
+                b == b'-'
+            } else {
+                b.is_ascii_digit()
+            }
+        });
+    if shaped
+        && let Ok(date) = NaiveDate::parse_from_str(text, "%Y-%m-%d")
         && let Some(midnight) = date.and_hms_opt(0, 0, 0)
     {
         return Ok((midnight.and_utc(), Precision::Date));

@@ -73,6 +73,9 @@ struct Case {
     /// Replay again with `--no-memo` and require byte-identical output.
     #[serde(default)]
     same_without_memo: bool,
+    /// Write the files with CRLF line breaks.
+    #[serde(default)]
+    crlf: bool,
 }
 
 /// `expected` matches `actual` when every key it names matches, recursively; arrays must have
@@ -116,6 +119,11 @@ fn run_case(path: &Path) -> Vec<String> {
     for (name, content) in &case.files {
         let file = dir.path().join(name);
         std::fs::create_dir_all(file.parent().unwrap()).unwrap();
+        let content = if case.crlf {
+            content.replace('\n', "\r\n")
+        } else {
+            content.clone()
+        };
         std::fs::write(file, content).unwrap();
     }
     let out = pactum(dir.path(), &case.args, case.stdin.as_deref());

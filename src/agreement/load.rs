@@ -196,7 +196,26 @@ fn yaml_diagnostic(source: &SourceFile, err: &serde_saphyr::Error) -> Diagnostic
             format!("missing required key `{key}`"),
         );
     }
-    Diagnostic::error(Code::YamlSyntax, source, line, column, message)
+    // Some messages address the library's programmer; say what they mean for a rule file.
+    let (message, help) = if message.starts_with("multiple YAML documents") {
+        (
+            "more than one YAML document in the file".to_string(),
+            Some(
+                "an agreement file holds one agreement: remove the `---` separator or split the file",
+            ),
+        )
+    } else if let Some(rest) = message.strip_prefix("duplicate mapping key: ") {
+        let key = rest.split(',').next().unwrap_or(rest);
+        (
+            format!("duplicate key `{key}`"),
+            Some("each key may appear once in a mapping"),
+        )
+    } else {
+        (message, None)
+    };
+    let mut d = Diagnostic::error(Code::YamlSyntax, source, line, column, message);
+    d.help = help.map(str::to_string);
+    d
 }
 
 struct Checker {
@@ -286,7 +305,7 @@ impl Checker {
                     Code::InvalidName,
                     code,
                     format!(
-                        "party code `{}` must be uppercase letters, digits, '-' or '_'",
+                        "party code `{}` must start with an uppercase letter, followed by uppercase letters, digits, '-' or '_'",
                         code.value
                     ),
                 );
@@ -321,7 +340,7 @@ impl Checker {
                     name,
                     format!("list name `{}` {why}", name.value),
                 )
-                .help = Some(format!("try `{}_list`", name.value.trim_matches('_')));
+                .help = Some(format!("try `{}_list`", suggest_identifier(&name.value)));
             }
             let items = items
                 .iter()
@@ -563,6 +582,24 @@ fn suggest_id(text: &str) -> String {
         }
     }
     id.trim_end_matches('-').to_string()
+}
+
+fn suggest_identifier(text: &str) -> String {
+    let id: String = text
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_lowercase()
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    let id = id.trim_matches('_');
+    match id.chars().next() {
+        Some(c) if c.is_ascii_lowercase() => id.to_string(),
+        _ => format!("l{id}"),
+    }
 }
 
 fn is_party_code(text: &str) -> bool {

@@ -38,13 +38,23 @@ pub fn build(
             term.map(|t| t.id.as_str()),
         )
     };
+    // Ties (one id used by two events) fall to the evidence's file and line, so the order
+    // never depends on the order in which the events were read.
     violations.sort_by(|a, b| {
-        ids(a).cmp(&ids(b)).then_with(|| {
-            a.evidence
-                .iter()
-                .map(|e| &e.id)
-                .cmp(b.evidence.iter().map(|e| &e.id))
-        })
+        ids(a)
+            .cmp(&ids(b))
+            .then_with(|| {
+                a.evidence
+                    .iter()
+                    .map(|e| &e.id)
+                    .cmp(b.evidence.iter().map(|e| &e.id))
+            })
+            .then_with(|| {
+                a.evidence
+                    .iter()
+                    .map(|e| (&e.origin.file, e.origin.line))
+                    .cmp(b.evidence.iter().map(|e| (&e.origin.file, e.origin.line)))
+            })
     });
     let records: Vec<ViolationRecord> = violations
         .into_iter()
