@@ -441,3 +441,31 @@ fn shipped_rules_check() {
     );
     assert_eq!(out.status.code(), Some(0));
 }
+
+/// A reader that closes the pipe early (`| head`) does not change the exit code:
+/// `--fail-on` still exits 1, and nothing is reported as an error.
+#[test]
+fn closed_pipe_keeps_the_exit_code() {
+    let dir = root().join("scenarios/ankara-strikes-2024");
+    let mut child = Command::new(BIN)
+        .args([
+            "replay",
+            "--rules",
+            "../../rules",
+            "--fail-on",
+            "low",
+            "--format",
+            "json",
+            "events.jsonl",
+        ])
+        .current_dir(&dir)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(String::from_utf8_lossy(&out.stderr), "");
+    assert_eq!(out.status.code(), Some(1));
+}
