@@ -96,17 +96,18 @@ enum Part {
     Text(ImmutableString),
 }
 
-/// Outcomes remembered for one term.
+/// Results remembered for one expression: a condition's [`Outcome`], or the text a message
+/// placeholder or a `breached_by` expression gave.
 #[derive(Debug)]
-pub(crate) struct Memo {
+pub(crate) struct Memo<T = Outcome> {
     reads: Option<Vec<ImmutableString>>,
-    table: FxHashMap<Box<[Part]>, Outcome>,
+    table: FxHashMap<Box<[Part]>, T>,
     key: Vec<Part>,
     lookups: u64,
     hits: u64,
 }
 
-impl Memo {
+impl<T: Clone> Memo<T> {
     /// Entries kept per memo before the table is emptied and filled anew.
     const CAPACITY: usize = 1 << 12;
     /// Text in one key, in bytes, beyond which the event is evaluated without the memo: with
@@ -126,7 +127,7 @@ impl Memo {
     }
 
     /// The outcome for `event`: remembered, or computed by `evaluate` (and remembered).
-    pub(crate) fn outcome(&mut self, event: &Event, evaluate: impl FnOnce() -> Outcome) -> Outcome {
+    pub(crate) fn outcome(&mut self, event: &Event, evaluate: impl FnOnce() -> T) -> T {
         let Some(reads) = &self.reads else {
             return evaluate();
         };

@@ -56,6 +56,8 @@ pub struct Replay<'p> {
     stats: Vec<TermStats>,
     /// Per term, one memo per evaluated part (see [`Plan`]).
     memos: Vec<Vec<Memo>>,
+    /// Per term, memos for `breached_by` and message placeholders.
+    extras: Vec<Extras>,
     /// Evaluate every condition whole, without memo ([`Replay::forget_outcomes`]).
     plain: bool,
     events: u64,
@@ -109,6 +111,7 @@ impl<'p> Replay<'p> {
             scopes,
             stats,
             memos,
+            extras: program.terms.iter().map(|t| Extras::new(t, true)).collect(),
             plain: false,
             events: 0,
             first: None,
@@ -124,6 +127,12 @@ impl<'p> Replay<'p> {
     /// the memo and the operand-wise evaluation must reproduce.
     pub fn forget_outcomes(&mut self) {
         self.plain = true;
+        self.extras = self
+            .program
+            .terms
+            .iter()
+            .map(|t| Extras::new(t, false))
+            .collect();
     }
 
     /// Judges one event under every term and pushes each breach into `sink`.
@@ -142,8 +151,9 @@ impl<'p> Replay<'p> {
             .terms
             .iter()
             .zip(&mut self.stats)
-            .zip(&mut self.memos);
-        for ((term, stats), memo) in terms {
+            .zip(&mut self.memos)
+            .zip(&mut self.extras);
+        for (((term, stats), memo), extras) in terms {
             if !term.period.contains(time) {
                 stats.out_of_period += 1;
                 continue;
@@ -177,7 +187,7 @@ impl<'p> Replay<'p> {
                 continue;
             }
             stats.violations += 1;
-            let (violation, failure) = build(program, term, scope, &event);
+            let (violation, failure) = build(program, term, scope, extras, &event);
             if let Some(message) = failure {
                 record_error(stats, &event, message);
             }
@@ -263,66 +273,114 @@ fn record_error(stats: &mut TermStats, event: &Event, message: String) {
     }
 }
 
-/// Builds the violation a fired term raises for `event`.
+/// Memos for what a fired term evaluates besides its condition: the party in breach and each
+/// message placeholder, with the failure each gave (they are pure like the condition).
+struct Extras {
+    breach: Memo<(Option<String>, Option<String>)>,
+    pieces: Vec<Memo<(String, Option<String>)>>,
+}
+
+impl Extras {
+    fn new(term: &CompiledTerm, memo: bool) -> Self {
+        let reads = |ast: &AST| {
+            if memo {
+                crate::memo::read_set(ast)
+            } else {
+                None
+            }
+        };
+        Extras {
+            breach: Memo::new(match &term.breached_by {
+                CompiledBreach::Expression(ast) => reads(ast),
+                CompiledBreach::Party(_) => None,
+            }),
+            pieces: term
+                .message
+                .iter()
+                .flatten()
+                .filter_map(|piece| match piece {
+                    Piece::Expression(ast, _) => Some(Memo::new(reads(ast))),
+                    Piece::Text(_) => None,
+                })
+                .collect(),
+        }
+    }
+}
+
+/// Builds the violation a fired term raises for `event`, with the first failure of its
+/// `breached_by` or message, if any.
 fn build(
     program: &Program,
     term: &CompiledTerm,
     scope: &mut Scope<'static>,
+    extras: &mut Extras,
     event: &Event,
 ) -> (Violation, Option<String>) {
     let source = program.source(term);
     let functions = program.functions(term);
-    let mut failure = None;
-    let breached_by = match (&term.breached_by, &source.breached_by) {
-        (CompiledBreach::Party(code), _) => Some(code.clone()),
+    let (breached_by, mut failure) = match (&term.breached_by, &source.breached_by) {
+        (CompiledBreach::Party(code), _) | (CompiledBreach::Expression(_), Breach::Party(code)) => {
+            (Some(code.clone()), None)
+        }
         (CompiledBreach::Expression(ast), Breach::Expression(expression)) => {
-            match eval(program, scope, ast) {
-                Ok(value) if value.is_unit() => None,
+            extras.breach.outcome(event, || match eval(program, scope, ast) {
+                Ok(value) if value.is_unit() => (None, None),
                 Ok(value) => {
                     let code = value.to_string();
                     let declared = program
                         .agreements
                         .get(term.agreement)
                         .is_some_and(|a| a.parties.iter().any(|(c, _)| *c == code));
-                    if !declared {
-                        failure = Some(format!(
+                    if declared {
+                        (Some(code), None)
+                    } else {
+                        let why = format!(
                             "`breached_by` gave `{code}` ({}), not a declared party; the violation is unattributed (at {})",
                             value.type_name(),
                             at(expression, (1, 1), Position::NONE)
-                        ));
+                        );
+                        (None, Some(why))
                     }
-                    declared.then_some(code)
                 }
                 Err(err) => {
-                    failure = Some(format!(
+                    let why = format!(
                         "`breached_by` failed: {}",
                         describe(&err, expression, (1, 1), functions)
-                    ));
-                    None
+                    );
+                    (None, Some(why))
                 }
-            }
+            })
         }
-        (CompiledBreach::Expression(_), Breach::Party(code)) => Some(code.clone()),
     };
     let message = match (&term.message, &source.message) {
         (Some(pieces), Some(expression)) => {
             let mut out = String::new();
+            let mut memos = extras.pieces.iter_mut();
             for piece in pieces {
-                match piece {
-                    Piece::Text(text) => out.push_str(text),
-                    Piece::Expression(ast, offset) => match eval(program, scope, ast) {
-                        Ok(value) if !value.is_unit() => out.push_str(&value.to_string()),
-                        Ok(_) => out.push('?'),
-                        Err(err) => {
-                            out.push('?');
-                            failure.get_or_insert_with(|| {
-                                format!(
-                                    "a `message` placeholder failed: {}",
-                                    describe(&err, expression, *offset, functions)
-                                )
-                            });
-                        }
-                    },
+                let Piece::Expression(ast, offset) = piece else {
+                    if let Piece::Text(text) = piece {
+                        out.push_str(text);
+                    }
+                    continue;
+                };
+                // One memo per placeholder, in order (`Extras::new`).
+                let Some(memo) = memos.next() else {
+                    continue;
+                };
+                let (text, why) = memo.outcome(event, || match eval(program, scope, ast) {
+                    Ok(value) if !value.is_unit() => (value.to_string(), None),
+                    Ok(_) => ("?".to_string(), None),
+                    Err(err) => (
+                        "?".to_string(),
+                        Some(format!(
+                            "a `message` placeholder failed: {}",
+                            describe(&err, expression, *offset, functions)
+                        )),
+                    ),
+                });
+                out.push_str(&text);
+                if failure.is_none() {
+                    failure = why;
                 }
             }
             out
@@ -407,10 +465,20 @@ mod tests {
         let terms: String = CONDITIONS
             .iter()
             .enumerate()
-            .map(|(i, c)| format!("  - {{id: t{i}, title: T, breached_by: IQ, when: '{c}'}}\n"))
+            .map(|(i, c)| {
+                // Every other term attributes from the event and renders a message whose
+                // placeholders can be missing or fail, so that those memos are compared too.
+                if i % 2 == 0 {
+                    format!("  - {{id: t{i}, title: T, breached_by: IQ, when: '{c}'}}\n")
+                } else {
+                    format!(
+                        "  - {{id: t{i}, title: T, breached_by: event.party, when: '{c}', message: '{{event.kind}} by {{event.actor}}: {{event.lat > 36.0}}'}}\n"
+                    )
+                }
+            })
             .collect();
         let text = format!(
-            "agreement: d\ntitle: D\nparties: {{IQ: Iraq}}\nlists:\n  kinds: [a, b, PKK]\nfunctions: |\n  fn is_strike(e) {{ e.kind == \"a\" || e.kind == \"b\" }}\n  fn heavy(e) {{ let n = 0; for i in 0..(e.targets * 300) {{ n += 1; }} n > 10 }}\nterms:\n{terms}"
+            "agreement: d\ntitle: D\nparties: {{IQ: Iraq, TR: Türkiye}}\nlists:\n  kinds: [a, b, PKK]\nfunctions: |\n  fn is_strike(e) {{ e.kind == \"a\" || e.kind == \"b\" }}\n  fn heavy(e) {{ let n = 0; for i in 0..(e.targets * 300) {{ n += 1; }} n > 10 }}\nterms:\n{terms}"
         );
         let (agreement, problems) = agreement::load("d.yaml", &text);
         assert!(problems.is_empty(), "{problems:?}");
@@ -446,6 +514,12 @@ mod tests {
                 }
                 if h % 11 == 0 {
                     json += r#","tags":["x","y"]"#;
+                }
+                if h % 4 != 1 {
+                    json += &format!(
+                        r#","party":"{}""#,
+                        ["IQ", "TR", "XX"][((h >> 9) % 3) as usize]
+                    );
                 }
                 json += "}";
                 let origin = Origin {
@@ -483,5 +557,9 @@ mod tests {
             fast.1.terms
         );
         assert!(fast.1.terms.iter().filter(|t| t.errors > 0).count() >= 4);
+        let attributed = |v: &[Violation]| v.iter().filter(|v| v.breached_by.is_some()).count();
+        assert!(attributed(&fast.0) > 0 && attributed(&fast.0) < fast.0.len());
+        assert!(fast.0.iter().any(|v| v.message.ends_with(": ?")));
+        assert!(fast.0.iter().any(|v| v.message.ends_with(": true")));
     }
 }
