@@ -57,11 +57,6 @@ impl Program {
             .get(term.agreement)
             .and_then(|a| a.functions.as_ref())
     }
-
-    /// Number of terms over all agreements.
-    pub fn term_count(&self) -> usize {
-        self.terms.len()
-    }
 }
 
 /// One term, ready to run.
