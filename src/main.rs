@@ -13,7 +13,7 @@ use anyhow::{Context, Result, bail};
 use clap::{Parser, Subcommand, ValueEnum};
 
 use pactum::agreement::{self, Severity};
-use pactum::diagnostic::{Diagnostic, Level};
+use pactum::diagnostic::{Code, Diagnostic, Level, SourceFile};
 use pactum::report::{self, Format};
 use pactum::run::RunError;
 use pactum::sink::Collect;
@@ -218,14 +218,10 @@ fn load_rules(paths: &[PathBuf]) -> Result<(Option<Program>, Vec<Diagnostic>)> {
     let mut complete = true;
     for file in rule_files(paths)? {
         let name = file.display().to_string();
-        let text = match read_text(&file) {
+        let text = match read_text(&name, &file) {
             Ok(text) => text,
-            Err(reason) => {
-                diagnostics.push(Diagnostic::file_error(
-                    pactum::diagnostic::Code::Io,
-                    &name,
-                    reason,
-                ));
+            Err(problem) => {
+                diagnostics.push(problem);
                 complete = false;
                 continue;
             }
@@ -242,13 +238,35 @@ fn load_rules(paths: &[PathBuf]) -> Result<(Option<Program>, Vec<Diagnostic>)> {
     Ok((program.filter(|_| complete), diagnostics))
 }
 
-fn read_text(path: &Path) -> std::result::Result<String, String> {
-    let bytes = fs::read(path).map_err(|e| format!("cannot read the file: {e}"))?;
+/// A rule file's text, or the diagnostic that says why it cannot be had (for bytes that are
+/// not UTF-8: where the first bad one is).
+fn read_text(name: &str, path: &Path) -> std::result::Result<String, Diagnostic> {
+    let bytes = fs::read(path).map_err(|e| {
+        Diagnostic::file_error(Code::Io, name, format!("cannot read the file: {e}"))
+    })?;
     String::from_utf8(bytes).map_err(|e| {
-        format!(
-            "the file is not UTF-8 (invalid byte at offset {})",
-            e.utf8_error().valid_up_to()
+        let valid = e
+            .as_bytes()
+            .get(..e.utf8_error().valid_up_to())
+            .unwrap_or(&[]);
+        let text = String::from_utf8_lossy(e.as_bytes());
+        let line = valid.iter().filter(|b| **b == b'\n').count() as u64 + 1;
+        let start = valid
+            .iter()
+            .rposition(|b| *b == b'\n')
+            .map_or(0, |at| at + 1);
+        let column = String::from_utf8_lossy(valid.get(start..).unwrap_or(&[]))
+            .chars()
+            .count() as u64
+            + 1;
+        Diagnostic::error(
+            Code::YamlSyntax,
+            &SourceFile::new(name, text.as_ref()),
+            line,
+            column,
+            "the file is not UTF-8 (invalid byte)".into(),
         )
+        .with_help("save the file as UTF-8")
     })
 }
 

@@ -76,6 +76,9 @@ struct Case {
     /// Write the files with CRLF line breaks.
     #[serde(default)]
     crlf: bool,
+    /// Files given as hexadecimal bytes (for bytes YAML text cannot hold).
+    #[serde(default)]
+    hex_files: BTreeMap<String, String>,
 }
 
 /// `expected` matches `actual` when every key it names matches, recursively; arrays must have
@@ -125,6 +128,14 @@ fn run_case(path: &Path) -> Vec<String> {
             content.clone()
         };
         std::fs::write(file, content).unwrap();
+    }
+    for (name, hex) in &case.hex_files {
+        let hex: String = hex.split_whitespace().collect();
+        let bytes: Vec<u8> = (0..hex.len())
+            .step_by(2)
+            .map(|i| u8::from_str_radix(&hex[i..i + 2], 16).unwrap())
+            .collect();
+        std::fs::write(dir.path().join(name), bytes).unwrap();
     }
     let out = pactum(dir.path(), &case.args, case.stdin.as_deref());
     let stdout = String::from_utf8_lossy(&out.stdout).to_string();
