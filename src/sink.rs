@@ -64,6 +64,9 @@ pub struct Evidence {
     pub kind: String,
     /// Its `source` field, if any (a URL or a document reference).
     pub source: Option<String>,
+    /// Whether the event says it is invented (`"hypothetical": true`), as scenario events
+    /// may be: a reader must be able to tell such evidence from reported fact.
+    pub hypothetical: bool,
 }
 
 impl Evidence {
@@ -74,6 +77,9 @@ impl Evidence {
             time: event.time(),
             kind: event.kind().to_string(),
             source: event.field_text("source"),
+            hypothetical: event
+                .field("hypothetical")
+                .is_some_and(|v| v.as_bool() == Ok(true)),
         }
     }
 }

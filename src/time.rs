@@ -37,6 +37,12 @@ pub fn parse_instant(text: &str) -> Result<(DateTime<Utc>, Precision), String> {
     {
         return Ok((midnight.and_utc(), Precision::Date));
     }
+    // A date and time without an offset is the commonest slip: say so.
+    if chrono::NaiveDateTime::parse_from_str(text, "%Y-%m-%dT%H:%M:%S%.f").is_ok() {
+        return Err(format!(
+            "`{text}` has no UTC offset: add `Z` for UTC or the local offset, e.g. `{text}Z` or `{text}+03:00`"
+        ));
+    }
     Err(format!(
         "`{text}` is not a date (YYYY-MM-DD) or an RFC 3339 time (e.g. 2023-09-19T06:30:00Z)"
     ))

@@ -140,6 +140,10 @@ pub fn build(
         summary: Summary {
             events: outcome.totals.events,
             violations: records.len() as u64,
+            hypothetical: records
+                .iter()
+                .filter(|r| r.evidence.iter().any(|e| e.hypothetical))
+                .count() as u64,
             by_term,
             by_party,
             by_severity,
@@ -208,6 +212,7 @@ fn violation_record(agreements: &[Agreement], v: Violation) -> Option<ViolationR
                 time: format_instant(&e.time),
                 kind: e.kind,
                 source: e.source,
+                hypothetical: e.hypothetical,
             })
             .collect(),
     })

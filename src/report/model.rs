@@ -111,6 +111,9 @@ pub struct Summary {
     pub by_party: BTreeMap<String, u64>,
     /// Violations per severity, every severity present.
     pub by_severity: BySeverity,
+    /// Violations resting on at least one hypothetical event.
+    #[serde(default)]
+    pub hypothetical: u64,
 }
 
 /// Counts for one term.
@@ -207,6 +210,9 @@ pub struct EvidenceRecord {
     /// The event's `source`, if any.
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub source: Option<String>,
+    /// The event is marked `"hypothetical": true` (invented, as in scenarios); absent otherwise.
+    #[serde(skip_serializing_if = "std::ops::Not::not", default)]
+    pub hypothetical: bool,
 }
 
 /// A line skipped as invalid.

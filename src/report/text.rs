@@ -18,12 +18,19 @@ pub(super) fn write(report: &Report, out: &mut dyn Write) -> io::Result<()> {
         write!(out, ", {} to {}", period.first, period.last)?;
     }
     writeln!(out)?;
+    for agreement in &report.agreements {
+        writeln!(out, "  {}: {}", agreement.id, plain(&agreement.title))?;
+    }
     let sev = &s.by_severity;
-    writeln!(
+    write!(
         out,
         "{} violation(s): {} critical, {} high, {} medium, {} low",
         s.violations, sev.critical, sev.high, sev.medium, sev.low
     )?;
+    if s.hypothetical > 0 {
+        write!(out, "; {} resting on hypothetical events", s.hypothetical)?;
+    }
+    writeln!(out)?;
 
     let rows: Vec<[String; 6]> = s
         .by_term
@@ -67,15 +74,33 @@ pub(super) fn write(report: &Report, out: &mut dyn Write) -> io::Result<()> {
             let evidence: Vec<String> = v
                 .evidence
                 .iter()
-                .map(|e| format!("{} ({}:{})", plain(&e.id), plain(&e.file), e.line))
+                .map(|e| {
+                    let at = format!("{}:{}", plain(&e.file), e.line);
+                    let mark = if e.hypothetical { " HYPOTHETICAL" } else { "" };
+                    if e.id == at {
+                        format!("{at}{mark}")
+                    } else {
+                        format!("{} ({at}){mark}", plain(&e.id))
+                    }
+                })
                 .collect();
+            let clause = match &v.article {
+                Some(article) => format!("{}/{} ({})", v.agreement, v.term, plain(article)),
+                None => format!("{}/{}", v.agreement, v.term),
+            };
+            // The place, unless the message already names it.
+            let place = v
+                .location
+                .as_ref()
+                .and_then(|l| l.place.as_deref())
+                .filter(|place| !v.message.contains(place))
+                .map(|place| format!("  @ {}", plain(place)))
+                .unwrap_or_default();
             writeln!(
                 out,
-                "{}  {}  {}/{}  {}  {}  [{}]",
+                "{}  {}  {clause}  {}  {}{place}  [{}]",
                 v.time,
                 v.severity,
-                v.agreement,
-                v.term,
                 plain(v.breached_by.as_deref().unwrap_or("unattributed")),
                 plain(&v.message),
                 evidence.join(", ")
