@@ -36,7 +36,7 @@ enum Command {
     ///
     /// Exit 0 when every file is valid (warnings allowed), 2 otherwise.
     Check {
-        /// Agreement files, or directories meaning every *.yaml in them.
+        /// Agreement files, or directories meaning every *.yaml and *.yml in them.
         #[arg(required = true)]
         paths: Vec<PathBuf>,
         /// How to print problems.
@@ -45,7 +45,7 @@ enum Command {
     },
     /// Replay event logs against agreements and report every violation.
     Replay {
-        /// Agreement file, or a directory meaning every *.yaml in it. Repeatable.
+        /// Agreement file, or a directory meaning every *.yaml and *.yml in it. Repeatable.
         #[arg(long = "rules", short = 'r', required = true)]
         rules: Vec<PathBuf>,
         /// Event files (JSON Lines, or YAML lists for .yaml/.yml); `-` reads standard input.
@@ -189,7 +189,7 @@ fn execute(command: Command) -> Result<u8> {
     }
 }
 
-/// Expands directories into the `*.yaml` files directly inside them, sorted by name.
+/// Expands directories into the `*.yaml` and `*.yml` files directly inside them, sorted by name.
 fn rule_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>> {
     let mut files = Vec::new();
     for path in paths {
@@ -200,7 +200,7 @@ fn rule_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>> {
                 .filter(|p| p.is_file() && p.extension().is_some_and(|e| e == "yaml" || e == "yml"))
                 .collect();
             if found.is_empty() {
-                bail!("{} holds no *.yaml agreement file", path.display());
+                bail!("{} holds no *.yaml or *.yml agreement file", path.display());
             }
             found.sort();
             files.extend(found);
