@@ -136,6 +136,7 @@ pub fn compile(agreements: Vec<Agreement>, limits: &Limits) -> (Option<Program>,
             diagnostics: &mut diagnostics,
             functions: AST::empty(),
             function_names: HashSet::new(),
+            parties: agreement.parties.iter().map(|(c, _)| c.clone()).collect(),
         };
         unit.functions(agreement);
         for (term_index, term) in agreement.terms.iter().enumerate() {
@@ -222,6 +223,8 @@ struct Unit<'a> {
     diagnostics: &'a mut Vec<Diagnostic>,
     functions: AST,
     function_names: HashSet<(String, usize)>,
+    /// The agreement's party codes, for help text.
+    parties: Vec<String>,
 }
 
 impl Unit<'_> {
@@ -330,16 +333,33 @@ impl Unit<'_> {
         let (code, message, help) = match kind.as_ref() {
             rhai::ParseErrorType::VariableUndefined(name) => {
                 let visible: Vec<&str> = self.scope.iter_raw().map(|(n, _, _)| n).collect();
+                let lists: Vec<&str> = visible.iter().copied().filter(|n| *n != "event").collect();
+                let sees = if lists.is_empty() {
+                    "an expression sees `event` (this agreement has no lists)".to_string()
+                } else {
+                    format!(
+                        "an expression sees `event` and the lists: {}",
+                        lists.join(", ")
+                    )
+                };
                 let help = if key == "functions" {
                     "functions see only their parameters: pass `event` or a list as an argument"
                         .to_string()
+                } else if key == "breached_by" {
+                    format!(
+                        "`breached_by` takes a declared party code ({}) or an expression such as `event.party`",
+                        self.parties.join(", ")
+                    )
                 } else {
                     match did_you_mean(name, visible.iter().copied()) {
                         Some(fix) => format!("did you mean `{fix}`?"),
-                        None => format!(
-                            "an expression sees `event` and the lists: {}",
-                            visible.join(", ")
-                        ),
+                        // `[PKK, KDPI]`: names where text was meant.
+                        None if name.chars().next().is_some_and(char::is_uppercase) => {
+                            format!(
+                                "to compare with the text `{name}`, quote it: \"{name}\"; {sees}"
+                            )
+                        }
+                        None => sees,
                     }
                 };
                 (
@@ -348,11 +368,24 @@ impl Unit<'_> {
                     Some(help),
                 )
             }
-            _ => (
-                Code::RhaiSyntax,
-                format!("Rhai syntax error in `{key}`: {kind}"),
-                None,
-            ),
+            _ => {
+                let text = kind.to_string();
+                let help = match text.as_str() {
+                    "Unexpected '='" => Some("compare with `==` (a single `=` assigns)"),
+                    "Unexpected 'and'" | "Unexpected 'or'" | "Unexpected 'not'" => {
+                        Some("write `&&` for and, `||` for or, `!` for not")
+                    }
+                    _ if text.starts_with("Invalid character") => Some(
+                        "text is written in double quotes: \"IQ\" (single quotes hold one character)",
+                    ),
+                    _ => None,
+                };
+                (
+                    Code::RhaiSyntax,
+                    format!("Rhai syntax error in `{key}`: {kind}"),
+                    help.map(str::to_string),
+                )
+            }
         };
         let mut d = Diagnostic::error(code, &expression.source, line, column, message);
         d.help = help;

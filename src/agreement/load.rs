@@ -204,6 +204,23 @@ fn yaml_diagnostic(source: &SourceFile, err: &serde_saphyr::Error) -> Diagnostic
                 "an agreement file holds one agreement: remove the `---` separator or split the file",
             ),
         )
+    } else if message.starts_with("mapping values are not allowed") {
+        (
+            "a `: ` inside a value that is not quoted".to_string(),
+            Some("quote the value: message: \"Breach: {event.kind}\""),
+        )
+    } else if message == "expected mapping start" {
+        let key = source
+            .line(line)
+            .and_then(|l| l.split(':').next())
+            .map(|k| k.trim().trim_start_matches("- "))
+            .unwrap_or("");
+        let help = if key == "effective" {
+            "write a period as a mapping: effective: {from: 2024-08-15} (and `until:` if it ends)"
+        } else {
+            "this key takes a mapping: {key: value, …}"
+        };
+        ("expected a mapping here".to_string(), Some(help))
     } else if let Some(rest) = message.strip_prefix("duplicate mapping key: ") {
         let key = rest.split(',').next().unwrap_or(rest);
         (
@@ -340,7 +357,10 @@ impl Checker {
                     name,
                     format!("list name `{}` {why}", name.value),
                 )
-                .help = Some(format!("try `{}_list`", suggest_identifier(&name.value)));
+                .help = Some(match suggest_identifier(&name.value) {
+                    fix if RESERVED.contains(&fix.as_str()) => format!("try `{fix}_list`"),
+                    fix => format!("try `{fix}`"),
+                });
             }
             let items = items
                 .iter()
