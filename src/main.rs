@@ -409,6 +409,21 @@ fn replay(args: ReplayArgs) -> Result<u8> {
             unless_pipe_closed(written)?;
         }
     }
+    // Whatever the format, say on stderr what the report holds besides violations: a term
+    // that fails on every event must not pass unnoticed behind a quiet exit code.
+    if !report.errors.is_empty() {
+        let events: u64 = report.errors.iter().map(|e| e.count).sum();
+        say!(
+            "warning: {} term(s) failed on {events} event(s) in all; see the report's rule errors",
+            report.errors.len()
+        );
+    }
+    if !report.skipped.is_empty() {
+        say!(
+            "warning: {} invalid input line(s) skipped; see the report's skipped lines",
+            report.skipped.len()
+        );
+    }
     let threshold = args.fail_on.map(|s| match s {
         SeverityArg::Low => Severity::Low,
         SeverityArg::Medium => Severity::Medium,
