@@ -128,15 +128,18 @@ pub(super) fn write(report: &Report, out: &mut dyn Write) -> io::Result<()> {
             "\nRULE ERRORS (a failing `when` does not fire; a failing `breached_by` leaves the violation unattributed, a failing message part shows ?)"
         )?;
         for e in &report.errors {
+            let at = format!("{}:{}", plain(&e.first.file), e.first.line);
+            let first = if e.first.event == at {
+                at
+            } else {
+                format!("{} ({at})", plain(&e.first.event))
+            };
             writeln!(
                 out,
-                "{}/{}: {} event(s); first {} ({}:{}): {}",
+                "{}/{}: {} event(s); first {first}: {}",
                 e.agreement,
                 e.term,
                 e.count,
-                plain(&e.first.event),
-                plain(&e.first.file),
-                e.first.line,
                 plain(&e.first.message)
             )?;
         }
