@@ -161,6 +161,7 @@ fn main() {
             name: "generated".into(),
             reader,
             format: InputFormat::JsonLines,
+            reopen: None,
         };
         let mut sink = Count::default();
         let start = Instant::now();

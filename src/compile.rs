@@ -14,7 +14,7 @@ use rhai::{
     Position, Scope, Stmt,
 };
 
-use crate::agreement::{Agreement, Breach, Expression, ListItem, Period};
+use crate::agreement::{Agreement, Breach, Expression, Form, ListItem, Period};
 use crate::diagnostic::{Code, Diagnostic, did_you_mean};
 use crate::sandbox::{self, Limits};
 
@@ -51,6 +51,14 @@ impl Program {
         &self.agreements[term.agreement].terms[term.term]
     }
 
+    /// Whether some term depends on the order of events (a threshold, …): such a program is
+    /// fed events in canonical order (docs/semantics.md).
+    pub fn is_temporal(&self) -> bool {
+        self.terms
+            .iter()
+            .any(|t| !matches!(t.form, CompiledForm::Each))
+    }
+
     /// The `functions` block of a compiled term's agreement, if it has one.
     pub(crate) fn functions(&self, term: &CompiledTerm) -> Option<&Expression> {
         self.agreements
@@ -71,6 +79,17 @@ pub(crate) struct CompiledTerm {
     pub plan: Plan,
     pub breached_by: CompiledBreach,
     pub message: Option<Vec<Piece>>,
+    pub form: CompiledForm,
+}
+
+/// A term's form, compiled (see [`crate::agreement::Form`]).
+pub(crate) enum CompiledForm {
+    Each,
+    Threshold {
+        count: u64,
+        within: chrono::TimeDelta,
+        by: Option<AST>,
+    },
 }
 
 /// The longest `&&`/`||` chain evaluated operand by operand.
@@ -148,7 +167,21 @@ pub fn compile(agreements: Vec<Agreement>, limits: &Limits) -> (Option<Program>,
                     .map(CompiledBreach::Expression),
             };
             let message = term.message.as_ref().and_then(|m| unit.template(m));
-            if let (Some(when), Some(breached_by)) = (when, breached_by) {
+            let form = match &term.form {
+                Form::Each => Some(CompiledForm::Each),
+                Form::Threshold(t) => {
+                    let by = match &t.by {
+                        Some(by) => unit.expression(by, "by").map(Some),
+                        None => Some(None),
+                    };
+                    by.map(|by| CompiledForm::Threshold {
+                        count: t.count,
+                        within: t.within,
+                        by,
+                    })
+                }
+            };
+            if let (Some(when), Some(breached_by), Some(form)) = (when, breached_by, form) {
                 terms.push(CompiledTerm {
                     agreement: index,
                     term: term_index,
@@ -157,6 +190,7 @@ pub fn compile(agreements: Vec<Agreement>, limits: &Limits) -> (Option<Program>,
                     when,
                     breached_by,
                     message,
+                    form,
                 });
             }
         }

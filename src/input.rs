@@ -94,6 +94,10 @@ pub struct EventReader<R: BufRead> {
     pending: Option<std::vec::IntoIter<Record>>,
     stats: InputStats,
     done: bool,
+    /// Bytes consumed so far (JSON Lines).
+    position: u64,
+    /// Where the line of the last record starts.
+    record_offset: u64,
 }
 
 impl<R: BufRead> EventReader<R> {
@@ -111,7 +115,20 @@ impl<R: BufRead> EventReader<R> {
             pending: None,
             stats: InputStats::default(),
             done: false,
+            position: 0,
+            record_offset: 0,
         }
+    }
+
+    /// The byte offset of the line the last record came from (JSON Lines), for reading it
+    /// again with [`EventReader::seek_to`].
+    pub fn offset(&self) -> u64 {
+        self.record_offset
+    }
+
+    /// The line number of the last line read.
+    pub fn line(&self) -> u64 {
+        self.stats.lines
     }
 
     /// The next record: `Ok(None)` at the end, `Err` only when the input cannot be read at all.
@@ -145,7 +162,9 @@ impl<R: BufRead> EventReader<R> {
             if self.done {
                 return Ok(None);
             }
+            self.record_offset = self.position;
             let (read, too_long) = self.read_line()?;
+            self.position += read as u64;
             if read == 0 {
                 self.done = true;
                 return Ok(None);
@@ -328,6 +347,19 @@ impl<R: BufRead> EventReader<R> {
             column,
             reason,
         }
+    }
+}
+
+impl<R: BufRead + io::Seek> EventReader<R> {
+    /// Moves to the line at byte `offset`, numbered `line`, so that the next record is read
+    /// from there (JSON Lines). Hashing stops meaning anything after a seek: this is for
+    /// reading again lines already counted and hashed.
+    pub fn seek_to(&mut self, offset: u64, line: u64) -> io::Result<()> {
+        self.reader.inner.seek(io::SeekFrom::Start(offset))?;
+        self.position = offset;
+        self.stats.lines = line.saturating_sub(1);
+        self.done = false;
+        Ok(())
     }
 }
 

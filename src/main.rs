@@ -363,10 +363,20 @@ fn replay(args: ReplayArgs) -> Result<u8> {
             Some(InputFormatArg::Yaml) => InputFormat::Yaml,
             None => InputFormat::from_name(name),
         };
+        // A file can be read again, in another order, if temporal terms need it.
+        let reopen: Option<pactum::run::Reopen> = (name != "-").then(|| {
+            let path = name.clone();
+            Box::new(move || {
+                let file = fs::File::open(&path)?;
+                Ok(Box::new(BufReader::with_capacity(1 << 16, file))
+                    as Box<dyn pactum::run::SeekRead>)
+            }) as pactum::run::Reopen
+        });
         inputs.push(Input {
             name: name.clone(),
             reader,
             format,
+            reopen,
         });
     }
     let options = RunOptions {
@@ -387,6 +397,7 @@ fn replay(args: ReplayArgs) -> Result<u8> {
             return Err(anyhow::Error::new(source).context(format!("cannot read {file}")));
         }
         Err(RunError::Sink(never)) => match never {},
+        Err(err @ RunError::Unordered { .. }) => return Err(err.into()),
     };
     let report = report::build(&program, &outcome, options, violations.0);
     let format = match args.format {

@@ -12,8 +12,8 @@ use std::rc::Rc;
 use chrono::{DateTime, Utc};
 use rhai::{AST, Dynamic, EvalAltResult, Position, Scope};
 
-use crate::agreement::{Breach, Expression};
-use crate::compile::{CompiledBreach, CompiledTerm, Piece, Plan, Program};
+use crate::agreement::{Breach, Expression, Form};
+use crate::compile::{CompiledBreach, CompiledForm, CompiledTerm, Piece, Plan, Program};
 use crate::event::{Event, EventHandle, Origin};
 use crate::memo::{Memo, Outcome};
 use crate::sink::{Evidence, Location, Sink, Violation};
@@ -31,8 +31,10 @@ pub struct TermStats {
     pub out_of_period: u64,
     /// Violations it raised.
     pub violations: u64,
-    /// Events on which its condition failed to evaluate.
+    /// Events on which one of its expressions failed to evaluate.
     pub errors: u64,
+    /// Selected events whose `by` key was `()`: not grouped, not counted in any window.
+    pub unkeyed: u64,
     /// The first such failure.
     pub first_error: Option<TermError>,
 }
@@ -58,6 +60,8 @@ pub struct Replay<'p> {
     memos: Vec<Vec<Memo>>,
     /// Per term, memos for `breached_by` and message placeholders.
     extras: Vec<Extras>,
+    /// Per term, the open windows of a threshold term, by key.
+    windows: Vec<Windows>,
     /// Evaluate every condition whole, without memo ([`Replay::forget_outcomes`]).
     plain: bool,
     events: u64,
@@ -112,6 +116,7 @@ impl<'p> Replay<'p> {
             stats,
             memos,
             extras: program.terms.iter().map(|t| Extras::new(t, true)).collect(),
+            windows: program.terms.iter().map(|_| Windows::default()).collect(),
             plain: false,
             events: 0,
             first: None,
@@ -152,8 +157,9 @@ impl<'p> Replay<'p> {
             .iter()
             .zip(&mut self.stats)
             .zip(&mut self.memos)
-            .zip(&mut self.extras);
-        for (((term, stats), memo), extras) in terms {
+            .zip(&mut self.extras)
+            .zip(&mut self.windows);
+        for ((((term, stats), memo), extras), windows) in terms {
             if !term.period.contains(time) {
                 stats.out_of_period += 1;
                 continue;
@@ -186,8 +192,48 @@ impl<'p> Replay<'p> {
             if !fired {
                 continue;
             }
+            let evidence = match &term.form {
+                CompiledForm::Each => None,
+                CompiledForm::Threshold { count, within, by } => {
+                    let key = match by {
+                        None => Some(String::new()),
+                        Some(ast) => match eval(program, scope, ast) {
+                            Ok(value) if value.is_unit() => {
+                                stats.unkeyed += 1;
+                                None
+                            }
+                            Ok(value) => Some(format!("{}:{value}", value.type_name())),
+                            Err(err) => {
+                                let by = match &program.source(term).form {
+                                    Form::Threshold(t) => t.by.as_ref(),
+                                    Form::Each => None,
+                                };
+                                let message = match by {
+                                    Some(by) => format!(
+                                        "`by` failed: {}",
+                                        describe(&err, by, (1, 1), program.functions(term))
+                                    ),
+                                    None => format!("`by` failed: {err}"),
+                                };
+                                record_error(stats, &event, message);
+                                None
+                            }
+                        },
+                    };
+                    let Some(key) = key else {
+                        continue;
+                    };
+                    match windows.push(key, &event, *within, *count) {
+                        Some(window) => Some(window),
+                        None => continue,
+                    }
+                }
+            };
             stats.violations += 1;
-            let (violation, failure) = build(program, term, scope, extras, &event);
+            let (mut violation, failure) = build(program, term, scope, extras, &event);
+            if let Some(evidence) = evidence {
+                violation.evidence = evidence;
+            }
             if let Some(message) = failure {
                 record_error(stats, &event, message);
             }
@@ -270,6 +316,54 @@ fn record_error(stats: &mut TermStats, event: &Event, message: String) {
             origin: event.origin().clone(),
             message,
         });
+    }
+}
+
+/// The open windows of one threshold term: per key, the selected events inside the window,
+/// oldest first (docs/semantics.md, "threshold").
+#[derive(Default)]
+struct Windows {
+    open: rustc_hash::FxHashMap<String, std::collections::VecDeque<Evidence>>,
+    /// Events pushed since the last sweep of keys whose windows have emptied.
+    since_sweep: u64,
+}
+
+impl Windows {
+    /// Keys swept for empty windows every this many events, so that memory follows the keys
+    /// still active, not every key ever seen.
+    const SWEEP: u64 = 4096;
+
+    /// Adds a selected event (events come in canonical order); returns the window's events
+    /// when it holds at least `count`.
+    fn push(
+        &mut self,
+        key: String,
+        event: &Event,
+        within: chrono::TimeDelta,
+        count: u64,
+    ) -> Option<Vec<Evidence>> {
+        let now = event.time();
+        // The window is (now - within, now]: an event exactly `within` before is outside.
+        let start = now.checked_sub_signed(within);
+        let window = self.open.entry(key).or_default();
+        while window
+            .front()
+            .is_some_and(|e| start.is_some_and(|start| e.time <= start))
+        {
+            window.pop_front();
+        }
+        window.push_back(Evidence::of(event));
+        let full = (window.len() as u64 >= count).then(|| window.iter().cloned().collect());
+        self.since_sweep += 1;
+        if self.since_sweep >= Self::SWEEP {
+            self.since_sweep = 0;
+            self.open.retain(|_, window| {
+                window
+                    .back()
+                    .is_some_and(|e| start.is_none_or(|start| e.time > start))
+            });
+        }
+        full
     }
 }
 

@@ -5,7 +5,7 @@
 //! that a broken log is never mistaken for a quiet one) or record it and go on. Every line is
 //! accounted for in the outcome: judged, blank, or skipped with its reason.
 
-use std::io::BufRead;
+use std::io::{BufRead, Seek};
 
 use thiserror::Error;
 
@@ -13,6 +13,13 @@ use crate::compile::Program;
 use crate::input::{EventReader, InputError, InputFormat, InputStats};
 use crate::replay::{Replay, ReplayTotals};
 use crate::sink::Sink;
+
+/// A reader that can also seek: what reading events again in another order needs.
+pub trait SeekRead: BufRead + Seek {}
+impl<T: BufRead + Seek> SeekRead for T {}
+
+/// Opens an input again from its start.
+pub type Reopen<'a> = Box<dyn Fn() -> std::io::Result<Box<dyn SeekRead + 'a>> + 'a>;
 
 /// One event source.
 pub struct Input<'a> {
@@ -22,6 +29,9 @@ pub struct Input<'a> {
     pub reader: Box<dyn BufRead + 'a>,
     /// How it is encoded.
     pub format: InputFormat,
+    /// How to read it again, seekably: needed when a program with temporal terms meets events
+    /// out of time order (docs/semantics.md, "canonical order"). `None` for a stream.
+    pub reopen: Option<Reopen<'a>>,
 }
 
 /// Options of a run.
@@ -82,31 +92,88 @@ pub enum RunError<E> {
     /// The sink refused a violation.
     #[error("cannot write a violation")]
     Sink(E),
+    /// Temporal terms met events out of time order in an input that cannot be read again
+    /// (standard input), or with a sink that cannot start over.
+    #[error(
+        "{file} is not in time order, and temporal terms need its events in time order: sort it, or give it as a file"
+    )]
+    Unordered {
+        /// The input.
+        file: String,
+    },
 }
 
-/// Replays `inputs`, in order, against `program`, pushing violations into `sink`.
+/// Replays `inputs` against `program`, pushing violations into `sink`.
+///
+/// A program of stateless terms judges events as they are read. A program with temporal
+/// terms judges them in canonical order (time, then input order): inputs already in that
+/// order are judged as they are read; otherwise the run starts over, indexes every event,
+/// sorts the index and reads the events again in order (`Input::reopen`).
 pub fn run<S: Sink>(
     program: &Program,
     inputs: Vec<Input<'_>>,
     options: RunOptions,
     sink: &mut S,
 ) -> Result<RunOutcome, RunError<S::Error>> {
+    let ordered = program.is_temporal();
+    let mut reopen = Vec::new();
+    let mut readers = Vec::new();
+    for input in inputs {
+        reopen.push((input.name.clone(), input.format, input.reopen));
+        readers.push((input.name, input.format, input.reader));
+    }
+    match stream(program, readers, options, ordered, sink) {
+        Err(RunError::Unordered { file }) => {
+            if !sink.rewind() {
+                return Err(RunError::Unordered { file });
+            }
+            reorder(program, reopen, options, sink)
+        }
+        other => other,
+    }
+}
+
+fn new_replay(program: &Program, options: RunOptions) -> Replay<'_> {
     let mut replay = Replay::new(program);
     if !options.memo {
         replay.forget_outcomes();
     }
+    replay
+}
+
+type Readers<'a> = Vec<(String, InputFormat, Box<dyn BufRead + 'a>)>;
+
+/// Reads every input in order and judges each event as it comes; with `ordered`, stops with
+/// [`RunError::Unordered`] at the first event earlier than the one before it.
+fn stream<S: Sink>(
+    program: &Program,
+    inputs: Readers<'_>,
+    options: RunOptions,
+    ordered: bool,
+    sink: &mut S,
+) -> Result<RunOutcome, RunError<S::Error>> {
+    let mut replay = new_replay(program, options);
     let mut summaries = Vec::new();
     let mut skipped = Vec::new();
-    for input in inputs {
-        let name = input.name;
+    let mut last = None;
+    for (name, format, reader) in inputs {
         let io_error = |source| RunError::Io {
             file: name.clone(),
             source,
         };
-        let mut reader = EventReader::new(&name, input.reader, input.format);
+        let mut reader = EventReader::new(&name, reader, format);
         while let Some(record) = reader.next_record().map_err(io_error)? {
             match record {
-                Ok(event) => replay.judge(event, sink).map_err(RunError::Sink)?,
+                Ok(event) => {
+                    if ordered {
+                        if last.is_some_and(|last| event.time() < last) {
+                            tracing::info!(file = %name, line = event.origin().line, "events out of time order: reading them again in order");
+                            return Err(RunError::Unordered { file: name });
+                        }
+                        last = Some(event.time());
+                    }
+                    replay.judge(event, sink).map_err(RunError::Sink)?;
+                }
                 Err(invalid) if options.skip_invalid => {
                     tracing::debug!(%invalid, "skipped");
                     skipped.push(invalid);
@@ -121,6 +188,123 @@ pub fn run<S: Sink>(
             sha256,
             stats,
         });
+    }
+    Ok(RunOutcome {
+        totals: replay.finish(),
+        inputs: summaries,
+        skipped,
+    })
+}
+
+/// Where an event is, to read it again: its time (the sort key), its input, and for JSON
+/// Lines the byte offset and number of its line (for YAML, its place in the file's list).
+#[derive(Clone, Copy)]
+struct Entry {
+    time: chrono::DateTime<chrono::Utc>,
+    input: usize,
+    offset: u64,
+    line: u64,
+    ordinal: usize,
+}
+
+/// Indexes every event of every input, sorts the index into canonical order, and judges the
+/// events read again in that order. Memory: the index (40 bytes an event) and the events of
+/// YAML inputs; JSON Lines events are read again one at a time.
+fn reorder<S: Sink>(
+    program: &Program,
+    inputs: Vec<(String, InputFormat, Option<Reopen<'_>>)>,
+    options: RunOptions,
+    sink: &mut S,
+) -> Result<RunOutcome, RunError<S::Error>> {
+    let mut readers = Vec::new();
+    let mut index: Vec<Entry> = Vec::new();
+    let mut yaml_events: Vec<Vec<crate::event::Event>> = Vec::new();
+    let mut summaries = Vec::new();
+    let mut skipped = Vec::new();
+    for (input, (name, format, reopen)) in inputs.into_iter().enumerate() {
+        let io_error = |source| RunError::Io {
+            file: name.clone(),
+            source,
+        };
+        let Some(reopen) = reopen else {
+            return Err(RunError::Unordered { file: name });
+        };
+        let mut reader = EventReader::new(&name, reopen().map_err(io_error)?, format);
+        let mut kept = Vec::new();
+        let mut ordinal = 0;
+        while let Some(record) = reader.next_record().map_err(io_error)? {
+            match record {
+                Ok(event) => {
+                    index.push(Entry {
+                        time: event.time(),
+                        input,
+                        offset: reader.offset(),
+                        line: reader.line(),
+                        ordinal,
+                    });
+                    ordinal += 1;
+                    if format == InputFormat::Yaml {
+                        kept.push(event);
+                    }
+                }
+                Err(invalid) if options.skip_invalid => skipped.push(invalid),
+                Err(invalid) => return Err(RunError::Invalid(invalid)),
+            }
+        }
+        let (stats, sha256) = reader.finish().map_err(io_error)?;
+        summaries.push(InputSummary {
+            name: name.clone(),
+            sha256,
+            stats,
+        });
+        yaml_events.push(kept);
+        readers.push((name, format, reopen));
+    }
+    // Stable: equal times keep input order.
+    index.sort_by_key(|entry| entry.time);
+
+    let mut replay = new_replay(program, options);
+    let mut open: Vec<Option<EventReader<Box<dyn SeekRead + '_>>>> =
+        readers.iter().map(|_| None).collect();
+    let mut taken: Vec<Vec<Option<crate::event::Event>>> = yaml_events
+        .into_iter()
+        .map(|events| events.into_iter().map(Some).collect())
+        .collect();
+    for entry in index {
+        let (Some((name, format, reopen)), Some(slot)) =
+            (readers.get(entry.input), open.get_mut(entry.input))
+        else {
+            continue;
+        };
+        let io_error = |source| RunError::Io {
+            file: name.clone(),
+            source,
+        };
+        let event = if *format == InputFormat::Yaml {
+            taken
+                .get_mut(entry.input)
+                .and_then(|events| events.get_mut(entry.ordinal))
+                .and_then(Option::take)
+        } else {
+            let reader = match slot {
+                Some(reader) => reader,
+                None => slot.insert(EventReader::new(name, reopen().map_err(io_error)?, *format)),
+            };
+            reader.seek_to(entry.offset, entry.line).map_err(io_error)?;
+            match reader.next_record().map_err(io_error)? {
+                Some(Ok(event)) => Some(event),
+                // The line was valid a moment ago: the file changed under us.
+                _ => {
+                    return Err(RunError::Io {
+                        file: name.clone(),
+                        source: std::io::Error::other("the file changed while it was read"),
+                    });
+                }
+            }
+        };
+        if let Some(event) = event {
+            replay.judge(event, sink).map_err(RunError::Sink)?;
+        }
     }
     Ok(RunOutcome {
         totals: replay.finish(),

@@ -91,6 +91,12 @@ pub trait Sink {
 
     /// Takes one violation.
     fn violation(&mut self, violation: Violation) -> Result<(), Self::Error>;
+
+    /// Forgets every violation taken, so that a run can start over (it does when temporal
+    /// terms meet events out of time order). Returns whether it could; by default it cannot.
+    fn rewind(&mut self) -> bool {
+        false
+    }
 }
 
 /// Keeps every violation in memory, for reports that sort them.
@@ -104,6 +110,11 @@ impl Sink for Collect {
         self.0.push(violation);
         Ok(())
     }
+
+    fn rewind(&mut self) -> bool {
+        self.0.clear();
+        true
+    }
 }
 
 /// Counts violations and drops them: for benchmarks.
@@ -116,5 +127,10 @@ impl Sink for Count {
     fn violation(&mut self, _: Violation) -> Result<(), Self::Error> {
         self.0 += 1;
         Ok(())
+    }
+
+    fn rewind(&mut self) -> bool {
+        self.0 = 0;
+        true
     }
 }

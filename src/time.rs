@@ -85,3 +85,70 @@ mod tests {
         );
     }
 }
+
+/// Parses a duration written as `90s`, `30m`, `6h`, `7d` or a combination such as `1h30m`:
+/// one or more whole numbers, each followed by a unit, units from the largest down, each at
+/// most once.
+pub fn parse_duration(text: &str) -> Result<chrono::TimeDelta, String> {
+    let explain = || {
+        format!(
+            "`{text}` is not a duration: write a number and a unit (d, h, m, s), e.g. 24h, 90s, 1h30m"
+        )
+    };
+    let mut total = chrono::TimeDelta::zero();
+    let mut last_rank = usize::MAX;
+    let mut digits = String::new();
+    for c in text.trim().chars() {
+        if c.is_ascii_digit() {
+            digits.push(c);
+            continue;
+        }
+        let rank = match c {
+            'd' => 3,
+            'h' => 2,
+            'm' => 1,
+            's' => 0,
+            _ => return Err(explain()),
+        };
+        if digits.is_empty() || rank >= last_rank {
+            return Err(explain());
+        }
+        let n: i64 = digits.parse().map_err(|_| explain())?;
+        let part = match rank {
+            3 => chrono::TimeDelta::try_days(n),
+            2 => chrono::TimeDelta::try_hours(n),
+            1 => chrono::TimeDelta::try_minutes(n),
+            _ => chrono::TimeDelta::try_seconds(n),
+        }
+        .ok_or_else(explain)?;
+        total = total.checked_add(&part).ok_or_else(explain)?;
+        last_rank = rank;
+        digits.clear();
+    }
+    if !digits.is_empty() || last_rank == usize::MAX {
+        return Err(explain());
+    }
+    if total <= chrono::TimeDelta::zero() {
+        return Err(format!("`{text}` is not a positive duration"));
+    }
+    Ok(total)
+}
+
+#[cfg(test)]
+mod duration_tests {
+    use super::*;
+
+    #[test]
+    fn durations_in_every_unit_and_combined() {
+        let secs = |t: &str| parse_duration(t).map(|d| d.num_seconds());
+        assert_eq!(secs("90s"), Ok(90));
+        assert_eq!(secs("30m"), Ok(1800));
+        assert_eq!(secs("6h"), Ok(21_600));
+        assert_eq!(secs("7d"), Ok(604_800));
+        assert_eq!(secs("1h30m"), Ok(5400));
+        assert_eq!(secs("1d2h3m4s"), Ok(93_784));
+        for bad in ["", "24", "h", "1x", "30m1h", "1h1h", "-1h", "1.5h", "0s"] {
+            assert!(parse_duration(bad).is_err(), "{bad:?}");
+        }
+    }
+}

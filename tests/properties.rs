@@ -72,6 +72,7 @@ fn replay(lines: &[String], memo: bool) -> (Vec<String>, Vec<(u64, u64, u64)>) {
         name: "log".into(),
         reader: Box::new(text.as_bytes()),
         format: InputFormat::JsonLines,
+        reopen: None,
     };
     let options = RunOptions {
         memo,
@@ -149,9 +150,166 @@ proptest! {
         let (program, _) = compile(vec![agreement.unwrap()], &Limits::default());
         let program = program.unwrap();
         for format in [InputFormat::JsonLines, InputFormat::Yaml] {
-            let input = Input { name: "f".into(), reader: Box::new(&bytes[..]), format };
+            let input = Input { name: "f".into(), reader: Box::new(&bytes[..]), format, reopen: None };
             let options = RunOptions { skip_invalid: true, ..RunOptions::default() };
             let _ = run(&program, vec![input], options, &mut Collect::default());
         }
+    }
+}
+
+const THRESHOLD_RULES: &str = r#"agreement: t
+title: Threshold
+parties: {TR: Türkiye}
+terms:
+  - {id: t, title: T, breached_by: TR, when: 'event.kind == "strike"', threshold: {count: 3, within: 2h, by: event.sector}}
+"#;
+
+/// (line, id, minute, sector, is a strike) for a random event.
+fn threshold_event() -> impl Strategy<Value = (u32, Option<u8>, bool)> {
+    (
+        0u32..600,
+        prop::option::weighted(0.9, 0u8..3),
+        prop::bool::weighted(0.8),
+    )
+}
+
+fn threshold_lines(events: &[(u32, Option<u8>, bool)]) -> Vec<String> {
+    events
+        .iter()
+        .enumerate()
+        .map(|(i, (minute, sector, strike))| {
+            let mut line = format!(
+                r#"{{"id":"e{i}","time":"2024-01-01T{:02}:{:02}:00Z","kind":"{}""#,
+                minute / 60,
+                minute % 60,
+                if *strike { "strike" } else { "other" }
+            );
+            if let Some(sector) = sector {
+                line += &format!(r#","sector":"s{sector}""#);
+            }
+            line + "}"
+        })
+        .collect()
+}
+
+/// The threshold rule of docs/semantics.md, computed directly: O(n²) over canonical order.
+fn oracle(events: &[(u32, Option<u8>, bool)]) -> Vec<(u32, Vec<String>)> {
+    let mut order: Vec<usize> = (0..events.len()).collect();
+    order.sort_by_key(|&i| events[i].0); // stable: ties keep input order
+    let mut found = Vec::new();
+    for (position, &i) in order.iter().enumerate() {
+        let (minute, sector, strike) = events[i];
+        if !strike || sector.is_none() {
+            continue;
+        }
+        let window: Vec<String> = order[..=position]
+            .iter()
+            .filter(|&&j| {
+                let (m, s, st) = events[j];
+                st && s == sector && m + 120 > minute
+            })
+            .map(|&j| format!("e{j}"))
+            .collect();
+        if window.len() >= 3 {
+            found.push((minute, window));
+        }
+    }
+    found.sort();
+    found
+}
+
+/// Replays `files` (each a list of lines), every one re-openable, against the threshold rule.
+fn replay_threshold(files: &[Vec<String>]) -> Vec<(u32, Vec<String>)> {
+    let (agreement, _) = agreement::load("t.yaml", THRESHOLD_RULES);
+    let (program, problems) = compile(vec![agreement.unwrap()], &Limits::default());
+    assert!(problems.is_empty(), "{problems:?}");
+    let program = program.unwrap();
+    let inputs = files
+        .iter()
+        .enumerate()
+        .map(|(n, lines)| {
+            let bytes = (lines.join("\n") + "\n").into_bytes();
+            let again = bytes.clone();
+            Input {
+                name: format!("f{n}"),
+                reader: Box::new(std::io::Cursor::new(bytes)),
+                format: InputFormat::JsonLines,
+                reopen: Some(Box::new(move || {
+                    Ok(Box::new(std::io::Cursor::new(again.clone()))
+                        as Box<dyn pactum::run::SeekRead>)
+                })),
+            }
+        })
+        .collect();
+    let mut sink = Collect::default();
+    let options = RunOptions::default();
+    let outcome = run(&program, inputs, options, &mut sink).unwrap();
+    let report = pactum::report::build(&program, &outcome, options, sink.0);
+    let mut found: Vec<(u32, Vec<String>)> = report
+        .violations
+        .iter()
+        .map(|v| {
+            let hour: u32 = v.time[11..13].parse().unwrap();
+            let minute: u32 = v.time[14..16].parse().unwrap();
+            (
+                hour * 60 + minute,
+                v.evidence.iter().map(|e| e.id.clone()).collect(),
+            )
+        })
+        .collect();
+    found.sort();
+    found
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(64))]
+
+    #[test]
+    fn threshold_follows_its_rule_for_any_line_order_and_split(
+        events in prop::collection::vec(threshold_event(), 0..80),
+        cut in any::<prop::sample::Index>(),
+        seed in any::<u64>(),
+    ) {
+        let expected = oracle(&events);
+        let lines = threshold_lines(&events);
+        // As given (mostly out of order: the run reads the events again in order).
+        prop_assert_eq!(&replay_threshold(std::slice::from_ref(&lines)), &expected);
+        // Split into two files, in order.
+        let at = if lines.is_empty() { 0 } else { cut.index(lines.len() + 1) };
+        prop_assert_eq!(
+            &replay_threshold(&[lines[..at].to_vec(), lines[at..].to_vec()]),
+            &expected
+        );
+        // Sorted by time (read in one pass): a stable sort keeps ties in input order, so the
+        // result is the same.
+        let mut sorted_lines: Vec<(u32, String)> =
+            events.iter().map(|e| e.0).zip(lines.iter().cloned()).collect();
+        sorted_lines.sort_by_key(|(minute, _)| *minute);
+        let sorted_lines: Vec<String> = sorted_lines.into_iter().map(|(_, l)| l).collect();
+        prop_assert_eq!(&replay_threshold(&[sorted_lines]), &expected);
+        // Shuffled: the same rule on the new input order (it decides only between events at
+        // one instant). The ids stay those of the original events.
+        let mut order: Vec<usize> = (0..events.len()).collect();
+        let mut state = seed | 1;
+        for i in (1..order.len()).rev() {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            order.swap(i, (state % (i as u64 + 1)) as usize);
+        }
+        let shuffled: Vec<String> = order.iter().map(|&i| lines[i].clone()).collect();
+        let renamed: Vec<(u32, Vec<String>)> = oracle(&order.iter().map(|&i| events[i]).collect::<Vec<_>>())
+            .into_iter()
+            .map(|(minute, ids)| {
+                let ids = ids
+                    .iter()
+                    .map(|id| format!("e{}", order[id[1..].parse::<usize>().unwrap()]))
+                    .collect();
+                (minute, ids)
+            })
+            .collect();
+        let mut expected_shuffled = renamed;
+        expected_shuffled.sort();
+        prop_assert_eq!(&replay_threshold(&[shuffled]), &expected_shuffled);
     }
 }

@@ -12,7 +12,7 @@ use serde::Deserialize;
 use serde_saphyr::Spanned;
 use sha2::{Digest, Sha256};
 
-use super::{Agreement, Breach, Expression, ListItem, Period, Severity, Term};
+use super::{Agreement, Breach, Expression, Form, ListItem, Period, Severity, Term, Threshold};
 use crate::diagnostic::{Code, Diagnostic, Level, SourceFile, did_you_mean};
 use crate::time::{Precision, parse_instant};
 
@@ -54,6 +54,17 @@ struct TermFile {
     when: Spanned<String>,
     #[serde(default)]
     message: Option<Spanned<String>>,
+    #[serde(default)]
+    threshold: Option<Spanned<ThresholdFile>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ThresholdFile {
+    count: Spanned<u64>,
+    within: Spanned<String>,
+    #[serde(default)]
+    by: Option<Spanned<String>>,
 }
 
 #[derive(Deserialize)]
@@ -516,6 +527,33 @@ impl Checker {
             sources: term.sources.clone(),
             when: self.expression(&term.when),
             message: term.message.as_ref().map(|m| self.expression(m)),
+            form: self.form(term),
+        })
+    }
+
+    fn form(&mut self, term: &TermFile) -> Form {
+        let Some(threshold) = &term.threshold else {
+            return Form::Each;
+        };
+        let t = &threshold.value;
+        if t.count.value == 0 {
+            self.error(
+                Code::InvalidValue,
+                &t.count,
+                "a threshold `count` is at least 1".into(),
+            );
+        }
+        let within = match crate::time::parse_duration(&t.within.value) {
+            Ok(within) => within,
+            Err(why) => {
+                self.error(Code::InvalidValue, &t.within, why);
+                chrono::TimeDelta::zero()
+            }
+        };
+        Form::Threshold(Threshold {
+            count: t.count.value,
+            within,
+            by: t.by.as_ref().map(|by| self.expression(by)),
         })
     }
 

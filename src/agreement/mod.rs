@@ -82,6 +82,28 @@ pub struct Term {
     pub when: Expression,
     /// Message template with `{expression}` placeholders.
     pub message: Option<Expression>,
+    /// What the term looks for among the events `when` selects (docs/semantics.md).
+    pub form: Form,
+}
+
+/// What a term looks for among the events its `when` selects.
+#[derive(Debug)]
+pub enum Form {
+    /// Each selected event is a breach on its own.
+    Each,
+    /// At least `count` selected events with the same key within `within`.
+    Threshold(Threshold),
+}
+
+/// `threshold: {count, within, by}`.
+#[derive(Debug)]
+pub struct Threshold {
+    /// How many selected events make a breach.
+    pub count: u64,
+    /// The length of the window.
+    pub within: chrono::TimeDelta,
+    /// The key events are grouped by; absent: one group.
+    pub by: Option<Expression>,
 }
 
 /// Who is in breach.

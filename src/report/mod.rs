@@ -95,6 +95,7 @@ pub fn build(
             out_of_period: stats.out_of_period,
             violations: stats.violations,
             errors: stats.errors,
+            unkeyed: stats.unkeyed,
         });
         if let Some(first) = &stats.first_error {
             errors.push(TermErrors {
@@ -283,6 +284,7 @@ mod tests {
             name: "log".into(),
             reader: Box::new(log.as_bytes()),
             format: InputFormat::JsonLines,
+            reopen: None,
         };
         let mut sink = Collect::default();
         let options = RunOptions::default();

@@ -135,6 +135,13 @@ pub struct TermSummary {
     pub violations: u64,
     /// Events on which one of its expressions failed.
     pub errors: u64,
+    /// Threshold terms: selected events whose `by` key was `()`, so counted in no window.
+    #[serde(skip_serializing_if = "is_zero", default)]
+    pub unkeyed: u64,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 /// Violations per severity.
