@@ -14,7 +14,7 @@ use rhai::{
     Position, Scope, Stmt,
 };
 
-use crate::agreement::{Agreement, Breach, Expression, Form, ListItem, Period};
+use crate::agreement::{Agreement, Breach, DeadlineWindow, Expression, Form, ListItem, Period};
 use crate::diagnostic::{Code, Diagnostic, did_you_mean};
 use crate::sandbox::{self, Limits};
 
@@ -89,6 +89,10 @@ pub(crate) enum CompiledForm {
         count: u64,
         within: chrono::TimeDelta,
         by: Option<AST>,
+    },
+    Deadline {
+        window: DeadlineWindow,
+        require: AST,
     },
 }
 
@@ -180,6 +184,12 @@ pub fn compile(agreements: Vec<Agreement>, limits: &Limits) -> (Option<Program>,
                         by,
                     })
                 }
+                Form::Deadline(d) => unit
+                    .with_trigger(|unit| unit.expression(&d.require, "require"))
+                    .map(|require| CompiledForm::Deadline {
+                        window: d.window,
+                        require,
+                    }),
             };
             if let (Some(when), Some(breached_by), Some(form)) = (when, breached_by, form) {
                 terms.push(CompiledTerm {
@@ -294,6 +304,16 @@ impl Unit<'_> {
                 self.parse_error(functions, "functions", (1, 1), &err);
             }
         }
+    }
+
+    /// Runs `compile` with `trigger` in scope too: a deadline's `require` sees the event that
+    /// opened the obligation as `trigger`, after the names every expression sees (the replay's
+    /// scopes end with it as well).
+    fn with_trigger<T>(&mut self, compile: impl FnOnce(&mut Self) -> T) -> T {
+        self.scope.push("trigger", ());
+        let result = compile(self);
+        self.scope.rewind(self.scope.len() - 1);
+        result
     }
 
     /// Decides how to evaluate a condition that compiled cleanly.

@@ -12,6 +12,7 @@ use std::rc::Rc;
 use chrono::{DateTime, Utc};
 use rhai::{AST, Dynamic, EvalAltResult, Position, Scope};
 
+use crate::agreement::DeadlineWindow;
 use crate::agreement::{Breach, Expression, Form};
 use crate::compile::{CompiledBreach, CompiledForm, CompiledTerm, Piece, Plan, Program};
 use crate::event::{Event, EventHandle, Origin};
@@ -62,6 +63,8 @@ pub struct Replay<'p> {
     extras: Vec<Extras>,
     /// Per term, the open windows of a threshold term, by key.
     windows: Vec<Windows>,
+    /// Per term, the obligations of a deadline term.
+    obligations: Vec<Obligations>,
     /// Evaluate every condition whole, without memo ([`Replay::forget_outcomes`]).
     plain: bool,
     events: u64,
@@ -80,6 +83,8 @@ pub struct ReplayTotals {
     pub last: Option<DateTime<Utc>>,
     /// Per term, in program order.
     pub terms: Vec<TermStats>,
+    /// Obligations neither kept nor broken at the end, in term order then due time.
+    pub open: Vec<Open>,
 }
 
 impl<'p> Replay<'p> {
@@ -88,7 +93,12 @@ impl<'p> Replay<'p> {
         let scopes = program
             .agreements
             .iter()
-            .map(crate::compile::scope_for)
+            .map(|agreement| {
+                // `trigger` last, as `require` was compiled (`Unit::with_trigger`).
+                let mut scope = crate::compile::scope_for(agreement);
+                scope.push("trigger", ());
+                scope
+            })
             .collect();
         let stats = program
             .terms
@@ -117,6 +127,11 @@ impl<'p> Replay<'p> {
             memos,
             extras: program.terms.iter().map(|t| Extras::new(t, true)).collect(),
             windows: program.terms.iter().map(|_| Windows::default()).collect(),
+            obligations: program
+                .terms
+                .iter()
+                .map(|_| Obligations::default())
+                .collect(),
             plain: false,
             events: 0,
             first: None,
@@ -158,97 +173,364 @@ impl<'p> Replay<'p> {
             .zip(&mut self.stats)
             .zip(&mut self.memos)
             .zip(&mut self.extras)
-            .zip(&mut self.windows);
-        for ((((term, stats), memo), extras), windows) in terms {
-            if !term.period.contains(time) {
-                stats.out_of_period += 1;
-                continue;
-            }
-            stats.evaluated += 1;
+            .zip(&mut self.windows)
+            .zip(&mut self.obligations);
+        for (((((term, stats), memo), extras), windows), obligations) in terms {
             let Some(scope) = self.scopes.get_mut(term.agreement) else {
                 continue;
             };
-            let outcome = if self.plain {
-                evaluate(&program.engine, program, term, scope, &term.when)
-            } else {
-                decide(program, term, scope, memo, &event)
+            let mut state = TermState {
+                program,
+                term,
+                stats,
+                scope,
+                extras,
+                handle: &handle,
             };
-            let fired = match outcome {
-                Outcome::Decided(fired) => fired,
-                Outcome::NotBoolean(type_name) => {
-                    let source = &program.source(term).when;
-                    let message = format!(
-                        "`when` gave {type_name}, not a boolean (at {})",
-                        at(source, (1, 1), Position::NONE)
-                    );
-                    record_error(stats, &event, message);
-                    false
-                }
-                Outcome::Failed(message) => {
-                    record_error(stats, &event, message);
-                    false
-                }
-            };
-            if !fired {
-                continue;
+            // Obligations fall due, or are met, on any event: in the term's period or not.
+            if let CompiledForm::Deadline {
+                window: DeadlineWindow::Within(_),
+                require,
+            } = &term.form
+            {
+                state.settle(obligations, require, &event, sink)?;
             }
-            let evidence = match &term.form {
-                CompiledForm::Each => None,
-                CompiledForm::Threshold { count, within, by } => {
-                    let key = match by {
-                        None => Some(String::new()),
-                        Some(ast) => match eval(program, scope, ast) {
-                            Ok(value) if value.is_unit() => {
-                                stats.unkeyed += 1;
-                                None
-                            }
-                            Ok(value) => Some(format!("{}:{value}", value.type_name())),
-                            Err(err) => {
-                                let by = match &program.source(term).form {
-                                    Form::Threshold(t) => t.by.as_ref(),
-                                    Form::Each => None,
-                                };
-                                let message = match by {
+            if term.period.contains(time) {
+                state.stats.evaluated += 1;
+                let fired = state.select(memo, &event, self.plain);
+                if fired {
+                    state.fire(windows, obligations, &event, sink)?;
+                }
+            } else {
+                state.stats.out_of_period += 1;
+            }
+            if let CompiledForm::Deadline {
+                window: DeadlineWindow::Before(before),
+                ..
+            } = &term.form
+            {
+                obligations.remember(&event, *before);
+            }
+        }
+        Ok(())
+    }
+
+    /// Ends the replay: obligations due by the last event's time and not met are broken (pushed
+    /// into `sink`); those due later are open. Returns the totals.
+    pub fn finish<S: Sink>(mut self, sink: &mut S) -> Result<ReplayTotals, S::Error> {
+        let program = self.program;
+        let mut open = Vec::new();
+        let terms = program
+            .terms
+            .iter()
+            .zip(&mut self.stats)
+            .zip(&mut self.extras)
+            .zip(&mut self.obligations);
+        for (((term, stats), extras), obligations) in terms {
+            let Some(scope) = self.scopes.get_mut(term.agreement) else {
+                continue;
+            };
+            let handle = Dynamic::UNIT;
+            let mut state = TermState {
+                program,
+                term,
+                stats,
+                scope,
+                extras,
+                handle: &handle,
+            };
+            for (trigger, due) in std::mem::take(&mut obligations.pending) {
+                if self.last.is_some_and(|last| due <= last) {
+                    state.broken(&trigger, due, sink)?;
+                } else {
+                    open.push(Open {
+                        agreement: term.agreement,
+                        term: term.term,
+                        trigger: Evidence::of(&trigger),
+                        due,
+                    });
+                }
+            }
+        }
+        Ok(ReplayTotals {
+            events: self.events,
+            first: self.first,
+            last: self.last,
+            terms: self.stats,
+            open,
+        })
+    }
+}
+
+/// An obligation neither kept nor broken when the log ends: its deadline lies after the last
+/// event.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Open {
+    /// Index of the agreement.
+    pub agreement: usize,
+    /// Index of the term within the agreement.
+    pub term: usize,
+    /// The event that opened the obligation.
+    pub trigger: Evidence,
+    /// When it falls due.
+    pub due: DateTime<Utc>,
+}
+
+/// One term's share of the replay state while it judges one event.
+struct TermState<'a, 'p> {
+    program: &'p Program,
+    term: &'p CompiledTerm,
+    stats: &'a mut TermStats,
+    scope: &'a mut Scope<'static>,
+    extras: &'a mut Extras,
+    /// The current event as a Rhai value, to restore after evaluating with another.
+    handle: &'a Dynamic,
+}
+
+impl TermState<'_, '_> {
+    /// Whether the term selects `event` (its `when`), counting failures.
+    fn select(&mut self, memo: &mut [Memo], event: &Rc<Event>, plain: bool) -> bool {
+        let (program, term) = (self.program, self.term);
+        let outcome = if plain {
+            evaluate(&program.engine, program, term, self.scope, &term.when)
+        } else {
+            decide(program, term, self.scope, memo, event)
+        };
+        match outcome {
+            Outcome::Decided(fired) => fired,
+            Outcome::NotBoolean(type_name) => {
+                let source = &program.source(term).when;
+                let message = format!(
+                    "`when` gave {type_name}, not a boolean (at {})",
+                    at(source, (1, 1), Position::NONE)
+                );
+                record_error(self.stats, event, message);
+                false
+            }
+            Outcome::Failed(message) => {
+                record_error(self.stats, event, message);
+                false
+            }
+        }
+    }
+
+    /// What a selected event does under the term's form.
+    fn fire<S: Sink>(
+        &mut self,
+        windows: &mut Windows,
+        obligations: &mut Obligations,
+        event: &Rc<Event>,
+        sink: &mut S,
+    ) -> Result<(), S::Error> {
+        let (program, term) = (self.program, self.term);
+        match &term.form {
+            CompiledForm::Each => self.violation(event, event.time(), None, sink),
+            CompiledForm::Threshold { count, within, by } => {
+                let key = match by {
+                    None => Some(String::new()),
+                    Some(ast) => match eval(program, self.scope, ast) {
+                        Ok(value) if value.is_unit() => {
+                            self.stats.unkeyed += 1;
+                            None
+                        }
+                        Ok(value) => Some(format!("{}:{value}", value.type_name())),
+                        Err(err) => {
+                            let message = match &program.source(term).form {
+                                Form::Threshold(t) => match &t.by {
                                     Some(by) => format!(
                                         "`by` failed: {}",
                                         describe(&err, by, (1, 1), program.functions(term))
                                     ),
                                     None => format!("`by` failed: {err}"),
-                                };
-                                record_error(stats, &event, message);
-                                None
+                                },
+                                _ => format!("`by` failed: {err}"),
+                            };
+                            record_error(self.stats, event, message);
+                            None
+                        }
+                    },
+                };
+                match key.and_then(|key| windows.push(key, event, *within, *count)) {
+                    Some(window) => self.violation(event, event.time(), Some(window), sink),
+                    None => Ok(()),
+                }
+            }
+            CompiledForm::Deadline { window, require } => match window {
+                DeadlineWindow::Within(within) => {
+                    let due = event
+                        .time()
+                        .checked_add_signed(*within)
+                        .unwrap_or(DateTime::<Utc>::MAX_UTC);
+                    obligations.pending.push_back((event.clone(), due));
+                    Ok(())
+                }
+                DeadlineWindow::Before(before) => {
+                    let start = event.time().checked_sub_signed(*before);
+                    let candidates: Vec<Rc<Event>> = obligations
+                        .recent
+                        .iter()
+                        .filter(|r| start.is_none_or(|start| r.time() >= start))
+                        .cloned()
+                        .collect();
+                    let mut kept = false;
+                    let mut failure = None;
+                    for candidate in &candidates {
+                        match self.require(require, candidate, event) {
+                            Ok(true) => {
+                                kept = true;
+                                break;
                             }
-                        },
-                    };
-                    let Some(key) = key else {
-                        continue;
-                    };
-                    match windows.push(key, &event, *within, *count) {
-                        Some(window) => Some(window),
-                        None => continue,
+                            Ok(false) => {}
+                            Err(message) => {
+                                failure.get_or_insert(message);
+                            }
+                        }
+                    }
+                    self.scope.set_value("event", self.handle.clone());
+                    if let Some(message) = failure {
+                        record_error(self.stats, event, message);
+                    }
+                    if kept {
+                        Ok(())
+                    } else {
+                        self.violation(event, event.time(), None, sink)
                     }
                 }
-            };
-            stats.violations += 1;
-            let (mut violation, failure) = build(program, term, scope, extras, &event);
-            if let Some(evidence) = evidence {
-                violation.evidence = evidence;
+            },
+        }
+    }
+
+    /// For a `within` deadline, on every event: breaks the obligations overdue before it, then
+    /// lets it meet the ones it satisfies.
+    fn settle<S: Sink>(
+        &mut self,
+        obligations: &mut Obligations,
+        require: &AST,
+        event: &Rc<Event>,
+        sink: &mut S,
+    ) -> Result<(), S::Error> {
+        let now = event.time();
+        while obligations
+            .pending
+            .front()
+            .is_some_and(|(_, due)| *due < now)
+        {
+            if let Some((trigger, due)) = obligations.pending.pop_front() {
+                self.broken(&trigger, due, sink)?;
             }
-            if let Some(message) = failure {
-                record_error(stats, &event, message);
+        }
+        if obligations.pending.is_empty() {
+            return Ok(());
+        }
+        let mut failure = None;
+        let mut waiting = std::collections::VecDeque::with_capacity(obligations.pending.len());
+        for (trigger, due) in std::mem::take(&mut obligations.pending) {
+            match self.require(require, event, &trigger) {
+                Ok(true) => {}
+                Ok(false) => waiting.push_back((trigger, due)),
+                Err(message) => {
+                    failure.get_or_insert(message);
+                    waiting.push_back((trigger, due));
+                }
             }
-            sink.violation(violation)?;
+        }
+        obligations.pending = waiting;
+        self.scope.set_value("event", self.handle.clone());
+        if let Some(message) = failure {
+            record_error(self.stats, event, message);
         }
         Ok(())
     }
 
-    /// Ends the replay and returns its totals.
-    pub fn finish(self) -> ReplayTotals {
-        ReplayTotals {
-            events: self.events,
-            first: self.first,
-            last: self.last,
-            terms: self.stats,
+    /// Whether `candidate` meets the obligation `trigger` opened: `require` with `event` bound
+    /// to the candidate and `trigger` to the trigger. Leaves `event` bound to the candidate.
+    fn require(
+        &mut self,
+        require: &AST,
+        candidate: &Rc<Event>,
+        trigger: &Rc<Event>,
+    ) -> Result<bool, String> {
+        let (program, term) = (self.program, self.term);
+        self.scope
+            .set_value("event", Dynamic::from(EventHandle(candidate.clone())));
+        self.scope
+            .set_value("trigger", Dynamic::from(EventHandle(trigger.clone())));
+        let source = match &program.source(term).form {
+            Form::Deadline(d) => Some(&d.require),
+            _ => None,
+        };
+        let describe_err = |err: &EvalAltResult| match source {
+            Some(source) => format!(
+                "`require` failed: {}",
+                describe(err, source, (1, 1), program.functions(term))
+            ),
+            None => format!("`require` failed: {err}"),
+        };
+        match program
+            .engine
+            .eval_ast_with_scope::<Dynamic>(self.scope, require)
+        {
+            Ok(value) => value
+                .as_bool()
+                .map_err(|type_name| format!("`require` gave {type_name}, not a boolean")),
+            Err(err) => Err(describe_err(&err)),
+        }
+    }
+
+    /// An obligation opened by `trigger` and not met by `due`: a violation dated `due`.
+    fn broken<S: Sink>(
+        &mut self,
+        trigger: &Rc<Event>,
+        due: DateTime<Utc>,
+        sink: &mut S,
+    ) -> Result<(), S::Error> {
+        self.scope
+            .set_value("event", Dynamic::from(EventHandle(trigger.clone())));
+        let result = self.violation(trigger, due, None, sink);
+        self.scope.set_value("event", self.handle.clone());
+        result
+    }
+
+    /// Raises a violation of the term, with `event` (bound in the scope) as the deciding event.
+    fn violation<S: Sink>(
+        &mut self,
+        event: &Event,
+        time: DateTime<Utc>,
+        evidence: Option<Vec<Evidence>>,
+        sink: &mut S,
+    ) -> Result<(), S::Error> {
+        self.stats.violations += 1;
+        let (mut violation, failure) =
+            build(self.program, self.term, self.scope, self.extras, event);
+        violation.time = time;
+        if let Some(evidence) = evidence {
+            violation.evidence = evidence;
+        }
+        if let Some(message) = failure {
+            record_error(self.stats, event, message);
+        }
+        sink.violation(violation)
+    }
+}
+
+/// The obligations of one deadline term.
+#[derive(Default)]
+struct Obligations {
+    /// `within`: triggers waiting for a matching event, in order of their due time.
+    pending: std::collections::VecDeque<(Rc<Event>, DateTime<Utc>)>,
+    /// `before`: the recent events a later trigger may look back to, oldest first.
+    recent: std::collections::VecDeque<Rc<Event>>,
+}
+
+impl Obligations {
+    /// Keeps `event` for later triggers of a `before` deadline, and forgets events too old
+    /// for any of them.
+    fn remember(&mut self, event: &Rc<Event>, before: chrono::TimeDelta) {
+        self.recent.push_back(event.clone());
+        if let Some(start) = event.time().checked_sub_signed(before) {
+            while self.recent.front().is_some_and(|r| r.time() < start) {
+                self.recent.pop_front();
+            }
         }
     }
 }
@@ -634,7 +916,8 @@ mod tests {
         for event in events() {
             replay.judge(event, &mut sink).unwrap();
         }
-        (sink.0, replay.finish())
+        let totals = replay.finish(&mut sink).unwrap();
+        (sink.0, totals)
     }
 
     #[test]

@@ -190,7 +190,7 @@ fn stream<S: Sink>(
         });
     }
     Ok(RunOutcome {
-        totals: replay.finish(),
+        totals: replay.finish(sink).map_err(RunError::Sink)?,
         inputs: summaries,
         skipped,
     })
@@ -307,7 +307,7 @@ fn reorder<S: Sink>(
         }
     }
     Ok(RunOutcome {
-        totals: replay.finish(),
+        totals: replay.finish(sink).map_err(RunError::Sink)?,
         inputs: summaries,
         skipped,
     })

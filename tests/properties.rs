@@ -313,3 +313,145 @@ proptest! {
         prop_assert_eq!(&replay_threshold(&[shuffled]), &expected_shuffled);
     }
 }
+
+const DEADLINE_RULES: &str = r#"agreement: d
+title: Deadline
+parties: {TR: Türkiye}
+terms:
+  - {id: within, title: W, breached_by: TR, when: 'event.kind == "op"', deadline: {within: 1h, require: 'event.kind == "notice" && event.ref == trigger.id'}}
+  - {id: before, title: B, breached_by: TR, when: 'event.kind == "op"', deadline: {before: 30m, require: 'event.kind == "notice" && event.ref == trigger.id'}}
+"#;
+
+/// (id, minute, is an op, the op a notice refers to).
+type Timed = (usize, u32, bool, usize);
+
+fn deadline_events() -> impl Strategy<Value = Vec<Timed>> {
+    prop::collection::vec((0u32..300, prop::bool::weighted(0.5), 0usize..40), 0..40).prop_map(
+        |raw| {
+            raw.into_iter()
+                .enumerate()
+                .map(|(id, (minute, op, refers))| (id, minute, op, refers))
+                .collect()
+        },
+    )
+}
+
+fn deadline_line(&(id, minute, op, refers): &Timed) -> String {
+    format!(
+        r#"{{"id":"e{id}","time":"2024-01-01T{:02}:{:02}:00Z","kind":"{}","ref":"e{refers}"}}"#,
+        minute / 60,
+        minute % 60,
+        if op { "op" } else { "notice" }
+    )
+}
+
+/// The deadline rules of docs/semantics.md, computed directly on events in input order:
+/// (violations as (minute, term, trigger id), open as (due minute, trigger id)).
+fn deadline_oracle(events: &[Timed]) -> (Vec<(u32, String, String)>, Vec<(u32, String)>) {
+    let mut order: Vec<&Timed> = events.iter().collect();
+    order.sort_by_key(|e| e.1);
+    let last = order.last().map_or(0, |e| e.1);
+    let mut violations = Vec::new();
+    let mut open = Vec::new();
+    for (position, &&(id, minute, op, _)) in order.iter().enumerate() {
+        if !op {
+            continue;
+        }
+        let meets = |r: &&Timed| !r.2 && r.3 == id;
+        let after = order[position + 1..]
+            .iter()
+            .any(|r| meets(r) && r.1 - minute <= 60);
+        if !after {
+            if minute + 60 <= last {
+                violations.push((minute + 60, "within".to_string(), format!("e{id}")));
+            } else {
+                open.push((minute + 60, format!("e{id}")));
+            }
+        }
+        let before = order[..position]
+            .iter()
+            .any(|r| meets(r) && minute - r.1 <= 30);
+        if !before {
+            violations.push((minute, "before".to_string(), format!("e{id}")));
+        }
+    }
+    violations.sort();
+    open.sort();
+    (violations, open)
+}
+
+fn minutes(time: &str) -> u32 {
+    time[11..13].parse::<u32>().unwrap() * 60 + time[14..16].parse::<u32>().unwrap()
+}
+
+fn replay_deadline(files: &[Vec<String>]) -> (Vec<(u32, String, String)>, Vec<(u32, String)>) {
+    let (agreement, _) = agreement::load("d.yaml", DEADLINE_RULES);
+    let (program, problems) = compile(vec![agreement.unwrap()], &Limits::default());
+    assert!(problems.is_empty(), "{problems:?}");
+    let program = program.unwrap();
+    let inputs = files
+        .iter()
+        .enumerate()
+        .map(|(n, lines)| {
+            let bytes = (lines.join("\n") + "\n").into_bytes();
+            let again = bytes.clone();
+            Input {
+                name: format!("f{n}"),
+                reader: Box::new(std::io::Cursor::new(bytes)),
+                format: InputFormat::JsonLines,
+                reopen: Some(Box::new(move || {
+                    Ok(Box::new(std::io::Cursor::new(again.clone()))
+                        as Box<dyn pactum::run::SeekRead>)
+                })),
+            }
+        })
+        .collect();
+    let mut sink = Collect::default();
+    let options = RunOptions::default();
+    let outcome = run(&program, inputs, options, &mut sink).unwrap();
+    let report = pactum::report::build(&program, &outcome, options, sink.0);
+    let mut violations: Vec<(u32, String, String)> = report
+        .violations
+        .iter()
+        .map(|v| (minutes(&v.time), v.term.clone(), v.evidence[0].id.clone()))
+        .collect();
+    violations.sort();
+    let mut open: Vec<(u32, String)> = report
+        .open
+        .iter()
+        .map(|o| (minutes(&o.due), o.trigger.clone()))
+        .collect();
+    open.sort();
+    (violations, open)
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(64))]
+
+    #[test]
+    fn deadline_follows_its_rules_for_any_line_order_and_split(
+        events in deadline_events(),
+        cut in any::<prop::sample::Index>(),
+        seed in any::<u64>(),
+    ) {
+        let lines: Vec<String> = events.iter().map(deadline_line).collect();
+        let expected = deadline_oracle(&events);
+        prop_assert_eq!(&replay_deadline(std::slice::from_ref(&lines)), &expected);
+        let at = if lines.is_empty() { 0 } else { cut.index(lines.len() + 1) };
+        prop_assert_eq!(
+            &replay_deadline(&[lines[..at].to_vec(), lines[at..].to_vec()]),
+            &expected
+        );
+        // Shuffled: the rules on the new input order (it matters only at one instant).
+        let mut shuffled = events.clone();
+        let mut state = seed | 1;
+        for i in (1..shuffled.len()).rev() {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            shuffled.swap(i, (state % (i as u64 + 1)) as usize);
+        }
+        let shuffled_lines: Vec<String> = shuffled.iter().map(deadline_line).collect();
+        prop_assert_eq!(&replay_deadline(&[shuffled_lines]), &deadline_oracle(&shuffled));
+    }
+}

@@ -12,7 +12,10 @@ use serde::Deserialize;
 use serde_saphyr::Spanned;
 use sha2::{Digest, Sha256};
 
-use super::{Agreement, Breach, Expression, Form, ListItem, Period, Severity, Term, Threshold};
+use super::{
+    Agreement, Breach, Deadline, DeadlineWindow, Expression, Form, ListItem, Period, Severity,
+    Term, Threshold,
+};
 use crate::diagnostic::{Code, Diagnostic, Level, SourceFile, did_you_mean};
 use crate::time::{Precision, parse_instant};
 
@@ -56,6 +59,18 @@ struct TermFile {
     message: Option<Spanned<String>>,
     #[serde(default)]
     threshold: Option<Spanned<ThresholdFile>>,
+    #[serde(default)]
+    deadline: Option<Spanned<DeadlineFile>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DeadlineFile {
+    #[serde(default)]
+    within: Option<Spanned<String>>,
+    #[serde(default)]
+    before: Option<Spanned<String>>,
+    require: Spanned<String>,
 }
 
 #[derive(Deserialize)]
@@ -532,6 +547,17 @@ impl Checker {
     }
 
     fn form(&mut self, term: &TermFile) -> Form {
+        if let (Some(_), Some(deadline)) = (&term.threshold, &term.deadline) {
+            self.error(
+                Code::InvalidValue,
+                deadline,
+                "a term has one form: `threshold` or `deadline`, not both".into(),
+            )
+            .help = Some("split it into two terms".into());
+        }
+        if let Some(deadline) = &term.deadline {
+            return self.deadline(deadline);
+        }
         let Some(threshold) = &term.threshold else {
             return Form::Each;
         };
@@ -554,6 +580,36 @@ impl Checker {
             count: t.count.value,
             within,
             by: t.by.as_ref().map(|by| self.expression(by)),
+        })
+    }
+
+    fn deadline(&mut self, deadline: &Spanned<DeadlineFile>) -> Form {
+        let d = &deadline.value;
+        let duration =
+            |checker: &mut Self, text: &Spanned<String>| match crate::time::parse_duration(
+                &text.value,
+            ) {
+                Ok(duration) => duration,
+                Err(why) => {
+                    checker.error(Code::InvalidValue, text, why);
+                    chrono::TimeDelta::zero()
+                }
+            };
+        let window = match (&d.within, &d.before) {
+            (Some(within), None) => DeadlineWindow::Within(duration(self, within)),
+            (None, Some(before)) => DeadlineWindow::Before(duration(self, before)),
+            _ => {
+                self.error(
+                    Code::InvalidValue,
+                    deadline,
+                    "a deadline has exactly one of `within` (after the trigger) and `before` (before it)".into(),
+                );
+                DeadlineWindow::Within(chrono::TimeDelta::zero())
+            }
+        };
+        Form::Deadline(Deadline {
+            window,
+            require: self.expression(&d.require),
         })
     }
 

@@ -93,6 +93,26 @@ pub enum Form {
     Each,
     /// At least `count` selected events with the same key within `within`.
     Threshold(Threshold),
+    /// Each selected event must be matched by another event within a time limit.
+    Deadline(Deadline),
+}
+
+/// `deadline: {within | before, require}`.
+#[derive(Debug)]
+pub struct Deadline {
+    /// After the trigger (`within`) or before it (`before`), and how long.
+    pub window: DeadlineWindow,
+    /// What the matching event must satisfy; sees `event` and `trigger`.
+    pub require: Expression,
+}
+
+/// Which side of its trigger a deadline looks at.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DeadlineWindow {
+    /// An event after the trigger, at most this long after it.
+    Within(chrono::TimeDelta),
+    /// An event before the trigger, at most this long before it.
+    Before(chrono::TimeDelta),
 }
 
 /// `threshold: {count, within, by}`.

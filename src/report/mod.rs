@@ -161,6 +161,23 @@ pub fn build(
             })
             .collect(),
         errors,
+        open: outcome
+            .totals
+            .open
+            .iter()
+            .filter_map(|o| {
+                let agreement = agreements.get(o.agreement)?;
+                let term = agreement.terms.get(o.term)?;
+                Some(OpenObligation {
+                    agreement: agreement.id.clone(),
+                    term: term.id.clone(),
+                    trigger: o.trigger.id.clone(),
+                    file: o.trigger.origin.file.to_string(),
+                    line: o.trigger.origin.line,
+                    due: format_instant(&o.due),
+                })
+            })
+            .collect(),
     }
 }
 

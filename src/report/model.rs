@@ -35,6 +35,26 @@ pub struct Report {
     pub skipped: Vec<Skipped>,
     /// Terms whose expressions failed on some events.
     pub errors: Vec<TermErrors>,
+    /// Deadline obligations neither kept nor broken: due after the last event.
+    #[serde(default)]
+    pub open: Vec<OpenObligation>,
+}
+
+/// An obligation still open when the log ends.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OpenObligation {
+    /// Agreement id.
+    pub agreement: String,
+    /// Term id.
+    pub term: String,
+    /// The id of the event that opened it.
+    pub trigger: String,
+    /// Its input file.
+    pub file: String,
+    /// Its line.
+    pub line: u64,
+    /// When the obligation falls due, RFC 3339 UTC.
+    pub due: String,
 }
 
 /// An agreement applied.

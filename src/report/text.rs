@@ -108,6 +108,25 @@ pub(super) fn write(report: &Report, out: &mut dyn Write) -> io::Result<()> {
         }
     }
 
+    if !report.open.is_empty() {
+        writeln!(
+            out,
+            "\nOPEN OBLIGATIONS (due after the last event: neither kept nor broken)"
+        )?;
+        for o in &report.open {
+            writeln!(
+                out,
+                "due {}  {}/{}  opened by {} ({}:{})",
+                o.due,
+                o.agreement,
+                o.term,
+                plain(&o.trigger),
+                plain(&o.file),
+                o.line
+            )?;
+        }
+    }
+
     if !report.skipped.is_empty() {
         writeln!(out, "\nSKIPPED LINES ({})", report.skipped.len())?;
         for skipped in &report.skipped {
