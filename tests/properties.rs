@@ -325,6 +325,9 @@ terms:
 /// (id, minute, is an op, the op a notice refers to).
 type Timed = (usize, u32, bool, usize);
 
+/// Violations as (minute, term, trigger id) and open obligations as (due minute, trigger id).
+type Decided = (Vec<(u32, String, String)>, Vec<(u32, String)>);
+
 fn deadline_events() -> impl Strategy<Value = Vec<Timed>> {
     prop::collection::vec((0u32..300, prop::bool::weighted(0.5), 0usize..40), 0..40).prop_map(
         |raw| {
@@ -345,9 +348,8 @@ fn deadline_line(&(id, minute, op, refers): &Timed) -> String {
     )
 }
 
-/// The deadline rules of docs/semantics.md, computed directly on events in input order:
-/// (violations as (minute, term, trigger id), open as (due minute, trigger id)).
-fn deadline_oracle(events: &[Timed]) -> (Vec<(u32, String, String)>, Vec<(u32, String)>) {
+/// The deadline rules of docs/semantics.md, computed directly on events in input order.
+fn deadline_oracle(events: &[Timed]) -> Decided {
     let mut order: Vec<&Timed> = events.iter().collect();
     order.sort_by_key(|e| e.1);
     let last = order.last().map_or(0, |e| e.1);
@@ -384,7 +386,7 @@ fn minutes(time: &str) -> u32 {
     time[11..13].parse::<u32>().unwrap() * 60 + time[14..16].parse::<u32>().unwrap()
 }
 
-fn replay_deadline(files: &[Vec<String>]) -> (Vec<(u32, String, String)>, Vec<(u32, String)>) {
+fn replay_deadline(files: &[Vec<String>]) -> Decided {
     let (agreement, _) = agreement::load("d.yaml", DEADLINE_RULES);
     let (program, problems) = compile(vec![agreement.unwrap()], &Limits::default());
     assert!(problems.is_empty(), "{problems:?}");
