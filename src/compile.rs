@@ -94,6 +94,18 @@ pub(crate) enum CompiledForm {
         window: DeadlineWindow,
         require: AST,
     },
+    Absence {
+        within: chrono::TimeDelta,
+        by: Option<AST>,
+        /// The expected keys, as [`key_of`] writes them, with their labels.
+        keys: Vec<(String, String)>,
+    },
+}
+
+/// A key as windows and gaps are filed under: its type and its value, so that `1` and `"1"`
+/// differ.
+pub(crate) fn key_of(value: &Dynamic) -> String {
+    format!("{}:{value}", value.type_name())
 }
 
 /// The longest `&&`/`||` chain evaluated operand by operand.
@@ -190,6 +202,24 @@ pub fn compile(agreements: Vec<Agreement>, limits: &Limits) -> (Option<Program>,
                         window: d.window,
                         require,
                     }),
+                Form::Absence(a) => {
+                    let by = match &a.by {
+                        Some(by) => unit.expression(by, "by").map(Some),
+                        None => Some(None),
+                    };
+                    by.map(|by| CompiledForm::Absence {
+                        within: a.within,
+                        by,
+                        keys: a
+                            .keys
+                            .iter()
+                            .map(|k| {
+                                let value = list_value(k);
+                                (key_of(&value), value.to_string())
+                            })
+                            .collect(),
+                    })
+                }
             };
             if let (Some(when), Some(breached_by), Some(form)) = (when, breached_by, form) {
                 terms.push(CompiledTerm {

@@ -65,6 +65,8 @@ pub struct Replay<'p> {
     windows: Vec<Windows>,
     /// Per term, the obligations of a deadline term.
     obligations: Vec<Obligations>,
+    /// Per term, the gaps of an absence term.
+    gaps: Vec<Gaps>,
     /// Evaluate every condition whole, without memo ([`Replay::forget_outcomes`]).
     plain: bool,
     events: u64,
@@ -132,6 +134,7 @@ impl<'p> Replay<'p> {
                 .iter()
                 .map(|_| Obligations::default())
                 .collect(),
+            gaps: program.terms.iter().map(|_| Gaps::default()).collect(),
             plain: false,
             events: 0,
             first: None,
@@ -174,8 +177,18 @@ impl<'p> Replay<'p> {
             .zip(&mut self.memos)
             .zip(&mut self.extras)
             .zip(&mut self.windows)
-            .zip(&mut self.obligations);
-        for (((((term, stats), memo), extras), windows), obligations) in terms {
+            .zip(&mut self.obligations)
+            .zip(&mut self.gaps);
+        for ((((((term, stats), memo), extras), windows), obligations), gaps) in terms {
+            // An absence term's clock starts at the first event of the log, or at the term's
+            // start if later; expected keys wait from then.
+            if let (CompiledForm::Absence { keys, .. }, None) = (&term.form, gaps.start) {
+                let start = term.period.from.map_or(time, |from| from.max(time));
+                gaps.start = Some(start);
+                for (key, label) in keys {
+                    gaps.last.insert(key.clone(), (start, None, label.clone()));
+                }
+            }
             let Some(scope) = self.scopes.get_mut(term.agreement) else {
                 continue;
             };
@@ -199,7 +212,7 @@ impl<'p> Replay<'p> {
                 state.stats.evaluated += 1;
                 let fired = state.select(memo, &event, self.plain);
                 if fired {
-                    state.fire(windows, obligations, &event, sink)?;
+                    state.fire(windows, obligations, gaps, &event, sink)?;
                 }
             } else {
                 state.stats.out_of_period += 1;
@@ -225,8 +238,9 @@ impl<'p> Replay<'p> {
             .iter()
             .zip(&mut self.stats)
             .zip(&mut self.extras)
-            .zip(&mut self.obligations);
-        for (((term, stats), extras), obligations) in terms {
+            .zip(&mut self.obligations)
+            .zip(&mut self.gaps);
+        for ((((term, stats), extras), obligations), gaps) in terms {
             let Some(scope) = self.scopes.get_mut(term.agreement) else {
                 continue;
             };
@@ -239,6 +253,18 @@ impl<'p> Replay<'p> {
                 extras,
                 handle: &handle,
             };
+            // T1: the last event, or the term's end if earlier.
+            if let (CompiledForm::Absence { within, by, .. }, Some(last)) = (&term.form, self.last)
+            {
+                let end_of_log = term.period.until.map_or(last, |until| until.min(last));
+                for (since, opened_by, label) in std::mem::take(&mut gaps.last).into_values() {
+                    if let Some(end) = since.checked_add_signed(*within)
+                        && end_of_log > end
+                    {
+                        state.gap(opened_by.as_ref(), end, by.is_some().then_some(label), sink)?;
+                    }
+                }
+            }
             for (trigger, due) in std::mem::take(&mut obligations.pending) {
                 if self.last.is_some_and(|last| due <= last) {
                     state.broken(&trigger, due, sink)?;
@@ -314,46 +340,73 @@ impl TermState<'_, '_> {
         }
     }
 
+    /// A gap in an absence term: a violation dated at its end, resting on the event that
+    /// opened it, if any.
+    fn gap<S: Sink>(
+        &mut self,
+        opened_by: Option<&Rc<Event>>,
+        end: DateTime<Utc>,
+        key: Option<String>,
+        sink: &mut S,
+    ) -> Result<(), S::Error> {
+        let bound = match opened_by {
+            Some(event) => Dynamic::from(EventHandle(event.clone())),
+            None => Dynamic::UNIT,
+        };
+        self.scope.set_value("event", bound);
+        let evidence = Some(opened_by.map(|e| Evidence::of(e)).into_iter().collect());
+        let result = self.violation_on(opened_by.map(|e| &**e), end, evidence, key, sink);
+        self.scope.set_value("event", self.handle.clone());
+        result
+    }
+
     /// What a selected event does under the term's form.
     fn fire<S: Sink>(
         &mut self,
         windows: &mut Windows,
         obligations: &mut Obligations,
+        gaps: &mut Gaps,
         event: &Rc<Event>,
         sink: &mut S,
     ) -> Result<(), S::Error> {
-        let (program, term) = (self.program, self.term);
+        let term = self.term;
         match &term.form {
             CompiledForm::Each => self.violation(event, event.time(), None, sink),
             CompiledForm::Threshold { count, within, by } => {
-                let key = match by {
-                    None => Some(String::new()),
-                    Some(ast) => match eval(program, self.scope, ast) {
-                        Ok(value) if value.is_unit() => {
-                            self.stats.unkeyed += 1;
-                            None
-                        }
-                        Ok(value) => Some(format!("{}:{value}", value.type_name())),
-                        Err(err) => {
-                            let message = match &program.source(term).form {
-                                Form::Threshold(t) => match &t.by {
-                                    Some(by) => format!(
-                                        "`by` failed: {}",
-                                        describe(&err, by, (1, 1), program.functions(term))
-                                    ),
-                                    None => format!("`by` failed: {err}"),
-                                },
-                                _ => format!("`by` failed: {err}"),
-                            };
-                            record_error(self.stats, event, message);
-                            None
-                        }
-                    },
+                let Some((key, label)) = self.key(by.as_ref(), event) else {
+                    return Ok(());
                 };
-                match key.and_then(|key| windows.push(key, event, *within, *count)) {
-                    Some(window) => self.violation(event, event.time(), Some(window), sink),
+                match windows.push(key, event, *within, *count) {
+                    Some(window) => {
+                        let label = by.is_some().then_some(label);
+                        self.violation_on(Some(event), event.time(), Some(window), label, sink)
+                    }
                     None => Ok(()),
                 }
+            }
+            CompiledForm::Absence { within, by, keys } => {
+                let Some((key, label)) = self.key(by.as_ref(), event) else {
+                    return Ok(());
+                };
+                // With a `keys` list, only those keys are watched.
+                if !keys.is_empty() && !keys.iter().any(|(k, _)| *k == key) {
+                    return Ok(());
+                }
+                let start = gaps.start.unwrap_or(event.time());
+                let (since, opened_by, _) =
+                    gaps.last
+                        .remove(&key)
+                        .unwrap_or((start, None, label.clone()));
+                let result = match since.checked_add_signed(*within) {
+                    Some(end) if event.time() > end => {
+                        let label = by.is_some().then(|| label.clone());
+                        self.gap(opened_by.as_ref(), end, label, sink)
+                    }
+                    _ => Ok(()),
+                };
+                gaps.last
+                    .insert(key, (event.time(), Some(event.clone()), label));
+                result
             }
             CompiledForm::Deadline { window, require } => match window {
                 DeadlineWindow::Within(within) => {
@@ -499,19 +552,79 @@ impl TermState<'_, '_> {
         evidence: Option<Vec<Evidence>>,
         sink: &mut S,
     ) -> Result<(), S::Error> {
+        self.violation_on(Some(event), time, evidence, None, sink)
+    }
+
+    /// Raises a violation, possibly without a deciding event (an absence with nothing before
+    /// its gap): then `event` is `()` for `breached_by` and the message, whose failures are not
+    /// counted (there is no event to blame).
+    fn violation_on<S: Sink>(
+        &mut self,
+        event: Option<&Event>,
+        time: DateTime<Utc>,
+        evidence: Option<Vec<Evidence>>,
+        key: Option<String>,
+        sink: &mut S,
+    ) -> Result<(), S::Error> {
         self.stats.violations += 1;
         let (mut violation, failure) =
             build(self.program, self.term, self.scope, self.extras, event);
         violation.time = time;
+        violation.key = key;
         if let Some(evidence) = evidence {
             violation.evidence = evidence;
         }
-        if let Some(message) = failure {
+        if let (Some(message), Some(event)) = (failure, event) {
             record_error(self.stats, event, message);
         }
         sink.violation(violation)
     }
+
+    /// The key of a selected event under `by` (type-tagged, and its text), or `None` when it
+    /// has none (counted as unkeyed) or `by` fails (counted as an error).
+    fn key(&mut self, by: Option<&AST>, event: &Event) -> Option<(String, String)> {
+        let (program, term) = (self.program, self.term);
+        let Some(ast) = by else {
+            return Some((String::new(), String::new()));
+        };
+        match eval(program, self.scope, ast) {
+            Ok(value) if value.is_unit() => {
+                self.stats.unkeyed += 1;
+                None
+            }
+            Ok(value) => Some((crate::compile::key_of(&value), value.to_string())),
+            Err(err) => {
+                let source = match &program.source(term).form {
+                    Form::Threshold(t) => t.by.as_ref(),
+                    Form::Absence(a) => a.by.as_ref(),
+                    _ => None,
+                };
+                let message = match source {
+                    Some(by) => format!(
+                        "`by` failed: {}",
+                        describe(&err, by, (1, 1), program.functions(term))
+                    ),
+                    None => format!("`by` failed: {err}"),
+                };
+                record_error(self.stats, event, message);
+                None
+            }
+        }
+    }
 }
+
+/// The state of one absence term: per key, when its last selected event came (or the start),
+/// that event, and the key's text. Ordered, so that gaps found at the end come in key order.
+#[derive(Default)]
+struct Gaps {
+    /// T0: the later of the log's first event and the term's start; set at the first event.
+    start: Option<DateTime<Utc>>,
+    last: std::collections::BTreeMap<String, Since>,
+}
+
+/// When a key's current gap started, the event that started it (none at T0), and the key's
+/// text.
+type Since = (DateTime<Utc>, Option<Rc<Event>>, String);
 
 /// The obligations of one deadline term.
 #[derive(Default)]
@@ -690,8 +803,15 @@ fn build(
     term: &CompiledTerm,
     scope: &mut Scope<'static>,
     extras: &mut Extras,
-    event: &Event,
+    event: Option<&Event>,
 ) -> (Violation, Option<String>) {
+    // Without a deciding event (an absence with none before the gap), nothing is remembered.
+    fn remembered<T: Clone>(memo: &mut Memo<T>, event: Option<&Event>, f: impl FnOnce() -> T) -> T {
+        match event {
+            Some(event) => memo.outcome(event, f),
+            None => f(),
+        }
+    }
     let source = program.source(term);
     let functions = program.functions(term);
     let (breached_by, mut failure) = match (&term.breached_by, &source.breached_by) {
@@ -699,31 +819,33 @@ fn build(
             (Some(code.clone()), None)
         }
         (CompiledBreach::Expression(ast), Breach::Expression(expression)) => {
-            extras.breach.outcome(event, || match eval(program, scope, ast) {
-                Ok(value) if value.is_unit() => (None, None),
-                Ok(value) => {
-                    let code = value.to_string();
-                    let declared = program
-                        .agreements
-                        .get(term.agreement)
-                        .is_some_and(|a| a.parties.iter().any(|(c, _)| *c == code));
-                    if declared {
-                        (Some(code), None)
-                    } else {
+            remembered(&mut extras.breach, event, || {
+                match eval(program, scope, ast) {
+                    Ok(value) if value.is_unit() => (None, None),
+                    Ok(value) => {
+                        let code = value.to_string();
+                        let declared = program
+                            .agreements
+                            .get(term.agreement)
+                            .is_some_and(|a| a.parties.iter().any(|(c, _)| *c == code));
+                        if declared {
+                            (Some(code), None)
+                        } else {
+                            let why = format!(
+                                "`breached_by` gave `{code}` ({}), not a declared party; the violation is unattributed (at {})",
+                                value.type_name(),
+                                at(expression, (1, 1), Position::NONE)
+                            );
+                            (None, Some(why))
+                        }
+                    }
+                    Err(err) => {
                         let why = format!(
-                            "`breached_by` gave `{code}` ({}), not a declared party; the violation is unattributed (at {})",
-                            value.type_name(),
-                            at(expression, (1, 1), Position::NONE)
+                            "`breached_by` failed: {}",
+                            describe(&err, expression, (1, 1), functions)
                         );
                         (None, Some(why))
                     }
-                }
-                Err(err) => {
-                    let why = format!(
-                        "`breached_by` failed: {}",
-                        describe(&err, expression, (1, 1), functions)
-                    );
-                    (None, Some(why))
                 }
             })
         }
@@ -743,7 +865,7 @@ fn build(
                 let Some(memo) = memos.next() else {
                     continue;
                 };
-                let (text, why) = memo.outcome(event, || match eval(program, scope, ast) {
+                let (text, why) = remembered(memo, event, || match eval(program, scope, ast) {
                     Ok(value) if !value.is_unit() => (value.to_string(), None),
                     Ok(_) => ("?".to_string(), None),
                     Err(err) => (
@@ -766,11 +888,12 @@ fn build(
     let violation = Violation {
         agreement: term.agreement,
         term: term.term,
-        time: event.time(),
+        time: event.map(Event::time).unwrap_or_default(),
         breached_by,
         message,
-        location: Location::of(event),
-        evidence: vec![Evidence::of(event)],
+        location: event.map(Location::of).unwrap_or_default(),
+        evidence: event.map(Evidence::of).into_iter().collect(),
+        key: None,
     };
     (violation, failure)
 }

@@ -25,6 +25,8 @@ pub struct Violation {
     pub location: Location,
     /// The events the decision rests on.
     pub evidence: Vec<Evidence>,
+    /// For a threshold or absence term, the key the violation concerns (its text).
+    pub key: Option<String>,
 }
 
 /// Where a violation took place, as far as the events say.

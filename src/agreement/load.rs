@@ -13,8 +13,8 @@ use serde_saphyr::Spanned;
 use sha2::{Digest, Sha256};
 
 use super::{
-    Agreement, Breach, Deadline, DeadlineWindow, Expression, Form, ListItem, Period, Severity,
-    Term, Threshold,
+    Absence, Agreement, Breach, Deadline, DeadlineWindow, Expression, Form, ListItem, Period,
+    Severity, Term, Threshold,
 };
 use crate::diagnostic::{Code, Diagnostic, Level, SourceFile, did_you_mean};
 use crate::time::{Precision, parse_instant};
@@ -61,6 +61,18 @@ struct TermFile {
     threshold: Option<Spanned<ThresholdFile>>,
     #[serde(default)]
     deadline: Option<Spanned<DeadlineFile>>,
+    #[serde(default)]
+    absence: Option<Spanned<AbsenceFile>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AbsenceFile {
+    within: Spanned<String>,
+    #[serde(default)]
+    by: Option<Spanned<String>>,
+    #[serde(default)]
+    keys: Vec<Spanned<Scalar>>,
 }
 
 #[derive(Deserialize)]
@@ -388,15 +400,7 @@ impl Checker {
                     fix => format!("try `{fix}`"),
                 });
             }
-            let items = items
-                .iter()
-                .map(|item| match &item.value {
-                    Scalar::Bool(b) => ListItem::Bool(*b),
-                    Scalar::Integer(i) => ListItem::Integer(*i),
-                    Scalar::Float(f) => ListItem::Float(*f),
-                    Scalar::Text(t) => ListItem::Text(t.clone()),
-                })
-                .collect();
+            let items = items.iter().map(|item| scalar_item(&item.value)).collect();
             lists.push((name.value.clone(), items));
         }
 
@@ -547,16 +551,34 @@ impl Checker {
     }
 
     fn form(&mut self, term: &TermFile) -> Form {
-        if let (Some(_), Some(deadline)) = (&term.threshold, &term.deadline) {
+        let forms = usize::from(term.threshold.is_some())
+            + usize::from(term.deadline.is_some())
+            + usize::from(term.absence.is_some());
+        if forms > 1 {
             self.error(
                 Code::InvalidValue,
-                deadline,
-                "a term has one form: `threshold` or `deadline`, not both".into(),
+                &term.id,
+                "a term has one form: `threshold`, `deadline` or `absence`, not several".into(),
             )
-            .help = Some("split it into two terms".into());
+            .help = Some("split it into several terms".into());
         }
         if let Some(deadline) = &term.deadline {
             return self.deadline(deadline);
+        }
+        if let Some(absence) = &term.absence {
+            let a = &absence.value;
+            let within = match crate::time::parse_duration(&a.within.value) {
+                Ok(within) => within,
+                Err(why) => {
+                    self.error(Code::InvalidValue, &a.within, why);
+                    chrono::TimeDelta::zero()
+                }
+            };
+            return Form::Absence(Absence {
+                within,
+                by: a.by.as_ref().map(|by| self.expression(by)),
+                keys: a.keys.iter().map(|k| scalar_item(&k.value)).collect(),
+            });
         }
         let Some(threshold) = &term.threshold else {
             return Form::Each;
@@ -675,6 +697,15 @@ impl Checker {
             ok = false;
         }
         ok.then_some(result)
+    }
+}
+
+fn scalar_item(scalar: &Scalar) -> ListItem {
+    match scalar {
+        Scalar::Bool(b) => ListItem::Bool(*b),
+        Scalar::Integer(i) => ListItem::Integer(*i),
+        Scalar::Float(f) => ListItem::Float(*f),
+        Scalar::Text(t) => ListItem::Text(t.clone()),
     }
 }
 

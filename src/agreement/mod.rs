@@ -95,6 +95,19 @@ pub enum Form {
     Threshold(Threshold),
     /// Each selected event must be matched by another event within a time limit.
     Deadline(Deadline),
+    /// Selected events must keep coming: no gap longer than `within` per key.
+    Absence(Absence),
+}
+
+/// `absence: {within, by, keys}`.
+#[derive(Debug)]
+pub struct Absence {
+    /// The longest allowed gap.
+    pub within: chrono::TimeDelta,
+    /// The key events are grouped by; absent: one group.
+    pub by: Option<Expression>,
+    /// Keys expected even if no event has them; empty: the keys seen.
+    pub keys: Vec<ListItem>,
 }
 
 /// `deadline: {within | before, require}`.

@@ -55,6 +55,7 @@ pub fn build(
                     .map(|e| (&e.origin.file, e.origin.line))
                     .cmp(b.evidence.iter().map(|e| (&e.origin.file, e.origin.line)))
             })
+            .then_with(|| a.key.cmp(&b.key))
     });
     let records: Vec<ViolationRecord> = violations
         .into_iter()
@@ -220,6 +221,7 @@ fn violation_record(agreements: &[Agreement], v: Violation) -> Option<ViolationR
         time: format_instant(&v.time),
         message: v.message,
         location,
+        key: v.key,
         evidence: v
             .evidence
             .into_iter()

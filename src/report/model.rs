@@ -200,6 +200,9 @@ pub struct ViolationRecord {
     /// Where, as the evidence reports it; absent when it says nothing.
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub location: Option<LocationRecord>,
+    /// For a threshold or absence term with `by`, the key concerned (e.g. a sector).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub key: Option<String>,
     /// The events the violation rests on.
     pub evidence: Vec<EvidenceRecord>,
 }
