@@ -457,3 +457,102 @@ proptest! {
         prop_assert_eq!(&replay_deadline(&[shuffled_lines]), &deadline_oracle(&shuffled));
     }
 }
+
+const ABSENCE_RULES: &str = r#"agreement: a
+title: Absence
+parties: {IQ: Iraq}
+terms:
+  - {id: a, title: A, breached_by: IQ, when: 'event.kind == "patrol"', absence: {within: 45m, by: event.sector, keys: [s0, s1]}}
+"#;
+
+/// (id, minute, is a patrol, sector).
+type Sighting = (usize, u32, bool, u8);
+
+fn absence_line(&(id, minute, patrol, sector): &Sighting) -> String {
+    format!(
+        r#"{{"id":"e{id}","time":"2024-01-01T{:02}:{:02}:00Z","kind":"{}","sector":"s{sector}"}}"#,
+        minute / 60,
+        minute % 60,
+        if patrol { "patrol" } else { "other" }
+    )
+}
+
+/// The absence rule of docs/semantics.md, computed directly: (gap end minute, key, evidence).
+fn absence_oracle(events: &[Sighting]) -> Vec<(u32, String, String)> {
+    let mut order: Vec<&Sighting> = events.iter().collect();
+    order.sort_by_key(|e| e.1);
+    let (Some(first), Some(last)) = (order.first(), order.last()) else {
+        return Vec::new();
+    };
+    let (t0, t1) = (first.1, last.1);
+    let mut found = Vec::new();
+    for key in ["s0", "s1"] {
+        let mut points: Vec<(u32, String)> = vec![(t0, String::new())];
+        points.extend(
+            order
+                .iter()
+                .filter(|e| e.2 && format!("s{}", e.3) == key)
+                .map(|e| (e.1, format!("e{}", e.0))),
+        );
+        points.push((t1, String::new()));
+        for pair in points.windows(2) {
+            if pair[1].0 > pair[0].0 + 45 {
+                found.push((pair[0].0 + 45, key.to_string(), pair[0].1.clone()));
+            }
+        }
+    }
+    found.sort();
+    found
+}
+
+fn replay_absence(lines: &[String]) -> Vec<(u32, String, String)> {
+    let (agreement, _) = agreement::load("a.yaml", ABSENCE_RULES);
+    let (program, problems) = compile(vec![agreement.unwrap()], &Limits::default());
+    assert!(problems.is_empty(), "{problems:?}");
+    let program = program.unwrap();
+    let bytes = (lines.join("\n") + "\n").into_bytes();
+    let again = bytes.clone();
+    let input = Input {
+        name: "f".into(),
+        reader: Box::new(std::io::Cursor::new(bytes)),
+        format: InputFormat::JsonLines,
+        reopen: Some(Box::new(move || {
+            Ok(Box::new(std::io::Cursor::new(again.clone())) as Box<dyn pactum::run::SeekRead>)
+        })),
+    };
+    let mut sink = Collect::default();
+    let options = RunOptions::default();
+    let outcome = run(&program, vec![input], options, &mut sink).unwrap();
+    let report = pactum::report::build(&program, &outcome, options, sink.0);
+    let mut found: Vec<(u32, String, String)> = report
+        .violations
+        .iter()
+        .map(|v| {
+            let evidence = v.evidence.first().map(|e| e.id.clone()).unwrap_or_default();
+            (
+                minutes(&v.time),
+                v.key.clone().unwrap_or_default(),
+                evidence,
+            )
+        })
+        .collect();
+    found.sort();
+    found
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(64))]
+
+    #[test]
+    fn absence_follows_its_rule_for_any_line_order(
+        raw in prop::collection::vec((0u32..400, prop::bool::weighted(0.7), 0u8..3), 0..30),
+    ) {
+        let events: Vec<Sighting> = raw
+            .into_iter()
+            .enumerate()
+            .map(|(id, (minute, patrol, sector))| (id, minute, patrol, sector))
+            .collect();
+        let lines: Vec<String> = events.iter().map(absence_line).collect();
+        prop_assert_eq!(replay_absence(&lines), absence_oracle(&events));
+    }
+}
