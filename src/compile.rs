@@ -100,6 +100,11 @@ pub(crate) enum CompiledForm {
         /// The expected keys, as [`key_of`] writes them, with their labels.
         keys: Vec<(String, String)>,
     },
+    Sequence {
+        within: chrono::TimeDelta,
+        by: Option<AST>,
+        steps: Vec<AST>,
+    },
 }
 
 /// A key as windows and gaps are filed under: its type and its value, so that `1` and `"1"`
@@ -202,6 +207,26 @@ pub fn compile(agreements: Vec<Agreement>, limits: &Limits) -> (Option<Program>,
                         window: d.window,
                         require,
                     }),
+                Form::Sequence(q) => {
+                    let by = match &q.by {
+                        Some(by) => unit.expression(by, "by").map(Some),
+                        None => Some(None),
+                    };
+                    let steps: Vec<Option<AST>> = q
+                        .steps
+                        .iter()
+                        .map(|step| unit.expression(step, "steps"))
+                        .collect();
+                    let steps: Option<Vec<AST>> = steps.into_iter().collect();
+                    match (by, steps) {
+                        (Some(by), Some(steps)) => Some(CompiledForm::Sequence {
+                            within: q.within,
+                            by,
+                            steps,
+                        }),
+                        _ => None,
+                    }
+                }
                 Form::Absence(a) => {
                     let by = match &a.by {
                         Some(by) => unit.expression(by, "by").map(Some),

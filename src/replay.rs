@@ -67,6 +67,8 @@ pub struct Replay<'p> {
     obligations: Vec<Obligations>,
     /// Per term, the gaps of an absence term.
     gaps: Vec<Gaps>,
+    /// Per term, the partial chains of a sequence term.
+    chains: Vec<Chains>,
     /// Evaluate every condition whole, without memo ([`Replay::forget_outcomes`]).
     plain: bool,
     events: u64,
@@ -135,6 +137,7 @@ impl<'p> Replay<'p> {
                 .map(|_| Obligations::default())
                 .collect(),
             gaps: program.terms.iter().map(|_| Gaps::default()).collect(),
+            chains: program.terms.iter().map(|_| Chains::default()).collect(),
             plain: false,
             events: 0,
             first: None,
@@ -178,8 +181,9 @@ impl<'p> Replay<'p> {
             .zip(&mut self.extras)
             .zip(&mut self.windows)
             .zip(&mut self.obligations)
-            .zip(&mut self.gaps);
-        for ((((((term, stats), memo), extras), windows), obligations), gaps) in terms {
+            .zip(&mut self.gaps)
+            .zip(&mut self.chains);
+        for (((((((term, stats), memo), extras), windows), obligations), gaps), chains) in terms {
             // An absence term's clock starts at the first event of the log, or at the term's
             // start if later; expected keys wait from then.
             if let (CompiledForm::Absence { keys, .. }, None) = (&term.form, gaps.start) {
@@ -212,7 +216,7 @@ impl<'p> Replay<'p> {
                 state.stats.evaluated += 1;
                 let fired = state.select(memo, &event, self.plain);
                 if fired {
-                    state.fire(windows, obligations, gaps, &event, sink)?;
+                    state.fire(windows, obligations, gaps, chains, &event, sink)?;
                 }
             } else {
                 state.stats.out_of_period += 1;
@@ -340,6 +344,46 @@ impl TermState<'_, '_> {
         }
     }
 
+    /// Which steps of a sequence `event` matches; a step that fails counts as not matched and
+    /// is recorded once.
+    fn steps(&mut self, steps: &[AST], event: &Event) -> Vec<bool> {
+        let (program, term) = (self.program, self.term);
+        let mut failure = None;
+        let matched = steps
+            .iter()
+            .enumerate()
+            .map(|(i, step)| match eval(program, self.scope, step) {
+                Ok(value) => value.as_bool().unwrap_or_else(|type_name| {
+                    failure.get_or_insert_with(|| {
+                        format!("step {} gave {type_name}, not a boolean", i + 1)
+                    });
+                    false
+                }),
+                Err(err) => {
+                    failure.get_or_insert_with(|| {
+                        let source = match &program.source(term).form {
+                            Form::Sequence(q) => q.steps.get(i),
+                            _ => None,
+                        };
+                        match source {
+                            Some(step) => format!(
+                                "step {} failed: {}",
+                                i + 1,
+                                describe(&err, step, (1, 1), program.functions(term))
+                            ),
+                            None => format!("step {} failed: {err}", i + 1),
+                        }
+                    });
+                    false
+                }
+            })
+            .collect();
+        if let Some(message) = failure {
+            record_error(self.stats, event, message);
+        }
+        matched
+    }
+
     /// A gap in an absence term: a violation dated at its end, resting on the event that
     /// opened it, if any.
     fn gap<S: Sink>(
@@ -366,6 +410,7 @@ impl TermState<'_, '_> {
         windows: &mut Windows,
         obligations: &mut Obligations,
         gaps: &mut Gaps,
+        chains: &mut Chains,
         event: &Rc<Event>,
         sink: &mut S,
     ) -> Result<(), S::Error> {
@@ -380,6 +425,26 @@ impl TermState<'_, '_> {
                     Some(window) => {
                         let label = by.is_some().then_some(label);
                         self.violation_on(Some(event), event.time(), Some(window), label, sink)
+                    }
+                    None => Ok(()),
+                }
+            }
+            CompiledForm::Sequence { within, by, steps } => {
+                let Some((key, label)) = self.key(by.as_ref(), event) else {
+                    return Ok(());
+                };
+                let matched = self.steps(steps, event);
+                let chain = if matched.last() == Some(&true) {
+                    chains.find(&key, event, *within, steps.len())
+                } else {
+                    None
+                };
+                chains.add(key, event, &matched, *within);
+                match chain {
+                    Some(mut chain) => {
+                        chain.push(Evidence::of(event));
+                        let label = by.is_some().then_some(label);
+                        self.violation_on(Some(event), event.time(), Some(chain), label, sink)
                     }
                     None => Ok(()),
                 }
@@ -609,6 +674,79 @@ impl TermState<'_, '_> {
                 record_error(self.stats, event, message);
                 None
             }
+        }
+    }
+}
+
+/// The state of one sequence term: per key and per step but the last, the selected events
+/// that matched the step within the last `within`, in canonical order (with their position in
+/// it).
+#[derive(Default)]
+struct Chains {
+    open: rustc_hash::FxHashMap<String, Vec<std::collections::VecDeque<(u64, Evidence)>>>,
+    /// Position of the next event in canonical order.
+    next: u64,
+    since_sweep: u64,
+}
+
+impl Chains {
+    /// The chain ending at `event` (which matches the last step), choosing for each earlier
+    /// step, from the last backwards, the latest event before the next one chosen; `None` if
+    /// there is none within `within` (docs/semantics.md, "sequence").
+    fn find(
+        &self,
+        key: &str,
+        event: &Event,
+        within: chrono::TimeDelta,
+        steps: usize,
+    ) -> Option<Vec<Evidence>> {
+        let start = event.time().checked_sub_signed(within);
+        let queues = self.open.get(key)?;
+        let mut before = self.next;
+        let mut chain = Vec::with_capacity(steps);
+        for step in (0..steps.saturating_sub(1)).rev() {
+            let (position, evidence) = queues.get(step)?.iter().rev().find(|(position, e)| {
+                *position < before && start.is_none_or(|start| e.time >= start)
+            })?;
+            before = *position;
+            chain.push(evidence.clone());
+        }
+        chain.reverse();
+        Some(chain)
+    }
+
+    /// Files `event` under each earlier step it matches, for later chains, and forgets events
+    /// too old to start any chain.
+    fn add(&mut self, key: String, event: &Event, matched: &[bool], within: chrono::TimeDelta) {
+        let position = self.next;
+        self.next += 1;
+        let start = event.time().checked_sub_signed(within);
+        let earlier = matched.len().saturating_sub(1);
+        let queues = self
+            .open
+            .entry(key)
+            .or_insert_with(|| vec![std::collections::VecDeque::new(); earlier]);
+        for (queue, matched) in queues.iter_mut().zip(matched) {
+            while queue
+                .front()
+                .is_some_and(|(_, e)| start.is_some_and(|start| e.time < start))
+            {
+                queue.pop_front();
+            }
+            if *matched {
+                queue.push_back((position, Evidence::of(event)));
+            }
+        }
+        self.since_sweep += 1;
+        if self.since_sweep >= Windows::SWEEP {
+            self.since_sweep = 0;
+            self.open.retain(|_, queues| {
+                queues.iter().any(|queue| {
+                    queue
+                        .back()
+                        .is_some_and(|(_, e)| start.is_none_or(|start| e.time >= start))
+                })
+            });
         }
     }
 }

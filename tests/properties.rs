@@ -556,3 +556,105 @@ proptest! {
         prop_assert_eq!(replay_absence(&lines), absence_oracle(&events));
     }
 }
+
+const SEQUENCE_RULES: &str = r#"agreement: q
+title: Sequence
+parties: {TR: Türkiye}
+terms:
+  - {id: q, title: Q, breached_by: TR, sequence: {within: 1h, by: event.sector, steps: ['event.kind == "a"', 'event.kind == "b"', 'event.kind == "c"']}}
+"#;
+
+/// (id, minute, kind 0..3 for a, b, c, d, sector).
+type Step = (usize, u32, u8, u8);
+
+fn sequence_line(&(id, minute, kind, sector): &Step) -> String {
+    format!(
+        r#"{{"id":"e{id}","time":"2024-01-01T{:02}:{:02}:00Z","kind":"{}","sector":"s{sector}"}}"#,
+        minute / 60,
+        minute % 60,
+        ["a", "b", "c", "d"][kind as usize]
+    )
+}
+
+/// The sequence rule of docs/semantics.md by brute force: every chain (a, b, c) in canonical
+/// order with one key and a span of at most 60 minutes; for each final event, the chain whose
+/// positions are latest, from the last step backwards.
+fn sequence_oracle(events: &[Step]) -> Vec<(u32, Vec<String>)> {
+    let mut order: Vec<&Step> = events.iter().collect();
+    order.sort_by_key(|e| e.1);
+    let mut found = Vec::new();
+    for (k, f) in order.iter().enumerate() {
+        if f.2 != 2 {
+            continue;
+        }
+        let mut best: Option<(usize, usize)> = None;
+        for j in 0..k {
+            for i in 0..j {
+                let (a, b) = (order[i], order[j]);
+                let valid = a.2 == 0 && b.2 == 1 && a.3 == f.3 && b.3 == f.3 && f.1 - a.1 <= 60;
+                if valid && best.is_none_or(|(bi, bj)| (j, i) > (bj, bi)) {
+                    best = Some((i, j));
+                }
+            }
+        }
+        if let Some((i, j)) = best {
+            let ids = [order[i], order[j], f]
+                .iter()
+                .map(|e| format!("e{}", e.0))
+                .collect();
+            found.push((f.1, ids));
+        }
+    }
+    found.sort();
+    found
+}
+
+fn replay_sequence(lines: &[String]) -> Vec<(u32, Vec<String>)> {
+    let (agreement, _) = agreement::load("q.yaml", SEQUENCE_RULES);
+    let (program, problems) = compile(vec![agreement.unwrap()], &Limits::default());
+    assert!(problems.is_empty(), "{problems:?}");
+    let program = program.unwrap();
+    let bytes = (lines.join("\n") + "\n").into_bytes();
+    let again = bytes.clone();
+    let input = Input {
+        name: "f".into(),
+        reader: Box::new(std::io::Cursor::new(bytes)),
+        format: InputFormat::JsonLines,
+        reopen: Some(Box::new(move || {
+            Ok(Box::new(std::io::Cursor::new(again.clone())) as Box<dyn pactum::run::SeekRead>)
+        })),
+    };
+    let mut sink = Collect::default();
+    let options = RunOptions::default();
+    let outcome = run(&program, vec![input], options, &mut sink).unwrap();
+    let report = pactum::report::build(&program, &outcome, options, sink.0);
+    let mut found: Vec<(u32, Vec<String>)> = report
+        .violations
+        .iter()
+        .map(|v| {
+            (
+                minutes(&v.time),
+                v.evidence.iter().map(|e| e.id.clone()).collect(),
+            )
+        })
+        .collect();
+    found.sort();
+    found
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(64))]
+
+    #[test]
+    fn sequence_follows_its_rule_for_any_line_order(
+        raw in prop::collection::vec((0u32..240, 0u8..4, 0u8..2), 0..30),
+    ) {
+        let events: Vec<Step> = raw
+            .into_iter()
+            .enumerate()
+            .map(|(id, (minute, kind, sector))| (id, minute, kind, sector))
+            .collect();
+        let lines: Vec<String> = events.iter().map(sequence_line).collect();
+        prop_assert_eq!(replay_sequence(&lines), sequence_oracle(&events));
+    }
+}

@@ -14,7 +14,7 @@ use sha2::{Digest, Sha256};
 
 use super::{
     Absence, Agreement, Breach, Deadline, DeadlineWindow, Expression, Form, ListItem, Period,
-    Severity, Term, Threshold,
+    Sequence, Severity, Term, Threshold,
 };
 use crate::diagnostic::{Code, Diagnostic, Level, SourceFile, did_you_mean};
 use crate::time::{Precision, parse_instant};
@@ -54,7 +54,8 @@ struct TermFile {
     effective: Option<PeriodFile>,
     #[serde(default)]
     sources: Vec<String>,
-    when: Spanned<String>,
+    #[serde(default)]
+    when: Option<Spanned<String>>,
     #[serde(default)]
     message: Option<Spanned<String>>,
     #[serde(default)]
@@ -63,6 +64,17 @@ struct TermFile {
     deadline: Option<Spanned<DeadlineFile>>,
     #[serde(default)]
     absence: Option<Spanned<AbsenceFile>>,
+    #[serde(default)]
+    sequence: Option<Spanned<SequenceFile>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SequenceFile {
+    within: Spanned<String>,
+    #[serde(default)]
+    by: Option<Spanned<String>>,
+    steps: Spanned<Vec<Spanned<String>>>,
 }
 
 #[derive(Deserialize)]
@@ -532,9 +544,34 @@ impl Checker {
                 }
             }
         };
-        if term.when.value.trim().is_empty() {
-            self.error(Code::InvalidValue, &term.when, "`when` is empty".into());
-        }
+        // A sequence's steps say what it looks at: its `when` may be left out (all events).
+        let when = match &term.when {
+            Some(when) => {
+                if when.value.trim().is_empty() {
+                    self.error(Code::InvalidValue, when, "`when` is empty".into());
+                }
+                self.expression(when)
+            }
+            None => {
+                if term.sequence.is_none() {
+                    self.error(
+                        Code::MissingKey,
+                        &term.id,
+                        format!("term `{}` has no `when`", term.id.value),
+                    )
+                    .help =
+                        Some("say which events the term judges: when: event.kind == \"…\"".into());
+                }
+                Expression {
+                    text: "true".into(),
+                    source: self.source.clone(),
+                    line: term.id.referenced.line(),
+                    column: term.id.referenced.column(),
+                    quoted: false,
+                    characters: None,
+                }
+            }
+        };
         Some(Term {
             id: term.id.value.clone(),
             article: term.article.as_ref().map(|a| self.article(a)),
@@ -544,7 +581,7 @@ impl Checker {
             breached_by,
             effective,
             sources: term.sources.clone(),
-            when: self.expression(&term.when),
+            when,
             message: term.message.as_ref().map(|m| self.expression(m)),
             form: self.form(term),
         })
@@ -553,14 +590,43 @@ impl Checker {
     fn form(&mut self, term: &TermFile) -> Form {
         let forms = usize::from(term.threshold.is_some())
             + usize::from(term.deadline.is_some())
-            + usize::from(term.absence.is_some());
+            + usize::from(term.absence.is_some())
+            + usize::from(term.sequence.is_some());
         if forms > 1 {
             self.error(
                 Code::InvalidValue,
                 &term.id,
-                "a term has one form: `threshold`, `deadline` or `absence`, not several".into(),
+                "a term has one form: `threshold`, `deadline`, `absence` or `sequence`, not several"
+                    .into(),
             )
             .help = Some("split it into several terms".into());
+        }
+        if let Some(sequence) = &term.sequence {
+            let q = &sequence.value;
+            let within = match crate::time::parse_duration(&q.within.value) {
+                Ok(within) => within,
+                Err(why) => {
+                    self.error(Code::InvalidValue, &q.within, why);
+                    chrono::TimeDelta::zero()
+                }
+            };
+            if q.steps.value.len() < 2 {
+                self.error(
+                    Code::InvalidValue,
+                    &q.steps,
+                    "a sequence has at least two steps".into(),
+                );
+            }
+            return Form::Sequence(Sequence {
+                within,
+                by: q.by.as_ref().map(|by| self.expression(by)),
+                steps: q
+                    .steps
+                    .value
+                    .iter()
+                    .map(|step| self.expression(step))
+                    .collect(),
+            });
         }
         if let Some(deadline) = &term.deadline {
             return self.deadline(deadline);

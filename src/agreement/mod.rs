@@ -97,6 +97,19 @@ pub enum Form {
     Deadline(Deadline),
     /// Selected events must keep coming: no gap longer than `within` per key.
     Absence(Absence),
+    /// Selected events matching each step in turn, within a time span.
+    Sequence(Sequence),
+}
+
+/// `sequence: {within, by, steps}`.
+#[derive(Debug)]
+pub struct Sequence {
+    /// The longest span from the first step's event to the last's.
+    pub within: chrono::TimeDelta,
+    /// The key every event of a chain shares; absent: one group.
+    pub by: Option<Expression>,
+    /// One condition per step, in order (at least two).
+    pub steps: Vec<Expression>,
 }
 
 /// `absence: {within, by, keys}`.
