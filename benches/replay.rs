@@ -94,18 +94,22 @@ impl Generator {
             "TAF" => "TR",
             _ => "IQ",
         };
-        let day = 1 + (n / 2000) % 28;
-        let second = n % 86_400;
+        // One year, in time order: 1,000,000 events are one every 31.5 seconds.
+        let at = n * 63 / 2;
+        let day = at / 86_400;
+        let second = at % 86_400;
+        let (month, day) = month_day(day % 365);
         self.line.clear();
         use std::io::Write;
         let _ = writeln!(
             self.line,
-            r#"{{"id":"ev-{n}","time":"2024-10-{day:02}T{hour:02}:{minute:02}:{sec:02}Z","kind":"{kind}","actor":"{actor}","party":"{party}","country":"{country}","place":"{place}","lat":{}.{:04},"lon":{}.{:04},"targets":{},"source":"https://example.org/reports/{n}"}}"#,
-            lat / 10_000,
-            lat % 10_000,
-            lon / 10_000,
-            lon % 10_000,
-            h % 40,
+            r#"{{"id":"ev-{n}","time":"2023-{month:02}-{day:02}T{hour:02}:{minute:02}:{sec:02}Z","kind":"{kind}","actor":"{actor}","party":"{party}","country":"{country}","place":"{place}","sector":"S{sector:02}","lat":{lat_int}.{lat_frac:04},"lon":{lon_int}.{lon_frac:04},"targets":{targets},"source":"https://example.org/reports/{n}"}}"#,
+            sector = (h >> 25) % 40,
+            lat_int = lat / 10_000,
+            lat_frac = lat % 10_000,
+            lon_int = lon / 10_000,
+            lon_frac = lon % 10_000,
+            targets = h % 40,
             hour = second / 3600,
             minute = (second / 60) % 60,
             sec = second % 60,
@@ -133,6 +137,20 @@ impl Read for Generator {
     }
 }
 
+/// Month and day of day `n` (0-based) of 2023.
+fn month_day(mut n: u64) -> (u64, u64) {
+    for (month, days) in [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31]
+        .into_iter()
+        .enumerate()
+    {
+        if n < days {
+            return (month as u64 + 1, n + 1);
+        }
+        n -= days;
+    }
+    (12, 31)
+}
+
 fn peak_rss_kib() -> Option<u64> {
     let status = std::fs::read_to_string("/proc/self/status").ok()?;
     let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
@@ -144,17 +162,33 @@ fn main() {
         .skip(1)
         .find_map(|a| a.parse().ok())
         .unwrap_or(1_000_000);
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/benches/five-terms.yaml");
-    let text = std::fs::read_to_string(path).expect("benches/five-terms.yaml");
-    let (agreement, problems) = agreement::load("five-terms.yaml", &text);
+    for (file, label, runs) in [
+        (
+            "five-terms.yaml",
+            "5 stateless terms",
+            vec![(events / 10, true), (events, true), (events, false)],
+        ),
+        (
+            "mixed-terms.yaml",
+            "stateless, numeric, threshold, absence and sequence terms",
+            vec![(events / 10, true), (events, true)],
+        ),
+    ] {
+        bench(file, label, &runs);
+    }
+}
+
+fn bench(file: &str, label: &str, runs: &[(u64, bool)]) {
+    let path = format!("{}/benches/{file}", env!("CARGO_MANIFEST_DIR"));
+    let text = std::fs::read_to_string(&path).expect("the benchmark agreement");
+    let (agreement, problems) = agreement::load(file, &text);
     assert!(problems.is_empty(), "{problems:?}");
     let (program, problems) = compile(vec![agreement.expect("loads")], &Limits::default());
     assert!(problems.is_empty(), "{problems:?}");
     let program = program.expect("compiles");
 
-    println!("replay benchmark: 5 stateless terms, one thread");
-    let runs = [(events / 10, true), (events, true), (events, false)];
-    for (n, memo) in runs {
+    println!("replay benchmark: {label} ({file}), one thread");
+    for &(n, memo) in runs {
         let reader: Box<dyn BufRead> =
             Box::new(BufReader::with_capacity(1 << 16, Generator::new(n)));
         let input = Input {

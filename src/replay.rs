@@ -349,35 +349,33 @@ impl TermState<'_, '_> {
     fn steps(&mut self, steps: &[AST], event: &Event) -> Vec<bool> {
         let (program, term) = (self.program, self.term);
         let mut failure = None;
-        let matched = steps
-            .iter()
-            .enumerate()
-            .map(|(i, step)| match eval(program, self.scope, step) {
-                Ok(value) => value.as_bool().unwrap_or_else(|type_name| {
-                    failure.get_or_insert_with(|| {
-                        format!("step {} gave {type_name}, not a boolean", i + 1)
-                    });
-                    false
-                }),
+        let mut matched = Vec::with_capacity(steps.len());
+        for (i, (step, memo)) in steps.iter().zip(self.extras.steps.iter_mut()).enumerate() {
+            let scope = &mut *self.scope;
+            let outcome = memo.outcome(event, || match eval(program, scope, step) {
+                Ok(value) => value
+                    .as_bool()
+                    .map_err(|type_name| format!("step {} gave {type_name}, not a boolean", i + 1)),
                 Err(err) => {
-                    failure.get_or_insert_with(|| {
-                        let source = match &program.source(term).form {
-                            Form::Sequence(q) => q.steps.get(i),
-                            _ => None,
-                        };
-                        match source {
-                            Some(step) => format!(
-                                "step {} failed: {}",
-                                i + 1,
-                                describe(&err, step, (1, 1), program.functions(term))
-                            ),
-                            None => format!("step {} failed: {err}", i + 1),
-                        }
-                    });
-                    false
+                    let source = match &program.source(term).form {
+                        Form::Sequence(q) => q.steps.get(i),
+                        _ => None,
+                    };
+                    Err(match source {
+                        Some(step) => format!(
+                            "step {} failed: {}",
+                            i + 1,
+                            describe(&err, step, (1, 1), program.functions(term))
+                        ),
+                        None => format!("step {} failed: {err}", i + 1),
+                    })
                 }
-            })
-            .collect();
+            });
+            matched.push(outcome.unwrap_or_else(|message| {
+                failure.get_or_insert(message);
+                false
+            }));
+        }
         if let Some(message) = failure {
             record_error(self.stats, event, message);
         }
@@ -652,25 +650,36 @@ impl TermState<'_, '_> {
         let Some(ast) = by else {
             return Some((String::new(), String::new()));
         };
-        match eval(program, self.scope, ast) {
-            Ok(value) if value.is_unit() => {
+        let scope = &mut *self.scope;
+        let outcome = self
+            .extras
+            .by
+            .outcome(event, || match eval(program, scope, ast) {
+                Ok(value) if value.is_unit() => Ok(None),
+                Ok(value) => Ok(Some((crate::compile::key_of(&value), value.to_string()))),
+                Err(err) => {
+                    let source = match &program.source(term).form {
+                        Form::Threshold(t) => t.by.as_ref(),
+                        Form::Absence(a) => a.by.as_ref(),
+                        Form::Sequence(q) => q.by.as_ref(),
+                        _ => None,
+                    };
+                    Err(match source {
+                        Some(by) => format!(
+                            "`by` failed: {}",
+                            describe(&err, by, (1, 1), program.functions(term))
+                        ),
+                        None => format!("`by` failed: {err}"),
+                    })
+                }
+            });
+        match outcome {
+            Ok(Some(key)) => Some(key),
+            Ok(None) => {
                 self.stats.unkeyed += 1;
                 None
             }
-            Ok(value) => Some((crate::compile::key_of(&value), value.to_string())),
-            Err(err) => {
-                let source = match &program.source(term).form {
-                    Form::Threshold(t) => t.by.as_ref(),
-                    Form::Absence(a) => a.by.as_ref(),
-                    _ => None,
-                };
-                let message = match source {
-                    Some(by) => format!(
-                        "`by` failed: {}",
-                        describe(&err, by, (1, 1), program.functions(term))
-                    ),
-                    None => format!("`by` failed: {err}"),
-                };
+            Err(message) => {
                 record_error(self.stats, event, message);
                 None
             }
@@ -678,12 +687,15 @@ impl TermState<'_, '_> {
     }
 }
 
+/// The events that matched one step, with their position in canonical order.
+type StepQueue = std::collections::VecDeque<(u64, Rc<Event>)>;
+
 /// The state of one sequence term: per key and per step but the last, the selected events
 /// that matched the step within the last `within`, in canonical order (with their position in
 /// it).
 #[derive(Default)]
 struct Chains {
-    open: rustc_hash::FxHashMap<String, Vec<std::collections::VecDeque<(u64, Evidence)>>>,
+    open: rustc_hash::FxHashMap<String, Vec<StepQueue>>,
     /// Position of the next event in canonical order.
     next: u64,
     since_sweep: u64,
@@ -705,11 +717,11 @@ impl Chains {
         let mut before = self.next;
         let mut chain = Vec::with_capacity(steps);
         for step in (0..steps.saturating_sub(1)).rev() {
-            let (position, evidence) = queues.get(step)?.iter().rev().find(|(position, e)| {
-                *position < before && start.is_none_or(|start| e.time >= start)
+            let (position, event) = queues.get(step)?.iter().rev().find(|(position, e)| {
+                *position < before && start.is_none_or(|start| e.time() >= start)
             })?;
             before = *position;
-            chain.push(evidence.clone());
+            chain.push(Evidence::of(event));
         }
         chain.reverse();
         Some(chain)
@@ -717,7 +729,7 @@ impl Chains {
 
     /// Files `event` under each earlier step it matches, for later chains, and forgets events
     /// too old to start any chain.
-    fn add(&mut self, key: String, event: &Event, matched: &[bool], within: chrono::TimeDelta) {
+    fn add(&mut self, key: String, event: &Rc<Event>, matched: &[bool], within: chrono::TimeDelta) {
         let position = self.next;
         self.next += 1;
         let start = event.time().checked_sub_signed(within);
@@ -729,12 +741,12 @@ impl Chains {
         for (queue, matched) in queues.iter_mut().zip(matched) {
             while queue
                 .front()
-                .is_some_and(|(_, e)| start.is_some_and(|start| e.time < start))
+                .is_some_and(|(_, e)| start.is_some_and(|start| e.time() < start))
             {
                 queue.pop_front();
             }
             if *matched {
-                queue.push_back((position, Evidence::of(event)));
+                queue.push_back((position, event.clone()));
             }
         }
         self.since_sweep += 1;
@@ -744,7 +756,7 @@ impl Chains {
                 queues.iter().any(|queue| {
                     queue
                         .back()
-                        .is_some_and(|(_, e)| start.is_none_or(|start| e.time >= start))
+                        .is_some_and(|(_, e)| start.is_none_or(|start| e.time() >= start))
                 })
             });
         }
@@ -856,7 +868,7 @@ fn record_error(stats: &mut TermStats, event: &Event, message: String) {
 /// oldest first (docs/semantics.md, "threshold").
 #[derive(Default)]
 struct Windows {
-    open: rustc_hash::FxHashMap<String, std::collections::VecDeque<Evidence>>,
+    open: rustc_hash::FxHashMap<String, std::collections::VecDeque<Rc<Event>>>,
     /// Events pushed since the last sweep of keys whose windows have emptied.
     since_sweep: u64,
 }
@@ -871,7 +883,7 @@ impl Windows {
     fn push(
         &mut self,
         key: String,
-        event: &Event,
+        event: &Rc<Event>,
         within: chrono::TimeDelta,
         count: u64,
     ) -> Option<Vec<Evidence>> {
@@ -881,19 +893,20 @@ impl Windows {
         let window = self.open.entry(key).or_default();
         while window
             .front()
-            .is_some_and(|e| start.is_some_and(|start| e.time <= start))
+            .is_some_and(|e| start.is_some_and(|start| e.time() <= start))
         {
             window.pop_front();
         }
-        window.push_back(Evidence::of(event));
-        let full = (window.len() as u64 >= count).then(|| window.iter().cloned().collect());
+        window.push_back(event.clone());
+        let full = (window.len() as u64 >= count)
+            .then(|| window.iter().map(|e| Evidence::of(e)).collect());
         self.since_sweep += 1;
         if self.since_sweep >= Self::SWEEP {
             self.since_sweep = 0;
             self.open.retain(|_, window| {
                 window
                     .back()
-                    .is_some_and(|e| start.is_none_or(|start| e.time > start))
+                    .is_some_and(|e| start.is_none_or(|start| e.time() > start))
             });
         }
         full
@@ -905,6 +918,10 @@ impl Windows {
 struct Extras {
     breach: Memo<(Option<String>, Option<String>)>,
     pieces: Vec<Memo<(String, Option<String>)>>,
+    /// A form's `by`: the key (type-tagged, and its text), `None` for `()`, or the failure.
+    by: Memo<Result<Option<(String, String)>, String>>,
+    /// A sequence's steps: matched or not, or the failure.
+    steps: Vec<Memo<Result<bool, String>>>,
 }
 
 impl Extras {
@@ -930,6 +947,18 @@ impl Extras {
                     Piece::Text(_) => None,
                 })
                 .collect(),
+            by: Memo::new(match &term.form {
+                CompiledForm::Threshold { by: Some(ast), .. }
+                | CompiledForm::Absence { by: Some(ast), .. }
+                | CompiledForm::Sequence { by: Some(ast), .. } => reads(ast),
+                _ => None,
+            }),
+            steps: match &term.form {
+                CompiledForm::Sequence { steps, .. } => {
+                    steps.iter().map(|ast| Memo::new(reads(ast))).collect()
+                }
+                _ => Vec::new(),
+            },
         }
     }
 }
