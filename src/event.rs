@@ -203,7 +203,8 @@ fn json_reason(err: &serde_json::Error) -> String {
 
 /// A record before its required fields are checked.
 struct Record {
-    time: Option<Dynamic>,
+    /// The parsed instant, or why the value is not one.
+    time: Option<Result<DateTime<Utc>, String>>,
     kind: Option<Dynamic>,
     id: Option<Dynamic>,
     fields: Vec<(ImmutableString, Dynamic)>,
@@ -217,17 +218,7 @@ impl Record {
         };
         let time = match self.time {
             None => return Err(fail("missing required field `time`".into())),
-            Some(value) => match value.into_immutable_string() {
-                Ok(text) => parse_instant(&text)
-                    .map(|(time, _)| time)
-                    .map_err(|why| fail(format!("field `time`: {why}")))?,
-                Err(ty) => {
-                    return Err(fail(format!(
-                        "field `time` must be a string (RFC 3339 time or YYYY-MM-DD date), not {}",
-                        type_word(ty)
-                    )));
-                }
-            },
+            Some(time) => time.map_err(fail)?,
         };
         let kind = match self.kind {
             None => return Err(fail("missing required field `kind`".into())),
@@ -334,11 +325,21 @@ impl<'de> Visitor<'de> for RecordSeed<'_> {
         while let Some(key) = map.next_key_seed(StrSeed {
             interner: self.interner,
         })? {
+            if key.as_str() == "time" {
+                // Parsed where it lies in the input: no string is built for it.
+                if record.time.is_some() {
+                    return Err(de::Error::custom("duplicate field `time`"));
+                }
+                record.time = Some(map.next_value_seed(TimeSeed)?);
+                continue;
+            }
+            // Ids are unique: sharing them would only fill the interner.
+            let shared = key.as_str() != "id";
             let value = map.next_value_seed(ValueSeed {
                 interner: self.interner,
+                shared,
             })?;
             let slot = match key.as_str() {
-                "time" => &mut record.time,
                 "kind" => &mut record.kind,
                 "id" => &mut record.id,
                 _ => {
@@ -362,6 +363,76 @@ impl<'de> Visitor<'de> for RecordSeed<'_> {
             *slot = Some(value);
         }
         Ok(record)
+    }
+}
+
+/// The `time` field: parsed straight from the input text.
+struct TimeSeed;
+
+impl<'de> DeserializeSeed<'de> for TimeSeed {
+    type Value = Result<DateTime<Utc>, String>;
+
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl TimeSeed {
+    fn not_text(what: &str) -> Result<DateTime<Utc>, String> {
+        Err(format!(
+            "field `time` must be a string (RFC 3339 time or YYYY-MM-DD date), not {what}"
+        ))
+    }
+}
+
+impl<'de> Visitor<'de> for TimeSeed {
+    type Value = Result<DateTime<Utc>, String>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a time")
+    }
+
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
+        Ok(parse_instant(v)
+            .map(|(time, _)| time)
+            .map_err(|why| format!("field `time`: {why}")))
+    }
+
+    fn visit_bool<E: de::Error>(self, _: bool) -> Result<Self::Value, E> {
+        Ok(Self::not_text("a boolean"))
+    }
+
+    fn visit_i64<E: de::Error>(self, _: i64) -> Result<Self::Value, E> {
+        Ok(Self::not_text("a number"))
+    }
+
+    fn visit_u64<E: de::Error>(self, _: u64) -> Result<Self::Value, E> {
+        Ok(Self::not_text("a number"))
+    }
+
+    fn visit_f64<E: de::Error>(self, _: f64) -> Result<Self::Value, E> {
+        Ok(Self::not_text("a number"))
+    }
+
+    fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+        Ok(Self::not_text("null"))
+    }
+
+    fn visit_none<E: de::Error>(self) -> Result<Self::Value, E> {
+        Ok(Self::not_text("null"))
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+        while seq.next_element::<de::IgnoredAny>()?.is_some() {}
+        Ok(Self::not_text("an array"))
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        while map
+            .next_entry::<de::IgnoredAny, de::IgnoredAny>()?
+            .is_some()
+        {}
+        Ok(Self::not_text("an object"))
     }
 }
 
@@ -392,6 +463,8 @@ impl<'de> Visitor<'de> for StrSeed<'_> {
 /// Any JSON value, straight into a Rhai value.
 struct ValueSeed<'a> {
     interner: &'a mut Interner,
+    /// Share strings through the interner; off for values that never repeat (`time`, `id`).
+    shared: bool,
 }
 
 impl<'de> DeserializeSeed<'de> for ValueSeed<'_> {
@@ -430,7 +503,11 @@ impl<'de> Visitor<'de> for ValueSeed<'_> {
     }
 
     fn visit_str<E: de::Error>(self, v: &str) -> Result<Dynamic, E> {
-        Ok(self.interner.get(v).into())
+        Ok(if self.shared {
+            self.interner.get(v).into()
+        } else {
+            v.into()
+        })
     }
 
     fn visit_unit<E: de::Error>(self) -> Result<Dynamic, E> {
@@ -449,6 +526,7 @@ impl<'de> Visitor<'de> for ValueSeed<'_> {
         let mut items = Array::new();
         while let Some(item) = seq.next_element_seed(ValueSeed {
             interner: self.interner,
+            shared: true,
         })? {
             items.push(item);
         }
@@ -462,6 +540,7 @@ impl<'de> Visitor<'de> for ValueSeed<'_> {
         })? {
             let value = map.next_value_seed(ValueSeed {
                 interner: self.interner,
+                shared: true,
             })?;
             object.insert(key.as_str().into(), value);
         }
