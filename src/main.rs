@@ -66,6 +66,10 @@ enum Command {
         /// Format of the event inputs; by default from the extension (.yaml/.yml: YAML, else JSON Lines).
         #[arg(long, value_enum)]
         input_format: Option<InputFormatArg>,
+        /// End the replay at this instant (YYYY-MM-DD for 00:00 UTC, or RFC 3339): later
+        /// events are judged by no term, and absences and deadlines are judged up to it.
+        #[arg(long, value_parser = parse_until)]
+        until: Option<chrono::DateTime<chrono::Utc>>,
         /// Evaluate every condition in full (for tests: results are the same, only slower).
         #[arg(long, hide = true)]
         no_memo: bool,
@@ -175,6 +179,7 @@ fn execute(command: Command) -> Result<u8> {
             fail_on,
             skip_invalid,
             input_format,
+            until,
             no_memo,
         } => replay(ReplayArgs {
             rules,
@@ -184,6 +189,7 @@ fn execute(command: Command) -> Result<u8> {
             fail_on,
             skip_invalid,
             input_format,
+            until,
             no_memo,
         }),
     }
@@ -337,7 +343,12 @@ struct ReplayArgs {
     fail_on: Option<SeverityArg>,
     skip_invalid: bool,
     input_format: Option<InputFormatArg>,
+    until: Option<chrono::DateTime<chrono::Utc>>,
     no_memo: bool,
+}
+
+fn parse_until(text: &str) -> std::result::Result<chrono::DateTime<chrono::Utc>, String> {
+    pactum::time::parse_instant(text).map(|(time, _)| time)
 }
 
 fn replay(args: ReplayArgs) -> Result<u8> {
@@ -382,6 +393,7 @@ fn replay(args: ReplayArgs) -> Result<u8> {
     let options = RunOptions {
         skip_invalid: args.skip_invalid,
         memo: !args.no_memo,
+        until: args.until,
     };
     let mut violations = Collect::default();
     let outcome = match run(&program, inputs, options, &mut violations) {

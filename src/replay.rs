@@ -71,6 +71,8 @@ pub struct Replay<'p> {
     chains: Vec<Chains>,
     /// Evaluate every condition whole, without memo ([`Replay::forget_outcomes`]).
     plain: bool,
+    /// `--until`.
+    until: Option<DateTime<Utc>>,
     events: u64,
     first: Option<DateTime<Utc>>,
     last: Option<DateTime<Utc>>,
@@ -139,10 +141,17 @@ impl<'p> Replay<'p> {
             gaps: program.terms.iter().map(|_| Gaps::default()).collect(),
             chains: program.terms.iter().map(|_| Chains::default()).collect(),
             plain: false,
+            until: None,
             events: 0,
             first: None,
             last: None,
         }
+    }
+
+    /// Ends the replay at `until`: later events are judged by no term, and `until` is T1 for
+    /// absences and deadlines instead of the last event.
+    pub fn until(&mut self, until: Option<DateTime<Utc>>) {
+        self.until = until;
     }
 
     /// Evaluates every condition in full on every event, remembering nothing.
@@ -167,6 +176,13 @@ impl<'p> Replay<'p> {
         self.events += 1;
         self.first = Some(self.first.map_or(time, |t| t.min(time)));
         self.last = Some(self.last.map_or(time, |t| t.max(time)));
+        if self.until.is_some_and(|until| time > until) {
+            // After the end of the replay: read and counted, judged by no term.
+            for stats in &mut self.stats {
+                stats.out_of_period += 1;
+            }
+            return Ok(());
+        }
         let event = Rc::new(event);
         let handle = Dynamic::from(EventHandle(event.clone()));
         for scope in &mut self.scopes {
@@ -258,7 +274,8 @@ impl<'p> Replay<'p> {
                 handle: &handle,
             };
             // T1: the last event, or the term's end if earlier.
-            if let (CompiledForm::Absence { within, by, .. }, Some(last)) = (&term.form, self.last)
+            if let (CompiledForm::Absence { within, by, .. }, Some(last)) =
+                (&term.form, self.until.or(self.last))
             {
                 let end_of_log = term.period.until.map_or(last, |until| until.min(last));
                 for (since, opened_by, label) in std::mem::take(&mut gaps.last).into_values() {
@@ -270,7 +287,7 @@ impl<'p> Replay<'p> {
                 }
             }
             for (trigger, due) in std::mem::take(&mut obligations.pending) {
-                if self.last.is_some_and(|last| due <= last) {
+                if self.until.or(self.last).is_some_and(|last| due <= last) {
                     state.broken(&trigger, due, sink)?;
                 } else {
                     open.push(Open {

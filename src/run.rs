@@ -42,6 +42,9 @@ pub struct RunOptions {
     /// Remember condition outcomes per field values ([`crate::replay`]). Default `true`.
     /// Changes speed only, never a result: tests replay with it off to prove that.
     pub memo: bool,
+    /// The end of the replay (`--until`): events after it are judged by no term, and it is T1
+    /// for absences and deadlines (docs/semantics.md). Default: the last event.
+    pub until: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 impl Default for RunOptions {
@@ -49,6 +52,7 @@ impl Default for RunOptions {
         RunOptions {
             skip_invalid: false,
             memo: true,
+            until: None,
         }
     }
 }
@@ -138,6 +142,7 @@ fn new_replay(program: &Program, options: RunOptions) -> Replay<'_> {
     if !options.memo {
         replay.forget_outcomes();
     }
+    replay.until(options.until);
     replay
 }
 

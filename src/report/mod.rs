@@ -131,6 +131,7 @@ pub fn build(
             .collect(),
         options: Options {
             skip_invalid: options.skip_invalid,
+            until: options.until.as_ref().map(format_instant),
         },
         period: match (outcome.totals.first, outcome.totals.last) {
             (Some(first), Some(last)) => Some(Span {

@@ -107,6 +107,9 @@ pub struct InputInfo {
 pub struct Options {
     /// `--skip-invalid`.
     pub skip_invalid: bool,
+    /// `--until`, RFC 3339 UTC; absent when not given.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub until: Option<String>,
 }
 
 /// A time span.
