@@ -202,11 +202,15 @@ impl<'p> Replay<'p> {
         for (((((((term, stats), memo), extras), windows), obligations), gaps), chains) in terms {
             // An absence term's clock starts at the first event of the log, or at the term's
             // start if later; expected keys wait from then.
-            if let (CompiledForm::Absence { keys, .. }, None) = (&term.form, gaps.start) {
+            if let (CompiledForm::Absence { keys, within, .. }, None) = (&term.form, gaps.start) {
                 let start = term.period.from.map_or(time, |from| from.max(time));
                 gaps.start = Some(start);
                 for (key, label) in keys {
-                    gaps.last.insert(key.clone(), (start, None, label.clone()));
+                    gaps.last
+                        .insert(key.clone(), (start, None, label.clone(), false));
+                }
+                if !keys.is_empty() {
+                    gaps.note_due(start, *within);
                 }
             }
             let Some(scope) = self.scopes.get_mut(term.agreement) else {
@@ -227,6 +231,10 @@ impl<'p> Replay<'p> {
             } = &term.form
             {
                 state.settle(obligations, require, &event, sink)?;
+            }
+            // A gap is reported as soon as time passes its end, not at the key's next event.
+            if let CompiledForm::Absence { within, by, .. } = &term.form {
+                state.overdue(gaps, *within, by.is_some(), time, sink)?;
             }
             if term.period.contains(time) {
                 state.stats.evaluated += 1;
@@ -278,9 +286,12 @@ impl<'p> Replay<'p> {
                 (&term.form, self.until.or(self.last))
             {
                 let end_of_log = term.period.until.map_or(last, |until| until.min(last));
-                for (since, opened_by, label) in std::mem::take(&mut gaps.last).into_values() {
+                for (since, opened_by, label, reported) in
+                    std::mem::take(&mut gaps.last).into_values()
+                {
                     if let Some(end) = since.checked_add_signed(*within)
                         && end_of_log > end
+                        && !reported
                     {
                         state.gap(opened_by.as_ref(), end, by.is_some().then_some(label), sink)?;
                     }
@@ -399,6 +410,43 @@ impl TermState<'_, '_> {
         matched
     }
 
+    /// Reports the gaps of an absence term whose end time `now` has passed (within the term's
+    /// period), each once.
+    fn overdue<S: Sink>(
+        &mut self,
+        gaps: &mut Gaps,
+        within: chrono::TimeDelta,
+        keyed: bool,
+        now: DateTime<Utc>,
+        sink: &mut S,
+    ) -> Result<(), S::Error> {
+        if !gaps.next_due.is_some_and(|due| now > due) {
+            return Ok(());
+        }
+        let until = self.term.period.until;
+        let mut next_due: Option<DateTime<Utc>> = None;
+        let mut due_now = Vec::new();
+        for (key, (since, opened_by, label, reported)) in gaps.last.iter_mut() {
+            let Some(end) = since.checked_add_signed(within) else {
+                continue;
+            };
+            if *reported || until.is_some_and(|until| end >= until) {
+                continue;
+            }
+            if now > end {
+                *reported = true;
+                due_now.push((key.clone(), opened_by.clone(), end, label.clone()));
+            } else {
+                next_due = Some(next_due.map_or(end, |d| d.min(end)));
+            }
+        }
+        gaps.next_due = next_due;
+        for (_, opened_by, end, label) in due_now {
+            self.gap(opened_by.as_ref(), end, keyed.then_some(label), sink)?;
+        }
+        Ok(())
+    }
+
     /// A gap in an absence term: a violation dated at its end, resting on the event that
     /// opened it, if any.
     fn gap<S: Sink>(
@@ -473,19 +521,20 @@ impl TermState<'_, '_> {
                     return Ok(());
                 }
                 let start = gaps.start.unwrap_or(event.time());
-                let (since, opened_by, _) =
+                let (since, opened_by, _, reported) =
                     gaps.last
                         .remove(&key)
-                        .unwrap_or((start, None, label.clone()));
+                        .unwrap_or((start, None, label.clone(), false));
                 let result = match since.checked_add_signed(*within) {
-                    Some(end) if event.time() > end => {
+                    Some(end) if event.time() > end && !reported => {
                         let label = by.is_some().then(|| label.clone());
                         self.gap(opened_by.as_ref(), end, label, sink)
                     }
                     _ => Ok(()),
                 };
                 gaps.last
-                    .insert(key, (event.time(), Some(event.clone()), label));
+                    .insert(key, (event.time(), Some(event.clone()), label, false));
+                gaps.note_due(event.time(), *within);
                 result
             }
             CompiledForm::Deadline { window, require } => match window {
@@ -787,11 +836,21 @@ struct Gaps {
     /// T0: the later of the log's first event and the term's start; set at the first event.
     start: Option<DateTime<Utc>>,
     last: std::collections::BTreeMap<String, Since>,
+    /// No unreported gap ends before this (a lower bound: checking more often is harmless).
+    next_due: Option<DateTime<Utc>>,
 }
 
-/// When a key's current gap started, the event that started it (none at T0), and the key's
-/// text.
-type Since = (DateTime<Utc>, Option<Rc<Event>>, String);
+/// When a key's current gap started, the event that started it (none at T0), the key's text,
+/// and whether the gap has been reported already (as soon as time passed its end).
+type Since = (DateTime<Utc>, Option<Rc<Event>>, String, bool);
+
+impl Gaps {
+    fn note_due(&mut self, since: DateTime<Utc>, within: chrono::TimeDelta) {
+        if let Some(due) = since.checked_add_signed(within) {
+            self.next_due = Some(self.next_due.map_or(due, |d| d.min(due)));
+        }
+    }
+}
 
 /// The obligations of one deadline term.
 #[derive(Default)]
