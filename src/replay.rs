@@ -420,7 +420,7 @@ impl TermState<'_, '_> {
         now: DateTime<Utc>,
         sink: &mut S,
     ) -> Result<(), S::Error> {
-        if !gaps.next_due.is_some_and(|due| now > due) {
+        if gaps.next_due.is_none_or(|due| now <= due) {
             return Ok(());
         }
         let until = self.term.period.until;
