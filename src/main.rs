@@ -16,7 +16,7 @@ use pactum::agreement::{self, Severity};
 use pactum::diagnostic::{Code, Diagnostic, Level, SourceFile};
 use pactum::report::{self, Format};
 use pactum::run::RunError;
-use pactum::sink::Collect;
+use pactum::run::run_stream;
 use pactum::{Agreement, Input, InputFormat, Limits, Program, RunOptions, compile, run};
 
 /// Judge event logs against security agreements written as rules.
@@ -66,6 +66,11 @@ enum Command {
         /// Format of the event inputs; by default from the extension (.yaml/.yml: YAML, else JSON Lines).
         #[arg(long, value_enum)]
         input_format: Option<InputFormatArg>,
+        /// Reading standard input alone: how long an event may come after later ones and still
+        /// be judged in time order (it waits that long in a reorder buffer). Later events are
+        /// judged on arrival and listed as late.
+        #[arg(long, value_parser = parse_delay, default_value = "10m")]
+        max_delay: chrono::TimeDelta,
         /// End the replay at this instant (YYYY-MM-DD for 00:00 UTC, or RFC 3339): later
         /// events are judged by no term, and absences and deadlines are judged up to it.
         #[arg(long, value_parser = parse_until)]
@@ -179,6 +184,7 @@ fn execute(command: Command) -> Result<u8> {
             fail_on,
             skip_invalid,
             input_format,
+            max_delay,
             until,
             no_memo,
         } => replay(ReplayArgs {
@@ -189,6 +195,7 @@ fn execute(command: Command) -> Result<u8> {
             fail_on,
             skip_invalid,
             input_format,
+            max_delay,
             until,
             no_memo,
         }),
@@ -335,6 +342,51 @@ fn diagnostic_json(d: &Diagnostic) -> serde_json::Value {
     })
 }
 
+/// Where the replay's violations go: kept for the report, or written at once (a stream to
+/// JSON Lines).
+struct CliSink<'p> {
+    program: &'p Program,
+    collected: Vec<pactum::sink::Violation>,
+    live: Option<Box<dyn Write>>,
+}
+
+impl pactum::Sink for CliSink<'_> {
+    type Error = io::Error;
+
+    fn violation(&mut self, violation: pactum::sink::Violation) -> io::Result<()> {
+        match &mut self.live {
+            None => {
+                self.collected.push(violation);
+                Ok(())
+            }
+            Some(out) => {
+                if let Some(record) = report::violation_record(self.program.agreements(), violation)
+                {
+                    serde_json::to_writer(&mut *out, &record)?;
+                    writeln!(out)?;
+                    // Whoever reads the stream sees each violation when it is decided.
+                    out.flush()?;
+                }
+                Ok(())
+            }
+        }
+    }
+
+    fn rewind(&mut self) -> bool {
+        self.collected.clear();
+        self.live.is_none()
+    }
+}
+
+fn open_output(path: Option<&Path>) -> Result<Box<dyn Write>> {
+    Ok(match path {
+        Some(path) => Box::new(BufWriter::new(
+            fs::File::create(path).with_context(|| format!("cannot create {}", path.display()))?,
+        )),
+        None => Box::new(BufWriter::new(io::stdout())),
+    })
+}
+
 struct ReplayArgs {
     rules: Vec<PathBuf>,
     events: Vec<String>,
@@ -343,8 +395,16 @@ struct ReplayArgs {
     fail_on: Option<SeverityArg>,
     skip_invalid: bool,
     input_format: Option<InputFormatArg>,
+    max_delay: chrono::TimeDelta,
     until: Option<chrono::DateTime<chrono::Utc>>,
     no_memo: bool,
+}
+
+fn parse_delay(text: &str) -> std::result::Result<chrono::TimeDelta, String> {
+    if text.trim() == "0" || text.trim() == "0s" {
+        return Ok(chrono::TimeDelta::zero());
+    }
+    pactum::time::parse_duration(text)
 }
 
 fn parse_until(text: &str) -> std::result::Result<chrono::DateTime<chrono::Utc>, String> {
@@ -395,8 +455,31 @@ fn replay(args: ReplayArgs) -> Result<u8> {
         memo: !args.no_memo,
         until: args.until,
     };
-    let mut violations = Collect::default();
-    let outcome = match run(&program, inputs, options, &mut violations) {
+    let format = match args.format {
+        ReportFormat::Text => Format::Text,
+        ReportFormat::Json => Format::Json,
+        ReportFormat::Jsonl => Format::JsonLines,
+    };
+    // Standard input alone is a stream: events are judged as they come, and JSON Lines output
+    // is written as each violation is decided.
+    let streaming = args.events == ["-"];
+    let live = streaming && format == Format::JsonLines;
+    let mut sink = CliSink {
+        program: &program,
+        collected: Vec::new(),
+        live: if live {
+            Some(open_output(args.output.as_deref())?)
+        } else {
+            None
+        },
+    };
+    let ran = if streaming {
+        let input = inputs.into_iter().next().context("standard input")?;
+        run_stream(&program, input, options, args.max_delay, &mut sink)
+    } else {
+        run(&program, inputs, options, &mut sink)
+    };
+    let outcome = match ran {
         Ok(outcome) => outcome,
         Err(RunError::Invalid(invalid)) => {
             say!("error: invalid event at {invalid}");
@@ -408,16 +491,16 @@ fn replay(args: ReplayArgs) -> Result<u8> {
         Err(RunError::Io { file, source }) => {
             return Err(anyhow::Error::new(source).context(format!("cannot read {file}")));
         }
-        Err(RunError::Sink(never)) => match never {},
+        Err(RunError::Sink(err)) => {
+            unless_pipe_closed(Err(err))?;
+            return Ok(0);
+        }
         Err(err @ RunError::Unordered { .. }) => return Err(err.into()),
     };
-    let report = report::build(&program, &outcome, options, violations.0);
-    let format = match args.format {
-        ReportFormat::Text => Format::Text,
-        ReportFormat::Json => Format::Json,
-        ReportFormat::Jsonl => Format::JsonLines,
-    };
+    let live = sink.live.is_some();
+    let report = report::build(&program, &outcome, options, sink.collected);
     match &args.output {
+        _ if live => {}
         Some(path) => {
             let file = fs::File::create(path)
                 .with_context(|| format!("cannot create {}", path.display()))?;
@@ -439,6 +522,12 @@ fn replay(args: ReplayArgs) -> Result<u8> {
         say!(
             "warning: {} term(s) failed on {events} event(s) in all; see the report's rule errors",
             report.errors.len()
+        );
+    }
+    if !report.late.is_empty() {
+        say!(
+            "warning: {} event(s) came later than --max-delay allows and were judged out of time order; see the report's late events",
+            report.late.len()
         );
     }
     if !report.skipped.is_empty() {

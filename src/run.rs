@@ -77,6 +77,22 @@ pub struct RunOutcome {
     pub inputs: Vec<InputSummary>,
     /// Lines skipped with `skip_invalid`, in input order.
     pub skipped: Vec<InputError>,
+    /// Events that came on a stream later than the reorder buffer could wait for, judged on
+    /// arrival ([`run_stream`]).
+    pub late: Vec<Late>,
+}
+
+/// An event that arrived too late for canonical order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Late {
+    /// Its id.
+    pub event: String,
+    /// Its input and line.
+    pub origin: crate::event::Origin,
+    /// Its time.
+    pub time: chrono::DateTime<chrono::Utc>,
+    /// The time of the latest event already judged when it came.
+    pub after: chrono::DateTime<chrono::Utc>,
 }
 
 /// Why a run stopped.
@@ -198,6 +214,7 @@ fn stream<S: Sink>(
         totals: replay.finish(sink).map_err(RunError::Sink)?,
         inputs: summaries,
         skipped,
+        late: Vec::new(),
     })
 }
 
@@ -315,5 +332,114 @@ fn reorder<S: Sink>(
         totals: replay.finish(sink).map_err(RunError::Sink)?,
         inputs: summaries,
         skipped,
+        late: Vec::new(),
+    })
+}
+
+/// An event waiting in the reorder buffer, ordered by time, then arrival.
+struct Pending {
+    time: chrono::DateTime<chrono::Utc>,
+    arrival: u64,
+    event: crate::event::Event,
+}
+
+impl PartialEq for Pending {
+    fn eq(&self, other: &Self) -> bool {
+        (self.time, self.arrival) == (other.time, other.arrival)
+    }
+}
+impl Eq for Pending {}
+impl PartialOrd for Pending {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+impl Ord for Pending {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        (self.time, self.arrival).cmp(&(other.time, other.arrival))
+    }
+}
+
+/// Replays one stream (standard input) as events arrive, through a reorder buffer.
+///
+/// An event is judged once an event at least `max_delay` later has arrived (or the stream has
+/// ended), so events arriving up to `max_delay` out of order are judged in canonical order. An
+/// event earlier than one already judged is *late*: it is judged on arrival, out of order, and
+/// listed in the outcome. Memory: the events of the last `max_delay`, and the terms' state.
+/// Violations reach `sink` as soon as they are decided.
+pub fn run_stream<S: Sink>(
+    program: &Program,
+    input: Input<'_>,
+    options: RunOptions,
+    max_delay: chrono::TimeDelta,
+    sink: &mut S,
+) -> Result<RunOutcome, RunError<S::Error>> {
+    let mut replay = new_replay(program, options);
+    let name = input.name;
+    let io_error = |source| RunError::Io {
+        file: name.clone(),
+        source,
+    };
+    let mut reader = EventReader::new(&name, input.reader, input.format);
+    let mut buffer = std::collections::BinaryHeap::new();
+    let mut arrival = 0u64;
+    let mut newest: Option<chrono::DateTime<chrono::Utc>> = None;
+    let mut judged: Option<chrono::DateTime<chrono::Utc>> = None;
+    let mut skipped = Vec::new();
+    let mut late = Vec::new();
+    while let Some(record) = reader.next_record().map_err(io_error)? {
+        let event = match record {
+            Ok(event) => event,
+            Err(invalid) if options.skip_invalid => {
+                skipped.push(invalid);
+                continue;
+            }
+            Err(invalid) => return Err(RunError::Invalid(invalid)),
+        };
+        let time = event.time();
+        if let Some(after) = judged.filter(|judged| time < *judged) {
+            tracing::debug!(event = %event.id(), %time, "late event, judged out of order");
+            late.push(Late {
+                event: event.id(),
+                origin: event.origin().clone(),
+                time,
+                after,
+            });
+            replay.judge(event, sink).map_err(RunError::Sink)?;
+            continue;
+        }
+        newest = Some(newest.map_or(time, |newest| newest.max(time)));
+        buffer.push(std::cmp::Reverse(Pending {
+            time,
+            arrival,
+            event,
+        }));
+        arrival += 1;
+        let Some(watermark) = newest.and_then(|newest| newest.checked_sub_signed(max_delay)) else {
+            continue;
+        };
+        while buffer
+            .peek()
+            .is_some_and(|std::cmp::Reverse(next)| next.time <= watermark)
+        {
+            if let Some(std::cmp::Reverse(next)) = buffer.pop() {
+                judged = Some(judged.map_or(next.time, |j| j.max(next.time)));
+                replay.judge(next.event, sink).map_err(RunError::Sink)?;
+            }
+        }
+    }
+    while let Some(std::cmp::Reverse(next)) = buffer.pop() {
+        replay.judge(next.event, sink).map_err(RunError::Sink)?;
+    }
+    let (stats, sha256) = reader.finish().map_err(io_error)?;
+    Ok(RunOutcome {
+        totals: replay.finish(sink).map_err(RunError::Sink)?,
+        inputs: vec![InputSummary {
+            name,
+            sha256,
+            stats,
+        }],
+        skipped,
+        late,
     })
 }

@@ -658,3 +658,104 @@ proptest! {
         prop_assert_eq!(replay_sequence(&lines), sequence_oracle(&events));
     }
 }
+
+const ALL_FORMS: &str = r#"agreement: all
+title: All forms
+parties: {TR: Türkiye}
+terms:
+  - {id: each, title: E, breached_by: TR, when: 'event.kind == "c"'}
+  - {id: threshold, title: T, breached_by: TR, when: 'event.kind == "a"', threshold: {count: 3, within: 30m, by: event.sector}}
+  - {id: deadline, title: D, breached_by: TR, when: 'event.kind == "a"', deadline: {within: 20m, require: 'event.kind == "b" && event.sector == trigger.sector'}}
+  - {id: absence, title: G, breached_by: TR, when: 'event.kind == "b"', absence: {within: 40m, by: event.sector, keys: [s0, s1]}}
+  - {id: sequence, title: S, breached_by: TR, sequence: {within: 30m, by: event.sector, steps: ['event.kind == "a"', 'event.kind == "c"']}}
+"#;
+
+/// What a replay decided, named by event ids: violations and open obligations, sorted.
+fn decided(report: &pactum::Report) -> (Vec<String>, Vec<String>) {
+    let mut violations: Vec<String> = report
+        .violations
+        .iter()
+        .map(|v| {
+            let ids: Vec<&str> = v.evidence.iter().map(|e| e.id.as_str()).collect();
+            format!("{} {} {:?} {}", v.time, v.term, v.key, ids.join(","))
+        })
+        .collect();
+    violations.sort();
+    let mut open: Vec<String> = report
+        .open
+        .iter()
+        .map(|o| format!("{} {} {}", o.due, o.term, o.trigger))
+        .collect();
+    open.sort();
+    (violations, open)
+}
+
+fn all_forms_program() -> pactum::Program {
+    let (agreement, _) = agreement::load("all.yaml", ALL_FORMS);
+    let (program, problems) = compile(vec![agreement.unwrap()], &Limits::default());
+    assert!(problems.is_empty(), "{problems:?}");
+    program.unwrap()
+}
+
+fn replay_file(program: &pactum::Program, text: &str) -> pactum::Report {
+    let bytes = text.as_bytes().to_vec();
+    let again = bytes.clone();
+    let input = Input {
+        name: "-".into(),
+        reader: Box::new(std::io::Cursor::new(bytes)),
+        format: InputFormat::JsonLines,
+        reopen: Some(Box::new(move || {
+            Ok(Box::new(std::io::Cursor::new(again.clone())) as Box<dyn pactum::run::SeekRead>)
+        })),
+    };
+    let mut sink = Collect::default();
+    let options = RunOptions::default();
+    let outcome = run(program, vec![input], options, &mut sink).unwrap();
+    pactum::report::build(program, &outcome, options, sink.0)
+}
+
+fn replay_stream(
+    program: &pactum::Program,
+    text: &str,
+    max_delay: chrono::TimeDelta,
+) -> pactum::Report {
+    let input = Input {
+        name: "-".into(),
+        reader: Box::new(text.as_bytes()),
+        format: InputFormat::JsonLines,
+        reopen: None,
+    };
+    let mut sink = Collect::default();
+    let options = RunOptions::default();
+    let outcome = pactum::run::run_stream(program, input, options, max_delay, &mut sink).unwrap();
+    pactum::report::build(program, &outcome, options, sink.0)
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(64))]
+
+    #[test]
+    fn streaming_with_enough_delay_equals_file_replay(
+        raw in prop::collection::vec((0u32..300, 0u8..3, 0u8..2), 0..40),
+    ) {
+        let text: String = raw
+            .iter()
+            .enumerate()
+            .map(|(id, (minute, kind, sector))| {
+                format!(
+                    "{{\"id\":\"e{id}\",\"time\":\"2024-01-01T{:02}:{:02}:00Z\",\"kind\":\"{}\",\"sector\":\"s{sector}\"}}\n",
+                    minute / 60,
+                    minute % 60,
+                    ["a", "b", "c"][*kind as usize]
+                )
+            })
+            .collect();
+        let program = all_forms_program();
+        let file = replay_file(&program, &text);
+        // The log spans at most 300 minutes: a 6-hour buffer holds any disorder.
+        let stream = replay_stream(&program, &text, chrono::TimeDelta::hours(6));
+        prop_assert!(stream.late.is_empty());
+        prop_assert_eq!(decided(&stream), decided(&file));
+        prop_assert_eq!(&stream.summary.by_term, &file.summary.by_term);
+    }
+}

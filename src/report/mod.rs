@@ -180,6 +180,17 @@ pub fn build(
                 })
             })
             .collect(),
+        late: outcome
+            .late
+            .iter()
+            .map(|l| LateEvent {
+                event: l.event.clone(),
+                file: l.origin.file.to_string(),
+                line: l.origin.line,
+                time: format_instant(&l.time),
+                after: format_instant(&l.after),
+            })
+            .collect(),
     }
 }
 
@@ -201,7 +212,8 @@ fn effective(period: &Period) -> Effective {
     }
 }
 
-fn violation_record(agreements: &[Agreement], v: Violation) -> Option<ViolationRecord> {
+/// The report's record of one violation (for writers that stream violations as they come).
+pub fn violation_record(agreements: &[Agreement], v: Violation) -> Option<ViolationRecord> {
     let agreement = agreements.get(v.agreement)?;
     let term = agreement.terms.get(v.term)?;
     let l = v.location;

@@ -38,6 +38,25 @@ pub struct Report {
     /// Deadline obligations neither kept nor broken: due after the last event.
     #[serde(default)]
     pub open: Vec<OpenObligation>,
+    /// Events that came on a stream after the reorder buffer had moved past their time:
+    /// judged on arrival, out of canonical order.
+    #[serde(default)]
+    pub late: Vec<LateEvent>,
+}
+
+/// An event that came too late for canonical order.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LateEvent {
+    /// Its id.
+    pub event: String,
+    /// Its input.
+    pub file: String,
+    /// Its line.
+    pub line: u64,
+    /// Its time.
+    pub time: String,
+    /// The latest time already judged when it came.
+    pub after: String,
 }
 
 /// An obligation still open when the log ends.

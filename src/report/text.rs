@@ -127,6 +127,24 @@ pub(super) fn write(report: &Report, out: &mut dyn Write) -> io::Result<()> {
         }
     }
 
+    if !report.late.is_empty() {
+        writeln!(
+            out,
+            "\nLATE EVENTS (came after the reorder buffer had moved on: judged out of order)"
+        )?;
+        for l in &report.late {
+            writeln!(
+                out,
+                "{} ({}:{}) at {}, after {} was judged",
+                plain(&l.event),
+                plain(&l.file),
+                l.line,
+                l.time,
+                l.after
+            )?;
+        }
+    }
+
     if !report.skipped.is_empty() {
         writeln!(out, "\nSKIPPED LINES ({})", report.skipped.len())?;
         for skipped in &report.skipped {
