@@ -348,6 +348,8 @@ struct CliSink<'p> {
     program: &'p Program,
     collected: Vec<pactum::sink::Violation>,
     live: Option<Box<dyn Write>>,
+    /// The most serious violation written live (for `--fail-on`: nothing is collected then).
+    worst: Option<Severity>,
 }
 
 impl pactum::Sink for CliSink<'_> {
@@ -362,6 +364,7 @@ impl pactum::Sink for CliSink<'_> {
             Some(out) => {
                 if let Some(record) = report::violation_record(self.program.agreements(), violation)
                 {
+                    self.worst = self.worst.max(Severity::parse(&record.severity));
                     serde_json::to_writer(&mut *out, &record)?;
                     writeln!(out)?;
                     // Whoever reads the stream sees each violation when it is decided.
@@ -472,6 +475,7 @@ fn replay(args: ReplayArgs) -> Result<u8> {
         } else {
             None
         },
+        worst: None,
     };
     let ran = if streaming {
         let input = inputs.into_iter().next().context("standard input")?;
@@ -498,6 +502,7 @@ fn replay(args: ReplayArgs) -> Result<u8> {
         Err(err @ RunError::Unordered { .. }) => return Err(err.into()),
     };
     let live = sink.live.is_some();
+    let worst_live = sink.worst;
     let report = report::build(&program, &outcome, options, sink.collected);
     match &args.output {
         _ if live => {}
@@ -542,8 +547,11 @@ fn replay(args: ReplayArgs) -> Result<u8> {
         SeverityArg::High => Severity::High,
         SeverityArg::Critical => Severity::Critical,
     });
+    let reached = |severity| {
+        report::any_at_or_above(&report, severity) || worst_live.is_some_and(|w| w >= severity)
+    };
     Ok(match threshold {
-        Some(severity) if report::any_at_or_above(&report, severity) => EXIT_VIOLATIONS,
+        Some(severity) if reached(severity) => EXIT_VIOLATIONS,
         _ => 0,
     })
 }
