@@ -190,17 +190,11 @@ pub fn compile(agreements: Vec<Agreement>, limits: &Limits) -> (Option<Program>,
             let message = term.message.as_ref().and_then(|m| unit.template(m));
             let form = match &term.form {
                 Form::Each => Some(CompiledForm::Each),
-                Form::Threshold(t) => {
-                    let by = match &t.by {
-                        Some(by) => unit.expression(by, "by").map(Some),
-                        None => Some(None),
-                    };
-                    by.map(|by| CompiledForm::Threshold {
-                        count: t.count,
-                        within: t.within,
-                        by,
-                    })
-                }
+                Form::Threshold(t) => unit.key(t.by.as_ref()).map(|by| CompiledForm::Threshold {
+                    count: t.count,
+                    within: t.within,
+                    by,
+                }),
                 Form::Deadline(d) => unit
                     .with_trigger(|unit| unit.expression(&d.require, "require"))
                     .map(|require| CompiledForm::Deadline {
@@ -208,10 +202,7 @@ pub fn compile(agreements: Vec<Agreement>, limits: &Limits) -> (Option<Program>,
                         require,
                     }),
                 Form::Sequence(q) => {
-                    let by = match &q.by {
-                        Some(by) => unit.expression(by, "by").map(Some),
-                        None => Some(None),
-                    };
+                    let by = unit.key(q.by.as_ref());
                     let steps: Vec<Option<AST>> = q
                         .steps
                         .iter()
@@ -227,24 +218,18 @@ pub fn compile(agreements: Vec<Agreement>, limits: &Limits) -> (Option<Program>,
                         _ => None,
                     }
                 }
-                Form::Absence(a) => {
-                    let by = match &a.by {
-                        Some(by) => unit.expression(by, "by").map(Some),
-                        None => Some(None),
-                    };
-                    by.map(|by| CompiledForm::Absence {
-                        within: a.within,
-                        by,
-                        keys: a
-                            .keys
-                            .iter()
-                            .map(|k| {
-                                let value = list_value(k);
-                                (key_of(&value), value.to_string())
-                            })
-                            .collect(),
-                    })
-                }
+                Form::Absence(a) => unit.key(a.by.as_ref()).map(|by| CompiledForm::Absence {
+                    within: a.within,
+                    by,
+                    keys: a
+                        .keys
+                        .iter()
+                        .map(|k| {
+                            let value = list_value(k);
+                            (key_of(&value), value.to_string())
+                        })
+                        .collect(),
+                }),
             };
             if let (Some(when), Some(breached_by), Some(form)) = (when, breached_by, form) {
                 terms.push(CompiledTerm {
@@ -358,6 +343,14 @@ impl Unit<'_> {
                 self.function_names = declared_functions(&functions.text);
                 self.parse_error(functions, "functions", (1, 1), &err);
             }
+        }
+    }
+
+    /// Compiles a form's optional `by`: `Some(None)` without one, `None` when it fails.
+    fn key(&mut self, by: Option<&Expression>) -> Option<Option<AST>> {
+        match by {
+            Some(by) => self.expression(by, "by").map(Some),
+            None => Some(None),
         }
     }
 

@@ -184,6 +184,22 @@ impl Diagnostic {
     }
 }
 
+/// The 1-based line and column (in characters) of the first invalid byte of `bytes`, given
+/// the length of its valid UTF-8 prefix.
+pub fn utf8_position(bytes: &[u8], valid_up_to: usize) -> (u64, u64) {
+    let valid = bytes.get(..valid_up_to).unwrap_or(bytes);
+    let line = valid.iter().filter(|b| **b == b'\n').count() as u64 + 1;
+    let start = valid
+        .iter()
+        .rposition(|b| *b == b'\n')
+        .map_or(0, |at| at + 1);
+    let column = String::from_utf8_lossy(valid.get(start..).unwrap_or(&[]))
+        .chars()
+        .count() as u64
+        + 1;
+    (line, column)
+}
+
 /// The closest of `candidates` to a misspelt `word`, if any is close enough to be a likely fix.
 pub fn did_you_mean<'a>(
     word: &str,

@@ -185,11 +185,8 @@ impl<R: BufRead> EventReader<R> {
             let text = match std::str::from_utf8(bytes) {
                 Ok(text) => text,
                 Err(err) => {
-                    let column =
-                        String::from_utf8_lossy(bytes.get(..err.valid_up_to()).unwrap_or(&[]))
-                            .chars()
-                            .count() as u64
-                            + 1;
+                    // One line: the position's line is always 1 within it.
+                    let (_, column) = crate::diagnostic::utf8_position(bytes, err.valid_up_to());
                     return Ok(Some(Err(self.error(
                         line,
                         Some(column),
@@ -276,16 +273,8 @@ impl<R: BufRead> EventReader<R> {
                 match std::str::from_utf8(&bytes) {
                     Ok(text) => self.parse_yaml(text),
                     Err(err) => {
-                        let valid = bytes.get(..err.valid_up_to()).unwrap_or(&[]);
-                        let line = valid.iter().filter(|b| **b == b'\n').count() as u64 + 1;
-                        let start = valid
-                            .iter()
-                            .rposition(|b| *b == b'\n')
-                            .map_or(0, |at| at + 1);
-                        let column = String::from_utf8_lossy(valid.get(start..).unwrap_or(&[]))
-                            .chars()
-                            .count() as u64
-                            + 1;
+                        let (line, column) =
+                            crate::diagnostic::utf8_position(&bytes, err.valid_up_to());
                         vec![Err(self.error(
                             line,
                             Some(column),

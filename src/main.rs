@@ -258,20 +258,9 @@ fn read_text(name: &str, path: &Path) -> std::result::Result<String, Diagnostic>
         Diagnostic::file_error(Code::Io, name, format!("cannot read the file: {e}"))
     })?;
     String::from_utf8(bytes).map_err(|e| {
-        let valid = e
-            .as_bytes()
-            .get(..e.utf8_error().valid_up_to())
-            .unwrap_or(&[]);
         let text = String::from_utf8_lossy(e.as_bytes());
-        let line = valid.iter().filter(|b| **b == b'\n').count() as u64 + 1;
-        let start = valid
-            .iter()
-            .rposition(|b| *b == b'\n')
-            .map_or(0, |at| at + 1);
-        let column = String::from_utf8_lossy(valid.get(start..).unwrap_or(&[]))
-            .chars()
-            .count() as u64
-            + 1;
+        let (line, column) =
+            pactum::diagnostic::utf8_position(e.as_bytes(), e.utf8_error().valid_up_to());
         Diagnostic::error(
             Code::YamlSyntax,
             &SourceFile::new(name, text.as_ref()),

@@ -157,6 +157,40 @@ proptest! {
     }
 }
 
+/// The program of a rule file that must be valid.
+fn program_of(rules: &str) -> pactum::Program {
+    let (agreement, problems) = agreement::load("rules.yaml", rules);
+    assert!(problems.is_empty(), "{problems:?}");
+    let (program, problems) = compile(vec![agreement.unwrap()], &Limits::default());
+    assert!(problems.is_empty(), "{problems:?}");
+    program.unwrap()
+}
+
+/// Replays `files` (each a list of lines, each file readable again) and builds the report.
+fn replay_files(program: &pactum::Program, files: &[Vec<String>]) -> pactum::Report {
+    let inputs = files
+        .iter()
+        .enumerate()
+        .map(|(n, lines)| {
+            let bytes = (lines.join("\n") + "\n").into_bytes();
+            let again = bytes.clone();
+            Input {
+                name: format!("f{n}"),
+                reader: Box::new(std::io::Cursor::new(bytes)),
+                format: InputFormat::JsonLines,
+                reopen: Some(Box::new(move || {
+                    Ok(Box::new(std::io::Cursor::new(again.clone()))
+                        as Box<dyn pactum::run::SeekRead>)
+                })),
+            }
+        })
+        .collect();
+    let mut sink = Collect::default();
+    let options = RunOptions::default();
+    let outcome = run(program, inputs, options, &mut sink).unwrap();
+    pactum::report::build(program, &outcome, options, sink.0)
+}
+
 const THRESHOLD_RULES: &str = r#"agreement: t
 title: Threshold
 parties: {TR: Türkiye}
@@ -220,39 +254,13 @@ fn oracle(events: &[(u32, Option<u8>, bool)]) -> Vec<(u32, Vec<String>)> {
 
 /// Replays `files` (each a list of lines), every one re-openable, against the threshold rule.
 fn replay_threshold(files: &[Vec<String>]) -> Vec<(u32, Vec<String>)> {
-    let (agreement, _) = agreement::load("t.yaml", THRESHOLD_RULES);
-    let (program, problems) = compile(vec![agreement.unwrap()], &Limits::default());
-    assert!(problems.is_empty(), "{problems:?}");
-    let program = program.unwrap();
-    let inputs = files
-        .iter()
-        .enumerate()
-        .map(|(n, lines)| {
-            let bytes = (lines.join("\n") + "\n").into_bytes();
-            let again = bytes.clone();
-            Input {
-                name: format!("f{n}"),
-                reader: Box::new(std::io::Cursor::new(bytes)),
-                format: InputFormat::JsonLines,
-                reopen: Some(Box::new(move || {
-                    Ok(Box::new(std::io::Cursor::new(again.clone()))
-                        as Box<dyn pactum::run::SeekRead>)
-                })),
-            }
-        })
-        .collect();
-    let mut sink = Collect::default();
-    let options = RunOptions::default();
-    let outcome = run(&program, inputs, options, &mut sink).unwrap();
-    let report = pactum::report::build(&program, &outcome, options, sink.0);
+    let report = replay_files(&program_of(THRESHOLD_RULES), files);
     let mut found: Vec<(u32, Vec<String>)> = report
         .violations
         .iter()
         .map(|v| {
-            let hour: u32 = v.time[11..13].parse().unwrap();
-            let minute: u32 = v.time[14..16].parse().unwrap();
             (
-                hour * 60 + minute,
+                minutes(&v.time),
                 v.evidence.iter().map(|e| e.id.clone()).collect(),
             )
         })
@@ -387,31 +395,7 @@ fn minutes(time: &str) -> u32 {
 }
 
 fn replay_deadline(files: &[Vec<String>]) -> Decided {
-    let (agreement, _) = agreement::load("d.yaml", DEADLINE_RULES);
-    let (program, problems) = compile(vec![agreement.unwrap()], &Limits::default());
-    assert!(problems.is_empty(), "{problems:?}");
-    let program = program.unwrap();
-    let inputs = files
-        .iter()
-        .enumerate()
-        .map(|(n, lines)| {
-            let bytes = (lines.join("\n") + "\n").into_bytes();
-            let again = bytes.clone();
-            Input {
-                name: format!("f{n}"),
-                reader: Box::new(std::io::Cursor::new(bytes)),
-                format: InputFormat::JsonLines,
-                reopen: Some(Box::new(move || {
-                    Ok(Box::new(std::io::Cursor::new(again.clone()))
-                        as Box<dyn pactum::run::SeekRead>)
-                })),
-            }
-        })
-        .collect();
-    let mut sink = Collect::default();
-    let options = RunOptions::default();
-    let outcome = run(&program, inputs, options, &mut sink).unwrap();
-    let report = pactum::report::build(&program, &outcome, options, sink.0);
+    let report = replay_files(&program_of(DEADLINE_RULES), files);
     let mut violations: Vec<(u32, String, String)> = report
         .violations
         .iter()
@@ -506,24 +490,7 @@ fn absence_oracle(events: &[Sighting]) -> Vec<(u32, String, String)> {
 }
 
 fn replay_absence(lines: &[String]) -> Vec<(u32, String, String)> {
-    let (agreement, _) = agreement::load("a.yaml", ABSENCE_RULES);
-    let (program, problems) = compile(vec![agreement.unwrap()], &Limits::default());
-    assert!(problems.is_empty(), "{problems:?}");
-    let program = program.unwrap();
-    let bytes = (lines.join("\n") + "\n").into_bytes();
-    let again = bytes.clone();
-    let input = Input {
-        name: "f".into(),
-        reader: Box::new(std::io::Cursor::new(bytes)),
-        format: InputFormat::JsonLines,
-        reopen: Some(Box::new(move || {
-            Ok(Box::new(std::io::Cursor::new(again.clone())) as Box<dyn pactum::run::SeekRead>)
-        })),
-    };
-    let mut sink = Collect::default();
-    let options = RunOptions::default();
-    let outcome = run(&program, vec![input], options, &mut sink).unwrap();
-    let report = pactum::report::build(&program, &outcome, options, sink.0);
+    let report = replay_files(&program_of(ABSENCE_RULES), &[lines.to_vec()]);
     let mut found: Vec<(u32, String, String)> = report
         .violations
         .iter()
@@ -610,24 +577,7 @@ fn sequence_oracle(events: &[Step]) -> Vec<(u32, Vec<String>)> {
 }
 
 fn replay_sequence(lines: &[String]) -> Vec<(u32, Vec<String>)> {
-    let (agreement, _) = agreement::load("q.yaml", SEQUENCE_RULES);
-    let (program, problems) = compile(vec![agreement.unwrap()], &Limits::default());
-    assert!(problems.is_empty(), "{problems:?}");
-    let program = program.unwrap();
-    let bytes = (lines.join("\n") + "\n").into_bytes();
-    let again = bytes.clone();
-    let input = Input {
-        name: "f".into(),
-        reader: Box::new(std::io::Cursor::new(bytes)),
-        format: InputFormat::JsonLines,
-        reopen: Some(Box::new(move || {
-            Ok(Box::new(std::io::Cursor::new(again.clone())) as Box<dyn pactum::run::SeekRead>)
-        })),
-    };
-    let mut sink = Collect::default();
-    let options = RunOptions::default();
-    let outcome = run(&program, vec![input], options, &mut sink).unwrap();
-    let report = pactum::report::build(&program, &outcome, options, sink.0);
+    let report = replay_files(&program_of(SEQUENCE_RULES), &[lines.to_vec()]);
     let mut found: Vec<(u32, Vec<String>)> = report
         .violations
         .iter()
@@ -691,27 +641,11 @@ fn decided(report: &pactum::Report) -> (Vec<String>, Vec<String>) {
 }
 
 fn all_forms_program() -> pactum::Program {
-    let (agreement, _) = agreement::load("all.yaml", ALL_FORMS);
-    let (program, problems) = compile(vec![agreement.unwrap()], &Limits::default());
-    assert!(problems.is_empty(), "{problems:?}");
-    program.unwrap()
+    program_of(ALL_FORMS)
 }
 
 fn replay_file(program: &pactum::Program, text: &str) -> pactum::Report {
-    let bytes = text.as_bytes().to_vec();
-    let again = bytes.clone();
-    let input = Input {
-        name: "-".into(),
-        reader: Box::new(std::io::Cursor::new(bytes)),
-        format: InputFormat::JsonLines,
-        reopen: Some(Box::new(move || {
-            Ok(Box::new(std::io::Cursor::new(again.clone())) as Box<dyn pactum::run::SeekRead>)
-        })),
-    };
-    let mut sink = Collect::default();
-    let options = RunOptions::default();
-    let outcome = run(program, vec![input], options, &mut sink).unwrap();
-    pactum::report::build(program, &outcome, options, sink.0)
+    replay_files(program, &[text.lines().map(str::to_string).collect()])
 }
 
 fn replay_stream(
