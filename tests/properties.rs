@@ -254,7 +254,11 @@ fn oracle(events: &[(u32, Option<u8>, bool)]) -> Vec<(u32, Vec<String>)> {
 
 /// Replays `files` (each a list of lines), every one re-openable, against the threshold rule.
 fn replay_threshold(files: &[Vec<String>]) -> Vec<(u32, Vec<String>)> {
-    let report = replay_files(&program_of(THRESHOLD_RULES), files);
+    evidence_by_minute(&replay_files(&program_of(THRESHOLD_RULES), files))
+}
+
+/// Each violation as its minute of the day and its evidence ids, sorted.
+fn evidence_by_minute(report: &pactum::Report) -> Vec<(u32, Vec<String>)> {
     let mut found: Vec<(u32, Vec<String>)> = report
         .violations
         .iter()
@@ -577,19 +581,10 @@ fn sequence_oracle(events: &[Step]) -> Vec<(u32, Vec<String>)> {
 }
 
 fn replay_sequence(lines: &[String]) -> Vec<(u32, Vec<String>)> {
-    let report = replay_files(&program_of(SEQUENCE_RULES), &[lines.to_vec()]);
-    let mut found: Vec<(u32, Vec<String>)> = report
-        .violations
-        .iter()
-        .map(|v| {
-            (
-                minutes(&v.time),
-                v.evidence.iter().map(|e| e.id.clone()).collect(),
-            )
-        })
-        .collect();
-    found.sort();
-    found
+    evidence_by_minute(&replay_files(
+        &program_of(SEQUENCE_RULES),
+        &[lines.to_vec()],
+    ))
 }
 
 proptest! {
