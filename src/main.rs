@@ -426,8 +426,10 @@ fn replay(args: ReplayArgs) -> Result<u8> {
             Some(InputFormatArg::Yaml) => InputFormat::Yaml,
             None => InputFormat::from_name(name),
         };
-        // A file can be read again, in another order, if temporal terms need it.
-        let reopen: Option<pactum::run::Reopen> = (name != "-").then(|| {
+        // A regular file can be read again, in another order, if temporal terms need it; a
+        // pipe or a device (`/dev/stdin`, `<(…)`) cannot.
+        let regular = name != "-" && fs::metadata(name).is_ok_and(|m| m.is_file());
+        let reopen: Option<pactum::run::Reopen> = regular.then(|| {
             let path = name.clone();
             Box::new(move || {
                 let file = fs::File::open(&path)?;

@@ -208,9 +208,7 @@ impl<'p> Replay<'p> {
                 for (key, label) in keys {
                     gaps.last
                         .insert(key.clone(), (start, None, label.clone(), false));
-                }
-                if !keys.is_empty() {
-                    gaps.note_due(start, *within);
+                    gaps.note_due(key, start, *within);
                 }
             }
             let Some(scope) = self.scopes.get_mut(term.agreement) else {
@@ -420,29 +418,24 @@ impl TermState<'_, '_> {
         now: DateTime<Utc>,
         sink: &mut S,
     ) -> Result<(), S::Error> {
-        if gaps.next_due.is_none_or(|due| now <= due) {
-            return Ok(());
-        }
         let until = self.term.period.until;
-        let mut next_due: Option<DateTime<Utc>> = None;
-        let mut due_now = Vec::new();
-        for (key, (since, opened_by, label, reported)) in gaps.last.iter_mut() {
-            let Some(end) = since.checked_add_signed(within) else {
+        while let Some(std::cmp::Reverse((due, _))) = gaps.dues.peek() {
+            if now <= *due {
+                break;
+            }
+            let Some(std::cmp::Reverse((due, key))) = gaps.dues.pop() else {
+                break;
+            };
+            let Some((since, opened_by, label, reported)) = gaps.last.get_mut(&key) else {
                 continue;
             };
-            if *reported || until.is_some_and(|until| end >= until) {
+            let current = since.checked_add_signed(within) == Some(due);
+            if !current || *reported || until.is_some_and(|until| due >= until) {
                 continue;
             }
-            if now > end {
-                *reported = true;
-                due_now.push((key.clone(), opened_by.clone(), end, label.clone()));
-            } else {
-                next_due = Some(next_due.map_or(end, |d| d.min(end)));
-            }
-        }
-        gaps.next_due = next_due;
-        for (_, opened_by, end, label) in due_now {
-            self.gap(opened_by.as_ref(), end, keyed.then_some(label), sink)?;
+            *reported = true;
+            let (opened_by, label) = (opened_by.clone(), label.clone());
+            self.gap(opened_by.as_ref(), due, keyed.then_some(label), sink)?;
         }
         Ok(())
     }
@@ -521,6 +514,15 @@ impl TermState<'_, '_> {
                     return Ok(());
                 }
                 let start = gaps.start.unwrap_or(event.time());
+                // A late event on a stream, older than the key's last sighting, can only make
+                // a gap shorter: it is not a new sighting.
+                if gaps
+                    .last
+                    .get(&key)
+                    .is_some_and(|(since, ..)| event.time() < *since)
+                {
+                    return Ok(());
+                }
                 let (since, opened_by, _, reported) =
                     gaps.last
                         .remove(&key)
@@ -532,9 +534,9 @@ impl TermState<'_, '_> {
                     }
                     _ => Ok(()),
                 };
+                gaps.note_due(&key, event.time(), *within);
                 gaps.last
                     .insert(key, (event.time(), Some(event.clone()), label, false));
-                gaps.note_due(event.time(), *within);
                 result
             }
             CompiledForm::Deadline { window, require } => match window {
@@ -836,8 +838,10 @@ struct Gaps {
     /// T0: the later of the log's first event and the term's start; set at the first event.
     start: Option<DateTime<Utc>>,
     last: std::collections::BTreeMap<String, Since>,
-    /// No unreported gap ends before this (a lower bound: checking more often is harmless).
-    next_due: Option<DateTime<Utc>>,
+    /// When each key's current gap ends, earliest first. An entry is stale once its key has
+    /// moved on (a newer event, or the gap reported); stale entries are skipped when they come
+    /// up, so checking costs a heap operation per event, not a scan of every key.
+    dues: std::collections::BinaryHeap<std::cmp::Reverse<(DateTime<Utc>, String)>>,
 }
 
 /// When a key's current gap started, the event that started it (none at T0), the key's text,
@@ -845,9 +849,9 @@ struct Gaps {
 type Since = (DateTime<Utc>, Option<Rc<Event>>, String, bool);
 
 impl Gaps {
-    fn note_due(&mut self, since: DateTime<Utc>, within: chrono::TimeDelta) {
+    fn note_due(&mut self, key: &str, since: DateTime<Utc>, within: chrono::TimeDelta) {
         if let Some(due) = since.checked_add_signed(within) {
-            self.next_due = Some(self.next_due.map_or(due, |d| d.min(due)));
+            self.dues.push(std::cmp::Reverse((due, key.to_string())));
         }
     }
 }
@@ -953,6 +957,8 @@ impl Windows {
     /// Keys swept for empty windows every this many events, so that memory follows the keys
     /// still active, not every key ever seen.
     const SWEEP: u64 = 4096;
+    /// The most events a threshold violation cites: the latest of its window.
+    const MAX_EVIDENCE: usize = 100;
 
     /// Adds a selected event (events come in canonical order); returns the window's events
     /// when it holds at least `count`.
@@ -973,9 +979,23 @@ impl Windows {
         {
             window.pop_front();
         }
-        window.push_back(event.clone());
-        let full = (window.len() as u64 >= count)
-            .then(|| window.iter().map(|e| Evidence::of(e)).collect());
+        // In time order: a late event on a stream goes where its time puts it, so that the
+        // window still expires from its front.
+        let at = window.partition_point(|e| e.time() <= now);
+        window.insert(at, event.clone());
+        let in_window = window
+            .iter()
+            .take(at + 1)
+            .filter(|e| start.is_none_or(|s| e.time() > s));
+        let total = in_window.clone().count();
+        let full = (total as u64 >= count).then(|| {
+            // At most the last MAX_EVIDENCE events: a long window must not make every
+            // violation carry (and the report repeat) thousands of events.
+            in_window
+                .skip(total.saturating_sub(Self::MAX_EVIDENCE))
+                .map(|e| Evidence::of(e))
+                .collect()
+        });
         self.since_sweep += 1;
         if self.since_sweep >= Self::SWEEP {
             self.since_sweep = 0;

@@ -115,7 +115,7 @@ pub enum RunError<E> {
     /// Temporal terms met events out of time order in an input that cannot be read again
     /// (standard input), or with a sink that cannot start over.
     #[error(
-        "{file} is not in time order, and temporal terms need its events in time order: sort it, or give it as a file"
+        "the events are not in time order, and {file} cannot be read again to put them in order (temporal terms need that): sort the events, or give {file} as a regular file"
     )]
     Unordered {
         /// The input.

@@ -640,6 +640,14 @@ impl Checker {
                     chrono::TimeDelta::zero()
                 }
             };
+            if !a.keys.is_empty() && a.by.is_none() {
+                self.error(
+                    Code::InvalidValue,
+                    absence,
+                    "`keys` name values of `by`, and this absence has no `by`".into(),
+                )
+                .help = Some("add `by: event.FIELD`, or remove `keys`".into());
+            }
             return Form::Absence(Absence {
                 within,
                 by: a.by.as_ref().map(|by| self.expression(by)),
