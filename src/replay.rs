@@ -987,7 +987,12 @@ impl Windows {
             .iter()
             .take(at + 1)
             .filter(|e| start.is_none_or(|s| e.time() > s));
-        let total = in_window.clone().count();
+        // In order (the usual case) the event goes last, and every event left is in its window.
+        let total = if at + 1 == window.len() {
+            window.len()
+        } else {
+            in_window.clone().count()
+        };
         let full = (total as u64 >= count).then(|| {
             // At most the last MAX_EVIDENCE events: a long window must not make every
             // violation carry (and the report repeat) thousands of events.
