@@ -61,14 +61,8 @@ pub struct Replay<'p> {
     memos: Vec<Vec<Memo>>,
     /// Per term, memos for `breached_by` and message placeholders.
     extras: Vec<Extras>,
-    /// Per term, the open windows of a threshold term, by key.
-    windows: Vec<Windows>,
-    /// Per term, the obligations of a deadline term.
-    obligations: Vec<Obligations>,
-    /// Per term, the gaps of an absence term.
-    gaps: Vec<Gaps>,
-    /// Per term, the partial chains of a sequence term.
-    chains: Vec<Chains>,
+    /// Per term, what its form keeps between events.
+    forms: Vec<FormState>,
     /// Evaluate every condition whole, without memo ([`Replay::forget_outcomes`]).
     plain: bool,
     /// `--until`.
@@ -132,14 +126,11 @@ impl<'p> Replay<'p> {
             stats,
             memos,
             extras: program.terms.iter().map(|t| Extras::new(t, true)).collect(),
-            windows: program.terms.iter().map(|_| Windows::default()).collect(),
-            obligations: program
+            forms: program
                 .terms
                 .iter()
-                .map(|_| Obligations::default())
+                .map(|t| FormState::new(&t.form))
                 .collect(),
-            gaps: program.terms.iter().map(|_| Gaps::default()).collect(),
-            chains: program.terms.iter().map(|_| Chains::default()).collect(),
             plain: false,
             until: None,
             events: 0,
@@ -195,19 +186,19 @@ impl<'p> Replay<'p> {
             .zip(&mut self.stats)
             .zip(&mut self.memos)
             .zip(&mut self.extras)
-            .zip(&mut self.windows)
-            .zip(&mut self.obligations)
-            .zip(&mut self.gaps)
-            .zip(&mut self.chains);
-        for (((((((term, stats), memo), extras), windows), obligations), gaps), chains) in terms {
+            .zip(&mut self.forms);
+        for ((((term, stats), memo), extras), form) in terms {
             // An absence term's clock starts at the first event of the log, or at the term's
             // start if later; expected keys wait from then.
-            if let (CompiledForm::Absence { keys, within, .. }, None) = (&term.form, gaps.start) {
+            if let (CompiledForm::Absence { keys, within, .. }, FormState::Absence(gaps)) =
+                (&term.form, &mut *form)
+                && gaps.start.is_none()
+            {
                 let start = term.period.from.map_or(time, |from| from.max(time));
                 gaps.start = Some(start);
                 for (key, label) in keys {
                     gaps.last
-                        .insert(key.clone(), (start, None, label.clone(), false));
+                        .insert(key.clone(), (start, None, Some(label.clone()), false));
                     gaps.note_due(key, start, *within);
                 }
             }
@@ -223,30 +214,36 @@ impl<'p> Replay<'p> {
                 handle: &handle,
             };
             // Obligations fall due, or are met, on any event: in the term's period or not.
-            if let CompiledForm::Deadline {
-                window: DeadlineWindow::Within(_),
-                require,
-            } = &term.form
-            {
-                state.settle(obligations, require, &event, sink)?;
-            }
-            // A gap is reported as soon as time passes its end, not at the key's next event.
-            if let CompiledForm::Absence { within, by, .. } = &term.form {
-                state.overdue(gaps, *within, by.is_some(), time, sink)?;
+            match (&term.form, &mut *form) {
+                (
+                    CompiledForm::Deadline {
+                        window: DeadlineWindow::Within(_),
+                        require,
+                    },
+                    FormState::Deadline(obligations),
+                ) => state.settle(obligations, require, &event, sink)?,
+                // A gap is reported as soon as time passes its end, not at the key's next event.
+                (CompiledForm::Absence { within, .. }, FormState::Absence(gaps)) => {
+                    state.overdue(gaps, *within, time, sink)?;
+                }
+                _ => {}
             }
             if term.period.contains(time) {
                 state.stats.evaluated += 1;
                 let fired = state.select(memo, &event, self.plain);
                 if fired {
-                    state.fire(windows, obligations, gaps, chains, &event, sink)?;
+                    state.fire(form, &event, sink)?;
                 }
             } else {
                 state.stats.out_of_period += 1;
             }
-            if let CompiledForm::Deadline {
-                window: DeadlineWindow::Before(before),
-                ..
-            } = &term.form
+            if let (
+                CompiledForm::Deadline {
+                    window: DeadlineWindow::Before(before),
+                    ..
+                },
+                FormState::Deadline(obligations),
+            ) = (&term.form, form)
             {
                 obligations.remember(&event, *before);
             }
@@ -264,9 +261,8 @@ impl<'p> Replay<'p> {
             .iter()
             .zip(&mut self.stats)
             .zip(&mut self.extras)
-            .zip(&mut self.obligations)
-            .zip(&mut self.gaps);
-        for ((((term, stats), extras), obligations), gaps) in terms {
+            .zip(&mut self.forms);
+        for (((term, stats), extras), form) in terms {
             let Some(scope) = self.scopes.get_mut(term.agreement) else {
                 continue;
             };
@@ -280,8 +276,8 @@ impl<'p> Replay<'p> {
                 handle: &handle,
             };
             // T1: the last event, or the term's end if earlier.
-            if let (CompiledForm::Absence { within, by, .. }, Some(last)) =
-                (&term.form, self.until.or(self.last))
+            if let (CompiledForm::Absence { within, .. }, FormState::Absence(gaps), Some(last)) =
+                (&term.form, &mut *form, self.until.or(self.last))
             {
                 let end_of_log = term.period.until.map_or(last, |until| until.min(last));
                 for (since, opened_by, label, reported) in
@@ -291,10 +287,13 @@ impl<'p> Replay<'p> {
                         && end_of_log > end
                         && !reported
                     {
-                        state.gap(opened_by.as_ref(), end, by.is_some().then_some(label), sink)?;
+                        state.gap(opened_by.as_ref(), end, label, sink)?;
                     }
                 }
             }
+            let FormState::Deadline(obligations) = form else {
+                continue;
+            };
             for (trigger, due) in std::mem::take(&mut obligations.pending) {
                 if self.until.or(self.last).is_some_and(|last| due <= last) {
                     state.broken(&trigger, due, sink)?;
@@ -414,7 +413,6 @@ impl TermState<'_, '_> {
         &mut self,
         gaps: &mut Gaps,
         within: chrono::TimeDelta,
-        keyed: bool,
         now: DateTime<Utc>,
         sink: &mut S,
     ) -> Result<(), S::Error> {
@@ -435,7 +433,7 @@ impl TermState<'_, '_> {
             }
             *reported = true;
             let (opened_by, label) = (opened_by.clone(), label.clone());
-            self.gap(opened_by.as_ref(), due, keyed.then_some(label), sink)?;
+            self.gap(opened_by.as_ref(), due, label, sink)?;
         }
         Ok(())
     }
@@ -463,29 +461,25 @@ impl TermState<'_, '_> {
     /// What a selected event does under the term's form.
     fn fire<S: Sink>(
         &mut self,
-        windows: &mut Windows,
-        obligations: &mut Obligations,
-        gaps: &mut Gaps,
-        chains: &mut Chains,
+        form: &mut FormState,
         event: &Rc<Event>,
         sink: &mut S,
     ) -> Result<(), S::Error> {
         let term = self.term;
-        match &term.form {
-            CompiledForm::Each => self.violation(event, event.time(), None, sink),
-            CompiledForm::Threshold { count, within, by } => {
+        match (&term.form, form) {
+            (CompiledForm::Each, _) => self.violation(event, event.time(), None, sink),
+            (CompiledForm::Threshold { count, within, by }, FormState::Threshold(windows)) => {
                 let Some((key, label)) = self.key(by.as_ref(), event) else {
                     return Ok(());
                 };
                 match windows.push(key, event, *within, *count) {
                     Some(window) => {
-                        let label = by.is_some().then_some(label);
                         self.violation_on(Some(event), event.time(), Some(window), label, sink)
                     }
                     None => Ok(()),
                 }
             }
-            CompiledForm::Sequence { within, by, steps } => {
+            (CompiledForm::Sequence { within, by, steps }, FormState::Sequence(chains)) => {
                 let Some((key, label)) = self.key(by.as_ref(), event) else {
                     return Ok(());
                 };
@@ -499,13 +493,12 @@ impl TermState<'_, '_> {
                 match chain {
                     Some(mut chain) => {
                         chain.push(Evidence::of(event));
-                        let label = by.is_some().then_some(label);
                         self.violation_on(Some(event), event.time(), Some(chain), label, sink)
                     }
                     None => Ok(()),
                 }
             }
-            CompiledForm::Absence { within, by, keys } => {
+            (CompiledForm::Absence { within, by, keys }, FormState::Absence(gaps)) => {
                 let Some((key, label)) = self.key(by.as_ref(), event) else {
                     return Ok(());
                 };
@@ -529,8 +522,7 @@ impl TermState<'_, '_> {
                         .unwrap_or((start, None, label.clone(), false));
                 let result = match since.checked_add_signed(*within) {
                     Some(end) if event.time() > end && !reported => {
-                        let label = by.is_some().then(|| label.clone());
-                        self.gap(opened_by.as_ref(), end, label, sink)
+                        self.gap(opened_by.as_ref(), end, label.clone(), sink)
                     }
                     _ => Ok(()),
                 };
@@ -539,48 +531,53 @@ impl TermState<'_, '_> {
                     .insert(key, (event.time(), Some(event.clone()), label, false));
                 result
             }
-            CompiledForm::Deadline { window, require } => match window {
-                DeadlineWindow::Within(within) => {
-                    let due = event
-                        .time()
-                        .checked_add_signed(*within)
-                        .unwrap_or(DateTime::<Utc>::MAX_UTC);
-                    obligations.pending.push_back((event.clone(), due));
-                    Ok(())
-                }
-                DeadlineWindow::Before(before) => {
-                    let start = event.time().checked_sub_signed(*before);
-                    let candidates: Vec<Rc<Event>> = obligations
-                        .recent
-                        .iter()
-                        .filter(|r| start.is_none_or(|start| r.time() >= start))
-                        .cloned()
-                        .collect();
-                    let mut kept = false;
-                    let mut failure = None;
-                    for candidate in &candidates {
-                        match self.require(require, candidate, event) {
-                            Ok(true) => {
-                                kept = true;
-                                break;
-                            }
-                            Ok(false) => {}
-                            Err(message) => {
-                                failure.get_or_insert(message);
+            (CompiledForm::Deadline { window, require }, FormState::Deadline(obligations)) => {
+                match window {
+                    DeadlineWindow::Within(within) => {
+                        let due = event
+                            .time()
+                            .checked_add_signed(*within)
+                            .unwrap_or(DateTime::<Utc>::MAX_UTC);
+                        obligations.pending.push_back((event.clone(), due));
+                        Ok(())
+                    }
+                    DeadlineWindow::Before(before) => {
+                        let start = event.time().checked_sub_signed(*before);
+                        let candidates: Vec<Rc<Event>> = obligations
+                            .recent
+                            .iter()
+                            .filter(|r| start.is_none_or(|start| r.time() >= start))
+                            .cloned()
+                            .collect();
+                        let mut kept = false;
+                        let mut failure = None;
+                        for candidate in &candidates {
+                            match self.require(require, candidate, event) {
+                                Ok(true) => {
+                                    kept = true;
+                                    break;
+                                }
+                                Ok(false) => {}
+                                Err(message) => {
+                                    failure.get_or_insert(message);
+                                }
                             }
                         }
-                    }
-                    self.scope.set_value("event", self.handle.clone());
-                    if let Some(message) = failure {
-                        record_error(self.stats, event, message);
-                    }
-                    if kept {
-                        Ok(())
-                    } else {
-                        self.violation(event, event.time(), None, sink)
+                        self.scope.set_value("event", self.handle.clone());
+                        if let Some(message) = failure {
+                            record_error(self.stats, event, message);
+                        }
+                        if kept {
+                            Ok(())
+                        } else {
+                            self.violation(event, event.time(), None, sink)
+                        }
                     }
                 }
-            },
+            }
+            // `FormState::new` builds each term's state from its form: the pairs above are the
+            // only ones that occur.
+            _ => Ok(()),
         }
     }
 
@@ -711,12 +708,14 @@ impl TermState<'_, '_> {
         sink.violation(violation)
     }
 
-    /// The key of a selected event under `by` (type-tagged, and its text), or `None` when it
-    /// has none (counted as unkeyed) or `by` fails (counted as an error).
-    fn key(&mut self, by: Option<&AST>, event: &Event) -> Option<(String, String)> {
+    /// The key of a selected event under `by` (type-tagged, and its text for the report; no
+    /// text without `by`), or `None` when it has none (counted as unkeyed) or `by` fails
+    /// (counted as an error).
+    fn key(&mut self, by: Option<&AST>, event: &Event) -> Option<(String, Option<String>)> {
         let (program, term) = (self.program, self.term);
         let Some(ast) = by else {
-            return Some((String::new(), String::new()));
+            // Without `by`, one group, and no key to name in the report.
+            return Some((String::new(), None));
         };
         let scope = &mut *self.scope;
         let outcome = self
@@ -742,7 +741,7 @@ impl TermState<'_, '_> {
                 }
             });
         match outcome {
-            Ok(Some(key)) => Some(key),
+            Ok(Some((key, label))) => Some((key, Some(label))),
             Ok(None) => {
                 self.stats.unkeyed += 1;
                 None
@@ -831,6 +830,28 @@ impl Chains {
     }
 }
 
+/// What a term keeps between events: the state of its form (nothing without one). Built from
+/// the form, so each term's state always matches its form.
+enum FormState {
+    Each,
+    Threshold(Windows),
+    Deadline(Obligations),
+    Absence(Gaps),
+    Sequence(Chains),
+}
+
+impl FormState {
+    fn new(form: &CompiledForm) -> Self {
+        match form {
+            CompiledForm::Each => FormState::Each,
+            CompiledForm::Threshold { .. } => FormState::Threshold(Windows::default()),
+            CompiledForm::Deadline { .. } => FormState::Deadline(Obligations::default()),
+            CompiledForm::Absence { .. } => FormState::Absence(Gaps::default()),
+            CompiledForm::Sequence { .. } => FormState::Sequence(Chains::default()),
+        }
+    }
+}
+
 /// The state of one absence term: per key, when its last selected event came (or the start),
 /// that event, and the key's text. Ordered, so that gaps found at the end come in key order.
 #[derive(Default)]
@@ -846,7 +867,7 @@ struct Gaps {
 
 /// When a key's current gap started, the event that started it (none at T0), the key's text,
 /// and whether the gap has been reported already (as soon as time passed its end).
-type Since = (DateTime<Utc>, Option<Rc<Event>>, String, bool);
+type Since = (DateTime<Utc>, Option<Rc<Event>>, Option<String>, bool);
 
 impl Gaps {
     fn note_due(&mut self, key: &str, since: DateTime<Utc>, within: chrono::TimeDelta) {

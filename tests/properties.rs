@@ -103,6 +103,17 @@ fn replay(lines: &[String], memo: bool) -> (Vec<String>, Vec<(u64, u64, u64)>) {
     (violations, counts)
 }
 
+/// `items` in a deterministic shuffled order driven by `seed` (xorshift Fisher–Yates).
+fn shuffle<T>(items: &mut [T], seed: u64) {
+    let mut state = seed | 1;
+    for i in (1..items.len()).rev() {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        items.swap(i, (state % (i as u64 + 1)) as usize);
+    }
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(128))]
 
@@ -115,13 +126,7 @@ proptest! {
         prop_assert_eq!(&replay(&lines, true), &reference);
         let mut shuffled = lines.clone();
         // A deterministic shuffle driven by the seed.
-        let mut state = seed | 1;
-        for i in (1..shuffled.len()).rev() {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            shuffled.swap(i, (state % (i as u64 + 1)) as usize);
-        }
+        shuffle(&mut shuffled, seed);
         prop_assert_eq!(&replay(&shuffled, true), &reference);
     }
 
@@ -302,13 +307,7 @@ proptest! {
         // Shuffled: the same rule on the new input order (it decides only between events at
         // one instant). The ids stay those of the original events.
         let mut order: Vec<usize> = (0..events.len()).collect();
-        let mut state = seed | 1;
-        for i in (1..order.len()).rev() {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            order.swap(i, (state % (i as u64 + 1)) as usize);
-        }
+        shuffle(&mut order, seed);
         let shuffled: Vec<String> = order.iter().map(|&i| lines[i].clone()).collect();
         let renamed: Vec<(u32, Vec<String>)> = oracle(&order.iter().map(|&i| events[i]).collect::<Vec<_>>())
             .into_iter()
@@ -434,13 +433,7 @@ proptest! {
         );
         // Shuffled: the rules on the new input order (it matters only at one instant).
         let mut shuffled = events.clone();
-        let mut state = seed | 1;
-        for i in (1..shuffled.len()).rev() {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            shuffled.swap(i, (state % (i as u64 + 1)) as usize);
-        }
+        shuffle(&mut shuffled, seed);
         let shuffled_lines: Vec<String> = shuffled.iter().map(deadline_line).collect();
         prop_assert_eq!(&replay_deadline(&[shuffled_lines]), &deadline_oracle(&shuffled));
     }
