@@ -268,6 +268,9 @@ struct Scenario {
 #[serde(deny_unknown_fields)]
 struct Expect {
     violations: Vec<Value>,
+    /// Obligations due after the log ends: `{agreement, term, trigger, due}`.
+    #[serde(default)]
+    open: Vec<Value>,
     skipped: u64,
 }
 
@@ -297,14 +300,29 @@ fn essentials(report: &Value) -> Vec<Value> {
         .unwrap()
         .iter()
         .map(|v| {
-            serde_json::json!({
+            let mut essential = serde_json::json!({
                 "agreement": v["agreement"],
                 "term": v["term"],
                 "time": v["time"],
                 "breached_by": v["breached_by"],
                 "evidence": v["evidence"].as_array().unwrap().iter().map(|e| e["id"].clone()).collect::<Vec<_>>(),
-            })
+            });
+            // The key of a keyed form says which sector (say) the violation is about.
+            if !v["key"].is_null() {
+                essential["key"] = v["key"].clone();
+            }
+            essential
         })
+        .collect()
+}
+
+/// The open obligations of a report, as a scenario states them.
+fn open_obligations(report: &Value) -> Vec<Value> {
+    report["open"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| serde_json::json!({"agreement": o["agreement"], "term": o["term"], "trigger": o["trigger"], "due": o["due"]}))
         .collect()
 }
 
@@ -327,7 +345,13 @@ fn scenarios() {
             .expect
             .violations
             .iter()
-            .map(|v| serde_json::json!({"agreement": v["agreement"], "term": v["term"], "time": v["time"], "breached_by": v["breached_by"], "evidence": v["evidence"]}))
+            .map(|v| {
+                let mut essential = serde_json::json!({"agreement": v["agreement"], "term": v["term"], "time": v["time"], "breached_by": v["breached_by"], "evidence": v["evidence"]});
+                if !v["key"].is_null() {
+                    essential["key"] = v["key"].clone();
+                }
+                essential
+            })
             .collect();
         assert_eq!(
             actual,
@@ -339,6 +363,11 @@ fn scenarios() {
             report["summary"]["violations"],
             actual.len() as u64,
             "{name}"
+        );
+        assert_eq!(
+            open_obligations(&report),
+            scenario.expect.open,
+            "{name}: open obligations differ"
         );
         assert_eq!(
             report["skipped"].as_array().unwrap().len() as u64,
@@ -381,6 +410,11 @@ fn scenarios() {
             essentials(&reversed),
             actual,
             "{name}: reversed lines give other violations"
+        );
+        assert_eq!(
+            open_obligations(&reversed),
+            scenario.expect.open,
+            "{name}: reversed lines give other open obligations"
         );
     }
 }
@@ -448,7 +482,7 @@ fn shipped_rules_check() {
     assert_eq!(String::from_utf8_lossy(&out.stderr), "");
     assert_eq!(
         String::from_utf8(out.stdout).unwrap(),
-        "ok: rules/iraq-iran-2023.yaml (iq-ir-border-2023, 7 term(s))\nok: rules/iraq-turkey-2024.yaml (iq-tr-security-2024, 4 term(s))\n"
+        "ok: rules/iraq-iran-2023.yaml (iq-ir-border-2023, 9 term(s))\nok: rules/iraq-turkey-2024.yaml (iq-tr-security-2024, 6 term(s))\n"
     );
     assert_eq!(out.status.code(), Some(0));
 }

@@ -96,9 +96,17 @@ pub(super) fn write(report: &Report, out: &mut dyn Write) -> io::Result<()> {
                 .filter(|place| !v.message.contains(place))
                 .map(|place| format!("  @ {}", plain(place)))
                 .unwrap_or_default();
+            // The key of a keyed form (the sector of an absence gap, say), unless the message
+            // already names it: a gap that opens with the log has no event to describe it.
+            let key = v
+                .key
+                .as_deref()
+                .filter(|key| !v.message.contains(key))
+                .map(|key| format!("  key: {}", plain(key)))
+                .unwrap_or_default();
             writeln!(
                 out,
-                "{}  {}  {clause}  {}  {}{place}  [{}]",
+                "{}  {}  {clause}  {}  {}{place}{key}  [{}]",
                 v.time,
                 v.severity,
                 plain(v.breached_by.as_deref().unwrap_or("unattributed")),
