@@ -104,6 +104,31 @@ impl Event {
         }
     }
 
+    /// [`Event::lookup`], starting where the field was found in the last event asked (`hint`),
+    /// and leaving there where it is found now. Events parsed one after the other share their
+    /// field names' strings position by position (see `Interner`), so in a log of events of one
+    /// shape the hint finds the field by one pointer comparison, with no scan of names.
+    pub(crate) fn lookup_hinted(&self, name: &str, hint: &mut FieldHint) -> Option<Dynamic> {
+        if let (Some(known), Some((key, value))) = (&hint.name, self.fields.get(hint.position))
+            && known.ptr_eq(key)
+        {
+            return Some(value.clone());
+        }
+        if matches!(name, "time" | "kind" | "id") {
+            return Some(self.get(name));
+        }
+        let (position, (key, value)) = self
+            .fields
+            .iter()
+            .enumerate()
+            .find(|(_, (key, _))| key.as_str() == name)?;
+        *hint = FieldHint {
+            position,
+            name: Some(key.clone()),
+        };
+        Some(value.clone())
+    }
+
     fn get(&self, name: &str) -> Dynamic {
         match name {
             "time" => format_instant(&self.time).into(),
@@ -115,6 +140,14 @@ impl Event {
             _ => self.field(name).cloned().unwrap_or(Dynamic::UNIT),
         }
     }
+}
+
+/// Where [`Event::lookup_hinted`] found a field last: its position among the fields and the
+/// shared string of its name there.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct FieldHint {
+    position: usize,
+    name: Option<ImmutableString>,
 }
 
 /// The event as a Rhai value: a shared, read-only handle.
@@ -267,9 +300,20 @@ fn type_word(rhai_type: &str) -> &str {
 }
 
 /// Shares repeated short strings (field names, kinds, actor names) between events.
+///
+/// Field names also go through a positional cache: the events of a log mostly repeat the same
+/// names in the same order, so the name at position `i` is compared with the previous record's
+/// name at `i` (one comparison, no hashing) before the table is asked. Reusing the previous
+/// record's strings keeps a field's name the same shared string from event to event, which lets
+/// [`Event::lookup_hinted`] find a field by pointer.
 #[derive(Debug, Default)]
 struct Interner {
     strings: rustc_hash::FxHashMap<Box<str>, ImmutableString>,
+    /// The top-level field names of the last record, in input order.
+    names: Vec<ImmutableString>,
+    /// `names` is exactly the names of the last record, and that record was read whole (so its
+    /// names are distinct).
+    names_whole: bool,
 }
 
 impl Interner {
@@ -290,6 +334,20 @@ impl Interner {
             self.strings.insert(text.into(), shared.clone());
         }
         shared
+    }
+
+    /// The top-level field name at `position` of the record being read, and whether it is the
+    /// previous record's name at that position.
+    fn name(&mut self, position: usize, text: &str) -> (ImmutableString, bool) {
+        if let Some(previous) = self.names.get(position)
+            && previous.as_str() == text
+        {
+            return (previous.clone(), true);
+        }
+        let name = self.get(text);
+        self.names.truncate(position);
+        self.names.push(name.clone());
+        (name, false)
     }
 }
 
@@ -317,14 +375,23 @@ impl<'de> Visitor<'de> for RecordSeed<'_> {
             time: None,
             kind: None,
             id: None,
-            fields: Vec::new(),
+            // Room for as many fields as the last record had: events of a log mostly share a
+            // shape, and growing the vector field by field would reallocate it four times.
+            fields: Vec::with_capacity(self.interner.names.len()),
         };
         // Duplicate names are found by a scan while the record is small and by a set once it
-        // is not, so that a line with thousands of fields still reads in linear time.
+        // is not, so that a line with thousands of fields still reads in linear time. No search
+        // at all while the names repeat the previous record's (read whole, so distinct) in order:
+        // the common case of a log whose events all have the same shape.
         let mut names: Option<rustc_hash::FxHashSet<ImmutableString>> = None;
-        while let Some(key) = map.next_key_seed(StrSeed {
+        let mut as_before = std::mem::take(&mut self.interner.names_whole);
+        let mut position = 0;
+        while let Some((key, repeated)) = map.next_key_seed(NameSeed {
             interner: self.interner,
+            position,
         })? {
+            position += 1;
+            as_before &= repeated;
             if key.as_str() == "time" {
                 // Parsed where it lies in the input: no string is built for it.
                 if record.time.is_some() {
@@ -345,6 +412,7 @@ impl<'de> Visitor<'de> for RecordSeed<'_> {
                 _ => {
                     let duplicate = match &mut names {
                         Some(names) => !names.insert(key.clone()),
+                        None if as_before => false,
                         None => record.fields.iter().any(|(k, _)| *k == key),
                     };
                     if duplicate {
@@ -362,7 +430,36 @@ impl<'de> Visitor<'de> for RecordSeed<'_> {
             }
             *slot = Some(value);
         }
+        self.interner.names.truncate(position);
+        self.interner.names_whole = true;
         Ok(record)
+    }
+}
+
+/// A top-level field name: through the positional cache, with whether it repeats the previous
+/// record's name at this position.
+struct NameSeed<'a> {
+    interner: &'a mut Interner,
+    position: usize,
+}
+
+impl<'de> DeserializeSeed<'de> for NameSeed<'_> {
+    type Value = (ImmutableString, bool);
+
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        d.deserialize_str(self)
+    }
+}
+
+impl<'de> Visitor<'de> for NameSeed<'_> {
+    type Value = (ImmutableString, bool);
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a field name")
+    }
+
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
+        Ok(self.interner.name(self.position, v))
     }
 }
 

@@ -15,7 +15,7 @@
 use rhai::{AST, ASTNode, Dynamic, Expr, ImmutableString};
 use rustc_hash::FxHashMap;
 
-use crate::event::Event;
+use crate::event::{Event, FieldHint};
 
 /// What a condition decided for one event.
 #[derive(Debug, Clone, PartialEq)]
@@ -101,6 +101,8 @@ enum Part {
 #[derive(Debug)]
 pub(crate) struct Memo<T = Outcome> {
     reads: Option<Vec<ImmutableString>>,
+    /// Where each field read was found in the last event.
+    hints: Vec<FieldHint>,
     table: FxHashMap<Box<[Part]>, T>,
     key: Vec<Part>,
     lookups: u64,
@@ -118,6 +120,7 @@ impl<T: Clone> Memo<T> {
 
     pub(crate) fn new(reads: Option<Vec<ImmutableString>>) -> Self {
         Memo {
+            hints: vec![FieldHint::default(); reads.as_ref().map_or(0, Vec::len)],
             reads,
             table: FxHashMap::default(),
             key: Vec::new(),
@@ -133,8 +136,8 @@ impl<T: Clone> Memo<T> {
         };
         self.key.clear();
         let mut bytes = 0;
-        for name in reads {
-            let value = event.lookup(name);
+        for (name, hint) in reads.iter().zip(&mut self.hints) {
+            let value = event.lookup_hinted(name, hint);
             match value.map_or(Some(Part::Absent), part) {
                 Some(part) => {
                     if let Part::Text(text) = &part {
