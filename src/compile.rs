@@ -20,10 +20,9 @@ use crate::sandbox::{self, Limits};
 
 /// Agreements compiled and ready to judge events.
 pub struct Program {
-    pub(crate) engine: Engine,
-    /// The same sandbox with an operation budget of a [`MAX_CHAIN`]th of the whole (see
-    /// [`Plan::Chain`]).
-    pub(crate) operand_engine: Engine,
+    /// One pair of engines per agreement, in the same order: an agreement's engine knows its
+    /// own geography (`inside`, `distance_km`, …), so no agreement can see another's areas.
+    pub(crate) engines: Vec<Engines>,
     pub(crate) agreements: Vec<Agreement>,
     pub(crate) terms: Vec<CompiledTerm>,
 }
@@ -37,7 +36,29 @@ impl std::fmt::Debug for Program {
     }
 }
 
+/// The sandboxed engines of one agreement.
+pub(crate) struct Engines {
+    pub(crate) main: Engine,
+    /// The same sandbox with an operation budget of a [`MAX_CHAIN`]th of the whole (see
+    /// [`Plan::Chain`]).
+    pub(crate) operand: Engine,
+}
+
 impl Program {
+    /// The engine that runs a term's expressions.
+    #[allow(clippy::indexing_slicing)]
+    pub(crate) fn engine(&self, term: &CompiledTerm) -> &Engine {
+        // PANIC SAFETY: `compile` builds one Engines per agreement, and terms index agreements.
+        &self.engines[term.agreement].main
+    }
+
+    /// The engine that runs one operand of a term's `&&`/`||` chain.
+    #[allow(clippy::indexing_slicing)]
+    pub(crate) fn operand_engine(&self, term: &CompiledTerm) -> &Engine {
+        // PANIC SAFETY: as for `engine`.
+        &self.engines[term.agreement].operand
+    }
+
     /// The agreements, in the order they were given.
     pub fn agreements(&self) -> &[Agreement] {
         &self.agreements
@@ -148,8 +169,21 @@ pub(crate) enum Piece {
 ///
 /// Agreement ids must be distinct across all the files of one run.
 pub fn compile(agreements: Vec<Agreement>, limits: &Limits) -> (Option<Program>, Vec<Diagnostic>) {
-    let engine = sandbox::engine(limits);
-    let natives = native_functions(&engine);
+    let operand_limits = Limits {
+        max_operations: limits.max_operations.saturating_sub(64) / MAX_CHAIN as u64,
+        ..*limits
+    };
+    let engines: Vec<Engines> = agreements
+        .iter()
+        .map(|_| Engines {
+            main: sandbox::engine(limits),
+            operand: sandbox::engine(&operand_limits),
+        })
+        .collect();
+    let natives = match engines.first() {
+        Some(first) => native_functions(&first.main),
+        None => HashMap::new(),
+    };
     let mut diagnostics = Vec::new();
     let mut terms = Vec::new();
     let mut ids: HashMap<&str, &str> = HashMap::new();
@@ -168,9 +202,9 @@ pub fn compile(agreements: Vec<Agreement>, limits: &Limits) -> (Option<Program>,
             );
         }
     }
-    for (index, agreement) in agreements.iter().enumerate() {
+    for ((index, agreement), engines) in agreements.iter().enumerate().zip(&engines) {
         let mut unit = Unit {
-            engine: &engine,
+            engine: &engines.main,
             natives: &natives,
             scope: scope_for(agreement),
             diagnostics: &mut diagnostics,
@@ -249,13 +283,8 @@ pub fn compile(agreements: Vec<Agreement>, limits: &Limits) -> (Option<Program>,
         || diagnostics
             .iter()
             .any(|d| d.level == crate::diagnostic::Level::Error);
-    let operand_limits = Limits {
-        max_operations: limits.max_operations.saturating_sub(64) / MAX_CHAIN as u64,
-        ..*limits
-    };
     let program = (!failed).then_some(Program {
-        engine,
-        operand_engine: sandbox::engine(&operand_limits),
+        engines,
         agreements,
         terms,
     });

@@ -347,7 +347,7 @@ impl TermState<'_, '_> {
     fn select(&mut self, memo: &mut [Memo], event: &Rc<Event>, plain: bool) -> bool {
         let (program, term) = (self.program, self.term);
         let outcome = if plain {
-            evaluate(&program.engine, program, term, self.scope, &term.when)
+            evaluate(program.engine(term), program, term, self.scope, &term.when)
         } else {
             decide(program, term, self.scope, memo, event)
         };
@@ -377,7 +377,7 @@ impl TermState<'_, '_> {
         let mut matched = Vec::with_capacity(steps.len());
         for (i, (step, memo)) in steps.iter().zip(self.extras.steps.iter_mut()).enumerate() {
             let scope = &mut *self.scope;
-            let outcome = memo.outcome(event, || match eval(program, scope, step) {
+            let outcome = memo.outcome(event, || match eval(program, term, scope, step) {
                 Ok(value) => value
                     .as_bool()
                     .map_err(|type_name| format!("step {} gave {type_name}, not a boolean", i + 1)),
@@ -648,7 +648,7 @@ impl TermState<'_, '_> {
             None => format!("`require` failed: {err}"),
         };
         match program
-            .engine
+            .engine(term)
             .eval_ast_with_scope::<Dynamic>(self.scope, require)
         {
             Ok(value) => value
@@ -721,7 +721,7 @@ impl TermState<'_, '_> {
         let outcome = self
             .extras
             .by
-            .outcome(event, || match eval(program, scope, ast) {
+            .outcome(event, || match eval(program, term, scope, ast) {
                 Ok(value) if value.is_unit() => Ok(None),
                 Ok(value) => Ok(Some((crate::compile::key_of(&value), value.to_string()))),
                 Err(err) => {
@@ -912,7 +912,7 @@ fn decide(
     event: &Event,
 ) -> Outcome {
     let whole =
-        |scope: &mut Scope<'static>| evaluate(&program.engine, program, term, scope, &term.when);
+        |scope: &mut Scope<'static>| evaluate(program.engine(term), program, term, scope, &term.when);
     match &term.plan {
         Plan::Whole(_) => match memos.first_mut() {
             Some(memo) => memo.outcome(event, || whole(scope)),
@@ -920,7 +920,7 @@ fn decide(
         },
         Plan::Chain { all, operands } => {
             for ((ast, _), memo) in operands.iter().zip(memos.iter_mut()) {
-                let operand = || evaluate(&program.operand_engine, program, term, scope, ast);
+                let operand = || evaluate(program.operand_engine(term), program, term, scope, ast);
                 match memo.outcome(event, operand) {
                     // `false` ends an `&&` chain, `true` an `||` chain.
                     Outcome::Decided(value) if value != *all => return Outcome::Decided(value),
@@ -1109,7 +1109,7 @@ fn build(
         }
         (CompiledBreach::Expression(ast), Breach::Expression(expression)) => {
             remembered(&mut extras.breach, event, || {
-                match eval(program, scope, ast) {
+                match eval(program, term, scope, ast) {
                     Ok(value) if value.is_unit() => (None, None),
                     Ok(value) => {
                         let code = value.to_string();
@@ -1154,7 +1154,7 @@ fn build(
                 let Some(memo) = memos.next() else {
                     continue;
                 };
-                let (text, why) = remembered(memo, event, || match eval(program, scope, ast) {
+                let (text, why) = remembered(memo, event, || match eval(program, term, scope, ast) {
                     Ok(value) if !value.is_unit() => (value.to_string(), None),
                     Ok(_) => ("?".to_string(), None),
                     Err(err) => (
@@ -1189,10 +1189,13 @@ fn build(
 
 fn eval(
     program: &Program,
+    term: &CompiledTerm,
     scope: &mut Scope<'static>,
     ast: &AST,
 ) -> Result<Dynamic, Box<EvalAltResult>> {
-    program.engine.eval_ast_with_scope::<Dynamic>(scope, ast)
+    program
+        .engine(term)
+        .eval_ast_with_scope::<Dynamic>(scope, ast)
 }
 
 /// A run-time error in words, on one line, with positions in the rule file rather than in the
