@@ -48,6 +48,8 @@ pub mod agreement;
 pub mod compile;
 pub mod diagnostic;
 pub mod event;
+/// Geometry for rules about places: areas, border lines and strips, read from GeoJSON.
+pub mod geo;
 pub mod input;
 mod memo;
 pub mod replay;
