@@ -42,6 +42,9 @@ pub(crate) struct Engines {
     /// The same sandbox with an operation budget of a [`MAX_CHAIN`]th of the whole (see
     /// [`Plan::Chain`]).
     pub(crate) operand: Engine,
+    /// Calls of the geography functions on events without a position, counted by both
+    /// engines (see [`crate::spatial`]).
+    pub(crate) unlocated: std::rc::Rc<std::cell::Cell<u64>>,
 }
 
 impl Program {
@@ -57,6 +60,13 @@ impl Program {
     pub(crate) fn operand_engine(&self, term: &CompiledTerm) -> &Engine {
         // PANIC SAFETY: as for `engine`.
         &self.engines[term.agreement].operand
+    }
+
+    /// The counter of unlocated geography calls of a term's agreement.
+    #[allow(clippy::indexing_slicing)]
+    pub(crate) fn unlocated(&self, term: &CompiledTerm) -> &std::rc::Rc<std::cell::Cell<u64>> {
+        // PANIC SAFETY: as for `engine`.
+        &self.engines[term.agreement].unlocated
     }
 
     /// The agreements, in the order they were given.
@@ -175,9 +185,18 @@ pub fn compile(agreements: Vec<Agreement>, limits: &Limits) -> (Option<Program>,
     };
     let engines: Vec<Engines> = agreements
         .iter()
-        .map(|_| Engines {
-            main: sandbox::engine(limits),
-            operand: sandbox::engine(&operand_limits),
+        .map(|agreement| {
+            let unlocated = std::rc::Rc::new(std::cell::Cell::new(0));
+            let mut main = sandbox::engine(limits);
+            let mut operand = sandbox::engine(&operand_limits);
+            for engine in [&mut main, &mut operand] {
+                crate::spatial::register(engine, agreement.geography.clone(), unlocated.clone());
+            }
+            Engines {
+                main,
+                operand,
+                unlocated,
+            }
         })
         .collect();
     let natives = match engines.first() {
@@ -211,6 +230,7 @@ pub fn compile(agreements: Vec<Agreement>, limits: &Limits) -> (Option<Program>,
             functions: AST::empty(),
             function_names: HashSet::new(),
             parties: agreement.parties.iter().map(|(c, _)| c.clone()).collect(),
+            geography: agreement.geography.clone(),
         };
         unit.functions(agreement);
         for (term_index, term) in agreement.terms.iter().enumerate() {
@@ -338,6 +358,8 @@ struct Unit<'a> {
     function_names: HashSet<(String, usize)>,
     /// The agreement's party codes, for help text.
     parties: Vec<String>,
+    /// The agreement's geography, to check the shapes expressions name.
+    geography: std::rc::Rc<crate::agreement::Geography>,
 }
 
 impl Unit<'_> {
@@ -545,7 +567,8 @@ impl Unit<'_> {
             }
             true
         });
-        let clean = unknown.is_empty();
+        let mut clean = unknown.is_empty();
+        clean &= self.check_shapes(ast, expression, at);
         for (name, arity, pos) in unknown {
             let (line, column) = position_from(expression, at, pos);
             let mut candidates: Vec<&str> = self.natives.keys().map(String::as_str).collect();
@@ -567,6 +590,58 @@ impl Unit<'_> {
                 line,
                 column,
                 format!("unknown function `{name}` with {arity} argument(s)"),
+            );
+            d.help = help;
+            self.diagnostics.push(d);
+        }
+        clean
+    }
+
+    /// Reports shape names, written as text, that the agreement's geography does not hold
+    /// (`inside(event, "iq-tr-strp")`), or that name the wrong kind of shape for the function;
+    /// returns whether there were none. A computed name is checked when it is evaluated.
+    fn check_shapes(&mut self, ast: &AST, expression: &Expression, at: (u64, u64)) -> bool {
+        let mut wrong: Vec<(String, Option<String>, Position)> = Vec::new();
+        ast.walk(&mut |path: &[ASTNode]| {
+            let Some((call, _, _)) = path.last().and_then(call_of) else {
+                return true;
+            };
+            if !crate::spatial::NAMING.contains(&call.name.as_str()) || call.args.len() != 2 {
+                return true;
+            }
+            let Some(Expr::StringConstant(name, pos)) = call.args.get(1) else {
+                return true;
+            };
+            let names: Vec<&str> = self.geography.names().collect();
+            match self.geography.get(name) {
+                None => wrong.push((crate::spatial::unknown_shape(name, &names), None, *pos)),
+                Some(
+                    shape @ (crate::agreement::Shape::Line(_) | crate::agreement::Shape::Place(_)),
+                ) if call.name == "inside" => {
+                    wrong.push((
+                        format!(
+                            "`inside` needs an area or a strip, and `{name}` is {}",
+                            shape.kind()
+                        ),
+                        Some(format!(
+                            "for a line or a place, use `distance_km(event, \"{name}\")`"
+                        )),
+                        *pos,
+                    ));
+                }
+                Some(_) => {}
+            }
+            true
+        });
+        let clean = wrong.is_empty();
+        for (message, help, pos) in wrong {
+            let (line, column) = position_from(expression, at, pos);
+            let mut d = Diagnostic::error(
+                Code::UnknownShape,
+                &expression.source,
+                line,
+                column,
+                message,
             );
             d.help = help;
             self.diagnostics.push(d);

@@ -43,6 +43,9 @@ pub enum Code {
     UnknownVariable,
     /// A Rhai expression calls a function that does not exist.
     UnknownFunction,
+    /// A Rhai expression names a line, area or place the agreement's geography lacks, or the
+    /// wrong kind of shape for the function.
+    UnknownShape,
 }
 
 impl Code {
@@ -60,6 +63,7 @@ impl Code {
             Code::RhaiSyntax => "rhai-syntax",
             Code::UnknownVariable => "unknown-variable",
             Code::UnknownFunction => "unknown-function",
+            Code::UnknownShape => "unknown-shape",
         }
     }
 }

@@ -57,6 +57,7 @@ pub mod report;
 pub mod run;
 pub mod sandbox;
 pub mod sink;
+mod spatial;
 pub mod time;
 
 pub use agreement::Agreement;

@@ -239,7 +239,9 @@ fn load_rules(paths: &[PathBuf]) -> Result<(Option<Program>, Vec<Diagnostic>)> {
                 continue;
             }
         };
-        let (agreement, found) = agreement::load(&name, &text);
+        // Geography files are named relative to the agreement file; the library resolves
+        // the path and the command line reads it.
+        let (agreement, found) = agreement::load_with(&name, &text, &mut |path| fs::read(path));
         diagnostics.extend(found);
         match agreement {
             Some(agreement) => agreements.push(agreement),

@@ -52,6 +52,15 @@ pub(crate) fn read_set(ast: &AST) -> Option<Vec<ImmutableString>> {
                 },
                 // Function pointers can call `has` (or an indexer) with computed arguments.
                 "Fn" | "call" | "curry" => known = false,
+                // The geography functions read the event's position.
+                name if crate::spatial::FUNCTIONS.iter().any(|(f, _)| *f == name) => {
+                    for field in ["lat", "lon"] {
+                        let field = ImmutableString::from(field);
+                        if !reads.contains(&field) {
+                            reads.push(field);
+                        }
+                    }
+                }
                 _ => {}
             }
         }
@@ -103,6 +112,9 @@ pub(crate) struct Memo<T = Outcome> {
     reads: Option<Vec<ImmutableString>>,
     /// Where each field read was found in the last event.
     hints: Vec<FieldHint>,
+    /// A counter that evaluation may raise (unlocated geography calls): an outcome computed
+    /// while it rose is not remembered, so that every event it concerns is counted.
+    watch: Option<std::rc::Rc<std::cell::Cell<u64>>>,
     table: FxHashMap<Box<[Part]>, T>,
     key: Vec<Part>,
     lookups: u64,
@@ -121,12 +133,19 @@ impl<T: Clone> Memo<T> {
     pub(crate) fn new(reads: Option<Vec<ImmutableString>>) -> Self {
         Memo {
             hints: vec![FieldHint::default(); reads.as_ref().map_or(0, Vec::len)],
+            watch: None,
             reads,
             table: FxHashMap::default(),
             key: Vec::new(),
             lookups: 0,
             hits: 0,
         }
+    }
+
+    /// The memo, not remembering what was computed while `counter` rose.
+    pub(crate) fn watching(mut self, counter: std::rc::Rc<std::cell::Cell<u64>>) -> Self {
+        self.watch = Some(counter);
+        self
     }
 
     /// The outcome for `event`: remembered, or computed by `evaluate` (and remembered).
@@ -157,7 +176,11 @@ impl<T: Clone> Memo<T> {
             self.hits += 1;
             return outcome.clone();
         }
+        let before = self.watch.as_ref().map(|w| w.get());
         let outcome = evaluate();
+        if before != self.watch.as_ref().map(|w| w.get()) {
+            return outcome;
+        }
         if self.lookups == Self::TRIAL && self.hits * 2 < self.lookups {
             // Keys rarely repeat for this term: hashing them is pure overhead.
             self.reads = None;

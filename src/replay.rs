@@ -36,6 +36,8 @@ pub struct TermStats {
     pub errors: u64,
     /// Selected events whose `by` key was `()`: not grouped, not counted in any window.
     pub unkeyed: u64,
+    /// Events on which a geography function met no position (`lat`/`lon`) and gave `()`.
+    pub unlocated: u64,
     /// The first such failure.
     pub first_error: Option<TermError>,
 }
@@ -112,12 +114,15 @@ impl<'p> Replay<'p> {
         let memos = program
             .terms
             .iter()
-            .map(|t| match &t.plan {
-                Plan::Whole(reads) => vec![Memo::new(reads.clone())],
-                Plan::Chain { operands, .. } => operands
-                    .iter()
-                    .map(|(_, reads)| Memo::new(reads.clone()))
-                    .collect(),
+            .map(|t| {
+                let watch = || program.unlocated(t).clone();
+                match &t.plan {
+                    Plan::Whole(reads) => vec![Memo::new(reads.clone()).watching(watch())],
+                    Plan::Chain { operands, .. } => operands
+                        .iter()
+                        .map(|(_, reads)| Memo::new(reads.clone()).watching(watch()))
+                        .collect(),
+                }
             })
             .collect();
         Replay {
@@ -125,7 +130,11 @@ impl<'p> Replay<'p> {
             scopes,
             stats,
             memos,
-            extras: program.terms.iter().map(|t| Extras::new(t, true)).collect(),
+            extras: program
+                .terms
+                .iter()
+                .map(|t| Extras::new(program, t, true))
+                .collect(),
             forms: program
                 .terms
                 .iter()
@@ -153,11 +162,11 @@ impl<'p> Replay<'p> {
     /// the memo and the operand-wise evaluation must reproduce.
     pub fn forget_outcomes(&mut self) {
         self.plain = true;
-        self.extras = self
-            .program
+        let program = self.program;
+        self.extras = program
             .terms
             .iter()
-            .map(|t| Extras::new(t, false))
+            .map(|t| Extras::new(program, t, false))
             .collect();
     }
 
@@ -205,6 +214,8 @@ impl<'p> Replay<'p> {
             let Some(scope) = self.scopes.get_mut(term.agreement) else {
                 continue;
             };
+            let unlocated = program.unlocated(term);
+            let placed = unlocated.get();
             let mut state = TermState {
                 program,
                 term,
@@ -236,6 +247,9 @@ impl<'p> Replay<'p> {
                 }
             } else {
                 state.stats.out_of_period += 1;
+            }
+            if unlocated.get() != placed {
+                state.stats.unlocated += 1;
             }
             if let (
                 CompiledForm::Deadline {
@@ -911,8 +925,9 @@ fn decide(
     memos: &mut [Memo],
     event: &Event,
 ) -> Outcome {
-    let whole =
-        |scope: &mut Scope<'static>| evaluate(program.engine(term), program, term, scope, &term.when);
+    let whole = |scope: &mut Scope<'static>| {
+        evaluate(program.engine(term), program, term, scope, &term.when)
+    };
     match &term.plan {
         Plan::Whole(_) => match memos.first_mut() {
             Some(memo) => memo.outcome(event, || whole(scope)),
@@ -1047,7 +1062,7 @@ struct Extras {
 }
 
 impl Extras {
-    fn new(term: &CompiledTerm, memo: bool) -> Self {
+    fn new(program: &Program, term: &CompiledTerm, memo: bool) -> Self {
         let reads = |ast: &AST| {
             if memo {
                 crate::memo::read_set(ast)
@@ -1055,17 +1070,21 @@ impl Extras {
                 None
             }
         };
+        let watch = program.unlocated(term);
         Extras {
             breach: Memo::new(match &term.breached_by {
                 CompiledBreach::Expression(ast) => reads(ast),
                 CompiledBreach::Party(_) => None,
-            }),
+            })
+            .watching(watch.clone()),
             pieces: term
                 .message
                 .iter()
                 .flatten()
                 .filter_map(|piece| match piece {
-                    Piece::Expression(ast, _) => Some(Memo::new(reads(ast))),
+                    Piece::Expression(ast, _) => {
+                        Some(Memo::new(reads(ast)).watching(watch.clone()))
+                    }
                     Piece::Text(_) => None,
                 })
                 .collect(),
@@ -1074,11 +1093,13 @@ impl Extras {
                 | CompiledForm::Absence { by: Some(ast), .. }
                 | CompiledForm::Sequence { by: Some(ast), .. } => reads(ast),
                 _ => None,
-            }),
+            })
+            .watching(watch.clone()),
             steps: match &term.form {
-                CompiledForm::Sequence { steps, .. } => {
-                    steps.iter().map(|ast| Memo::new(reads(ast))).collect()
-                }
+                CompiledForm::Sequence { steps, .. } => steps
+                    .iter()
+                    .map(|ast| Memo::new(reads(ast)).watching(watch.clone()))
+                    .collect(),
                 _ => Vec::new(),
             },
         }
@@ -1154,17 +1175,18 @@ fn build(
                 let Some(memo) = memos.next() else {
                     continue;
                 };
-                let (text, why) = remembered(memo, event, || match eval(program, term, scope, ast) {
-                    Ok(value) if !value.is_unit() => (value.to_string(), None),
-                    Ok(_) => ("?".to_string(), None),
-                    Err(err) => (
-                        "?".to_string(),
-                        Some(format!(
-                            "a `message` placeholder failed: {}",
-                            describe(&err, expression, *offset, functions)
-                        )),
-                    ),
-                });
+                let (text, why) =
+                    remembered(memo, event, || match eval(program, term, scope, ast) {
+                        Ok(value) if !value.is_unit() => (value.to_string(), None),
+                        Ok(_) => ("?".to_string(), None),
+                        Err(err) => (
+                            "?".to_string(),
+                            Some(format!(
+                                "a `message` placeholder failed: {}",
+                                describe(&err, expression, *offset, functions)
+                            )),
+                        ),
+                    });
                 out.push_str(&text);
                 if failure.is_none() {
                     failure = why;

@@ -12,6 +12,7 @@ use serde::Deserialize;
 use serde_saphyr::Spanned;
 use sha2::{Digest, Sha256};
 
+use super::geography::{self, FileReader, GeographyFile};
 use super::{
     Absence, Agreement, Breach, Deadline, DeadlineWindow, Expression, Form, ListItem, Period,
     Sequence, Severity, Term, Threshold,
@@ -35,6 +36,8 @@ struct AgreementFile {
     lists: HashMap<Spanned<String>, Vec<Spanned<Scalar>>>,
     #[serde(default)]
     functions: Option<Spanned<String>>,
+    #[serde(default)]
+    geography: Option<GeographyFile>,
     terms: Spanned<Vec<TermFile>>,
 }
 
@@ -117,7 +120,7 @@ struct PeriodFile {
 
 #[derive(Deserialize, Clone)]
 #[serde(untagged)]
-enum Scalar {
+pub(super) enum Scalar {
     Bool(bool),
     Integer(i64),
     Float(f64),
@@ -193,6 +196,24 @@ const RESERVED: &[&str] = &[
 /// that has errors, and callers check the diagnostics). Returns `None` when the YAML itself is
 /// malformed.
 pub fn load(name: &str, text: &str) -> (Option<Agreement>, Vec<Diagnostic>) {
+    load_with(name, text, &mut |path| {
+        Err(std::io::Error::new(
+            std::io::ErrorKind::Unsupported,
+            format!(
+                "this caller reads no files (use `agreement::load_with`), so {} cannot be read",
+                path.display()
+            ),
+        ))
+    })
+}
+
+/// [`load`] for an agreement that may name files (its geography's GeoJSON): `reader` reads
+/// them, at paths resolved against the directory of `name`.
+pub fn load_with(
+    name: &str,
+    text: &str,
+    reader: FileReader,
+) -> (Option<Agreement>, Vec<Diagnostic>) {
     let source = SourceFile::new(name, text);
     let file: AgreementFile = match serde_saphyr::from_str(text) {
         Ok(file) => file,
@@ -202,7 +223,7 @@ pub fn load(name: &str, text: &str) -> (Option<Agreement>, Vec<Diagnostic>) {
         source: source.clone(),
         diagnostics: Vec::new(),
     };
-    let agreement = checker.agreement(file, text);
+    let agreement = checker.agreement(file, text, reader);
     (agreement, checker.diagnostics)
 }
 
@@ -285,13 +306,32 @@ fn yaml_diagnostic(source: &SourceFile, err: &serde_saphyr::Error) -> Diagnostic
     d
 }
 
-struct Checker {
-    source: Rc<SourceFile>,
+pub(super) struct Checker {
+    pub(super) source: Rc<SourceFile>,
     diagnostics: Vec<Diagnostic>,
 }
 
 impl Checker {
-    fn error<T>(&mut self, code: Code, at: &Spanned<T>, message: String) -> &mut Diagnostic {
+    /// An error at a position of the file.
+    pub(super) fn error_at(
+        &mut self,
+        code: Code,
+        at: serde_saphyr::Location,
+        message: String,
+    ) -> &mut Diagnostic {
+        let d = Diagnostic::error(code, &self.source, at.line(), at.column(), message);
+        self.diagnostics.push(d);
+        // PANIC SAFETY: an element was pushed on the line above.
+        #[allow(clippy::unwrap_used)]
+        self.diagnostics.last_mut().unwrap()
+    }
+
+    pub(super) fn error<T>(
+        &mut self,
+        code: Code,
+        at: &Spanned<T>,
+        message: String,
+    ) -> &mut Diagnostic {
         let d = Diagnostic::error(
             code,
             &self.source,
@@ -347,7 +387,12 @@ impl Checker {
         }
     }
 
-    fn agreement(&mut self, file: AgreementFile, text: &str) -> Option<Agreement> {
+    fn agreement(
+        &mut self,
+        file: AgreementFile,
+        text: &str,
+        reader: FileReader,
+    ) -> Option<Agreement> {
         if !is_id(&file.agreement.value) {
             self.error(
                 Code::InvalidName,
@@ -417,6 +462,10 @@ impl Checker {
         }
 
         let functions = file.functions.as_ref().map(|f| self.expression(f));
+        let geography = match &file.geography {
+            Some(spec) => geography::geography(self, spec, reader),
+            None => geography::Geography::default(),
+        };
 
         if file.terms.value.is_empty() {
             self.error(
@@ -462,6 +511,7 @@ impl Checker {
             description: file.description,
             lists,
             functions,
+            geography: Rc::new(geography),
             terms,
         })
     }

@@ -4,6 +4,7 @@
 //! compiles or evaluates an expression (that is [`crate::compile`]'s job), so a file with a
 //! broken expression still loads and all its problems are reported together.
 
+mod geography;
 mod load;
 mod scalar;
 
@@ -13,7 +14,8 @@ use chrono::{DateTime, Utc};
 
 use crate::diagnostic::SourceFile;
 
-pub use load::load;
+pub use geography::{FileReader, Geography, Shape};
+pub use load::{load, load_with};
 
 /// One agreement file.
 #[derive(Debug)]
@@ -38,6 +40,8 @@ pub struct Agreement {
     pub lists: Vec<(String, Vec<ListItem>)>,
     /// Rhai functions shared by every term.
     pub functions: Option<Expression>,
+    /// Named lines, areas, strips and places (`geography:`), prepared.
+    pub geography: Rc<Geography>,
     /// The terms, in file order.
     pub terms: Vec<Term>,
     /// Whether loading found no error; [`crate::compile()`] builds no program otherwise.

@@ -97,6 +97,7 @@ pub fn build(
             violations: stats.violations,
             errors: stats.errors,
             unkeyed: stats.unkeyed,
+            unlocated: stats.unlocated,
         });
         if let Some(first) = &stats.first_error {
             errors.push(TermErrors {
@@ -202,6 +203,15 @@ fn agreement_info(agreement: &Agreement) -> AgreementInfo {
         sha256: agreement.sha256.clone(),
         parties: agreement.parties.iter().cloned().collect(),
         effective: effective(&agreement.effective),
+        geography: agreement
+            .geography
+            .files
+            .iter()
+            .map(|(file, sha256)| model::InputFile {
+                file: file.clone(),
+                sha256: sha256.clone(),
+            })
+            .collect(),
     }
 }
 

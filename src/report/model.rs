@@ -91,6 +91,18 @@ pub struct AgreementInfo {
     pub parties: BTreeMap<String, String>,
     /// Its effective period.
     pub effective: Effective,
+    /// The files its geography was read from, as named in the rule file, with their SHA-256.
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
+    pub geography: Vec<InputFile>,
+}
+
+/// A file an agreement depends on, and the SHA-256 of its bytes.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct InputFile {
+    /// The file, as named.
+    pub file: String,
+    /// SHA-256 of its bytes.
+    pub sha256: String,
 }
 
 /// An effective period; an absent end is open.
@@ -180,6 +192,10 @@ pub struct TermSummary {
     /// Threshold terms: selected events whose `by` key was `()`, so counted in no window.
     #[serde(skip_serializing_if = "is_zero", default)]
     pub unkeyed: u64,
+    /// Terms using geography: events on which a geography function met no `lat`/`lon` and
+    /// gave `()`.
+    #[serde(skip_serializing_if = "is_zero", default)]
+    pub unlocated: u64,
 }
 
 fn is_zero(n: &u64) -> bool {

@@ -57,6 +57,23 @@ pub(super) fn write(report: &Report, out: &mut dyn Write) -> io::Result<()> {
     .map(str::to_string);
     writeln!(out)?;
     table(out, &header, &rows)?;
+    // Events a term could not place or group: judged, but not the way the rule author meant.
+    for t in &s.by_term {
+        if t.unlocated > 0 {
+            writeln!(
+                out,
+                "note: {}/{}: {} event(s) without `lat`/`lon`: its geography functions gave ()",
+                t.agreement, t.term, t.unlocated
+            )?;
+        }
+        if t.unkeyed > 0 {
+            writeln!(
+                out,
+                "note: {}/{}: {} selected event(s) whose key was (): in no group",
+                t.agreement, t.term, t.unkeyed
+            )?;
+        }
+    }
 
     if !s.by_party.is_empty() {
         writeln!(out)?;

@@ -1,0 +1,136 @@
+//! The geography functions of rule expressions: `inside`, `distance_km` and `nearest_place`.
+//!
+//! Each agreement's engine gets these functions bound to that agreement's own
+//! [`Geography`], so a term can name only its own agreement's shapes. An event's position is
+//! its numeric `lat` and `lon` fields; an event without them (or with values out of range)
+//! makes every function return `()` and is counted, through a shared counter, as *unlocated*
+//! for the term being judged: the replay reads the counter around each term, and the memo does
+//! not remember an outcome that met an unlocated event (so that each such event is counted).
+//!
+//! The functions read `lat` and `lon` from the event they are given, which the expression's
+//! read set must include for the memo to stay exact ([`crate::memo::read_set`] adds them for
+//! every call named in [`FUNCTIONS`]).
+
+use std::cell::Cell;
+use std::rc::Rc;
+
+use rhai::{Dynamic, Engine, EvalAltResult, Position};
+
+use crate::agreement::{Geography, Shape};
+use crate::diagnostic::did_you_mean;
+use crate::event::EventHandle;
+use crate::geo::Point;
+
+/// The functions, with their number of arguments.
+pub(crate) const FUNCTIONS: [(&str, usize); 3] =
+    [("inside", 2), ("distance_km", 2), ("nearest_place", 1)];
+
+/// Functions whose second argument names a shape, checked at compile time when it is a
+/// string literal.
+pub(crate) const NAMING: [&str; 2] = ["inside", "distance_km"];
+
+/// Registers the functions on an agreement's engine.
+pub(crate) fn register(engine: &mut Engine, geography: Rc<Geography>, unlocated: Rc<Cell<u64>>) {
+    let (g, u) = (geography.clone(), unlocated.clone());
+    engine.register_fn(
+        "inside",
+        move |event: &mut EventHandle, name: &str| -> Result<Dynamic, Box<EvalAltResult>> {
+            let shape = shape(&g, name)?;
+            let contains = |p: Point| match shape {
+                Shape::Area(area) => Ok(area.contains(p)),
+                Shape::Strip(strip) => Ok(strip.contains(p)),
+                other => Err(error(format!(
+                    "`inside` needs an area or a strip, and `{name}` is {}: use `distance_km(event, \"{name}\")`",
+                    other.kind()
+                ))),
+            };
+            match position(event, &u) {
+                Some(p) => contains(p).map(Dynamic::from_bool),
+                None => {
+                    // The name is still checked: a misspelt area is an error with or without
+                    // coordinates.
+                    contains(Point { lon: 0.0, lat: 0.0 }).map(|_| Dynamic::UNIT)
+                }
+            }
+        },
+    );
+    let (g, u) = (geography.clone(), unlocated.clone());
+    engine.register_fn(
+        "distance_km",
+        move |event: &mut EventHandle, name: &str| -> Result<Dynamic, Box<EvalAltResult>> {
+            let shape = shape(&g, name)?;
+            let Some(p) = position(event, &u) else {
+                return Ok(Dynamic::UNIT);
+            };
+            let km = match shape {
+                Shape::Line(line) => line.distance_km(p),
+                Shape::Area(area) => area.distance_km(p),
+                Shape::Strip(strip) => strip.distance_km(p),
+                Shape::Place(place) => crate::geo::great_circle_km(p, *place),
+            };
+            Ok(Dynamic::from_float(km))
+        },
+    );
+    let (g, u) = (geography, unlocated);
+    engine.register_fn(
+        "nearest_place",
+        move |event: &mut EventHandle| -> Result<Dynamic, Box<EvalAltResult>> {
+            let Some(p) = position(event, &u) else {
+                return Ok(Dynamic::UNIT);
+            };
+            match g.nearest_place(p) {
+                Some((name, _)) => Ok(Dynamic::from(name.to_string())),
+                None => Err(error(
+                    "`nearest_place` needs places: this agreement's geography names none".into(),
+                )),
+            }
+        },
+    );
+}
+
+/// The event's position, or `None` (counted) when it has no usable `lat` and `lon`.
+fn position(event: &EventHandle, unlocated: &Cell<u64>) -> Option<Point> {
+    let lat = event.0.field_number("lat");
+    let lon = event.0.field_number("lon");
+    match (lat, lon) {
+        (Some(lat), Some(lon))
+            if lat.is_finite()
+                && lon.is_finite()
+                && (-90.0..=90.0).contains(&lat)
+                && (-180.0..=180.0).contains(&lon) =>
+        {
+            Some(Point { lon, lat })
+        }
+        _ => {
+            unlocated.set(unlocated.get() + 1);
+            None
+        }
+    }
+}
+
+fn shape<'g>(geography: &'g Geography, name: &str) -> Result<&'g Shape, Box<EvalAltResult>> {
+    geography.get(name).ok_or_else(|| {
+        let names: Vec<&str> = geography.names().collect();
+        error(unknown_shape(name, &names))
+    })
+}
+
+/// The message for a name the geography does not hold (run time and compile time alike).
+pub(crate) fn unknown_shape(name: &str, names: &[&str]) -> String {
+    if names.is_empty() {
+        return format!("no shape named `{name}`: this agreement declares no geography");
+    }
+    match did_you_mean(name, names.iter().copied()) {
+        Some(fix) => {
+            format!("no shape named `{name}` in this agreement's geography (did you mean `{fix}`?)")
+        }
+        None => format!(
+            "no shape named `{name}` in this agreement's geography (it names {})",
+            names.join(", ")
+        ),
+    }
+}
+
+fn error(message: String) -> Box<EvalAltResult> {
+    Box::new(EvalAltResult::ErrorRuntime(message.into(), Position::NONE))
+}
