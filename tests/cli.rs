@@ -482,7 +482,7 @@ fn shipped_rules_check() {
     assert_eq!(String::from_utf8_lossy(&out.stderr), "");
     assert_eq!(
         String::from_utf8(out.stdout).unwrap(),
-        "ok: rules/iraq-iran-2023.yaml (iq-ir-border-2023, 9 term(s))\nok: rules/iraq-turkey-2024.yaml (iq-tr-security-2024, 6 term(s))\n"
+        "ok: rules/iraq-iran-2023.yaml (iq-ir-border-2023, 10 term(s))\nok: rules/iraq-turkey-2024.yaml (iq-tr-security-2024, 6 term(s))\n"
     );
     assert_eq!(out.status.code(), Some(0));
 }
