@@ -67,8 +67,8 @@ def main():
     countries = json.load(open("rules/geo/countries.geojson"))["features"]
     border = {(f["properties"]["a"], f["properties"]["b"]): f["geometry"]["coordinates"] for f in borders}
     country = {f["properties"]["ISO_A3"]: shape(f["geometry"]) for f in countries}
-    irq_ring = [countries_f for countries_f in countries if countries_f["properties"]["ISO_A3"] == "IRQ"][0]
-    irq_boundary = [irq_ring["geometry"]["coordinates"][0]]
+    iraq = [f for f in countries if f["properties"]["ISO_A3"] == "IRQ"][0]
+    irq_boundary = [iraq["geometry"]["coordinates"][0]]  # one Polygon, one ring
 
     print("// Point to point, km (WGS84 geodesic)")
     for a, b in [("ZAKHO", "ERBIL"), ("METINA", "HAFTANIN"), ("QANDIL", "PENJWEN"),

@@ -91,7 +91,7 @@ impl Line {
     /// found faster (only the segments near `p` are measured, and it stops at the first
     /// segment close enough).
     pub fn within_km(&self, p: Point, km: f64) -> bool {
-        self.arcs.within(p, &Radius::new(km, p.lat.abs()))
+        self.arcs.within(p, &Radius::new(km))
     }
 
     fn bounds(&self) -> AABB<[f64; 2]> {
@@ -226,11 +226,8 @@ impl Strip {
             Some(area) => sphere::intersect(&near, &area.bounds),
             None => Some(near),
         };
-        // One query box size serves every point in the strip's box: the one for its
-        // latitude farthest from the equator, where a kilometre spans the most longitude.
-        let max_abs_lat = bounds.map_or(0.0, |b| b.lower()[1].abs().max(b.upper()[1].abs()));
         Ok(Strip {
-            radius: Radius::new(width_km, max_abs_lat),
+            radius: Radius::new(width_km),
             line,
             width_km,
             inside,

@@ -11,21 +11,24 @@
 //! kilometres. Near a point every formula here keeps full relative precision: no `acos` of a
 //! number close to 1, no `1 − cos` of a small angle.
 //!
-//! The R-tree works in degrees. An arc's box holds the whole arc (including the bulge of a
-//! long east-west arc towards the pole), and a query's box holds every point within the
-//! query's distance (its longitude span widened for the latitude), so a query never misses
-//! an arc; the exact test on each candidate then decides.
+//! The R-tree holds each arc's box in 3-space, not in degrees. Chord length is the straight
+//! distance there, so the distance to a box is a true lower bound of the distance to its arcs:
+//! the tree's nearest-neighbour search is exact, a query within a radius is a cube, and there
+//! is nothing special about the poles or the antimeridian. Boxes in degrees are still made,
+//! once, for the cheap first rejection a strip or an area does before any trigonometry.
 
 use std::ops::ControlFlow;
 
-use rstar::{AABB, PointDistance, RTree, RTreeObject};
+use rstar::{AABB, Envelope, PointDistance, RTree, RTreeObject};
 
 use super::error::{GeometryError, Part};
 use super::{EARTH_RADIUS_KM, Point};
 
-/// Padding of every box, in degrees (about 0.1 mm): covers rounding, so a box computed for a
-/// distance never excludes an arc whose computed distance is within it.
+/// Padding of every box in degrees (about 0.1 mm), and in 3-space (as a fraction of the
+/// Earth's radius, about 6 µm): covers rounding, so that a box computed for a distance never
+/// excludes an arc whose computed distance is within it.
 const PAD_DEG: f64 = 1e-9;
+const PAD_UNIT: f64 = 1e-12;
 
 /// Below this `|a × b|` (the sine of the angle, about 6 µm on the Earth) an arc is treated as
 /// the point it is.
@@ -101,7 +104,7 @@ pub(super) fn chord2_to_km(chord2: f64) -> f64 {
 
 /// The half-sizes in degrees of a box around a point at latitude `lat` that holds every point
 /// within `angle` radians of it, or `None` for longitude when the box must span the globe.
-pub(super) fn reach(lat: f64, angle: f64) -> (f64, Option<f64>) {
+fn reach(lat: f64, angle: f64) -> (f64, Option<f64>) {
     let dlat = angle.to_degrees() * (1.0 + 1e-9) + PAD_DEG;
     if angle >= std::f64::consts::FRAC_PI_2 || lat.abs() + dlat >= 90.0 {
         // The cap holds a pole (or nearly): every longitude.
@@ -119,17 +122,6 @@ pub(super) fn reach(lat: f64, angle: f64) -> (f64, Option<f64>) {
     )
 }
 
-/// The box `reach` describes, around `p`.
-pub(super) fn query_box(p: Point, dlat: f64, dlon: Option<f64>) -> AABB<[f64; 2]> {
-    let (lo, hi) = match dlon {
-        // A box that would cross the antimeridian is widened to every longitude rather than
-        // split: rare, and still exact after the test on each candidate.
-        Some(d) if p.lon - d >= -180.0 && p.lon + d <= 180.0 => (p.lon - d, p.lon + d),
-        _ => (-180.0, 180.0),
-    };
-    AABB::from_corners([lo, p.lat - dlat], [hi, p.lat + dlat])
-}
-
 /// One segment, prepared: a minor great-circle arc from `a` to `b`.
 #[derive(Debug, Clone)]
 pub(super) struct Arc {
@@ -142,7 +134,10 @@ pub(super) struct Arc {
     tb: Vec3,
     /// Both ends (nearly) the same point: measured as a point.
     point: bool,
-    envelope: AABB<[f64; 2]>,
+    /// Holds every point of the arc, in 3-space.
+    envelope: AABB<[f64; 3]>,
+    /// Holds every point of the arc, in degrees (longitude, latitude).
+    degrees: AABB<[f64; 2]>,
 }
 
 impl Arc {
@@ -190,9 +185,26 @@ impl Arc {
         } else {
             (pa.lon.min(pb.lon), pa.lon.max(pb.lon))
         };
-        let envelope = AABB::from_corners(
+        let degrees = AABB::from_corners(
             [west - PAD_DEG, south - PAD_DEG],
             [east + PAD_DEG, north + PAD_DEG],
+        );
+        // The arc's points are the points m/|m| of the chord from a to b, and |m| is at least
+        // cos(θ/2) for an arc of angle θ: each lies within 1 − cos(θ/2) of the chord, so the
+        // chord's box widened by that holds the arc.
+        let quarter = b.sub(a).norm2() / 4.0; // sin²(θ/2)
+        let bulge = quarter / (1.0 + (1.0 - quarter).max(0.0).sqrt()) + PAD_UNIT;
+        let envelope = AABB::from_corners(
+            [
+                a.x.min(b.x) - bulge,
+                a.y.min(b.y) - bulge,
+                a.z.min(b.z) - bulge,
+            ],
+            [
+                a.x.max(b.x) + bulge,
+                a.y.max(b.y) + bulge,
+                a.z.max(b.z) + bulge,
+            ],
         );
         Ok(Arc {
             a,
@@ -202,6 +214,7 @@ impl Arc {
             tb,
             point,
             envelope,
+            degrees,
         })
     }
 
@@ -223,41 +236,39 @@ impl Arc {
 }
 
 impl RTreeObject for Arc {
-    type Envelope = AABB<[f64; 2]>;
+    type Envelope = AABB<[f64; 3]>;
     fn envelope(&self) -> Self::Envelope {
         self.envelope
     }
 }
 
 impl PointDistance for Arc {
-    /// Distance in degrees to the arc's box: only used to pick a first, nearby arc whose true
-    /// distance then bounds the exact search.
-    fn distance_2(&self, point: &[f64; 2]) -> f64 {
-        self.envelope.distance_2(point)
+    /// The exact squared chord from a unit vector to the arc.
+    fn distance_2(&self, point: &[f64; 3]) -> f64 {
+        let [x, y, z] = *point;
+        self.chord2(Vec3 { x, y, z })
     }
 }
 
-/// A distance threshold, prepared: kilometres and the squared chords around them.
+/// A distance threshold, prepared: kilometres and the chords around them.
 #[derive(Debug, Clone, Copy)]
 pub(super) struct Radius {
     km: f64,
+    /// Half the side of the query cube: the chord of `km`, a little more for rounding.
+    reach: f64,
     /// Below this squared chord a point is certainly within `km`, whatever the rounding of the
     /// conversion back to kilometres.
     sure: f64,
-    pub(super) dlat: f64,
-    pub(super) dlon: Option<f64>,
 }
 
 impl Radius {
-    /// A radius of `km` around points at latitudes up to `max_abs_lat` (for the box sizes).
-    pub(super) fn new(km: f64, max_abs_lat: f64) -> Radius {
-        let angle = km / EARTH_RADIUS_KM;
-        let (dlat, dlon) = reach(max_abs_lat, angle);
+    /// A radius of `km`.
+    pub(super) fn new(km: f64) -> Radius {
+        let chord2 = angle_to_chord2(km / EARTH_RADIUS_KM);
         Radius {
             km,
-            sure: angle_to_chord2(angle) * (1.0 - 1e-9),
-            dlat,
-            dlon,
+            reach: chord2.sqrt() * (1.0 + 1e-9) + PAD_UNIT,
+            sure: chord2 * (1.0 - 1e-9),
         }
     }
 }
@@ -266,10 +277,13 @@ impl Radius {
 #[derive(Debug, Clone)]
 pub(super) struct Arcs {
     tree: RTree<Arc>,
+    /// The box of all arcs in degrees.
+    degrees: AABB<[f64; 2]>,
 }
 
 impl Arcs {
-    /// Arcs joining consecutive points of each part; `at` names a part for errors.
+    /// Arcs joining consecutive points of each part (at least one part of two points); `at`
+    /// names a part for errors.
     pub(super) fn new<'a>(
         parts: impl Iterator<Item = (Part, &'a [Point])>,
     ) -> Result<Arcs, GeometryError> {
@@ -284,14 +298,20 @@ impl Arcs {
                 }
             }
         }
+        let degrees = arcs
+            .iter()
+            .map(|arc| arc.degrees)
+            .reduce(|a, b| a.merged(&b))
+            .unwrap_or_else(|| AABB::from_point([f64::NAN, f64::NAN]));
         Ok(Arcs {
             tree: RTree::bulk_load(arcs),
+            degrees,
         })
     }
 
-    /// The box of all arcs, in degrees.
+    /// The box of all arcs, in degrees (of NaN, holding nothing, when there are none).
     pub(super) fn bounds(&self) -> AABB<[f64; 2]> {
-        self.tree.root().envelope()
+        self.degrees
     }
 
     /// Kilometres from `p` to the nearest point of any arc (infinite when there is none).
@@ -300,20 +320,30 @@ impl Arcs {
             return f64::NAN;
         }
         let v = unit(p);
-        let Some(first) = self.tree.nearest_neighbor([p.lon, p.lat]) else {
-            return f64::INFINITY;
-        };
-        // The arc nearest in degrees is near on the sphere too; its distance bounds the
-        // search, and every arc within that distance is a candidate.
-        let mut best = first.chord2(v);
-        let (dlat, dlon) = reach(p.lat, 2.0 * (best.sqrt() / 2.0).min(1.0).asin());
-        let _ = self
-            .tree
-            .locate_in_envelope_intersecting_int(query_box(p, dlat, dlon), |arc| {
-                best = best.min(arc.chord2(v));
-                ControlFlow::<()>::Continue(())
-            });
-        chord2_to_km(best)
+        self.tree
+            .nearest_neighbor_with_distance_2([v.x, v.y, v.z])
+            .map_or(f64::INFINITY, |(_, chord2)| chord2_to_km(chord2))
+    }
+
+    /// Whether `p` is within `radius` of an arc, exactly as `distance_km(p) <= radius.km`.
+    pub(super) fn within(&self, p: Point, radius: &Radius) -> bool {
+        if !(p.lon.is_finite() && p.lat.is_finite() && radius.km >= 0.0) {
+            return false;
+        }
+        let v = unit(p);
+        let r = radius.reach;
+        let cube = AABB::from_corners([v.x - r, v.y - r, v.z - r], [v.x + r, v.y + r, v.z + r]);
+        let mut best = f64::INFINITY;
+        let found = self.tree.locate_in_envelope_intersecting_int(cube, |arc| {
+            let c = arc.chord2(v);
+            if c < radius.sure {
+                return ControlFlow::Break(());
+            }
+            best = best.min(c);
+            ControlFlow::Continue(())
+        });
+        // Near the threshold decide with the very conversion `distance_km` uses, so both agree.
+        found.is_break() || chord2_to_km(best) <= radius.km
     }
 
     /// The distance found by measuring every arc: the reference the R-tree search must match.
@@ -326,31 +356,6 @@ impl Arcs {
                 .map(|a| a.chord2(v))
                 .fold(f64::INFINITY, f64::min),
         )
-    }
-
-    /// Whether `p` is within `radius` of an arc, exactly as `distance_km(p) <= radius.km`;
-    /// the query box is the radius's (sized for the latitude it was prepared for).
-    pub(super) fn within(&self, p: Point, radius: &Radius) -> bool {
-        if !(p.lon.is_finite() && p.lat.is_finite() && radius.km >= 0.0) {
-            return false;
-        }
-        let mut v = None;
-        let mut best = f64::INFINITY;
-        let found = self.tree.locate_in_envelope_intersecting_int(
-            query_box(p, radius.dlat, radius.dlon),
-            |arc| {
-                // The trigonometry of the query point is paid only once a candidate exists.
-                let v = *v.get_or_insert_with(|| unit(p));
-                let c = arc.chord2(v);
-                if c < radius.sure {
-                    return ControlFlow::Break(());
-                }
-                best = best.min(c);
-                ControlFlow::Continue(())
-            },
-        );
-        // Near the threshold decide with the very conversion `distance_km` uses, so both agree.
-        found.is_break() || chord2_to_km(best) <= radius.km
     }
 }
 
