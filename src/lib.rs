@@ -35,7 +35,7 @@
 //! let program = program.unwrap();
 //!
 //! let log = "{\"time\":\"2024-10-23\",\"kind\":\"airstrike\",\"country\":\"IQ\"}\n";
-//! let input = Input { name: "log.jsonl".into(), reader: Box::new(log.as_bytes()), format: InputFormat::JsonLines, reopen: None };
+//! let input = Input { name: "log.jsonl".into(), reader: Box::new(log.as_bytes()), format: InputFormat::JsonLines, reopen: None, mapping: None };
 //! let mut violations = Collect::default();
 //! let outcome = run(&program, vec![input], RunOptions::default(), &mut violations).unwrap();
 //! assert_eq!(outcome.totals.events, 1);
@@ -49,6 +49,7 @@ pub mod compile;
 pub mod diagnostic;
 pub mod event;
 pub mod input;
+pub mod mapping;
 mod memo;
 pub mod replay;
 pub mod report;

@@ -73,6 +73,7 @@ fn replay(lines: &[String], memo: bool) -> (Vec<String>, Vec<(u64, u64, u64)>) {
         reader: Box::new(text.as_bytes()),
         format: InputFormat::JsonLines,
         reopen: None,
+        mapping: None,
     };
     let options = RunOptions {
         memo,
@@ -155,7 +156,7 @@ proptest! {
         let (program, _) = compile(vec![agreement.unwrap()], &Limits::default());
         let program = program.unwrap();
         for format in [InputFormat::JsonLines, InputFormat::Yaml] {
-            let input = Input { name: "f".into(), reader: Box::new(&bytes[..]), format, reopen: None };
+            let input = Input { name: "f".into(), reader: Box::new(&bytes[..]), format, reopen: None, mapping: None };
             let options = RunOptions { skip_invalid: true, ..RunOptions::default() };
             let _ = run(&program, vec![input], options, &mut Collect::default());
         }
@@ -187,6 +188,7 @@ fn replay_files(program: &pactum::Program, files: &[Vec<String>]) -> pactum::Rep
                     Ok(Box::new(std::io::Cursor::new(again.clone()))
                         as Box<dyn pactum::run::SeekRead>)
                 })),
+                mapping: None,
             }
         })
         .collect();
@@ -646,6 +648,7 @@ fn replay_stream(
         reader: Box::new(text.as_bytes()),
         format: InputFormat::JsonLines,
         reopen: None,
+        mapping: None,
     };
     let mut sink = Collect::default();
     let options = RunOptions::default();

@@ -14,6 +14,10 @@ use chrono::{DateTime, Utc};
 use crate::diagnostic::SourceFile;
 
 pub use load::load;
+pub(crate) use load::{
+    RESERVED, Scalar, expression, is_id, is_identifier, scalar_item, suggest_id,
+    suggest_identifier, yaml_diagnostic,
+};
 
 /// One agreement file.
 #[derive(Debug)]
