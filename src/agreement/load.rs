@@ -200,7 +200,15 @@ pub fn load(name: &str, text: &str) -> (Option<Agreement>, Vec<Diagnostic>) {
     let source = SourceFile::new(name, text);
     let file: AgreementFile = match serde_saphyr::from_str(text) {
         Ok(file) => file,
-        Err(err) => return (None, vec![yaml_diagnostic(&source, &err)]),
+        Err(err) => {
+            let mut d = yaml_diagnostic(&source, &err);
+            if d.message == "unknown key `mapping`" {
+                d.help = Some(
+                    "this looks like a mapping file: check it with `pactum check --map FILE`, use it with `pactum replay --map FILE`".into(),
+                );
+            }
+            return (None, vec![d]);
+        }
     };
     let mut checker = Checker {
         source: source.clone(),
