@@ -533,6 +533,26 @@ fn shipped_rules_check() {
     assert_eq!(out.status.code(), Some(0));
 }
 
+/// The shipped mappings are valid.
+#[test]
+fn shipped_mappings_check() {
+    let out = pactum(
+        &root(),
+        &[
+            "check".into(),
+            "--map".into(),
+            "rules/mappings/ucdp-ged.yaml".into(),
+        ],
+        None,
+    );
+    assert_eq!(String::from_utf8_lossy(&out.stderr), "");
+    assert_eq!(
+        String::from_utf8(out.stdout).unwrap(),
+        "ok: rules/mappings/ucdp-ged.yaml (mapping ucdp-ged, 19 field(s))\n"
+    );
+    assert_eq!(out.status.code(), Some(0));
+}
+
 /// A reader that closes the pipe early (`| head`) does not change the exit code:
 /// `--fail-on` still exits 1, and nothing is reported as an error.
 #[test]
