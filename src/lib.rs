@@ -12,7 +12,9 @@
 //! 3. [`Replay`] — events judged one by one, violations pushed into a [`Sink`];
 //! 4. [`report`] — a [`Report`] built from the run and rendered as text, JSON or JSON Lines.
 //!
-//! [`run()`] drives stage 3 over a list of inputs. The library does no file IO and prints
+//! [`run()`] drives stage 3 over a list of inputs (JSON Lines, YAML or CSV). An input may name a
+//! [`mapping`] that turns its records, of any shape, into events before they reach stage 3;
+//! the replay never knows. The library does no file IO and prints
 //! nothing: callers pass text and readers, and decide what to do with the results.
 //!
 //! ```
