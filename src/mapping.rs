@@ -35,6 +35,7 @@ use crate::time::{TimeFormat, TimeFormatError};
 struct MappingFile {
     mapping: Spanned<String>,
     title: Spanned<String>,
+    // For the file's readers: checked to be text, not used by the replay.
     #[serde(default)]
     #[allow(dead_code)]
     description: Option<String>,
@@ -291,6 +292,13 @@ pub fn load(name: &str, text: &str, limits: &Limits) -> (Option<Mapping>, Vec<Di
         Ok(file) => file,
         Err(err) => {
             let mut d = agreement::yaml_diagnostic(&source, &err);
+            if d.message.contains("untagged enum Constant") {
+                d.message =
+                    "a list is a YAML list of values, or a table from text to values".into();
+                d.help = Some(
+                    "write `states: [Government of Turkey, Government of Iran]` or `codes: {Government of Turkey: TR}`; values are text, numbers or booleans".into(),
+                );
+            }
             if d.message == "unknown key `agreement`" {
                 d.help = Some(
                     "this looks like an agreement file: give it to `--rules`, and a mapping file (`mapping: ID`, `time`, `kind`, `fields`) to `--map`"
@@ -486,10 +494,16 @@ pub fn load(name: &str, text: &str, limits: &Limits) -> (Option<Mapping>, Vec<Di
             .collect();
         (id, kind, compiled_fields)
     };
-    for (key, value) in [("kind", Some(&file.kind)), ("id", file.id.as_ref())]
-        .into_iter()
-        .chain(fields.iter().map(|(n, v)| (n.value.as_str(), Some(*v))))
-    {
+    for (key, value) in [
+        ("kind".to_string(), Some(&file.kind)),
+        ("id".to_string(), file.id.as_ref()),
+    ]
+    .into_iter()
+    .chain(
+        fields
+            .iter()
+            .map(|(n, v)| (format!("fields.{}", n.value), Some(*v))),
+    ) {
         if let Some(value) = value
             && value.value.trim().is_empty()
         {
