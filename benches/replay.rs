@@ -270,6 +270,7 @@ fn bench(file: &str, label: &str, runs: &[(u64, bool)]) {
             reader,
             format: InputFormat::JsonLines,
             reopen: None,
+            mapping: None,
         };
         let mut sink = Count::default();
         let start = Instant::now();

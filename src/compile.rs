@@ -222,16 +222,15 @@ pub fn compile(agreements: Vec<Agreement>, limits: &Limits) -> (Option<Program>,
         }
     }
     for ((index, agreement), engines) in agreements.iter().enumerate().zip(&engines) {
-        let mut unit = Unit {
-            engine: &engines.main,
-            natives: &natives,
-            scope: scope_for(agreement),
-            diagnostics: &mut diagnostics,
-            functions: AST::empty(),
-            function_names: HashSet::new(),
-            parties: agreement.parties.iter().map(|(c, _)| c.clone()).collect(),
-            geography: agreement.geography.clone(),
-        };
+        let mut unit = Unit::new(
+            &engines.main,
+            &natives,
+            scope_for(agreement),
+            "event",
+            &mut diagnostics,
+        );
+        unit.parties = agreement.parties.iter().map(|(c, _)| c.clone()).collect();
+        unit.geography = agreement.geography.clone();
         unit.functions(agreement);
         for (term_index, term) in agreement.terms.iter().enumerate() {
             let when = unit.expression(&term.when, "when");
@@ -333,7 +332,7 @@ pub(crate) fn list_value(item: &ListItem) -> Dynamic {
 }
 
 /// Name and arity of every function the sandbox provides.
-fn native_functions(engine: &Engine) -> HashMap<String, HashSet<usize>> {
+pub(crate) fn native_functions(engine: &Engine) -> HashMap<String, HashSet<usize>> {
     let mut known: HashMap<String, HashSet<usize>> = HashMap::new();
     for (name, arity) in engine.collect_fn_metadata(
         None,
@@ -349,7 +348,8 @@ fn native_functions(engine: &Engine) -> HashMap<String, HashSet<usize>> {
     known
 }
 
-struct Unit<'a> {
+/// Compiles the expressions of one file, collecting diagnostics positioned in it.
+pub(crate) struct Unit<'a> {
     engine: &'a Engine,
     natives: &'a HashMap<String, HashSet<usize>>,
     scope: Scope<'static>,
@@ -360,9 +360,34 @@ struct Unit<'a> {
     parties: Vec<String>,
     /// The agreement's geography, to check the shapes expressions name.
     geography: std::rc::Rc<crate::agreement::Geography>,
+    /// What the expressions are about, the first name in their scope: `event` in agreements,
+    /// `record` in mappings.
+    subject: &'static str,
 }
 
-impl Unit<'_> {
+impl<'a> Unit<'a> {
+    /// A unit whose expressions see `scope`, in which `subject` is what they are about; no
+    /// functions, no parties.
+    pub(crate) fn new(
+        engine: &'a Engine,
+        natives: &'a HashMap<String, HashSet<usize>>,
+        scope: Scope<'static>,
+        subject: &'static str,
+        diagnostics: &'a mut Vec<Diagnostic>,
+    ) -> Self {
+        Unit {
+            engine,
+            natives,
+            scope,
+            diagnostics,
+            functions: AST::empty(),
+            function_names: HashSet::new(),
+            parties: Vec::new(),
+            geography: std::rc::Rc::default(),
+            subject,
+        }
+    }
+
     fn functions(&mut self, agreement: &Agreement) {
         let Some(functions) = &agreement.functions else {
             return;
@@ -450,7 +475,7 @@ impl Unit<'_> {
     }
 
     /// Compiles one expression, merged with the agreement's functions.
-    fn expression(&mut self, expression: &Expression, key: &str) -> Option<AST> {
+    pub(crate) fn expression(&mut self, expression: &Expression, key: &str) -> Option<AST> {
         self.compile_at(expression, key, &expression.text, (1, 1))
     }
 
@@ -486,12 +511,18 @@ impl Unit<'_> {
         let (code, message, help) = match kind.as_ref() {
             rhai::ParseErrorType::VariableUndefined(name) => {
                 let visible: Vec<&str> = self.scope.iter_raw().map(|(n, _, _)| n).collect();
-                let lists: Vec<&str> = visible.iter().copied().filter(|n| *n != "event").collect();
+                let subject = self.subject;
+                let lists: Vec<&str> = visible.iter().copied().filter(|n| *n != subject).collect();
+                let file = if subject == "record" {
+                    "mapping"
+                } else {
+                    "agreement"
+                };
                 let sees = if lists.is_empty() {
-                    "an expression sees `event` (this agreement has no lists)".to_string()
+                    format!("an expression sees `{subject}` (this {file} has no lists)")
                 } else {
                     format!(
-                        "an expression sees `event` and the lists: {}",
+                        "an expression sees `{subject}` and the lists: {}",
                         lists.join(", ")
                     )
                 };

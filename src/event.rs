@@ -129,6 +129,25 @@ impl Event {
         Some(value.clone())
     }
 
+    /// An event from parts already checked: a kind that is a non-empty string, fields with
+    /// distinct names other than `time`, `kind` and `id` (CSV records and mappings build events
+    /// this way; JSON goes through [`EventParser`]).
+    pub(crate) fn from_parts(
+        time: DateTime<Utc>,
+        kind: ImmutableString,
+        id: Option<ImmutableString>,
+        origin: Origin,
+        fields: Vec<(ImmutableString, Dynamic)>,
+    ) -> Event {
+        Event {
+            time,
+            kind,
+            id,
+            origin,
+            fields,
+        }
+    }
+
     fn get(&self, name: &str) -> Dynamic {
         match name {
             "time" => format_instant(&self.time).into(),
@@ -204,6 +223,39 @@ impl EventParser {
                 column: Some(err.column() as u64).filter(|c| *c > 0),
             }),
         }
+    }
+
+    /// Parses one JSON object into a map of its fields, for a mapping to turn into an event
+    /// (no field is required; a duplicated field is an error, as for events).
+    pub fn parse_json_record(&mut self, text: &str) -> Result<Map, EventError> {
+        let mut deserializer = serde_json::Deserializer::from_str(text);
+        MapSeed {
+            interner: &mut self.interner,
+        }
+        .deserialize(&mut deserializer)
+        .and_then(|record| deserializer.end().map(|()| record))
+        .map_err(|err| EventError {
+            reason: json_reason(&err),
+            column: Some(err.column() as u64).filter(|c| *c > 0),
+        })
+    }
+
+    /// Converts one record already parsed from another format (a YAML list item) into a map of
+    /// its fields, for a mapping.
+    pub fn value_record(&mut self, value: serde_json::Value) -> Result<Map, EventError> {
+        MapSeed {
+            interner: &mut self.interner,
+        }
+        .deserialize(value)
+        .map_err(|err| EventError {
+            reason: err.to_string(),
+            column: None,
+        })
+    }
+
+    /// A shared copy of a short string that repeats from record to record (CSV cells).
+    pub(crate) fn intern(&mut self, text: &str) -> ImmutableString {
+        self.interner.get(text)
     }
 
     /// Converts one record already parsed from another format (a YAML list item).
@@ -432,6 +484,43 @@ impl<'de> Visitor<'de> for RecordSeed<'_> {
         }
         self.interner.names.truncate(position);
         self.interner.names_whole = true;
+        Ok(record)
+    }
+}
+
+/// A whole record as a map of its fields (for a mapping): an object, with distinct names.
+struct MapSeed<'a> {
+    interner: &'a mut Interner,
+}
+
+impl<'de> DeserializeSeed<'de> for MapSeed<'_> {
+    type Value = Map;
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Map, D::Error> {
+        deserializer.deserialize_map(self)
+    }
+}
+
+impl<'de> Visitor<'de> for MapSeed<'_> {
+    type Value = Map;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a record object such as {\"date\": \"2024-10-23\", \"type\": 1}")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Map, A::Error> {
+        let mut record = Map::new();
+        while let Some(key) = map.next_key_seed(StrSeed {
+            interner: self.interner,
+        })? {
+            let value = map.next_value_seed(ValueSeed {
+                interner: self.interner,
+                shared: true,
+            })?;
+            if record.insert(key.as_str().into(), value).is_some() {
+                return Err(de::Error::custom(format!("duplicate field `{key}`")));
+            }
+        }
         Ok(record)
     }
 }

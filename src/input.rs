@@ -1,10 +1,16 @@
-//! Reading event logs: JSON Lines (streamed) and YAML lists, from any [`BufRead`].
+//! Reading event logs: JSON Lines and CSV (streamed) and YAML lists, from any [`BufRead`].
 //!
 //! The reader accounts for every line: each one becomes an event, a blank line, or an
-//! [`InputError`] naming the file, line, column and reason. Lines are read with a hard length
-//! limit, so one runaway line cannot exhaust memory, and the bytes are hashed as they pass so
-//! that the report can name the exact input (SHA-256) without reading it twice. The reader never
-//! opens files: callers hand it a reader and a display name.
+//! [`InputError`] naming the file, line, column and reason (a CSV record spanning several lines
+//! is one event or one error, named by its first line; its header is a line of its own). Lines
+//! and records are read with a hard length limit, so one runaway line cannot exhaust memory,
+//! and the bytes are hashed as they pass so that the report can name the exact input (SHA-256)
+//! without reading it twice. The reader never opens files: callers hand it a reader and a
+//! display name.
+//!
+//! With a [`Mapping`], each record (a JSON object, a YAML item, a CSV row) is handed to it as a
+//! map and the mapping makes the event; a record it cannot map is an invalid line like any
+//! other. Without one, a record is an event as it stands.
 
 use std::fmt;
 use std::io::{self, BufRead, Read};
@@ -13,7 +19,14 @@ use std::rc::Rc;
 use serde_saphyr::Spanned;
 use sha2::{Digest, Sha256};
 
+use rhai::{Dynamic, ImmutableString, Map};
+
 use crate::event::{Event, EventParser, Origin};
+use crate::mapping::{Mapper, Mapping, MappingError};
+
+mod csv;
+
+pub use csv::MAX_RECORD_BYTES;
 
 /// The longest JSON Lines line accepted, in bytes (1 MiB). Real incident reports are a few
 /// hundred bytes; anything longer is almost certainly not one line of an event log.
@@ -29,14 +42,19 @@ pub enum InputFormat {
     JsonLines,
     /// A YAML list of objects.
     Yaml,
+    /// Comma-separated values, the first row naming the columns.
+    Csv,
 }
 
 impl InputFormat {
-    /// The format a file name implies: `.yaml`/`.yml` are YAML, everything else JSON Lines.
+    /// The format a file name implies: `.yaml`/`.yml` are YAML, `.csv` CSV, everything else
+    /// JSON Lines.
     pub fn from_name(name: &str) -> Self {
         let lower = name.to_ascii_lowercase();
         if lower.ends_with(".yaml") || lower.ends_with(".yml") {
             InputFormat::Yaml
+        } else if lower.ends_with(".csv") {
+            InputFormat::Csv
         } else {
             InputFormat::JsonLines
         }
@@ -73,13 +91,14 @@ pub type Record = Result<Event, InputError>;
 /// Counts kept for one input.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct InputStats {
-    /// Lines read (for YAML, the file's lines).
+    /// Lines read (for YAML, the file's lines; for CSV, every physical line, the header's and
+    /// those inside multi-line records included).
     pub lines: u64,
     /// Events read.
     pub events: u64,
-    /// Blank lines (JSON Lines only).
+    /// Blank lines (JSON Lines and CSV).
     pub blank: u64,
-    /// Lines rejected.
+    /// Lines (CSV: records, or the header) rejected.
     pub invalid: u64,
 }
 
@@ -98,6 +117,27 @@ pub struct EventReader<R: BufRead> {
     position: u64,
     /// Where the line of the last record starts.
     record_offset: u64,
+    /// The number of that line.
+    record_line: u64,
+    /// CSV parsing state.
+    csv: Option<Box<CsvState>>,
+    /// Turns records into events, when a mapping was given.
+    mapper: Option<Mapper>,
+}
+
+/// What a CSV input needs besides the bytes: the parser and the header once read.
+struct CsvState {
+    parser: csv::CsvParser,
+    header: Option<Header>,
+}
+
+/// A CSV file's header: the column names, and where the event's own parts are (without a
+/// mapping).
+struct Header {
+    names: Vec<ImmutableString>,
+    time: Option<usize>,
+    kind: Option<usize>,
+    id: Option<usize>,
 }
 
 impl<R: BufRead> EventReader<R> {
@@ -117,18 +157,32 @@ impl<R: BufRead> EventReader<R> {
             done: false,
             position: 0,
             record_offset: 0,
+            record_line: 0,
+            csv: (format == InputFormat::Csv).then(|| {
+                Box::new(CsvState {
+                    parser: csv::CsvParser::new(),
+                    header: None,
+                })
+            }),
+            mapper: None,
         }
     }
 
-    /// The byte offset of the line the last record came from (JSON Lines), for reading it
+    /// Has `mapping` make the events from the records (default: none, records are events).
+    pub fn with_mapping(mut self, mapping: Option<Rc<Mapping>>) -> Self {
+        self.mapper = mapping.map(Mapper::new);
+        self
+    }
+
+    /// The byte offset of the line the last record starts on (JSON Lines, CSV), for reading it
     /// again with [`EventReader::seek_to`].
     pub fn offset(&self) -> u64 {
         self.record_offset
     }
 
-    /// The line number of the last line read.
+    /// The number of the line the last record starts on (JSON Lines, CSV).
     pub fn line(&self) -> u64 {
-        self.stats.lines
+        self.record_line
     }
 
     /// The next record: `Ok(None)` at the end, `Err` only when the input cannot be read at all.
@@ -136,6 +190,7 @@ impl<R: BufRead> EventReader<R> {
         let record = match self.format {
             InputFormat::JsonLines => self.next_json()?,
             InputFormat::Yaml => self.next_yaml()?,
+            InputFormat::Csv => self.next_csv()?,
         };
         match &record {
             Some(Ok(_)) => self.stats.events += 1,
@@ -152,6 +207,11 @@ impl<R: BufRead> EventReader<R> {
 
     /// Reads whatever is left (so the hash covers the whole input) and returns the SHA-256.
     pub fn finish(mut self) -> io::Result<(InputStats, String)> {
+        // A CSV file whose header is invalid was not read further: its lines still count.
+        if let Some(csv) = &mut self.csv {
+            csv.parser.skip_rest(&mut self.reader)?;
+            self.stats.lines = csv.parser.lines();
+        }
         io::copy(&mut self.reader, &mut io::sink())?;
         let digest = self.reader.hasher.finalize();
         Ok((self.stats, crate::hex(&digest)))
@@ -171,6 +231,7 @@ impl<R: BufRead> EventReader<R> {
             }
             self.stats.lines += 1;
             let line = self.stats.lines;
+            self.record_line = line;
             if too_long {
                 return Ok(Some(Err(self.error(
                     line,
@@ -202,15 +263,24 @@ impl<R: BufRead> EventReader<R> {
                 file: self.name.clone(),
                 line,
             };
-            let record = self
-                .parser
-                .parse_json(text, origin)
-                .map_err(|err| InputError {
-                    file: self.name.to_string(),
-                    line,
-                    column: err.column,
-                    reason: err.reason,
-                });
+            let invalid = |column, reason| InputError {
+                file: self.name.to_string(),
+                line,
+                column,
+                reason,
+            };
+            let record = match &mut self.mapper {
+                None => self
+                    .parser
+                    .parse_json(text, origin)
+                    .map_err(|err| invalid(err.column, err.reason)),
+                Some(mapper) => match self.parser.parse_json_record(text) {
+                    Ok(record) => mapper
+                        .apply(record, origin)
+                        .map_err(|err| invalid(None, err.reason)),
+                    Err(err) => Err(invalid(err.column, err.reason)),
+                },
+            };
             return Ok(Some(record));
         }
     }
@@ -317,16 +387,273 @@ impl<R: BufRead> EventReader<R> {
                     file: self.name.clone(),
                     line,
                 };
-                self.parser
-                    .parse_value(item.value, origin)
-                    .map_err(|err| InputError {
-                        file: self.name.to_string(),
-                        line,
-                        column: Some(item.referenced.column()),
-                        reason: err.reason,
-                    })
+                let invalid = |reason| InputError {
+                    file: self.name.to_string(),
+                    line,
+                    column: Some(item.referenced.column()),
+                    reason,
+                };
+                match &mut self.mapper {
+                    None => self
+                        .parser
+                        .parse_value(item.value, origin)
+                        .map_err(|err| invalid(err.reason)),
+                    Some(mapper) => match self.parser.value_record(item.value) {
+                        Ok(record) => mapper
+                            .apply(record, origin)
+                            .map_err(|err| invalid(err.reason)),
+                        Err(err) => Err(invalid(err.reason)),
+                    },
+                }
             })
             .collect()
+    }
+
+    fn next_csv(&mut self) -> io::Result<Option<Record>> {
+        // Taken out while a record is read, so that the reader's other fields stay free.
+        let Some(mut csv) = self.csv.take() else {
+            return Ok(None);
+        };
+        let record = self.read_csv(&mut csv);
+        self.csv = Some(csv);
+        record
+    }
+
+    fn read_csv(&mut self, csv: &mut CsvState) -> io::Result<Option<Record>> {
+        loop {
+            if self.done {
+                return Ok(None);
+            }
+            let placed = match self.next_row(csv)? {
+                None => {
+                    self.done = true;
+                    return Ok(None);
+                }
+                Some(placed) => placed,
+            };
+            let Some(header) = &csv.header else {
+                // The first row names the columns; without it no record can be read.
+                match placed.and_then(|line| self.header(csv, line)) {
+                    Ok(header) => {
+                        csv.header = Some(header);
+                        continue;
+                    }
+                    Err(mut err) => {
+                        err.reason.push_str("; no record of this file was read");
+                        self.done = true;
+                        return Ok(Some(Err(err)));
+                    }
+                }
+            };
+            let line = match placed {
+                Ok(line) => line,
+                Err(err) => return Ok(Some(Err(err))),
+            };
+            return Ok(Some(self.csv_record(&csv.parser, header, line)));
+        }
+    }
+
+    /// Reads the next row that is not blank, checked for its size and its UTF-8; gives its
+    /// line, or why it cannot be read.
+    fn next_row(&mut self, csv: &mut CsvState) -> io::Result<Option<Result<u64, InputError>>> {
+        loop {
+            let (blank, placed) = csv.parser.read(&mut self.reader)?;
+            self.stats.blank += blank;
+            self.stats.lines = csv.parser.lines();
+            let Some(placed) = placed else {
+                return Ok(None);
+            };
+            self.record_offset = placed.offset;
+            self.record_line = placed.line;
+            let line = placed.line;
+            if placed.too_long {
+                return Ok(Some(Err(self.error(
+                    line,
+                    None,
+                    format!("record is longer than the limit of {MAX_RECORD_BYTES} bytes"),
+                ))));
+            }
+            let raw = csv.parser.raw();
+            if let Err(err) = std::str::from_utf8(raw) {
+                let (down, column) = crate::diagnostic::utf8_position(raw, err.valid_up_to());
+                return Ok(Some(Err(self.at(
+                    line,
+                    Some((down - 1, column)),
+                    "invalid UTF-8".into(),
+                ))));
+            }
+            // Spaces alone on a line: a blank line, as in JSON Lines.
+            if raw.iter().all(u8::is_ascii_whitespace) {
+                self.stats.blank += 1;
+                continue;
+            }
+            return Ok(Some(Ok(line)));
+        }
+    }
+
+    /// The error for a CSV cell: at the record's line, with the column when the cell starts on
+    /// that line; a cell further down (after a cell that spans lines) is named in the reason.
+    fn at(&self, line: u64, cell: Option<(u64, u64)>, reason: String) -> InputError {
+        match cell {
+            Some((0, column)) => self.error(line, Some(column), reason),
+            Some((down, column)) => self.error(
+                line,
+                None,
+                format!(
+                    "{reason} (in the cell at line {}, column {column})",
+                    line + down
+                ),
+            ),
+            None => self.error(line, None, reason),
+        }
+    }
+
+    /// Reads the header row: distinct, non-empty names; `time` and `kind` among them unless a
+    /// mapping makes the events (which then needs its time column).
+    fn header(&mut self, csv: &CsvState, line: u64) -> Result<Header, InputError> {
+        let raw = csv.parser.raw();
+        let mut names: Vec<ImmutableString> = Vec::with_capacity(csv.parser.len());
+        for (index, cell) in csv.parser.cells().enumerate() {
+            let name = String::from_utf8_lossy(cell);
+            let name = name.trim();
+            let place = csv::cell_position(raw, index);
+            if name.is_empty() {
+                return Err(self.at(
+                    line,
+                    place,
+                    format!("column {} of the header has no name", index + 1),
+                ));
+            }
+            if let Some(first) = names.iter().position(|n| n.as_str() == name) {
+                return Err(self.at(
+                    line,
+                    place,
+                    format!(
+                        "column `{name}` appears twice in the header (columns {} and {})",
+                        first + 1,
+                        index + 1
+                    ),
+                ));
+            }
+            names.push(self.parser.intern(name));
+        }
+        let find = |wanted: &str| names.iter().position(|n| n.as_str() == wanted);
+        let columns = || {
+            names
+                .iter()
+                .map(ImmutableString::as_str)
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        let required: Vec<&str> = match &self.mapper {
+            None => vec!["time", "kind"],
+            Some(mapper) => vec![mapper.mapping().time_field()],
+        };
+        for wanted in required {
+            if find(wanted).is_none() {
+                let why = if self.mapper.is_some() {
+                    "which the mapping reads the time from"
+                } else {
+                    "which every event needs (or give a mapping with --map)"
+                };
+                return Err(self.error(
+                    line,
+                    None,
+                    format!(
+                        "the header has no `{wanted}` column, {why}; its columns are: {}",
+                        columns()
+                    ),
+                ));
+            }
+        }
+        let own = self.mapper.is_none();
+        Ok(Header {
+            time: find("time").filter(|_| own),
+            kind: find("kind").filter(|_| own),
+            id: find("id").filter(|_| own),
+            names,
+        })
+    }
+
+    /// One CSV record: an event as it stands, or the map a mapping turns into one.
+    fn csv_record(&mut self, parser: &csv::CsvParser, header: &Header, line: u64) -> Record {
+        let raw = parser.raw();
+        let cell_at = |index: usize| csv::cell_position(raw, index);
+        if parser.len() != header.names.len() {
+            let (count, expected) = (parser.len(), header.names.len());
+            let mut reason = format!("the record has {count} cell(s) and the header {expected}");
+            if raw.iter().filter(|b| **b == b'\n').count() > 1 {
+                reason.push_str(": it spans several lines; is a quote left open?");
+            }
+            let place = (count > expected).then(|| cell_at(expected)).flatten();
+            return Err(self.at(line, place, reason));
+        }
+        let mut cells: Vec<&str> = Vec::with_capacity(parser.len());
+        for cell in parser.cells() {
+            match std::str::from_utf8(cell) {
+                Ok(cell) => cells.push(cell),
+                Err(_) => return Err(self.error(line, None, "invalid UTF-8".into())),
+            }
+        }
+        let origin = Origin {
+            file: self.name.clone(),
+            line,
+        };
+        if let Some(mapper) = &mut self.mapper {
+            let mut record = Map::new();
+            for (name, cell) in header.names.iter().zip(&cells) {
+                if !cell.is_empty() {
+                    record.insert(name.as_str().into(), typed(cell, &mut self.parser));
+                }
+            }
+            return mapper.apply(record, origin).map_err(|err: MappingError| {
+                let place = err
+                    .field
+                    .as_deref()
+                    .and_then(|field| header.names.iter().position(|n| n.as_str() == field))
+                    .and_then(cell_at);
+                self.at(line, place, err.reason)
+            });
+        }
+        let cell = |index: Option<usize>| index.and_then(|i| cells.get(i)).copied().unwrap_or("");
+        let time_text = cell(header.time);
+        if time_text.trim().is_empty() {
+            return Err(self.at(
+                line,
+                header.time.and_then(cell_at),
+                "field `time` is empty".into(),
+            ));
+        }
+        let time = match crate::time::parse_instant(time_text) {
+            Ok((time, _)) => time,
+            Err(why) => {
+                return Err(self.at(
+                    line,
+                    header.time.and_then(cell_at),
+                    format!("field `time`: {why}"),
+                ));
+            }
+        };
+        let kind = cell(header.kind);
+        if kind.trim().is_empty() {
+            return Err(self.at(
+                line,
+                header.kind.and_then(cell_at),
+                "field `kind` is empty".into(),
+            ));
+        }
+        let kind = self.parser.intern(kind);
+        let id = Some(cell(header.id))
+            .filter(|id| !id.is_empty())
+            .map(ImmutableString::from);
+        let own = [header.time, header.kind, header.id];
+        let mut fields = Vec::with_capacity(header.names.len());
+        for (index, (name, cell)) in header.names.iter().zip(&cells).enumerate() {
+            if !cell.is_empty() && !own.contains(&Some(index)) {
+                fields.push((name.clone(), typed(cell, &mut self.parser)));
+            }
+        }
+        Ok(Event::from_parts(time, kind, id, origin, fields))
     }
 
     fn error(&self, line: u64, column: Option<u64>, reason: String) -> InputError {
@@ -341,15 +668,49 @@ impl<R: BufRead> EventReader<R> {
 
 impl<R: BufRead + io::Seek> EventReader<R> {
     /// Moves to the line at byte `offset`, numbered `line`, so that the next record is read
-    /// from there (JSON Lines). Hashing stops meaning anything after a seek: this is for
+    /// from there (JSON Lines, CSV). Hashing stops meaning anything after a seek: this is for
     /// reading again lines already counted and hashed.
     pub fn seek_to(&mut self, offset: u64, line: u64) -> io::Result<()> {
+        // A CSV record is read by its header's names: read the header first, once.
+        if let Some(csv) = &mut self.csv
+            && csv.header.is_none()
+        {
+            self.reader.inner.seek(io::SeekFrom::Start(0))?;
+            csv.parser.restart(0, 1);
+            self.done = false;
+            self.next_record()?;
+        }
         self.reader.inner.seek(io::SeekFrom::Start(offset))?;
         self.position = offset;
         self.stats.lines = line.saturating_sub(1);
+        if let Some(csv) = &mut self.csv {
+            csv.parser.restart(offset, line);
+        }
         self.done = false;
         Ok(())
     }
+}
+
+/// A CSV cell as a value: an integer, a float, or text. An integer written with leading zeros
+/// (`007`, a P-code, a time such as `0930`) stays text: as a number it would lose them.
+fn typed(cell: &str, parser: &mut EventParser) -> Dynamic {
+    let digits = cell.strip_prefix(['+', '-']).unwrap_or(cell);
+    let numeric = |b: u8| b.is_ascii_digit() || matches!(b, b'+' | b'-' | b'.' | b'e' | b'E');
+    if !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()) {
+        if digits.len() > 1 && digits.starts_with('0') {
+            return parser.intern(cell).into();
+        }
+        if let Ok(int) = cell.parse::<i64>() {
+            return Dynamic::from_int(int);
+        }
+    }
+    if digits.bytes().any(|b| b.is_ascii_digit())
+        && cell.bytes().all(numeric)
+        && let Ok(float) = cell.parse::<f64>()
+    {
+        return Dynamic::from_float(float);
+    }
+    parser.intern(cell).into()
 }
 
 /// A reader that hashes every byte consumed through it.

@@ -12,7 +12,9 @@
 //! 3. [`Replay`] — events judged one by one, violations pushed into a [`Sink`];
 //! 4. [`report`] — a [`Report`] built from the run and rendered as text, JSON or JSON Lines.
 //!
-//! [`run()`] drives stage 3 over a list of inputs. The library does no file IO and prints
+//! [`run()`] drives stage 3 over a list of inputs (JSON Lines, YAML or CSV). An input may name a
+//! [`mapping`] that turns its records, of any shape, into events before they reach stage 3;
+//! the replay never knows. The library does no file IO and prints
 //! nothing: callers pass text and readers, and decide what to do with the results.
 //!
 //! ```
@@ -35,7 +37,7 @@
 //! let program = program.unwrap();
 //!
 //! let log = "{\"time\":\"2024-10-23\",\"kind\":\"airstrike\",\"country\":\"IQ\"}\n";
-//! let input = Input { name: "log.jsonl".into(), reader: Box::new(log.as_bytes()), format: InputFormat::JsonLines, reopen: None };
+//! let input = Input { name: "log.jsonl".into(), reader: Box::new(log.as_bytes()), format: InputFormat::JsonLines, reopen: None, mapping: None };
 //! let mut violations = Collect::default();
 //! let outcome = run(&program, vec![input], RunOptions::default(), &mut violations).unwrap();
 //! assert_eq!(outcome.totals.events, 1);
@@ -51,6 +53,7 @@ pub mod event;
 /// Geometry for rules about places: areas, border lines and strips, read from GeoJSON.
 pub mod geo;
 pub mod input;
+pub mod mapping;
 mod memo;
 pub mod replay;
 pub mod report;

@@ -8,12 +8,14 @@ use std::fs;
 use std::io::{self, BufRead, BufReader, BufWriter, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::rc::Rc;
 
 use anyhow::{Context, Result, bail};
 use clap::{Parser, Subcommand, ValueEnum};
 
 use pactum::agreement::{self, Severity};
 use pactum::diagnostic::{Code, Diagnostic, Level, SourceFile};
+use pactum::mapping::{self, Mapping};
 use pactum::report::{self, Format};
 use pactum::run::RunError;
 use pactum::run::run_stream;
@@ -37,8 +39,11 @@ enum Command {
     /// Exit 0 when every file is valid (warnings allowed), 2 otherwise.
     Check {
         /// Agreement files, or directories meaning every *.yaml and *.yml in them.
-        #[arg(required = true)]
+        #[arg(required_unless_present = "map")]
         paths: Vec<PathBuf>,
+        /// A mapping file to validate as well (docs/inputs.md).
+        #[arg(long, value_name = "FILE")]
+        map: Option<PathBuf>,
         /// How to print problems.
         #[arg(long, value_enum, default_value_t = DiagnosticFormat::Human)]
         format: DiagnosticFormat,
@@ -48,7 +53,8 @@ enum Command {
         /// Agreement file, or a directory meaning every *.yaml and *.yml in it. Repeatable.
         #[arg(long = "rules", short = 'r', required = true)]
         rules: Vec<PathBuf>,
-        /// Event files (JSON Lines, or YAML lists for .yaml/.yml); `-` reads standard input.
+        /// Event files (JSON Lines; YAML lists for .yaml/.yml; CSV for .csv); `-` reads standard
+        /// input.
         #[arg(required = true)]
         events: Vec<String>,
         /// Report format.
@@ -63,7 +69,11 @@ enum Command {
         /// Skip invalid event lines, listing each in the report, instead of stopping at the first.
         #[arg(long)]
         skip_invalid: bool,
-        /// Format of the event inputs; by default from the extension (.yaml/.yml: YAML, else JSON Lines).
+        /// A mapping file that turns the records of every input into events (docs/inputs.md).
+        #[arg(long, value_name = "FILE")]
+        map: Option<PathBuf>,
+        /// Format of the event inputs; by default from the extension (.yaml/.yml: YAML, .csv: CSV,
+        /// else JSON Lines).
         #[arg(long, value_enum)]
         input_format: Option<InputFormatArg>,
         /// Reading standard input alone: how long an event may come after later ones and still
@@ -106,6 +116,7 @@ enum SeverityArg {
 enum InputFormatArg {
     Jsonl,
     Yaml,
+    Csv,
 }
 
 /// Writes a line to stderr. Unlike `eprintln!`, a closed stderr is not a panic: there is
@@ -175,7 +186,7 @@ fn is_broken_pipe(err: &anyhow::Error) -> bool {
 
 fn execute(command: Command) -> Result<u8> {
     match command {
-        Command::Check { paths, format } => check(&paths, format),
+        Command::Check { paths, map, format } => check(&paths, map.as_deref(), format),
         Command::Replay {
             rules,
             events,
@@ -183,6 +194,7 @@ fn execute(command: Command) -> Result<u8> {
             output,
             fail_on,
             skip_invalid,
+            map,
             input_format,
             max_delay,
             until,
@@ -194,6 +206,7 @@ fn execute(command: Command) -> Result<u8> {
             output,
             fail_on,
             skip_invalid,
+            map,
             input_format,
             max_delay,
             until,
@@ -253,6 +266,15 @@ fn load_rules(paths: &[PathBuf]) -> Result<(Option<Program>, Vec<Diagnostic>)> {
     Ok((program.filter(|_| complete), diagnostics))
 }
 
+/// Loads and compiles a mapping file; returns the mapping (when valid) and every diagnostic.
+fn load_mapping(path: &Path) -> (Option<Mapping>, Vec<Diagnostic>) {
+    let name = path.display().to_string();
+    match read_text(&name, path) {
+        Ok(text) => mapping::load(&name, &text, &Limits::default()),
+        Err(problem) => (None, vec![problem]),
+    }
+}
+
 /// A rule file's text, or the diagnostic that says why it cannot be had (for bytes that are
 /// not UTF-8: where the first bad one is).
 fn read_text(name: &str, path: &Path) -> std::result::Result<String, Diagnostic> {
@@ -280,8 +302,18 @@ fn print_diagnostics(diagnostics: &[Diagnostic]) {
     }
 }
 
-fn check(paths: &[PathBuf], format: DiagnosticFormat) -> Result<u8> {
-    let (program, diagnostics) = load_rules(paths)?;
+fn check(paths: &[PathBuf], map: Option<&Path>, format: DiagnosticFormat) -> Result<u8> {
+    let (program, mut diagnostics) = if paths.is_empty() {
+        (None, Vec::new())
+    } else {
+        load_rules(paths)?
+    };
+    let (mapping, found) = match map {
+        Some(path) => load_mapping(path),
+        None => (None, Vec::new()),
+    };
+    diagnostics.extend(found);
+    let valid = (paths.is_empty() || program.is_some()) && (map.is_none() || mapping.is_some());
     let errors = diagnostics
         .iter()
         .filter(|d| d.level == Level::Error)
@@ -290,18 +322,31 @@ fn check(paths: &[PathBuf], format: DiagnosticFormat) -> Result<u8> {
     match format {
         DiagnosticFormat::Human => {
             print_diagnostics(&diagnostics);
-            if let Some(program) = &program {
+            if valid {
                 let stdout = io::stdout();
                 let mut out = stdout.lock();
-                let written = program.agreements().iter().try_for_each(|agreement| {
-                    writeln!(
-                        out,
-                        "ok: {} ({}, {} term(s))",
-                        agreement.source.name,
-                        agreement.id,
-                        agreement.terms.len()
-                    )
-                });
+                let agreements = program.as_ref().map_or(&[][..], |p| p.agreements());
+                let written = agreements
+                    .iter()
+                    .try_for_each(|agreement| {
+                        writeln!(
+                            out,
+                            "ok: {} ({}, {} term(s))",
+                            agreement.source.name,
+                            agreement.id,
+                            agreement.terms.len()
+                        )
+                    })
+                    .and_then(|()| match &mapping {
+                        Some(mapping) => writeln!(
+                            out,
+                            "ok: {} (mapping {}, {} field(s))",
+                            mapping.provenance().file,
+                            mapping.provenance().id,
+                            mapping.field_names().count()
+                        ),
+                        None => Ok(()),
+                    });
                 unless_pipe_closed(written)?;
             } else {
                 say!("{errors} error(s), {warnings} warning(s)");
@@ -318,7 +363,7 @@ fn check(paths: &[PathBuf], format: DiagnosticFormat) -> Result<u8> {
             unless_pipe_closed(written)?;
         }
     }
-    Ok(if program.is_some() { 0 } else { EXIT_INVALID })
+    Ok(if valid { 0 } else { EXIT_INVALID })
 }
 
 fn diagnostic_json(d: &Diagnostic) -> serde_json::Value {
@@ -388,6 +433,7 @@ struct ReplayArgs {
     output: Option<PathBuf>,
     fail_on: Option<SeverityArg>,
     skip_invalid: bool,
+    map: Option<PathBuf>,
     input_format: Option<InputFormatArg>,
     max_delay: chrono::TimeDelta,
     until: Option<chrono::DateTime<chrono::Utc>>,
@@ -408,10 +454,20 @@ fn parse_until(text: &str) -> std::result::Result<chrono::DateTime<chrono::Utc>,
 fn replay(args: ReplayArgs) -> Result<u8> {
     let (program, diagnostics) = load_rules(&args.rules)?;
     print_diagnostics(&diagnostics);
+    let (mapping, found) = match &args.map {
+        Some(path) => load_mapping(path),
+        None => (None, Vec::new()),
+    };
+    print_diagnostics(&found);
     let Some(program) = program else {
         say!("error: the rules are invalid; nothing was replayed");
         return Ok(EXIT_INVALID);
     };
+    if args.map.is_some() && mapping.is_none() {
+        say!("error: the mapping is invalid; nothing was replayed");
+        return Ok(EXIT_INVALID);
+    }
+    let mapping = mapping.map(Rc::new);
     if args.events.iter().filter(|e| *e == "-").count() > 1 {
         bail!("standard input (`-`) can be read only once");
     }
@@ -426,6 +482,7 @@ fn replay(args: ReplayArgs) -> Result<u8> {
         let format = match args.input_format {
             Some(InputFormatArg::Jsonl) => InputFormat::JsonLines,
             Some(InputFormatArg::Yaml) => InputFormat::Yaml,
+            Some(InputFormatArg::Csv) => InputFormat::Csv,
             None => InputFormat::from_name(name),
         };
         // A regular file can be read again, in another order, if temporal terms need it; a
@@ -444,6 +501,7 @@ fn replay(args: ReplayArgs) -> Result<u8> {
             reader,
             format,
             reopen,
+            mapping: mapping.clone(),
         });
     }
     let options = RunOptions {

@@ -1224,7 +1224,7 @@ fn eval(
 /// expression: where the failing expression is, and for an error inside a function, where in
 /// the `functions` block it happened and where the function was called. `offset` is where the
 /// evaluated text starts inside `here` (a message placeholder starts after its brace).
-fn describe(
+pub(crate) fn describe(
     err: &EvalAltResult,
     here: &Expression,
     offset: (u64, u64),

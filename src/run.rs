@@ -6,11 +6,13 @@
 //! accounted for in the outcome: judged, blank, or skipped with its reason.
 
 use std::io::{BufRead, Seek};
+use std::rc::Rc;
 
 use thiserror::Error;
 
 use crate::compile::Program;
 use crate::input::{EventReader, InputError, InputFormat, InputStats};
+use crate::mapping::{Mapping, Provenance};
 use crate::replay::{Replay, ReplayTotals};
 use crate::sink::Sink;
 
@@ -32,6 +34,8 @@ pub struct Input<'a> {
     /// How to read it again, seekably: needed when a program with temporal terms meets events
     /// out of time order (docs/semantics.md, "canonical order"). `None` for a stream.
     pub reopen: Option<Reopen<'a>>,
+    /// The mapping that turns its records into events; `None`: its records are events.
+    pub mapping: Option<Rc<Mapping>>,
 }
 
 /// Options of a run.
@@ -66,6 +70,8 @@ pub struct InputSummary {
     pub sha256: String,
     /// Line and event counts.
     pub stats: InputStats,
+    /// The mapping its events were made by, if any.
+    pub mapping: Option<Provenance>,
 }
 
 /// Everything a finished run knows, apart from the violations (which went to the sink).
@@ -139,8 +145,13 @@ pub fn run<S: Sink>(
     let mut reopen = Vec::new();
     let mut readers = Vec::new();
     for input in inputs {
-        reopen.push((input.name.clone(), input.format, input.reopen));
-        readers.push((input.name, input.format, input.reader));
+        let source = Source {
+            name: input.name,
+            format: input.format,
+            mapping: input.mapping,
+        };
+        reopen.push((source.clone(), input.reopen));
+        readers.push((source, input.reader));
     }
     match stream(program, readers, options, ordered, sink) {
         Err(RunError::Unordered { file }) => {
@@ -162,7 +173,30 @@ fn new_replay(program: &Program, options: RunOptions) -> Replay<'_> {
     replay
 }
 
-type Readers<'a> = Vec<(String, InputFormat, Box<dyn BufRead + 'a>)>;
+/// What a run needs to know of an input besides its bytes.
+#[derive(Clone)]
+struct Source {
+    name: String,
+    format: InputFormat,
+    mapping: Option<Rc<Mapping>>,
+}
+
+impl Source {
+    fn reader<R: BufRead>(&self, bytes: R) -> EventReader<R> {
+        EventReader::new(&self.name, bytes, self.format).with_mapping(self.mapping.clone())
+    }
+
+    fn summary(&self, sha256: String, stats: InputStats) -> InputSummary {
+        InputSummary {
+            name: self.name.clone(),
+            sha256,
+            stats,
+            mapping: self.mapping.as_ref().map(|m| m.provenance().clone()),
+        }
+    }
+}
+
+type Readers<'a> = Vec<(Source, Box<dyn BufRead + 'a>)>;
 
 /// Reads every input in order and judges each event as it comes; with `ordered`, stops with
 /// [`RunError::Unordered`] at the first event earlier than the one before it.
@@ -177,12 +211,13 @@ fn stream<S: Sink>(
     let mut summaries = Vec::new();
     let mut skipped = Vec::new();
     let mut last = None;
-    for (name, format, reader) in inputs {
+    for (input, reader) in inputs {
+        let name = input.name.clone();
         let io_error = |source| RunError::Io {
             file: name.clone(),
             source,
         };
-        let mut reader = EventReader::new(&name, reader, format);
+        let mut reader = input.reader(reader);
         while let Some(record) = reader.next_record().map_err(io_error)? {
             match record {
                 Ok(event) => {
@@ -204,11 +239,7 @@ fn stream<S: Sink>(
         }
         let (stats, sha256) = reader.finish().map_err(io_error)?;
         tracing::info!(file = %name, events = stats.events, invalid = stats.invalid, "input read");
-        summaries.push(InputSummary {
-            name,
-            sha256,
-            stats,
-        });
+        summaries.push(input.summary(sha256, stats));
     }
     Ok(RunOutcome {
         totals: replay.finish(sink).map_err(RunError::Sink)?,
@@ -219,7 +250,8 @@ fn stream<S: Sink>(
 }
 
 /// Where an event is, to read it again: its time (the sort key), its input, and for JSON
-/// Lines the byte offset and number of its line (for YAML, its place in the file's list).
+/// Lines and CSV the byte offset and number of its (first) line (for YAML, its place in the
+/// file's list).
 #[derive(Clone, Copy)]
 struct Entry {
     time: chrono::DateTime<chrono::Utc>,
@@ -234,7 +266,7 @@ struct Entry {
 /// YAML inputs; JSON Lines events are read again one at a time.
 fn reorder<S: Sink>(
     program: &Program,
-    inputs: Vec<(String, InputFormat, Option<Reopen<'_>>)>,
+    inputs: Vec<(Source, Option<Reopen<'_>>)>,
     options: RunOptions,
     sink: &mut S,
 ) -> Result<RunOutcome, RunError<S::Error>> {
@@ -243,7 +275,9 @@ fn reorder<S: Sink>(
     let mut yaml_events: Vec<Vec<crate::event::Event>> = Vec::new();
     let mut summaries = Vec::new();
     let mut skipped = Vec::new();
-    for (input, (name, format, reopen)) in inputs.into_iter().enumerate() {
+    for (input, (source, reopen)) in inputs.into_iter().enumerate() {
+        let name = source.name.clone();
+        let format = source.format;
         let io_error = |source| RunError::Io {
             file: name.clone(),
             source,
@@ -251,7 +285,7 @@ fn reorder<S: Sink>(
         let Some(reopen) = reopen else {
             return Err(RunError::Unordered { file: name });
         };
-        let mut reader = EventReader::new(&name, reopen().map_err(io_error)?, format);
+        let mut reader = source.reader(reopen().map_err(io_error)?);
         let mut kept = Vec::new();
         let mut ordinal = 0;
         while let Some(record) = reader.next_record().map_err(io_error)? {
@@ -274,13 +308,9 @@ fn reorder<S: Sink>(
             }
         }
         let (stats, sha256) = reader.finish().map_err(io_error)?;
-        summaries.push(InputSummary {
-            name: name.clone(),
-            sha256,
-            stats,
-        });
+        summaries.push(source.summary(sha256, stats));
         yaml_events.push(kept);
-        readers.push((name, format, reopen));
+        readers.push((source, reopen));
     }
     // Stable: equal times keep input order.
     index.sort_by_key(|entry| entry.time);
@@ -293,11 +323,12 @@ fn reorder<S: Sink>(
         .map(|events| events.into_iter().map(Some).collect())
         .collect();
     for entry in index {
-        let (Some((name, format, reopen)), Some(slot)) =
+        let (Some((source, reopen)), Some(slot)) =
             (readers.get(entry.input), open.get_mut(entry.input))
         else {
             continue;
         };
+        let (name, format) = (&source.name, &source.format);
         let io_error = |source| RunError::Io {
             file: name.clone(),
             source,
@@ -310,7 +341,7 @@ fn reorder<S: Sink>(
         } else {
             let reader = match slot {
                 Some(reader) => reader,
-                None => slot.insert(EventReader::new(name, reopen().map_err(io_error)?, *format)),
+                None => slot.insert(source.reader(reopen().map_err(io_error)?)),
             };
             reader.seek_to(entry.offset, entry.line).map_err(io_error)?;
             match reader.next_record().map_err(io_error)? {
@@ -375,12 +406,17 @@ pub fn run_stream<S: Sink>(
     sink: &mut S,
 ) -> Result<RunOutcome, RunError<S::Error>> {
     let mut replay = new_replay(program, options);
-    let name = input.name;
+    let source = Source {
+        name: input.name,
+        format: input.format,
+        mapping: input.mapping,
+    };
+    let name = source.name.clone();
     let io_error = |source| RunError::Io {
         file: name.clone(),
         source,
     };
-    let mut reader = EventReader::new(&name, input.reader, input.format);
+    let mut reader = source.reader(input.reader);
     let mut buffer = std::collections::BinaryHeap::new();
     let mut arrival = 0u64;
     let mut newest: Option<chrono::DateTime<chrono::Utc>> = None;
@@ -434,11 +470,7 @@ pub fn run_stream<S: Sink>(
     let (stats, sha256) = reader.finish().map_err(io_error)?;
     Ok(RunOutcome {
         totals: replay.finish(sink).map_err(RunError::Sink)?,
-        inputs: vec![InputSummary {
-            name,
-            sha256,
-            stats,
-        }],
+        inputs: vec![source.summary(sha256, stats)],
         skipped,
         late,
     })

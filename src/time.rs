@@ -3,9 +3,13 @@
 //! One parser for both, so that an agreement's `effective: {from: 2023-09-19}` and an event's
 //! `"time": "2023-09-19"` mean the same instant: RFC 3339 with `Z` or an offset, or a plain
 //! calendar date meaning 00:00 UTC. Everything is converted to UTC at the edge; nothing
-//! downstream ever sees a local time.
+//! downstream ever sees a local time. [`TimeFormat`] reads the other ways of writing a time
+//! that a mapping file may declare for foreign data (docs/inputs.md).
 
-use chrono::{DateTime, NaiveDate, SecondsFormat, Utc};
+use chrono::format::{Item, Parsed, StrftimeItems};
+use chrono::{
+    DateTime, FixedOffset, NaiveDate, NaiveDateTime, NaiveTime, Offset, SecondsFormat, Utc,
+};
 
 /// How an instant was written: a whole calendar date or a precise time.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -52,6 +56,191 @@ pub fn parse_instant(text: &str) -> Result<(DateTime<Utc>, Precision), String> {
 /// fractional seconds only when present.
 pub fn format_instant(time: &DateTime<Utc>) -> String {
     time.to_rfc3339_opts(SecondsFormat::AutoSi, true)
+}
+
+/// How a foreign record writes its time (a mapping's `time: {format, offset}`), compiled once.
+///
+/// Foreign data rarely writes RFC 3339: UCDP writes `2018-12-25`, ACLED `25 December 2018`,
+/// monitoring missions `25/12/2018 14:30` in local time. A format is one of pactum's own
+/// rules ([`parse_instant`]), `rfc3339`, `date`, or a chrono strftime pattern; times written
+/// without an offset are read at `offset` (UTC unless given) and converted to UTC here, so that
+/// nothing downstream sees a local time.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TimeFormat {
+    shape: Shape,
+    /// The offset of times written without one.
+    offset: FixedOffset,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Shape {
+    /// [`parse_instant`]: RFC 3339 or `YYYY-MM-DD`.
+    Pactum,
+    /// RFC 3339 only.
+    Rfc3339,
+    /// `YYYY-MM-DD` only, meaning 00:00 at the offset.
+    Date,
+    /// A strftime pattern.
+    Pattern(String),
+}
+
+/// Why a time format cannot be used, and which of its keys is at fault.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TimeFormatError {
+    /// The `format` is wrong.
+    Format(String),
+    /// The `offset` is wrong, or the format does not take one.
+    Offset(String),
+}
+
+impl TimeFormat {
+    /// Compiles `format` (`None`: pactum's own rules) and `offset` (`+03:00`, `-05:00`, `Z`).
+    ///
+    /// A pattern is tried on a sample instant before it is accepted: one that cannot read back
+    /// a whole date (`%H:%M`, `%Z`) would fail on every record, so it fails here instead.
+    pub fn new(format: Option<&str>, offset: Option<&str>) -> Result<Self, TimeFormatError> {
+        let fixed = match offset.map(str::trim) {
+            None => None,
+            Some("Z") => Some(Some(Utc.fix())),
+            Some(text) => Some(text.parse::<FixedOffset>().ok()),
+        };
+        let fixed = match (fixed, offset) {
+            (None, _) => None,
+            (Some(Some(fixed)), _) => Some(fixed),
+            (Some(None), text) => {
+                return Err(TimeFormatError::Offset(format!(
+                    "`{}` is not a UTC offset: write it as +03:00, -05:00 or Z",
+                    text.unwrap_or_default()
+                )));
+            }
+        };
+        let shape = match format.map(str::trim) {
+            None => Shape::Pactum,
+            Some("rfc3339") => Shape::Rfc3339,
+            Some("date") => Shape::Date,
+            Some(pattern) if pattern.contains('%') => Shape::Pattern(pattern.to_string()),
+            Some(other) => {
+                return Err(TimeFormatError::Format(format!(
+                    "`{other}` is not a time format: write `rfc3339`, `date`, or a strftime pattern such as \"%Y-%m-%d\" or \"%d/%m/%Y %H:%M\""
+                )));
+            }
+        };
+        let zoned = match &shape {
+            Shape::Pactum | Shape::Rfc3339 => true,
+            Shape::Date => false,
+            Shape::Pattern(pattern) => check_pattern(pattern)?,
+        };
+        if zoned && fixed.is_some() {
+            let why = match &shape {
+                Shape::Pactum => {
+                    "`offset` applies to formats without one: give `format: date` or a strftime pattern"
+                }
+                _ => "this format reads the offset from each time: remove `offset`",
+            };
+            return Err(TimeFormatError::Offset(why.to_string()));
+        }
+        Ok(TimeFormat {
+            shape,
+            offset: fixed.unwrap_or(Utc.fix()),
+        })
+    }
+
+    /// Reads one time, converted to UTC.
+    pub fn parse(&self, text: &str) -> Result<DateTime<Utc>, String> {
+        let text = text.trim();
+        match &self.shape {
+            Shape::Pactum => parse_instant(text).map(|(time, _)| time),
+            Shape::Rfc3339 => DateTime::parse_from_rfc3339(text)
+                .map(|time| time.with_timezone(&Utc))
+                .map_err(|why| format!("`{text}` is not an RFC 3339 time ({why})")),
+            Shape::Date => match parse_instant(text) {
+                Ok((_, Precision::Date)) => {
+                    let date = NaiveDate::parse_from_str(text, "%Y-%m-%d")
+                        .map_err(|why| format!("`{text}` is not a date ({why})"))?;
+                    self.local(date.and_time(NaiveTime::MIN), text)
+                }
+                _ => Err(format!("`{text}` is not a date (YYYY-MM-DD)")),
+            },
+            Shape::Pattern(pattern) => {
+                let mut parsed = Parsed::new();
+                chrono::format::parse(&mut parsed, text, StrftimeItems::new(pattern)).map_err(
+                    |why| format!("`{text}` does not match the format `{pattern}` ({why})"),
+                )?;
+                let fail = |why: chrono::format::ParseError| {
+                    format!("`{text}` does not match the format `{pattern}` ({why})")
+                };
+                if parsed.offset().is_some() {
+                    return parsed
+                        .to_datetime()
+                        .map(|time| time.with_timezone(&Utc))
+                        .map_err(fail);
+                }
+                if parsed.timestamp().is_some() {
+                    return parsed
+                        .to_naive_datetime_with_offset(0)
+                        .map(|time| time.and_utc())
+                        .map_err(fail);
+                }
+                let date = parsed.to_naive_date().map_err(fail)?;
+                let time = if parsed.hour_div_12().is_some() || parsed.hour_mod_12().is_some() {
+                    parsed.to_naive_time().map_err(fail)?
+                } else {
+                    NaiveTime::MIN
+                };
+                self.local(date.and_time(time), text)
+            }
+        }
+    }
+
+    /// A wall-clock time at the format's offset, in UTC.
+    fn local(&self, time: NaiveDateTime, text: &str) -> Result<DateTime<Utc>, String> {
+        time.and_local_timezone(self.offset)
+            .single()
+            .map(|time| time.with_timezone(&Utc))
+            .ok_or_else(|| format!("`{text}` is out of range"))
+    }
+}
+
+/// Checks a strftime pattern: every specifier known, and a sample instant written with it reads
+/// back to the same day. Returns whether the pattern carries its own offset (or is a Unix
+/// timestamp), which `offset` must then not override.
+fn check_pattern(pattern: &str) -> Result<bool, TimeFormatError> {
+    use std::fmt::Write as _;
+    let bad = |why: String| TimeFormatError::Format(why);
+    let items: Vec<Item> = StrftimeItems::new(pattern).collect();
+    if items.iter().any(|item| matches!(item, Item::Error)) {
+        return Err(bad(format!(
+            "`{pattern}` is not a valid strftime pattern (an unknown or incomplete `%` specifier)"
+        )));
+    }
+    let sample = NaiveDate::from_ymd_opt(2001, 2, 3)
+        .and_then(|d| d.and_hms_opt(4, 5, 6))
+        .map(|t| t.and_utc().fixed_offset());
+    let mut written = String::new();
+    if let Some(sample) = sample
+        && write!(written, "{}", sample.format_with_items(items.iter())).is_err()
+    {
+        return Err(bad(format!("`{pattern}` cannot be used to write a time")));
+    }
+    let mut parsed = Parsed::new();
+    let read = chrono::format::parse(&mut parsed, &written, items.iter());
+    let zoned = parsed.offset().is_some() || parsed.timestamp().is_some();
+    let day = read.and_then(|()| {
+        if zoned {
+            parsed
+                .to_datetime()
+                .map(|t| t.date_naive())
+                .or_else(|_| parsed.to_naive_datetime_with_offset(0).map(|t| t.date()))
+        } else {
+            parsed.to_naive_date()
+        }
+    });
+    match day {
+        Ok(day) if Some(day) == sample.map(|s| s.date_naive()) => Ok(zoned),
+        Ok(_) | Err(_) => Err(bad(format!(
+            "`{pattern}` does not give a whole date (a sample time written with it, `{written}`, does not read back): it needs the year, month and day, e.g. %Y-%m-%d, %d/%m/%Y, %d %B %Y"
+        ))),
+    }
 }
 
 #[cfg(test)]
@@ -132,6 +321,85 @@ pub fn parse_duration(text: &str) -> Result<chrono::TimeDelta, String> {
         return Err(format!("`{text}` is not a positive duration"));
     }
     Ok(total)
+}
+
+#[cfg(test)]
+mod format_tests {
+    use super::*;
+
+    fn read(format: Option<&str>, offset: Option<&str>, text: &str) -> Result<String, String> {
+        let format = TimeFormat::new(format, offset).map_err(|e| format!("{e:?}"))?;
+        format.parse(text).map(|t| format_instant(&t))
+    }
+
+    #[test]
+    fn patterns_dates_and_offsets_become_utc() {
+        assert_eq!(
+            read(Some("%Y-%m-%d"), None, "2018-12-25"),
+            Ok("2018-12-25T00:00:00Z".into())
+        );
+        assert_eq!(
+            read(Some("%d/%m/%Y %H:%M"), Some("+03:00"), " 25/12/2018 14:30 "),
+            Ok("2018-12-25T11:30:00Z".into())
+        );
+        assert_eq!(
+            read(Some("%d %B %Y"), None, "25 December 2018"),
+            Ok("2018-12-25T00:00:00Z".into())
+        );
+        assert_eq!(
+            read(Some("%Y-%m-%dT%H:%M%z"), None, "2018-12-25T14:30+0300"),
+            Ok("2018-12-25T11:30:00Z".into())
+        );
+        assert_eq!(
+            read(Some("%s"), None, "0"),
+            Ok("1970-01-01T00:00:00Z".into())
+        );
+        assert_eq!(
+            read(Some("date"), Some("-05:00"), "2018-12-25"),
+            Ok("2018-12-25T05:00:00Z".into())
+        );
+        assert_eq!(
+            read(Some("rfc3339"), None, "2018-12-25T14:30:00+03:00"),
+            Ok("2018-12-25T11:30:00Z".into())
+        );
+        assert_eq!(
+            read(None, None, "2018-12-25"),
+            Ok("2018-12-25T00:00:00Z".into())
+        );
+    }
+
+    #[test]
+    fn records_that_do_not_match_are_explained() {
+        let err = read(Some("%Y-%m-%d"), None, "25/12/2018").unwrap_err();
+        assert_eq!(
+            err,
+            "`25/12/2018` does not match the format `%Y-%m-%d` (input contains invalid characters)"
+        );
+        assert!(read(Some("date"), None, "2018-12-25T00:00:00Z").is_err());
+        assert!(read(Some("rfc3339"), None, "2018-12-25").is_err());
+    }
+
+    #[test]
+    fn unusable_formats_and_offsets_are_refused() {
+        for (format, offset, want) in [
+            (Some("%Y-%m-%Q"), None, "Format"),
+            (Some("%H:%M"), None, "Format"),
+            (Some("%Y-%m"), None, "Format"),
+            (Some("%d %Z"), None, "Format"),
+            (Some("yyyy-mm-dd"), None, "Format"),
+            (Some("%Y-%m-%d"), Some("+3h"), "Offset"),
+            (Some("%Y-%m-%dT%H:%M%z"), Some("+03:00"), "Offset"),
+            (Some("rfc3339"), Some("+03:00"), "Offset"),
+            (None, Some("+03:00"), "Offset"),
+        ] {
+            let err = TimeFormat::new(format, offset).unwrap_err();
+            assert!(
+                format!("{err:?}").starts_with(want),
+                "{format:?} {offset:?}: {err:?}"
+            );
+        }
+        assert!(TimeFormat::new(Some("%Y-%m-%d"), Some("Z")).is_ok());
+    }
 }
 
 #[cfg(test)]

@@ -1,10 +1,12 @@
 //! The test harness: every test is data, run through the real `pactum` binary.
 //!
-//! - `tests/cases/*.yaml`: one command-line case per file (files to create, arguments, the
-//!   exact exit code, diagnostics, output and report content expected).
-//! - `scenarios/*/scenario.yaml`: each shipped scenario replayed; its violations must equal
-//!   the expected list exactly, the report must be byte-identical across runs, with the memo
-//!   off, and with the event lines shuffled.
+//! - `tests/cases/*.yaml`: one command-line case per file (files to create or to copy from the
+//!   repository, arguments, the exact exit code, diagnostics, output and report content
+//!   expected).
+//! - `scenarios/*/scenario.yaml`: each shipped scenario replayed (through its mapping, if it
+//!   names one); its violations must equal the expected list exactly, the report must be
+//!   byte-identical across runs, with the memo off, and with the event lines (CSV: records)
+//!   shuffled.
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -79,6 +81,10 @@ struct Case {
     /// Files given as hexadecimal bytes (for bytes YAML text cannot hold).
     #[serde(default)]
     hex_files: BTreeMap<String, String>,
+    /// Files copied from the repository (name in the case's directory: path from the
+    /// repository's root), for shipped data too large to write into a case.
+    #[serde(default)]
+    copy: BTreeMap<String, String>,
 }
 
 /// `expected` matches `actual` when every key it names matches, recursively; arrays must have
@@ -136,6 +142,11 @@ fn run_case(path: &Path) -> Vec<String> {
             .map(|i| u8::from_str_radix(&hex[i..i + 2], 16).unwrap())
             .collect();
         std::fs::write(dir.path().join(name), bytes).unwrap();
+    }
+    for (name, from) in &case.copy {
+        let file = dir.path().join(name);
+        std::fs::create_dir_all(file.parent().unwrap()).unwrap();
+        std::fs::copy(root().join(from), file).unwrap_or_else(|e| panic!("{from}: {e}"));
     }
     let out = pactum(dir.path(), &case.args, case.stdin.as_deref());
     let stdout = String::from_utf8_lossy(&out.stdout).to_string();
@@ -261,6 +272,9 @@ struct Scenario {
     description: String,
     rules: Vec<String>,
     events: Vec<String>,
+    /// A mapping file the events are read through (`--map`).
+    #[serde(default)]
+    map: Option<String>,
     expect: Expect,
 }
 
@@ -338,7 +352,15 @@ fn scenarios() {
     for dir in dirs {
         let text = std::fs::read_to_string(dir.join("scenario.yaml")).unwrap();
         let scenario: Scenario = serde_saphyr::from_str(&text).unwrap();
-        let (report, bytes) = replay_json(&dir, &scenario.rules, &scenario.events, &[]);
+        let map: Vec<String> = match &scenario.map {
+            Some(map) => vec!["--map".into(), dir.join(map).display().to_string()],
+            None => Vec::new(),
+        };
+        let map: Vec<&str> = map.iter().map(String::as_str).collect();
+        let with = |extra: &[&'static str]| -> Vec<&str> {
+            map.iter().copied().chain(extra.iter().copied()).collect()
+        };
+        let (report, bytes) = replay_json(&dir, &scenario.rules, &scenario.events, &with(&[]));
         let name = dir.file_name().unwrap().to_string_lossy().to_string();
         let actual = essentials(&report);
         let expected: Vec<Value> = scenario
@@ -381,23 +403,33 @@ fn scenarios() {
         );
 
         // Deterministic: the same bytes again, and the same bytes without the memo.
-        let (_, again) = replay_json(&dir, &scenario.rules, &scenario.events, &[]);
+        let (_, again) = replay_json(&dir, &scenario.rules, &scenario.events, &with(&[]));
         assert_eq!(bytes, again, "{name}: two runs differ");
-        let (_, plain) = replay_json(&dir, &scenario.rules, &scenario.events, &["--no-memo"]);
+        let (_, plain) = replay_json(
+            &dir,
+            &scenario.rules,
+            &scenario.events,
+            &with(&["--no-memo"]),
+        );
         assert_eq!(bytes, plain, "{name}: the memo changed the report");
 
-        // Order of lines does not matter: reverse every event file.
+        // Order of lines does not matter: reverse every event file (a CSV file's records,
+        // its header kept first).
         let shuffled = tempfile::tempdir().unwrap();
         let mut files = Vec::new();
         for (i, events) in scenario.events.iter().enumerate() {
-            let text = std::fs::read_to_string(dir.join(events)).unwrap();
-            let mut lines: Vec<&str> = text.lines().collect();
-            lines.reverse();
             let file = shuffled.path().join(format!(
                 "{i}-{}",
                 Path::new(events).file_name().unwrap().to_string_lossy()
             ));
-            std::fs::write(&file, lines.join("\n") + "\n").unwrap();
+            if events.ends_with(".csv") {
+                reverse_csv(&dir.join(events), &file);
+            } else {
+                let text = std::fs::read_to_string(dir.join(events)).unwrap();
+                let mut lines: Vec<&str> = text.lines().collect();
+                lines.reverse();
+                std::fs::write(&file, lines.join("\n") + "\n").unwrap();
+            }
             files.push(file.display().to_string());
         }
         let rules: Vec<String> = scenario
@@ -405,7 +437,7 @@ fn scenarios() {
             .iter()
             .map(|r| dir.join(r).display().to_string())
             .collect();
-        let (reversed, _) = replay_json(&dir, &rules, &files, &[]);
+        let (reversed, _) = replay_json(&dir, &rules, &files, &with(&[]));
         assert_eq!(
             essentials(&reversed),
             actual,
@@ -417,6 +449,20 @@ fn scenarios() {
             "{name}: reversed lines give other open obligations"
         );
     }
+}
+
+/// Writes the records of the CSV file `from` to `to` in reverse order, the header first.
+fn reverse_csv(from: &Path, to: &Path) {
+    let mut reader = csv::Reader::from_path(from).unwrap();
+    let header = reader.byte_headers().unwrap().clone();
+    let mut records: Vec<csv::ByteRecord> = reader.byte_records().map(Result::unwrap).collect();
+    records.reverse();
+    let mut writer = csv::Writer::from_path(to).unwrap();
+    writer.write_byte_record(&header).unwrap();
+    for record in &records {
+        writer.write_byte_record(record).unwrap();
+    }
+    writer.flush().unwrap();
 }
 
 /// The README's five-minute tour runs as written: its agreement and incidents give the
@@ -483,6 +529,26 @@ fn shipped_rules_check() {
     assert_eq!(
         String::from_utf8(out.stdout).unwrap(),
         "ok: rules/iraq-iran-2023.yaml (iq-ir-border-2023, 10 term(s))\nok: rules/iraq-turkey-2024.yaml (iq-tr-security-2024, 6 term(s))\n"
+    );
+    assert_eq!(out.status.code(), Some(0));
+}
+
+/// The shipped mappings are valid.
+#[test]
+fn shipped_mappings_check() {
+    let out = pactum(
+        &root(),
+        &[
+            "check".into(),
+            "--map".into(),
+            "rules/mappings/ucdp-ged.yaml".into(),
+        ],
+        None,
+    );
+    assert_eq!(String::from_utf8_lossy(&out.stderr), "");
+    assert_eq!(
+        String::from_utf8(out.stdout).unwrap(),
+        "ok: rules/mappings/ucdp-ged.yaml (mapping ucdp-ged, 19 field(s))\n"
     );
     assert_eq!(out.status.code(), Some(0));
 }

@@ -73,6 +73,7 @@ fn replay(lines: &[String], memo: bool) -> (Vec<String>, Vec<(u64, u64, u64)>) {
         reader: Box::new(text.as_bytes()),
         format: InputFormat::JsonLines,
         reopen: None,
+        mapping: None,
     };
     let options = RunOptions {
         memo,
@@ -154,13 +155,64 @@ proptest! {
         let (agreement, _) = agreement::load("p.yaml", RULES);
         let (program, _) = compile(vec![agreement.unwrap()], &Limits::default());
         let program = program.unwrap();
-        for format in [InputFormat::JsonLines, InputFormat::Yaml] {
-            let input = Input { name: "f".into(), reader: Box::new(&bytes[..]), format, reopen: None };
-            let options = RunOptions { skip_invalid: true, ..RunOptions::default() };
-            let _ = run(&program, vec![input], options, &mut Collect::default());
+        let (mapping, problems) = pactum::mapping::load("m.yaml", MAPPING, &Limits::default());
+        assert!(problems.is_empty(), "{problems:?}");
+        let mapping = std::rc::Rc::new(mapping.unwrap());
+        for format in [InputFormat::JsonLines, InputFormat::Yaml, InputFormat::Csv] {
+            for mapping in [None, Some(mapping.clone())] {
+                let input = Input { name: "f".into(), reader: Box::new(&bytes[..]), format, reopen: None, mapping };
+                let options = RunOptions { skip_invalid: true, ..RunOptions::default() };
+                let _ = run(&program, vec![input], options, &mut Collect::default());
+            }
         }
     }
+
+    /// Each CSV record is named by the line it starts on (counted from the bytes written before
+    /// it), and every line of the file is counted, whatever the cells hold (commas, quotes,
+    /// line breaks, `\r\n` or `\n` line ends).
+    #[test]
+    fn csv_records_are_named_by_their_first_line(
+        rows in prop::collection::vec(prop::collection::vec("[a,\"\n 1]{0,5}", 2), 0..10),
+        crlf in any::<bool>(),
+    ) {
+        let mut writer = csv::WriterBuilder::new()
+            .terminator(if crlf { csv::Terminator::CRLF } else { csv::Terminator::Any(b'\n') })
+            .from_writer(Vec::new());
+        writer.write_record(["time", "kind", "a", "b"]).unwrap();
+        let mut expected = Vec::new();
+        for row in &rows {
+            writer.flush().unwrap();
+            let before = writer.get_ref().iter().filter(|b| **b == b'\n').count() as u64;
+            expected.push(before + 1);
+            writer.write_record(["2024-01-01", "x", &row[0], &row[1]]).unwrap();
+        }
+        let bytes = writer.into_inner().unwrap();
+        let program = program_of("agreement: c\ntitle: C\nparties: {IQ: Iraq}\nterms:\n  - {id: all, title: All, breached_by: IQ, when: 'true'}\n");
+        let input = Input { name: "f.csv".into(), reader: Box::new(&bytes[..]), format: InputFormat::Csv, reopen: None, mapping: None };
+        let mut sink = Collect::default();
+        let outcome = run(&program, vec![input], RunOptions::default(), &mut sink).unwrap();
+        let mut lines: Vec<u64> = sink.0.iter().map(|v| v.evidence[0].origin.line).collect();
+        lines.sort_unstable();
+        prop_assert_eq!(lines, expected);
+        let physical = bytes.iter().filter(|b| **b == b'\n').count() as u64;
+        prop_assert_eq!(outcome.inputs[0].stats.lines, physical);
+        prop_assert_eq!(outcome.inputs[0].stats.events, rows.len() as u64);
+    }
 }
+
+/// A mapping that reads fields of every type and fails on some records.
+const MAPPING: &str = r#"mapping: p
+title: P
+lists:
+  kinds: {a: airstrike, "1": artillery}
+time: {field: time, format: "%Y-%m-%d"}
+id: record.id
+kind: kinds[record.kind] ?? "statement"
+fields:
+  lat: record.lat
+  north: record.lat > 37.0
+  actor: record.actor
+"#;
 
 /// The program of a rule file that must be valid.
 fn program_of(rules: &str) -> pactum::Program {
@@ -187,6 +239,7 @@ fn replay_files(program: &pactum::Program, files: &[Vec<String>]) -> pactum::Rep
                     Ok(Box::new(std::io::Cursor::new(again.clone()))
                         as Box<dyn pactum::run::SeekRead>)
                 })),
+                mapping: None,
             }
         })
         .collect();
@@ -646,6 +699,7 @@ fn replay_stream(
         reader: Box::new(text.as_bytes()),
         format: InputFormat::JsonLines,
         reopen: None,
+        mapping: None,
     };
     let mut sink = Collect::default();
     let options = RunOptions::default();

@@ -120,16 +120,20 @@ struct PeriodFile {
 
 #[derive(Deserialize, Clone)]
 #[serde(untagged)]
-pub(super) enum Scalar {
+pub(crate) enum Scalar {
+    /// `true`, `false`.
     Bool(bool),
+    /// A whole number.
     Integer(i64),
+    /// Another number.
     Float(f64),
+    /// Anything else.
     Text(String),
 }
 
 /// Names a list may not take: what expressions already see, and Rhai's keywords (reserved
 /// ones included), which would not parse as a variable.
-const RESERVED: &[&str] = &[
+pub(crate) const RESERVED: &[&str] = &[
     "event",
     "trigger",
     "true",
@@ -217,7 +221,15 @@ pub fn load_with(
     let source = SourceFile::new(name, text);
     let file: AgreementFile = match serde_saphyr::from_str(text) {
         Ok(file) => file,
-        Err(err) => return (None, vec![yaml_diagnostic(&source, &err)]),
+        Err(err) => {
+            let mut d = yaml_diagnostic(&source, &err);
+            if d.message == "unknown key `mapping`" {
+                d.help = Some(
+                    "this looks like a mapping file: check it with `pactum check --map FILE`, use it with `pactum replay --map FILE`".into(),
+                );
+            }
+            return (None, vec![d]);
+        }
     };
     let mut checker = Checker {
         source: source.clone(),
@@ -228,7 +240,7 @@ pub fn load_with(
 }
 
 /// Turns a serde-saphyr error into a diagnostic, recognising the common shapes.
-fn yaml_diagnostic(source: &SourceFile, err: &serde_saphyr::Error) -> Diagnostic {
+pub(crate) fn yaml_diagnostic(source: &SourceFile, err: &serde_saphyr::Error) -> Diagnostic {
     let (line, column) = err
         .location()
         .map(|l| (l.line(), l.column()))
@@ -358,33 +370,7 @@ impl Checker {
     }
 
     fn expression(&self, value: &Spanned<String>) -> Expression {
-        // Where the text is written: for an alias (`*when`) or a merge key, the anchored
-        // definition, not the place that refers to it.
-        let written = &value.defined;
-        let offset = written
-            .span()
-            .byte_offset()
-            .and_then(|offset| usize::try_from(offset).ok());
-        let quoted = offset
-            .and_then(|offset| self.source.text.get(offset..))
-            .and_then(|rest| rest.chars().next())
-            .is_some_and(|c| c == '"' || c == '\'');
-        // A block that starts with blank lines: its text starts with line breaks, its
-        // position with the first written character.
-        let leading = value.value.chars().take_while(|c| *c == '\n').count() as u64;
-        let line = written.line().saturating_sub(leading).max(1);
-        let column = written.column();
-        let characters = offset.and_then(|offset| {
-            super::scalar::positions(&self.source.text, offset, line, column, &value.value)
-        });
-        Expression {
-            text: value.value.clone(),
-            source: self.source.clone(),
-            line,
-            column,
-            quoted,
-            characters,
-        }
+        expression(&self.source, value)
     }
 
     fn agreement(
@@ -824,7 +810,39 @@ impl Checker {
     }
 }
 
-fn scalar_item(scalar: &Scalar) -> ListItem {
+/// A YAML string value as an [`Expression`] that knows where each of its characters is in
+/// `source` (shared by agreement and mapping files).
+pub(crate) fn expression(source: &Rc<SourceFile>, value: &Spanned<String>) -> Expression {
+    // Where the text is written: for an alias (`*when`) or a merge key, the anchored
+    // definition, not the place that refers to it.
+    let written = &value.defined;
+    let offset = written
+        .span()
+        .byte_offset()
+        .and_then(|offset| usize::try_from(offset).ok());
+    let quoted = offset
+        .and_then(|offset| source.text.get(offset..))
+        .and_then(|rest| rest.chars().next())
+        .is_some_and(|c| c == '"' || c == '\'');
+    // A block that starts with blank lines: its text starts with line breaks, its
+    // position with the first written character.
+    let leading = value.value.chars().take_while(|c| *c == '\n').count() as u64;
+    let line = written.line().saturating_sub(leading).max(1);
+    let column = written.column();
+    let characters = offset.and_then(|offset| {
+        super::scalar::positions(&source.text, offset, line, column, &value.value)
+    });
+    Expression {
+        text: value.value.clone(),
+        source: source.clone(),
+        line,
+        column,
+        quoted,
+        characters,
+    }
+}
+
+pub(crate) fn scalar_item(scalar: &Scalar) -> ListItem {
     match scalar {
         Scalar::Bool(b) => ListItem::Bool(*b),
         Scalar::Integer(i) => ListItem::Integer(*i),
@@ -833,7 +851,7 @@ fn scalar_item(scalar: &Scalar) -> ListItem {
     }
 }
 
-fn is_id(text: &str) -> bool {
+pub(crate) fn is_id(text: &str) -> bool {
     !text.is_empty()
         && text
             .chars()
@@ -841,7 +859,7 @@ fn is_id(text: &str) -> bool {
         && !text.starts_with('-')
 }
 
-fn suggest_id(text: &str) -> String {
+pub(crate) fn suggest_id(text: &str) -> String {
     let mut id = String::new();
     for c in text.chars() {
         if c.is_ascii_alphanumeric() {
@@ -853,7 +871,7 @@ fn suggest_id(text: &str) -> String {
     id.trim_end_matches('-').to_string()
 }
 
-fn suggest_identifier(text: &str) -> String {
+pub(crate) fn suggest_identifier(text: &str) -> String {
     let id: String = text
         .chars()
         .map(|c| {
@@ -877,7 +895,7 @@ fn is_party_code(text: &str) -> bool {
         && chars.all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '-' || c == '_')
 }
 
-fn is_identifier(text: &str) -> bool {
+pub(crate) fn is_identifier(text: &str) -> bool {
     let mut chars = text.chars();
     chars
         .next()

@@ -15,6 +15,10 @@ use chrono::{DateTime, Utc};
 use crate::diagnostic::SourceFile;
 
 pub use geography::{FileReader, Geography, Shape};
+pub(crate) use load::{
+    RESERVED, Scalar, expression, is_id, is_identifier, scalar_item, suggest_id,
+    suggest_identifier, yaml_diagnostic,
+};
 pub use load::{load, load_with};
 
 /// One agreement file.

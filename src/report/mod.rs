@@ -128,6 +128,11 @@ pub fn build(
                 events: input.stats.events,
                 skipped: input.stats.invalid,
                 blank: input.stats.blank,
+                mapping: input.mapping.as_ref().map(|m| MappingInfo {
+                    id: m.id.clone(),
+                    file: m.file.clone(),
+                    sha256: m.sha256.clone(),
+                }),
             })
             .collect(),
         options: Options {
@@ -327,6 +332,7 @@ mod tests {
             reader: Box::new(log.as_bytes()),
             format: InputFormat::JsonLines,
             reopen: None,
+            mapping: None,
         };
         let mut sink = Collect::default();
         let options = RunOptions::default();

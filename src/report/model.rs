@@ -131,6 +131,21 @@ pub struct InputInfo {
     pub skipped: u64,
     /// Blank lines.
     pub blank: u64,
+    /// The mapping that made its events from its records; absent when its records were the
+    /// events.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub mapping: Option<MappingInfo>,
+}
+
+/// A mapping applied to an input: how its events were derived.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MappingInfo {
+    /// The mapping's id.
+    pub id: String,
+    /// The mapping file, as named on the command line.
+    pub file: String,
+    /// SHA-256 of the mapping file.
+    pub sha256: String,
 }
 
 /// Options that change the result.

@@ -21,6 +21,21 @@ pub(super) fn write(report: &Report, out: &mut dyn Write) -> io::Result<()> {
     for agreement in &report.agreements {
         writeln!(out, "  {}: {}", agreement.id, plain(&agreement.title))?;
     }
+    // One line per mapping (one mapping usually serves every input).
+    let mut mappings: Vec<(&str, &str)> = Vec::new();
+    for mapping in report.inputs.iter().filter_map(|i| i.mapping.as_ref()) {
+        if !mappings.contains(&(mapping.id.as_str(), mapping.file.as_str())) {
+            mappings.push((&mapping.id, &mapping.file));
+        }
+    }
+    for (id, file) in mappings {
+        writeln!(
+            out,
+            "  events made by mapping {} ({})",
+            plain(id),
+            plain(file)
+        )?;
+    }
     let sev = &s.by_severity;
     write!(
         out,

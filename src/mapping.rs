@@ -1,0 +1,665 @@
+//! Mapping files: how records of a foreign shape (UCDP GED, ACLED, a monitoring mission's CSV)
+//! become pactum events.
+//!
+//! A mapping is a stage of its own between reading and judging. The reader hands it each
+//! record as a read-only map, `record` (a CSV row's typed cells, a JSON object's fields), and
+//! gets back an [`Event`] or a [`MappingError`] that the reader reports like any invalid line.
+//! The engine judges events and never learns that a mapping made them; the report names the
+//! mapping (file and SHA-256) beside each input it was applied to, so it says how its events
+//! were derived.
+//!
+//! A mapping file is validated like an agreement file, all problems in one run, each a
+//! [`Diagnostic`] at its line and column: the YAML's shape (unknown keys with a did-you-mean),
+//! names, the time format (tried on a sample instant), and every expression compiled in the
+//! rules' sandbox (Rhai syntax errors positioned inside the YAML value, unknown variables and
+//! functions). An expression sees `record` and the file's `lists`; it cannot change `record`,
+//! and what one expression gives is not seen by another.
+
+use std::collections::{BTreeMap, HashMap};
+use std::rc::Rc;
+
+use rhai::{AST, Array, Dynamic, Engine, ImmutableString, Map, Scope};
+use serde::Deserialize;
+use serde_saphyr::Spanned;
+use sha2::{Digest, Sha256};
+
+use crate::agreement::{self, Expression, Scalar};
+use crate::compile::{Unit, list_value, native_functions};
+use crate::diagnostic::{Code, Diagnostic, Level, SourceFile};
+use crate::event::{Event, Origin};
+use crate::sandbox::{self, Limits};
+use crate::time::{TimeFormat, TimeFormatError};
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct MappingFile {
+    mapping: Spanned<String>,
+    title: Spanned<String>,
+    // For the file's readers: checked to be text, not used by the replay.
+    #[serde(default)]
+    #[allow(dead_code)]
+    description: Option<String>,
+    #[serde(default)]
+    #[allow(dead_code)]
+    sources: Vec<String>,
+    #[serde(default)]
+    lists: HashMap<Spanned<String>, Constant>,
+    time: TimeFile,
+    #[serde(default)]
+    id: Option<Spanned<String>>,
+    kind: Spanned<String>,
+    #[serde(default)]
+    fields: HashMap<Spanned<String>, Spanned<String>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TimeFile {
+    field: Spanned<String>,
+    #[serde(default)]
+    format: Option<Spanned<String>>,
+    #[serde(default)]
+    offset: Option<Spanned<String>>,
+}
+
+/// A named constant: a list (an array in expressions) or a table (a map from text).
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum Constant {
+    List(Vec<Scalar>),
+    Table(BTreeMap<String, Scalar>),
+}
+
+/// The names an event's own parts take; a mapping gives them through `time`, `kind` and `id`.
+const OWN: [&str; 3] = ["time", "kind", "id"];
+
+/// A mapping, validated and compiled, ready to turn records into events.
+pub struct Mapping {
+    provenance: Provenance,
+    /// The mapping's title.
+    pub title: String,
+    engine: Engine,
+    lists: Vec<(String, Dynamic)>,
+    time_field: String,
+    time_format: TimeFormat,
+    id: Option<Compiled>,
+    kind: Compiled,
+    fields: Vec<(ImmutableString, Compiled)>,
+}
+
+impl std::fmt::Debug for Mapping {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Mapping")
+            .field("provenance", &self.provenance)
+            .field("fields", &self.fields.len())
+            .finish()
+    }
+}
+
+/// One expression, compiled, with its key and where it is written.
+struct Compiled {
+    /// `kind`, `id` or `fields.NAME`.
+    key: String,
+    ast: AST,
+    expression: Expression,
+}
+
+/// Which mapping made an input's events: what the report records.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Provenance {
+    /// The mapping's id (`mapping:`).
+    pub id: String,
+    /// The mapping file as named by the user.
+    pub file: String,
+    /// SHA-256 of the file's bytes, lowercase hex.
+    pub sha256: String,
+}
+
+/// Why a record could not be mapped. The reader adds the file and line.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MappingError {
+    /// What went wrong, with the position in the mapping file where an expression failed.
+    pub reason: String,
+    /// The record's field at fault, when one is (the time field), so that the reader can give
+    /// its column.
+    pub field: Option<String>,
+}
+
+impl Mapping {
+    /// Which mapping this is.
+    pub fn provenance(&self) -> &Provenance {
+        &self.provenance
+    }
+
+    /// The record field the time is read from.
+    pub fn time_field(&self) -> &str {
+        &self.time_field
+    }
+
+    /// The mapping's event fields, in file order.
+    pub fn field_names(&self) -> impl Iterator<Item = &str> {
+        self.fields.iter().map(|(name, _)| name.as_str())
+    }
+}
+
+/// Applies a mapping, record after record (one per reader: it keeps the expressions' scope).
+pub struct Mapper {
+    mapping: Rc<Mapping>,
+    scope: Scope<'static>,
+}
+
+impl Mapper {
+    /// A mapper for `mapping`.
+    pub fn new(mapping: Rc<Mapping>) -> Self {
+        let mut scope = Scope::new();
+        for (name, value) in &mapping.lists {
+            scope.push_constant_dynamic(name.clone(), value.clone());
+        }
+        Mapper { mapping, scope }
+    }
+
+    /// The mapping applied.
+    pub fn mapping(&self) -> &Mapping {
+        &self.mapping
+    }
+
+    /// Turns one record into an event: its time read from the time field in the declared
+    /// format, `kind` (a non-empty string), `id` (a string, an integer, or `()` for the
+    /// default `FILE:LINE`), and each field whose expression does not give `()`.
+    pub fn apply(&mut self, record: Map, origin: Origin) -> Result<Event, MappingError> {
+        let mapping = Rc::clone(&self.mapping);
+        let time = time_of(&mapping, &record)?;
+        let lists = mapping.lists.len();
+        self.scope.rewind(lists);
+        // A constant: a method that would change `record` fails instead.
+        self.scope.push_constant("record", record);
+        let kind = self.eval(&mapping.kind)?;
+        let kind = match kind.into_immutable_string() {
+            Ok(kind) if !kind.trim().is_empty() => kind,
+            Ok(_) => return Err(gave(&mapping.kind, "an empty string")),
+            Err(ty) => return Err(gave(&mapping.kind, type_word(ty))),
+        };
+        let id = match &mapping.id {
+            None => None,
+            Some(compiled) => {
+                let value = self.eval(compiled)?;
+                if value.is_unit() {
+                    None
+                } else if value.is_string() || value.is_int() {
+                    Some(ImmutableString::from(value.to_string()))
+                } else {
+                    return Err(gave(compiled, type_word(value.type_name())));
+                }
+            }
+        };
+        let mut fields = Vec::with_capacity(mapping.fields.len());
+        for (name, compiled) in &mapping.fields {
+            let value = self.eval(compiled)?;
+            if !value.is_unit() {
+                fields.push((name.clone(), value));
+            }
+        }
+        Ok(Event::from_parts(time, kind, id, origin, fields))
+    }
+
+    fn eval(&mut self, compiled: &Compiled) -> Result<Dynamic, MappingError> {
+        self.mapping
+            .engine
+            .eval_ast_with_scope::<Dynamic>(&mut self.scope, &compiled.ast)
+            .map_err(|err| MappingError {
+                reason: format!(
+                    "mapping `{}` failed: {}",
+                    compiled.key,
+                    crate::replay::describe(&err, &compiled.expression, (1, 1), None)
+                ),
+                field: None,
+            })
+    }
+}
+
+fn gave(compiled: &Compiled, what: &str) -> MappingError {
+    let e = &compiled.expression;
+    let (line, column) = e.locate(1, 1);
+    let key = &compiled.key;
+    let need = if key == "kind" {
+        "a non-empty string"
+    } else {
+        "a string, an integer or `()`"
+    };
+    MappingError {
+        reason: format!(
+            "mapping `{key}` gave {what}, not {need} (at {}:{line}:{column})",
+            e.source.name
+        ),
+        field: None,
+    }
+}
+
+fn type_word(rhai_type: &str) -> &str {
+    match rhai_type {
+        "i64" => "an integer",
+        "f64" => "a number",
+        "bool" => "a boolean",
+        "()" => "nothing (`()`)",
+        "array" => "an array",
+        "map" => "a map",
+        "string" => "a string",
+        other => other,
+    }
+}
+
+/// The record's time: its time field read in the mapping's format.
+fn time_of(mapping: &Mapping, record: &Map) -> Result<chrono::DateTime<chrono::Utc>, MappingError> {
+    let field = &mapping.time_field;
+    let fail = |reason: String| MappingError {
+        reason,
+        field: Some(field.clone()),
+    };
+    let value = match record.get(field.as_str()) {
+        None => {
+            return Err(fail(format!(
+                "the record has no `{field}` (the mapping's time field)"
+            )));
+        }
+        Some(value) if value.is_unit() => {
+            return Err(fail(format!(
+                "`{field}` (the mapping's time field) is empty"
+            )));
+        }
+        Some(value) => value,
+    };
+    // A CSV cell such as 20181225 or 2018 is typed as an integer: its digits are the text.
+    let text = if value.is_string() || value.is_int() {
+        value.to_string()
+    } else {
+        return Err(fail(format!(
+            "`{field}` (the mapping's time field) is {}, not text",
+            type_word(value.type_name())
+        )));
+    };
+    mapping
+        .time_format
+        .parse(&text)
+        .map_err(|why| fail(format!("`{field}` (the mapping's time field): {why}")))
+}
+
+/// Loads and compiles one mapping file from its name and text.
+///
+/// Returns the mapping when there is no error, and every diagnostic found either way.
+pub fn load(name: &str, text: &str, limits: &Limits) -> (Option<Mapping>, Vec<Diagnostic>) {
+    let source = SourceFile::new(name, text);
+    let file: MappingFile = match serde_saphyr::from_str(text) {
+        Ok(file) => file,
+        Err(err) => {
+            let mut d = agreement::yaml_diagnostic(&source, &err);
+            if d.message.contains("untagged enum Constant") {
+                d.message =
+                    "a list is a YAML list of values, or a table from text to values".into();
+                d.help = Some(
+                    "write `states: [Government of Turkey, Government of Iran]` or `codes: {Government of Turkey: TR}`; values are text, numbers or booleans".into(),
+                );
+            }
+            if d.message == "unknown key `agreement`" {
+                d.help = Some(
+                    "this looks like an agreement file: give it to `--rules`, and a mapping file (`mapping: ID`, `time`, `kind`, `fields`) to `--map`"
+                        .into(),
+                );
+            }
+            return (None, vec![d]);
+        }
+    };
+    let mut diagnostics = Vec::new();
+    let mut error = |code: Code, line: u64, column: u64, message: String, help: Option<String>| {
+        let mut d = Diagnostic::error(code, &source, line, column, message);
+        d.help = help;
+        diagnostics.push(d);
+    };
+    let at = |s: &Spanned<String>| (s.referenced.line(), s.referenced.column());
+
+    let (line, column) = at(&file.mapping);
+    if !agreement::is_id(&file.mapping.value) {
+        error(
+            Code::InvalidName,
+            line,
+            column,
+            format!(
+                "mapping id `{}` must be lowercase letters, digits and '-'",
+                file.mapping.value
+            ),
+            Some(format!(
+                "try `{}`",
+                agreement::suggest_id(&file.mapping.value)
+            )),
+        );
+    }
+    if file.title.value.trim().is_empty() {
+        let (line, column) = at(&file.title);
+        error(
+            Code::InvalidValue,
+            line,
+            column,
+            "the title is empty".into(),
+            None,
+        );
+    }
+
+    let mut lists: Vec<(String, Dynamic)> = Vec::new();
+    let mut named: Vec<_> = file.lists.iter().collect();
+    named.sort_by(|a, b| a.0.value.cmp(&b.0.value));
+    for (name, constant) in named {
+        let reserved = name.value == "record" || agreement::RESERVED.contains(&name.value.as_str());
+        if !agreement::is_identifier(&name.value) || reserved {
+            let why = if reserved {
+                "is `record` or a Rhai keyword"
+            } else {
+                "is not a lowercase identifier (letters, digits, '_')"
+            };
+            let (line, column) = at(name);
+            error(
+                Code::InvalidName,
+                line,
+                column,
+                format!("list name `{}` {why}", name.value),
+                Some(format!(
+                    "try `{}_list`",
+                    agreement::suggest_identifier(&name.value)
+                )),
+            );
+        }
+        let value = match constant {
+            Constant::List(items) => Dynamic::from_array(
+                items
+                    .iter()
+                    .map(|item| list_value(&agreement::scalar_item(item)))
+                    .collect::<Array>(),
+            ),
+            Constant::Table(entries) => Dynamic::from_map(
+                entries
+                    .iter()
+                    .map(|(key, item)| {
+                        (
+                            key.as_str().into(),
+                            list_value(&agreement::scalar_item(item)),
+                        )
+                    })
+                    .collect::<Map>(),
+            ),
+        };
+        lists.push((name.value.clone(), value));
+    }
+
+    let time = &file.time;
+    if time.field.value.trim().is_empty() {
+        let (line, column) = at(&time.field);
+        error(
+            Code::InvalidValue,
+            line,
+            column,
+            "`field` names the record's field that holds the time".into(),
+            None,
+        );
+    }
+    let time_format = match TimeFormat::new(
+        time.format.as_ref().map(|f| f.value.as_str()),
+        time.offset.as_ref().map(|o| o.value.as_str()),
+    ) {
+        Ok(format) => Some(format),
+        Err(err) => {
+            let (key, why) = match err {
+                TimeFormatError::Format(why) => (time.format.as_ref(), why),
+                TimeFormatError::Offset(why) => {
+                    (time.offset.as_ref().or(time.format.as_ref()), why)
+                }
+            };
+            let (line, column) = key.map_or((at(&time.field).0, 1), at);
+            error(Code::InvalidValue, line, column, why, None);
+            None
+        }
+    };
+
+    let mut fields: Vec<(&Spanned<String>, &Spanned<String>)> = file.fields.iter().collect();
+    // File order: events carry their fields in the order the author wrote them.
+    fields.sort_by_key(|(name, _)| (name.referenced.line(), name.referenced.column()));
+    for (name, _) in &fields {
+        let (line, column) = at(name);
+        if OWN.contains(&name.value.as_str()) {
+            error(
+                Code::InvalidName,
+                line,
+                column,
+                format!(
+                    "`{}` is not a field: it is a part of every event",
+                    name.value
+                ),
+                Some(format!(
+                    "give the event's {} with the top-level `{}:` key",
+                    name.value, name.value
+                )),
+            );
+        } else if !is_field_name(&name.value) {
+            error(
+                Code::InvalidName,
+                line,
+                column,
+                format!(
+                    "field name `{}` is not an identifier (letters, digits, '_'; not starting with a digit)",
+                    name.value
+                ),
+                Some(format!(
+                    "try `{}`, which rules can read as `event.{}`",
+                    agreement::suggest_identifier(&name.value),
+                    agreement::suggest_identifier(&name.value)
+                )),
+            );
+        }
+    }
+
+    // Compile every expression, all problems reported: `record` and the lists in scope.
+    let engine = sandbox::engine(limits);
+    let natives = native_functions(&engine);
+    let mut scope = Scope::new();
+    for (name, value) in &lists {
+        scope.push_constant_dynamic(name.clone(), value.clone());
+    }
+    // Not a constant here: the optimiser would fold its placeholder value into the expressions.
+    scope.push("record", ());
+    let mut compiled_diagnostics = Vec::new();
+    let (id, kind, compiled_fields) = {
+        let mut unit = Unit::new(
+            &engine,
+            &natives,
+            scope,
+            "record",
+            &mut compiled_diagnostics,
+        );
+        let mut compile = |value: &Spanned<String>, key: &str| {
+            let expression = agreement::expression(&source, value);
+            if expression.text.trim().is_empty() {
+                return None;
+            }
+            unit.expression(&expression, key).map(|ast| Compiled {
+                key: key.to_string(),
+                ast,
+                expression,
+            })
+        };
+        let id = file.id.as_ref().map(|id| compile(id, "id"));
+        let kind = compile(&file.kind, "kind");
+        let compiled_fields: Vec<Option<(ImmutableString, Compiled)>> = fields
+            .iter()
+            .map(|(name, value)| {
+                compile(value, &format!("fields.{}", name.value))
+                    .map(|c| (ImmutableString::from(name.value.as_str()), c))
+            })
+            .collect();
+        (id, kind, compiled_fields)
+    };
+    for (key, value) in [
+        ("kind".to_string(), Some(&file.kind)),
+        ("id".to_string(), file.id.as_ref()),
+    ]
+    .into_iter()
+    .chain(
+        fields
+            .iter()
+            .map(|(n, v)| (format!("fields.{}", n.value), Some(*v))),
+    ) {
+        if let Some(value) = value
+            && value.value.trim().is_empty()
+        {
+            let (line, column) = at(value);
+            error(
+                Code::InvalidValue,
+                line,
+                column,
+                format!("`{key}` is empty: give a Rhai expression over `record`"),
+                None,
+            );
+        }
+    }
+    diagnostics.extend(compiled_diagnostics);
+
+    let failed = diagnostics.iter().any(|d| d.level == Level::Error);
+    let mapping = match (
+        failed,
+        time_format,
+        kind,
+        id,
+        compiled_fields.into_iter().collect::<Option<Vec<_>>>(),
+    ) {
+        (false, Some(time_format), Some(kind), id, Some(fields))
+            if id.as_ref().is_none_or(Option::is_some) =>
+        {
+            Some(Mapping {
+                provenance: Provenance {
+                    id: file.mapping.value.clone(),
+                    file: name.to_string(),
+                    sha256: crate::hex(&Sha256::digest(text.as_bytes())),
+                },
+                title: file.title.value.clone(),
+                engine,
+                lists,
+                time_field: time.field.value.clone(),
+                time_format,
+                id: id.flatten(),
+                kind,
+                fields,
+            })
+        }
+        _ => None,
+    };
+    (mapping, diagnostics)
+}
+
+/// A name rules can read as `event.NAME`.
+fn is_field_name(name: &str) -> bool {
+    let mut chars = name.chars();
+    chars
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const UCDP: &str = r#"mapping: demo
+title: Demo
+lists:
+  actors: {"Government of Turkey": TAF, PKK: PKK}
+  states: [Government of Turkey, Government of Iran]
+time: {field: date_start, format: "%Y-%m-%d"}
+id: '"ucdp-" + record.id'
+kind: |
+  if record.type_of_violence == 1 { "state_based" } else { "other" }
+fields:
+  actor: actors[record.side_a]
+  state: record.side_a in states
+  killed: record.best
+"#;
+
+    fn record(pairs: &[(&str, Dynamic)]) -> Map {
+        pairs
+            .iter()
+            .map(|(k, v)| ((*k).into(), v.clone()))
+            .collect()
+    }
+
+    fn origin() -> Origin {
+        Origin {
+            file: "ged.csv".into(),
+            line: 2,
+        }
+    }
+
+    #[test]
+    fn a_record_becomes_an_event() {
+        let (mapping, problems) = load("m.yaml", UCDP, &Limits::default());
+        assert_eq!(problems, vec![]);
+        let mut mapper = Mapper::new(Rc::new(mapping.unwrap()));
+        let event = mapper
+            .apply(
+                record(&[
+                    ("id", Dynamic::from_int(145567)),
+                    ("date_start", "1990-01-01".into()),
+                    ("type_of_violence", Dynamic::from_int(1)),
+                    ("side_a", "Government of Turkey".into()),
+                ]),
+                origin(),
+            )
+            .unwrap();
+        assert_eq!(event.id(), "ucdp-145567");
+        assert_eq!(event.kind(), "state_based");
+        assert_eq!(
+            crate::time::format_instant(&event.time()),
+            "1990-01-01T00:00:00Z"
+        );
+        assert_eq!(event.field_text("actor").as_deref(), Some("TAF"));
+        assert_eq!(event.field_text("state").as_deref(), Some("true"));
+        assert!(event.field("killed").is_none(), "`()` leaves the field out");
+    }
+
+    #[test]
+    fn records_that_cannot_be_mapped_say_why_and_where() {
+        let (mapping, _) = load("m.yaml", UCDP, &Limits::default());
+        let mut mapper = Mapper::new(Rc::new(mapping.unwrap()));
+        let err = mapper
+            .apply(record(&[("date_start", "01/01/1990".into())]), origin())
+            .unwrap_err();
+        assert_eq!(err.field.as_deref(), Some("date_start"));
+        assert!(
+            err.reason.contains("does not match the format `%Y-%m-%d`"),
+            "{}",
+            err.reason
+        );
+        let err = mapper
+            .apply(
+                record(&[
+                    ("date_start", "1990-01-01".into()),
+                    ("id", Dynamic::from_int(1)),
+                ]),
+                origin(),
+            )
+            .unwrap_err();
+        assert_eq!(
+            err.reason,
+            "mapping `fields.actor` failed: Data type incorrect: () (expecting string) (at m.yaml:11:17)"
+        );
+    }
+
+    #[test]
+    fn record_is_read_only() {
+        let text = "mapping: m\ntitle: M\ntime: {field: t}\nkind: 'record.remove(\"t\")'\nfields:\n  t: record.t\n";
+        let (mapping, problems) = load("m.yaml", text, &Limits::default());
+        assert_eq!(problems, vec![]);
+        let mut mapper = Mapper::new(Rc::new(mapping.unwrap()));
+        let err = mapper
+            .apply(record(&[("t", "2024-01-01".into())]), origin())
+            .unwrap_err();
+        assert_eq!(
+            err.reason,
+            "mapping `kind` failed: Non-pure method 'remove' cannot be called on constant (at m.yaml:4:15)"
+        );
+    }
+}
