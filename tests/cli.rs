@@ -281,7 +281,20 @@ struct Scenario {
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct Expect {
-    violations: Vec<Value>,
+    /// Every violation, exactly, in report order; for a large real log, `counts` and
+    /// `includes` instead.
+    #[serde(default)]
+    violations: Option<Vec<Value>>,
+    /// Violations per term (`term` id, or `agreement/term`), exactly: every term of the run
+    /// is listed, 0 included.
+    #[serde(default)]
+    counts: Option<std::collections::BTreeMap<String, u64>>,
+    /// Violations that must be among the report's, each matched exactly.
+    #[serde(default)]
+    includes: Vec<Value>,
+    /// Events judged.
+    #[serde(default)]
+    events: Option<u64>,
     /// Obligations due after the log ends: `{agreement, term, trigger, due}`.
     #[serde(default)]
     open: Vec<Value>,
@@ -363,24 +376,50 @@ fn scenarios() {
         let (report, bytes) = replay_json(&dir, &scenario.rules, &scenario.events, &with(&[]));
         let name = dir.file_name().unwrap().to_string_lossy().to_string();
         let actual = essentials(&report);
-        let expected: Vec<Value> = scenario
-            .expect
-            .violations
-            .iter()
-            .map(|v| {
-                let mut essential = serde_json::json!({"agreement": v["agreement"], "term": v["term"], "time": v["time"], "breached_by": v["breached_by"], "evidence": v["evidence"]});
-                if !v["key"].is_null() {
-                    essential["key"] = v["key"].clone();
-                }
-                essential
-            })
-            .collect();
-        assert_eq!(
-            actual,
-            expected,
-            "{name}: violations differ\nactual:\n{}",
-            serde_json::to_string_pretty(&actual).unwrap()
+        let stated = |v: &Value| {
+            let mut essential = serde_json::json!({"agreement": v["agreement"], "term": v["term"], "time": v["time"], "breached_by": v["breached_by"], "evidence": v["evidence"]});
+            if !v["key"].is_null() {
+                essential["key"] = v["key"].clone();
+            }
+            essential
+        };
+        assert!(
+            scenario.expect.violations.is_some() || scenario.expect.counts.is_some(),
+            "{name}: a scenario states its violations or its counts"
         );
+        if let Some(violations) = &scenario.expect.violations {
+            let expected: Vec<Value> = violations.iter().map(stated).collect();
+            assert_eq!(
+                actual,
+                expected,
+                "{name}: violations differ\nactual:\n{}",
+                serde_json::to_string_pretty(&actual).unwrap()
+            );
+        }
+        if let Some(counts) = &scenario.expect.counts {
+            let found: std::collections::BTreeMap<String, u64> = report["summary"]["by_term"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|t| {
+                    (
+                        t["term"].as_str().unwrap().to_string(),
+                        t["violations"].as_u64().unwrap(),
+                    )
+                })
+                .collect();
+            assert_eq!(&found, counts, "{name}: violations per term differ");
+        }
+        for included in &scenario.expect.includes {
+            let wanted = stated(included);
+            assert!(
+                actual.contains(&wanted),
+                "{name}: no violation {wanted}"
+            );
+        }
+        if let Some(events) = scenario.expect.events {
+            assert_eq!(report["summary"]["events"], events, "{name}: events judged");
+        }
         assert_eq!(
             report["summary"]["violations"],
             actual.len() as u64,
