@@ -41,25 +41,37 @@ def line(b):
     return [p for part in geom["coordinates"] for p in part]
 
 
-def samples(coords):
+def segments(coords):
+    """Each segment with its WGS84 geodesic and length in metres."""
     out = []
     for (lon1, lat1), (lon2, lat2) in zip(coords, coords[1:]):
         seg = G.InverseLine(lat1, lon1, lat2, lon2)
-        n = max(1, int(seg.s13 / STEP_M))
-        for i in range(n + 1):
-            p = seg.Position(seg.s13 * i / n)
-            out.append((p["lat2"], p["lon2"]))
+        out.append(((lat1, lon1), (lat2, lon2), seg))
     return out
 
 
-TR_LINE = samples(line("TUR"))
-IR_LINE = samples(line("IRN"))
+TR_LINE = segments(line("TUR"))
+IR_LINE = segments(line("IRN"))
 
 
-def km_to(lat, lon, pts):
-    # Prefilter in degrees, then the exact geodesic to the nearby samples.
-    near = [p for p in pts if abs(p[0] - lat) < 1.0 and abs(p[1] - lon) < 1.3] or pts
-    return min(G.Inverse(lat, lon, a, b)["s12"] for a, b in near) / 1000.0
+def km_to(lat, lon, segs):
+    """Geodesic distance to the line, in km: the smallest distance to points sampled every
+    50 m along the segments that can hold the nearest point (a segment's nearest point is
+    within half its length of one of its ends, so a segment whose ends are both farther than
+    the nearest vertex plus half its length is skipped)."""
+    ends = [
+        (G.Inverse(lat, lon, *a)["s12"], G.Inverse(lat, lon, *b)["s12"], seg)
+        for a, b, seg in segs
+    ]
+    best = min(min(da, db) for da, db, _ in ends)
+    for da, db, seg in ends:
+        if min(da, db) - seg.s13 / 2 > best:
+            continue
+        n = max(1, int(seg.s13 / STEP_M))
+        for i in range(n + 1):
+            p = seg.Position(seg.s13 * i / n)
+            best = min(best, G.Inverse(lat, lon, p["lat2"], p["lon2"])["s12"])
+    return best / 1000.0
 
 
 def main():
@@ -70,13 +82,15 @@ def main():
             placed = int(r["where_prec"]) <= 2 and r["where_coordinates"] not in CENTRES
             in_iraq = IRAQ.covers(Point(lon, lat))
             tr, ir = r["side_a"] == "Government of Turkey", r["side_a"] == "Government of Iran"
-            in_tr_strip = placed and in_iraq and km_to(lat, lon, TR_LINE) <= 30.0
-            in_ir_strip = placed and in_iraq and km_to(lat, lon, IR_LINE) <= 20.0
+            groups = r["side_a"] in GROUPS or r["side_b"] in GROUPS
+            judged = placed and in_iraq and (tr or groups)
+            in_tr_strip = judged and km_to(lat, lon, TR_LINE) <= 30.0
+            in_ir_strip = judged and groups and km_to(lat, lon, IR_LINE) <= 20.0
             if tr and placed and in_iraq:
                 counts["turkish-operations-near-border" if in_tr_strip else "turkish-operations-deep-inside-iraq"] += 1
             if ir and placed and in_iraq:
                 counts["iranian-operations-inside-iraq"] += 1
-            if (r["side_a"] in GROUPS or r["side_b"] in GROUPS) and (in_tr_strip or in_ir_strip):
+            if groups and (in_tr_strip or in_ir_strip):
                 counts["clashes-in-border-strip"] += 1
             if tr and not placed:
                 counts["imprecise-turkish-operations"] += 1
