@@ -412,10 +412,7 @@ fn scenarios() {
         }
         for included in &scenario.expect.includes {
             let wanted = stated(included);
-            assert!(
-                actual.contains(&wanted),
-                "{name}: no violation {wanted}"
-            );
+            assert!(actual.contains(&wanted), "{name}: no violation {wanted}");
         }
         if let Some(events) = scenario.expect.events {
             assert_eq!(report["summary"]["events"], events, "{name}: events judged");
@@ -502,6 +499,55 @@ fn reverse_csv(from: &Path, to: &Path) {
         writer.write_byte_record(record).unwrap();
     }
     writer.flush().unwrap();
+}
+
+/// The README's command for the UCDP scenario runs as written, from the repository root, and
+/// gives the counts per term its scenario states.
+#[test]
+fn readme_ucdp_command() {
+    let readme = std::fs::read_to_string(root().join("README.md")).unwrap();
+    let start = readme
+        .find("pactum replay --rules scenarios/ucdp-northern-iraq/")
+        .expect("the README shows the UCDP command");
+    let mut command = String::new();
+    for line in readme[start..].lines() {
+        match line.trim().strip_suffix('\\') {
+            Some(continued) => command.push_str(continued),
+            None => {
+                command.push_str(line.trim());
+                break;
+            }
+        }
+        command.push(' ');
+    }
+    let mut args: Vec<String> = command
+        .split_whitespace()
+        .skip(1)
+        .map(str::to_string)
+        .collect();
+    args.insert(1, "--format".into());
+    args.insert(2, "json".into());
+    let out = pactum(&root(), &args, None);
+    assert_eq!(out.status.code(), Some(0), "{command}");
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let scenario: Scenario = serde_saphyr::from_str(
+        &std::fs::read_to_string(root().join("scenarios/ucdp-northern-iraq/scenario.yaml"))
+            .unwrap(),
+    )
+    .unwrap();
+    let counts: std::collections::BTreeMap<String, u64> = report["summary"]["by_term"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| {
+            (
+                t["term"].as_str().unwrap().to_string(),
+                t["violations"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(Some(counts), scenario.expect.counts, "{command}");
+    assert_eq!(report["summary"]["events"], 3056);
 }
 
 /// The README's five-minute tour runs as written: its agreement and incidents give the
