@@ -35,23 +35,19 @@ pub(crate) fn register(engine: &mut Engine, geography: Rc<Geography>, unlocated:
     engine.register_fn(
         "inside",
         move |event: &mut EventHandle, name: &str| -> Result<Dynamic, Box<EvalAltResult>> {
-            let shape = shape(&g, name)?;
-            let contains = |p: Point| match shape {
-                Shape::Area(area) => Ok(area.contains(p)),
-                Shape::Strip(strip) => Ok(strip.contains(p)),
-                other => Err(error(format!(
-                    "`inside` needs an area or a strip, and `{name}` is {}: use `distance_km(event, \"{name}\")`",
-                    other.kind()
-                ))),
-            };
-            match position(event, &u) {
-                Some(p) => contains(p).map(Dynamic::from_bool),
-                None => {
-                    // The name is still checked: a misspelt area is an error with or without
-                    // coordinates.
-                    contains(Point { lon: 0.0, lat: 0.0 }).map(|_| Dynamic::UNIT)
+            // The name and its kind are checked first: a misspelt area is an error with or
+            // without coordinates.
+            let contains: &dyn Fn(Point) -> bool = match shape(&g, name)? {
+                Shape::Area(area) => &|p| area.contains(p),
+                Shape::Strip(strip) => &|p| strip.contains(p),
+                other => {
+                    return Err(error(format!(
+                        "`inside` needs an area or a strip, and `{name}` is {}: use `distance_km(event, \"{name}\")`",
+                        other.kind()
+                    )));
                 }
-            }
+            };
+            Ok(position(event, &u).map_or(Dynamic::UNIT, |p| Dynamic::from_bool(contains(p))))
         },
     );
     let (g, u) = (geography.clone(), unlocated.clone());
