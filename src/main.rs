@@ -215,6 +215,23 @@ fn execute(command: Command) -> Result<u8> {
     }
 }
 
+/// The largest GeoJSON file an agreement may name: Natural Earth's 1:10m countries of the whole
+/// world are 24 MiB, so 64 MiB leaves room while keeping a hostile rule file from loading an
+/// arbitrary file into memory.
+const MAX_GEOGRAPHY_BYTES: u64 = 64 << 20;
+
+/// Reads a file an agreement's geography names, refusing one too large to be a map.
+fn read_geography(path: &Path) -> io::Result<Vec<u8>> {
+    let size = fs::metadata(path)?.len();
+    if size > MAX_GEOGRAPHY_BYTES {
+        return Err(io::Error::other(format!(
+            "{size} bytes, more than the {} MiB a geography file may have",
+            MAX_GEOGRAPHY_BYTES >> 20
+        )));
+    }
+    fs::read(path)
+}
+
 /// The buffer of a file read again in canonical order (see the reopen closure in `inputs`).
 const REREAD_BUFFER: usize = 4 << 10;
 
@@ -257,7 +274,7 @@ fn load_rules(paths: &[PathBuf]) -> Result<(Option<Program>, Vec<Diagnostic>)> {
         };
         // Geography files are named relative to the agreement file; the library resolves
         // the path and the command line reads it.
-        let (agreement, found) = agreement::load_with(&name, &text, &mut |path| fs::read(path));
+        let (agreement, found) = agreement::load_with(&name, &text, &mut read_geography);
         diagnostics.extend(found);
         match agreement {
             Some(agreement) => agreements.push(agreement),
