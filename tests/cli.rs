@@ -343,6 +343,21 @@ fn essentials(report: &Value) -> Vec<Value> {
         .collect()
 }
 
+/// Violations per term id, from a report's summary.
+fn violations_per_term(report: &Value) -> std::collections::BTreeMap<String, u64> {
+    report["summary"]["by_term"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| {
+            (
+                t["term"].as_str().unwrap().to_string(),
+                t["violations"].as_u64().unwrap(),
+            )
+        })
+        .collect()
+}
+
 /// The open obligations of a report, as a scenario states them.
 fn open_obligations(report: &Value) -> Vec<Value> {
     report["open"]
@@ -397,18 +412,11 @@ fn scenarios() {
             );
         }
         if let Some(counts) = &scenario.expect.counts {
-            let found: std::collections::BTreeMap<String, u64> = report["summary"]["by_term"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .map(|t| {
-                    (
-                        t["term"].as_str().unwrap().to_string(),
-                        t["violations"].as_u64().unwrap(),
-                    )
-                })
-                .collect();
-            assert_eq!(&found, counts, "{name}: violations per term differ");
+            assert_eq!(
+                &violations_per_term(&report),
+                counts,
+                "{name}: violations per term differ"
+            );
         }
         for included in &scenario.expect.includes {
             let wanted = stated(included);
@@ -535,18 +543,11 @@ fn readme_ucdp_command() {
             .unwrap(),
     )
     .unwrap();
-    let counts: std::collections::BTreeMap<String, u64> = report["summary"]["by_term"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|t| {
-            (
-                t["term"].as_str().unwrap().to_string(),
-                t["violations"].as_u64().unwrap(),
-            )
-        })
-        .collect();
-    assert_eq!(Some(counts), scenario.expect.counts, "{command}");
+    assert_eq!(
+        Some(violations_per_term(&report)),
+        scenario.expect.counts,
+        "{command}"
+    );
     assert_eq!(report["summary"]["events"], 3056);
 }
 
