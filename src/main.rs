@@ -89,6 +89,37 @@ enum Command {
         #[arg(long, hide = true)]
         no_memo: bool,
     },
+    /// Run scenarios (`scenario.yaml`: rules, events, the outcome they must give) and say which
+    /// hold; with --coverage, which clauses they exercise.
+    ///
+    /// Exit 0 when every scenario holds (and coverage reaches --min-coverage), 1 otherwise.
+    Test {
+        /// Scenario files, directories holding a scenario.yaml, or directories of such
+        /// directories.
+        #[arg(default_value = "scenarios")]
+        paths: Vec<PathBuf>,
+        /// How to print the results.
+        #[arg(long, value_enum, default_value_t = commands::test::TestFormat::Text)]
+        format: commands::test::TestFormat,
+        /// Also report, per agreement and term, how many scenarios fire it (positive case) and
+        /// name it for a quiet event (negative case).
+        #[arg(long)]
+        coverage: bool,
+        /// Fail when fewer than this percentage of terms have both a positive and a negative case.
+        #[arg(long, value_name = "PERCENT")]
+        min_coverage: Option<f64>,
+    },
+    /// Write a new agreement or scenario that passes `check` and `test`, to start from.
+    New {
+        /// What to write.
+        #[arg(value_enum)]
+        kind: commands::new::Kind,
+        /// Its name: lowercase letters, digits and '-'.
+        name: String,
+        /// Where to write it (default: the current directory).
+        #[arg(long)]
+        dir: Option<PathBuf>,
+    },
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -123,7 +154,7 @@ enum InputFormatArg {
 /// nobody left to tell.
 macro_rules! say {
     ($($arg:tt)*) => {{
-        let _ = writeln!(io::stderr().lock(), $($arg)*);
+        let _ = ::std::io::Write::write_fmt(&mut ::std::io::stderr().lock(), format_args!("{}\n", format_args!($($arg)*)));
     }};
 }
 
@@ -133,6 +164,8 @@ macro_rules! say_raw {
         let _ = write!(io::stderr().lock(), $($arg)*);
     }};
 }
+
+mod commands;
 
 const EXIT_VIOLATIONS: u8 = 1;
 const EXIT_INVALID: u8 = 2;
@@ -212,6 +245,20 @@ fn execute(command: Command) -> Result<u8> {
             until,
             no_memo,
         }),
+        Command::Test {
+            paths,
+            format,
+            coverage,
+            min_coverage,
+        } => commands::test::test(
+            &paths,
+            format,
+            coverage || min_coverage.is_some(),
+            min_coverage,
+        ),
+        Command::New { kind, name, dir } => {
+            commands::new::new(kind, &name, &dir.unwrap_or_default())
+        }
     }
 }
 
@@ -471,35 +518,22 @@ fn parse_until(text: &str) -> std::result::Result<chrono::DateTime<chrono::Utc>,
     pactum::time::parse_instant(text).map(|(time, _)| time)
 }
 
-fn replay(args: ReplayArgs) -> Result<u8> {
-    let (program, diagnostics) = load_rules(&args.rules)?;
-    print_diagnostics(&diagnostics);
-    let (mapping, found) = match &args.map {
-        Some(path) => load_mapping(path),
-        None => (None, Vec::new()),
-    };
-    print_diagnostics(&found);
-    let Some(program) = program else {
-        say!("error: the rules are invalid; nothing was replayed");
-        return Ok(EXIT_INVALID);
-    };
-    if args.map.is_some() && mapping.is_none() {
-        say!("error: the mapping is invalid; nothing was replayed");
-        return Ok(EXIT_INVALID);
-    }
-    let mapping = mapping.map(Rc::new);
-    if args.events.iter().filter(|e| *e == "-").count() > 1 {
-        bail!("standard input (`-`) can be read only once");
-    }
+/// Opens event inputs (`-` is standard input) with the format each needs, and a way to read
+/// each regular file again.
+fn open_inputs(
+    events: &[String],
+    input_format: Option<InputFormatArg>,
+    mapping: Option<&Rc<Mapping>>,
+) -> Result<Vec<Input<'static>>> {
     let mut inputs = Vec::new();
-    for name in &args.events {
+    for name in events {
         let reader: Box<dyn BufRead> = if name == "-" {
             Box::new(BufReader::with_capacity(1 << 16, io::stdin()))
         } else {
             let file = fs::File::open(name).with_context(|| format!("cannot open {name}"))?;
             Box::new(BufReader::with_capacity(1 << 16, file))
         };
-        let format = match args.input_format {
+        let format = match input_format {
             Some(InputFormatArg::Jsonl) => InputFormat::JsonLines,
             Some(InputFormatArg::Yaml) => InputFormat::Yaml,
             Some(InputFormatArg::Csv) => InputFormat::Csv,
@@ -524,9 +558,33 @@ fn replay(args: ReplayArgs) -> Result<u8> {
             reader,
             format,
             reopen,
-            mapping: mapping.clone(),
+            mapping: mapping.cloned(),
         });
     }
+    Ok(inputs)
+}
+
+fn replay(args: ReplayArgs) -> Result<u8> {
+    let (program, diagnostics) = load_rules(&args.rules)?;
+    print_diagnostics(&diagnostics);
+    let (mapping, found) = match &args.map {
+        Some(path) => load_mapping(path),
+        None => (None, Vec::new()),
+    };
+    print_diagnostics(&found);
+    let Some(program) = program else {
+        say!("error: the rules are invalid; nothing was replayed");
+        return Ok(EXIT_INVALID);
+    };
+    if args.map.is_some() && mapping.is_none() {
+        say!("error: the mapping is invalid; nothing was replayed");
+        return Ok(EXIT_INVALID);
+    }
+    let mapping = mapping.map(Rc::new);
+    if args.events.iter().filter(|e| *e == "-").count() > 1 {
+        bail!("standard input (`-`) can be read only once");
+    }
+    let inputs = open_inputs(&args.events, args.input_format, mapping.as_ref())?;
     let options = RunOptions {
         skip_invalid: args.skip_invalid,
         memo: !args.no_memo,

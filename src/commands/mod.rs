@@ -1,0 +1,4 @@
+//! Commands beyond `check` and `replay`, one module each.
+
+pub mod new;
+pub mod test;

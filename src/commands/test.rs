@@ -1,0 +1,320 @@
+//! `pactum test`: runs scenarios and reports, per scenario, whether it holds; with
+//! `--coverage`, which clauses the scenarios exercise.
+//!
+//! The library's [`pactum::scenario`] reads a scenario and judges a report against it; this
+//! module finds the scenario files, reads the files they name (relative to the scenario), runs
+//! each replay exactly as `pactum replay` would, and renders the results as text or JUnit XML.
+
+use std::collections::HashSet;
+use std::fmt::Write as _;
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::rc::Rc;
+
+use anyhow::{Context, Result};
+use pactum::input::EventReader;
+use pactum::report::{self, Report};
+use pactum::scenario::{self, Coverage, Scenario, Verdict};
+use pactum::sink::Collect;
+use pactum::{InputFormat, RunOptions, run};
+
+use crate::{EXIT_INVALID, EXIT_VIOLATIONS, load_mapping, load_rules, open_inputs};
+
+/// How `pactum test` prints its results.
+#[derive(Clone, Copy, clap::ValueEnum)]
+pub enum TestFormat {
+    /// One line per scenario, and what differs for each failure.
+    Text,
+    /// JUnit XML, for CI systems.
+    Junit,
+}
+
+/// The outcome of one scenario file.
+struct Outcome {
+    /// The scenario's name: its directory's, or the file's for a loose file.
+    name: String,
+    file: PathBuf,
+    verdict: Verdict,
+    /// The report, when the replay ran.
+    report: Option<Report>,
+}
+
+/// Runs the scenarios under `paths`; returns the exit code.
+pub fn test(
+    paths: &[PathBuf],
+    format: TestFormat,
+    coverage: bool,
+    min_coverage: Option<f64>,
+) -> Result<u8> {
+    let files = scenario_files(paths)?;
+    if files.is_empty() {
+        say!("error: no scenario.yaml under {}", display(paths));
+        return Ok(EXIT_INVALID);
+    }
+    let mut outcomes = Vec::new();
+    for file in files {
+        outcomes.push(run_one(&file));
+    }
+    let mut total = Coverage::default();
+    for outcome in &outcomes {
+        if let Some(report) = &outcome.report {
+            total.add(&outcome.name, report, &outcome.verdict);
+        }
+    }
+    let failed = outcomes.iter().filter(|o| !o.verdict.passed()).count();
+    let text = match format {
+        TestFormat::Text => text(&outcomes, coverage.then_some(&total)),
+        TestFormat::Junit => junit(&outcomes),
+    };
+    print!("{text}");
+    let below = min_coverage.is_some_and(|min| total.percent() + 1e-9 < min);
+    if below && let Some(min) = min_coverage {
+        say!(
+            "error: clause coverage {:.1} % is below --min-coverage {min}",
+            total.percent()
+        );
+    }
+    Ok(if failed > 0 || below {
+        EXIT_VIOLATIONS
+    } else {
+        0
+    })
+}
+
+/// Scenario files: a file as given; a directory holding `scenario.yaml`; or a directory whose
+/// subdirectories hold one (sorted by name).
+fn scenario_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>> {
+    let mut files = Vec::new();
+    for path in paths {
+        if path.is_file() {
+            files.push(path.clone());
+        } else if path.join("scenario.yaml").is_file() {
+            files.push(path.join("scenario.yaml"));
+        } else {
+            let mut found: Vec<PathBuf> = fs::read_dir(path)
+                .with_context(|| format!("cannot list {}", path.display()))?
+                .filter_map(|entry| entry.ok().map(|e| e.path().join("scenario.yaml")))
+                .filter(|p| p.is_file())
+                .collect();
+            found.sort();
+            files.extend(found);
+        }
+    }
+    Ok(files)
+}
+
+fn run_one(file: &Path) -> Outcome {
+    let name = match file.file_name().and_then(|n| n.to_str()) {
+        Some("scenario.yaml") => file.parent().and_then(Path::file_name),
+        _ => file.file_name(),
+    }
+    .map_or_else(
+        || file.display().to_string(),
+        |n| n.to_string_lossy().into_owned(),
+    );
+    let mut outcome = Outcome {
+        name,
+        file: file.to_path_buf(),
+        verdict: Verdict::default(),
+        report: None,
+    };
+    match replay(file) {
+        Ok((scenario, report, events)) => {
+            outcome.verdict = scenario::judge(&scenario, &report, &events);
+            outcome.report = Some(report);
+        }
+        Err(why) => outcome.verdict.failures.push(why),
+    }
+    outcome
+}
+
+/// Loads the scenario and its rules, replays its events; a problem is the failure's text.
+fn replay(file: &Path) -> std::result::Result<(Scenario, Report, HashSet<String>), String> {
+    let name = file.display().to_string();
+    let text = fs::read_to_string(file).map_err(|e| format!("cannot read {name}: {e}"))?;
+    let scenario = scenario::load(&name, &text).map_err(|d| d.render())?;
+    let base = file.parent().unwrap_or(Path::new(""));
+    let rules: Vec<PathBuf> = scenario.rules.iter().map(|r| base.join(r)).collect();
+    let (program, diagnostics) = load_rules(&rules).map_err(|e| format!("{e:#}"))?;
+    let Some(program) = program else {
+        let rendered: String = diagnostics.iter().map(|d| d.render()).collect();
+        return Err(format!("the rules are invalid:\n{rendered}"));
+    };
+    let mapping = match &scenario.map {
+        Some(map) => {
+            let (mapping, diagnostics) = load_mapping(&base.join(map));
+            match mapping {
+                Some(mapping) => Some(Rc::new(mapping)),
+                None => {
+                    let rendered: String = diagnostics.iter().map(|d| d.render()).collect();
+                    return Err(format!("the mapping is invalid:\n{rendered}"));
+                }
+            }
+        }
+        None => None,
+    };
+    let events: Vec<String> = scenario
+        .events
+        .iter()
+        .map(|e| base.join(e).display().to_string())
+        .collect();
+    let options = RunOptions {
+        skip_invalid: scenario.expect.skipped > 0,
+        ..RunOptions::default()
+    };
+    let inputs = open_inputs(&events, None, mapping.as_ref()).map_err(|e| format!("{e:#}"))?;
+    let mut sink = Collect::default();
+    let outcome = run(&program, inputs, options, &mut sink).map_err(|e| match e {
+        pactum::run::RunError::Invalid(invalid) => format!("invalid event at {invalid}"),
+        other => other.to_string(),
+    })?;
+    let report = report::build(&program, &outcome, options, sink.0);
+    let ids = event_ids(&events, mapping.as_ref()).map_err(|e| format!("{e:#}"))?;
+    Ok((scenario, report, ids))
+}
+
+/// The id of every valid event of the inputs (for quiet events: one that is not read is a
+/// typo, not a negative case).
+fn event_ids(
+    events: &[String],
+    mapping: Option<&Rc<pactum::mapping::Mapping>>,
+) -> Result<HashSet<String>> {
+    let mut ids = HashSet::new();
+    for name in events {
+        let file = fs::File::open(name).with_context(|| format!("cannot open {name}"))?;
+        let mut reader = EventReader::new(
+            name,
+            std::io::BufReader::new(file),
+            InputFormat::from_name(name),
+        )
+        .with_mapping(mapping.cloned());
+        while let Some(record) = reader.next_record()? {
+            if let Ok(event) = record {
+                ids.insert(event.id());
+            }
+        }
+    }
+    Ok(ids)
+}
+
+fn text(outcomes: &[Outcome], coverage: Option<&Coverage>) -> String {
+    let mut out = String::new();
+    for o in outcomes {
+        let status = if o.verdict.passed() { "ok  " } else { "FAIL" };
+        let found = o
+            .report
+            .as_ref()
+            .map(|r| {
+                format!(
+                    "  ({} events, {} violations)",
+                    r.summary.events, r.summary.violations
+                )
+            })
+            .unwrap_or_default();
+        let _ = writeln!(out, "{status} {}{found}", o.name);
+        for failure in &o.verdict.failures {
+            for (i, line) in failure.lines().enumerate() {
+                let lead = if i == 0 { "  - " } else { "    " };
+                let _ = writeln!(out, "{lead}{line}");
+            }
+        }
+    }
+    let failed = outcomes.iter().filter(|o| !o.verdict.passed()).count();
+    let _ = writeln!(
+        out,
+        "{} scenario(s): {} passed, {failed} failed",
+        outcomes.len(),
+        outcomes.len() - failed
+    );
+    if let Some(coverage) = coverage {
+        let _ = writeln!(
+            out,
+            "\nCLAUSE COVERAGE (scenarios with a positive / a negative case)"
+        );
+        let width = coverage
+            .terms
+            .keys()
+            .map(|(a, t)| a.len() + t.len() + 1)
+            .max()
+            .unwrap_or(4);
+        for ((agreement, term), (positive, negative)) in &coverage.terms {
+            let mark = if positive.is_empty() || negative.is_empty() {
+                "  <- incomplete"
+            } else {
+                ""
+            };
+            let _ = writeln!(
+                out,
+                "{:<width$}  {:>2} positive  {:>2} negative{mark}",
+                format!("{agreement}/{term}"),
+                positive.len(),
+                negative.len()
+            );
+        }
+        let unfired: Vec<String> = coverage
+            .terms
+            .iter()
+            .filter(|(_, (p, _))| p.is_empty())
+            .map(|((a, t), _)| format!("{a}/{t}"))
+            .collect();
+        if !unfired.is_empty() {
+            let _ = writeln!(out, "terms no scenario fires: {}", unfired.join(", "));
+        }
+        let _ = writeln!(
+            out,
+            "coverage: {:.1} % of {} term(s) have a positive and a negative case",
+            coverage.percent(),
+            coverage.terms.len()
+        );
+    }
+    out
+}
+
+fn junit(outcomes: &[Outcome]) -> String {
+    let escape = |s: &str| quick_xml::escape::escape(s).into_owned();
+    let failed = outcomes.iter().filter(|o| !o.verdict.passed()).count();
+    let mut out = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
+    let _ = writeln!(
+        out,
+        "<testsuites name=\"pactum\" tests=\"{}\" failures=\"{failed}\">",
+        outcomes.len()
+    );
+    let _ = writeln!(
+        out,
+        "  <testsuite name=\"scenarios\" tests=\"{}\" failures=\"{failed}\">",
+        outcomes.len()
+    );
+    for o in outcomes {
+        let _ = write!(
+            out,
+            "    <testcase name=\"{}\" classname=\"pactum.scenarios\" file=\"{}\"",
+            escape(&o.name),
+            escape(&o.file.display().to_string())
+        );
+        if o.verdict.passed() {
+            out.push_str("/>\n");
+        } else {
+            let first = o
+                .verdict
+                .failures
+                .first()
+                .map_or("", |f| f.lines().next().unwrap_or(""));
+            let _ = writeln!(
+                out,
+                ">\n      <failure message=\"{}\">{}</failure>\n    </testcase>",
+                escape(first),
+                escape(&o.verdict.failures.join("\n"))
+            );
+        }
+    }
+    out.push_str("  </testsuite>\n</testsuites>\n");
+    out
+}
+
+fn display(paths: &[PathBuf]) -> String {
+    paths
+        .iter()
+        .map(|p| p.display().to_string())
+        .collect::<Vec<_>>()
+        .join(", ")
+}

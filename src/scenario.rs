@@ -1,0 +1,448 @@
+//! Scenario tests: a `scenario.yaml` states what replaying some events under some rules must
+//! give, and [`judge`] compares that with the report a replay produced.
+//!
+//! A scenario names its rule files, event files and (optionally) a mapping, and states the
+//! outcome: every violation exactly, or counts per term and some violations that must be among
+//! them; open obligations; events that must **not** raise anything (negative cases, for all
+//! terms or for named ones); skipped lines. [`judge`] works on the versioned [`Report`], the
+//! same contract readers get, so a scenario tests what a user sees; it does no IO (the command
+//! line reads the files and runs the replay). Each passing scenario also says which terms it
+//! exercises positively (a stated violation of the term) and negatively (a quiet event named
+//! for the term), which [`Coverage`] adds up per clause.
+
+use std::collections::{BTreeMap, BTreeSet, HashSet};
+use std::fmt::Write as _;
+
+use serde::Deserialize;
+
+use crate::diagnostic::{Code, Diagnostic, SourceFile};
+use crate::report::{Report, ViolationRecord};
+
+/// One scenario file.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Scenario {
+    /// Human title.
+    pub title: String,
+    /// What it replays and why.
+    pub description: String,
+    /// Rule files, relative to the scenario file.
+    pub rules: Vec<String>,
+    /// Event files, relative to the scenario file, in order.
+    pub events: Vec<String>,
+    /// A mapping file the events are read through, relative to the scenario file.
+    pub map: Option<String>,
+    /// The outcome it states.
+    pub expect: Expect,
+}
+
+/// What a scenario states about its replay.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Expect {
+    /// Every violation, exactly, in report order.
+    pub violations: Option<Vec<Stated>>,
+    /// Violations per term id, exactly, every term of the run listed (0 included).
+    pub counts: Option<BTreeMap<String, u64>>,
+    /// Violations that must be among the report's.
+    pub includes: Vec<Stated>,
+    /// Obligations due after the log ends, exactly.
+    pub open: Vec<StatedOpen>,
+    /// Events that must raise nothing (under the named terms, or under any).
+    pub quiet: Vec<Quiet>,
+    /// Invalid lines skipped (the replay runs with `--skip-invalid` when this is not 0).
+    pub skipped: u64,
+    /// Events judged.
+    pub events: Option<u64>,
+}
+
+/// A violation as a scenario states it.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Stated {
+    /// Agreement id.
+    pub agreement: String,
+    /// Term id.
+    pub term: String,
+    /// When, RFC 3339 UTC as the report writes it.
+    pub time: String,
+    /// The party in breach (absent: unattributed).
+    #[serde(default)]
+    pub breached_by: Option<String>,
+    /// The evidence's event ids, in report order.
+    pub evidence: Vec<String>,
+    /// The key of a keyed form.
+    #[serde(default)]
+    pub key: Option<String>,
+}
+
+/// An open obligation as a scenario states it.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StatedOpen {
+    /// Agreement id.
+    pub agreement: String,
+    /// Term id.
+    pub term: String,
+    /// The id of the event that opened it.
+    pub trigger: String,
+    /// When it falls due.
+    pub due: String,
+}
+
+/// A negative case: an event that must raise nothing.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Quiet {
+    /// The event's id.
+    pub event: String,
+    /// The terms (ids) it must not fire; empty: none may cite it. Only named terms count as
+    /// negative cases in the coverage.
+    #[serde(default)]
+    pub terms: Vec<String>,
+    /// Why it must stay quiet (for the reader).
+    #[serde(default)]
+    pub why: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ScenarioFile {
+    title: String,
+    description: String,
+    rules: Vec<String>,
+    events: Vec<String>,
+    #[serde(default)]
+    map: Option<String>,
+    expect: ExpectFile,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ExpectFile {
+    #[serde(default)]
+    violations: Option<Vec<Stated>>,
+    #[serde(default)]
+    counts: Option<BTreeMap<String, u64>>,
+    #[serde(default)]
+    includes: Vec<Stated>,
+    #[serde(default)]
+    open: Vec<StatedOpen>,
+    #[serde(default)]
+    quiet: Vec<Quiet>,
+    #[serde(default)]
+    skipped: u64,
+    #[serde(default)]
+    events: Option<u64>,
+}
+
+/// Reads a scenario file; problems are diagnostics positioned in it.
+pub fn load(name: &str, text: &str) -> Result<Scenario, Diagnostic> {
+    let source = SourceFile::new(name, text);
+    let file: ScenarioFile = serde_saphyr::from_str(text)
+        .map_err(|err| crate::agreement::yaml_diagnostic(&source, &err))?;
+    let at = |message: &str| Diagnostic::file_error(Code::InvalidValue, name, message.to_string());
+    if file.rules.is_empty() {
+        return Err(at("a scenario names at least one rule file under `rules`"));
+    }
+    if file.events.is_empty() {
+        return Err(at(
+            "a scenario names at least one event file under `events`",
+        ));
+    }
+    let expect = file.expect;
+    if expect.violations.is_none() && expect.counts.is_none() {
+        return Err(at(
+            "`expect` states the violations exactly (`violations`) or per term (`counts`)",
+        )
+        .with_help("`violations: []` states that nothing fires"));
+    }
+    Ok(Scenario {
+        title: file.title,
+        description: file.description,
+        rules: file.rules,
+        events: file.events,
+        map: file.map,
+        expect: Expect {
+            violations: expect.violations,
+            counts: expect.counts,
+            includes: expect.includes,
+            open: expect.open,
+            quiet: expect.quiet,
+            skipped: expect.skipped,
+            events: expect.events,
+        },
+    })
+}
+
+/// Whether a term was exercised positively (it fired, as stated) or negatively (a quiet event
+/// named it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Case {
+    /// A stated violation of the term.
+    Positive,
+    /// A stated quiet event for the term.
+    Negative,
+}
+
+/// The outcome of one scenario.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Verdict {
+    /// What differs from the statement, each a readable paragraph (empty: passed).
+    pub failures: Vec<String>,
+    /// `(agreement, term, case)` for each term the scenario exercises.
+    pub exercised: BTreeSet<(String, String, Case)>,
+}
+
+impl Verdict {
+    /// Whether the scenario holds.
+    pub fn passed(&self) -> bool {
+        self.failures.is_empty()
+    }
+}
+
+/// Compares a replay's report with what the scenario states. `events` holds the ids of every
+/// event the replay read, so that a quiet event that does not exist (a typo) fails instead of
+/// passing vacuously.
+pub fn judge(scenario: &Scenario, report: &Report, events: &HashSet<String>) -> Verdict {
+    let mut verdict = Verdict::default();
+    let expect = &scenario.expect;
+    let actual: Vec<Stated> = report.violations.iter().map(stated).collect();
+
+    if let Some(violations) = &expect.violations
+        && *violations != actual
+    {
+        verdict.failures.push(format!(
+            "violations differ (- stated, + found):\n{}",
+            diff(
+                &violations.iter().map(line).collect::<Vec<_>>(),
+                &actual.iter().map(line).collect::<Vec<_>>()
+            )
+        ));
+    }
+    let found: BTreeMap<String, u64> = report
+        .summary
+        .by_term
+        .iter()
+        .map(|t| (t.term.clone(), t.violations))
+        .collect();
+    if let Some(counts) = &expect.counts
+        && *counts != found
+    {
+        let lines = |m: &BTreeMap<String, u64>| -> Vec<String> {
+            m.iter().map(|(t, n)| format!("{t}: {n}")).collect()
+        };
+        verdict.failures.push(format!(
+            "violations per term differ (- stated, + found):\n{}",
+            diff(&lines(counts), &lines(&found))
+        ));
+    }
+    for included in &expect.includes {
+        if !actual.contains(included) {
+            verdict
+                .failures
+                .push(format!("missing violation: {}", line(included)));
+        }
+    }
+    let open: Vec<StatedOpen> = report
+        .open
+        .iter()
+        .map(|o| StatedOpen {
+            agreement: o.agreement.clone(),
+            term: o.term.clone(),
+            trigger: o.trigger.clone(),
+            due: o.due.clone(),
+        })
+        .collect();
+    if expect.open != open {
+        let render = |o: &StatedOpen| {
+            format!(
+                "{}/{} opened by {} due {}",
+                o.agreement, o.term, o.trigger, o.due
+            )
+        };
+        verdict.failures.push(format!(
+            "open obligations differ (- stated, + found):\n{}",
+            diff(
+                &expect.open.iter().map(render).collect::<Vec<_>>(),
+                &open.iter().map(render).collect::<Vec<_>>()
+            )
+        ));
+    }
+    let term_ids: BTreeMap<&str, &str> = report
+        .summary
+        .by_term
+        .iter()
+        .map(|t| (t.term.as_str(), t.agreement.as_str()))
+        .collect();
+    for quiet in &expect.quiet {
+        if !events.contains(&quiet.event) {
+            verdict.failures.push(format!(
+                "quiet event `{}` is not among the events read",
+                quiet.event
+            ));
+            continue;
+        }
+        for term in &quiet.terms {
+            if !term_ids.contains_key(term.as_str()) {
+                verdict.failures.push(format!(
+                    "quiet event `{}` names no term `{term}`",
+                    quiet.event
+                ));
+            }
+        }
+        for v in &report.violations {
+            let named = quiet.terms.is_empty() || quiet.terms.contains(&v.term);
+            if named && v.evidence.iter().any(|e| e.id == quiet.event) {
+                verdict.failures.push(format!(
+                    "quiet event `{}` raised: {}",
+                    quiet.event,
+                    line(&stated(v))
+                ));
+            }
+        }
+    }
+    if report.skipped.len() as u64 != expect.skipped {
+        verdict.failures.push(format!(
+            "skipped lines: stated {}, found {}",
+            expect.skipped,
+            report.skipped.len()
+        ));
+    }
+    if let Some(events) = expect.events
+        && events != report.summary.events
+    {
+        verdict.failures.push(format!(
+            "events judged: stated {events}, found {}",
+            report.summary.events
+        ));
+    }
+    for errors in &report.errors {
+        verdict.failures.push(format!(
+            "rule errors: {}/{} failed on {} event(s), first {}: {}",
+            errors.agreement, errors.term, errors.count, errors.first.event, errors.first.message
+        ));
+    }
+
+    if verdict.passed() {
+        let stated_terms: BTreeSet<(&str, &str)> = match (&expect.violations, &expect.counts) {
+            (Some(violations), _) => violations
+                .iter()
+                .map(|v| (v.agreement.as_str(), v.term.as_str()))
+                .collect(),
+            (None, Some(counts)) => counts
+                .iter()
+                .filter(|(_, n)| **n > 0)
+                .filter_map(|(t, _)| term_ids.get(t.as_str()).map(|a| (*a, t.as_str())))
+                .collect(),
+            (None, None) => BTreeSet::new(),
+        };
+        for (agreement, term) in stated_terms {
+            verdict
+                .exercised
+                .insert((agreement.into(), term.into(), Case::Positive));
+        }
+        for quiet in &expect.quiet {
+            for term in &quiet.terms {
+                if let Some(agreement) = term_ids.get(term.as_str()) {
+                    verdict
+                        .exercised
+                        .insert(((*agreement).into(), term.clone(), Case::Negative));
+                }
+            }
+        }
+    }
+    verdict
+}
+
+/// A report violation as a scenario states it.
+fn stated(v: &ViolationRecord) -> Stated {
+    Stated {
+        agreement: v.agreement.clone(),
+        term: v.term.clone(),
+        time: v.time.clone(),
+        breached_by: v.breached_by.clone(),
+        evidence: v.evidence.iter().map(|e| e.id.clone()).collect(),
+        key: v.key.clone(),
+    }
+}
+
+/// One violation on one line, as the failure diff shows it.
+fn line(v: &Stated) -> String {
+    let mut text = format!(
+        "{} {}/{} by {} [{}]",
+        v.time,
+        v.agreement,
+        v.term,
+        v.breached_by.as_deref().unwrap_or("(unattributed)"),
+        v.evidence.join(", ")
+    );
+    if let Some(key) = &v.key {
+        let _ = write!(text, " key {key}");
+    }
+    text
+}
+
+/// A line diff, `-` for stated lines missing from what was found, `+` for found lines not
+/// stated, two spaces for lines both share.
+fn diff(stated: &[String], found: &[String]) -> String {
+    let stated: Vec<&str> = stated.iter().map(String::as_str).collect();
+    let found: Vec<&str> = found.iter().map(String::as_str).collect();
+    let mut out = String::new();
+    for change in similar::TextDiff::from_slices(&stated, &found).iter_all_changes() {
+        if !out.is_empty() {
+            out.push('\n');
+        }
+        let sign = match change.tag() {
+            similar::ChangeTag::Delete => "-",
+            similar::ChangeTag::Insert => "+",
+            similar::ChangeTag::Equal => " ",
+        };
+        let _ = write!(out, "  {sign} {}", change.value());
+    }
+    out
+}
+
+/// Clause coverage over several scenarios: per agreement and term, the scenarios that exercise
+/// it positively and negatively.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Coverage {
+    /// `(agreement, term)` → (scenarios with a positive case, scenarios with a negative case).
+    pub terms: BTreeMap<(String, String), (Vec<String>, Vec<String>)>,
+}
+
+impl Coverage {
+    /// Counts every term of `report`'s agreements (so that a term no scenario exercises shows
+    /// as 0), and what `verdict` says `scenario` exercised.
+    pub fn add(&mut self, scenario: &str, report: &Report, verdict: &Verdict) {
+        for t in &report.summary.by_term {
+            self.terms
+                .entry((t.agreement.clone(), t.term.clone()))
+                .or_default();
+        }
+        for (agreement, term, case) in &verdict.exercised {
+            let entry = self
+                .terms
+                .entry((agreement.clone(), term.clone()))
+                .or_default();
+            let list = match case {
+                Case::Positive => &mut entry.0,
+                Case::Negative => &mut entry.1,
+            };
+            if !list.iter().any(|s| s == scenario) {
+                list.push(scenario.to_string());
+            }
+        }
+    }
+
+    /// Percentage of terms with both a positive and a negative case (100 with no term).
+    pub fn percent(&self) -> f64 {
+        if self.terms.is_empty() {
+            return 100.0;
+        }
+        let full = self
+            .terms
+            .values()
+            .filter(|(p, n)| !p.is_empty() && !n.is_empty())
+            .count();
+        full as f64 * 100.0 / self.terms.len() as f64
+    }
+}
