@@ -636,3 +636,66 @@ fn new_scaffolds_pass_check_and_test() {
     let out = run(&["new", "scenario", "Bad Name"]);
     assert_eq!(out.status.code(), Some(2));
 }
+
+/// Every file and command of docs/guide.md, run as written in one directory, in order: each
+/// command's output (stdout, then stderr) must be the text the guide shows under it.
+#[test]
+fn guide_examples() {
+    let guide = std::fs::read_to_string(root().join("docs/guide.md")).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let mut files = 0;
+    let mut commands = 0;
+    let mut failures = Vec::new();
+    let mut lines = guide.lines();
+    while let Some(line) = lines.next() {
+        let Some(info) = line.strip_prefix("```") else {
+            continue;
+        };
+        let mut block = Vec::new();
+        for inner in lines.by_ref() {
+            if inner.starts_with("```") {
+                break;
+            }
+            block.push(inner);
+        }
+        if let Some(name) = info
+            .split_whitespace()
+            .find_map(|w| w.strip_prefix("file="))
+        {
+            let path = dir.path().join(name);
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(&path, block.join("\n") + "\n").unwrap();
+            files += 1;
+        } else if info == "console" {
+            let mut i = 0;
+            while i < block.len() {
+                let command = block[i]
+                    .strip_prefix("$ pactum ")
+                    .expect("a `$ pactum …` line");
+                let mut expected = Vec::new();
+                i += 1;
+                while i < block.len() && !block[i].starts_with("$ ") {
+                    expected.push(block[i]);
+                    i += 1;
+                }
+                let args: Vec<String> = command.split_whitespace().map(str::to_string).collect();
+                let out = pactum(dir.path(), &args, None);
+                let shown = format!(
+                    "{}{}",
+                    String::from_utf8_lossy(&out.stdout),
+                    String::from_utf8_lossy(&out.stderr)
+                );
+                let expected = expected.join("\n") + "\n";
+                if shown != expected {
+                    failures.push(format!("$ pactum {command}\n{shown}"));
+                }
+                commands += 1;
+            }
+        }
+    }
+    assert!(
+        files >= 8 && commands >= 5,
+        "{files} files, {commands} commands"
+    );
+    assert!(failures.is_empty(), "{}", failures.join("\n---\n"));
+}
