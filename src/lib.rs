@@ -59,6 +59,7 @@ pub mod replay;
 pub mod report;
 pub mod run;
 pub mod sandbox;
+pub mod schema;
 pub mod sink;
 mod spatial;
 pub mod time;
