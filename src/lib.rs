@@ -60,6 +60,7 @@ pub mod report;
 pub mod run;
 pub mod sandbox;
 pub mod scenario;
+pub mod schema;
 pub mod sink;
 mod spatial;
 pub mod time;

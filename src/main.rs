@@ -11,6 +11,7 @@ use std::process::ExitCode;
 use std::rc::Rc;
 
 use anyhow::{Context, Result, bail};
+use clap::builder::{PossibleValue, PossibleValuesParser};
 use clap::{Parser, Subcommand, ValueEnum};
 
 use pactum::agreement::{self, Severity};
@@ -120,6 +121,25 @@ enum Command {
         #[arg(long)]
         dir: Option<PathBuf>,
     },
+    /// Print the JSON Schema (draft 2020-12) of a kind of file, for editors.
+    ///
+    /// The schema is the file shipped as docs/schema/KIND.schema.json. A YAML file whose
+    /// first line is `# yaml-language-server: $schema=PATH` gets completion, hover help and
+    /// validation in editors that run the YAML language server (docs/rules.md).
+    Schema {
+        /// The kind of file.
+        #[arg(value_parser = schema_kinds())]
+        kind: String,
+    },
+}
+
+/// The kinds `pactum schema` takes: every entry of the library's table, with its summary.
+fn schema_kinds() -> PossibleValuesParser {
+    PossibleValuesParser::new(
+        pactum::schema::SCHEMAS
+            .iter()
+            .map(|schema| PossibleValue::new(schema.kind).help(schema.about)),
+    )
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -259,7 +279,22 @@ fn execute(command: Command) -> Result<u8> {
         Command::New { kind, name, dir } => {
             commands::new::new(kind, &name, &dir.unwrap_or_default())
         }
+        Command::Schema { kind } => print_schema(&kind),
     }
+}
+
+/// Writes the schema of `kind` to standard output as it is shipped, byte for byte.
+fn print_schema(kind: &str) -> Result<u8> {
+    let Some(schema) = pactum::schema::find(kind) else {
+        bail!("no schema for `{kind}`");
+    };
+    let stdout = io::stdout();
+    let mut out = stdout.lock();
+    unless_pipe_closed(
+        out.write_all(schema.text.as_bytes())
+            .and_then(|()| out.flush()),
+    )?;
+    Ok(0)
 }
 
 /// The largest GeoJSON file an agreement may name: Natural Earth's 1:10m countries of the whole
