@@ -45,6 +45,10 @@ pub const SCHEMAS: &[Schema] = &[
         "mapping",
         "mapping files: records of another shape to events (docs/inputs.md)"
     ),
+    schema!(
+        "scenario",
+        "scenario files: rules, events and the outcome they must give (docs/testing.md)"
+    ),
 ];
 
 /// The schema of the kind named `kind`.
