@@ -53,6 +53,7 @@ pub mod event;
 /// Geometry for rules about places: areas, border lines and strips, read from GeoJSON.
 pub mod geo;
 pub mod input;
+mod lint;
 pub mod mapping;
 mod memo;
 pub mod replay;

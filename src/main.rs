@@ -368,6 +368,10 @@ fn check(paths: &[PathBuf], map: Option<&Path>, format: DiagnosticFormat) -> Res
                         None => Ok(()),
                     });
                 unless_pipe_closed(written)?;
+                // Valid, but the warnings above deserve a count as well as errors do.
+                if warnings > 0 {
+                    say!("0 error(s), {warnings} warning(s)");
+                }
             } else {
                 say!("{errors} error(s), {warnings} warning(s)");
             }
