@@ -50,6 +50,7 @@ pub mod agreement;
 pub mod compile;
 pub mod diagnostic;
 pub mod event;
+pub mod explain;
 /// Geometry for rules about places: areas, border lines and strips, read from GeoJSON.
 pub mod geo;
 pub mod input;

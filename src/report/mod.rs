@@ -12,6 +12,7 @@ use std::collections::BTreeMap;
 use std::io::{self, Write};
 
 pub use model::*;
+pub use text::plain;
 
 use crate::agreement::{Agreement, Period, Severity};
 use crate::compile::Program;
