@@ -221,7 +221,9 @@ pub fn compile(agreements: Vec<Agreement>, limits: &Limits) -> (Option<Program>,
             );
         }
     }
+    let parser = sandbox::parser(limits);
     for ((index, agreement), engines) in agreements.iter().enumerate().zip(&engines) {
+        let errors_before = count_errors(&diagnostics);
         let mut unit = Unit::new(
             &engines.main,
             &natives,
@@ -297,6 +299,11 @@ pub fn compile(agreements: Vec<Agreement>, limits: &Limits) -> (Option<Program>,
                 });
             }
         }
+        // Warnings only for an agreement without errors: an expression that does not compile
+        // would make a list it names look unused, and the errors come first.
+        if agreement.valid && count_errors(&diagnostics) == errors_before {
+            crate::lint::agreement(agreement, &parser, &mut diagnostics);
+        }
     }
     let failed = agreements.iter().any(|a| !a.valid)
         || diagnostics
@@ -308,6 +315,13 @@ pub fn compile(agreements: Vec<Agreement>, limits: &Limits) -> (Option<Program>,
         terms,
     });
     (program, diagnostics)
+}
+
+fn count_errors(diagnostics: &[Diagnostic]) -> usize {
+    diagnostics
+        .iter()
+        .filter(|d| d.level == crate::diagnostic::Level::Error)
+        .count()
 }
 
 /// The names every expression of an agreement can see: `event` and the agreement's lists.
@@ -683,89 +697,121 @@ impl<'a> Unit<'a> {
     /// Splits a message template into text and `{expression}` pieces and compiles each one.
     fn template(&mut self, message: &Expression) -> Option<Vec<Piece>> {
         let mut pieces = Vec::new();
-        let mut text = String::new();
         let mut ok = true;
-        let (mut line, mut column) = (1u64, 1u64);
-        let mut chars = message.text.chars().peekable();
-        while let Some(c) = chars.next() {
-            let here = (line, column);
-            advance(&mut line, &mut column, c);
-            match c {
-                '{' if chars.peek() == Some(&'{') => {
-                    chars.next();
-                    advance(&mut line, &mut column, '{');
-                    text.push('{');
-                }
-                '}' if chars.peek() == Some(&'}') => {
-                    chars.next();
-                    advance(&mut line, &mut column, '}');
-                    text.push('}');
-                }
-                '{' => {
-                    let start = (line, column);
-                    let mut depth = 1;
-                    let mut source = String::new();
-                    for c in chars.by_ref() {
-                        advance(&mut line, &mut column, c);
-                        match c {
-                            '{' => depth += 1,
-                            '}' => depth -= 1,
-                            _ => {}
-                        }
-                        if depth == 0 {
-                            break;
-                        }
-                        source.push(c);
-                    }
-                    if depth != 0 || source.trim().is_empty() {
-                        let (l, c) = message.locate(here.0, here.1);
-                        self.diagnostics.push(
-                            Diagnostic::error(
-                                Code::InvalidValue,
-                                &message.source,
-                                l,
-                                c,
-                                if depth != 0 {
-                                    "unclosed `{` in message".into()
-                                } else {
-                                    "empty `{}` in message".into()
-                                },
-                            )
-                            .with_help("write {event.FIELD}; use {{ and }} for literal braces"),
-                        );
-                        ok = false;
-                        continue;
-                    }
-                    if !text.is_empty() {
-                        pieces.push(Piece::Text(std::mem::take(&mut text)));
-                    }
-                    match self.compile_at(message, "message", &source, start) {
+        for part in template_parts(&message.text) {
+            match part {
+                TemplatePart::Text(text) => pieces.push(Piece::Text(text)),
+                TemplatePart::Placeholder { text, start } => {
+                    match self.compile_at(message, "message", &text, start) {
                         Some(ast) => pieces.push(Piece::Expression(ast, start)),
                         None => ok = false,
                     }
                 }
-                '}' => {
-                    let (l, c) = message.locate(here.0, here.1);
+                TemplatePart::Broken { at, message: what } => {
+                    let (line, column) = message.locate(at.0, at.1);
+                    let help = match what {
+                        "unmatched `}` in message" => "use }} for a literal brace",
+                        _ => "write {event.FIELD}; use {{ and }} for literal braces",
+                    };
                     self.diagnostics.push(
                         Diagnostic::error(
                             Code::InvalidValue,
                             &message.source,
-                            l,
-                            c,
-                            "unmatched `}` in message".into(),
+                            line,
+                            column,
+                            what.into(),
                         )
-                        .with_help("use }} for a literal brace"),
+                        .with_help(help),
                     );
                     ok = false;
                 }
-                c => text.push(c),
             }
-        }
-        if !text.is_empty() {
-            pieces.push(Piece::Text(text));
         }
         ok.then_some(pieces)
     }
+}
+
+/// A part of a message template, as written.
+pub(crate) enum TemplatePart {
+    /// Literal text (`{{` and `}}` already made single braces).
+    Text(String),
+    /// The text of a `{expression}` and where it starts inside the message (line, column).
+    Placeholder { text: String, start: (u64, u64) },
+    /// A brace that opens or closes nothing, or an empty placeholder, at a position inside
+    /// the message.
+    Broken {
+        at: (u64, u64),
+        message: &'static str,
+    },
+}
+
+/// Splits a message template into its parts; the compiler, the warnings and `explain` read
+/// placeholders the same way.
+pub(crate) fn template_parts(message: &str) -> Vec<TemplatePart> {
+    let mut parts = Vec::new();
+    let mut text = String::new();
+    let (mut line, mut column) = (1u64, 1u64);
+    let mut chars = message.chars().peekable();
+    while let Some(c) = chars.next() {
+        let here = (line, column);
+        advance(&mut line, &mut column, c);
+        match c {
+            '{' if chars.peek() == Some(&'{') => {
+                chars.next();
+                advance(&mut line, &mut column, '{');
+                text.push('{');
+            }
+            '}' if chars.peek() == Some(&'}') => {
+                chars.next();
+                advance(&mut line, &mut column, '}');
+                text.push('}');
+            }
+            '{' => {
+                let start = (line, column);
+                let mut depth = 1;
+                let mut source = String::new();
+                for c in chars.by_ref() {
+                    advance(&mut line, &mut column, c);
+                    match c {
+                        '{' => depth += 1,
+                        '}' => depth -= 1,
+                        _ => {}
+                    }
+                    if depth == 0 {
+                        break;
+                    }
+                    source.push(c);
+                }
+                if depth != 0 || source.trim().is_empty() {
+                    parts.push(TemplatePart::Broken {
+                        at: here,
+                        message: if depth != 0 {
+                            "unclosed `{` in message"
+                        } else {
+                            "empty `{}` in message"
+                        },
+                    });
+                    continue;
+                }
+                if !text.is_empty() {
+                    parts.push(TemplatePart::Text(std::mem::take(&mut text)));
+                }
+                parts.push(TemplatePart::Placeholder {
+                    text: source,
+                    start,
+                });
+            }
+            '}' => parts.push(TemplatePart::Broken {
+                at: here,
+                message: "unmatched `}` in message",
+            }),
+            c => text.push(c),
+        }
+    }
+    if !text.is_empty() {
+        parts.push(TemplatePart::Text(text));
+    }
+    parts
 }
 
 /// `(name, arity)` of every `fn name(a, b)` in a functions block that does not compile, so that

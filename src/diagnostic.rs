@@ -46,6 +46,19 @@ pub enum Code {
     /// A Rhai expression names a line, area or place the agreement's geography lacks, or the
     /// wrong kind of shape for the function.
     UnknownShape,
+    /// Warning: a term that can never fire (its period lies outside the agreement's, or its
+    /// `when` is `false` whatever the event).
+    NeverFires,
+    /// Warning: a comparison of values whose types differ, so its result never depends on
+    /// the event (`event.kind == 5`).
+    TypeMismatch,
+    /// Warning: a list no expression of its agreement names.
+    UnusedList,
+    /// Warning: a term that repeats an earlier one (same `when`, same form, overlapping
+    /// periods).
+    DuplicateTerm,
+    /// Warning: an event field close to, but not, one the shipped rules and data use.
+    UnknownField,
 }
 
 impl Code {
@@ -64,6 +77,11 @@ impl Code {
             Code::UnknownVariable => "unknown-variable",
             Code::UnknownFunction => "unknown-function",
             Code::UnknownShape => "unknown-shape",
+            Code::NeverFires => "never-fires",
+            Code::TypeMismatch => "type-mismatch",
+            Code::UnusedList => "unused-list",
+            Code::DuplicateTerm => "duplicate-term",
+            Code::UnknownField => "unknown-field",
         }
     }
 }
@@ -126,6 +144,21 @@ impl Diagnostic {
             column,
             snippet: source.line(line).map(str::to_string),
             help: None,
+        }
+    }
+
+    /// A warning at a position of `source`: the file is usable, but probably does not mean
+    /// what its author intended.
+    pub fn warning(
+        code: Code,
+        source: &SourceFile,
+        line: u64,
+        column: u64,
+        message: String,
+    ) -> Self {
+        Diagnostic {
+            level: Level::Warning,
+            ..Diagnostic::error(code, source, line, column, message)
         }
     }
 

@@ -50,9 +50,11 @@ pub mod agreement;
 pub mod compile;
 pub mod diagnostic;
 pub mod event;
+pub mod explain;
 /// Geometry for rules about places: areas, border lines and strips, read from GeoJSON.
 pub mod geo;
 pub mod input;
+mod lint;
 pub mod mapping;
 mod memo;
 pub mod replay;

@@ -368,12 +368,7 @@ impl TermState<'_, '_> {
         match outcome {
             Outcome::Decided(fired) => fired,
             Outcome::NotBoolean(type_name) => {
-                let source = &program.source(term).when;
-                let message = format!(
-                    "`when` gave {type_name}, not a boolean (at {})",
-                    at(source, (1, 1), Position::NONE)
-                );
-                record_error(self.stats, event, message);
+                record_error(self.stats, event, not_boolean(program, term, &type_name));
                 false
             }
             Outcome::Failed(message) => {
@@ -391,25 +386,7 @@ impl TermState<'_, '_> {
         let mut matched = Vec::with_capacity(steps.len());
         for (i, (step, memo)) in steps.iter().zip(self.extras.steps.iter_mut()).enumerate() {
             let scope = &mut *self.scope;
-            let outcome = memo.outcome(event, || match eval(program, term, scope, step) {
-                Ok(value) => value
-                    .as_bool()
-                    .map_err(|type_name| format!("step {} gave {type_name}, not a boolean", i + 1)),
-                Err(err) => {
-                    let source = match &program.source(term).form {
-                        Form::Sequence(q) => q.steps.get(i),
-                        _ => None,
-                    };
-                    Err(match source {
-                        Some(step) => format!(
-                            "step {} failed: {}",
-                            i + 1,
-                            describe(&err, step, (1, 1), program.functions(term))
-                        ),
-                        None => format!("step {} failed: {err}", i + 1),
-                    })
-                }
-            });
+            let outcome = memo.outcome(event, || step_matches(program, term, scope, i, step));
             matched.push(outcome.unwrap_or_else(|message| {
                 failure.get_or_insert(message);
                 false
@@ -735,25 +712,7 @@ impl TermState<'_, '_> {
         let outcome = self
             .extras
             .by
-            .outcome(event, || match eval(program, term, scope, ast) {
-                Ok(value) if value.is_unit() => Ok(None),
-                Ok(value) => Ok(Some((crate::compile::key_of(&value), value.to_string()))),
-                Err(err) => {
-                    let source = match &program.source(term).form {
-                        Form::Threshold(t) => t.by.as_ref(),
-                        Form::Absence(a) => a.by.as_ref(),
-                        Form::Sequence(q) => q.by.as_ref(),
-                        _ => None,
-                    };
-                    Err(match source {
-                        Some(by) => format!(
-                            "`by` failed: {}",
-                            describe(&err, by, (1, 1), program.functions(term))
-                        ),
-                        None => format!("`by` failed: {err}"),
-                    })
-                }
-            });
+            .outcome(event, || key_for(program, term, scope, ast));
         match outcome {
             Ok(Some((key, label))) => Some((key, Some(label))),
             Ok(None) => {
@@ -948,7 +907,9 @@ fn decide(
     }
 }
 
-fn evaluate(
+/// Evaluates a condition (a `when`, or one operand of it: positions are the `when`'s) into an
+/// [`Outcome`], failures described with their place in the rule file.
+pub(crate) fn evaluate(
     engine: &rhai::Engine,
     program: &Program,
     term: &CompiledTerm,
@@ -1106,6 +1067,84 @@ impl Extras {
     }
 }
 
+/// The message of a `when` that gave something other than a boolean.
+pub(crate) fn not_boolean(program: &Program, term: &CompiledTerm, type_name: &str) -> String {
+    format!(
+        "`when` gave {type_name}, not a boolean (at {})",
+        at(&program.source(term).when, (1, 1), Position::NONE)
+    )
+}
+
+/// Whether the event bound in `scope` matches step `i` of a sequence term, or the failure.
+pub(crate) fn step_matches(
+    program: &Program,
+    term: &CompiledTerm,
+    scope: &mut Scope<'static>,
+    i: usize,
+    step: &AST,
+) -> Result<bool, String> {
+    match eval(program, term, scope, step) {
+        Ok(value) => value
+            .as_bool()
+            .map_err(|type_name| format!("step {} gave {type_name}, not a boolean", i + 1)),
+        Err(err) => {
+            let source = match &program.source(term).form {
+                Form::Sequence(q) => q.steps.get(i),
+                _ => None,
+            };
+            Err(match source {
+                Some(step) => format!(
+                    "step {} failed: {}",
+                    i + 1,
+                    describe(&err, step, (1, 1), program.functions(term))
+                ),
+                None => format!("step {} failed: {err}", i + 1),
+            })
+        }
+    }
+}
+
+/// The key of the event bound in `scope` under a form's `by`: type-tagged (as windows and gaps
+/// are filed) and as text; `None` for `()`; or the failure.
+pub(crate) fn key_for(
+    program: &Program,
+    term: &CompiledTerm,
+    scope: &mut Scope<'static>,
+    by: &AST,
+) -> Result<Option<(String, String)>, String> {
+    match eval(program, term, scope, by) {
+        Ok(value) if value.is_unit() => Ok(None),
+        Ok(value) => Ok(Some((crate::compile::key_of(&value), value.to_string()))),
+        Err(err) => {
+            let source = match &program.source(term).form {
+                Form::Threshold(t) => t.by.as_ref(),
+                Form::Absence(a) => a.by.as_ref(),
+                Form::Sequence(q) => q.by.as_ref(),
+                _ => None,
+            };
+            Err(match source {
+                Some(by) => format!(
+                    "`by` failed: {}",
+                    describe(&err, by, (1, 1), program.functions(term))
+                ),
+                None => format!("`by` failed: {err}"),
+            })
+        }
+    }
+}
+
+/// The violation `term` would raise resting on `event` (bound as `event` in `scope`), and
+/// the first failure of its `breached_by` or message: evaluated afresh, remembering nothing.
+pub(crate) fn violation_for(
+    program: &Program,
+    term: &CompiledTerm,
+    scope: &mut Scope<'static>,
+    event: &Event,
+) -> (Violation, Option<String>) {
+    let mut extras = Extras::new(program, term, false);
+    build(program, term, scope, &mut extras, Some(event))
+}
+
 /// Builds the violation a fired term raises for `event`, with the first failure of its
 /// `breached_by` or message, if any.
 fn build(
@@ -1209,7 +1248,7 @@ fn build(
     (violation, failure)
 }
 
-fn eval(
+pub(crate) fn eval(
     program: &Program,
     term: &CompiledTerm,
     scope: &mut Scope<'static>,

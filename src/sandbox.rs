@@ -115,6 +115,15 @@ pub fn engine(limits: &Limits) -> Engine {
     engine
 }
 
+/// The sandbox with the optimiser off, for reading expressions as written (the warnings of
+/// `pactum check`, `pactum explain`): the optimiser would fold constants and put each list's
+/// values where its name was. Never used to judge events.
+pub(crate) fn parser(limits: &Limits) -> Engine {
+    let mut engine = engine(limits);
+    engine.set_optimization_level(OptimizationLevel::None);
+    engine
+}
+
 /// Makes ordering comparisons with `()` fail instead of quietly giving `false`.
 ///
 /// Rhai answers `() > 37.0` with `false`, so `event.lat > 37.0` on an event without `lat`

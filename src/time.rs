@@ -323,6 +323,29 @@ pub fn parse_duration(text: &str) -> Result<chrono::TimeDelta, String> {
     Ok(total)
 }
 
+/// A duration as [`parse_duration`] reads it: `60d`, `72h`, `1h30m` (whole seconds; `0s` for
+/// none). Days are used from a week on: under that, rules count in hours (`72h`, `24h`).
+pub fn format_duration(duration: chrono::TimeDelta) -> String {
+    let mut seconds = duration.num_seconds().max(0);
+    let mut out = String::new();
+    let day = if seconds >= 7 * 86_400 {
+        86_400
+    } else {
+        i64::MAX
+    };
+    for (unit, size) in [('d', day), ('h', 3_600), ('m', 60), ('s', 1)] {
+        let n = seconds / size;
+        if n > 0 {
+            out.push_str(&format!("{n}{unit}"));
+            seconds -= n * size;
+        }
+    }
+    if out.is_empty() {
+        out.push_str("0s");
+    }
+    out
+}
+
 #[cfg(test)]
 mod format_tests {
     use super::*;
@@ -417,6 +440,26 @@ mod duration_tests {
         assert_eq!(secs("1d2h3m4s"), Ok(93_784));
         for bad in ["", "24", "h", "1x", "30m1h", "1h1h", "-1h", "1.5h", "0s"] {
             assert!(parse_duration(bad).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn durations_are_written_as_they_are_read() {
+        for (text, expected) in [
+            ("90s", "1m30s"),
+            ("30m", "30m"),
+            ("6h", "6h"),
+            ("24h", "24h"),
+            ("3d", "72h"),
+            ("7d", "7d"),
+            ("1h30m", "1h30m"),
+            ("1d2h3m4s", "26h3m4s"),
+            ("60d", "60d"),
+            ("8d1h", "8d1h"),
+        ] {
+            let written = format_duration(parse_duration(text).unwrap());
+            assert_eq!(written, expected);
+            assert_eq!(parse_duration(&written), parse_duration(text));
         }
     }
 }

@@ -139,14 +139,23 @@ proptest! {
         }
     }
 
+    /// Loading, compiling and, when the mutant still compiles, explaining an event by it.
     #[test]
-    fn mutated_rule_files_never_panic(cut in 0usize..RULES.len(), insert in "[ -~\n]{0,12}") {
+    fn mutated_rule_files_never_panic(
+        cut in 0usize..RULES.len(),
+        insert in "[ -~\n]{0,12}",
+        line in event_line(),
+    ) {
         let mut text = RULES.to_string();
         let at = (0..=cut).rev().find(|i| text.is_char_boundary(*i)).unwrap_or(0);
         text.insert_str(at, &insert);
         let (agreement, _) = agreement::load("fuzz.yaml", &text);
-        if let Some(agreement) = agreement {
-            let _ = compile(vec![agreement], &Limits::default());
+        if let Some(agreement) = agreement
+            && let (Some(program), _) = compile(vec![agreement], &Limits::default())
+        {
+            let origin = pactum::event::Origin { file: "log".into(), line: 1 };
+            let event = pactum::event::EventParser::new().parse_json(&line, origin).unwrap();
+            let _ = pactum::explain::explain(&program, &event);
         }
     }
 

@@ -264,6 +264,10 @@ pub(crate) fn yaml_diagnostic(source: &SourceFile, err: &serde_saphyr::Error) ->
             format!("unknown key `{key}`"),
         );
         d = match did_you_mean(key, expected.iter().copied()) {
+            // `by` groups the events of a form; a term without one judges each event alone.
+            _ if key == "by" && expected.contains(&"threshold") => d.with_help(
+                "`by` belongs inside the term's form: `threshold`, `absence` or `sequence` (`threshold: {count: 3, within: 24h, by: event.sector}`); a term without a form judges each event alone",
+            ),
             Some(fix) => d.with_help(format!("did you mean `{fix}`?")),
             None => d.with_help(format!("allowed keys here: {}", expected.join(", "))),
         };
@@ -357,16 +361,18 @@ impl Checker {
         self.diagnostics.last_mut().unwrap()
     }
 
-    fn warning<T>(&mut self, code: Code, at: &Spanned<T>, message: String) {
-        let mut d = Diagnostic::error(
+    fn warning<T>(&mut self, code: Code, at: &Spanned<T>, message: String) -> &mut Diagnostic {
+        let d = Diagnostic::warning(
             code,
             &self.source,
             at.referenced.line(),
             at.referenced.column(),
             message,
         );
-        d.level = Level::Warning;
         self.diagnostics.push(d);
+        // PANIC SAFETY: an element was pushed on the line above.
+        #[allow(clippy::unwrap_used)]
+        self.diagnostics.last_mut().unwrap()
     }
 
     fn expression(&self, value: &Spanned<String>) -> Expression {
@@ -424,6 +430,7 @@ impl Checker {
         };
 
         let mut lists = Vec::new();
+        let mut lists_at = Vec::new();
         let mut named = file.lists.iter().collect::<Vec<_>>();
         named.sort_by(|a, b| a.0.value.cmp(&b.0.value));
         for (name, items) in named {
@@ -445,6 +452,7 @@ impl Checker {
             }
             let items = items.iter().map(|item| scalar_item(&item.value)).collect();
             lists.push((name.value.clone(), items));
+            lists_at.push((name.referenced.line(), name.referenced.column()));
         }
 
         let functions = file.functions.as_ref().map(|f| self.expression(f));
@@ -496,6 +504,7 @@ impl Checker {
             sources: file.sources,
             description: file.description,
             lists,
+            lists_at,
             functions,
             geography: Rc::new(geography),
             terms,
@@ -566,13 +575,17 @@ impl Checker {
             Some(period) => period,
             None => {
                 self.warning(
-                    Code::InvalidValue,
+                    Code::NeverFires,
                     &term.id,
                     format!(
                         "term `{}` is effective only outside the agreement's period: it can never fire",
                         term.id.value
                     ),
-                );
+                )
+                .help = Some(format!(
+                    "the agreement is in force {}; change the term's `effective`, or remove the term",
+                    describe_period(agreement)
+                ));
                 // An empty period: nothing is ever inside it.
                 Period {
                     from: agreement.from.or(own.from),
@@ -609,6 +622,7 @@ impl Checker {
             }
         };
         Some(Term {
+            at: (term.id.referenced.line(), term.id.referenced.column()),
             id: term.id.value.clone(),
             article: term.article.as_ref().map(|a| self.article(a)),
             title: term.title.value.clone(),
@@ -807,6 +821,17 @@ impl Checker {
             ok = false;
         }
         ok.then_some(result)
+    }
+}
+
+/// A period in words, for help text: "from 2023-03-19T00:00:00Z until 2024-01-01T00:00:00Z".
+pub(crate) fn describe_period(period: &Period) -> String {
+    let show = crate::time::format_instant;
+    match (&period.from, &period.until) {
+        (Some(from), Some(until)) => format!("from {} until {}", show(from), show(until)),
+        (Some(from), None) => format!("from {}", show(from)),
+        (None, Some(until)) => format!("until {}", show(until)),
+        (None, None) => "at all times".to_string(),
     }
 }
 

@@ -42,6 +42,8 @@ pub struct Agreement {
     pub description: Option<String>,
     /// Named constant lists, sorted by name.
     pub lists: Vec<(String, Vec<ListItem>)>,
+    /// Line and column of each list's name, in the order of `lists` (for warnings about one).
+    pub(crate) lists_at: Vec<(u64, u64)>,
     /// Rhai functions shared by every term.
     pub functions: Option<Expression>,
     /// Named lines, areas, strips and places (`geography:`), prepared.
@@ -72,6 +74,8 @@ pub enum ListItem {
 pub struct Term {
     /// Identifier, unique within the agreement.
     pub id: String,
+    /// Line and column of the id, for diagnostics about the whole term.
+    pub(crate) at: (u64, u64),
     /// Citation of the clause, e.g. `"2"` or `"IR-3"`.
     pub article: Option<String>,
     /// Human title.

@@ -226,7 +226,7 @@ pub(super) fn write(report: &Report, out: &mut dyn Write) -> io::Result<()> {
 
 /// Event data shown as it is, except control characters: a line break or a terminal escape
 /// in a field must not start a line of its own or recolour the terminal.
-fn plain(text: &str) -> Cow<'_, str> {
+pub fn plain(text: &str) -> Cow<'_, str> {
     if text.chars().any(char::is_control) {
         Cow::Owned(
             text.chars()

@@ -1,0 +1,746 @@
+//! Warnings: likely mistakes in an agreement that loads and compiles.
+//!
+//! A file that passes every check can still say something its author did not mean: a
+//! comparison that never holds because its two sides are of different types, a condition
+//! Rhai reduces to `false`, a term pasted twice, a list nothing reads, a field name one letter
+//! off. These are warnings, not errors: the file is replayed as written and `pactum check`
+//! exits 0, but the author is shown where to look (docs/rules.md, "Warnings").
+//!
+//! The checks are sound: they warn only where the mistake is certain from the text. A field's
+//! type is known only for `time`, `kind` and `id` (always text); events are free-form
+//! otherwise. The one guess, the did-you-mean for fields, speaks only when a name is one or
+//! two edits from a field the shipped mappings, scenarios and rules use ([`KNOWN_FIELDS`]).
+//!
+//! Expressions are parsed as written, without Rhai's optimiser (which folds constants and puts
+//! each list's values where its name was), and never evaluated.
+
+use std::collections::HashSet;
+
+use rhai::{AST, ASTNode, Engine, Expr, FnCallExpr, OptimizationLevel, Position, Scope, Stmt};
+
+use crate::agreement::{Agreement, Breach, DeadlineWindow, Expression, Form, ListItem};
+use crate::compile::{TemplatePart, call_of, position_from, scope_for, template_parts};
+use crate::diagnostic::{Code, Diagnostic};
+
+/// The event fields pactum knows of: a name close to one of these, and not one itself, is
+/// likely a misspelling of it.
+///
+/// Where they come from: the fields every event has (`time`, `kind`, `id`); the convention of
+/// docs/rules.md ("JSON Lines"); the `fields:` keys of every mapping under `rules/mappings/`;
+/// and the fields of the shipped scenarios' events (`scenarios/*/events.jsonl`). Tests hold
+/// this list to the mappings and the scenarios, so that it cannot fall behind them.
+pub(crate) const KNOWN_FIELDS: &[&str] = &[
+    // Every event.
+    "time",
+    "kind",
+    "id",
+    // docs/rules.md, the convention of the shipped rules.
+    "actor",
+    "party",
+    "country",
+    "origin_country",
+    "target_country",
+    "place",
+    "lat",
+    "lon",
+    "targets",
+    "killed",
+    "wounded",
+    "coordinated",
+    "provoked",
+    "hypothetical",
+    "source",
+    "summary",
+    // rules/mappings/ucdp-ged.yaml.
+    "target",
+    "province",
+    "where_prec",
+    "date_prec",
+    "date_end",
+    "killed_low",
+    "killed_high",
+    "civilians_killed",
+    "conflict",
+    "dyad",
+    // scenarios/*/events.jsonl.
+    "designated",
+    "fighters",
+    "governorate",
+    "intercepted",
+    "persons",
+    "ref",
+    "regions",
+    "requested_by",
+    "sector",
+    "strikes",
+];
+
+/// Fields whose type is known whatever the event: text.
+const TEXT_FIELDS: &[&str] = &["time", "kind", "id"];
+
+/// Finds the likely mistakes of one agreement (which compiled without error) and adds a
+/// warning for each, in the order of their positions in the file.
+pub(crate) fn agreement(agreement: &Agreement, parser: &Engine, diagnostics: &mut Vec<Diagnostic>) {
+    let mut found = Vec::new();
+    let written = written(agreement, parser);
+    for w in &written {
+        let mut mismatched = false;
+        if w.condition {
+            mismatched = mismatches(agreement, w, &mut found);
+        }
+        if w.key == "when" && !mismatched {
+            constant_false(agreement, parser, w, &mut found);
+        }
+        if w.key != "functions" {
+            fields(w, &mut found);
+        }
+    }
+    unused_lists(agreement, &written, &mut found);
+    duplicates(agreement, &mut found);
+    found.sort_by_key(|d| (d.line, d.column));
+    diagnostics.extend(found);
+}
+
+/// One expression of an agreement, parsed as written.
+struct Written<'a> {
+    expression: &'a Expression,
+    /// The key it is written under (`when`, `message`, `require`, …).
+    key: &'static str,
+    /// Where its text starts inside the value (a message placeholder starts after its brace).
+    at: (u64, u64),
+    ast: AST,
+    /// Whether it decides something (`when`, `require`, a step): a comparison in it that
+    /// never holds is a mistake.
+    condition: bool,
+}
+
+/// Every expression of the agreement that parses, with the functions block as a script.
+fn written<'a>(agreement: &'a Agreement, parser: &Engine) -> Vec<Written<'a>> {
+    let scope = scope_for(agreement);
+    let mut with_trigger = scope_for(agreement);
+    with_trigger.push("trigger", ());
+    let mut out = Vec::new();
+    let mut add = |expression: &'a Expression,
+                   key: &'static str,
+                   text: &str,
+                   at: (u64, u64),
+                   scope: &Scope,
+                   condition: bool| {
+        if let Ok(ast) = parser.compile_expression_with_scope(scope, text) {
+            out.push(Written {
+                expression,
+                key,
+                at,
+                ast,
+                condition,
+            });
+        }
+    };
+    for term in &agreement.terms {
+        add(&term.when, "when", &term.when.text, (1, 1), &scope, true);
+        if let Breach::Expression(e) = &term.breached_by {
+            add(e, "breached_by", &e.text, (1, 1), &scope, false);
+        }
+        if let Some(message) = &term.message {
+            for part in template_parts(&message.text) {
+                if let TemplatePart::Placeholder { text, start } = part {
+                    add(message, "message", &text, start, &scope, false);
+                }
+            }
+        }
+        match &term.form {
+            Form::Each => {}
+            Form::Threshold(t) => {
+                if let Some(by) = &t.by {
+                    add(by, "by", &by.text, (1, 1), &scope, false);
+                }
+            }
+            Form::Absence(a) => {
+                if let Some(by) = &a.by {
+                    add(by, "by", &by.text, (1, 1), &scope, false);
+                }
+            }
+            Form::Sequence(q) => {
+                if let Some(by) = &q.by {
+                    add(by, "by", &by.text, (1, 1), &scope, false);
+                }
+                for step in &q.steps {
+                    add(step, "steps", &step.text, (1, 1), &scope, true);
+                }
+            }
+            Form::Deadline(d) => {
+                add(
+                    &d.require,
+                    "require",
+                    &d.require.text,
+                    (1, 1),
+                    &with_trigger,
+                    true,
+                );
+            }
+        }
+    }
+    if let Some(functions) = &agreement.functions
+        && let Ok(ast) = parser.compile(&functions.text)
+    {
+        out.push(Written {
+            expression: functions,
+            key: "functions",
+            at: (1, 1),
+            ast,
+            condition: false,
+        });
+    }
+    out
+}
+
+/// The type of a value, where the text makes it certain.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Type {
+    Text,
+    Number,
+    Bool,
+    Unit,
+}
+
+impl Type {
+    fn one(self) -> &'static str {
+        match self {
+            Type::Text => "text",
+            Type::Number => "a number",
+            Type::Bool => "a boolean",
+            Type::Unit => "`()`",
+        }
+    }
+
+    fn many(self) -> &'static str {
+        match self {
+            Type::Text => "text",
+            Type::Number => "numbers",
+            Type::Bool => "booleans",
+            Type::Unit => "`()`",
+        }
+    }
+
+    fn of_item(item: &ListItem) -> Type {
+        match item {
+            ListItem::Text(_) => Type::Text,
+            ListItem::Integer(_) | ListItem::Float(_) => Type::Number,
+            ListItem::Bool(_) => Type::Bool,
+        }
+    }
+}
+
+/// One side of a comparison whose type is certain: a literal, or a field that is always text.
+struct Side {
+    /// As it reads in the expression.
+    shown: String,
+    ty: Type,
+    /// The field it reads (`event.kind`), if it is one.
+    field: Option<String>,
+    /// For a literal, its value without quotes (for help text).
+    raw: String,
+}
+
+impl Side {
+    fn of(expr: &Expr) -> Option<Side> {
+        let literal = |shown: String, raw: String, ty| {
+            Some(Side {
+                shown,
+                ty,
+                field: None,
+                raw,
+            })
+        };
+        match expr {
+            Expr::StringConstant(s, _) => {
+                literal(format!("{:?}", s.as_str()), s.to_string(), Type::Text)
+            }
+            Expr::CharConstant(c, _) => literal(format!("{c:?}"), c.to_string(), Type::Text),
+            Expr::IntegerConstant(i, _) => literal(i.to_string(), i.to_string(), Type::Number),
+            Expr::FloatConstant(f, _) => literal(f.to_string(), f.to_string(), Type::Number),
+            Expr::BoolConstant(b, _) => literal(b.to_string(), b.to_string(), Type::Bool),
+            Expr::Unit(_) => literal("()".into(), "()".into(), Type::Unit),
+            _ => {
+                let (subject, name, _) = field_read(expr)?;
+                TEXT_FIELDS.contains(&name.as_str()).then(|| {
+                    let shown = match expr {
+                        Expr::Index(..) => format!("{subject}[{name:?}]"),
+                        _ => format!("{subject}.{name}"),
+                    };
+                    Side {
+                        field: Some(shown.clone()),
+                        shown,
+                        ty: Type::Text,
+                        raw: String::new(),
+                    }
+                })
+            }
+        }
+    }
+
+    /// "`event.kind` is always text", "`5` is a number".
+    fn described(&self) -> String {
+        match &self.field {
+            Some(field) => format!("`{field}` is always text"),
+            None => format!("`{}` is {}", self.shown, self.ty.one()),
+        }
+    }
+}
+
+/// `event.NAME` or `event["NAME"]` (or `trigger.…`): the subject, the field name and where
+/// the name is written.
+fn field_read(expr: &Expr) -> Option<(&'static str, String, Position)> {
+    let (x, by_index) = match expr {
+        Expr::Dot(x, ..) => (x, false),
+        Expr::Index(x, ..) => (x, true),
+        _ => return None,
+    };
+    let subject = subject(&x.lhs)?;
+    match (&x.rhs, by_index) {
+        (Expr::Property(p, pos), false) => Some((subject, p.2.to_string(), *pos)),
+        (Expr::StringConstant(name, pos), true) => Some((subject, name.to_string(), *pos)),
+        _ => None,
+    }
+}
+
+/// `event` or `trigger`, when `expr` is that variable.
+fn subject(expr: &Expr) -> Option<&'static str> {
+    match expr {
+        Expr::Variable(v, ..) if v.1 == "event" => Some("event"),
+        Expr::Variable(v, ..) if v.1 == "trigger" => Some("trigger"),
+        _ => None,
+    }
+}
+
+const COMPARISONS: &[&str] = &["==", "!=", "<", "<=", ">", ">="];
+
+/// Warns of comparisons and `in` tests whose result the types of their sides decide; returns
+/// whether there was one.
+fn mismatches(agreement: &Agreement, w: &Written, found: &mut Vec<Diagnostic>) -> bool {
+    let mut warnings: Vec<(Position, String, String)> = Vec::new();
+    w.ast.walk(&mut |path: &[ASTNode]| {
+        let Some((call, false, pos)) = path.last().and_then(call_of) else {
+            return true;
+        };
+        if let Some(warning) = comparison(call).or_else(|| membership(agreement, call)) {
+            warnings.push((pos, warning.0, warning.1));
+        }
+        true
+    });
+    let any = !warnings.is_empty();
+    for (pos, message, help) in warnings {
+        let (line, column) = position_from(w.expression, w.at, pos);
+        found.push(
+            Diagnostic::warning(
+                Code::TypeMismatch,
+                &w.expression.source,
+                line,
+                column,
+                message,
+            )
+            .with_help(help),
+        );
+    }
+    any
+}
+
+/// `a OP b` with sides of certain and different types: the message and help.
+fn comparison(call: &FnCallExpr) -> Option<(String, String)> {
+    let op = call.name.as_str();
+    if call.op_token.is_none() || !COMPARISONS.contains(&op) {
+        return None;
+    }
+    let [left, right] = call.args.as_slice() else {
+        return None;
+    };
+    let (left, right) = (Side::of(left)?, Side::of(right)?);
+    // Ordering `()` fails at run time (the sandbox refuses it) rather than giving false.
+    let ordering = !matches!(op, "==" | "!=");
+    if left.ty == right.ty || (ordering && (left.ty == Type::Unit || right.ty == Type::Unit)) {
+        return None;
+    }
+    let verdict = if op == "!=" {
+        "always true"
+    } else {
+        "never true"
+    };
+    let message = format!(
+        "{} and {}: `{} {op} {}` is {verdict}",
+        left.described(),
+        right.described(),
+        left.shown,
+        right.shown
+    );
+    let (field, literal) = match (&left.field, &right.field) {
+        (Some(field), None) => (Some(field), &right),
+        (None, Some(field)) => (Some(field), &left),
+        _ => (None, &left),
+    };
+    let help = match field {
+        Some(field) if field.ends_with(".time") => format!(
+            "`{field}` is RFC 3339 text in UTC: compare it with text, as in `{field} >= \"2024-01-01T00:00:00Z\"`"
+        ),
+        Some(field) if literal.ty == Type::Unit => {
+            format!("`{field}` always has a value: it is never `()`")
+        }
+        Some(field) => format!("to compare with text, quote the value: `{field} {op} \"{}\"`", literal.raw),
+        None => "both sides are fixed values of different types: compare a value of the event with one of them".into(),
+    };
+    Some((message, help))
+}
+
+/// `x in LIST` (Rhai's `contains(LIST, x)`) where `x` has a certain type that no item of the
+/// list (a literal array, or one of the agreement's lists) has.
+fn membership(agreement: &Agreement, call: &FnCallExpr) -> Option<(String, String)> {
+    if call.name != "contains" || call.op_token.is_some() {
+        return None;
+    }
+    let [list, needle] = call.args.as_slice() else {
+        return None;
+    };
+    let needle = Side::of(needle)?;
+    let (shown, types): (String, Vec<Type>) = match list {
+        Expr::Variable(v, ..) => {
+            let (name, items) = agreement.lists.iter().find(|(name, _)| *name == v.1)?;
+            (name.clone(), items.iter().map(Type::of_item).collect())
+        }
+        Expr::Array(items, _) => {
+            let sides: Option<Vec<Side>> = items.iter().map(Side::of).collect();
+            let sides = sides?;
+            let shown = sides
+                .iter()
+                .map(|s| s.shown.as_str())
+                .collect::<Vec<_>>()
+                .join(", ");
+            (format!("[{shown}]"), sides.iter().map(|s| s.ty).collect())
+        }
+        _ => return None,
+    };
+    if types.is_empty() || types.contains(&needle.ty) {
+        return None;
+    }
+    let mut kinds: Vec<&str> = Vec::new();
+    for ty in &types {
+        if !kinds.contains(&ty.many()) {
+            kinds.push(ty.many());
+        }
+    }
+    let message = format!(
+        "{} and `{shown}` holds only {}: `{} in {shown}` is never true",
+        needle.described(),
+        kinds.join(" and "),
+        needle.shown
+    );
+    let help = format!(
+        "write the list's items as {} (text is written in quotes)",
+        needle.ty.many()
+    );
+    Some((message, help))
+}
+
+/// Warns when Rhai's optimiser reduces a term's `when` to `false`.
+fn constant_false(
+    agreement: &Agreement,
+    parser: &Engine,
+    w: &Written,
+    found: &mut Vec<Diagnostic>,
+) {
+    let scope = scope_for(agreement);
+    let optimised = parser.optimize_ast(&scope, w.ast.clone(), OptimizationLevel::Simple);
+    let is_false = |expr: &Expr| match expr {
+        Expr::BoolConstant(false, _) => true,
+        Expr::DynamicConstant(value, _) => value.as_bool() == Ok(false),
+        _ => false,
+    };
+    let never = match optimised.statements() {
+        [Stmt::Expr(expr)] => is_false(expr),
+        _ => false,
+    };
+    if !never {
+        return;
+    }
+    let term = agreement
+        .terms
+        .iter()
+        .find(|t| std::ptr::eq(&t.when, w.expression))
+        .map_or(String::new(), |t| format!("term `{}` ", t.id));
+    let (line, column) = position_from(w.expression, w.at, Position::NONE);
+    found.push(
+        Diagnostic::warning(
+            Code::NeverFires,
+            &w.expression.source,
+            line,
+            column,
+            format!("this `when` is always false: {term}can never fire"),
+        )
+        .with_help("Rhai reduces the condition to `false` before any event is read: look for `false &&` or a comparison of two fixed values"),
+    );
+}
+
+/// Warns of `event.NAME` (and `event["NAME"]`, `event.has("NAME")`, `trigger.NAME`) where
+/// NAME is not a known field but is one or two edits from one.
+fn fields(w: &Written, found: &mut Vec<Diagnostic>) {
+    let mut reads: Vec<(String, Position)> = Vec::new();
+    w.ast.walk(&mut |path: &[ASTNode]| {
+        if let Some(ASTNode::Expr(expr)) = path.last() {
+            if let Some((_, name, pos)) = field_read(expr) {
+                reads.push((name, pos));
+            }
+            // `event.has("NAME")`.
+            if let Expr::Dot(x, ..) = expr
+                && subject(&x.lhs).is_some()
+                && let Expr::MethodCall(call, _) = &x.rhs
+                && call.name == "has"
+                && let [Expr::StringConstant(name, pos)] = call.args.as_slice()
+            {
+                reads.push((name.to_string(), *pos));
+            }
+        }
+        true
+    });
+    for (name, pos) in reads {
+        let Some(known) = likely_field(&name) else {
+            continue;
+        };
+        let (line, column) = position_from(w.expression, w.at, pos);
+        found.push(
+            Diagnostic::warning(
+                Code::UnknownField,
+                &w.expression.source,
+                line,
+                column,
+                format!("unknown field `{name}` in `{}`", w.key),
+            )
+            .with_help(format!(
+                "did you mean `{known}`? (events may carry any field, but no shipped mapping, scenario or rule uses `{name}`)"
+            )),
+        );
+    }
+}
+
+/// The known field `name` is likely a misspelling of: not known itself, and one edit away from
+/// it (two for names of five characters or more, where two edits still leave most of the
+/// word).
+fn likely_field(name: &str) -> Option<&'static str> {
+    if KNOWN_FIELDS.contains(&name) {
+        return None;
+    }
+    KNOWN_FIELDS
+        .iter()
+        .map(|known| (strsim::osa_distance(name, known), *known))
+        .filter(|(distance, known)| {
+            let shorter = name.chars().count().min(known.chars().count());
+            *distance == 1 || (*distance == 2 && shorter >= 5)
+        })
+        .min_by_key(|(distance, _)| *distance)
+        .map(|(_, known)| known)
+}
+
+/// Warns of lists no expression names.
+fn unused_lists(agreement: &Agreement, written: &[Written], found: &mut Vec<Diagnostic>) {
+    let mut used: HashSet<String> = HashSet::new();
+    for w in written {
+        w.ast.walk(&mut |path: &[ASTNode]| {
+            if let Some(ASTNode::Expr(Expr::Variable(v, ..))) = path.last() {
+                used.insert(v.1.to_string());
+            }
+            true
+        });
+    }
+    for ((name, _), (line, column)) in agreement.lists.iter().zip(&agreement.lists_at) {
+        if used.contains(name) {
+            continue;
+        }
+        found.push(
+            Diagnostic::warning(
+                Code::UnusedList,
+                &agreement.source,
+                *line,
+                *column,
+                format!("list `{name}` is never used"),
+            )
+            .with_help(format!(
+                "no expression of this agreement names it: remove it, or use it (`event.kind in {name}`)"
+            )),
+        );
+    }
+}
+
+/// Warns of a term with the same `when` (up to spacing) and the same form as an earlier term
+/// of the agreement, in an overlapping period: each event it selects is judged twice.
+fn duplicates(agreement: &Agreement, found: &mut Vec<Diagnostic>) {
+    let signatures: Vec<(String, String)> = agreement
+        .terms
+        .iter()
+        .map(|t| (normalised(&t.when.text), form_signature(&t.form)))
+        .collect();
+    for (later, term) in agreement.terms.iter().enumerate() {
+        let Some(signature) = signatures.get(later) else {
+            continue;
+        };
+        let first = agreement
+            .terms
+            .iter()
+            .zip(&signatures)
+            .take(later)
+            .find(|(earlier, s)| {
+                *s == signature && earlier.effective.intersect(&term.effective).is_some()
+            });
+        let Some((first, _)) = first else {
+            continue;
+        };
+        found.push(
+            Diagnostic::warning(
+                Code::DuplicateTerm,
+                &agreement.source,
+                term.at.0,
+                term.at.1,
+                format!(
+                    "term `{}` repeats term `{}`: the same `when`, the same form, and periods that overlap",
+                    term.id, first.id
+                ),
+            )
+            .with_help(format!(
+                "term `{}` is on line {}: an event both select is a violation of each; remove one, or make their conditions or periods differ",
+                first.id, first.at.0
+            )),
+        );
+    }
+}
+
+/// A form's parameters as text, expressions normalised: equal for the same form.
+fn form_signature(form: &Form) -> String {
+    let by = |by: &Option<Expression>| by.as_ref().map(|e| normalised(&e.text));
+    match form {
+        Form::Each => "each".into(),
+        Form::Threshold(t) => format!("threshold {} {} {:?}", t.count, t.within, by(&t.by)),
+        Form::Deadline(d) => {
+            let window = match d.window {
+                DeadlineWindow::Within(w) => format!("within {w}"),
+                DeadlineWindow::Before(b) => format!("before {b}"),
+            };
+            format!("deadline {window} {}", normalised(&d.require.text))
+        }
+        Form::Absence(a) => format!("absence {} {:?} {:?}", a.within, by(&a.by), a.keys),
+        Form::Sequence(q) => {
+            let steps: Vec<String> = q.steps.iter().map(|s| normalised(&s.text)).collect();
+            format!("sequence {} {:?} {steps:?}", q.within, by(&q.by))
+        }
+    }
+}
+
+/// An expression's text with the spacing that does not change its meaning taken out: spaces
+/// and line breaks go, except one between two word characters (`x in y`), and quoted text is
+/// kept as it is.
+fn normalised(text: &str) -> String {
+    let word = |c: char| c.is_alphanumeric() || c == '_';
+    let mut out = String::with_capacity(text.len());
+    let mut space = false;
+    let mut quote: Option<char> = None;
+    let mut escaped = false;
+    for c in text.chars() {
+        if let Some(q) = quote {
+            out.push(c);
+            if escaped {
+                escaped = false;
+            } else if c == '\\' {
+                escaped = true;
+            } else if c == q {
+                quote = None;
+            }
+            continue;
+        }
+        if c.is_whitespace() {
+            space = true;
+            continue;
+        }
+        if space && out.chars().last().is_some_and(word) && word(c) {
+            out.push(' ');
+        }
+        space = false;
+        if matches!(c, '"' | '\'' | '`') {
+            quote = Some(c);
+        }
+        out.push(c);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn spacing_does_not_make_terms_differ() {
+        assert_eq!(
+            normalised("event.kind  ==\"a\" &&\n  x in  y"),
+            normalised("event.kind == \"a\" && x in y")
+        );
+        assert_ne!(normalised("x == \"a b\""), normalised("x == \"a  b\""));
+        assert_ne!(normalised("x in y"), normalised("xin y"));
+    }
+
+    #[test]
+    fn only_close_names_are_suggested() {
+        assert_eq!(likely_field("kindd"), Some("kind"));
+        assert_eq!(likely_field("evnt_kind"), None);
+        assert_eq!(likely_field("actr"), Some("actor"));
+        assert_eq!(likely_field("orgin_country"), Some("origin_country"));
+        assert_eq!(likely_field("kind"), None, "a known field");
+        assert_eq!(likely_field("notification"), None, "far from every field");
+        assert_eq!(likely_field("sectr"), Some("sector"));
+    }
+
+    /// Every `fields:` key of every shipped mapping is known, so that a rule reading one is
+    /// never told it misspelt it.
+    #[test]
+    fn known_fields_include_every_shipped_mapping_field() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let mut mappings = 0;
+        for entry in std::fs::read_dir(root.join("rules/mappings")).unwrap() {
+            let path = entry.unwrap().path();
+            if !path.extension().is_some_and(|e| e == "yaml" || e == "yml") {
+                continue;
+            }
+            let text = std::fs::read_to_string(&path).unwrap();
+            let (mapping, problems) =
+                crate::mapping::load("m.yaml", &text, &crate::Limits::default());
+            assert!(problems.is_empty(), "{}: {problems:?}", path.display());
+            for field in mapping.unwrap().field_names() {
+                assert!(
+                    KNOWN_FIELDS.contains(&field),
+                    "{}: field `{field}` is missing from KNOWN_FIELDS",
+                    path.display()
+                );
+            }
+            mappings += 1;
+        }
+        assert!(mappings >= 1, "no shipped mapping found");
+    }
+
+    /// Every field of the shipped scenarios' events is known.
+    #[test]
+    fn known_fields_include_every_shipped_scenario_field() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let mut files = 0;
+        for entry in std::fs::read_dir(root.join("scenarios")).unwrap() {
+            let path = entry.unwrap().path().join("events.jsonl");
+            let Ok(text) = std::fs::read_to_string(&path) else {
+                continue;
+            };
+            for line in text.lines().filter(|l| !l.trim().is_empty()) {
+                let value: serde_json::Value = serde_json::from_str(line).unwrap();
+                for field in value.as_object().unwrap().keys() {
+                    assert!(
+                        KNOWN_FIELDS.contains(&field.as_str()),
+                        "{}: field `{field}` is missing from KNOWN_FIELDS",
+                        path.display()
+                    );
+                }
+            }
+            files += 1;
+        }
+        assert!(files >= 2, "no shipped scenario found");
+    }
+}
