@@ -62,6 +62,27 @@ pub enum Code {
 }
 
 impl Code {
+    /// Every code, so that documentation and tests can list them.
+    pub const ALL: [Code; 17] = [
+        Code::Io,
+        Code::YamlSyntax,
+        Code::UnknownKey,
+        Code::MissingKey,
+        Code::InvalidName,
+        Code::DuplicateId,
+        Code::UndeclaredParty,
+        Code::InvalidValue,
+        Code::RhaiSyntax,
+        Code::UnknownVariable,
+        Code::UnknownFunction,
+        Code::UnknownShape,
+        Code::NeverFires,
+        Code::TypeMismatch,
+        Code::UnusedList,
+        Code::DuplicateTerm,
+        Code::UnknownField,
+    ];
+
     /// The code as printed: `error[unknown-key]`.
     pub fn as_str(self) -> &'static str {
         match self {
