@@ -651,23 +651,36 @@ fn open_inputs(
     Ok(inputs)
 }
 
-fn replay(args: ReplayArgs) -> Result<u8> {
-    let (program, diagnostics) = load_rules(&args.rules)?;
+/// Loads and compiles the rules and the mapping (if any), printing every diagnostic; `None`
+/// (said on stderr, with what was not done) when either is invalid.
+fn load_program(
+    rules: &[PathBuf],
+    map: Option<&Path>,
+    not_done: &str,
+) -> Result<Option<(Program, Option<Rc<Mapping>>)>> {
+    let (program, diagnostics) = load_rules(rules)?;
     print_diagnostics(&diagnostics);
-    let (mapping, found) = match &args.map {
+    let (mapping, found) = match map {
         Some(path) => load_mapping(path),
         None => (None, Vec::new()),
     };
     print_diagnostics(&found);
     let Some(program) = program else {
-        say!("error: the rules are invalid; nothing was replayed");
+        say!("error: the rules are invalid; nothing was {not_done}");
+        return Ok(None);
+    };
+    if map.is_some() && mapping.is_none() {
+        say!("error: the mapping is invalid; nothing was {not_done}");
+        return Ok(None);
+    }
+    Ok(Some((program, mapping.map(Rc::new))))
+}
+
+fn replay(args: ReplayArgs) -> Result<u8> {
+    let Some((program, mapping)) = load_program(&args.rules, args.map.as_deref(), "replayed")?
+    else {
         return Ok(EXIT_INVALID);
     };
-    if args.map.is_some() && mapping.is_none() {
-        say!("error: the mapping is invalid; nothing was replayed");
-        return Ok(EXIT_INVALID);
-    }
-    let mapping = mapping.map(Rc::new);
     if args.events.iter().filter(|e| *e == "-").count() > 1 {
         bail!("standard input (`-`) can be read only once");
     }
@@ -795,22 +808,10 @@ fn input_format(arg: Option<InputFormatArg>, name: &str) -> InputFormat {
 }
 
 fn explain(args: ExplainArgs) -> Result<u8> {
-    let (program, diagnostics) = load_rules(&args.rules)?;
-    print_diagnostics(&diagnostics);
-    let (mapping, found) = match &args.map {
-        Some(path) => load_mapping(path),
-        None => (None, Vec::new()),
-    };
-    print_diagnostics(&found);
-    let Some(program) = program else {
-        say!("error: the rules are invalid; nothing was explained");
+    let Some((program, mapping)) = load_program(&args.rules, args.map.as_deref(), "explained")?
+    else {
         return Ok(EXIT_INVALID);
     };
-    if args.map.is_some() && mapping.is_none() {
-        say!("error: the mapping is invalid; nothing was explained");
-        return Ok(EXIT_INVALID);
-    }
-    let mapping = mapping.map(Rc::new);
     let event = match (&args.event, &args.events, &args.id) {
         (Some(json), _, _) => {
             // One JSON object, read as a one-line log: a line break inside JSON text can only
