@@ -121,6 +121,20 @@ enum Command {
         #[arg(long)]
         dir: Option<PathBuf>,
     },
+    /// Render a saved JSON report (`replay --format json`) in another format, without replaying.
+    ///
+    /// The JSON report is the single source: rendering it gives the same bytes as the replay
+    /// that wrote it would have in that format.
+    Report {
+        /// The JSON report (`-` reads standard input).
+        report: String,
+        /// Output format.
+        #[arg(long, short = 'f', value_enum, default_value_t = ReportFormat::Text)]
+        format: ReportFormat,
+        /// Write to this file instead of standard output.
+        #[arg(long, short = 'o')]
+        output: Option<PathBuf>,
+    },
     /// Print the JSON Schema (draft 2020-12) of a kind of file, for editors.
     ///
     /// The schema is the file shipped as docs/schema/KIND.schema.json. A YAML file whose
@@ -188,6 +202,18 @@ enum ReportFormat {
     Text,
     Json,
     Jsonl,
+    Markdown,
+}
+
+impl ReportFormat {
+    fn format(self) -> Format {
+        match self {
+            ReportFormat::Text => Format::Text,
+            ReportFormat::Json => Format::Json,
+            ReportFormat::Jsonl => Format::JsonLines,
+            ReportFormat::Markdown => Format::Markdown,
+        }
+    }
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -315,6 +341,11 @@ fn execute(command: Command) -> Result<u8> {
             commands::new::new(kind, &name, &dir.unwrap_or_default())
         }
         Command::Schema { kind } => print_schema(&kind),
+        Command::Report {
+            report,
+            format,
+            output,
+        } => render_saved(&report, format, output.as_deref()),
         Command::Explain {
             rules,
             event,
@@ -650,6 +681,51 @@ fn open_inputs(
     Ok(inputs)
 }
 
+/// `pactum report`: a saved JSON report rendered in `format`.
+fn render_saved(file: &str, format: ReportFormat, output: Option<&Path>) -> Result<u8> {
+    let text = if file == "-" {
+        io::read_to_string(io::stdin()).context("cannot read standard input")?
+    } else {
+        fs::read_to_string(file).with_context(|| format!("cannot read {file}"))?
+    };
+    let report: report::Report = match serde_json::from_str(&text) {
+        Ok(report) => report,
+        Err(err) => {
+            say!(
+                "error: {file}:{}:{}: not a pactum JSON report: {err}",
+                err.line(),
+                err.column()
+            );
+            return Ok(EXIT_INVALID);
+        }
+    };
+    if report.report_version != report::REPORT_VERSION {
+        say!(
+            "error: {file} is a report of format version {}; this pactum reads version {}",
+            report.report_version,
+            report::REPORT_VERSION
+        );
+        return Ok(EXIT_INVALID);
+    }
+    match output {
+        Some(path) => {
+            let file = fs::File::create(path)
+                .with_context(|| format!("cannot create {}", path.display()))?;
+            let mut out = BufWriter::new(file);
+            report::write(&report, format.format(), &mut out)?;
+            out.flush()?;
+        }
+        None => {
+            let stdout = io::stdout();
+            let mut out = BufWriter::new(stdout.lock());
+            let written =
+                report::write(&report, format.format(), &mut out).and_then(|()| out.flush());
+            unless_pipe_closed(written)?;
+        }
+    }
+    Ok(0)
+}
+
 /// Loads and compiles the rules and the mapping (if any), printing every diagnostic; `None`
 /// (said on stderr, with what was not done) when either is invalid.
 fn load_program(
@@ -689,11 +765,7 @@ fn replay(args: ReplayArgs) -> Result<u8> {
         memo: !args.no_memo,
         until: args.until,
     };
-    let format = match args.format {
-        ReportFormat::Text => Format::Text,
-        ReportFormat::Json => Format::Json,
-        ReportFormat::Jsonl => Format::JsonLines,
-    };
+    let format = args.format.format();
     // Standard input alone is a stream: events are judged as they come, and JSON Lines output
     // is written as each violation is decided.
     let streaming = args.events == ["-"];

@@ -263,6 +263,32 @@ fn cases() {
     );
 }
 
+/// A replay's report in `format`, as text.
+fn replay_as(
+    dir: &Path,
+    rules: &[String],
+    events: &[String],
+    extra: &[&str],
+    format: &str,
+) -> (Option<Value>, String) {
+    let mut args: Vec<String> = vec!["replay".into(), "--format".into(), format.into()];
+    for r in rules {
+        args.push("--rules".into());
+        args.push(r.clone());
+    }
+    args.extend(extra.iter().map(|s| s.to_string()));
+    args.extend(events.iter().cloned());
+    let out = pactum(dir, &args, None);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    (serde_json::from_str(&stdout).ok(), stdout)
+}
+
 fn replay_json(dir: &Path, rules: &[String], events: &[String], extra: &[&str]) -> (Value, String) {
     let mut args: Vec<String> = vec!["replay".into(), "--format".into(), "json".into()];
     for r in rules {
@@ -376,6 +402,48 @@ fn scenarios() {
         let (report, bytes) = replay_json(&dir, &scenario.rules, &scenario.events, &with(&[]));
         let name = dir.file_name().unwrap().to_string_lossy().to_string();
         let actual = essentials(&report);
+
+        // Every format renders from the saved JSON to the bytes the replay writes, and the
+        // Markdown says what a reader needs: inputs with their SHA-256, every violation with
+        // its evidence.
+        let saved = tempfile::tempdir().unwrap();
+        let json_file = saved.path().join("report.json");
+        std::fs::write(&json_file, &bytes).unwrap();
+        for format in ["text", "markdown", "json"] {
+            let (_, direct) =
+                replay_as(&dir, &scenario.rules, &scenario.events, &with(&[]), format);
+            let rendered = pactum(
+                &dir,
+                &[
+                    "report".into(),
+                    json_file.display().to_string(),
+                    "--format".into(),
+                    format.into(),
+                ],
+                None,
+            );
+            assert_eq!(
+                String::from_utf8_lossy(&rendered.stdout),
+                direct,
+                "{name}: `pactum report --format {format}` differs from the replay's"
+            );
+            if format == "markdown" {
+                for input in report["inputs"].as_array().unwrap() {
+                    assert!(direct.contains(input["sha256"].as_str().unwrap()), "{name}");
+                }
+                let sections = direct
+                    .lines()
+                    .filter(|l| l.starts_with("### ") && l.contains(" — `"))
+                    .count();
+                assert_eq!(sections as u64, report["summary"]["violations"], "{name}");
+                for v in report["violations"].as_array().unwrap() {
+                    for e in v["evidence"].as_array().unwrap() {
+                        let id = e["id"].as_str().unwrap().replace('`', "'");
+                        assert!(direct.contains(&format!("`{id}`")), "{name}: {id}");
+                    }
+                }
+            }
+        }
 
         // Deterministic: the same bytes again, and the same bytes without the memo.
         let (_, again) = replay_json(&dir, &scenario.rules, &scenario.events, &with(&[]));

@@ -5,6 +5,7 @@
 //! the documented order (time, agreement, term, evidence ids), which makes the output
 //! byte-identical for the same inputs however the events were read.
 
+mod markdown;
 mod model;
 mod text;
 
@@ -276,12 +277,15 @@ pub enum Format {
     Json,
     /// One violation per line.
     JsonLines,
+    /// A Markdown document for readers (docs/report-format.md).
+    Markdown,
 }
 
 /// Writes `report` in `format`.
 pub fn write(report: &Report, format: Format, out: &mut dyn Write) -> io::Result<()> {
     match format {
         Format::Text => text::write(report, out),
+        Format::Markdown => markdown::write(report, out),
         Format::Json => {
             serde_json::to_writer_pretty(&mut *out, report)?;
             writeln!(out)
