@@ -135,6 +135,26 @@ enum Command {
         #[arg(long, short = 'o')]
         output: Option<PathBuf>,
     },
+    /// Compare two versions of an agreement over the same events: violations only under the
+    /// old rules, only under the new, and changed (same evidence, other term, severity or
+    /// party).
+    ///
+    /// `pactum diff --rules OLD --rules NEW EVENTS...` replays the events twice;
+    /// `pactum diff OLD.json NEW.json` compares two saved reports.
+    Diff {
+        /// The old rules, then the new (a file or a directory each).
+        #[arg(long = "rules", short = 'r', num_args = 1)]
+        rules: Vec<PathBuf>,
+        /// Event files (with --rules), or two JSON reports (without).
+        #[arg(required = true)]
+        files: Vec<String>,
+        /// A mapping file for the events (docs/inputs.md).
+        #[arg(long, value_name = "FILE")]
+        map: Option<PathBuf>,
+        /// Output format.
+        #[arg(long, short = 'f', value_enum, default_value_t = DiffFormat::Text)]
+        format: DiffFormat,
+    },
     /// Print the JSON Schema (draft 2020-12) of a kind of file, for editors.
     ///
     /// The schema is the file shipped as docs/schema/KIND.schema.json. A YAML file whose
@@ -214,6 +234,13 @@ impl ReportFormat {
             ReportFormat::Markdown => Format::Markdown,
         }
     }
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum DiffFormat {
+    Text,
+    Json,
+    Markdown,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -341,6 +368,12 @@ fn execute(command: Command) -> Result<u8> {
             commands::new::new(kind, &name, &dir.unwrap_or_default())
         }
         Command::Schema { kind } => print_schema(&kind),
+        Command::Diff {
+            rules,
+            files,
+            map,
+            format,
+        } => diff(&rules, &files, map.as_deref(), format),
         Command::Report {
             report,
             format,
@@ -681,8 +714,68 @@ fn open_inputs(
     Ok(inputs)
 }
 
-/// `pactum report`: a saved JSON report rendered in `format`.
-fn render_saved(file: &str, format: ReportFormat, output: Option<&Path>) -> Result<u8> {
+/// `pactum diff`: two reports of the same events, from two rule sets or two saved files.
+fn diff(rules: &[PathBuf], files: &[String], map: Option<&Path>, format: DiffFormat) -> Result<u8> {
+    let (old, new) = match (rules, files) {
+        ([], [old, new]) => {
+            let (Some(old), Some(new)) = (read_report(old)?, read_report(new)?) else {
+                return Ok(EXIT_INVALID);
+            };
+            (old, new)
+        }
+        ([old, new], _) => {
+            let (Some(old), Some(new)) = (
+                replay_report(old, files, map)?,
+                replay_report(new, files, map)?,
+            ) else {
+                return Ok(EXIT_INVALID);
+            };
+            (old, new)
+        }
+        _ => bail!(
+            "give --rules OLD --rules NEW and the event files, or two JSON reports (OLD.json NEW.json)"
+        ),
+    };
+    let d = report::diff::diff(&old, &new);
+    let stdout = io::stdout();
+    let mut out = BufWriter::new(stdout.lock());
+    let written = match format {
+        DiffFormat::Text => report::diff::write_text(&d, &mut out),
+        DiffFormat::Markdown => report::diff::write_markdown(&d, &mut out),
+        DiffFormat::Json => serde_json::to_writer_pretty(&mut out, &d)
+            .map_err(io::Error::other)
+            .and_then(|()| writeln!(out)),
+    }
+    .and_then(|()| out.flush());
+    unless_pipe_closed(written)?;
+    Ok(0)
+}
+
+/// The report of replaying `events` under `rules`, or `None` (said on stderr) when the rules,
+/// the mapping or an event is invalid.
+fn replay_report(
+    rules: &Path,
+    events: &[String],
+    map: Option<&Path>,
+) -> Result<Option<report::Report>> {
+    let Some((program, mapping)) = load_program(&[rules.to_path_buf()], map, "compared")? else {
+        return Ok(None);
+    };
+    let inputs = open_inputs(events, None, mapping.as_ref())?;
+    let options = RunOptions::default();
+    let mut sink = pactum::sink::Collect::default();
+    match run(&program, inputs, options, &mut sink) {
+        Ok(outcome) => Ok(Some(report::build(&program, &outcome, options, sink.0))),
+        Err(RunError::Invalid(invalid)) => {
+            say!("error: invalid event at {invalid}");
+            Ok(None)
+        }
+        Err(err) => Err(err.into()),
+    }
+}
+
+/// A saved JSON report, or `None` (said on stderr) when it is not one this pactum reads.
+fn read_report(file: &str) -> Result<Option<report::Report>> {
     let text = if file == "-" {
         io::read_to_string(io::stdin()).context("cannot read standard input")?
     } else {
@@ -696,7 +789,7 @@ fn render_saved(file: &str, format: ReportFormat, output: Option<&Path>) -> Resu
                 err.line(),
                 err.column()
             );
-            return Ok(EXIT_INVALID);
+            return Ok(None);
         }
     };
     if report.report_version != report::REPORT_VERSION {
@@ -705,8 +798,16 @@ fn render_saved(file: &str, format: ReportFormat, output: Option<&Path>) -> Resu
             report.report_version,
             report::REPORT_VERSION
         );
-        return Ok(EXIT_INVALID);
+        return Ok(None);
     }
+    Ok(Some(report))
+}
+
+/// `pactum report`: a saved JSON report rendered in `format`.
+fn render_saved(file: &str, format: ReportFormat, output: Option<&Path>) -> Result<u8> {
+    let Some(report) = read_report(file)? else {
+        return Ok(EXIT_INVALID);
+    };
     match output {
         Some(path) => {
             let file = fs::File::create(path)

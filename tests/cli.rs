@@ -797,3 +797,73 @@ fn every_diagnostic_code_has_a_case() {
         );
     }
 }
+
+/// `pactum diff` on two saved reports says what it says on the two rule sets, in every
+/// format.
+#[test]
+fn diff_of_saved_reports_equals_diff_of_rules() {
+    let dir = root().join("scenarios/ankara-strikes-2024");
+    let saved = tempfile::tempdir().unwrap();
+    let old_rules = root()
+        .join("rules/iraq-turkey-2024.yaml")
+        .display()
+        .to_string();
+    let new_rules = root()
+        .join("rules/drafts/iraq-turkey-2025-redraft.yaml")
+        .display()
+        .to_string();
+    let mut reports = Vec::new();
+    for (side, rules) in [("old", &old_rules), ("new", &new_rules)] {
+        let file = saved
+            .path()
+            .join(format!("{side}.json"))
+            .display()
+            .to_string();
+        let out = pactum(
+            &dir,
+            &[
+                "replay".into(),
+                "--rules".into(),
+                rules.clone(),
+                "--format".into(),
+                "json".into(),
+                "-o".into(),
+                file.clone(),
+                "events.jsonl".into(),
+            ],
+            None,
+        );
+        assert_eq!(out.status.code(), Some(0));
+        reports.push(file);
+    }
+    for format in ["text", "markdown", "json"] {
+        let from_reports = pactum(
+            &dir,
+            &[
+                "diff".into(),
+                reports[0].clone(),
+                reports[1].clone(),
+                "--format".into(),
+                format.into(),
+            ],
+            None,
+        );
+        let from_rules = pactum(
+            &dir,
+            &[
+                "diff".into(),
+                "--rules".into(),
+                old_rules.clone(),
+                "--rules".into(),
+                new_rules.clone(),
+                "events.jsonl".into(),
+                "--format".into(),
+                format.into(),
+            ],
+            None,
+        );
+        assert_eq!(from_reports.status.code(), Some(0));
+        assert_eq!(from_reports.stdout, from_rules.stdout, "{format}");
+        assert!(!from_reports.stdout.is_empty());
+    }
+}

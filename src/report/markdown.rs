@@ -345,7 +345,7 @@ fn per_day(violations: &[ViolationRecord]) -> BTreeMap<String, BTreeMap<String, 
 
 /// Text from event data or rule files, made inert: Markdown punctuation is escaped, control
 /// characters are shown escaped, and `<` cannot open HTML.
-fn md(text: &str) -> String {
+pub(super) fn md(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
         match c {

@@ -5,6 +5,7 @@
 //! the documented order (time, agreement, term, evidence ids), which makes the output
 //! byte-identical for the same inputs however the events were read.
 
+pub mod diff;
 mod markdown;
 mod model;
 mod text;

@@ -1,0 +1,273 @@
+//! Comparing two reports of the same events: what a redrafted agreement would have flagged
+//! differently.
+//!
+//! Negotiators redraft a clause and ask what it would have changed over a past period. Two
+//! replays of the same events, under the old and the new rules, give two reports; a violation
+//! is identified across them by what it rests on — its time and its evidence (event ids) —
+//! since a redraft may rename a term or move it to another agreement. Pairs with the same
+//! identity and the same agreement, term, severity and party are unchanged; the rest of the
+//! pairs with the same identity are *changed*; what is left is only in the old report or only
+//! in the new one. Works on the versioned [`Report`] only, so saved reports diff the same as
+//! fresh replays.
+
+use std::collections::BTreeMap;
+use std::io::{self, Write};
+
+use serde::Serialize;
+
+use super::{Report, ViolationRecord};
+
+/// What differs between two reports.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Diff {
+    /// The old report's agreements (id and rule-file SHA-256).
+    pub old: Vec<(String, String)>,
+    /// The new report's agreements.
+    pub new: Vec<(String, String)>,
+    /// Whether both replays read the same inputs (by SHA-256, in order).
+    pub same_inputs: bool,
+    /// Violations only the old rules raise.
+    pub only_old: Vec<Finding>,
+    /// Violations only the new rules raise.
+    pub only_new: Vec<Finding>,
+    /// Violations on the same evidence whose agreement, term, severity or party changed.
+    pub changed: Vec<(Finding, Finding)>,
+    /// Violations both raise alike.
+    pub unchanged: usize,
+}
+
+/// A violation as the diff shows it.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+pub struct Finding {
+    /// When.
+    pub time: String,
+    /// Evidence event ids.
+    pub evidence: Vec<String>,
+    /// Agreement id.
+    pub agreement: String,
+    /// Term id.
+    pub term: String,
+    /// Severity.
+    pub severity: String,
+    /// Party in breach.
+    pub breached_by: Option<String>,
+    /// The message.
+    pub message: String,
+}
+
+impl Finding {
+    fn of(v: &ViolationRecord) -> Self {
+        Finding {
+            time: v.time.clone(),
+            evidence: v.evidence.iter().map(|e| e.id.clone()).collect(),
+            agreement: v.agreement.clone(),
+            term: v.term.clone(),
+            severity: v.severity.clone(),
+            breached_by: v.breached_by.clone(),
+            message: v.message.clone(),
+        }
+    }
+
+    fn identity(&self) -> Identity {
+        (self.time.clone(), self.evidence.clone())
+    }
+
+    fn same_judgement(&self, other: &Finding) -> bool {
+        (
+            &self.agreement,
+            &self.term,
+            &self.severity,
+            &self.breached_by,
+        ) == (
+            &other.agreement,
+            &other.term,
+            &other.severity,
+            &other.breached_by,
+        )
+    }
+}
+
+/// What identifies a violation across two reports: its time and its evidence ids.
+type Identity = (String, Vec<String>);
+
+/// Compares `old` with `new`.
+pub fn diff(old: &Report, new: &Report) -> Diff {
+    let mut by_identity: BTreeMap<Identity, (Vec<Finding>, Vec<Finding>)> = BTreeMap::new();
+    for v in &old.violations {
+        let f = Finding::of(v);
+        by_identity.entry(f.identity()).or_default().0.push(f);
+    }
+    for v in &new.violations {
+        let f = Finding::of(v);
+        by_identity.entry(f.identity()).or_default().1.push(f);
+    }
+    let mut result = Diff {
+        old: old
+            .agreements
+            .iter()
+            .map(|a| (a.id.clone(), a.sha256.clone()))
+            .collect(),
+        new: new
+            .agreements
+            .iter()
+            .map(|a| (a.id.clone(), a.sha256.clone()))
+            .collect(),
+        same_inputs: old
+            .inputs
+            .iter()
+            .map(|i| &i.sha256)
+            .eq(new.inputs.iter().map(|i| &i.sha256)),
+        only_old: Vec::new(),
+        only_new: Vec::new(),
+        changed: Vec::new(),
+        unchanged: 0,
+    };
+    for (_, (mut olds, mut news)) in by_identity {
+        // Alike first, so that a term renamed beside one that stayed pairs the right way.
+        olds.retain(|o| match news.iter().position(|n| o.same_judgement(n)) {
+            Some(i) => {
+                news.remove(i);
+                result.unchanged += 1;
+                false
+            }
+            None => true,
+        });
+        let pairs = olds.len().min(news.len());
+        let rest_old = olds.split_off(pairs);
+        let rest_new = news.split_off(pairs);
+        result.changed.extend(olds.into_iter().zip(news));
+        result.only_old.extend(rest_old);
+        result.only_new.extend(rest_new);
+    }
+    result
+}
+
+/// The diff as text: a line per finding, `-` only in the old rules, `+` only in the new, `~`
+/// changed.
+pub fn write_text(d: &Diff, out: &mut dyn Write) -> io::Result<()> {
+    summary(d, out)?;
+    for f in &d.only_old {
+        writeln!(out, "- {}", line(f))?;
+    }
+    for f in &d.only_new {
+        writeln!(out, "+ {}", line(f))?;
+    }
+    for (o, n) in &d.changed {
+        writeln!(out, "~ {}", line(o))?;
+        writeln!(out, "  now {}", judgement(n))?;
+    }
+    Ok(())
+}
+
+/// The diff as Markdown, for a negotiation brief.
+pub fn write_markdown(d: &Diff, out: &mut dyn Write) -> io::Result<()> {
+    writeln!(out, "# What the redraft changes\n")?;
+    summary(d, out)?;
+    let table = |out: &mut dyn Write, title: &str, findings: &[Finding]| -> io::Result<()> {
+        if findings.is_empty() {
+            return Ok(());
+        }
+        writeln!(out, "\n## {title}\n")?;
+        writeln!(
+            out,
+            "| time | term | party | severity | evidence | message |"
+        )?;
+        writeln!(out, "|---|---|---|---|---|---|")?;
+        for f in findings {
+            writeln!(
+                out,
+                "| {} | `{}/{}` | {} | {} | {} | {} |",
+                f.time,
+                f.agreement,
+                f.term,
+                f.breached_by.as_deref().unwrap_or("unattributed"),
+                f.severity,
+                f.evidence
+                    .iter()
+                    .map(|e| super::markdown::md(e))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                super::markdown::md(&f.message)
+            )?;
+        }
+        Ok(())
+    };
+    table(out, "Only under the old rules", &d.only_old)?;
+    table(out, "Only under the new rules", &d.only_new)?;
+    if !d.changed.is_empty() {
+        writeln!(out, "\n## Changed\n")?;
+        writeln!(out, "| time | evidence | old | new |")?;
+        writeln!(out, "|---|---|---|---|")?;
+        for (o, n) in &d.changed {
+            writeln!(
+                out,
+                "| {} | {} | {} | {} |",
+                o.time,
+                o.evidence
+                    .iter()
+                    .map(|e| super::markdown::md(e))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                super::markdown::md(&judgement(o)),
+                super::markdown::md(&judgement(n))
+            )?;
+        }
+    }
+    Ok(())
+}
+
+fn summary(d: &Diff, out: &mut dyn Write) -> io::Result<()> {
+    let ids = |a: &[(String, String)]| {
+        a.iter()
+            .map(|(id, _)| id.as_str())
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    writeln!(out, "old rules: {}", ids(&d.old))?;
+    writeln!(out, "new rules: {}", ids(&d.new))?;
+    if !d.same_inputs {
+        writeln!(
+            out,
+            "warning: the two reports judged different inputs (SHA-256 differ)"
+        )?;
+    }
+    writeln!(
+        out,
+        "{} only under the old rules, {} only under the new, {} changed, {} unchanged",
+        d.only_old.len(),
+        d.only_new.len(),
+        d.changed.len(),
+        d.unchanged
+    )
+}
+
+fn line(f: &Finding) -> String {
+    format!(
+        "{} {} [{}]: {}",
+        f.time,
+        judgement(f),
+        f.evidence.join(", "),
+        escape(&f.message)
+    )
+}
+
+fn judgement(f: &Finding) -> String {
+    format!(
+        "{}/{} {} by {}",
+        f.agreement,
+        f.term,
+        f.severity,
+        f.breached_by.as_deref().unwrap_or("unattributed")
+    )
+}
+
+/// Event text on one line, inert in a table.
+fn escape(text: &str) -> String {
+    text.chars()
+        .flat_map(|c| match c {
+            '|' => vec!['\\', '|'],
+            c if c.is_control() => c.escape_default().collect(),
+            c => vec![c],
+        })
+        .collect()
+}
