@@ -89,6 +89,9 @@ enum Command {
         /// Evaluate every condition in full (for tests: results are the same, only slower).
         #[arg(long, hide = true)]
         no_memo: bool,
+        /// No progress bar (one is shown on a terminal when a replay runs over a second).
+        #[arg(long, short = 'q')]
+        quiet: bool,
     },
     /// Run scenarios (`scenario.yaml`: rules, events, the outcome they must give) and say which
     /// hold; with --coverage, which clauses they exercise.
@@ -340,6 +343,7 @@ fn execute(command: Command) -> Result<u8> {
             max_delay,
             until,
             no_memo,
+            quiet,
         } => replay(ReplayArgs {
             rules,
             events,
@@ -352,6 +356,7 @@ fn execute(command: Command) -> Result<u8> {
             max_delay,
             until,
             no_memo,
+            quiet,
         }),
         Command::Test {
             paths,
@@ -608,6 +613,85 @@ struct CliSink<'p> {
     live: Option<Box<dyn Write>>,
     /// The most serious violation written live (for `--fail-on`: nothing is collected then).
     worst: Option<Severity>,
+    /// The progress bar, when stderr is a terminal and `--quiet` was not given.
+    bar: Option<Bar>,
+}
+
+/// A progress bar on stderr for long replays: shown only once a replay has run about a second,
+/// drawn at most a few times a second (indicatif limits it), and cleared at the end.
+struct Bar {
+    started: std::time::Instant,
+    /// The size of each input in bytes (0 for standard input), to turn offsets into a share.
+    sizes: Vec<u64>,
+    shown: Option<indicatif::ProgressBar>,
+    violations: u64,
+}
+
+impl Bar {
+    /// A bar for `inputs`, when stderr is a terminal.
+    fn new(inputs: &[String]) -> Option<Bar> {
+        use std::io::IsTerminal;
+        io::stderr().is_terminal().then(|| Bar {
+            started: std::time::Instant::now(),
+            sizes: inputs
+                .iter()
+                .map(|name| fs::metadata(name).map_or(0, |m| m.len()))
+                .collect(),
+            shown: None,
+            violations: 0,
+        })
+    }
+
+    fn update(&mut self, progress: pactum::sink::Progress) {
+        let elapsed = self.started.elapsed();
+        if elapsed < std::time::Duration::from_secs(1) {
+            return;
+        }
+        let bar = self.shown.get_or_insert_with(|| {
+            let bar = indicatif::ProgressBar::new(0);
+            bar.set_style(
+                indicatif::ProgressStyle::with_template(
+                    "{bar:30} {percent:>3}% {msg} [{elapsed}]",
+                )
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+            );
+            bar
+        });
+        let rate = |n: u64| n as f64 / elapsed.as_secs_f64().max(1e-9);
+        match progress {
+            pactum::sink::Progress::Reading {
+                input,
+                offset,
+                records,
+            } => {
+                let total: u64 = self.sizes.iter().sum();
+                let before: u64 = self.sizes.iter().take(input).sum();
+                bar.set_length(total.max(1));
+                bar.set_position(before + offset);
+                bar.set_message(format!(
+                    "{records} events read, {:.0} events/s, {} violations so far",
+                    rate(records),
+                    self.violations
+                ));
+            }
+            pactum::sink::Progress::Reordering { done, total } => {
+                bar.set_length(total.max(1));
+                bar.set_position(done);
+                bar.set_message(format!(
+                    "judging in time order: {done} of {total} events, {} violations so far",
+                    self.violations
+                ));
+            }
+        }
+    }
+}
+
+impl Drop for Bar {
+    fn drop(&mut self) {
+        if let Some(bar) = &self.shown {
+            bar.finish_and_clear();
+        }
+    }
 }
 
 impl pactum::Sink for CliSink<'_> {
@@ -635,7 +719,17 @@ impl pactum::Sink for CliSink<'_> {
 
     fn rewind(&mut self) -> bool {
         self.collected.clear();
+        if let Some(bar) = &mut self.bar {
+            bar.violations = 0;
+        }
         self.live.is_none()
+    }
+
+    fn progress(&mut self, progress: pactum::sink::Progress) {
+        if let Some(bar) = &mut self.bar {
+            bar.violations = self.collected.len() as u64;
+            bar.update(progress);
+        }
     }
 }
 
@@ -660,6 +754,7 @@ struct ReplayArgs {
     max_delay: chrono::TimeDelta,
     until: Option<chrono::DateTime<chrono::Utc>>,
     no_memo: bool,
+    quiet: bool,
 }
 
 fn parse_delay(text: &str) -> std::result::Result<chrono::TimeDelta, String> {
@@ -880,6 +975,11 @@ fn replay(args: ReplayArgs) -> Result<u8> {
             None
         },
         worst: None,
+        bar: if args.quiet || streaming {
+            None
+        } else {
+            Bar::new(&args.events)
+        },
     };
     let ran = if streaming {
         let input = inputs.into_iter().next().context("standard input")?;
@@ -905,6 +1005,8 @@ fn replay(args: ReplayArgs) -> Result<u8> {
         }
         Err(err @ RunError::Unordered { .. }) => return Err(err.into()),
     };
+    // The bar goes before the report is written.
+    drop(sink.bar.take());
     let live = sink.live.is_some();
     let worst_live = sink.worst;
     let report = report::build(&program, &outcome, options, sink.collected);

@@ -14,7 +14,7 @@ use crate::compile::Program;
 use crate::input::{EventReader, InputError, InputFormat, InputStats};
 use crate::mapping::{Mapping, Provenance};
 use crate::replay::{Replay, ReplayTotals};
-use crate::sink::Sink;
+use crate::sink::{PROGRESS_EVERY, Progress, Sink};
 
 /// A reader that can also seek: what reading events again in another order needs.
 pub trait SeekRead: BufRead + Seek {}
@@ -211,7 +211,8 @@ fn stream<S: Sink>(
     let mut summaries = Vec::new();
     let mut skipped = Vec::new();
     let mut last = None;
-    for (input, reader) in inputs {
+    let mut records = 0u64;
+    for (index, (input, reader)) in inputs.into_iter().enumerate() {
         let name = input.name.clone();
         let io_error = |source| RunError::Io {
             file: name.clone(),
@@ -219,6 +220,14 @@ fn stream<S: Sink>(
         };
         let mut reader = input.reader(reader);
         while let Some(record) = reader.next_record().map_err(io_error)? {
+            records += 1;
+            if records.is_multiple_of(PROGRESS_EVERY) {
+                sink.progress(Progress::Reading {
+                    input: index,
+                    offset: reader.offset(),
+                    records,
+                });
+            }
             match record {
                 Ok(event) => {
                     if ordered {
@@ -275,6 +284,7 @@ fn reorder<S: Sink>(
     let mut yaml_events: Vec<Vec<crate::event::Event>> = Vec::new();
     let mut summaries = Vec::new();
     let mut skipped = Vec::new();
+    let mut records = 0u64;
     for (input, (source, reopen)) in inputs.into_iter().enumerate() {
         let name = source.name.clone();
         let format = source.format;
@@ -289,6 +299,14 @@ fn reorder<S: Sink>(
         let mut kept = Vec::new();
         let mut ordinal = 0;
         while let Some(record) = reader.next_record().map_err(io_error)? {
+            records += 1;
+            if records.is_multiple_of(PROGRESS_EVERY) {
+                sink.progress(Progress::Reading {
+                    input,
+                    offset: reader.offset(),
+                    records,
+                });
+            }
             match record {
                 Ok(event) => {
                     index.push(Entry {
@@ -322,7 +340,12 @@ fn reorder<S: Sink>(
         .into_iter()
         .map(|events| events.into_iter().map(Some).collect())
         .collect();
-    for entry in index {
+    let total = index.len() as u64;
+    for (done, entry) in index.into_iter().enumerate() {
+        let done = done as u64 + 1;
+        if done.is_multiple_of(PROGRESS_EVERY) {
+            sink.progress(Progress::Reordering { done, total });
+        }
         let (Some((source, reopen)), Some(slot)) =
             (readers.get(entry.input), open.get_mut(entry.input))
         else {

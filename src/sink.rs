@@ -99,6 +99,37 @@ pub trait Sink {
     fn rewind(&mut self) -> bool {
         false
     }
+
+    /// Hears how far the run has come, every [`PROGRESS_EVERY`] records (a progress bar, say).
+    /// By default it ignores it.
+    fn progress(&mut self, _progress: Progress) {}
+}
+
+/// How many records a run reads between two calls of [`Sink::progress`]: often enough for a
+/// bar to move several times a second, rarely enough to cost nothing measurable.
+pub const PROGRESS_EVERY: u64 = 4096;
+
+/// How far a run has come.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Progress {
+    /// Reading the inputs in order: input `input` (0-based), at byte `offset` of it; `records`
+    /// read in all.
+    Reading {
+        /// Which input.
+        input: usize,
+        /// Bytes of that input read so far.
+        offset: u64,
+        /// Records read so far, every input.
+        records: u64,
+    },
+    /// Judging events again in canonical order, after they came out of order: `done` of
+    /// `total` events.
+    Reordering {
+        /// Events judged.
+        done: u64,
+        /// Events to judge.
+        total: u64,
+    },
 }
 
 /// Keeps every violation in memory, for reports that sort them.
