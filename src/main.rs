@@ -423,16 +423,21 @@ fn print_schema(kind: &str) -> Result<u8> {
 /// arbitrary file into memory.
 const MAX_GEOGRAPHY_BYTES: u64 = 64 << 20;
 
-/// Reads a file an agreement's geography names, refusing one too large to be a map.
+/// Reads a file an agreement's geography names, refusing one too large to be a map. The size
+/// is checked on the bytes read, not on what the file system says: a device or a pipe
+/// (`/dev/zero`) reports no size and never ends.
 fn read_geography(path: &Path) -> io::Result<Vec<u8>> {
-    let size = fs::metadata(path)?.len();
-    if size > MAX_GEOGRAPHY_BYTES {
+    use std::io::Read;
+    let file = fs::File::open(path)?;
+    let mut bytes = Vec::new();
+    file.take(MAX_GEOGRAPHY_BYTES + 1).read_to_end(&mut bytes)?;
+    if bytes.len() as u64 > MAX_GEOGRAPHY_BYTES {
         return Err(io::Error::other(format!(
-            "{size} bytes, more than the {} MiB a geography file may have",
+            "more than the {} MiB a geography file may have",
             MAX_GEOGRAPHY_BYTES >> 20
         )));
     }
-    fs::read(path)
+    Ok(bytes)
 }
 
 /// The buffer of a file read again in canonical order (see the reopen closure in `inputs`).
