@@ -112,6 +112,10 @@ enum Command {
         /// Fail when fewer than this percentage of terms have both a positive and a negative case.
         #[arg(long, value_name = "PERCENT")]
         min_coverage: Option<f64>,
+        /// Agreements the coverage must include whether or not a scenario loads them (a file or
+        /// a directory of them; repeatable): a new agreement with no scenario counts as 0 %.
+        #[arg(long = "rules", short = 'r', value_name = "PATH")]
+        rules: Vec<PathBuf>,
     },
     /// Write a new agreement or scenario that passes `check` and `test`, to start from.
     New {
@@ -363,8 +367,10 @@ fn execute(command: Command) -> Result<u8> {
             format,
             coverage,
             min_coverage,
+            rules,
         } => commands::test::test(
             &paths,
+            &rules,
             format,
             coverage || min_coverage.is_some(),
             min_coverage,
@@ -655,10 +661,8 @@ impl Bar {
         let bar = self.shown.get_or_insert_with(|| {
             let bar = indicatif::ProgressBar::new(0);
             bar.set_style(
-                indicatif::ProgressStyle::with_template(
-                    "{bar:30} {percent:>3}% {msg} [{elapsed}]",
-                )
-                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+                indicatif::ProgressStyle::with_template("{bar:30} {percent:>3}% {msg} [{elapsed}]")
+                    .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
             );
             bar
         });

@@ -10,11 +10,14 @@
 //! exercises positively (a stated violation of the term) and negatively (a quiet event named
 //! for the term), which [`Coverage`] adds up per clause.
 
-use std::collections::{BTreeMap, BTreeSet, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::fmt::Write as _;
 
 use serde::Deserialize;
 
+use chrono::{DateTime, Utc};
+
+use crate::agreement::Period;
 use crate::diagnostic::{Code, Diagnostic, SourceFile};
 use crate::report::{Report, ViolationRecord};
 
@@ -199,10 +202,16 @@ impl Verdict {
     }
 }
 
-/// Compares a replay's report with what the scenario states. `events` holds the ids of every
-/// event the replay read, so that a quiet event that does not exist (a typo) fails instead of
-/// passing vacuously.
-pub fn judge(scenario: &Scenario, report: &Report, events: &HashSet<String>) -> Verdict {
+/// Compares a replay's report with what the scenario states. `events` holds the id and time of
+/// every event the replay read, so that a quiet event that does not exist (a typo) fails
+/// instead of passing vacuously; `periods` the effective period of every term, so that a quiet
+/// event the term does not judge (outside its period) does not count as a negative case of it.
+pub fn judge(
+    scenario: &Scenario,
+    report: &Report,
+    events: &HashMap<String, DateTime<Utc>>,
+    periods: &BTreeMap<(String, String), Period>,
+) -> Verdict {
     let mut verdict = Verdict::default();
     let expect = &scenario.expect;
     let actual: Vec<Stated> = report.violations.iter().map(stated).collect();
@@ -274,7 +283,7 @@ pub fn judge(scenario: &Scenario, report: &Report, events: &HashSet<String>) -> 
         .map(|t| (t.term.as_str(), t.agreement.as_str()))
         .collect();
     for quiet in &expect.quiet {
-        if !events.contains(&quiet.event) {
+        if !events.contains_key(&quiet.event) {
             verdict.failures.push(format!(
                 "quiet event `{}` is not among the events read",
                 quiet.event
@@ -341,8 +350,16 @@ pub fn judge(scenario: &Scenario, report: &Report, events: &HashSet<String>) -> 
                 .insert((agreement.into(), term.into(), Case::Positive));
         }
         for quiet in &expect.quiet {
+            let Some(time) = events.get(&quiet.event) else {
+                continue;
+            };
             for term in &quiet.terms {
-                if let Some(agreement) = term_ids.get(term.as_str()) {
+                let Some(agreement) = term_ids.get(term.as_str()) else {
+                    continue;
+                };
+                // Only an event the term judges tests its condition.
+                let key = ((*agreement).to_string(), term.clone());
+                if periods.get(&key).is_some_and(|p| p.contains(*time)) {
                     verdict
                         .exercised
                         .insert(((*agreement).into(), term.clone(), Case::Negative));
@@ -365,7 +382,8 @@ fn stated(v: &ViolationRecord) -> Stated {
     }
 }
 
-/// One violation on one line, as the failure diff shows it.
+/// One violation on one line, as the failure diff shows it; control characters from event
+/// data are shown escaped, so that they cannot drive a terminal or break a JUnit file.
 fn line(v: &Stated) -> String {
     let mut text = format!(
         "{} {}/{} by {} [{}]",
@@ -378,7 +396,15 @@ fn line(v: &Stated) -> String {
     if let Some(key) = &v.key {
         let _ = write!(text, " key {key}");
     }
-    text
+    text.chars()
+        .flat_map(|c| -> Vec<char> {
+            if c.is_control() {
+                c.escape_default().collect()
+            } else {
+                vec![c]
+            }
+        })
+        .collect()
 }
 
 /// A line diff, `-` for stated lines missing from what was found, `+` for found lines not
@@ -410,6 +436,16 @@ pub struct Coverage {
 }
 
 impl Coverage {
+    /// Counts every term of `agreements`, exercised or not: the agreements a run of scenarios
+    /// must cover, whether some scenario loads them or none does.
+    pub fn require(&mut self, agreements: &[crate::agreement::Agreement]) {
+        for a in agreements {
+            for t in &a.terms {
+                self.terms.entry((a.id.clone(), t.id.clone())).or_default();
+            }
+        }
+    }
+
     /// Counts every term of `report`'s agreements (so that a term no scenario exercises shows
     /// as 0), and what `verdict` says `scenario` exercised.
     pub fn add(&mut self, scenario: &str, report: &Report, verdict: &Verdict) {

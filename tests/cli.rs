@@ -367,6 +367,8 @@ fn scenarios() {
             "--coverage".into(),
             "--min-coverage".into(),
             "100".into(),
+            "--rules".into(),
+            "rules".into(),
         ],
         None,
     );

@@ -5,7 +5,10 @@
 //! module finds the scenario files, reads the files they name (relative to the scenario), runs
 //! each replay exactly as `pactum replay` would, and renders the results as text or JUnit XML.
 
-use std::collections::HashSet;
+use std::collections::{BTreeMap, HashMap};
+
+use chrono::{DateTime, Utc};
+use pactum::agreement::Period;
 use std::fmt::Write as _;
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -42,6 +45,7 @@ struct Outcome {
 /// Runs the scenarios under `paths`; returns the exit code.
 pub fn test(
     paths: &[PathBuf],
+    rules: &[PathBuf],
     format: TestFormat,
     coverage: bool,
     min_coverage: Option<f64>,
@@ -56,24 +60,40 @@ pub fn test(
         outcomes.push(run_one(&file));
     }
     let mut total = Coverage::default();
+    if !rules.is_empty() {
+        let (program, diagnostics) = load_rules(rules)?;
+        let Some(program) = program else {
+            for d in &diagnostics {
+                say!("{}", d.render().trim_end());
+            }
+            say!("error: the rules to cover are invalid");
+            return Ok(EXIT_INVALID);
+        };
+        total.require(program.agreements());
+    }
     for outcome in &outcomes {
         if let Some(report) = &outcome.report {
             total.add(&outcome.name, report, &outcome.verdict);
         }
     }
     let failed = outcomes.iter().filter(|o| !o.verdict.passed()).count();
+    let below = min_coverage
+        .filter(|min| total.percent() + 1e-9 < *min)
+        .map(|min| {
+            format!(
+                "clause coverage {:.1} % is below --min-coverage {min}",
+                total.percent()
+            )
+        });
     let text = match format {
         TestFormat::Text => text(&outcomes, coverage.then_some(&total)),
-        TestFormat::Junit => junit(&outcomes),
+        TestFormat::Junit => junit(&outcomes, below.as_deref()),
     };
     print!("{text}");
-    let below = min_coverage.is_some_and(|min| total.percent() + 1e-9 < min);
-    if below && let Some(min) = min_coverage {
-        say!(
-            "error: clause coverage {:.1} % is below --min-coverage {min}",
-            total.percent()
-        );
+    if let Some(below) = &below {
+        say!("error: {below}");
     }
+    let below = below.is_some();
     Ok(if failed > 0 || below {
         EXIT_VIOLATIONS
     } else {
@@ -119,8 +139,8 @@ fn run_one(file: &Path) -> Outcome {
         report: None,
     };
     match replay(file) {
-        Ok((scenario, report, events)) => {
-            outcome.verdict = scenario::judge(&scenario, &report, &events);
+        Ok((scenario, report, events, periods)) => {
+            outcome.verdict = scenario::judge(&scenario, &report, &events, &periods);
             outcome.report = Some(report);
         }
         Err(why) => outcome.verdict.failures.push(why),
@@ -129,7 +149,16 @@ fn run_one(file: &Path) -> Outcome {
 }
 
 /// Loads the scenario and its rules, replays its events; a problem is the failure's text.
-fn replay(file: &Path) -> std::result::Result<(Scenario, Report, HashSet<String>), String> {
+/// What a replay gives the judge: the report, the id and time of every event read, and each
+/// term's period.
+type Replayed = (
+    Scenario,
+    Report,
+    HashMap<String, DateTime<Utc>>,
+    BTreeMap<(String, String), Period>,
+);
+
+fn replay(file: &Path) -> std::result::Result<Replayed, String> {
     let name = file.display().to_string();
     let text = fs::read_to_string(file).map_err(|e| format!("cannot read {name}: {e}"))?;
     let scenario = scenario::load(&name, &text).map_err(|d| d.render())?;
@@ -170,16 +199,25 @@ fn replay(file: &Path) -> std::result::Result<(Scenario, Report, HashSet<String>
     })?;
     let report = report::build(&program, &outcome, options, sink.0);
     let ids = event_ids(&events, mapping.as_ref()).map_err(|e| format!("{e:#}"))?;
-    Ok((scenario, report, ids))
+    let periods = program
+        .agreements()
+        .iter()
+        .flat_map(|a| {
+            a.terms
+                .iter()
+                .map(|t| ((a.id.clone(), t.id.clone()), t.effective))
+        })
+        .collect();
+    Ok((scenario, report, ids, periods))
 }
 
-/// The id of every valid event of the inputs (for quiet events: one that is not read is a
-/// typo, not a negative case).
+/// The id and time of every valid event of the inputs (for quiet events: one that is not read
+/// is a typo, not a negative case; one outside a term's period does not test it).
 fn event_ids(
     events: &[String],
     mapping: Option<&Rc<pactum::mapping::Mapping>>,
-) -> Result<HashSet<String>> {
-    let mut ids = HashSet::new();
+) -> Result<HashMap<String, DateTime<Utc>>> {
+    let mut ids = HashMap::new();
     for name in events {
         let file = fs::File::open(name).with_context(|| format!("cannot open {name}"))?;
         let mut reader = EventReader::new(
@@ -190,7 +228,7 @@ fn event_ids(
         .with_mapping(mapping.cloned());
         while let Some(record) = reader.next_record()? {
             if let Ok(event) = record {
-                ids.insert(event.id());
+                ids.entry(event.id()).or_insert(event.time());
             }
         }
     }
@@ -270,19 +308,31 @@ fn text(outcomes: &[Outcome], coverage: Option<&Coverage>) -> String {
     out
 }
 
-fn junit(outcomes: &[Outcome]) -> String {
-    let escape = |s: &str| quick_xml::escape::escape(s).into_owned();
-    let failed = outcomes.iter().filter(|o| !o.verdict.passed()).count();
+fn junit(outcomes: &[Outcome], coverage_failure: Option<&str>) -> String {
+    // XML 1.0 allows no control character but tab and line breaks, even escaped: event data
+    // could hold one, so they are written as Rust escapes.
+    let escape = |s: &str| {
+        let visible: String = s
+            .chars()
+            .flat_map(|c| match c {
+                '\n' | '\t' | '\r' => vec![c],
+                c if c.is_control() => c.escape_default().collect(),
+                c => vec![c],
+            })
+            .collect();
+        quick_xml::escape::escape(&visible).into_owned()
+    };
+    let failed = outcomes.iter().filter(|o| !o.verdict.passed()).count()
+        + usize::from(coverage_failure.is_some());
+    let tests = outcomes.len() + usize::from(coverage_failure.is_some());
     let mut out = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
     let _ = writeln!(
         out,
-        "<testsuites name=\"pactum\" tests=\"{}\" failures=\"{failed}\">",
-        outcomes.len()
+        "<testsuites name=\"pactum\" tests=\"{tests}\" failures=\"{failed}\">"
     );
     let _ = writeln!(
         out,
-        "  <testsuite name=\"scenarios\" tests=\"{}\" failures=\"{failed}\">",
-        outcomes.len()
+        "  <testsuite name=\"scenarios\" tests=\"{tests}\" failures=\"{failed}\">"
     );
     for o in outcomes {
         let _ = write!(
@@ -306,6 +356,13 @@ fn junit(outcomes: &[Outcome]) -> String {
                 escape(&o.verdict.failures.join("\n"))
             );
         }
+    }
+    if let Some(why) = coverage_failure {
+        let _ = writeln!(
+            out,
+            "    <testcase name=\"clause coverage\" classname=\"pactum.coverage\">\n      <failure message=\"{0}\">{0}</failure>\n    </testcase>",
+            escape(why)
+        );
     }
     out.push_str("  </testsuite>\n</testsuites>\n");
     out
