@@ -261,9 +261,16 @@ impl Builder<'_, '_> {
             (Some(file), None) => {
                 let features = self.matching(file, spec.matching.as_ref())?;
                 let mut parts = Vec::new();
-                for feature in features.iter() {
+                for (k, feature) in features.iter().enumerate() {
                     match &feature.geometry {
-                        geo::Geometry::Lines(lines) => parts.extend(lines.iter().cloned()),
+                        geo::Geometry::Lines(lines) => {
+                            // Each feature checked alone first, so that a bad one is named.
+                            if let Err(err) = Line::new(lines.clone()) {
+                                self.feature_error(file, k, features.len(), &err);
+                                return None;
+                            }
+                            parts.extend(lines.iter().cloned());
+                        }
                         other => {
                             self.checker.error(
                                 Code::InvalidValue,
@@ -316,9 +323,15 @@ impl Builder<'_, '_> {
             (Some(file), None) => {
                 let features = self.matching(file, spec.matching.as_ref())?;
                 let mut polygons = Vec::new();
-                for feature in features.iter() {
+                for (k, feature) in features.iter().enumerate() {
                     match &feature.geometry {
-                        geo::Geometry::Polygons(parts) => polygons.extend(parts.iter().cloned()),
+                        geo::Geometry::Polygons(parts) => {
+                            if let Err(err) = Area::new(parts.clone()) {
+                                self.feature_error(file, k, features.len(), &err);
+                                return None;
+                            }
+                            polygons.extend(parts.iter().cloned());
+                        }
                         other => {
                             self.checker.error(
                                 Code::InvalidValue,
@@ -438,6 +451,26 @@ impl Builder<'_, '_> {
                 None
             }
         }
+    }
+
+    /// Bad geometry in a matched feature of a GeoJSON file: which file, which feature.
+    fn feature_error(
+        &mut self,
+        file: &Spanned<String>,
+        k: usize,
+        matched: usize,
+        err: &geo::GeometryError,
+    ) {
+        let which = if matched == 1 {
+            "the feature matched".to_string()
+        } else {
+            format!("feature {} of the {matched} matched", k + 1)
+        };
+        self.checker.error(
+            Code::InvalidValue,
+            file,
+            format!("{}, {which}: {err}", file.value),
+        );
     }
 
     /// `[[lon, lat], …]` as points, each checked.
@@ -661,6 +694,7 @@ fn geometry_kind(geometry: &geo::Geometry) -> &'static str {
         geo::Geometry::Lines(_) => "a line",
         geo::Geometry::Polygons(_) => "a polygon",
         geo::Geometry::Point(_) => "a point",
+        geo::Geometry::Unsupported(kind) => kind,
     }
 }
 

@@ -31,6 +31,10 @@ pub enum Geometry {
     Polygons(Vec<Polygon>),
     /// A Point.
     Point(Point),
+    /// A geometry pactum does not use (a MultiPoint, a GeometryCollection) or none (RFC 7946
+    /// allows a null geometry): kept, so that a file holding such features can still serve the
+    /// ones a `match` selects, and an error only when one is selected. The text names it.
+    Unsupported(&'static str),
 }
 
 impl Geometry {
@@ -40,6 +44,7 @@ impl Geometry {
             Geometry::Lines(_) => "lines",
             Geometry::Polygons(_) => "polygons",
             Geometry::Point(_) => "a point",
+            Geometry::Unsupported(kind) => kind,
         }
     }
 }
@@ -87,7 +92,8 @@ impl TryFrom<Geometry> for Point {
 /// Feature, or a bare geometry as one feature without properties.
 ///
 /// A position's third number (altitude), if any, is ignored. A Feature with a null geometry,
-/// a MultiPoint or a GeometryCollection is an error naming the feature (counted from 1).
+/// a MultiPoint or a GeometryCollection is kept as [`Geometry::Unsupported`]: the file's other
+/// features stay usable, and using that one is an error.
 pub fn features(geojson_text: &str) -> Result<Vec<Feature>, GeometryError> {
     let parsed: geojson::GeoJson = geojson_text
         .parse()
@@ -96,31 +102,29 @@ pub fn features(geojson_text: &str) -> Result<Vec<Feature>, GeometryError> {
         geojson::GeoJson::FeatureCollection(collection) => collection
             .features
             .into_iter()
-            .enumerate()
-            .map(|(i, feature)| convert_feature(i + 1, feature))
+            .map(convert_feature)
             .collect(),
-        geojson::GeoJson::Feature(feature) => Ok(vec![convert_feature(1, feature)?]),
+        geojson::GeoJson::Feature(feature) => Ok(vec![convert_feature(feature)?]),
         geojson::GeoJson::Geometry(geometry) => Ok(vec![Feature {
             properties: Map::new(),
-            geometry: convert_geometry(1, geometry.value)?,
+            geometry: convert_geometry(geometry.value)?,
         }]),
     }
 }
 
-fn convert_feature(number: usize, feature: geojson::Feature) -> Result<Feature, GeometryError> {
-    let geometry = feature
-        .geometry
-        .ok_or(GeometryError::NoGeometry { feature: number })?;
+fn convert_feature(feature: geojson::Feature) -> Result<Feature, GeometryError> {
+    let properties = feature.properties.unwrap_or_default();
+    let geometry = match feature.geometry {
+        Some(geometry) => convert_geometry(geometry.value)?,
+        None => Geometry::Unsupported("a feature without geometry"),
+    };
     Ok(Feature {
-        properties: feature.properties.unwrap_or_default(),
-        geometry: convert_geometry(number, geometry.value)?,
+        properties,
+        geometry,
     })
 }
 
-fn convert_geometry(
-    number: usize,
-    value: geojson::GeometryValue,
-) -> Result<Geometry, GeometryError> {
+fn convert_geometry(value: geojson::GeometryValue) -> Result<Geometry, GeometryError> {
     use geojson::GeometryValue as G;
     Ok(match value {
         G::Point { coordinates } => Geometry::Point(point(&coordinates)),
@@ -132,12 +136,8 @@ fn convert_geometry(
         G::MultiPolygon { coordinates } => {
             Geometry::Polygons(coordinates.iter().map(|p| polygon(p)).collect())
         }
-        other @ (G::MultiPoint { .. } | G::GeometryCollection { .. }) => {
-            return Err(GeometryError::Unsupported {
-                feature: number,
-                kind: other.type_name(),
-            });
-        }
+        G::MultiPoint { .. } => Geometry::Unsupported("a MultiPoint"),
+        G::GeometryCollection { .. } => Geometry::Unsupported("a GeometryCollection"),
     })
 }
 
@@ -228,14 +228,19 @@ mod tests {
         let multipoint = r#"{"type":"FeatureCollection","features":[
             {"type":"Feature","properties":{},"geometry":{"type":"Point","coordinates":[1,2]}},
             {"type":"Feature","properties":{},"geometry":{"type":"MultiPoint","coordinates":[[1,2],[3,4]]}}]}"#;
+        // Kept, not refused: the file's other features stay usable.
+        let read = features(multipoint).unwrap();
+        assert_eq!(read[1].geometry, Geometry::Unsupported("a MultiPoint"));
         assert_eq!(
-            features(multipoint).unwrap_err().to_string(),
-            "feature 2 is a MultiPoint: only Point, LineString, MultiLineString, Polygon and MultiPolygon are supported"
+            Line::try_from(read[1].geometry.clone())
+                .unwrap_err()
+                .to_string(),
+            "expected a line (LineString or MultiLineString), found a MultiPoint"
         );
         let null = r#"{"type":"Feature","properties":{},"geometry":null}"#;
         assert_eq!(
-            features(null).unwrap_err(),
-            GeometryError::NoGeometry { feature: 1 }
+            features(null).unwrap()[0].geometry,
+            Geometry::Unsupported("a feature without geometry")
         );
         let short = r#"{"type":"Point","coordinates":[1]}"#;
         assert!(matches!(
