@@ -93,7 +93,6 @@ impl Geography {
 }
 
 #[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
 pub(super) struct GeographyFile {
     #[serde(default)]
     lines: HashMap<Spanned<String>, Spanned<LineFile>>,
@@ -107,7 +106,6 @@ pub(super) struct GeographyFile {
 }
 
 #[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
 struct LineFile {
     #[serde(default)]
     file: Option<Spanned<String>>,
@@ -118,7 +116,6 @@ struct LineFile {
 }
 
 #[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
 struct AreaFile {
     #[serde(default)]
     file: Option<Spanned<String>>,
@@ -135,7 +132,6 @@ struct AreaFile {
 }
 
 #[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
 struct PlaceFile {
     lat: Spanned<f64>,
     lon: Spanned<f64>,

@@ -21,7 +21,6 @@ use crate::diagnostic::{Code, Diagnostic, Level, SourceFile, did_you_mean};
 use crate::time::{Precision, parse_instant};
 
 #[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
 struct AgreementFile {
     agreement: Spanned<String>,
     title: Spanned<String>,
@@ -42,7 +41,6 @@ struct AgreementFile {
 }
 
 #[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
 struct TermFile {
     id: Spanned<String>,
     #[serde(default)]
@@ -72,7 +70,6 @@ struct TermFile {
 }
 
 #[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
 struct SequenceFile {
     within: Spanned<String>,
     #[serde(default)]
@@ -81,7 +78,6 @@ struct SequenceFile {
 }
 
 #[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
 struct AbsenceFile {
     within: Spanned<String>,
     #[serde(default)]
@@ -91,7 +87,6 @@ struct AbsenceFile {
 }
 
 #[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
 struct DeadlineFile {
     #[serde(default)]
     within: Option<Spanned<String>>,
@@ -101,7 +96,6 @@ struct DeadlineFile {
 }
 
 #[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
 struct ThresholdFile {
     count: Spanned<u64>,
     within: Spanned<String>,
@@ -110,7 +104,6 @@ struct ThresholdFile {
 }
 
 #[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
 struct PeriodFile {
     #[serde(default)]
     from: Option<Spanned<String>>,
@@ -219,21 +212,29 @@ pub fn load_with(
     reader: FileReader,
 ) -> (Option<Agreement>, Vec<Diagnostic>) {
     let source = SourceFile::new(name, text);
+    // Every unknown and missing key at once (the typed read below ignores unknown keys).
+    let keys = super::shape::check(&source, text).unwrap_or_default();
+    let mapping = keys
+        .iter()
+        .position(|d| d.message == "unknown key `mapping`");
+    let no_agreement = keys
+        .iter()
+        .any(|d| d.message == "missing required key `agreement`");
+    if let (Some(mut d), true) = (mapping.and_then(|at| keys.get(at).cloned()), no_agreement) {
+        d.help = Some(
+            "this looks like a mapping file: check it with `pactum check --map FILE`, use it with `pactum replay --map FILE`".into(),
+        );
+        return (None, vec![d]);
+    }
     let file: AgreementFile = match serde_saphyr::from_str(text) {
         Ok(file) => file,
-        Err(err) => {
-            let mut d = yaml_diagnostic(&source, &err);
-            if d.message == "unknown key `mapping`" {
-                d.help = Some(
-                    "this looks like a mapping file: check it with `pactum check --map FILE`, use it with `pactum replay --map FILE`".into(),
-                );
-            }
-            return (None, vec![d]);
-        }
+        // The keys' problems say more than the typed read's first error when there are any.
+        Err(_) if !keys.is_empty() => return (None, keys),
+        Err(err) => return (None, vec![yaml_diagnostic(&source, &err)]),
     };
     let mut checker = Checker {
         source: source.clone(),
-        diagnostics: Vec::new(),
+        diagnostics: keys,
     };
     let agreement = checker.agreement(file, text, reader);
     (agreement, checker.diagnostics)

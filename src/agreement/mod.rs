@@ -7,6 +7,7 @@
 mod geography;
 mod load;
 mod scalar;
+mod shape;
 
 use std::rc::Rc;
 
