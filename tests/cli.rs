@@ -770,7 +770,7 @@ fn guide_examples() {
     assert!(failures.is_empty(), "{}", failures.join("\n---\n"));
 }
 
-/// Every diagnostic code is exercised by at least one case that asserts its line and column (a case's `diagnostics:` entries), and documented in docs/rules.md.
+/// Every diagnostic code is exercised by at least one case that asserts its file, line and column (a case's `diagnostics:` entries), and documented in docs/rules.md.
 #[test]
 fn every_diagnostic_code_has_a_case() {
     let mut seen = std::collections::BTreeSet::new();
@@ -778,10 +778,12 @@ fn every_diagnostic_code_has_a_case() {
         let text = std::fs::read_to_string(entry.unwrap().path()).unwrap();
         let case: Value = serde_saphyr::from_str(&text).unwrap();
         for d in case["diagnostics"].as_array().into_iter().flatten() {
-            // (A case with one rule file may leave `file` out: the harness matches subsets.)
-            if let (true, true, Some(code)) =
-                (d["line"].is_u64(), d["column"].is_u64(), d["code"].as_str())
-            {
+            if let (true, true, true, Some(code)) = (
+                d["file"].is_string(),
+                d["line"].is_u64(),
+                d["column"].is_u64(),
+                d["code"].as_str(),
+            ) {
                 seen.insert(code.to_string());
             }
         }
