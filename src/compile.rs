@@ -648,9 +648,18 @@ impl<'a> Unit<'a> {
     fn check_shapes(&mut self, ast: &AST, expression: &Expression, at: (u64, u64)) -> bool {
         let mut wrong: Vec<(String, Option<String>, Position)> = Vec::new();
         ast.walk(&mut |path: &[ASTNode]| {
-            let Some((call, _, _)) = path.last().and_then(call_of) else {
+            let Some((call, _, pos)) = path.last().and_then(call_of) else {
                 return true;
             };
+            if call.name == "nearest_place" && !self.geography.has_places() {
+                wrong.push((
+                    "`nearest_place` needs places, and this agreement's geography names none"
+                        .into(),
+                    Some("name them under `geography:` as `places:` or a `gazetteer:` file".into()),
+                    pos,
+                ));
+                return true;
+            }
             if !crate::spatial::NAMING.contains(&call.name.as_str()) || call.args.len() != 2 {
                 return true;
             }
@@ -659,7 +668,15 @@ impl<'a> Unit<'a> {
             };
             let names: Vec<&str> = self.geography.names().collect();
             match self.geography.get(name) {
-                None => wrong.push((crate::spatial::unknown_shape(name, &names), None, *pos)),
+                None => wrong.push((
+                    if names.is_empty() {
+                        format!("no shape named `{name}`: this agreement's geography names none")
+                    } else {
+                        format!("no shape named `{name}` in this agreement's geography")
+                    },
+                    crate::spatial::unknown_shape_help(name, &names),
+                    *pos,
+                )),
                 Some(
                     shape @ (crate::agreement::Shape::Line(_) | crate::agreement::Shape::Place(_)),
                 ) if call.name == "inside" => {

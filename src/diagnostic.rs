@@ -263,6 +263,7 @@ pub fn did_you_mean<'a>(
     word: &str,
     candidates: impl IntoIterator<Item = &'a str>,
 ) -> Option<&'a str> {
+    // Not edit distance alone: `IR` is one letter from `IQ`, and a different party.
     candidates
         .into_iter()
         .map(|c| (strsim::jaro_winkler(word, c), c))

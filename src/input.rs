@@ -704,9 +704,12 @@ fn typed(cell: &str, parser: &mut EventParser) -> Dynamic {
             return Dynamic::from_int(int);
         }
     }
+    // A number too large for a float (`1e999`) stays text, as JSON input refuses it: an
+    // infinite coordinate would be no position at all.
     if digits.bytes().any(|b| b.is_ascii_digit())
         && cell.bytes().all(numeric)
         && let Ok(float) = cell.parse::<f64>()
+        && float.is_finite()
     {
         return Dynamic::from_float(float);
     }

@@ -113,18 +113,21 @@ fn shape<'g>(geography: &'g Geography, name: &str) -> Result<&'g Shape, Box<Eval
 
 /// The message for a name the geography does not hold (run time and compile time alike).
 pub(crate) fn unknown_shape(name: &str, names: &[&str]) -> String {
+    match unknown_shape_help(name, names) {
+        Some(help) => format!("no shape named `{name}` in this agreement's geography ({help})"),
+        None => format!("no shape named `{name}`: this agreement's geography names none"),
+    }
+}
+
+/// What to say of a name the geography does not hold: a likely fix, or the names it holds.
+pub(crate) fn unknown_shape_help(name: &str, names: &[&str]) -> Option<String> {
     if names.is_empty() {
-        return format!("no shape named `{name}`: this agreement declares no geography");
+        return None;
     }
-    match did_you_mean(name, names.iter().copied()) {
-        Some(fix) => {
-            format!("no shape named `{name}` in this agreement's geography (did you mean `{fix}`?)")
-        }
-        None => format!(
-            "no shape named `{name}` in this agreement's geography (it names {})",
-            names.join(", ")
-        ),
-    }
+    Some(match did_you_mean(name, names.iter().copied()) {
+        Some(fix) => format!("did you mean `{fix}`?"),
+        None => format!("it names {}", names.join(", ")),
+    })
 }
 
 fn error(message: String) -> Box<EvalAltResult> {

@@ -78,6 +78,11 @@ impl Geography {
         self.shapes.keys().map(String::as_str)
     }
 
+    /// Whether it names any place (for `nearest_place`).
+    pub fn has_places(&self) -> bool {
+        !self.places.is_empty()
+    }
+
     /// The place nearest to `point`, with its great-circle distance in km (ties: the first
     /// name in sorted order).
     pub fn nearest_place(&self, point: Point) -> Option<(&str, f64)> {

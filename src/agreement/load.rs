@@ -226,6 +226,17 @@ pub fn load_with(
         );
         return (None, vec![d]);
     }
+    // A scenario given where an agreement is expected.
+    let scenario = keys
+        .iter()
+        .find(|d| d.message == "unknown key `expect`")
+        .cloned();
+    if let (Some(mut d), true) = (scenario, no_agreement) {
+        d.help = Some(
+            "this looks like a scenario file: run it with `pactum test` (docs/testing.md)".into(),
+        );
+        return (None, vec![d]);
+    }
     let file: AgreementFile = match serde_saphyr::from_str(text) {
         Ok(file) => file,
         // The keys' problems say more than the typed read's first error when there are any.
