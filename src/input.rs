@@ -275,9 +275,13 @@ impl<R: BufRead> EventReader<R> {
                     .parse_json(text, origin)
                     .map_err(|err| invalid(err.column, err.reason)),
                 Some(mapper) => match self.parser.parse_json_record(text) {
-                    Ok(record) => mapper
-                        .apply(record, origin)
-                        .map_err(|err| invalid(None, err.reason)),
+                    Ok(record) => mapper.apply(record, origin).map_err(|err| {
+                        let column = err
+                            .field
+                            .as_deref()
+                            .and_then(|f| json_value_column(text, f));
+                        invalid(column, err.reason)
+                    }),
                     Err(err) => Err(invalid(err.column, err.reason)),
                 },
             };
@@ -714,6 +718,24 @@ fn typed(cell: &str, parser: &mut EventParser) -> Dynamic {
         return Dynamic::from_float(float);
     }
     parser.intern(cell).into()
+}
+
+/// The 1-based character column where the value of `field` starts on a JSON line (the first
+/// `"field":` on it), for an error about that value.
+fn json_value_column(text: &str, field: &str) -> Option<u64> {
+    let quoted = format!("\"{field}\"");
+    let mut from = 0;
+    while let Some(found) = text.get(from..)?.find(&quoted) {
+        let after = from + found + quoted.len();
+        let rest = text.get(after..)?;
+        let trimmed = rest.trim_start();
+        if let Some(value) = trimmed.strip_prefix(':') {
+            let start = text.len() - value.trim_start().len();
+            return Some(text.get(..start)?.chars().count() as u64 + 1);
+        }
+        from = after;
+    }
+    None
 }
 
 /// A reader that hashes every byte consumed through it.
