@@ -668,6 +668,8 @@ impl<'a> Unit<'a> {
             };
             let names: Vec<&str> = self.geography.names().collect();
             match self.geography.get(name) {
+                // Declared, but its own error is already reported where it is declared.
+                None if self.geography.failed(name) => {}
                 None => wrong.push((
                     if names.is_empty() {
                         format!("no shape named `{name}`: this agreement's geography names none")

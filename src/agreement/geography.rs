@@ -35,6 +35,8 @@ pub struct Geography {
     places: Vec<(String, Point)>,
     /// The files read, as named in the agreement, with the SHA-256 of their bytes.
     pub files: Vec<(String, String)>,
+    /// Names declared whose shape could not be built (each reported where it is declared).
+    failed: Vec<String>,
 }
 
 /// One named shape.
@@ -76,6 +78,11 @@ impl Geography {
     /// Every name, sorted.
     pub fn names(&self) -> impl Iterator<Item = &str> {
         self.shapes.keys().map(String::as_str)
+    }
+
+    /// Whether `name` was declared but its shape could not be built (already reported).
+    pub fn failed(&self, name: &str) -> bool {
+        self.failed.iter().any(|n| n == name)
     }
 
     /// Whether it names any place (for `nearest_place`).
@@ -158,6 +165,13 @@ pub(super) fn geography(
     builder.build(file);
     let mut geography = builder.geography;
     geography.files.sort();
+    geography.failed = builder
+        .declared
+        .keys()
+        .filter(|name| !geography.shapes.contains_key(*name))
+        .cloned()
+        .collect();
+    geography.failed.sort();
     geography
 }
 
@@ -396,6 +410,13 @@ impl Builder<'_, '_> {
             found => {
                 let message = match found {
                     Some(shape) => format!("`{}` is {}, not a line", along.value, shape.kind()),
+                    // Declared, but its own problem (reported above) kept it from loading.
+                    None if self.declared.contains_key(&along.value) => {
+                        format!(
+                            "the line `{}` has an error of its own, reported where it is declared",
+                            along.value
+                        )
+                    }
                     None => format!("no line named `{}`", along.value),
                 };
                 let lines: Vec<&str> = self
@@ -405,7 +426,11 @@ impl Builder<'_, '_> {
                     .filter(|(_, s)| matches!(s, Shape::Line(_)))
                     .map(|(n, _)| n.as_str())
                     .collect();
-                let help = help_for(&along.value, &lines, "lines");
+                let help = if self.declared.contains_key(&along.value) {
+                    None
+                } else {
+                    help_for(&along.value, &lines, "lines")
+                };
                 self.checker.error(Code::InvalidValue, along, message).help = help;
                 return None;
             }
@@ -429,6 +454,10 @@ impl Builder<'_, '_> {
                             inside.value,
                             shape.kind()
                         ),
+                        None if self.declared.contains_key(&inside.value) => format!(
+                            "the area `{}` has an error of its own, reported where it is declared",
+                            inside.value
+                        ),
                         None => format!("no area named `{}`", inside.value),
                     };
                     let areas: Vec<&str> = self
@@ -438,7 +467,11 @@ impl Builder<'_, '_> {
                         .filter(|(_, s)| matches!(s, Shape::Area(_)))
                         .map(|(n, _)| n.as_str())
                         .collect();
-                    let help = help_for(&inside.value, &areas, "areas");
+                    let help = if self.declared.contains_key(&inside.value) {
+                        None
+                    } else {
+                        help_for(&inside.value, &areas, "areas")
+                    };
                     self.checker.error(Code::InvalidValue, inside, message).help = help;
                     return None;
                 }
@@ -523,7 +556,7 @@ impl Builder<'_, '_> {
                 point.lon, point.lat
             ),
         );
-        if !lat_ok && (-90.0..=90.0).contains(&point.lon) {
+        if !lat_ok && point.lat.is_finite() && (-90.0..=90.0).contains(&point.lon) {
             d.help = Some("latitude and longitude swapped? positions are `[lon, lat]`".into());
         }
         None
