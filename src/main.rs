@@ -230,6 +230,7 @@ enum ReportFormat {
     Json,
     Jsonl,
     Markdown,
+    Html,
 }
 
 impl ReportFormat {
@@ -239,6 +240,7 @@ impl ReportFormat {
             ReportFormat::Json => Format::Json,
             ReportFormat::Jsonl => Format::JsonLines,
             ReportFormat::Markdown => Format::Markdown,
+            ReportFormat::Html => Format::Html,
         }
     }
 }

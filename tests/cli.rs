@@ -411,7 +411,7 @@ fn scenarios() {
         let saved = tempfile::tempdir().unwrap();
         let json_file = saved.path().join("report.json");
         std::fs::write(&json_file, &bytes).unwrap();
-        for format in ["text", "markdown", "json"] {
+        for format in ["text", "markdown", "json", "html"] {
             let (_, direct) =
                 replay_as(&dir, &scenario.rules, &scenario.events, &with(&[]), format);
             let rendered = pactum(
@@ -429,6 +429,27 @@ fn scenarios() {
                 direct,
                 "{name}: `pactum report --format {format}` differs from the replay's"
             );
+            if format == "html" {
+                assert_self_contained_html(&direct, &name);
+                let rows = report["summary"]["violations"].as_u64().unwrap();
+                for n in 1..=rows {
+                    assert!(
+                        direct.contains(&format!("<tr id=\"v{n}\">")),
+                        "{name}: row {n}"
+                    );
+                }
+                assert!(
+                    direct.contains("<table class=\"sortable\" id=\"violations\">"),
+                    "{name}"
+                );
+                if rows > 0 {
+                    assert!(
+                        direct
+                            .contains("<svg xmlns=\"http://www.w3.org/2000/svg\" id=\"timeline\""),
+                        "{name}"
+                    );
+                }
+            }
             if format == "markdown" {
                 for input in report["inputs"].as_array().unwrap() {
                     assert!(direct.contains(input["sha256"].as_str().unwrap()), "{name}");
@@ -869,5 +890,31 @@ fn diff_of_saved_reports_equals_diff_of_rules() {
         assert_eq!(from_reports.status.code(), Some(0));
         assert_eq!(from_reports.stdout, from_rules.stdout, "{format}");
         assert!(!from_reports.stdout.is_empty());
+    }
+}
+
+/// An HTML report is well-formed XML (so that it can be checked, and parsed by any tool) and
+/// self-contained: nothing in it is loaded from elsewhere.
+fn assert_self_contained_html(html: &str, name: &str) {
+    let mut reader = quick_xml::Reader::from_str(html);
+    let mut depth = 0i64;
+    loop {
+        match reader.read_event() {
+            Ok(quick_xml::events::Event::Start(_)) => depth += 1,
+            Ok(quick_xml::events::Event::End(_)) => depth -= 1,
+            Ok(quick_xml::events::Event::Eof) => break,
+            Ok(_) => {}
+            Err(err) => panic!(
+                "{name}: not well-formed at {}: {err}",
+                reader.buffer_position()
+            ),
+        }
+        assert!(depth >= 0, "{name}: an element closed twice");
+    }
+    assert_eq!(depth, 0, "{name}: unclosed elements");
+    for load in [
+        "<link", "@import", "url(", " src=", "<iframe", "<object", "<embed",
+    ] {
+        assert!(!html.contains(load), "{name}: `{load}` in the HTML report");
     }
 }

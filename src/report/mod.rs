@@ -6,6 +6,7 @@
 //! byte-identical for the same inputs however the events were read.
 
 pub mod diff;
+mod html;
 mod markdown;
 mod model;
 mod text;
@@ -280,6 +281,8 @@ pub enum Format {
     JsonLines,
     /// A Markdown document for readers (docs/report-format.md).
     Markdown,
+    /// One self-contained HTML file for readers (docs/report-format.md).
+    Html,
 }
 
 /// Writes `report` in `format`.
@@ -287,6 +290,7 @@ pub fn write(report: &Report, format: Format, out: &mut dyn Write) -> io::Result
     match format {
         Format::Text => text::write(report, out),
         Format::Markdown => markdown::write(report, out),
+        Format::Html => html::write(report, out),
         Format::Json => {
             serde_json::to_writer_pretty(&mut *out, report)?;
             writeln!(out)

@@ -1,0 +1,403 @@
+//! The HTML rendering: one self-contained file for readers, with a timeline of violations.
+//!
+//! Everything is inline (styles, the timeline as SVG, a few lines of script), nothing is
+//! loaded from anywhere, and every table renders and prints without JavaScript: the script
+//! only adds sorting and filtering. The markup is well-formed XML (quoted attributes, closed
+//! elements), so that a test can parse it. Event data is untrusted and always escaped. Like the
+//! other formats it is rendered from the versioned [`Report`] alone.
+
+use std::collections::BTreeMap;
+use std::io::{self, Write};
+
+use super::{Report, ViolationRecord};
+
+const STYLE: &str = "body{font-family:system-ui,sans-serif;margin:2em;color:#111;max-width:80em}\
+table{border-collapse:collapse;margin:0.5em 0 1.5em;font-size:0.9em}\
+th,td{border:1px solid #bbb;padding:0.25em 0.5em;text-align:left;vertical-align:top}\
+th{background:#eee;cursor:pointer}td.n{text-align:right}\
+.critical{color:#a00;font-weight:bold}.high{color:#c50}.hyp{color:#555;font-style:italic}\
+code{font-size:0.95em}svg text{font-size:10px}\
+@media print{input,.noprint{display:none}th{cursor:auto}body{margin:0}}";
+
+const SCRIPT: &str = "for(const t of document.querySelectorAll('table.sortable')){\
+const h=t.tHead.rows[0].cells;for(let i=0;i<h.length;i++){h[i].addEventListener('click',()=>{\
+const b=t.tBodies[0],r=[...b.rows],d=h[i].dataset.dir==='a'?'d':'a';h[i].dataset.dir=d;\
+r.sort((x,y)=>{const p=x.cells[i].innerText,q=y.cells[i].innerText,np=parseFloat(p),nq=parseFloat(q);\
+const c=(!isNaN(np)&&!isNaN(nq))?np-nq:p.localeCompare(q);return d==='a'?c:-c});\
+r.forEach(e=>b.appendChild(e))})}}\
+const f=document.getElementById('filter');if(f){f.hidden=false;f.addEventListener('input',()=>{\
+const w=f.value.toLowerCase();for(const r of document.querySelectorAll('#violations tbody tr')){\
+r.style.display=r.innerText.toLowerCase().includes(w)?'':'none'}})}";
+
+pub(super) fn write(report: &Report, out: &mut dyn Write) -> io::Result<()> {
+    let s = &report.summary;
+    let titles: Vec<String> = report.agreements.iter().map(|a| esc(&a.title)).collect();
+    writeln!(out, "<!DOCTYPE html>")?;
+    writeln!(out, "<html lang=\"en\"><head><meta charset=\"utf-8\"/>")?;
+    writeln!(
+        out,
+        "<title>Violation report: {}</title>",
+        titles.join("; ")
+    )?;
+    writeln!(
+        out,
+        "<style>/*<![CDATA[*/{STYLE}/*]]>*/</style></head><body>"
+    )?;
+    writeln!(out, "<h1>Violation report: {}</h1>", titles.join("; "))?;
+    writeln!(
+        out,
+        "<p>pactum {}, report format {}. ",
+        esc(&report.pactum_version),
+        report.report_version
+    )?;
+    match &report.period {
+        Some(p) => writeln!(
+            out,
+            "Events from <b>{}</b> to <b>{}</b>: {} event(s) judged, {} violation(s).</p>",
+            esc(&p.first),
+            esc(&p.last),
+            s.events,
+            s.violations
+        )?,
+        None => writeln!(out, "No event was judged.</p>")?,
+    }
+
+    writeln!(out, "<h2>Agreements</h2>")?;
+    writeln!(
+        out,
+        "<table><thead><tr><th>id</th><th>title</th><th>rule file</th><th>SHA-256</th></tr></thead><tbody>"
+    )?;
+    for a in &report.agreements {
+        writeln!(
+            out,
+            "<tr><td><code>{}</code></td><td>{}</td><td>{}</td><td><code>{}</code></td></tr>",
+            esc(&a.id),
+            esc(&a.title),
+            esc(&a.file),
+            esc(&a.sha256)
+        )?;
+        for g in &a.geography {
+            writeln!(
+                out,
+                "<tr><td></td><td>geography</td><td>{}</td><td><code>{}</code></td></tr>",
+                esc(&g.file),
+                esc(&g.sha256)
+            )?;
+        }
+    }
+    writeln!(out, "</tbody></table>")?;
+
+    writeln!(out, "<h2>Inputs</h2>")?;
+    writeln!(
+        out,
+        "<table><thead><tr><th>file</th><th>SHA-256</th><th>lines</th><th>events</th><th>skipped</th></tr></thead><tbody>"
+    )?;
+    for i in &report.inputs {
+        writeln!(
+            out,
+            "<tr><td>{}</td><td><code>{}</code></td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td></tr>",
+            esc(&i.file),
+            esc(&i.sha256),
+            i.lines,
+            i.events,
+            i.skipped
+        )?;
+    }
+    writeln!(out, "</tbody></table>")?;
+
+    writeln!(out, "<h2>Summary</h2>")?;
+    let sev = &s.by_severity;
+    writeln!(
+        out,
+        "<p>{} violation(s): {} critical, {} high, {} medium, {} low{}.</p>",
+        s.violations,
+        sev.critical,
+        sev.high,
+        sev.medium,
+        sev.low,
+        if s.hypothetical > 0 {
+            format!("; {} rest on hypothetical evidence", s.hypothetical)
+        } else {
+            String::new()
+        }
+    )?;
+    timeline(report, out)?;
+    writeln!(
+        out,
+        "<table class=\"sortable\" id=\"terms\"><thead><tr><th>term</th><th>severity</th><th>judged</th><th>out of period</th><th>violations</th><th>errors</th></tr></thead><tbody>"
+    )?;
+    for t in &s.by_term {
+        writeln!(
+            out,
+            "<tr><td><code>{}/{}</code> {}</td><td>{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td></tr>",
+            esc(&t.agreement),
+            esc(&t.term),
+            esc(&t.title),
+            esc(&t.severity),
+            t.evaluated,
+            t.out_of_period,
+            t.violations,
+            t.errors
+        )?;
+    }
+    writeln!(out, "</tbody></table>")?;
+    if !s.by_party.is_empty() {
+        writeln!(
+            out,
+            "<table class=\"sortable\" id=\"parties\"><thead><tr><th>party</th><th>violations</th></tr></thead><tbody>"
+        )?;
+        for (party, n) in &s.by_party {
+            writeln!(
+                out,
+                "<tr><td>{}</td><td class=\"n\">{n}</td></tr>",
+                esc(party)
+            )?;
+        }
+        writeln!(out, "</tbody></table>")?;
+    }
+
+    writeln!(out, "<h2>Violations</h2>")?;
+    writeln!(
+        out,
+        "<p class=\"noprint\"><input id=\"filter\" type=\"search\" placeholder=\"filter\" hidden=\"hidden\"/></p>"
+    )?;
+    writeln!(
+        out,
+        "<table class=\"sortable\" id=\"violations\"><thead><tr><th>#</th><th>time</th><th>clause</th><th>party</th><th>severity</th><th>place</th><th>message</th><th>evidence</th></tr></thead><tbody>"
+    )?;
+    for (n, v) in report.violations.iter().enumerate() {
+        violation(out, n + 1, v)?;
+    }
+    writeln!(out, "</tbody></table>")?;
+
+    if !report.open.is_empty() {
+        writeln!(
+            out,
+            "<h2>Open obligations</h2><p>Due after the last event: neither kept nor broken.</p>"
+        )?;
+        writeln!(
+            out,
+            "<table><thead><tr><th>term</th><th>opened by</th><th>due</th></tr></thead><tbody>"
+        )?;
+        for o in &report.open {
+            writeln!(
+                out,
+                "<tr><td><code>{}/{}</code></td><td><code>{}</code> ({}:{})</td><td>{}</td></tr>",
+                esc(&o.agreement),
+                esc(&o.term),
+                esc(&o.trigger),
+                esc(&o.file),
+                o.line,
+                esc(&o.due)
+            )?;
+        }
+        writeln!(out, "</tbody></table>")?;
+    }
+    if !report.errors.is_empty() {
+        writeln!(out, "<h2>Rule errors</h2>")?;
+        writeln!(
+            out,
+            "<table><thead><tr><th>term</th><th>events</th><th>first</th><th>message</th></tr></thead><tbody>"
+        )?;
+        for e in &report.errors {
+            writeln!(
+                out,
+                "<tr><td><code>{}/{}</code></td><td class=\"n\">{}</td><td><code>{}</code> ({}:{})</td><td>{}</td></tr>",
+                esc(&e.agreement),
+                esc(&e.term),
+                e.count,
+                esc(&e.first.event),
+                esc(&e.first.file),
+                e.first.line,
+                esc(&e.first.message)
+            )?;
+        }
+        writeln!(out, "</tbody></table>")?;
+    }
+    if !report.skipped.is_empty() {
+        writeln!(out, "<h2>Skipped lines</h2>")?;
+        writeln!(
+            out,
+            "<table><thead><tr><th>where</th><th>reason</th></tr></thead><tbody>"
+        )?;
+        for k in &report.skipped {
+            writeln!(
+                out,
+                "<tr><td>{}:{}</td><td>{}</td></tr>",
+                esc(&k.file),
+                k.line,
+                esc(&k.reason)
+            )?;
+        }
+        writeln!(out, "</tbody></table>")?;
+    }
+    // In CDATA, so that the file stays well-formed XML (`<` and `&&` in the script).
+    writeln!(out, "<script>//<![CDATA[\n{SCRIPT}\n//]]></script>")?;
+    writeln!(out, "</body></html>")
+}
+
+fn violation(out: &mut dyn Write, n: usize, v: &ViolationRecord) -> io::Result<()> {
+    let clause = match &v.article {
+        Some(article) => format!("{} ({})", esc(&v.title), esc(article)),
+        None => esc(&v.title),
+    };
+    let place = v
+        .location
+        .as_ref()
+        .map(|l| {
+            let mut parts = Vec::new();
+            if let Some(place) = &l.place {
+                parts.push(esc(place));
+            }
+            if let (Some(lat), Some(lon)) = (l.lat, l.lon) {
+                parts.push(format!("{lat}, {lon}"));
+            }
+            parts.join("<br/>")
+        })
+        .unwrap_or_default();
+    let evidence: Vec<String> = v
+        .evidence
+        .iter()
+        .map(|e| {
+            let id = format!("<code>{}</code> ({}:{})", esc(&e.id), esc(&e.file), e.line);
+            let id = match e.source.as_deref().filter(|s| web(s)) {
+                Some(source) => format!("<a href=\"{}\">{id}</a>", esc(source)),
+                None => id,
+            };
+            if e.hypothetical {
+                format!("<span class=\"hyp\">{id} HYPOTHETICAL</span>")
+            } else {
+                id
+            }
+        })
+        .collect();
+    writeln!(
+        out,
+        "<tr id=\"v{n}\"><td class=\"n\">{n}</td><td>{}</td><td><code>{}/{}</code><br/>{clause}</td><td>{}</td><td class=\"{}\">{}</td><td>{place}</td><td>{}</td><td>{}</td></tr>",
+        esc(&v.time),
+        esc(&v.agreement),
+        esc(&v.term),
+        esc(v.breached_by.as_deref().unwrap_or("unattributed")),
+        esc(&v.severity),
+        esc(&v.severity),
+        esc(&v.message),
+        evidence.join("<br/>")
+    )
+}
+
+/// Violations per day as an SVG bar chart, one colour per term, with a legend.
+fn timeline(report: &Report, out: &mut dyn Write) -> io::Result<()> {
+    let mut days: BTreeMap<String, BTreeMap<String, u64>> = BTreeMap::new();
+    for v in &report.violations {
+        let day = v.time.get(..10).unwrap_or(&v.time).to_string();
+        *days
+            .entry(day)
+            .or_default()
+            .entry(format!("{}/{}", v.agreement, v.term))
+            .or_default() += 1;
+    }
+    if days.is_empty() {
+        return Ok(());
+    }
+    let terms: Vec<String> = {
+        let mut t: Vec<String> = days.values().flat_map(|m| m.keys().cloned()).collect();
+        t.sort();
+        t.dedup();
+        t
+    };
+    const COLOURS: [&str; 8] = [
+        "#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f",
+    ];
+    let colour = |term: &str| {
+        let i = terms.iter().position(|t| t == term).unwrap_or(0);
+        COLOURS.get(i % COLOURS.len()).copied().unwrap_or("#000")
+    };
+    let most = days
+        .values()
+        .map(|m| m.values().sum::<u64>())
+        .max()
+        .unwrap_or(1)
+        .max(1);
+    let (bar, gap, height) = (14u64, 4u64, 120u64);
+    let width = days.len() as u64 * (bar + gap) + 40;
+    // Below the bars: the rotated day labels (about 70 px), then the legend.
+    let legend = terms.len() as u64 * 14 + 30;
+    writeln!(
+        out,
+        "<figure><svg xmlns=\"http://www.w3.org/2000/svg\" id=\"timeline\" role=\"img\" width=\"{}\" height=\"{}\" viewBox=\"0 0 {} {}\"><title>Violations per day, by term</title>",
+        width.max(300),
+        height + 80 + legend,
+        width.max(300),
+        height + 80 + legend
+    )?;
+    for (i, (day, counts)) in days.iter().enumerate() {
+        let x = 30 + i as u64 * (bar + gap);
+        let mut y = height + 10;
+        for (term, n) in counts {
+            let h = n * height / most;
+            y -= h;
+            writeln!(
+                out,
+                "<rect x=\"{x}\" y=\"{y}\" width=\"{bar}\" height=\"{h}\" fill=\"{}\"><title>{} {}: {n}</title></rect>",
+                colour(term),
+                esc(day),
+                esc(term)
+            )?;
+        }
+        writeln!(
+            out,
+            "<text x=\"{}\" y=\"{}\" transform=\"rotate(60 {} {})\">{}</text>",
+            x,
+            height + 22,
+            x,
+            height + 22,
+            esc(day)
+        )?;
+    }
+    writeln!(
+        out,
+        "<text x=\"0\" y=\"18\">{most}</text><line x1=\"26\" y1=\"10\" x2=\"26\" y2=\"{}\" stroke=\"#999\"/>",
+        height + 10
+    )?;
+    for (i, term) in terms.iter().enumerate() {
+        let y = height + 95 + i as u64 * 14;
+        writeln!(
+            out,
+            "<rect x=\"30\" y=\"{}\" width=\"10\" height=\"10\" fill=\"{}\"/><text x=\"45\" y=\"{}\">{}</text>",
+            y - 9,
+            colour(term),
+            y,
+            esc(term)
+        )?;
+    }
+    writeln!(
+        out,
+        "</svg><figcaption>Violations per day (UTC), by term.</figcaption></figure>"
+    )
+}
+
+/// A plain web address, safe as a link target.
+fn web(text: &str) -> bool {
+    (text.starts_with("https://") || text.starts_with("http://"))
+        && !text
+            .chars()
+            .any(|c| c.is_whitespace() || c.is_control() || c == '"' || c == '<' || c == '>')
+}
+
+/// Text for HTML and XML alike: markup characters escaped, control characters shown escaped
+/// (XML forbids most of them).
+fn esc(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c if c.is_control() => out.extend(c.escape_default()),
+            c => out.push(c),
+        }
+    }
+    out
+}
