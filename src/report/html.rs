@@ -6,7 +6,6 @@
 //! elements), so that a test can parse it. Event data is untrusted and always escaped. Like the
 //! other formats it is rendered from the versioned [`Report`] alone.
 
-use std::collections::BTreeMap;
 use std::io::{self, Write};
 
 use super::{Report, ViolationRecord};
@@ -287,15 +286,7 @@ fn violation(out: &mut dyn Write, n: usize, v: &ViolationRecord) -> io::Result<(
 
 /// Violations per day as an SVG bar chart, one colour per term, with a legend.
 fn timeline(report: &Report, out: &mut dyn Write) -> io::Result<()> {
-    let mut days: BTreeMap<String, BTreeMap<String, u64>> = BTreeMap::new();
-    for v in &report.violations {
-        let day = v.time.get(..10).unwrap_or(&v.time).to_string();
-        *days
-            .entry(day)
-            .or_default()
-            .entry(format!("{}/{}", v.agreement, v.term))
-            .or_default() += 1;
-    }
+    let days = super::per_day(&report.violations);
     if days.is_empty() {
         return Ok(());
     }

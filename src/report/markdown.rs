@@ -9,7 +9,6 @@
 //! (`pactum report REPORT.json --format markdown`). Event data is untrusted: every piece of it
 //! is escaped so that it cannot add headings, links, tables or HTML to the document.
 
-use std::collections::BTreeMap;
 use std::io::{self, Write};
 
 use super::{Report, ViolationRecord};
@@ -172,7 +171,7 @@ pub(super) fn write(report: &Report, out: &mut dyn Write) -> io::Result<()> {
         writeln!(out, "\n### By day\n")?;
         writeln!(out, "| day (UTC) | violations | terms |")?;
         writeln!(out, "|---|---:|---|")?;
-        for (day, terms) in per_day(&report.violations) {
+        for (day, terms) in super::per_day(&report.violations) {
             let total: u64 = terms.values().sum();
             let listed: Vec<String> = terms
                 .iter()
@@ -327,20 +326,6 @@ fn violation(out: &mut dyn Write, n: usize, v: &ViolationRecord) -> io::Result<(
         )?;
     }
     writeln!(out)
-}
-
-/// Violations per UTC day and, within a day, per `agreement/term`.
-fn per_day(violations: &[ViolationRecord]) -> BTreeMap<String, BTreeMap<String, u64>> {
-    let mut days: BTreeMap<String, BTreeMap<String, u64>> = BTreeMap::new();
-    for v in violations {
-        let day = v.time.get(..10).unwrap_or(&v.time).to_string();
-        *days
-            .entry(day)
-            .or_default()
-            .entry(format!("{}/{}", v.agreement, v.term))
-            .or_default() += 1;
-    }
-    days
 }
 
 /// Text from event data or rule files, made inert: Markdown punctuation is escaped, control

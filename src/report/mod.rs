@@ -285,6 +285,20 @@ pub enum Format {
     Html,
 }
 
+/// Violations per UTC day and, within a day, per `agreement/term`.
+pub(crate) fn per_day(violations: &[ViolationRecord]) -> BTreeMap<String, BTreeMap<String, u64>> {
+    let mut days: BTreeMap<String, BTreeMap<String, u64>> = BTreeMap::new();
+    for v in violations {
+        let day = v.time.get(..10).unwrap_or(&v.time).to_string();
+        *days
+            .entry(day)
+            .or_default()
+            .entry(format!("{}/{}", v.agreement, v.term))
+            .or_default() += 1;
+    }
+    days
+}
+
 /// Writes `report` in `format`.
 pub fn write(report: &Report, format: Format, out: &mut dyn Write) -> io::Result<()> {
     match format {
