@@ -765,28 +765,13 @@ fn operand_text(text: &str, start: usize, end: Option<usize>) -> String {
 
 /// Opening minus closing parentheses outside quoted text.
 fn paren_balance(text: &str) -> i64 {
-    let mut balance = 0;
-    let mut quote: Option<char> = None;
-    let mut escaped = false;
-    for c in text.chars() {
-        if let Some(q) = quote {
-            if escaped {
-                escaped = false;
-            } else if c == '\\' {
-                escaped = true;
-            } else if c == q {
-                quote = None;
-            }
-            continue;
-        }
-        match c {
-            '"' | '\'' | '`' => quote = Some(c),
-            '(' => balance += 1,
-            ')' => balance -= 1,
-            _ => {}
-        }
-    }
-    balance
+    crate::lint::with_quotes(text)
+        .map(|(c, quoted)| match (c, quoted) {
+            ('(', false) => 1,
+            (')', false) => -1,
+            _ => 0,
+        })
+        .sum()
 }
 
 /// A call's text: from its name at `start` to its closing parenthesis.

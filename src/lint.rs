@@ -637,11 +637,28 @@ fn normalised(text: &str) -> String {
     let word = |c: char| c.is_alphanumeric() || c == '_';
     let mut out = String::with_capacity(text.len());
     let mut space = false;
+    for (c, quoted) in with_quotes(text) {
+        if !quoted && c.is_whitespace() {
+            space = true;
+            continue;
+        }
+        if !quoted && space && out.chars().last().is_some_and(word) && word(c) {
+            out.push(' ');
+        }
+        space = false;
+        out.push(c);
+    }
+    out
+}
+
+/// The characters of Rhai source, each with whether it lies inside quoted text (a string, a
+/// character or a backtick string, its quotes included), so that scanners of expression text
+/// skip what is not code.
+pub(crate) fn with_quotes(text: &str) -> impl Iterator<Item = (char, bool)> + '_ {
     let mut quote: Option<char> = None;
     let mut escaped = false;
-    for c in text.chars() {
-        if let Some(q) = quote {
-            out.push(c);
+    text.chars().map(move |c| match quote {
+        Some(q) => {
             if escaped {
                 escaped = false;
             } else if c == '\\' {
@@ -649,22 +666,17 @@ fn normalised(text: &str) -> String {
             } else if c == q {
                 quote = None;
             }
-            continue;
+            (c, true)
         }
-        if c.is_whitespace() {
-            space = true;
-            continue;
+        None => {
+            if matches!(c, '"' | '\'' | '`') {
+                quote = Some(c);
+                (c, true)
+            } else {
+                (c, false)
+            }
         }
-        if space && out.chars().last().is_some_and(word) && word(c) {
-            out.push(' ');
-        }
-        space = false;
-        if matches!(c, '"' | '\'' | '`') {
-            quote = Some(c);
-        }
-        out.push(c);
-    }
-    out
+    })
 }
 
 #[cfg(test)]
