@@ -779,26 +779,19 @@ fn call_text(text: &str, start: usize) -> Option<String> {
     let rest = text.get(start..)?;
     let open = rest.find('(')?;
     let mut depth = 0;
-    let mut quote: Option<char> = None;
-    let mut escaped = false;
-    for (at, c) in rest.char_indices().skip_while(|(at, _)| *at < open) {
-        if let Some(q) = quote {
-            if escaped {
-                escaped = false;
-            } else if c == '\\' {
-                escaped = true;
-            } else if c == q {
-                quote = None;
-            }
+    let mut at = 0;
+    for (c, quoted) in crate::lint::with_quotes(rest) {
+        let here = at;
+        at += c.len_utf8();
+        if here < open || quoted {
             continue;
         }
         match c {
-            '"' | '\'' | '`' => quote = Some(c),
             '(' => depth += 1,
             ')' => {
                 depth -= 1;
                 if depth == 0 {
-                    return rest.get(..=at).map(str::to_string);
+                    return rest.get(..at).map(str::to_string);
                 }
             }
             _ => {}
