@@ -37,6 +37,19 @@ pub struct Geography {
     pub files: Vec<(String, String)>,
     /// Names declared whose shape could not be built (each reported where it is declared).
     failed: Vec<String>,
+    /// Each shape's coordinates as written, for maps in reports.
+    outlines: BTreeMap<String, Outline>,
+}
+
+/// A shape's coordinates as written (not the prepared index), for drawing it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Outline {
+    /// `line`, `area`, `strip` or `place`.
+    pub kind: &'static str,
+    /// Its paths: a line's parts, an area's rings, a strip's line, a place's one point.
+    pub paths: Vec<Vec<Point>>,
+    /// A strip's width.
+    pub width_km: Option<f64>,
 }
 
 /// One named shape.
@@ -78,6 +91,11 @@ impl Geography {
     /// Every name, sorted.
     pub fn names(&self) -> impl Iterator<Item = &str> {
         self.shapes.keys().map(String::as_str)
+    }
+
+    /// Every shape's outline, by name, sorted.
+    pub fn outlines(&self) -> &BTreeMap<String, Outline> {
+        &self.outlines
     }
 
     /// Whether `name` was declared but its shape could not be built (already reported).
@@ -161,6 +179,7 @@ pub(super) fn geography(
         files: HashMap::new(),
         geography: Geography::default(),
         declared: HashMap::new(),
+        outline_pending: None,
     };
     builder.build(file);
     let mut geography = builder.geography;
@@ -184,6 +203,8 @@ struct Builder<'c, 'r> {
     geography: Geography,
     /// Names declared so far, with their line, to report duplicates.
     declared: HashMap<String, u64>,
+    /// The coordinates of the shape just built, for [`Builder::insert`] to keep.
+    outline_pending: Option<Vec<Vec<Point>>>,
 }
 
 impl Builder<'_, '_> {
@@ -264,8 +285,41 @@ impl Builder<'_, '_> {
     }
 
     fn insert(&mut self, name: &Spanned<String>, shape: Shape) {
-        if let Shape::Place(point) = &shape {
-            self.geography.places.push((name.value.clone(), *point));
+        let pending = self.outline_pending.take();
+        let outline = match &shape {
+            Shape::Place(point) => {
+                self.geography.places.push((name.value.clone(), *point));
+                Some(Outline {
+                    kind: "place",
+                    paths: vec![vec![*point]],
+                    width_km: None,
+                })
+            }
+            Shape::Line(_) => pending.map(|paths| Outline {
+                kind: "line",
+                paths,
+                width_km: None,
+            }),
+            Shape::Area(_) => pending.map(|paths| Outline {
+                kind: "area",
+                paths,
+                width_km: None,
+            }),
+            // A strip is drawn as its line, as wide as it is.
+            Shape::Strip(strip) => self
+                .geography
+                .shapes
+                .iter()
+                .find(|(_, s)| matches!(s, Shape::Line(l) if Rc::ptr_eq(l, strip.line())))
+                .and_then(|(line, _)| self.geography.outlines.get(line))
+                .map(|line| Outline {
+                    kind: "strip",
+                    paths: line.paths.clone(),
+                    width_km: Some(strip.width_km()),
+                }),
+        };
+        if let Some(outline) = outline {
+            self.geography.outlines.insert(name.value.clone(), outline);
         }
         self.geography.shapes.insert(name.value.clone(), shape);
     }
@@ -314,8 +368,12 @@ impl Builder<'_, '_> {
                 return None;
             }
         };
+        let outline = parts.clone();
         match Line::new(parts) {
-            Ok(built) => Some(built),
+            Ok(built) => {
+                self.outline_pending = Some(outline);
+                Some(built)
+            }
             Err(err) => {
                 let at = spec.file.as_ref().map_or(line.referenced, |f| f.referenced);
                 self.checker
@@ -378,8 +436,15 @@ impl Builder<'_, '_> {
                 return None;
             }
         };
+        let outline: Vec<Vec<Point>> = polygons
+            .iter()
+            .flat_map(|p| std::iter::once(p.exterior.clone()).chain(p.holes.iter().cloned()))
+            .collect();
         match Area::new(polygons) {
-            Ok(built) => Some(built),
+            Ok(built) => {
+                self.outline_pending = Some(outline);
+                Some(built)
+            }
             Err(err) => {
                 let at = match (&spec.file, &spec.polygon) {
                     (Some(f), _) => f.referenced,
@@ -707,6 +772,14 @@ impl Builder<'_, '_> {
                 continue;
             }
             found += 1;
+            self.geography.outlines.insert(
+                name.clone(),
+                Outline {
+                    kind: "place",
+                    paths: vec![vec![*point]],
+                    width_km: None,
+                },
+            );
             self.geography.places.push((name.clone(), *point));
             self.geography
                 .shapes

@@ -15,7 +15,7 @@ use chrono::{DateTime, Utc};
 
 use crate::diagnostic::SourceFile;
 
-pub use geography::{FileReader, Geography, Shape};
+pub use geography::{FileReader, Geography, Outline, Shape};
 pub(crate) use load::{
     RESERVED, Scalar, expression, is_id, is_identifier, scalar_item, suggest_id,
     suggest_identifier, yaml_diagnostic,

@@ -221,6 +221,21 @@ fn agreement_info(agreement: &Agreement) -> AgreementInfo {
                 sha256: sha256.clone(),
             })
             .collect(),
+        shapes: agreement
+            .geography
+            .outlines()
+            .iter()
+            .map(|(name, o)| model::MapShape {
+                name: name.clone(),
+                kind: o.kind.to_string(),
+                paths: o
+                    .paths
+                    .iter()
+                    .map(|path| path.iter().map(|p| [p.lon, p.lat]).collect())
+                    .collect(),
+                width_km: o.width_km,
+            })
+            .collect(),
     }
 }
 

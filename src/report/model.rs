@@ -94,6 +94,24 @@ pub struct AgreementInfo {
     /// The files its geography was read from, as named in the rule file, with their SHA-256.
     #[serde(skip_serializing_if = "Vec::is_empty", default)]
     pub geography: Vec<InputFile>,
+    /// Its named shapes, as coordinates, so that a saved report can draw its map.
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
+    pub shapes: Vec<MapShape>,
+}
+
+/// A named shape of an agreement's geography, to draw.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MapShape {
+    /// Its name in the agreement.
+    pub name: String,
+    /// `line`, `area`, `strip` or `place`.
+    pub kind: String,
+    /// Its paths of `[lon, lat]`: a line's parts, an area's rings, a strip's line, a place's
+    /// one point.
+    pub paths: Vec<Vec<[f64; 2]>>,
+    /// A strip's width in km.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub width_km: Option<f64>,
 }
 
 /// A file an agreement depends on, and the SHA-256 of its bytes.
