@@ -449,6 +449,26 @@ fn scenarios() {
                         "{name}"
                     );
                 }
+                // The map: drawn when an agreement has geography, one dot per located violation.
+                let shapes = report["agreements"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .any(|a| a["shapes"].as_array().is_some_and(|s| !s.is_empty()));
+                let located = report["violations"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .filter(|v| v["location"]["lat"].is_f64() && v["location"]["lon"].is_f64())
+                    .count();
+                if shapes || located > 0 {
+                    assert!(direct.contains("id=\"map\""), "{name}: no map");
+                }
+                assert_eq!(
+                    direct.matches("<circle class=\"violation\"").count(),
+                    located,
+                    "{name}: one dot per located violation"
+                );
             }
             if format == "markdown" {
                 for input in report["inputs"].as_array().unwrap() {
@@ -917,4 +937,70 @@ fn assert_self_contained_html(html: &str, name: &str) {
     ] {
         assert!(!html.contains(load), "{name}: `{load}` in the HTML report");
     }
+}
+
+/// The HTML report of the shipped scenario, rendered by a real browser (headless Chromium):
+/// the map and the tables are there, with one row per violation, and the script ran. Skipped
+/// where Chromium is not installed, unless `PACTUM_REQUIRE_CHROMIUM` is set (`.ci/run`
+/// installs Debian's `chromium` and sets it).
+#[test]
+fn html_report_renders_in_chromium() {
+    let chromium = ["chromium", "chromium-browser"].into_iter().find(|c| {
+        Command::new(c)
+            .arg("--version")
+            .output()
+            .is_ok_and(|o| o.status.success())
+    });
+    let Some(chromium) = chromium else {
+        assert!(
+            std::env::var_os("PACTUM_REQUIRE_CHROMIUM").is_none(),
+            "PACTUM_REQUIRE_CHROMIUM is set but Chromium is not installed"
+        );
+        eprintln!("skipped: no chromium on this machine");
+        return;
+    };
+    let dir = root().join("scenarios/ankara-strikes-2024");
+    let rules = ["../../rules".to_string()];
+    let events = ["events.jsonl".to_string()];
+    let (report, _) = replay_as(&dir, &rules, &events, &[], "json");
+    let report = report.unwrap();
+    let (_, html) = replay_as(&dir, &rules, &events, &[], "html");
+    let work = tempfile::tempdir().unwrap();
+    let page = work.path().join("report.html");
+    std::fs::write(&page, &html).unwrap();
+    let out = Command::new(chromium)
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+        ])
+        .arg(format!(
+            "--user-data-dir={}",
+            work.path().join("profile").display()
+        ))
+        .arg("--dump-dom")
+        .arg(format!("file://{}", page.display()))
+        .output()
+        .unwrap();
+    let dom = String::from_utf8_lossy(&out.stdout);
+    assert!(dom.contains("id=\"map\""), "no map in the rendered page");
+    assert!(
+        dom.contains("id=\"timeline\""),
+        "no timeline in the rendered page"
+    );
+    assert!(dom.contains("id=\"violations\""), "no violations table");
+    let violations = report["summary"]["violations"].as_u64().unwrap() as usize;
+    assert_eq!(dom.matches("<tr id=\"v").count(), violations);
+    assert!(
+        dom.contains("class=\"violation\""),
+        "no violation on the map"
+    );
+    // The script ran: it reveals the filter, hidden for readers without JavaScript.
+    assert!(dom.contains("id=\"filter\""));
+    assert!(!dom.contains("hidden=\"hidden\""), "the script did not run");
 }

@@ -121,6 +121,7 @@ pub(super) fn write(report: &Report, out: &mut dyn Write) -> io::Result<()> {
         }
     )?;
     timeline(report, out)?;
+    map(report, out)?;
     writeln!(
         out,
         "<table class=\"sortable\" id=\"terms\"><thead><tr><th>term</th><th>severity</th><th>judged</th><th>out of period</th><th>violations</th><th>errors</th></tr></thead><tbody>"
@@ -316,9 +317,9 @@ fn timeline(report: &Report, out: &mut dyn Write) -> io::Result<()> {
     writeln!(
         out,
         "<figure><svg xmlns=\"http://www.w3.org/2000/svg\" id=\"timeline\" role=\"img\" width=\"{}\" height=\"{}\" viewBox=\"0 0 {} {}\"><title>Violations per day, by term</title>",
-        width.max(300),
+        width.max(560),
         height + 80 + legend,
-        width.max(300),
+        width.max(560),
         height + 80 + legend
     )?;
     for (i, (day, counts)) in days.iter().enumerate() {
@@ -364,6 +365,143 @@ fn timeline(report: &Report, out: &mut dyn Write) -> io::Result<()> {
     writeln!(
         out,
         "</svg><figcaption>Violations per day (UTC), by term.</figcaption></figure>"
+    )
+}
+
+/// The agreements' geography as an SVG map, with each violation that has a position plotted
+/// and linked to its row. Equirectangular, scaled by the cosine of the middle latitude: true
+/// enough for a region the size of northern Iraq.
+fn map(report: &Report, out: &mut dyn Write) -> io::Result<()> {
+    // One drawing per distinct shape: two agreements often name the same country.
+    let mut shapes: Vec<&super::MapShape> = Vec::new();
+    for a in &report.agreements {
+        for shape in &a.shapes {
+            if !shapes
+                .iter()
+                .any(|s| s.name == shape.name && s.kind == shape.kind && s.paths == shape.paths)
+            {
+                shapes.push(shape);
+            }
+        }
+    }
+    let points: Vec<(usize, f64, f64, &ViolationRecord)> = report
+        .violations
+        .iter()
+        .enumerate()
+        .filter_map(|(i, v)| {
+            let l = v.location.as_ref()?;
+            Some((i + 1, l.lon?, l.lat?, v))
+        })
+        .filter(|(_, lon, lat, _)| lon.is_finite() && lat.is_finite())
+        .collect();
+    // The frame: the lines, strips and violations (an area as large as a country would
+    // shrink everything else), or the areas when there is nothing else.
+    let mut frame: Vec<(f64, f64)> = points.iter().map(|(_, lon, lat, _)| (*lon, *lat)).collect();
+    for shape in shapes
+        .iter()
+        .filter(|s| s.kind == "line" || s.kind == "strip")
+    {
+        frame.extend(shape.paths.iter().flatten().map(|p| (p[0], p[1])));
+    }
+    if frame.is_empty() {
+        for shape in shapes.iter().filter(|s| s.kind == "area") {
+            frame.extend(shape.paths.iter().flatten().map(|p| (p[0], p[1])));
+        }
+    }
+    if frame.is_empty() {
+        return Ok(());
+    }
+    let (mut west, mut east, mut south, mut north) = (f64::MAX, f64::MIN, f64::MAX, f64::MIN);
+    for (lon, lat) in &frame {
+        west = west.min(*lon);
+        east = east.max(*lon);
+        south = south.min(*lat);
+        north = north.max(*lat);
+    }
+    let margin = 0.3;
+    let (west, east, south, north) = (west - margin, east + margin, south - margin, north + margin);
+    let squeeze = ((south + north) / 2.0).to_radians().cos();
+    let width = 800.0;
+    let scale = width / ((east - west) * squeeze).max(1e-9);
+    let height = ((north - south) * scale).max(1.0);
+    let x = |lon: f64| (lon - west) * squeeze * scale;
+    let y = |lat: f64| (north - lat) * scale;
+    let path = |paths: &[Vec<[f64; 2]>], close: bool| -> String {
+        let mut d = String::new();
+        for part in paths {
+            for (i, p) in part.iter().enumerate() {
+                d.push_str(if i == 0 { "M" } else { "L" });
+                d.push_str(&format!("{:.1} {:.1}", x(p[0]), y(p[1])));
+            }
+            if close {
+                d.push('Z');
+            }
+        }
+        d
+    };
+    writeln!(
+        out,
+        "<figure><svg xmlns=\"http://www.w3.org/2000/svg\" id=\"map\" role=\"img\" width=\"{width:.0}\" height=\"{height:.0}\" viewBox=\"0 0 {width:.0} {height:.0}\" style=\"background:#f4f8fb;border:1px solid #bbb\"><title>Map of the agreements\u{2019} geography and of the violations with a position</title>"
+    )?;
+    // The frame clips countries that reach past it.
+    for shape in shapes.iter().filter(|s| s.kind == "area") {
+        writeln!(
+            out,
+            "<path class=\"area\" d=\"{}\" fill=\"#fffbe8\" stroke=\"#b9a66b\" fill-rule=\"evenodd\"><title>{}</title></path>",
+            path(&shape.paths, true),
+            esc(&shape.name)
+        )?;
+    }
+    for shape in shapes.iter().filter(|s| s.kind == "strip") {
+        // Twice the width: the strip reaches `width_km` on each side before its clipping.
+        let px = shape.width_km.unwrap_or(0.0) * 2.0 / 111.2 * scale;
+        writeln!(
+            out,
+            "<path class=\"strip\" d=\"{}\" fill=\"none\" stroke=\"#f28e2b\" stroke-opacity=\"0.25\" stroke-width=\"{px:.1}\" stroke-linejoin=\"round\"><title>{} ({} km)</title></path>",
+            path(&shape.paths, false),
+            esc(&shape.name),
+            shape.width_km.unwrap_or(0.0)
+        )?;
+    }
+    for shape in shapes.iter().filter(|s| s.kind == "line") {
+        writeln!(
+            out,
+            "<path class=\"line\" d=\"{}\" fill=\"none\" stroke=\"#333\" stroke-width=\"1.5\"><title>{}</title></path>",
+            path(&shape.paths, false),
+            esc(&shape.name)
+        )?;
+    }
+    for shape in shapes.iter().filter(|s| s.kind == "place") {
+        if let Some(p) = shape.paths.first().and_then(|path| path.first()) {
+            let (px, py) = (x(p[0]), y(p[1]));
+            if (0.0..=width).contains(&px) && (0.0..=height).contains(&py) {
+                writeln!(
+                    out,
+                    "<circle class=\"place\" cx=\"{px:.1}\" cy=\"{py:.1}\" r=\"2\" fill=\"#666\"/><text x=\"{:.1}\" y=\"{:.1}\" fill=\"#555\">{}</text>",
+                    px + 3.0,
+                    py - 3.0,
+                    esc(&shape.name)
+                )?;
+            }
+        }
+    }
+    for (n, lon, lat, v) in &points {
+        writeln!(
+            out,
+            "<a href=\"#v{n}\"><circle class=\"violation\" cx=\"{:.1}\" cy=\"{:.1}\" r=\"5\" fill=\"#d62728\" fill-opacity=\"0.8\" stroke=\"#fff\"><title>#{n} {} {}/{}: {}</title></circle></a>",
+            x(*lon),
+            y(*lat),
+            esc(&v.time),
+            esc(&v.agreement),
+            esc(&v.term),
+            esc(&v.message)
+        )?;
+    }
+    writeln!(
+        out,
+        "</svg><figcaption>Borders, areas and strips named by the agreements; red: violations with a position ({} of {}), each linked to its row. Violations without coordinates are not drawn.</figcaption></figure>",
+        points.len(),
+        report.violations.len()
     )
 }
 
