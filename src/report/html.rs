@@ -252,6 +252,11 @@ fn violation(out: &mut dyn Write, n: usize, v: &ViolationRecord) -> io::Result<(
             if let (Some(lat), Some(lon)) = (l.lat, l.lon) {
                 parts.push(format!("{lat}, {lon}"));
             }
+            parts.extend(
+                super::markdown::near_words(l.near.as_ref())
+                    .iter()
+                    .map(|w| esc(w)),
+            );
             parts.join("<br/>")
         })
         .unwrap_or_default();

@@ -295,6 +295,7 @@ fn violation(out: &mut dyn Write, n: usize, v: &ViolationRecord) -> io::Result<(
         if let Some(country) = &location.country {
             parts.push(md(country));
         }
+        parts.extend(near_words(location.near.as_ref()).iter().map(|w| md(w)));
         if !parts.is_empty() {
             writeln!(out, "- **Where:** {}", parts.join(" · "))?;
         }
@@ -326,6 +327,21 @@ fn violation(out: &mut dyn Write, n: usize, v: &ViolationRecord) -> io::Result<(
         )?;
     }
     writeln!(out)
+}
+
+/// "12.3 km from Metina", "4.1 km from the line iq-tr-border": where a position lies.
+pub(super) fn near_words(near: Option<&super::NearRecord>) -> Vec<String> {
+    let Some(near) = near else {
+        return Vec::new();
+    };
+    let mut words = Vec::new();
+    if let (Some(place), Some(km)) = (&near.place, near.place_km) {
+        words.push(format!("{km:.1} km from {place}"));
+    }
+    if let (Some(line), Some(km)) = (&near.line, near.line_km) {
+        words.push(format!("{km:.1} km from the line {line}"));
+    }
+    words
 }
 
 /// Text from event data or rule files, made inert: Markdown punctuation is escaped, control

@@ -251,12 +251,14 @@ pub fn violation_record(agreements: &[Agreement], v: Violation) -> Option<Violat
     let agreement = agreements.get(v.agreement)?;
     let term = agreement.terms.get(v.term)?;
     let l = v.location;
+    let near = near(agreement, l.lat, l.lon);
     let location = (l.place.is_some() || l.country.is_some() || l.lat.is_some() || l.lon.is_some())
         .then_some(LocationRecord {
             place: l.place,
             country: l.country,
             lat: l.lat,
             lon: l.lon,
+            near,
         });
     Some(ViolationRecord {
         agreement: agreement.id.clone(),
@@ -282,6 +284,33 @@ pub fn violation_record(agreements: &[Agreement], v: Violation) -> Option<Violat
                 hypothetical: e.hypothetical,
             })
             .collect(),
+    })
+}
+
+/// Where a position lies in the agreement's geography: its nearest named place and nearest
+/// line (border), with the distances, as monitoring reports give them. Distances are rounded
+/// to 0.1 km, which is as close as the 1:10m borders allow.
+fn near(agreement: &Agreement, lat: Option<f64>, lon: Option<f64>) -> Option<NearRecord> {
+    let (lat, lon) = (lat?, lon?);
+    let point = crate::geo::Point::new(lon, lat).ok()?;
+    let geography = &agreement.geography;
+    let place = geography.nearest_place(point);
+    let line = geography
+        .names()
+        .filter_map(|name| match geography.get(name) {
+            Some(crate::agreement::Shape::Line(line)) => Some((name, line.distance_km(point))),
+            _ => None,
+        })
+        .min_by(|a, b| a.1.total_cmp(&b.1));
+    if place.is_none() && line.is_none() {
+        return None;
+    }
+    let round = |km: f64| (km * 10.0).round() / 10.0;
+    Some(NearRecord {
+        place: place.map(|(name, _)| name.to_string()),
+        place_km: place.map(|(_, km)| round(km)),
+        line: line.map(|(name, _)| name.to_string()),
+        line_km: line.map(|(_, km)| round(km)),
     })
 }
 

@@ -99,6 +99,23 @@ pub struct AgreementInfo {
     pub shapes: Vec<MapShape>,
 }
 
+/// A position's nearest named place and nearest line in an agreement's geography.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct NearRecord {
+    /// The nearest place.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub place: Option<String>,
+    /// Its distance, km (0.1).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub place_km: Option<f64>,
+    /// The nearest line (a border).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub line: Option<String>,
+    /// Its distance, km (0.1).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub line_km: Option<f64>,
+}
+
 /// A named shape of an agreement's geography, to draw.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct MapShape {
@@ -293,6 +310,9 @@ pub struct LocationRecord {
     /// Longitude, WGS84.
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub lon: Option<f64>,
+    /// Where it lies in the agreement's geography (absent without a position or geography).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub near: Option<NearRecord>,
 }
 
 /// An event cited as evidence.
