@@ -1020,7 +1020,10 @@ fn replay(args: ReplayArgs) -> Result<u8> {
     drop(sink.bar.take());
     let live = sink.live.is_some();
     let worst_live = sink.worst;
-    let report = report::build(&program, &outcome, options, sink.collected);
+    let mut report = report::build(&program, &outcome, options, sink.collected);
+    if streaming {
+        report.options.max_delay_s = Some(args.max_delay.num_seconds());
+    }
     match &args.output {
         _ if live => {}
         Some(path) => {

@@ -39,6 +39,11 @@ pub(super) fn write(report: &Report, out: &mut dyn Write) -> io::Result<()> {
     if let Some(until) = &report.options.until {
         options.push(format!("replay ended at {} (`--until`)", md(until)));
     }
+    if let Some(delay) = report.options.max_delay_s {
+        options.push(format!(
+            "a stream, events allowed {delay} s out of order (`--max-delay`)"
+        ));
+    }
     if !options.is_empty() {
         writeln!(out, "Options: {}.", options.join("; "))?;
     }

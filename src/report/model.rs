@@ -191,6 +191,10 @@ pub struct Options {
     /// `--until`, RFC 3339 UTC; absent when not given.
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub until: Option<String>,
+    /// `--max-delay` of a stream (standard input), in seconds: which events come too late
+    /// depends on it. Absent for files.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub max_delay_s: Option<i64>,
 }
 
 /// A time span.
