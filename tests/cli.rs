@@ -444,6 +444,12 @@ fn scenarios() {
                 );
                 if rows > 0 {
                     assert!(
+                        direct.contains("<table class=\"sortable\" id=\"days\">"),
+                        "{name}: per-day table"
+                    );
+                }
+                if rows > 0 {
+                    assert!(
                         direct
                             .contains("<svg xmlns=\"http://www.w3.org/2000/svg\" id=\"timeline\""),
                         "{name}"

@@ -60,6 +60,24 @@ pub(super) fn write(report: &Report, out: &mut dyn Write) -> io::Result<()> {
         )?,
         None => writeln!(out, "No event was judged.</p>")?,
     }
+    let mut options = Vec::new();
+    if report.options.skip_invalid {
+        options.push("invalid lines skipped and listed (<code>--skip-invalid</code>)".to_string());
+    }
+    if let Some(until) = &report.options.until {
+        options.push(format!(
+            "replay ended at {} (<code>--until</code>)",
+            esc(until)
+        ));
+    }
+    if let Some(delay) = report.options.max_delay_s {
+        options.push(format!(
+            "a stream, events allowed {delay} s out of order (<code>--max-delay</code>)"
+        ));
+    }
+    if !options.is_empty() {
+        writeln!(out, "<p>Options: {}.</p>", options.join("; "))?;
+    }
 
     writeln!(out, "<h2>Agreements</h2>")?;
     writeln!(
@@ -156,6 +174,37 @@ pub(super) fn write(report: &Report, out: &mut dyn Write) -> io::Result<()> {
         writeln!(out, "</tbody></table>")?;
     }
 
+    if !report.violations.is_empty() {
+        writeln!(
+            out,
+            "<table class=\"sortable\" id=\"days\"><thead><tr><th>day (UTC)</th><th>violations</th><th>terms</th></tr></thead><tbody>"
+        )?;
+        for (day, terms) in super::per_day(&report.violations) {
+            let total: u64 = terms.values().sum();
+            let listed: Vec<String> = terms
+                .iter()
+                .map(|(term, n)| format!("<code>{}</code> {n}", esc(term)))
+                .collect();
+            writeln!(
+                out,
+                "<tr><td>{}</td><td class=\"n\">{total}</td><td>{}</td></tr>",
+                esc(&day),
+                listed.join(", ")
+            )?;
+        }
+        writeln!(out, "</tbody></table>")?;
+    }
+    for t in &s.by_term {
+        if t.unlocated > 0 {
+            writeln!(
+                out,
+                "<p><code>{}/{}</code>: {} event(s) without a position (<code>lat</code>/<code>lon</code>) for its geography.</p>",
+                esc(&t.agreement),
+                esc(&t.term),
+                t.unlocated
+            )?;
+        }
+    }
     writeln!(out, "<h2>Violations</h2>")?;
     writeln!(
         out,
