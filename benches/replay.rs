@@ -258,14 +258,19 @@ fn main() {
     }
 }
 
-fn bench(file: &str, label: &str, runs: &[(u64, bool)]) {
+/// The benchmark agreement `benches/FILE`, loaded (with its geography) and compiled.
+fn program(file: &str) -> pactum::Program {
     let path = format!("{}/benches/{file}", env!("CARGO_MANIFEST_DIR"));
     let text = std::fs::read_to_string(&path).expect("the benchmark agreement");
     let (agreement, problems) = agreement::load_with(&path, &text, &mut |p| std::fs::read(p));
     assert!(problems.is_empty(), "{problems:?}");
     let (program, problems) = compile(vec![agreement.expect("loads")], &Limits::default());
     assert!(problems.is_empty(), "{problems:?}");
-    let program = program.expect("compiles");
+    program.expect("compiles")
+}
+
+fn bench(file: &str, label: &str, runs: &[(u64, bool)]) {
+    let program = program(file);
 
     println!("replay benchmark: {label} ({file}), one thread");
     for &(n, memo) in runs {
@@ -300,13 +305,7 @@ fn bench(file: &str, label: &str, runs: &[(u64, bool)]) {
 /// Times only `Replay::judge` over `events` events, parsed ahead in chunks of 100,000 so that
 /// neither reading nor parsing JSON is in the figure.
 fn term_only(file: &str, events: u64) {
-    let path = format!("{}/benches/{file}", env!("CARGO_MANIFEST_DIR"));
-    let text = std::fs::read_to_string(&path).expect("the benchmark agreement");
-    let (agreement, problems) = agreement::load_with(&path, &text, &mut |p| std::fs::read(p));
-    assert!(problems.is_empty(), "{problems:?}");
-    let (program, problems) = compile(vec![agreement.expect("loads")], &Limits::default());
-    assert!(problems.is_empty(), "{problems:?}");
-    let program = program.expect("compiles");
+    let program = program(file);
     let mut reader = BufReader::with_capacity(1 << 16, Generator::new(events));
     let mut parser = pactum::event::EventParser::new();
     let mut replay = pactum::Replay::new(&program);

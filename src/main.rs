@@ -176,31 +176,7 @@ enum Command {
     ///
     /// Exit 0 whatever the terms make of the event; 2 for invalid rules, an invalid event, or an
     /// id not found.
-    #[command(group(clap::ArgGroup::new("the_event").required(true).args(["event", "events"])))]
-    Explain {
-        /// Agreement file, or a directory meaning every *.yaml and *.yml in it. Repeatable.
-        #[arg(long = "rules", short = 'r', required = true)]
-        rules: Vec<PathBuf>,
-        /// The event, as one JSON object.
-        #[arg(long, value_name = "JSON", conflicts_with = "id")]
-        event: Option<String>,
-        /// A file of events (JSON Lines; YAML for .yaml/.yml; CSV for .csv), with --id.
-        #[arg(long, value_name = "FILE", requires = "id")]
-        events: Option<String>,
-        /// The id of the event to explain in --events: its `id`, or FILE:LINE for an event
-        /// without one.
-        #[arg(long, requires = "events")]
-        id: Option<String>,
-        /// A mapping file that turns the record into an event (docs/inputs.md).
-        #[arg(long, value_name = "FILE")]
-        map: Option<PathBuf>,
-        /// Format of --events; by default from the extension.
-        #[arg(long, value_enum)]
-        input_format: Option<InputFormatArg>,
-        /// Output format.
-        #[arg(long, short = 'f', value_enum, default_value_t = ExplainFormat::Text)]
-        format: ExplainFormat,
-    },
+    Explain(commands::explain::ExplainArgs),
 }
 
 /// The kinds `pactum schema` takes: every entry of the library's table, with its summary.
@@ -392,23 +368,7 @@ fn execute(command: Command) -> Result<u8> {
             format,
             output,
         } => render_saved(&report, format, output.as_deref()),
-        Command::Explain {
-            rules,
-            event,
-            events,
-            id,
-            map,
-            input_format,
-            format,
-        } => commands::explain::explain(commands::explain::ExplainArgs {
-            rules,
-            event,
-            events,
-            id,
-            map,
-            input_format,
-            format,
-        }),
+        Command::Explain(args) => commands::explain::explain(args),
     }
 }
 

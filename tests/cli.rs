@@ -290,22 +290,8 @@ fn replay_as(
 }
 
 fn replay_json(dir: &Path, rules: &[String], events: &[String], extra: &[&str]) -> (Value, String) {
-    let mut args: Vec<String> = vec!["replay".into(), "--format".into(), "json".into()];
-    for r in rules {
-        args.push("--rules".into());
-        args.push(r.clone());
-    }
-    args.extend(extra.iter().map(|s| s.to_string()));
-    args.extend(events.iter().cloned());
-    let out = pactum(dir, &args, None);
-    let stdout = String::from_utf8(out.stdout).unwrap();
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    (serde_json::from_str(&stdout).unwrap(), stdout)
+    let (report, text) = replay_as(dir, rules, events, extra, "json");
+    (report.expect("a JSON report"), text)
 }
 
 /// The part of a violation a scenario states: which term, when, by whom, on what evidence.

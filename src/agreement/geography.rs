@@ -179,7 +179,6 @@ pub(super) fn geography(
         files: HashMap::new(),
         geography: Geography::default(),
         declared: HashMap::new(),
-        outline_pending: None,
     };
     builder.build(file);
     let mut geography = builder.geography;
@@ -203,8 +202,6 @@ struct Builder<'c, 'r> {
     geography: Geography,
     /// Names declared so far, with their line, to report duplicates.
     declared: HashMap<String, u64>,
-    /// The coordinates of the shape just built, for [`Builder::insert`] to keep.
-    outline_pending: Option<Vec<Vec<Point>>>,
 }
 
 impl Builder<'_, '_> {
@@ -213,9 +210,9 @@ impl Builder<'_, '_> {
         lines.sort_by(|a, b| a.0.value.cmp(&b.0.value));
         for (name, line) in lines {
             if self.declare(name)
-                && let Some(built) = self.line(line)
+                && let Some((built, paths)) = self.line(line)
             {
-                self.insert(name, Shape::Line(Rc::new(built)));
+                self.insert(name, Shape::Line(Rc::new(built)), outline("line", paths));
             }
         }
         // Plain areas first: strips refer to lines and to plain areas.
@@ -224,9 +221,9 @@ impl Builder<'_, '_> {
         for (name, area) in &areas {
             if area.value.along.is_none()
                 && self.declare(name)
-                && let Some(built) = self.area(area)
+                && let Some((built, paths)) = self.area(area)
             {
-                self.insert(name, Shape::Area(Rc::new(built)));
+                self.insert(name, Shape::Area(Rc::new(built)), outline("area", paths));
             }
         }
         for (name, area) in &areas {
@@ -234,7 +231,19 @@ impl Builder<'_, '_> {
                 && self.declare(name)
                 && let Some(strip) = self.strip(area)
             {
-                self.insert(name, Shape::Strip(strip));
+                // A strip is drawn as its line, as wide as it is.
+                let paths = area
+                    .value
+                    .along
+                    .as_ref()
+                    .and_then(|along| self.geography.outlines.get(&along.value))
+                    .map(|line| line.paths.clone())
+                    .unwrap_or_default();
+                let drawn = Outline {
+                    width_km: Some(strip.width_km()),
+                    ..outline("strip", paths)
+                };
+                self.insert(name, Shape::Strip(strip), drawn);
             }
         }
         let mut places: Vec<_> = file.places.iter().collect();
@@ -248,7 +257,11 @@ impl Builder<'_, '_> {
                 lat: place.value.lat.value,
             };
             if let Some(point) = self.point(point, place) {
-                self.insert(name, Shape::Place(point));
+                self.insert(
+                    name,
+                    Shape::Place(point),
+                    outline("place", vec![vec![point]]),
+                );
             }
         }
         if let Some(gazetteer) = &file.gazetteer {
@@ -284,47 +297,16 @@ impl Builder<'_, '_> {
         true
     }
 
-    fn insert(&mut self, name: &Spanned<String>, shape: Shape) {
-        let pending = self.outline_pending.take();
-        let outline = match &shape {
-            Shape::Place(point) => {
-                self.geography.places.push((name.value.clone(), *point));
-                Some(Outline {
-                    kind: "place",
-                    paths: vec![vec![*point]],
-                    width_km: None,
-                })
-            }
-            Shape::Line(_) => pending.map(|paths| Outline {
-                kind: "line",
-                paths,
-                width_km: None,
-            }),
-            Shape::Area(_) => pending.map(|paths| Outline {
-                kind: "area",
-                paths,
-                width_km: None,
-            }),
-            // A strip is drawn as its line, as wide as it is.
-            Shape::Strip(strip) => self
-                .geography
-                .shapes
-                .iter()
-                .find(|(_, s)| matches!(s, Shape::Line(l) if Rc::ptr_eq(l, strip.line())))
-                .and_then(|(line, _)| self.geography.outlines.get(line))
-                .map(|line| Outline {
-                    kind: "strip",
-                    paths: line.paths.clone(),
-                    width_km: Some(strip.width_km()),
-                }),
-        };
-        if let Some(outline) = outline {
-            self.geography.outlines.insert(name.value.clone(), outline);
+    fn insert(&mut self, name: &Spanned<String>, shape: Shape, drawn: Outline) {
+        if let Shape::Place(point) = &shape {
+            self.geography.places.push((name.value.clone(), *point));
         }
+        self.geography.outlines.insert(name.value.clone(), drawn);
         self.geography.shapes.insert(name.value.clone(), shape);
     }
 
-    fn line(&mut self, line: &Spanned<LineFile>) -> Option<Line> {
+    /// The line, with its parts as written (for maps).
+    fn line(&mut self, line: &Spanned<LineFile>) -> Option<(Line, Vec<Vec<Point>>)> {
         let spec = &line.value;
         let parts = match (&spec.file, &spec.line) {
             (Some(file), None) => {
@@ -368,12 +350,8 @@ impl Builder<'_, '_> {
                 return None;
             }
         };
-        let outline = parts.clone();
-        match Line::new(parts) {
-            Ok(built) => {
-                self.outline_pending = Some(outline);
-                Some(built)
-            }
+        match Line::new(parts.clone()) {
+            Ok(built) => Some((built, parts)),
             Err(err) => {
                 let at = spec.file.as_ref().map_or(line.referenced, |f| f.referenced);
                 self.checker
@@ -383,7 +361,8 @@ impl Builder<'_, '_> {
         }
     }
 
-    fn area(&mut self, area: &Spanned<AreaFile>) -> Option<Area> {
+    /// The area, with its rings as written (for maps).
+    fn area(&mut self, area: &Spanned<AreaFile>) -> Option<(Area, Vec<Vec<Point>>)> {
         let spec = &area.value;
         if spec.width_km.is_some() || spec.inside.is_some() {
             self.checker.error(
@@ -436,15 +415,12 @@ impl Builder<'_, '_> {
                 return None;
             }
         };
-        let outline: Vec<Vec<Point>> = polygons
+        let rings: Vec<Vec<Point>> = polygons
             .iter()
             .flat_map(|p| std::iter::once(p.exterior.clone()).chain(p.holes.iter().cloned()))
             .collect();
         match Area::new(polygons) {
-            Ok(built) => {
-                self.outline_pending = Some(outline);
-                Some(built)
-            }
+            Ok(built) => Some((built, rings)),
             Err(err) => {
                 let at = match (&spec.file, &spec.polygon) {
                     (Some(f), _) => f.referenced,
@@ -772,14 +748,9 @@ impl Builder<'_, '_> {
                 continue;
             }
             found += 1;
-            self.geography.outlines.insert(
-                name.clone(),
-                Outline {
-                    kind: "place",
-                    paths: vec![vec![*point]],
-                    width_km: None,
-                },
-            );
+            self.geography
+                .outlines
+                .insert(name.clone(), outline("place", vec![vec![*point]]));
             self.geography.places.push((name.clone(), *point));
             self.geography
                 .shapes
@@ -793,6 +764,15 @@ impl Builder<'_, '_> {
             );
         }
         self.geography.places.sort_by(|a, b| a.0.cmp(&b.0));
+    }
+}
+
+/// A shape's outline for maps (a strip adds its width).
+fn outline(kind: &'static str, paths: Vec<Vec<Point>>) -> Outline {
+    Outline {
+        kind,
+        paths,
+        width_km: None,
     }
 }
 

@@ -214,28 +214,24 @@ pub fn load_with(
     let source = SourceFile::new(name, text);
     // Every unknown and missing key at once (the typed read below ignores unknown keys).
     let keys = super::shape::check(&source, text).unwrap_or_default();
-    let mapping = keys
-        .iter()
-        .position(|d| d.message == "unknown key `mapping`");
+    // Another kind of file given where an agreement is expected: say which, not every key.
     let no_agreement = keys
         .iter()
         .any(|d| d.message == "missing required key `agreement`");
-    if let (Some(mut d), true) = (mapping.and_then(|at| keys.get(at).cloned()), no_agreement) {
-        d.help = Some(
-            "this looks like a mapping file: check it with `pactum check --map FILE`, use it with `pactum replay --map FILE`".into(),
-        );
-        return (None, vec![d]);
-    }
-    // A scenario given where an agreement is expected.
-    let scenario = keys
-        .iter()
-        .find(|d| d.message == "unknown key `expect`")
-        .cloned();
-    if let (Some(mut d), true) = (scenario, no_agreement) {
-        d.help = Some(
-            "this looks like a scenario file: run it with `pactum test` (docs/testing.md)".into(),
-        );
-        return (None, vec![d]);
+    let others = [
+        (
+            "unknown key `mapping`",
+            "this looks like a mapping file: check it with `pactum check --map FILE`, use it with `pactum replay --map FILE`",
+        ),
+        (
+            "unknown key `expect`",
+            "this looks like a scenario file: run it with `pactum test` (docs/testing.md)",
+        ),
+    ];
+    for (message, help) in others {
+        if let (Some(d), true) = (keys.iter().find(|d| d.message == message), no_agreement) {
+            return (None, vec![d.clone().with_help(help)]);
+        }
     }
     let file: AgreementFile = match serde_saphyr::from_str(text) {
         Ok(file) => file,

@@ -17,13 +17,31 @@ use crate::{
     EXIT_INVALID, ExplainFormat, InputFormatArg, input_format, load_program, unless_pipe_closed,
 };
 
+/// What `pactum explain` is given.
+#[derive(clap::Args)]
+#[command(group(clap::ArgGroup::new("the_event").required(true).args(["event", "events"])))]
 pub struct ExplainArgs {
+    /// Agreement file, or a directory meaning every *.yaml and *.yml in it. Repeatable.
+    #[arg(long = "rules", short = 'r', required = true)]
     pub rules: Vec<PathBuf>,
+    /// The event, as one JSON object.
+    #[arg(long, value_name = "JSON", conflicts_with = "id")]
     pub event: Option<String>,
+    /// A file of events (JSON Lines; YAML for .yaml/.yml; CSV for .csv), with --id.
+    #[arg(long, value_name = "FILE", requires = "id")]
     pub events: Option<String>,
+    /// The id of the event to explain in --events: its `id`, or FILE:LINE for an event
+    /// without one.
+    #[arg(long, requires = "events")]
     pub id: Option<String>,
+    /// A mapping file that turns the record into an event (docs/inputs.md).
+    #[arg(long, value_name = "FILE")]
     pub map: Option<PathBuf>,
+    /// Format of --events; by default from the extension.
+    #[arg(long, value_enum)]
     pub input_format: Option<InputFormatArg>,
+    /// Output format.
+    #[arg(long, short = 'f', value_enum, default_value_t = ExplainFormat::Text)]
     pub format: ExplainFormat,
 }
 
