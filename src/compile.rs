@@ -10,170 +10,17 @@
 use std::collections::{HashMap, HashSet};
 
 use rhai::{
-    AST, ASTNode, Array, Dynamic, Engine, Expr, FnCallExpr, ImmutableString, Module, ParseError,
-    Position, Scope, Stmt,
+    AST, ASTNode, Array, Dynamic, Engine, Expr, FnCallExpr, Module, ParseError, Position, Scope,
+    Stmt,
 };
 
-use crate::agreement::{Agreement, Breach, DeadlineWindow, Expression, Form, ListItem, Period};
+use crate::agreement::{Agreement, Breach, Expression, ListItem};
 use crate::diagnostic::{Code, Diagnostic, did_you_mean};
+use crate::engine::forms::{self, CompiledForm};
+use crate::engine::program::{
+    CompiledBreach, CompiledTerm, Engines, MAX_CHAIN, Piece, Plan, Program,
+};
 use crate::sandbox::{self, Limits};
-
-/// Agreements compiled and ready to judge events.
-pub struct Program {
-    /// One pair of engines per agreement, in the same order: an agreement's engine knows its
-    /// own geography (`inside`, `distance_km`, …), so no agreement can see another's areas.
-    pub(crate) engines: Vec<Engines>,
-    pub(crate) agreements: Vec<Agreement>,
-    pub(crate) terms: Vec<CompiledTerm>,
-}
-
-impl std::fmt::Debug for Program {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Program")
-            .field("agreements", &self.agreements.len())
-            .field("terms", &self.terms.len())
-            .finish()
-    }
-}
-
-/// The sandboxed engines of one agreement.
-pub(crate) struct Engines {
-    pub(crate) main: Engine,
-    /// The same sandbox with an operation budget of a [`MAX_CHAIN`]th of the whole (see
-    /// [`Plan::Chain`]).
-    pub(crate) operand: Engine,
-    /// Calls of the geography functions on events without a position, counted by both
-    /// engines (see [`crate::spatial`]).
-    pub(crate) unlocated: std::rc::Rc<std::cell::Cell<u64>>,
-}
-
-impl Program {
-    /// The engine that runs a term's expressions.
-    #[allow(clippy::indexing_slicing)]
-    pub(crate) fn engine(&self, term: &CompiledTerm) -> &Engine {
-        // PANIC SAFETY: `compile` builds one Engines per agreement, and terms index agreements.
-        &self.engines[term.agreement].main
-    }
-
-    /// The engine that runs one operand of a term's `&&`/`||` chain.
-    #[allow(clippy::indexing_slicing)]
-    pub(crate) fn operand_engine(&self, term: &CompiledTerm) -> &Engine {
-        // PANIC SAFETY: as for `engine`.
-        &self.engines[term.agreement].operand
-    }
-
-    /// The counter of unlocated geography calls of a term's agreement.
-    #[allow(clippy::indexing_slicing)]
-    pub(crate) fn unlocated(&self, term: &CompiledTerm) -> &std::rc::Rc<std::cell::Cell<u64>> {
-        // PANIC SAFETY: as for `engine`.
-        &self.engines[term.agreement].unlocated
-    }
-
-    /// The agreements, in the order they were given.
-    pub fn agreements(&self) -> &[Agreement] {
-        &self.agreements
-    }
-
-    /// The agreement term a compiled term was built from.
-    #[allow(clippy::indexing_slicing)]
-    pub(crate) fn source(&self, term: &CompiledTerm) -> &crate::agreement::Term {
-        // PANIC SAFETY: `compile` builds each CompiledTerm from these very indices, and the
-        // agreements are never changed afterwards.
-        &self.agreements[term.agreement].terms[term.term]
-    }
-
-    /// Whether some term depends on the order of events (a threshold, …): such a program is
-    /// fed events in canonical order (docs/semantics.md).
-    pub fn is_temporal(&self) -> bool {
-        self.terms
-            .iter()
-            .any(|t| !matches!(t.form, CompiledForm::Each))
-    }
-
-    /// The `functions` block of a compiled term's agreement, if it has one.
-    pub(crate) fn functions(&self, term: &CompiledTerm) -> Option<&Expression> {
-        self.agreements
-            .get(term.agreement)
-            .and_then(|a| a.functions.as_ref())
-    }
-}
-
-/// One term, ready to run.
-pub(crate) struct CompiledTerm {
-    /// Index into [`Program::agreements`].
-    pub agreement: usize,
-    /// Index into that agreement's terms.
-    pub term: usize,
-    pub period: Period,
-    pub when: AST,
-    /// How `when` is evaluated: whole, or operand by operand (see [`crate::memo`]).
-    pub plan: Plan,
-    pub breached_by: CompiledBreach,
-    pub message: Option<Vec<Piece>>,
-    pub form: CompiledForm,
-}
-
-/// A term's form, compiled (see [`crate::agreement::Form`]).
-pub(crate) enum CompiledForm {
-    Each,
-    Threshold {
-        count: u64,
-        within: chrono::TimeDelta,
-        by: Option<AST>,
-    },
-    Deadline {
-        window: DeadlineWindow,
-        require: AST,
-    },
-    Absence {
-        within: chrono::TimeDelta,
-        by: Option<AST>,
-        /// The expected keys, as [`key_of`] writes them, with their labels.
-        keys: Vec<(String, String)>,
-    },
-    Sequence {
-        within: chrono::TimeDelta,
-        by: Option<AST>,
-        steps: Vec<AST>,
-    },
-}
-
-/// A key as windows and gaps are filed under: its type and its value, so that `1` and `"1"`
-/// differ.
-pub(crate) fn key_of(value: &Dynamic) -> String {
-    format!("{}:{value}", value.type_name())
-}
-
-/// The longest `&&`/`||` chain evaluated operand by operand.
-///
-/// Each operand runs with a budget of `(max_operations - 64) / MAX_CHAIN` operations, so that
-/// operands evaluated one by one can never succeed where the whole expression would have run
-/// out of operations: an operand that exceeds its share makes the whole expression run instead.
-pub(crate) const MAX_CHAIN: usize = 8;
-
-/// How a condition is evaluated.
-pub(crate) enum Plan {
-    /// As one expression, memoised on the fields it reads.
-    Whole(Option<Vec<ImmutableString>>),
-    /// A top-level `&&` (`all: true`) or `||` chain, operand by operand, each memoised on its
-    /// own fields, so that a cheap, repetitive operand decides most events alone.
-    Chain {
-        all: bool,
-        operands: Vec<(AST, Option<Vec<ImmutableString>>)>,
-    },
-}
-
-pub(crate) enum CompiledBreach {
-    Party(String),
-    Expression(AST),
-}
-
-/// A part of a message template.
-pub(crate) enum Piece {
-    Text(String),
-    /// A placeholder, with where its text starts inside the message (line, column).
-    Expression(AST, (u64, u64)),
-}
 
 /// Compiles agreements, returning the program when there were no errors, and every diagnostic.
 ///
@@ -243,49 +90,7 @@ pub fn compile(agreements: Vec<Agreement>, limits: &Limits) -> (Option<Program>,
                     .map(CompiledBreach::Expression),
             };
             let message = term.message.as_ref().and_then(|m| unit.template(m));
-            let form = match &term.form {
-                Form::Each => Some(CompiledForm::Each),
-                Form::Threshold(t) => unit.key(t.by.as_ref()).map(|by| CompiledForm::Threshold {
-                    count: t.count,
-                    within: t.within,
-                    by,
-                }),
-                Form::Deadline(d) => unit
-                    .with_trigger(|unit| unit.expression(&d.require, "require"))
-                    .map(|require| CompiledForm::Deadline {
-                        window: d.window,
-                        require,
-                    }),
-                Form::Sequence(q) => {
-                    let by = unit.key(q.by.as_ref());
-                    let steps: Vec<Option<AST>> = q
-                        .steps
-                        .iter()
-                        .map(|step| unit.expression(step, "steps"))
-                        .collect();
-                    let steps: Option<Vec<AST>> = steps.into_iter().collect();
-                    match (by, steps) {
-                        (Some(by), Some(steps)) => Some(CompiledForm::Sequence {
-                            within: q.within,
-                            by,
-                            steps,
-                        }),
-                        _ => None,
-                    }
-                }
-                Form::Absence(a) => unit.key(a.by.as_ref()).map(|by| CompiledForm::Absence {
-                    within: a.within,
-                    by,
-                    keys: a
-                        .keys
-                        .iter()
-                        .map(|k| {
-                            let value = list_value(k);
-                            (key_of(&value), value.to_string())
-                        })
-                        .collect(),
-                }),
-            };
+            let form = CompiledForm::compile(&term.form, &mut unit);
             if let (Some(when), Some(breached_by), Some(form)) = (when, breached_by, form) {
                 terms.push(CompiledTerm {
                     agreement: index,
@@ -436,14 +241,6 @@ impl<'a> Unit<'a> {
         }
     }
 
-    /// Compiles a form's optional `by`: `Some(None)` without one, `None` when it fails.
-    fn key(&mut self, by: Option<&Expression>) -> Option<Option<AST>> {
-        match by {
-            Some(by) => self.expression(by, "by").map(Some),
-            None => Some(None),
-        }
-    }
-
     /// Runs `compile` with `trigger` in scope too: a deadline's `require` sees the event that
     /// opened the obligation as `trigger`, after the names every expression sees (the replay's
     /// scopes end with it as well).
@@ -479,12 +276,12 @@ impl<'a> Unit<'a> {
                         let alone =
                             AST::new([Stmt::Expr(Box::new(operand.clone()))], Module::new());
                         let ast = self.functions.merge(&alone);
-                        let reads = crate::memo::read_set(&ast);
+                        let reads = crate::engine::memo::read_set(&ast);
                         (ast, reads)
                     })
                     .collect(),
             },
-            None => Plan::Whole(crate::memo::read_set(&self.functions.merge(&ast))),
+            None => Plan::Whole(crate::engine::memo::read_set(&self.functions.merge(&ast))),
         }
     }
 
@@ -747,6 +544,16 @@ impl<'a> Unit<'a> {
             }
         }
         ok.then_some(pieces)
+    }
+}
+
+impl forms::Compiler for Unit<'_> {
+    fn expression(&mut self, expression: &Expression, key: &str) -> Option<AST> {
+        Unit::expression(self, expression, key)
+    }
+
+    fn with_trigger(&mut self, expression: &Expression, key: &str) -> Option<AST> {
+        Unit::with_trigger(self, |unit| unit.expression(expression, key))
     }
 }
 

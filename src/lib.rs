@@ -49,33 +49,29 @@
 pub mod agreement;
 pub mod compile;
 pub mod diagnostic;
+pub mod engine;
 pub mod event;
-pub mod explain;
 /// Geometry for rules about places: areas, border lines and strips, read from GeoJSON.
 pub mod geo;
 pub mod input;
 mod lint;
 pub mod mapping;
-mod memo;
-pub mod replay;
 pub mod report;
 pub mod run;
 pub mod sandbox;
 pub mod scenario;
 pub mod schema;
-pub mod sink;
 mod spatial;
 pub mod time;
 
 pub use agreement::Agreement;
-pub use compile::{Program, compile};
+pub use compile::compile;
 pub use diagnostic::Diagnostic;
+pub use engine::{Program, Replay, Sink, explain, replay, sink};
 pub use input::InputFormat;
-pub use replay::Replay;
 pub use report::Report;
 pub use run::{Input, RunOptions, run};
 pub use sandbox::Limits;
-pub use sink::Sink;
 
 /// Lowercase hexadecimal of a digest.
 pub(crate) fn hex(bytes: &[u8]) -> String {

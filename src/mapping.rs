@@ -210,7 +210,7 @@ impl Mapper {
                 reason: format!(
                     "mapping `{}` failed: {}",
                     compiled.key,
-                    crate::replay::describe(&err, &compiled.expression, (1, 1), None)
+                    crate::engine::term::describe(&err, &compiled.expression, (1, 1), None)
                 ),
                 field: None,
             })

@@ -10,7 +10,7 @@ use std::rc::Rc;
 
 use thiserror::Error;
 
-use crate::compile::Program;
+use crate::engine::Program;
 use crate::input::{EventReader, InputError, InputFormat, InputStats};
 use crate::mapping::{Mapping, Provenance};
 use crate::replay::{Replay, ReplayTotals};

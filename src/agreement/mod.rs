@@ -166,7 +166,7 @@ pub struct Threshold {
 }
 
 /// Who is in breach.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub enum Breach {
     /// Always the same declared party.
     Party(String),

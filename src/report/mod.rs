@@ -18,7 +18,7 @@ pub use model::*;
 pub use text::plain;
 
 use crate::agreement::{Agreement, Period, Severity};
-use crate::compile::Program;
+use crate::engine::Program;
 use crate::run::{RunOptions, RunOutcome};
 use crate::sink::Violation;
 use crate::time::format_instant;

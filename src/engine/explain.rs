@@ -25,10 +25,11 @@ use chrono::{DateTime, TimeDelta, Utc};
 use rhai::{AST, ASTNode, Dynamic, Engine, Expr, Module, Position, Scope, Stmt};
 
 use crate::agreement::{DeadlineWindow, Period, Severity};
-use crate::compile::{CompiledForm, CompiledTerm, Program, scope_for};
+use crate::compile::scope_for;
+use crate::engine::memo::Outcome;
+use crate::engine::program::{CompiledTerm, Program};
+use crate::engine::term::{describe, eval, evaluate, not_boolean, violation_for};
 use crate::event::{Event, EventHandle, Origin};
-use crate::memo::Outcome;
-use crate::replay::{describe, eval, evaluate, key_for, not_boolean, step_matches, violation_for};
 use crate::sandbox::{self, Limits};
 
 /// What one event meets under every term of a program.
@@ -337,7 +338,7 @@ fn explain_term(
         article: source.article.clone(),
         title: source.title.clone(),
         severity: source.severity,
-        form: summary(&term.form),
+        form: term.form.summary(),
         period: term.period,
         in_period,
         when: None,
@@ -354,15 +355,13 @@ fn explain_term(
     if !explanation.selected {
         return explanation;
     }
-    explanation.outcome = outcome(program, term, scope);
-    let usable = |key: &Key| matches!(key, Key::Single | Key::Value(_));
-    let carries = match &explanation.outcome {
-        None | Some(FormOutcome::Deadline { .. }) => true,
-        Some(FormOutcome::Threshold { key }) => usable(key),
-        Some(FormOutcome::Absence { watched, .. }) => *watched,
-        Some(FormOutcome::Sequence { key, steps }) => {
-            usable(key) && matches!(steps.last(), Some(Ok(true)))
+    // The form says what it makes of the event, and whether a violation could rest on it.
+    let carries = match term.form.outcome(program, term, scope) {
+        Some((outcome, carries)) => {
+            explanation.outcome = Some(outcome);
+            carries
         }
+        None => true,
     };
     if carries {
         let (violation, failure) = violation_for(program, term, scope, event);
@@ -373,71 +372,6 @@ fn explain_term(
         });
     }
     explanation
-}
-
-fn summary(form: &CompiledForm) -> FormSummary {
-    match form {
-        CompiledForm::Each => FormSummary::Each,
-        CompiledForm::Threshold { count, within, by } => FormSummary::Threshold {
-            count: *count,
-            within: *within,
-            keyed: by.is_some(),
-        },
-        CompiledForm::Deadline { window, .. } => FormSummary::Deadline { window: *window },
-        CompiledForm::Absence { within, by, .. } => FormSummary::Absence {
-            within: *within,
-            keyed: by.is_some(),
-        },
-        CompiledForm::Sequence { within, by, steps } => FormSummary::Sequence {
-            within: *within,
-            steps: steps.len(),
-            keyed: by.is_some(),
-        },
-    }
-}
-
-/// What the form makes of a selected event, computed as the replay computes it.
-fn outcome(
-    program: &Program,
-    term: &CompiledTerm,
-    scope: &mut Scope<'static>,
-) -> Option<FormOutcome> {
-    let mut key = |by: &Option<AST>| -> (Key, Option<String>) {
-        let Some(by) = by else {
-            return (Key::Single, Some(String::new()));
-        };
-        match key_for(program, term, scope, by) {
-            Ok(Some((tagged, text))) => (Key::Value(text), Some(tagged)),
-            Ok(None) => (Key::Missing, None),
-            Err(message) => (Key::Failed(message), None),
-        }
-    };
-    Some(match &term.form {
-        CompiledForm::Each => return None,
-        CompiledForm::Threshold { by, .. } => FormOutcome::Threshold { key: key(by).0 },
-        CompiledForm::Deadline { window, .. } => FormOutcome::Deadline { window: *window },
-        CompiledForm::Absence { by, keys, .. } => {
-            let (key, tagged) = key(by);
-            let watched = tagged.is_some_and(|tagged| {
-                keys.is_empty() || keys.iter().any(|(expected, _)| *expected == tagged)
-            });
-            FormOutcome::Absence { key, watched }
-        }
-        CompiledForm::Sequence { by, steps, .. } => {
-            let (key, tagged) = key(by);
-            // An event without a usable key takes part in no chain: its steps are not
-            // evaluated, by the replay either.
-            let steps = match tagged {
-                Some(_) => steps
-                    .iter()
-                    .enumerate()
-                    .map(|(i, step)| step_matches(program, term, scope, i, step))
-                    .collect(),
-                None => Vec::new(),
-            };
-            FormOutcome::Sequence { key, steps }
-        }
-    })
 }
 
 /// The `when` of a term on the event bound in `scope`.
@@ -886,8 +820,10 @@ terms:
     /// An explanation cannot disagree with a replay: on every event of every shipped scenario
     /// (every fifth of a large one), a term without a form fires in the explanation exactly
     /// when a replay of that event raises its violation, with the same party and message; a
-    /// term is judged exactly when the replay evaluates it; and a failure is the one the replay
-    /// counts, word for word.
+    /// term is judged exactly when the replay evaluates it; a failure is the one the replay
+    /// counts, word for word; and every violation a term with a form raises in a replay of the
+    /// whole log rests on an event whose explanation selects it, lets a violation rest on it
+    /// and gives the same party, message and key.
     #[test]
     fn explanations_agree_with_the_replay_on_every_shipped_scenario() {
         use crate::sink::Collect;
@@ -895,6 +831,7 @@ terms:
         let mut checked = 0;
         let mut fired = 0;
         let mut failed = 0;
+        let mut formed = 0;
         for entry in std::fs::read_dir(&root).unwrap() {
             let dir = entry.unwrap().path();
             let Ok(text) = std::fs::read_to_string(dir.join("scenario.yaml")) else {
@@ -923,6 +860,7 @@ terms:
                         .unwrap(),
                 )
             });
+            let mut all = Vec::new();
             for events in &scenario.events {
                 let file = std::fs::File::open(dir.join(events)).unwrap();
                 let mut reader = crate::input::EventReader::new(
@@ -934,6 +872,7 @@ terms:
                 let mut n = 0;
                 while let Some(record) = reader.next_record().unwrap() {
                     let event = record.unwrap();
+                    all.push(event.clone());
                     n += 1;
                     if events.ends_with(".csv") && n % 5 != 0 {
                         continue;
@@ -972,7 +911,7 @@ terms:
                                 "{what}"
                             );
                         }
-                        if !matches!(term.form, CompiledForm::Each) {
+                        if term.form.is_temporal() {
                             continue;
                         }
                         let raised: Vec<_> = sink
@@ -997,10 +936,68 @@ terms:
                     checked += 1;
                 }
             }
+            // Terms with a form decide from several events: replay the whole log (in
+            // canonical order) and ask the form, on the event each violation rests on, what
+            // it makes of it. The explanation must select it, let a violation rest on it, and
+            // give that violation's party, message and key.
+            all.sort_by_key(Event::time);
+            let mut replay = crate::Replay::new(&program);
+            let mut sink = Collect::default();
+            for event in &all {
+                replay.judge(event.clone(), &mut sink).unwrap();
+            }
+            replay.finish(&mut sink).unwrap();
+            for violation in &sink.0 {
+                let Some(term) = program
+                    .terms
+                    .iter()
+                    .find(|t| t.agreement == violation.agreement && t.term == violation.term)
+                else {
+                    continue;
+                };
+                let Some(deciding) = violation.evidence.last() else {
+                    // A gap from the start of the log rests on no event.
+                    continue;
+                };
+                if !term.form.is_temporal() {
+                    continue;
+                }
+                let event = all.iter().find(|e| *e.origin() == deciding.origin).unwrap();
+                let explanation = explain(&program, event);
+                let explained = explanation
+                    .terms
+                    .iter()
+                    .find(|t| {
+                        program.agreements[term.agreement].id == t.agreement
+                            && program.source(term).id == t.term
+                    })
+                    .unwrap();
+                let what = format!(
+                    "{}/{} on {}",
+                    explained.agreement,
+                    explained.term,
+                    event.id()
+                );
+                assert!(explained.selected, "{what}");
+                let attribution = explained.violation.as_ref().expect(&what);
+                assert_eq!(attribution.breached_by, violation.breached_by, "{what}");
+                assert_eq!(attribution.message, violation.message, "{what}");
+                let key = match &explained.outcome {
+                    Some(FormOutcome::Threshold { key })
+                    | Some(FormOutcome::Absence { key, .. })
+                    | Some(FormOutcome::Sequence { key, .. }) => match key {
+                        Key::Value(text) => Some(text.clone()),
+                        _ => None,
+                    },
+                    _ => None,
+                };
+                assert_eq!(key, violation.key, "{what}");
+                formed += 1;
+            }
         }
         assert!(
-            checked > 600 && fired > 50 && failed > 100,
-            "{checked} events, {fired} fired, {failed} failed"
+            checked > 600 && fired > 50 && failed > 100 && formed >= 10,
+            "{checked} events, {fired} fired, {failed} failed, {formed} form violations"
         );
     }
 

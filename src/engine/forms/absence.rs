@@ -1,0 +1,240 @@
+//! `absence: {within, by, keys}`: selected events must keep coming, with no gap longer than
+//! `within` per key (docs/semantics.md, "absence").
+//!
+//! The clock starts at T0, the later of the log's first event and the term's start; keys
+//! listed under `keys` are expected from then, others from their first sighting. The state is,
+//! per key, when its current gap began and the event that began it, plus a heap of when each
+//! gap ends, so that a gap is reported as soon as time passes its end (on any event), not at
+//! the key's next sighting; at the end of the log, gaps longer than `within` are reported too.
+
+use std::cmp::Reverse;
+use std::collections::{BTreeMap, BinaryHeap};
+use std::rc::Rc;
+
+use chrono::{DateTime, TimeDelta, Utc};
+use rhai::{Dynamic, Scope};
+
+use super::{Compiler, Keyed, Source, key_of};
+use crate::agreement::{self, Period};
+use crate::engine::explain::{FormOutcome, FormSummary};
+use crate::engine::program::{CompiledTerm, Program};
+use crate::engine::sink::{Evidence, Sink};
+use crate::engine::term::TermState;
+use crate::event::{Event, EventHandle};
+
+/// An absence, compiled.
+pub(crate) struct Absence {
+    within: TimeDelta,
+    by: Option<Source>,
+    /// The expected keys, as [`key_of`] writes them, with their text.
+    keys: Vec<(String, String)>,
+}
+
+impl Absence {
+    pub(super) fn compile(form: &agreement::Absence, compiler: &mut dyn Compiler) -> Option<Self> {
+        let by = super::compile_by(compiler, form.by.as_ref())?;
+        Some(Absence {
+            within: form.within,
+            by,
+            keys: form
+                .keys
+                .iter()
+                .map(|k| {
+                    let value = crate::compile::list_value(k);
+                    (key_of(&value), value.to_string())
+                })
+                .collect(),
+        })
+    }
+
+    pub(super) fn summary(&self) -> FormSummary {
+        FormSummary::Absence {
+            within: self.within,
+            keyed: self.by.is_some(),
+        }
+    }
+
+    /// Whether a selected event is a sighting of a watched key; a gap it opens could rest on
+    /// it when it is.
+    pub(super) fn outcome(
+        &self,
+        program: &Program,
+        term: &CompiledTerm,
+        scope: &mut Scope<'static>,
+    ) -> (FormOutcome, bool) {
+        let (key, tagged) = super::explain_key(program, term, scope, self.by.as_ref());
+        let watched = tagged.is_some_and(|tagged| self.watches(&tagged));
+        (FormOutcome::Absence { key, watched }, watched)
+    }
+
+    /// Whether sightings of `key` (as [`key_of`] writes it) are watched: every key without a
+    /// `keys` list, the listed ones with it.
+    fn watches(&self, key: &str) -> bool {
+        self.keys.is_empty() || self.keys.iter().any(|(expected, _)| expected == key)
+    }
+
+    pub(super) fn state<'p>(
+        &'p self,
+        program: &Program,
+        term: &CompiledTerm,
+        memo: bool,
+    ) -> State<'p> {
+        State {
+            form: self,
+            period: term.period,
+            key: Keyed::new(self.by.as_ref(), program, term, memo),
+            start: None,
+            last: BTreeMap::new(),
+            dues: BinaryHeap::new(),
+        }
+    }
+}
+
+/// When a key's current gap started, the event that started it (none at T0), the key's text,
+/// and whether the gap has been reported already (as soon as time passed its end).
+type Since = (DateTime<Utc>, Option<Rc<Event>>, Option<String>, bool);
+
+/// An absence term's state over a replay.
+pub(crate) struct State<'p> {
+    form: &'p Absence,
+    period: Period,
+    key: Keyed<'p>,
+    /// T0: the later of the log's first event and the term's start; set at the first event.
+    start: Option<DateTime<Utc>>,
+    /// Per key, its current gap. Ordered, so that gaps found at the end come in key order.
+    last: BTreeMap<String, Since>,
+    /// When each key's current gap ends, earliest first. An entry is stale once its key has
+    /// moved on (a newer event, or the gap reported); stale entries are skipped when they come
+    /// up, so checking costs a heap operation per event, not a scan of every key.
+    dues: BinaryHeap<Reverse<(DateTime<Utc>, String)>>,
+}
+
+impl State<'_> {
+    /// On every event: starts the clock at the first, then reports the gaps whose end the
+    /// event's time has passed.
+    pub(super) fn before<S: Sink>(
+        &mut self,
+        cx: &mut TermState<'_, '_>,
+        event: &Event,
+        sink: &mut S,
+    ) -> Result<(), S::Error> {
+        let now = event.time();
+        if self.start.is_none() {
+            let start = self.period.from.map_or(now, |from| from.max(now));
+            self.start = Some(start);
+            for (key, label) in &self.form.keys {
+                self.last
+                    .insert(key.clone(), (start, None, Some(label.clone()), false));
+                self.note_due(key, start);
+            }
+        }
+        let until = self.period.until;
+        while let Some(Reverse((due, _))) = self.dues.peek() {
+            if now <= *due {
+                break;
+            }
+            let Some(Reverse((due, key))) = self.dues.pop() else {
+                break;
+            };
+            let Some((since, opened_by, label, reported)) = self.last.get_mut(&key) else {
+                continue;
+            };
+            let current = since.checked_add_signed(self.form.within) == Some(due);
+            if !current || *reported || until.is_some_and(|until| due >= until) {
+                continue;
+            }
+            *reported = true;
+            let (opened_by, label) = (opened_by.clone(), label.clone());
+            gap(cx, opened_by.as_ref(), due, label, sink)?;
+        }
+        Ok(())
+    }
+
+    /// A sighting: ends its key's gap (reporting it if longer than `within`), starts the next.
+    pub(super) fn fire<S: Sink>(
+        &mut self,
+        cx: &mut TermState<'_, '_>,
+        event: &Rc<Event>,
+        sink: &mut S,
+    ) -> Result<(), S::Error> {
+        let Some((key, label)) = self.key.key(cx, event) else {
+            return Ok(());
+        };
+        if !self.form.watches(&key) {
+            return Ok(());
+        }
+        let start = self.start.unwrap_or(event.time());
+        // A late event on a stream, older than the key's last sighting, can only make a gap
+        // shorter: it is not a new sighting.
+        if self
+            .last
+            .get(&key)
+            .is_some_and(|(since, ..)| event.time() < *since)
+        {
+            return Ok(());
+        }
+        let (since, opened_by, _, reported) =
+            self.last
+                .remove(&key)
+                .unwrap_or((start, None, label.clone(), false));
+        let result = match since.checked_add_signed(self.form.within) {
+            Some(end) if event.time() > end && !reported => {
+                gap(cx, opened_by.as_ref(), end, label.clone(), sink)
+            }
+            _ => Ok(()),
+        };
+        self.note_due(&key, event.time());
+        self.last
+            .insert(key, (event.time(), Some(event.clone()), label, false));
+        result
+    }
+
+    /// At the end of the replay (`end`: T1, the last event or `--until`): the gaps longer than
+    /// `within` by then, and not reported yet, in key order.
+    pub(super) fn finish<S: Sink>(
+        &mut self,
+        cx: &mut TermState<'_, '_>,
+        end: Option<DateTime<Utc>>,
+        sink: &mut S,
+    ) -> Result<(), S::Error> {
+        let Some(last) = end else {
+            return Ok(());
+        };
+        let end_of_log = self.period.until.map_or(last, |until| until.min(last));
+        for (since, opened_by, label, reported) in std::mem::take(&mut self.last).into_values() {
+            if let Some(end) = since.checked_add_signed(self.form.within)
+                && end_of_log > end
+                && !reported
+            {
+                gap(cx, opened_by.as_ref(), end, label, sink)?;
+            }
+        }
+        Ok(())
+    }
+
+    fn note_due(&mut self, key: &str, since: DateTime<Utc>) {
+        if let Some(due) = since.checked_add_signed(self.form.within) {
+            self.dues.push(Reverse((due, key.to_string())));
+        }
+    }
+}
+
+/// A gap: a violation dated at its end, resting on the event that opened it, if any (with
+/// none, `event` is `()` for `breached_by` and the message).
+fn gap<S: Sink>(
+    cx: &mut TermState<'_, '_>,
+    opened_by: Option<&Rc<Event>>,
+    end: DateTime<Utc>,
+    key: Option<String>,
+    sink: &mut S,
+) -> Result<(), S::Error> {
+    let bound = match opened_by {
+        Some(event) => Dynamic::from(EventHandle(event.clone())),
+        None => Dynamic::UNIT,
+    };
+    cx.bind_event(bound);
+    let evidence = Some(opened_by.map(|e| Evidence::of(e)).into_iter().collect());
+    let result = cx.violation_on(opened_by.map(|e| &**e), end, evidence, key, sink);
+    cx.restore_event();
+    result
+}

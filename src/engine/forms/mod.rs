@@ -1,0 +1,298 @@
+//! The temporal forms: what a term looks for among the events its `when` selects.
+//!
+//! A term without a form raises a violation for each selected event. A term with one —
+//! [`threshold`], [`deadline`], [`absence`], [`sequence`] — keeps state between events and
+//! decides from several. Each form is one module that owns everything about it after loading:
+//! its compiled parameters (built through [`Compiler`], so that forms never depend on the
+//! compiler), its state over a replay, what it does on every event and on the events its term
+//! selects, what it reports when the replay ends (violations, open obligations), and what it
+//! tells `explain` about one event.
+//!
+//! Why two enums and not a trait object: the engine hands violations to a generic
+//! [`Sink`], which a trait object cannot take, and a closed set lets `match` prove that every
+//! form is handled. The state of a term is built *from* its compiled form and keeps a reference
+//! to it ([`CompiledForm::state`]), so a state can never meet another form's parameters: each
+//! `match` below has one arm per form, and none for impossible pairs.
+
+pub(crate) mod absence;
+pub(crate) mod deadline;
+pub(crate) mod sequence;
+pub(crate) mod threshold;
+
+use std::rc::Rc;
+
+use chrono::{DateTime, Utc};
+use rhai::{AST, Dynamic, ImmutableString, Scope};
+
+use crate::agreement::{Expression, Form};
+use crate::engine::explain::{FormOutcome, FormSummary, Key};
+use crate::engine::memo::Memo;
+use crate::engine::program::{CompiledTerm, Program};
+use crate::engine::replay::Open;
+use crate::engine::sink::Sink;
+use crate::engine::term::{TermState, key_for};
+use crate::event::Event;
+
+/// Keys are swept for emptied windows or chains every this many events, so that memory
+/// follows the keys still active, not every key ever seen.
+const SWEEP: u64 = 4096;
+
+/// What a form needs of the compiler: its expressions compiled in the agreement's sandbox,
+/// with every problem reported as a diagnostic. `None`: it did not compile (and was reported).
+pub(crate) trait Compiler {
+    /// Compiles one expression (`key` names it in diagnostics: `by`, `steps`, …).
+    fn expression(&mut self, expression: &Expression, key: &str) -> Option<AST>;
+    /// Compiles one expression that also sees `trigger` (a deadline's `require`).
+    fn with_trigger(&mut self, expression: &Expression, key: &str) -> Option<AST>;
+}
+
+/// Compiles a form's optional `by`: `Some(None)` without one, `None` when it fails.
+fn compile_by(compiler: &mut dyn Compiler, by: Option<&Expression>) -> Option<Option<Source>> {
+    match by {
+        Some(by) => compiler
+            .expression(by, "by")
+            .map(|ast| Some(Source::new(ast, by))),
+        None => Some(None),
+    }
+}
+
+/// A compiled expression with its text, for messages that point into the rule file.
+pub(crate) struct Source {
+    pub(crate) ast: AST,
+    pub(crate) text: Expression,
+}
+
+impl Source {
+    fn new(ast: AST, text: &Expression) -> Self {
+        Source {
+            ast,
+            text: text.clone(),
+        }
+    }
+}
+
+/// A term's form, compiled.
+pub(crate) enum CompiledForm {
+    /// Each selected event is a violation.
+    Each,
+    Threshold(threshold::Threshold),
+    Deadline(deadline::Deadline),
+    Absence(absence::Absence),
+    Sequence(sequence::Sequence),
+}
+
+impl CompiledForm {
+    /// Compiles a loaded form; `None` when one of its expressions does not compile.
+    pub(crate) fn compile(form: &Form, compiler: &mut dyn Compiler) -> Option<Self> {
+        Some(match form {
+            Form::Each => CompiledForm::Each,
+            Form::Threshold(t) => {
+                CompiledForm::Threshold(threshold::Threshold::compile(t, compiler)?)
+            }
+            Form::Deadline(d) => CompiledForm::Deadline(deadline::Deadline::compile(d, compiler)?),
+            Form::Absence(a) => CompiledForm::Absence(absence::Absence::compile(a, compiler)?),
+            Form::Sequence(q) => CompiledForm::Sequence(sequence::Sequence::compile(q, compiler)?),
+        })
+    }
+
+    /// Whether the form depends on the order of events.
+    pub(crate) fn is_temporal(&self) -> bool {
+        !matches!(self, CompiledForm::Each)
+    }
+
+    /// The form and its parameters, for `explain`.
+    pub(crate) fn summary(&self) -> FormSummary {
+        match self {
+            CompiledForm::Each => FormSummary::Each,
+            CompiledForm::Threshold(form) => form.summary(),
+            CompiledForm::Deadline(form) => form.summary(),
+            CompiledForm::Absence(form) => form.summary(),
+            CompiledForm::Sequence(form) => form.summary(),
+        }
+    }
+
+    /// What the form makes of one selected event (bound as `event` in `scope`), computed as a
+    /// replay computes it, and whether a violation could rest on that event. `None` without a
+    /// form (a violation rests on every selected event).
+    pub(crate) fn outcome(
+        &self,
+        program: &Program,
+        term: &CompiledTerm,
+        scope: &mut Scope<'static>,
+    ) -> Option<(FormOutcome, bool)> {
+        Some(match self {
+            CompiledForm::Each => return None,
+            CompiledForm::Threshold(form) => form.outcome(program, term, scope),
+            CompiledForm::Deadline(form) => form.outcome(program, term, scope),
+            CompiledForm::Absence(form) => form.outcome(program, term, scope),
+            CompiledForm::Sequence(form) => form.outcome(program, term, scope),
+        })
+    }
+
+    /// A fresh state for one replay; `memo`: remember what `by` and steps gave per values of
+    /// the fields they read.
+    pub(crate) fn state<'p>(
+        &'p self,
+        program: &Program,
+        term: &CompiledTerm,
+        memo: bool,
+    ) -> FormState<'p> {
+        match self {
+            CompiledForm::Each => FormState::Each,
+            CompiledForm::Threshold(form) => FormState::Threshold(form.state(program, term, memo)),
+            CompiledForm::Deadline(form) => FormState::Deadline(form.state()),
+            CompiledForm::Absence(form) => FormState::Absence(form.state(program, term, memo)),
+            CompiledForm::Sequence(form) => FormState::Sequence(form.state(program, term, memo)),
+        }
+    }
+}
+
+/// What one term's form keeps between events, built from the form by
+/// [`CompiledForm::state`].
+pub(crate) enum FormState<'p> {
+    Each,
+    Threshold(threshold::State<'p>),
+    Deadline(deadline::State<'p>),
+    Absence(absence::State<'p>),
+    Sequence(sequence::State<'p>),
+}
+
+impl FormState<'_> {
+    /// On every event, in the term's period or not, before the term judges it: obligations
+    /// fall due or are met, gaps whose end has passed are reported.
+    pub(crate) fn before<S: Sink>(
+        &mut self,
+        cx: &mut TermState<'_, '_>,
+        event: &Rc<Event>,
+        sink: &mut S,
+    ) -> Result<(), S::Error> {
+        match self {
+            FormState::Deadline(state) => state.before(cx, event, sink),
+            FormState::Absence(state) => state.before(cx, event, sink),
+            FormState::Each | FormState::Threshold(_) | FormState::Sequence(_) => Ok(()),
+        }
+    }
+
+    /// On an event the term selected.
+    pub(crate) fn fire<S: Sink>(
+        &mut self,
+        cx: &mut TermState<'_, '_>,
+        event: &Rc<Event>,
+        sink: &mut S,
+    ) -> Result<(), S::Error> {
+        match self {
+            FormState::Each => cx.violation_on(Some(event), event.time(), None, None, sink),
+            FormState::Threshold(state) => state.fire(cx, event, sink),
+            FormState::Deadline(state) => state.fire(cx, event, sink),
+            FormState::Absence(state) => state.fire(cx, event, sink),
+            FormState::Sequence(state) => state.fire(cx, event, sink),
+        }
+    }
+
+    /// On every event, after the term judged it.
+    pub(crate) fn after(&mut self, event: &Rc<Event>) {
+        match self {
+            FormState::Deadline(state) => state.after(event),
+            FormState::Each
+            | FormState::Threshold(_)
+            | FormState::Absence(_)
+            | FormState::Sequence(_) => {}
+        }
+    }
+
+    /// At the end of the replay (`end`: T1, the last event's time or `--until`): what is
+    /// decided by then goes to `sink`, obligations not yet due to `open`.
+    pub(crate) fn finish<S: Sink>(
+        &mut self,
+        cx: &mut TermState<'_, '_>,
+        end: Option<DateTime<Utc>>,
+        open: &mut Vec<Open>,
+        sink: &mut S,
+    ) -> Result<(), S::Error> {
+        match self {
+            FormState::Deadline(state) => state.finish(cx, end, open, sink),
+            FormState::Absence(state) => state.finish(cx, end, sink),
+            FormState::Each | FormState::Threshold(_) | FormState::Sequence(_) => Ok(()),
+        }
+    }
+}
+
+/// A key as windows and gaps are filed under: its type and its value, so that `1` and `"1"`
+/// differ.
+pub(crate) fn key_of(value: &Dynamic) -> String {
+    format!("{}:{value}", value.type_name())
+}
+
+/// The fields an expression reads, when the memo is on.
+fn reads(ast: &AST, memo: bool) -> Option<Vec<ImmutableString>> {
+    if memo {
+        crate::engine::memo::read_set(ast)
+    } else {
+        None
+    }
+}
+
+/// A form's `by`, with what it gave per values of the fields it reads.
+struct Keyed<'p> {
+    by: Option<&'p Source>,
+    /// The key (type-tagged, and its text), `None` for `()`, or the failure.
+    memo: Memo<Result<Option<(String, String)>, String>>,
+}
+
+impl<'p> Keyed<'p> {
+    fn new(by: Option<&'p Source>, program: &Program, term: &CompiledTerm, memo: bool) -> Self {
+        Keyed {
+            by,
+            memo: Memo::new(by.and_then(|by| reads(&by.ast, memo)))
+                .watching(program.unlocated(term).clone()),
+        }
+    }
+
+    /// The key of a selected event (type-tagged, and its text for the report; no text without
+    /// `by`), or `None` when it has none (counted as unkeyed) or `by` fails (counted as an
+    /// error).
+    fn key(
+        &mut self,
+        cx: &mut TermState<'_, '_>,
+        event: &Event,
+    ) -> Option<(String, Option<String>)> {
+        let Some(by) = self.by else {
+            // Without `by`, one group, and no key to name in the report.
+            return Some((String::new(), None));
+        };
+        let (program, term) = (cx.program, cx.term);
+        let scope = &mut *cx.scope;
+        match self
+            .memo
+            .outcome(event, || key_for(program, term, scope, by))
+        {
+            Ok(Some((key, label))) => Some((key, Some(label))),
+            Ok(None) => {
+                cx.stats.unkeyed += 1;
+                None
+            }
+            Err(message) => {
+                cx.record_error(event, message);
+                None
+            }
+        }
+    }
+}
+
+/// The key of the event bound in `scope`, as `explain` shows it, and as it is filed (`None`
+/// when the event has no usable key).
+fn explain_key(
+    program: &Program,
+    term: &CompiledTerm,
+    scope: &mut Scope<'static>,
+    by: Option<&Source>,
+) -> (Key, Option<String>) {
+    let Some(by) = by else {
+        return (Key::Single, Some(String::new()));
+    };
+    match key_for(program, term, scope, by) {
+        Ok(Some((tagged, text))) => (Key::Value(text), Some(tagged)),
+        Ok(None) => (Key::Missing, None),
+        Err(message) => (Key::Failed(message), None),
+    }
+}

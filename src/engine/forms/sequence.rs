@@ -1,0 +1,238 @@
+//! `sequence: {within, by, steps}`: selected events matching each step in turn, with one key,
+//! the whole chain within `within` (docs/semantics.md, "sequence").
+//!
+//! The state is, per key and per step but the last, the events that matched the step within
+//! the last `within`, with their position in canonical order. An event matching the last step
+//! completes the chain that ends latest; events too old to start any chain are dropped as
+//! they age out, and keys without any are swept now and then.
+
+use std::collections::VecDeque;
+use std::rc::Rc;
+
+use chrono::TimeDelta;
+use rhai::Scope;
+
+use super::{Compiler, Keyed, SWEEP, Source};
+use crate::agreement;
+use crate::engine::explain::{FormOutcome, FormSummary, Key};
+use crate::engine::memo::Memo;
+use crate::engine::program::{CompiledTerm, Program};
+use crate::engine::sink::{Evidence, Sink};
+use crate::engine::term::{TermState, step_matches};
+use crate::event::Event;
+
+/// A sequence, compiled.
+pub(crate) struct Sequence {
+    within: TimeDelta,
+    by: Option<Source>,
+    steps: Vec<Source>,
+}
+
+impl Sequence {
+    pub(super) fn compile(form: &agreement::Sequence, compiler: &mut dyn Compiler) -> Option<Self> {
+        let by = super::compile_by(compiler, form.by.as_ref());
+        let steps: Vec<Option<Source>> = form
+            .steps
+            .iter()
+            .map(|step| {
+                compiler
+                    .expression(step, "steps")
+                    .map(|ast| Source::new(ast, step))
+            })
+            .collect();
+        let steps: Option<Vec<Source>> = steps.into_iter().collect();
+        Some(Sequence {
+            within: form.within,
+            by: by?,
+            steps: steps?,
+        })
+    }
+
+    pub(super) fn summary(&self) -> FormSummary {
+        FormSummary::Sequence {
+            within: self.within,
+            steps: self.steps.len(),
+            keyed: self.by.is_some(),
+        }
+    }
+
+    /// The steps a selected event matches (none evaluated without a usable key, as in a
+    /// replay); a violation could rest on it when it has a key and matches the last step.
+    pub(super) fn outcome(
+        &self,
+        program: &Program,
+        term: &CompiledTerm,
+        scope: &mut Scope<'static>,
+    ) -> (FormOutcome, bool) {
+        let (key, tagged) = super::explain_key(program, term, scope, self.by.as_ref());
+        let steps: Vec<Result<bool, String>> = match tagged {
+            Some(_) => self
+                .steps
+                .iter()
+                .enumerate()
+                .map(|(i, step)| step_matches(program, term, scope, i, step))
+                .collect(),
+            None => Vec::new(),
+        };
+        let carries =
+            matches!(key, Key::Single | Key::Value(_)) && matches!(steps.last(), Some(Ok(true)));
+        (FormOutcome::Sequence { key, steps }, carries)
+    }
+
+    pub(super) fn state<'p>(
+        &'p self,
+        program: &Program,
+        term: &CompiledTerm,
+        memo: bool,
+    ) -> State<'p> {
+        let watch = program.unlocated(term);
+        State {
+            form: self,
+            key: Keyed::new(self.by.as_ref(), program, term, memo),
+            steps: self
+                .steps
+                .iter()
+                .map(|step| Memo::new(super::reads(&step.ast, memo)).watching(watch.clone()))
+                .collect(),
+            chains: Chains::default(),
+        }
+    }
+}
+
+/// A sequence term's state over a replay.
+pub(crate) struct State<'p> {
+    form: &'p Sequence,
+    key: Keyed<'p>,
+    /// Per step: matched or not, or the failure.
+    steps: Vec<Memo<Result<bool, String>>>,
+    chains: Chains,
+}
+
+impl State<'_> {
+    pub(super) fn fire<S: Sink>(
+        &mut self,
+        cx: &mut TermState<'_, '_>,
+        event: &Rc<Event>,
+        sink: &mut S,
+    ) -> Result<(), S::Error> {
+        let Some((key, label)) = self.key.key(cx, event) else {
+            return Ok(());
+        };
+        let (within, count) = (self.form.within, self.form.steps.len());
+        let matched = self.matched(cx, event);
+        let chain = if matched.last() == Some(&true) {
+            self.chains.find(&key, event, within, count)
+        } else {
+            None
+        };
+        self.chains.add(key, event, &matched, within);
+        match chain {
+            Some(mut chain) => {
+                chain.push(Evidence::of(event));
+                cx.violation_on(Some(event), event.time(), Some(chain), label, sink)
+            }
+            None => Ok(()),
+        }
+    }
+
+    /// Which steps `event` matches; a step that fails counts as not matched and is recorded
+    /// once.
+    fn matched(&mut self, cx: &mut TermState<'_, '_>, event: &Event) -> Vec<bool> {
+        let (program, term) = (cx.program, cx.term);
+        let mut failure = None;
+        let mut matched = Vec::with_capacity(self.form.steps.len());
+        for (i, (step, memo)) in self
+            .form
+            .steps
+            .iter()
+            .zip(self.steps.iter_mut())
+            .enumerate()
+        {
+            let scope = &mut *cx.scope;
+            let outcome = memo.outcome(event, || step_matches(program, term, scope, i, step));
+            matched.push(outcome.unwrap_or_else(|message| {
+                failure.get_or_insert(message);
+                false
+            }));
+        }
+        if let Some(message) = failure {
+            cx.record_error(event, message);
+        }
+        matched
+    }
+}
+
+/// The events that matched one step, with their position in canonical order.
+type StepQueue = VecDeque<(u64, Rc<Event>)>;
+
+/// Per key and per step but the last, the selected events that matched the step within the
+/// last `within`, in canonical order (with their position in it).
+#[derive(Default)]
+struct Chains {
+    open: rustc_hash::FxHashMap<String, Vec<StepQueue>>,
+    /// Position of the next event in canonical order.
+    next: u64,
+    since_sweep: u64,
+}
+
+impl Chains {
+    /// The chain ending at `event` (which matches the last step), choosing for each earlier
+    /// step, from the last backwards, the latest event before the next one chosen; `None` if
+    /// there is none within `within`.
+    fn find(
+        &self,
+        key: &str,
+        event: &Event,
+        within: TimeDelta,
+        steps: usize,
+    ) -> Option<Vec<Evidence>> {
+        let start = event.time().checked_sub_signed(within);
+        let queues = self.open.get(key)?;
+        let mut before = self.next;
+        let mut chain = Vec::with_capacity(steps);
+        for step in (0..steps.saturating_sub(1)).rev() {
+            let (position, event) = queues.get(step)?.iter().rev().find(|(position, e)| {
+                *position < before && start.is_none_or(|start| e.time() >= start)
+            })?;
+            before = *position;
+            chain.push(Evidence::of(event));
+        }
+        chain.reverse();
+        Some(chain)
+    }
+
+    /// Files `event` under each earlier step it matches, for later chains, and forgets events
+    /// too old to start any chain.
+    fn add(&mut self, key: String, event: &Rc<Event>, matched: &[bool], within: TimeDelta) {
+        let position = self.next;
+        self.next += 1;
+        let start = event.time().checked_sub_signed(within);
+        let earlier = matched.len().saturating_sub(1);
+        let queues = self
+            .open
+            .entry(key)
+            .or_insert_with(|| vec![VecDeque::new(); earlier]);
+        for (queue, matched) in queues.iter_mut().zip(matched) {
+            while queue
+                .front()
+                .is_some_and(|(_, e)| start.is_some_and(|start| e.time() < start))
+            {
+                queue.pop_front();
+            }
+            if *matched {
+                queue.push_back((position, event.clone()));
+            }
+        }
+        self.since_sweep += 1;
+        if self.since_sweep >= SWEEP {
+            self.since_sweep = 0;
+            self.open.retain(|_, queues| {
+                queues.iter().any(|queue| {
+                    queue
+                        .back()
+                        .is_some_and(|(_, e)| start.is_none_or(|start| e.time() >= start))
+                })
+            });
+        }
+    }
+}

@@ -1,0 +1,169 @@
+//! `threshold: {count, within, by}`: at least `count` selected events with the same key within
+//! a sliding window of `within` (docs/semantics.md, "threshold").
+//!
+//! The state is one window per key: the selected events inside it, oldest first. A violation
+//! rests on the latest events of the window (at most [`MAX_EVIDENCE`]); keys whose window has
+//! emptied are swept now and then, so memory follows the keys still active.
+
+use std::collections::VecDeque;
+use std::rc::Rc;
+
+use chrono::TimeDelta;
+use rhai::Scope;
+
+use super::{Compiler, Keyed, SWEEP, Source};
+use crate::agreement;
+use crate::engine::explain::{FormOutcome, FormSummary, Key};
+use crate::engine::program::{CompiledTerm, Program};
+use crate::engine::sink::{Evidence, Sink};
+use crate::engine::term::TermState;
+use crate::event::Event;
+
+/// The most events a threshold violation cites: the latest of its window.
+pub(crate) const MAX_EVIDENCE: usize = 100;
+
+/// A threshold, compiled.
+pub(crate) struct Threshold {
+    count: u64,
+    within: TimeDelta,
+    by: Option<Source>,
+}
+
+impl Threshold {
+    pub(super) fn compile(
+        form: &agreement::Threshold,
+        compiler: &mut dyn Compiler,
+    ) -> Option<Self> {
+        let by = super::compile_by(compiler, form.by.as_ref())?;
+        Some(Threshold {
+            count: form.count,
+            within: form.within,
+            by,
+        })
+    }
+
+    pub(super) fn summary(&self) -> FormSummary {
+        FormSummary::Threshold {
+            count: self.count,
+            within: self.within,
+            keyed: self.by.is_some(),
+        }
+    }
+
+    /// A selected event counts in the window of its key; a violation could rest on it when it
+    /// has a key.
+    pub(super) fn outcome(
+        &self,
+        program: &Program,
+        term: &CompiledTerm,
+        scope: &mut Scope<'static>,
+    ) -> (FormOutcome, bool) {
+        let (key, _) = super::explain_key(program, term, scope, self.by.as_ref());
+        let carries = matches!(key, Key::Single | Key::Value(_));
+        (FormOutcome::Threshold { key }, carries)
+    }
+
+    pub(super) fn state<'p>(
+        &'p self,
+        program: &Program,
+        term: &CompiledTerm,
+        memo: bool,
+    ) -> State<'p> {
+        State {
+            form: self,
+            key: Keyed::new(self.by.as_ref(), program, term, memo),
+            windows: Windows::default(),
+        }
+    }
+}
+
+/// A threshold term's state over a replay.
+pub(crate) struct State<'p> {
+    form: &'p Threshold,
+    key: Keyed<'p>,
+    windows: Windows,
+}
+
+impl State<'_> {
+    pub(super) fn fire<S: Sink>(
+        &mut self,
+        cx: &mut TermState<'_, '_>,
+        event: &Rc<Event>,
+        sink: &mut S,
+    ) -> Result<(), S::Error> {
+        let Some((key, label)) = self.key.key(cx, event) else {
+            return Ok(());
+        };
+        match self
+            .windows
+            .push(key, event, self.form.within, self.form.count)
+        {
+            Some(window) => cx.violation_on(Some(event), event.time(), Some(window), label, sink),
+            None => Ok(()),
+        }
+    }
+}
+
+/// The open windows of one threshold term: per key, the selected events inside the window,
+/// oldest first.
+#[derive(Default)]
+struct Windows {
+    open: rustc_hash::FxHashMap<String, VecDeque<Rc<Event>>>,
+    /// Events pushed since the last sweep of keys whose windows have emptied.
+    since_sweep: u64,
+}
+
+impl Windows {
+    /// Adds a selected event (events come in canonical order); returns the window's events
+    /// when it holds at least `count`.
+    fn push(
+        &mut self,
+        key: String,
+        event: &Rc<Event>,
+        within: TimeDelta,
+        count: u64,
+    ) -> Option<Vec<Evidence>> {
+        let now = event.time();
+        // The window is (now - within, now]: an event exactly `within` before is outside.
+        let start = now.checked_sub_signed(within);
+        let window = self.open.entry(key).or_default();
+        while window
+            .front()
+            .is_some_and(|e| start.is_some_and(|start| e.time() <= start))
+        {
+            window.pop_front();
+        }
+        // In time order: a late event on a stream goes where its time puts it, so that the
+        // window still expires from its front.
+        let at = window.partition_point(|e| e.time() <= now);
+        window.insert(at, event.clone());
+        let in_window = window
+            .iter()
+            .take(at + 1)
+            .filter(|e| start.is_none_or(|s| e.time() > s));
+        // In order (the usual case) the event goes last, and every event left is in its window.
+        let total = if at + 1 == window.len() {
+            window.len()
+        } else {
+            in_window.clone().count()
+        };
+        let full = (total as u64 >= count).then(|| {
+            // At most the last MAX_EVIDENCE events: a long window must not make every
+            // violation carry (and the report repeat) thousands of events.
+            in_window
+                .skip(total.saturating_sub(MAX_EVIDENCE))
+                .map(|e| Evidence::of(e))
+                .collect()
+        });
+        self.since_sweep += 1;
+        if self.since_sweep >= SWEEP {
+            self.since_sweep = 0;
+            self.open.retain(|_, window| {
+                window
+                    .back()
+                    .is_some_and(|e| start.is_none_or(|start| e.time() > start))
+            });
+        }
+        full
+    }
+}

@@ -1,0 +1,24 @@
+//! The engine: a compiled [`Program`] judging events, one at a time, into a [`Sink`].
+//!
+//! - [`program`]: what the compiler produces and the engine runs (terms, plans, engines);
+//! - [`replay`]: [`Replay`], which runs every term in its period on each event;
+//! - `term`: one term judging one event (its expressions, its violations);
+//! - `forms`: the temporal forms, one module each (threshold, deadline, absence, sequence);
+//! - `memo`: what an expression gave per values of the fields it reads;
+//! - [`sink`]: where violations go; [`explain`]: one event judged step by step, as data.
+//!
+//! **Invariant:** the engine does no IO, formats no output and keeps no events beyond what
+//! an open window, obligation, gap or chain needs: memory follows live state, never the
+//! length of the log.
+
+pub mod explain;
+pub(crate) mod forms;
+pub(crate) mod memo;
+pub mod program;
+pub mod replay;
+pub mod sink;
+pub(crate) mod term;
+
+pub use program::Program;
+pub use replay::Replay;
+pub use sink::Sink;

@@ -1,0 +1,403 @@
+//! One term judging one event: evaluating its expressions and raising its violations.
+//!
+//! [`TermState`] is a term's view of the replay while it judges an event: the program, the
+//! agreement's scope (`event` bound to the event), the term's counters and memos. The forms
+//! ([`crate::engine::forms`]) call it to evaluate a key, a step or a `require`, to record a
+//! failure, and to raise a violation, whose party and message it evaluates. The free functions
+//! here are the evaluation steps a replay and `explain` share, so that the two cannot
+//! disagree: each failure is described with its place in the rule file.
+
+use std::rc::Rc;
+
+use chrono::{DateTime, Utc};
+use rhai::{AST, Dynamic, EvalAltResult, Position, Scope};
+
+use crate::agreement::{Breach, Expression};
+use crate::engine::forms::{Source, key_of};
+use crate::engine::memo::{Memo, Outcome};
+use crate::engine::program::{CompiledBreach, CompiledTerm, Piece, Plan, Program};
+use crate::engine::replay::{TermError, TermStats};
+use crate::engine::sink::{Evidence, Location, Sink, Violation};
+use crate::event::Event;
+
+/// One term's share of the replay state while it judges one event.
+pub(crate) struct TermState<'a, 'p> {
+    pub(crate) program: &'p Program,
+    pub(crate) term: &'p CompiledTerm,
+    pub(crate) stats: &'a mut TermStats,
+    pub(crate) scope: &'a mut Scope<'static>,
+    pub(crate) extras: &'a mut Extras,
+    /// The current event as a Rhai value, to restore after evaluating with another.
+    pub(crate) handle: &'a Dynamic,
+}
+
+impl TermState<'_, '_> {
+    /// Whether the term selects `event` (its `when`), counting failures.
+    pub(crate) fn select(&mut self, memo: &mut [Memo], event: &Rc<Event>, plain: bool) -> bool {
+        let (program, term) = (self.program, self.term);
+        let outcome = if plain {
+            evaluate(program.engine(term), program, term, self.scope, &term.when)
+        } else {
+            decide(program, term, self.scope, memo, event)
+        };
+        match outcome {
+            Outcome::Decided(fired) => fired,
+            Outcome::NotBoolean(type_name) => {
+                self.record_error(event, not_boolean(program, term, &type_name));
+                false
+            }
+            Outcome::Failed(message) => {
+                self.record_error(event, message);
+                false
+            }
+        }
+    }
+
+    /// Binds `event` in the scope to another event (or `()`), to evaluate with it.
+    pub(crate) fn bind_event(&mut self, event: Dynamic) {
+        self.scope.set_value("event", event);
+    }
+
+    /// Binds `event` to the event being judged again.
+    pub(crate) fn restore_event(&mut self) {
+        self.scope.set_value("event", self.handle.clone());
+    }
+
+    /// Counts a failure of one of the term's expressions on `event`; the first is kept.
+    pub(crate) fn record_error(&mut self, event: &Event, message: String) {
+        self.stats.errors += 1;
+        if self.stats.first_error.is_none() {
+            self.stats.first_error = Some(TermError {
+                event: event.id(),
+                origin: event.origin().clone(),
+                message,
+            });
+        }
+    }
+
+    /// Raises a violation, with `event` (bound as `event` in the scope) as the deciding event,
+    /// or none (an absence with nothing before its gap): then `event` is `()` for
+    /// `breached_by` and the message, whose failures are not counted (there is no event to
+    /// blame). `evidence`: the events it rests on, when not the deciding event alone.
+    pub(crate) fn violation_on<S: Sink>(
+        &mut self,
+        event: Option<&Event>,
+        time: DateTime<Utc>,
+        evidence: Option<Vec<Evidence>>,
+        key: Option<String>,
+        sink: &mut S,
+    ) -> Result<(), S::Error> {
+        self.stats.violations += 1;
+        let (mut violation, failure) =
+            build(self.program, self.term, self.scope, self.extras, event);
+        violation.time = time;
+        violation.key = key;
+        if let Some(evidence) = evidence {
+            violation.evidence = evidence;
+        }
+        if let (Some(message), Some(event)) = (failure, event) {
+            self.record_error(event, message);
+        }
+        sink.violation(violation)
+    }
+}
+
+/// Evaluates `term`'s condition on `event`, through its memos.
+///
+/// A chain is evaluated operand by operand with Rhai's own short-circuit rule; as soon as an
+/// operand does not give a plain boolean, the whole expression is evaluated instead, so that
+/// errors and their messages are exactly those of the interpreter.
+fn decide(
+    program: &Program,
+    term: &CompiledTerm,
+    scope: &mut Scope<'static>,
+    memos: &mut [Memo],
+    event: &Event,
+) -> Outcome {
+    let whole = |scope: &mut Scope<'static>| {
+        evaluate(program.engine(term), program, term, scope, &term.when)
+    };
+    match &term.plan {
+        Plan::Whole(_) => match memos.first_mut() {
+            Some(memo) => memo.outcome(event, || whole(scope)),
+            None => whole(scope),
+        },
+        Plan::Chain { all, operands } => {
+            for ((ast, _), memo) in operands.iter().zip(memos.iter_mut()) {
+                let operand = || evaluate(program.operand_engine(term), program, term, scope, ast);
+                match memo.outcome(event, operand) {
+                    // `false` ends an `&&` chain, `true` an `||` chain.
+                    Outcome::Decided(value) if value != *all => return Outcome::Decided(value),
+                    Outcome::Decided(_) => {}
+                    Outcome::NotBoolean(_) | Outcome::Failed(_) => return whole(scope),
+                }
+            }
+            Outcome::Decided(*all)
+        }
+    }
+}
+
+/// Evaluates a condition (a `when`, or one operand of it: positions are the `when`'s) into an
+/// [`Outcome`], failures described with their place in the rule file.
+pub(crate) fn evaluate(
+    engine: &rhai::Engine,
+    program: &Program,
+    term: &CompiledTerm,
+    scope: &mut Scope<'static>,
+    ast: &AST,
+) -> Outcome {
+    match engine.eval_ast_with_scope::<Dynamic>(scope, ast) {
+        Ok(value) => match value.as_bool() {
+            Ok(fired) => Outcome::Decided(fired),
+            Err(type_name) => Outcome::NotBoolean(type_name.to_string()),
+        },
+        Err(err) => Outcome::Failed(describe(
+            &err,
+            &program.source(term).when,
+            (1, 1),
+            program.functions(term),
+        )),
+    }
+}
+
+/// Memos for what a fired term evaluates besides its condition: the party in breach and each
+/// message placeholder, with the failure each gave (they are pure like the condition).
+pub(crate) struct Extras {
+    breach: Memo<(Option<String>, Option<String>)>,
+    pieces: Vec<Memo<(String, Option<String>)>>,
+}
+
+impl Extras {
+    pub(crate) fn new(program: &Program, term: &CompiledTerm, memo: bool) -> Self {
+        let reads = |ast: &AST| {
+            if memo {
+                crate::engine::memo::read_set(ast)
+            } else {
+                None
+            }
+        };
+        let watch = program.unlocated(term);
+        Extras {
+            breach: Memo::new(match &term.breached_by {
+                CompiledBreach::Expression(ast) => reads(ast),
+                CompiledBreach::Party(_) => None,
+            })
+            .watching(watch.clone()),
+            pieces: term
+                .message
+                .iter()
+                .flatten()
+                .filter_map(|piece| match piece {
+                    Piece::Expression(ast, _) => {
+                        Some(Memo::new(reads(ast)).watching(watch.clone()))
+                    }
+                    Piece::Text(_) => None,
+                })
+                .collect(),
+        }
+    }
+}
+
+/// The message of a `when` that gave something other than a boolean.
+pub(crate) fn not_boolean(program: &Program, term: &CompiledTerm, type_name: &str) -> String {
+    format!(
+        "`when` gave {type_name}, not a boolean (at {})",
+        at(&program.source(term).when, (1, 1), Position::NONE)
+    )
+}
+
+/// Whether the event bound in `scope` matches step `i` of a sequence term, or the failure.
+pub(crate) fn step_matches(
+    program: &Program,
+    term: &CompiledTerm,
+    scope: &mut Scope<'static>,
+    i: usize,
+    step: &Source,
+) -> Result<bool, String> {
+    match eval(program, term, scope, &step.ast) {
+        Ok(value) => value
+            .as_bool()
+            .map_err(|type_name| format!("step {} gave {type_name}, not a boolean", i + 1)),
+        Err(err) => Err(format!(
+            "step {} failed: {}",
+            i + 1,
+            describe(&err, &step.text, (1, 1), program.functions(term))
+        )),
+    }
+}
+
+/// The key of the event bound in `scope` under a form's `by`: type-tagged (as windows and gaps
+/// are filed) and as text; `None` for `()`; or the failure.
+pub(crate) fn key_for(
+    program: &Program,
+    term: &CompiledTerm,
+    scope: &mut Scope<'static>,
+    by: &Source,
+) -> Result<Option<(String, String)>, String> {
+    match eval(program, term, scope, &by.ast) {
+        Ok(value) if value.is_unit() => Ok(None),
+        Ok(value) => Ok(Some((key_of(&value), value.to_string()))),
+        Err(err) => Err(format!(
+            "`by` failed: {}",
+            describe(&err, &by.text, (1, 1), program.functions(term))
+        )),
+    }
+}
+
+/// The violation `term` would raise resting on `event` (bound as `event` in `scope`), and
+/// the first failure of its `breached_by` or message: evaluated afresh, remembering nothing.
+pub(crate) fn violation_for(
+    program: &Program,
+    term: &CompiledTerm,
+    scope: &mut Scope<'static>,
+    event: &Event,
+) -> (Violation, Option<String>) {
+    let mut extras = Extras::new(program, term, false);
+    build(program, term, scope, &mut extras, Some(event))
+}
+
+/// Builds the violation a fired term raises for `event`, with the first failure of its
+/// `breached_by` or message, if any.
+fn build(
+    program: &Program,
+    term: &CompiledTerm,
+    scope: &mut Scope<'static>,
+    extras: &mut Extras,
+    event: Option<&Event>,
+) -> (Violation, Option<String>) {
+    // Without a deciding event (an absence with none before the gap), nothing is remembered.
+    fn remembered<T: Clone>(memo: &mut Memo<T>, event: Option<&Event>, f: impl FnOnce() -> T) -> T {
+        match event {
+            Some(event) => memo.outcome(event, f),
+            None => f(),
+        }
+    }
+    let source = program.source(term);
+    let functions = program.functions(term);
+    let (breached_by, mut failure) = match (&term.breached_by, &source.breached_by) {
+        (CompiledBreach::Party(code), _) | (CompiledBreach::Expression(_), Breach::Party(code)) => {
+            (Some(code.clone()), None)
+        }
+        (CompiledBreach::Expression(ast), Breach::Expression(expression)) => {
+            remembered(&mut extras.breach, event, || {
+                match eval(program, term, scope, ast) {
+                    Ok(value) if value.is_unit() => (None, None),
+                    Ok(value) => {
+                        let code = value.to_string();
+                        let declared = program
+                            .agreements
+                            .get(term.agreement)
+                            .is_some_and(|a| a.parties.iter().any(|(c, _)| *c == code));
+                        if declared {
+                            (Some(code), None)
+                        } else {
+                            let why = format!(
+                                "`breached_by` gave `{code}` ({}), not a declared party; the violation is unattributed (at {})",
+                                value.type_name(),
+                                at(expression, (1, 1), Position::NONE)
+                            );
+                            (None, Some(why))
+                        }
+                    }
+                    Err(err) => {
+                        let why = format!(
+                            "`breached_by` failed: {}",
+                            describe(&err, expression, (1, 1), functions)
+                        );
+                        (None, Some(why))
+                    }
+                }
+            })
+        }
+    };
+    let message = match (&term.message, &source.message) {
+        (Some(pieces), Some(expression)) => {
+            let mut out = String::new();
+            let mut memos = extras.pieces.iter_mut();
+            for piece in pieces {
+                let Piece::Expression(ast, offset) = piece else {
+                    if let Piece::Text(text) = piece {
+                        out.push_str(text);
+                    }
+                    continue;
+                };
+                // One memo per placeholder, in order (`Extras::new`).
+                let Some(memo) = memos.next() else {
+                    continue;
+                };
+                let (text, why) =
+                    remembered(memo, event, || match eval(program, term, scope, ast) {
+                        Ok(value) if !value.is_unit() => (value.to_string(), None),
+                        Ok(_) => ("?".to_string(), None),
+                        Err(err) => (
+                            "?".to_string(),
+                            Some(format!(
+                                "a `message` placeholder failed: {}",
+                                describe(&err, expression, *offset, functions)
+                            )),
+                        ),
+                    });
+                out.push_str(&text);
+                if failure.is_none() {
+                    failure = why;
+                }
+            }
+            out
+        }
+        _ => source.title.clone(),
+    };
+    let violation = Violation {
+        agreement: term.agreement,
+        term: term.term,
+        time: event.map(Event::time).unwrap_or_default(),
+        breached_by,
+        message,
+        location: event.map(Location::of).unwrap_or_default(),
+        evidence: event.map(Evidence::of).into_iter().collect(),
+        key: None,
+    };
+    (violation, failure)
+}
+
+pub(crate) fn eval(
+    program: &Program,
+    term: &CompiledTerm,
+    scope: &mut Scope<'static>,
+    ast: &AST,
+) -> Result<Dynamic, Box<EvalAltResult>> {
+    program
+        .engine(term)
+        .eval_ast_with_scope::<Dynamic>(scope, ast)
+}
+
+/// A run-time error in words, on one line, with positions in the rule file rather than in the
+/// expression: where the failing expression is, and for an error inside a function, where in
+/// the `functions` block it happened and where the function was called. `offset` is where the
+/// evaluated text starts inside `here` (a message placeholder starts after its brace).
+pub(crate) fn describe(
+    err: &EvalAltResult,
+    here: &Expression,
+    offset: (u64, u64),
+    functions: Option<&Expression>,
+) -> String {
+    if let EvalAltResult::ErrorInFunctionCall(name, _, inner, call) = err {
+        let inside = describe(inner, functions.unwrap_or(here), (1, 1), functions);
+        return format!(
+            "{inside}, in function `{name}` called at {}",
+            at(here, offset, *call)
+        );
+    }
+    let mut text = err.to_string();
+    // Rhai appends " (line L, position C)"; the position in the YAML file replaces it.
+    if let Some(cut) = text.rfind(" (line ") {
+        text.truncate(cut);
+    }
+    let text = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    format!("{text} (at {})", at(here, offset, err.position()))
+}
+
+/// `FILE:LINE:COLUMN` of a Rhai position in text that starts at `offset` inside `source`.
+fn at(source: &Expression, offset: (u64, u64), position: Position) -> String {
+    let (line, column) = crate::compile::position_from(source, offset, position);
+    format!("{}:{line}:{column}", source.source.name)
+}
