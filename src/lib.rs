@@ -46,32 +46,29 @@
 
 #![deny(missing_docs)]
 
-pub mod agreement;
-pub mod compile;
+pub mod check;
 pub mod diagnostic;
 pub mod engine;
 pub mod event;
+pub mod expr;
 /// Geometry for rules about places: areas, border lines and strips, read from GeoJSON.
 pub mod geo;
 pub mod input;
-mod lint;
-pub mod mapping;
+pub mod load;
 pub mod report;
 pub mod run;
-pub mod sandbox;
 pub mod scenario;
 pub mod schema;
-mod spatial;
 pub mod time;
 
-pub use agreement::Agreement;
-pub use compile::compile;
+pub use check::compile;
 pub use diagnostic::Diagnostic;
 pub use engine::{Program, Replay, Sink, explain, replay, sink};
-pub use input::InputFormat;
+pub use expr::{Limits, sandbox};
+pub use input::{InputFormat, mapping};
+pub use load::agreement::{self, Agreement};
 pub use report::Report;
 pub use run::{Input, RunOptions, run};
-pub use sandbox::Limits;
 
 /// Lowercase hexadecimal of a digest.
 pub(crate) fn hex(bytes: &[u8]) -> String {

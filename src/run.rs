@@ -11,10 +11,10 @@ use std::rc::Rc;
 use thiserror::Error;
 
 use crate::engine::Program;
+use crate::engine::replay::{Replay, ReplayTotals};
+use crate::engine::sink::{PROGRESS_EVERY, Progress, Sink};
+use crate::input::mapping::{Mapping, Provenance};
 use crate::input::{EventReader, InputError, InputFormat, InputStats};
-use crate::mapping::{Mapping, Provenance};
-use crate::replay::{Replay, ReplayTotals};
-use crate::sink::{PROGRESS_EVERY, Progress, Sink};
 
 /// A reader that can also seek: what reading events again in another order needs.
 pub trait SeekRead: BufRead + Seek {}
@@ -43,7 +43,7 @@ pub struct Input<'a> {
 pub struct RunOptions {
     /// Record invalid lines and go on, instead of stopping at the first. Default `false`.
     pub skip_invalid: bool,
-    /// Remember condition outcomes per field values ([`crate::replay`]). Default `true`.
+    /// Remember condition outcomes per field values ([`crate::engine::replay`]). Default `true`.
     /// Changes speed only, never a result: tests replay with it off to prove that.
     pub memo: bool,
     /// The end of the replay (`--until`): events after it are judged by no term, and it is T1

@@ -17,8 +17,8 @@ use serde::Deserialize;
 
 use chrono::{DateTime, Utc};
 
-use crate::agreement::Period;
 use crate::diagnostic::{Code, Diagnostic, SourceFile};
+use crate::load::agreement::Period;
 use crate::report::{Report, ViolationRecord};
 
 /// One scenario file.
@@ -140,8 +140,8 @@ struct ExpectFile {
 /// Reads a scenario file; problems are diagnostics positioned in it.
 pub fn load(name: &str, text: &str) -> Result<Scenario, Diagnostic> {
     let source = SourceFile::new(name, text);
-    let file: ScenarioFile = serde_saphyr::from_str(text)
-        .map_err(|err| crate::agreement::yaml_diagnostic(&source, &err))?;
+    let file: ScenarioFile =
+        serde_saphyr::from_str(text).map_err(|err| crate::load::yaml_diagnostic(&source, &err))?;
     let at = |message: &str| Diagnostic::file_error(Code::InvalidValue, name, message.to_string());
     if file.rules.is_empty() {
         return Err(at("a scenario names at least one rule file under `rules`"));
@@ -438,7 +438,7 @@ pub struct Coverage {
 impl Coverage {
     /// Counts every term of `agreements`, exercised or not: the agreements a run of scenarios
     /// must cover, whether some scenario loads them or none does.
-    pub fn require(&mut self, agreements: &[crate::agreement::Agreement]) {
+    pub fn require(&mut self, agreements: &[crate::load::agreement::Agreement]) {
         for a in agreements {
             for t in &a.terms {
                 self.terms.entry((a.id.clone(), t.id.clone())).or_default();

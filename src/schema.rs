@@ -59,7 +59,8 @@ pub fn find(kind: &str) -> Option<&'static Schema> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::agreement::{RESERVED, Severity};
+    use crate::load::RESERVED;
+    use crate::load::agreement::Severity;
     use serde_json::Value;
 
     fn parsed(kind: &str) -> Value {

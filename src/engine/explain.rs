@@ -9,7 +9,7 @@
 //! of the event (its key, the steps it matches, whether it is a trigger).
 //!
 //! Nothing is judged differently from a replay: the result of `when`, the party and the message
-//! come from the replay's own functions ([`crate::replay`]) on the program's own engines, with
+//! come from the replay's own functions ([`crate::engine::replay`]) on the program's own engines, with
 //! the same positioned messages for failures, so an explanation cannot disagree with a replay.
 //! Operands, sides and calls are pieces of the same text, evaluated on the same engine and shown
 //! beside that result (expressions are pure: evaluating a piece alone changes nothing). Whether
@@ -24,13 +24,14 @@ use std::rc::Rc;
 use chrono::{DateTime, TimeDelta, Utc};
 use rhai::{AST, ASTNode, Dynamic, Engine, Expr, Module, Position, Scope, Stmt};
 
-use crate::agreement::{DeadlineWindow, Period, Severity};
-use crate::compile::scope_for;
 use crate::engine::memo::Outcome;
 use crate::engine::program::{CompiledTerm, Program};
-use crate::engine::term::{describe, eval, evaluate, not_boolean, violation_for};
+use crate::engine::term::{eval, evaluate, not_boolean, violation_for};
 use crate::event::{Event, EventHandle, Origin};
-use crate::sandbox::{self, Limits};
+use crate::expr::position::describe;
+use crate::expr::sandbox::{self, Limits};
+use crate::expr::scope_for;
+use crate::load::agreement::{DeadlineWindow, Period, Severity};
 
 /// What one event meets under every term of a program.
 #[derive(Debug, Clone, PartialEq)]
@@ -699,7 +700,7 @@ fn operand_text(text: &str, start: usize, end: Option<usize>) -> String {
 
 /// Opening minus closing parentheses outside quoted text.
 fn paren_balance(text: &str) -> i64 {
-    crate::lint::with_quotes(text)
+    crate::expr::reads::with_quotes(text)
         .map(|(c, quoted)| match (c, quoted) {
             ('(', false) => 1,
             (')', false) => -1,
@@ -714,7 +715,7 @@ fn call_text(text: &str, start: usize) -> Option<String> {
     let open = rest.find('(')?;
     let mut depth = 0;
     let mut at = 0;
-    for (c, quoted) in crate::lint::with_quotes(rest) {
+    for (c, quoted) in crate::expr::reads::with_quotes(rest) {
         let here = at;
         at += c.len_utf8();
         if here < open || quoted {
@@ -826,7 +827,7 @@ terms:
     /// and gives the same party, message and key.
     #[test]
     fn explanations_agree_with_the_replay_on_every_shipped_scenario() {
-        use crate::sink::Collect;
+        use crate::engine::sink::Collect;
         let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios");
         let mut checked = 0;
         let mut fired = 0;
@@ -844,18 +845,18 @@ terms:
                 let name = path.display().to_string();
                 let text = std::fs::read_to_string(&path).unwrap();
                 let (agreement, problems) =
-                    crate::agreement::load_with(&name, &text, &mut |p| std::fs::read(p));
+                    crate::load::agreement::load_with(&name, &text, &mut |p| std::fs::read(p));
                 assert!(problems.is_empty(), "{problems:?}");
                 agreements.push(agreement.unwrap());
             }
-            agreements.push(crate::agreement::load("probe.yaml", PROBE).0.unwrap());
+            agreements.push(crate::load::agreement::load("probe.yaml", PROBE).0.unwrap());
             let (program, problems) = crate::compile(agreements, &Limits::default());
             assert!(problems.is_empty(), "{problems:?}");
             let program = program.unwrap();
             let mapping = scenario.map.as_ref().map(|map| {
                 let text = std::fs::read_to_string(dir.join(map)).unwrap();
                 Rc::new(
-                    crate::mapping::load("map.yaml", &text, &Limits::default())
+                    crate::input::mapping::load("map.yaml", &text, &Limits::default())
                         .0
                         .unwrap(),
                 )

@@ -12,7 +12,7 @@
 //! switches the memo off after a trial, which changes speed but never a result. The table is
 //! bounded in entries and each key in bytes, so memory stays flat however long the log.
 
-use rhai::{AST, ASTNode, Dynamic, Expr, ImmutableString};
+use rhai::{Dynamic, ImmutableString};
 use rustc_hash::FxHashMap;
 
 use crate::event::{Event, FieldHint};
@@ -26,69 +26,6 @@ pub(crate) enum Outcome {
     NotBoolean(String),
     /// It failed, with this message.
     Failed(String),
-}
-
-/// The event fields an expression (with the functions merged into its AST) can read, or
-/// `None` when that cannot be known: an index with a computed key (`event[name]`) or `has`
-/// with a computed name could read any field.
-///
-/// Property names of other values (`#{a: 1}.a`) are included too: a superset only makes keys
-/// longer, never results wrong.
-pub(crate) fn read_set(ast: &AST) -> Option<Vec<ImmutableString>> {
-    let mut reads: Vec<ImmutableString> = Vec::new();
-    let mut known = true;
-    ast.walk(&mut |path: &[ASTNode]| {
-        let constant = |e: &Expr| match e {
-            Expr::StringConstant(s, _) => Some(s.clone()),
-            _ => None,
-        };
-        let mut read = None;
-        if let Some((call, _, _)) = path.last().and_then(crate::compile::call_of) {
-            match call.name.as_str() {
-                // `has` reads the field it names; a computed name could be any field.
-                "has" => match call.args.last().and_then(constant) {
-                    Some(name) => read = Some(name),
-                    None => known = false,
-                },
-                // Function pointers can call `has` (or an indexer) with computed arguments.
-                "Fn" | "call" | "curry" => known = false,
-                // The geography functions read the event's position.
-                name if crate::spatial::FUNCTIONS.iter().any(|(f, _)| *f == name) => {
-                    for field in ["lat", "lon"] {
-                        let field = ImmutableString::from(field);
-                        if !reads.contains(&field) {
-                            reads.push(field);
-                        }
-                    }
-                }
-                _ => {}
-            }
-        }
-        match path.last() {
-            Some(ASTNode::Expr(Expr::Property(p, _))) => read = Some(p.2.clone()),
-            // A function pointer the optimiser made constant (`Fn("has")`).
-            Some(ASTNode::Expr(Expr::DynamicConstant(value, _))) if value.is_fnptr() => {
-                known = false;
-            }
-            Some(ASTNode::Expr(Expr::Index(x, _, _))) => match constant(&x.rhs) {
-                Some(name) => read = Some(name),
-                // Indexing by number (arrays, strings) cannot reach a field by name.
-                None if matches!(x.rhs, Expr::IntegerConstant(..)) => {}
-                None => known = false,
-            },
-            _ => {}
-        }
-        if let Some(name) = read
-            && !reads.contains(&name)
-        {
-            reads.push(name);
-        }
-        known
-    });
-    known.then(|| {
-        reads.sort();
-        reads
-    })
 }
 
 /// A field value as part of a memo key.
@@ -215,32 +152,6 @@ fn part(value: Dynamic) -> Option<Part> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn reads(expression: &str) -> Option<Vec<String>> {
-        let engine = crate::sandbox::engine(&crate::Limits::default());
-        let mut scope = rhai::Scope::new();
-        scope.push("event", ());
-        let ast = engine
-            .compile_expression_with_scope(&scope, expression)
-            .unwrap();
-        read_set(&ast).map(|r| r.iter().map(|s| s.to_string()).collect())
-    }
-
-    #[test]
-    fn the_fields_an_expression_reads_are_known_unless_computed() {
-        assert_eq!(
-            reads(r#"event.kind == "a" && event["actor"] in ["x"] && event.has("lat")"#),
-            Some(vec!["actor".into(), "kind".into(), "lat".into()])
-        );
-        assert_eq!(reads(r#"event.tags[0] == "a""#), Some(vec!["tags".into()]));
-        // The optimiser folds constant keys, so only a key read from the data is unknowable.
-        assert_eq!(
-            reads(r#"event["ki" + "nd"] == "a""#),
-            Some(vec!["kind".into()])
-        );
-        assert_eq!(reads(r#"event[event.key] == "a""#), None);
-        assert_eq!(reads(r#"event.has(event.key)"#), None);
-    }
 
     #[test]
     fn outcomes_are_remembered_per_values_of_the_fields_read() {

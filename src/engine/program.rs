@@ -6,8 +6,9 @@
 
 use rhai::{AST, Engine, ImmutableString};
 
-use crate::agreement::{Agreement, Expression, Period};
 use crate::engine::forms::CompiledForm;
+use crate::load::Expression;
+use crate::load::agreement::{Agreement, Period};
 
 /// Agreements compiled and ready to judge events.
 pub struct Program {
@@ -34,7 +35,7 @@ pub(crate) struct Engines {
     /// [`Plan::Chain`]).
     pub(crate) operand: Engine,
     /// Calls of the geography functions on events without a position, counted by both
-    /// engines (see [`crate::spatial`]).
+    /// engines (see [`crate::expr::spatial`]).
     pub(crate) unlocated: std::rc::Rc<std::cell::Cell<u64>>,
 }
 
@@ -67,7 +68,7 @@ impl Program {
 
     /// The agreement term a compiled term was built from.
     #[allow(clippy::indexing_slicing)]
-    pub(crate) fn source(&self, term: &CompiledTerm) -> &crate::agreement::Term {
+    pub(crate) fn source(&self, term: &CompiledTerm) -> &crate::load::agreement::Term {
         // PANIC SAFETY: `compile` builds each CompiledTerm from these very indices, and the
         // agreements are never changed afterwards.
         &self.agreements[term.agreement].terms[term.term]

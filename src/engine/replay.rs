@@ -97,7 +97,7 @@ impl<'p> Replay<'p> {
             .iter()
             .map(|agreement| {
                 // `trigger` last, as `require` was compiled (`Unit::with_trigger`).
-                let mut scope = crate::compile::scope_for(agreement);
+                let mut scope = crate::expr::scope_for(agreement);
                 scope.push("trigger", ());
                 scope
             })
@@ -289,9 +289,9 @@ pub struct Open {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::engine::sink::Collect;
     use crate::engine::sink::Violation;
     use crate::event::EventParser;
-    use crate::sink::Collect;
     use crate::{Limits, agreement, compile};
 
     /// Conditions of every shape the memo and the operand-wise chains treat specially.

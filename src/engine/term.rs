@@ -12,13 +12,14 @@ use std::rc::Rc;
 use chrono::{DateTime, Utc};
 use rhai::{AST, Dynamic, EvalAltResult, Position, Scope};
 
-use crate::agreement::{Breach, Expression};
 use crate::engine::forms::{Source, key_of};
 use crate::engine::memo::{Memo, Outcome};
 use crate::engine::program::{CompiledBreach, CompiledTerm, Piece, Plan, Program};
 use crate::engine::replay::{TermError, TermStats};
 use crate::engine::sink::{Evidence, Location, Sink, Violation};
 use crate::event::Event;
+use crate::expr::position::{at, describe};
+use crate::load::agreement::Breach;
 
 /// One term's share of the replay state while it judges one event.
 pub(crate) struct TermState<'a, 'p> {
@@ -171,7 +172,7 @@ impl Extras {
     pub(crate) fn new(program: &Program, term: &CompiledTerm, memo: bool) -> Self {
         let reads = |ast: &AST| {
             if memo {
-                crate::engine::memo::read_set(ast)
+                crate::expr::reads::read_set(ast)
             } else {
                 None
             }
@@ -368,36 +369,4 @@ pub(crate) fn eval(
     program
         .engine(term)
         .eval_ast_with_scope::<Dynamic>(scope, ast)
-}
-
-/// A run-time error in words, on one line, with positions in the rule file rather than in the
-/// expression: where the failing expression is, and for an error inside a function, where in
-/// the `functions` block it happened and where the function was called. `offset` is where the
-/// evaluated text starts inside `here` (a message placeholder starts after its brace).
-pub(crate) fn describe(
-    err: &EvalAltResult,
-    here: &Expression,
-    offset: (u64, u64),
-    functions: Option<&Expression>,
-) -> String {
-    if let EvalAltResult::ErrorInFunctionCall(name, _, inner, call) = err {
-        let inside = describe(inner, functions.unwrap_or(here), (1, 1), functions);
-        return format!(
-            "{inside}, in function `{name}` called at {}",
-            at(here, offset, *call)
-        );
-    }
-    let mut text = err.to_string();
-    // Rhai appends " (line L, position C)"; the position in the YAML file replaces it.
-    if let Some(cut) = text.rfind(" (line ") {
-        text.truncate(cut);
-    }
-    let text = text.split_whitespace().collect::<Vec<_>>().join(" ");
-    format!("{text} (at {})", at(here, offset, err.position()))
-}
-
-/// `FILE:LINE:COLUMN` of a Rhai position in text that starts at `offset` inside `source`.
-fn at(source: &Expression, offset: (u64, u64), position: Position) -> String {
-    let (line, column) = crate::compile::position_from(source, offset, position);
-    format!("{}:{line}:{column}", source.source.name)
 }

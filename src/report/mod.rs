@@ -17,10 +17,10 @@ use std::io::{self, Write};
 pub use model::*;
 pub use text::plain;
 
-use crate::agreement::{Agreement, Period, Severity};
 use crate::engine::Program;
+use crate::engine::sink::Violation;
+use crate::load::agreement::{Agreement, Period, Severity};
 use crate::run::{RunOptions, RunOutcome};
-use crate::sink::Violation;
 use crate::time::format_instant;
 
 /// Builds the report of a finished run from its outcome and the violations it raised.
@@ -299,7 +299,9 @@ fn near(agreement: &Agreement, lat: Option<f64>, lon: Option<f64>) -> Option<Nea
     let line = geography
         .names()
         .filter_map(|name| match geography.get(name) {
-            Some(crate::agreement::Shape::Line(line)) => Some((name, line.distance_km(point))),
+            Some(crate::load::agreement::Shape::Line(line)) => {
+                Some((name, line.distance_km(point)))
+            }
             _ => None,
         })
         .min_by(|a, b| a.1.total_cmp(&b.1));

@@ -15,12 +15,12 @@ use chrono::{DateTime, TimeDelta, Utc};
 use rhai::{Dynamic, Scope};
 
 use super::{Compiler, Keyed, Source, key_of};
-use crate::agreement::{self, Period};
 use crate::engine::explain::{FormOutcome, FormSummary};
 use crate::engine::program::{CompiledTerm, Program};
 use crate::engine::sink::{Evidence, Sink};
 use crate::engine::term::TermState;
 use crate::event::{Event, EventHandle};
+use crate::load::agreement::{self, Period};
 
 /// An absence, compiled.
 pub(crate) struct Absence {
@@ -40,7 +40,7 @@ impl Absence {
                 .keys
                 .iter()
                 .map(|k| {
-                    let value = crate::compile::list_value(k);
+                    let value = crate::expr::list_value(k);
                     (key_of(&value), value.to_string())
                 })
                 .collect(),

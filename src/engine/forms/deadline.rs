@@ -15,13 +15,14 @@ use chrono::{DateTime, Utc};
 use rhai::{Dynamic, Scope};
 
 use super::{Compiler, Source};
-use crate::agreement::{self, DeadlineWindow};
 use crate::engine::explain::{FormOutcome, FormSummary};
 use crate::engine::program::{CompiledTerm, Program};
 use crate::engine::replay::Open;
 use crate::engine::sink::{Evidence, Sink};
-use crate::engine::term::{TermState, describe};
+use crate::engine::term::TermState;
 use crate::event::{Event, EventHandle};
+use crate::expr::position::describe;
+use crate::load::agreement::{self, DeadlineWindow};
 
 /// A deadline, compiled.
 pub(crate) struct Deadline {

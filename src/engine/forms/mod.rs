@@ -24,7 +24,6 @@ use std::rc::Rc;
 use chrono::{DateTime, Utc};
 use rhai::{AST, Dynamic, ImmutableString, Scope};
 
-use crate::agreement::{Expression, Form};
 use crate::engine::explain::{FormOutcome, FormSummary, Key};
 use crate::engine::memo::Memo;
 use crate::engine::program::{CompiledTerm, Program};
@@ -32,6 +31,8 @@ use crate::engine::replay::Open;
 use crate::engine::sink::Sink;
 use crate::engine::term::{TermState, key_for};
 use crate::event::Event;
+use crate::load::Expression;
+use crate::load::agreement::Form;
 
 /// Keys are swept for emptied windows or chains every this many events, so that memory
 /// follows the keys still active, not every key ever seen.
@@ -226,7 +227,7 @@ pub(crate) fn key_of(value: &Dynamic) -> String {
 /// The fields an expression reads, when the memo is on.
 fn reads(ast: &AST, memo: bool) -> Option<Vec<ImmutableString>> {
     if memo {
-        crate::engine::memo::read_set(ast)
+        crate::expr::reads::read_set(ast)
     } else {
         None
     }

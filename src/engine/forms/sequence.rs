@@ -13,13 +13,13 @@ use chrono::TimeDelta;
 use rhai::Scope;
 
 use super::{Compiler, Keyed, SWEEP, Source};
-use crate::agreement;
 use crate::engine::explain::{FormOutcome, FormSummary, Key};
 use crate::engine::memo::Memo;
 use crate::engine::program::{CompiledTerm, Program};
 use crate::engine::sink::{Evidence, Sink};
 use crate::engine::term::{TermState, step_matches};
 use crate::event::Event;
+use crate::load::agreement;
 
 /// A sequence, compiled.
 pub(crate) struct Sequence {

@@ -12,12 +12,12 @@ use chrono::TimeDelta;
 use rhai::Scope;
 
 use super::{Compiler, Keyed, SWEEP, Source};
-use crate::agreement;
 use crate::engine::explain::{FormOutcome, FormSummary, Key};
 use crate::engine::program::{CompiledTerm, Program};
 use crate::engine::sink::{Evidence, Sink};
 use crate::engine::term::TermState;
 use crate::event::Event;
+use crate::load::agreement;
 
 /// The most events a threshold violation cites: the latest of its window.
 pub(crate) const MAX_EVIDENCE: usize = 100;

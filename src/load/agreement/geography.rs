@@ -18,9 +18,10 @@ use serde::Deserialize;
 use serde_saphyr::Spanned;
 use sha2::{Digest, Sha256};
 
-use super::load::{Checker, Scalar};
+use super::load::Checker;
 use crate::diagnostic::{Code, did_you_mean};
 use crate::geo::{self, Area, Line, Point, Polygon, Strip};
+use crate::load::Scalar;
 
 /// Reads a file an agreement refers to, at a path already resolved against the agreement
 /// file's directory. The command line passes `std::fs::read`.

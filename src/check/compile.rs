@@ -9,18 +9,20 @@
 
 use std::collections::{HashMap, HashSet};
 
-use rhai::{
-    AST, ASTNode, Array, Dynamic, Engine, Expr, FnCallExpr, Module, ParseError, Position, Scope,
-    Stmt,
-};
+use rhai::{AST, ASTNode, Engine, Expr, Module, ParseError, Position, Scope, Stmt};
 
-use crate::agreement::{Agreement, Breach, Expression, ListItem};
 use crate::diagnostic::{Code, Diagnostic, did_you_mean};
 use crate::engine::forms::{self, CompiledForm};
 use crate::engine::program::{
     CompiledBreach, CompiledTerm, Engines, MAX_CHAIN, Piece, Plan, Program,
 };
-use crate::sandbox::{self, Limits};
+use crate::expr::position::{position, position_from};
+use crate::expr::reads::call_of;
+use crate::expr::sandbox::{self, Limits};
+use crate::expr::scope_for;
+use crate::expr::template::{TemplatePart, template_parts};
+use crate::load::Expression;
+use crate::load::agreement::{Agreement, Breach};
 
 /// Compiles agreements, returning the program when there were no errors, and every diagnostic.
 ///
@@ -37,7 +39,11 @@ pub fn compile(agreements: Vec<Agreement>, limits: &Limits) -> (Option<Program>,
             let mut main = sandbox::engine(limits);
             let mut operand = sandbox::engine(&operand_limits);
             for engine in [&mut main, &mut operand] {
-                crate::spatial::register(engine, agreement.geography.clone(), unlocated.clone());
+                crate::expr::spatial::register(
+                    engine,
+                    agreement.geography.clone(),
+                    unlocated.clone(),
+                );
             }
             Engines {
                 main,
@@ -107,7 +113,7 @@ pub fn compile(agreements: Vec<Agreement>, limits: &Limits) -> (Option<Program>,
         // Warnings only for an agreement without errors: an expression that does not compile
         // would make a list it names look unused, and the errors come first.
         if agreement.valid && count_errors(&diagnostics) == errors_before {
-            crate::lint::agreement(agreement, &parser, &mut diagnostics);
+            crate::check::lint::agreement(agreement, &parser, &mut diagnostics);
         }
     }
     let failed = agreements.iter().any(|a| !a.valid)
@@ -127,27 +133,6 @@ fn count_errors(diagnostics: &[Diagnostic]) -> usize {
         .iter()
         .filter(|d| d.level == crate::diagnostic::Level::Error)
         .count()
-}
-
-/// The names every expression of an agreement can see: `event` and the agreement's lists.
-pub(crate) fn scope_for(agreement: &Agreement) -> Scope<'static> {
-    let mut scope = Scope::new();
-    scope.push("event", ());
-    for (name, items) in &agreement.lists {
-        let array: Array = items.iter().map(list_value).collect();
-        scope.push_constant(name.clone(), array);
-    }
-    scope
-}
-
-/// A list element as a Rhai value.
-pub(crate) fn list_value(item: &ListItem) -> Dynamic {
-    match item {
-        ListItem::Text(t) => Dynamic::from(t.clone()),
-        ListItem::Integer(i) => Dynamic::from_int(*i),
-        ListItem::Float(f) => Dynamic::from_float(*f),
-        ListItem::Bool(b) => Dynamic::from_bool(*b),
-    }
 }
 
 /// Name and arity of every function the sandbox provides.
@@ -178,7 +163,7 @@ pub(crate) struct Unit<'a> {
     /// The agreement's party codes, for help text.
     parties: Vec<String>,
     /// The agreement's geography, to check the shapes expressions name.
-    geography: std::rc::Rc<crate::agreement::Geography>,
+    geography: std::rc::Rc<crate::load::agreement::Geography>,
     /// What the expressions are about, the first name in their scope: `event` in agreements,
     /// `record` in mappings.
     subject: &'static str,
@@ -276,12 +261,12 @@ impl<'a> Unit<'a> {
                         let alone =
                             AST::new([Stmt::Expr(Box::new(operand.clone()))], Module::new());
                         let ast = self.functions.merge(&alone);
-                        let reads = crate::engine::memo::read_set(&ast);
+                        let reads = crate::expr::reads::read_set(&ast);
                         (ast, reads)
                     })
                     .collect(),
             },
-            None => Plan::Whole(crate::engine::memo::read_set(&self.functions.merge(&ast))),
+            None => Plan::Whole(crate::expr::reads::read_set(&self.functions.merge(&ast))),
         }
     }
 
@@ -457,7 +442,7 @@ impl<'a> Unit<'a> {
                 ));
                 return true;
             }
-            if !crate::spatial::NAMING.contains(&call.name.as_str()) || call.args.len() != 2 {
+            if !crate::expr::spatial::NAMING.contains(&call.name.as_str()) || call.args.len() != 2 {
                 return true;
             }
             let Some(Expr::StringConstant(name, pos)) = call.args.get(1) else {
@@ -473,11 +458,12 @@ impl<'a> Unit<'a> {
                     } else {
                         format!("no shape named `{name}` in this agreement's geography")
                     },
-                    crate::spatial::unknown_shape_help(name, &names),
+                    crate::expr::spatial::unknown_shape_help(name, &names),
                     *pos,
                 )),
                 Some(
-                    shape @ (crate::agreement::Shape::Line(_) | crate::agreement::Shape::Place(_)),
+                    shape @ (crate::load::agreement::Shape::Line(_)
+                    | crate::load::agreement::Shape::Place(_)),
                 ) if call.name == "inside" => {
                     wrong.push((
                         format!(
@@ -557,89 +543,6 @@ impl forms::Compiler for Unit<'_> {
     }
 }
 
-/// A part of a message template, as written.
-pub(crate) enum TemplatePart {
-    /// Literal text (`{{` and `}}` already made single braces).
-    Text(String),
-    /// The text of a `{expression}` and where it starts inside the message (line, column).
-    Placeholder { text: String, start: (u64, u64) },
-    /// A brace that opens or closes nothing, or an empty placeholder, at a position inside
-    /// the message.
-    Broken {
-        at: (u64, u64),
-        message: &'static str,
-    },
-}
-
-/// Splits a message template into its parts; the compiler, the warnings and `explain` read
-/// placeholders the same way.
-pub(crate) fn template_parts(message: &str) -> Vec<TemplatePart> {
-    let mut parts = Vec::new();
-    let mut text = String::new();
-    let (mut line, mut column) = (1u64, 1u64);
-    let mut chars = message.chars().peekable();
-    while let Some(c) = chars.next() {
-        let here = (line, column);
-        advance(&mut line, &mut column, c);
-        match c {
-            '{' if chars.peek() == Some(&'{') => {
-                chars.next();
-                advance(&mut line, &mut column, '{');
-                text.push('{');
-            }
-            '}' if chars.peek() == Some(&'}') => {
-                chars.next();
-                advance(&mut line, &mut column, '}');
-                text.push('}');
-            }
-            '{' => {
-                let start = (line, column);
-                let mut depth = 1;
-                let mut source = String::new();
-                for c in chars.by_ref() {
-                    advance(&mut line, &mut column, c);
-                    match c {
-                        '{' => depth += 1,
-                        '}' => depth -= 1,
-                        _ => {}
-                    }
-                    if depth == 0 {
-                        break;
-                    }
-                    source.push(c);
-                }
-                if depth != 0 || source.trim().is_empty() {
-                    parts.push(TemplatePart::Broken {
-                        at: here,
-                        message: if depth != 0 {
-                            "unclosed `{` in message"
-                        } else {
-                            "empty `{}` in message"
-                        },
-                    });
-                    continue;
-                }
-                if !text.is_empty() {
-                    parts.push(TemplatePart::Text(std::mem::take(&mut text)));
-                }
-                parts.push(TemplatePart::Placeholder {
-                    text: source,
-                    start,
-                });
-            }
-            '}' => parts.push(TemplatePart::Broken {
-                at: here,
-                message: "unmatched `}` in message",
-            }),
-            c => text.push(c),
-        }
-    }
-    if !text.is_empty() {
-        parts.push(TemplatePart::Text(text));
-    }
-    parts
-}
-
 /// `(name, arity)` of every `fn name(a, b)` in a functions block that does not compile, so that
 /// calls to them are not reported as unknown as well.
 fn declared_functions(text: &str) -> HashSet<(String, usize)> {
@@ -663,44 +566,6 @@ fn declared_functions(text: &str) -> HashSet<(String, usize)> {
     found
 }
 
-/// The function called at an AST node, whether it is called as a method (`x.f()`), and its
-/// position. A call is an expression node, or a statement node when it stands
-/// alone (the root of an expression, a bare call in a function body): both must be seen.
-pub(crate) fn call_of<'a>(node: &ASTNode<'a>) -> Option<(&'a FnCallExpr, bool, Position)> {
-    match node {
-        ASTNode::Expr(Expr::FnCall(call, pos)) | ASTNode::Stmt(Stmt::FnCall(call, pos)) => {
-            Some((call, false, *pos))
-        }
-        ASTNode::Expr(Expr::MethodCall(call, pos)) => Some((call, true, *pos)),
-        _ => None,
-    }
-}
-
-fn advance(line: &mut u64, column: &mut u64, c: char) {
-    if c == '\n' {
-        *line += 1;
-        *column = 1;
-    } else {
-        *column += 1;
-    }
-}
-
-fn position(expression: &Expression, pos: Position) -> (u64, u64) {
-    position_from(expression, (1, 1), pos)
-}
-
-/// Maps a Rhai position inside a piece of text that starts at value-relative `at` to the file.
-pub(crate) fn position_from(expression: &Expression, at: (u64, u64), pos: Position) -> (u64, u64) {
-    let line = pos.line().map_or(1, |l| l as u64);
-    let column = pos.position().map_or(1, |c| c as u64);
-    let (value_line, value_column) = if line == 1 {
-        (at.0, at.1 + column - 1)
-    } else {
-        (at.0 + line - 1, column)
-    };
-    expression.locate(value_line, value_column)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -718,7 +583,7 @@ mod tests {
     #[test]
     fn a_message_splits_into_text_and_placeholders() {
         let text = "agreement: m\ntitle: M\nparties: {IQ: Iraq}\nterms:\n  - {id: a, title: A, breached_by: IQ, when: 'true', message: 'x {event.kind} {{y}} {event.place}!'}\n";
-        let (agreement, problems) = crate::agreement::load("m.yaml", text);
+        let (agreement, problems) = crate::load::agreement::load("m.yaml", text);
         assert!(problems.is_empty());
         let (program, problems) = compile(vec![agreement.unwrap()], &Limits::default());
         assert!(problems.is_empty(), "{problems:?}");

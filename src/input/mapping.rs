@@ -23,11 +23,12 @@ use serde::Deserialize;
 use serde_saphyr::Spanned;
 use sha2::{Digest, Sha256};
 
-use crate::agreement::{self, Expression, Scalar};
-use crate::compile::{Unit, list_value, native_functions};
+use crate::check::compile::{Unit, native_functions};
 use crate::diagnostic::{Code, Diagnostic, Level, SourceFile};
 use crate::event::{Event, Origin};
-use crate::sandbox::{self, Limits};
+use crate::expr::list_value;
+use crate::expr::sandbox::{self, Limits};
+use crate::load::{self, Expression, Scalar};
 use crate::time::{TimeFormat, TimeFormatError};
 
 #[derive(Deserialize)]
@@ -210,7 +211,7 @@ impl Mapper {
                 reason: format!(
                     "mapping `{}` failed: {}",
                     compiled.key,
-                    crate::engine::term::describe(&err, &compiled.expression, (1, 1), None)
+                    crate::expr::position::describe(&err, &compiled.expression, (1, 1), None)
                 ),
                 field: None,
             })
@@ -291,7 +292,7 @@ pub fn load(name: &str, text: &str, limits: &Limits) -> (Option<Mapping>, Vec<Di
     let file: MappingFile = match serde_saphyr::from_str(text) {
         Ok(file) => file,
         Err(err) => {
-            let mut d = agreement::yaml_diagnostic(&source, &err);
+            let mut d = load::yaml_diagnostic(&source, &err);
             if d.message.contains("untagged enum Constant") {
                 d.message =
                     "a list is a YAML list of values, or a table from text to values".into();
@@ -317,7 +318,7 @@ pub fn load(name: &str, text: &str, limits: &Limits) -> (Option<Mapping>, Vec<Di
     let at = |s: &Spanned<String>| (s.referenced.line(), s.referenced.column());
 
     let (line, column) = at(&file.mapping);
-    if !agreement::is_id(&file.mapping.value) {
+    if !load::is_id(&file.mapping.value) {
         error(
             Code::InvalidName,
             line,
@@ -326,10 +327,7 @@ pub fn load(name: &str, text: &str, limits: &Limits) -> (Option<Mapping>, Vec<Di
                 "mapping id `{}` must be lowercase letters, digits and '-'",
                 file.mapping.value
             ),
-            Some(format!(
-                "try `{}`",
-                agreement::suggest_id(&file.mapping.value)
-            )),
+            Some(format!("try `{}`", load::suggest_id(&file.mapping.value))),
         );
     }
     if file.title.value.trim().is_empty() {
@@ -347,8 +345,8 @@ pub fn load(name: &str, text: &str, limits: &Limits) -> (Option<Mapping>, Vec<Di
     let mut named: Vec<_> = file.lists.iter().collect();
     named.sort_by(|a, b| a.0.value.cmp(&b.0.value));
     for (name, constant) in named {
-        let reserved = name.value == "record" || agreement::RESERVED.contains(&name.value.as_str());
-        if !agreement::is_identifier(&name.value) || reserved {
+        let reserved = name.value == "record" || load::RESERVED.contains(&name.value.as_str());
+        if !load::is_identifier(&name.value) || reserved {
             let why = if reserved {
                 "is `record` or a Rhai keyword"
             } else {
@@ -362,7 +360,7 @@ pub fn load(name: &str, text: &str, limits: &Limits) -> (Option<Mapping>, Vec<Di
                 format!("list name `{}` {why}", name.value),
                 Some(format!(
                     "try `{}_list`",
-                    agreement::suggest_identifier(&name.value)
+                    load::suggest_identifier(&name.value)
                 )),
             );
         }
@@ -370,18 +368,13 @@ pub fn load(name: &str, text: &str, limits: &Limits) -> (Option<Mapping>, Vec<Di
             Constant::List(items) => Dynamic::from_array(
                 items
                     .iter()
-                    .map(|item| list_value(&agreement::scalar_item(item)))
+                    .map(|item| list_value(&load::scalar_item(item)))
                     .collect::<Array>(),
             ),
             Constant::Table(entries) => Dynamic::from_map(
                 entries
                     .iter()
-                    .map(|(key, item)| {
-                        (
-                            key.as_str().into(),
-                            list_value(&agreement::scalar_item(item)),
-                        )
-                    })
+                    .map(|(key, item)| (key.as_str().into(), list_value(&load::scalar_item(item))))
                     .collect::<Map>(),
             ),
         };
@@ -447,8 +440,8 @@ pub fn load(name: &str, text: &str, limits: &Limits) -> (Option<Mapping>, Vec<Di
                 ),
                 Some(format!(
                     "try `{}`, which rules can read as `event.{}`",
-                    agreement::suggest_identifier(&name.value),
-                    agreement::suggest_identifier(&name.value)
+                    load::suggest_identifier(&name.value),
+                    load::suggest_identifier(&name.value)
                 )),
             );
         }
@@ -473,7 +466,7 @@ pub fn load(name: &str, text: &str, limits: &Limits) -> (Option<Mapping>, Vec<Di
             &mut compiled_diagnostics,
         );
         let mut compile = |value: &Spanned<String>, key: &str| {
-            let expression = agreement::expression(&source, value);
+            let expression = load::expression(&source, value);
             if expression.text.trim().is_empty() {
                 return None;
             }

@@ -14,10 +14,14 @@ use sha2::{Digest, Sha256};
 
 use super::geography::{self, FileReader, GeographyFile};
 use super::{
-    Absence, Agreement, Breach, Deadline, DeadlineWindow, Expression, Form, ListItem, Period,
-    Sequence, Severity, Term, Threshold,
+    Absence, Agreement, Breach, Deadline, DeadlineWindow, Form, Period, Sequence, Severity, Term,
+    Threshold,
 };
 use crate::diagnostic::{Code, Diagnostic, Level, SourceFile, did_you_mean};
+use crate::load::{
+    Expression, RESERVED, Scalar, expression, is_id, is_identifier, is_party_code, scalar_item,
+    suggest_id, suggest_identifier, yaml_diagnostic,
+};
 use crate::time::{Precision, parse_instant};
 
 #[derive(Deserialize)]
@@ -111,80 +115,6 @@ struct PeriodFile {
     until: Option<Spanned<String>>,
 }
 
-#[derive(Deserialize, Clone)]
-#[serde(untagged)]
-pub(crate) enum Scalar {
-    /// `true`, `false`.
-    Bool(bool),
-    /// A whole number.
-    Integer(i64),
-    /// Another number.
-    Float(f64),
-    /// Anything else.
-    Text(String),
-}
-
-/// Names a list may not take: what expressions already see, and Rhai's keywords (reserved
-/// ones included), which would not parse as a variable.
-pub(crate) const RESERVED: &[&str] = &[
-    "event",
-    "trigger",
-    "true",
-    "false",
-    "let",
-    "const",
-    "if",
-    "else",
-    "switch",
-    "do",
-    "while",
-    "until",
-    "loop",
-    "for",
-    "in",
-    "continue",
-    "break",
-    "return",
-    "throw",
-    "try",
-    "catch",
-    "fn",
-    "private",
-    "import",
-    "export",
-    "as",
-    "global",
-    "this",
-    "is",
-    "var",
-    "static",
-    "shared",
-    "with",
-    "goto",
-    "exit",
-    "match",
-    "case",
-    "public",
-    "protected",
-    "new",
-    "use",
-    "module",
-    "package",
-    "super",
-    "thread",
-    "spawn",
-    "go",
-    "await",
-    "async",
-    "sync",
-    "yield",
-    "default",
-    "void",
-    "null",
-    "nil",
-    "_",
-];
-
 /// Loads one agreement from its file name and text.
 ///
 /// Returns the agreement whenever the YAML has the right shape, together with every diagnostic
@@ -245,89 +175,6 @@ pub fn load_with(
     };
     let agreement = checker.agreement(file, text, reader);
     (agreement, checker.diagnostics)
-}
-
-/// Turns a serde-saphyr error into a diagnostic, recognising the common shapes.
-pub(crate) fn yaml_diagnostic(source: &SourceFile, err: &serde_saphyr::Error) -> Diagnostic {
-    let (line, column) = err
-        .location()
-        .map(|l| (l.line(), l.column()))
-        .unwrap_or((0, 0));
-    let mut message = err.without_snippet().to_string();
-    if let Some(at) = message.rfind(" at line ") {
-        message.truncate(at);
-    }
-    if let Some(rest) = message.strip_prefix("unknown field `") {
-        let key = rest.split('`').next().unwrap_or("");
-        let expected: Vec<&str> = rest
-            .split_once("expected one of ")
-            .or_else(|| rest.split_once("expected "))
-            .map(|(_, list)| list.split(", ").map(|s| s.trim_matches('`')).collect())
-            .unwrap_or_default();
-        let mut d = Diagnostic::error(
-            Code::UnknownKey,
-            source,
-            line,
-            column,
-            format!("unknown key `{key}`"),
-        );
-        d = match did_you_mean(key, expected.iter().copied()) {
-            // `by` groups the events of a form; a term without one judges each event alone.
-            _ if key == "by" && expected.contains(&"threshold") => d.with_help(
-                "`by` belongs inside the term's form: `threshold`, `absence` or `sequence` (`threshold: {count: 3, within: 24h, by: event.sector}`); a term without a form judges each event alone",
-            ),
-            Some(fix) => d.with_help(format!("did you mean `{fix}`?")),
-            None => d.with_help(format!("allowed keys here: {}", expected.join(", "))),
-        };
-        return d;
-    }
-    if message.starts_with("missing field") {
-        let key = message.split('`').nth(1).unwrap_or("").to_string();
-        return Diagnostic::error(
-            Code::MissingKey,
-            source,
-            line,
-            column,
-            format!("missing required key `{key}`"),
-        );
-    }
-    // Some messages address the library's programmer; say what they mean for a rule file.
-    let (message, help) = if message.starts_with("multiple YAML documents") {
-        (
-            "more than one YAML document in the file".to_string(),
-            Some(
-                "an agreement file holds one agreement: remove the `---` separator or split the file",
-            ),
-        )
-    } else if message.starts_with("mapping values are not allowed") {
-        (
-            "a `: ` inside a value that is not quoted".to_string(),
-            Some("quote the value: message: \"Breach: {event.kind}\""),
-        )
-    } else if message == "expected mapping start" {
-        let key = source
-            .line(line)
-            .and_then(|l| l.split(':').next())
-            .map(|k| k.trim().trim_start_matches("- "))
-            .unwrap_or("");
-        let help = if key == "effective" {
-            "write a period as a mapping: effective: {from: 2024-08-15} (and `until:` if it ends)"
-        } else {
-            "this key takes a mapping: {key: value, …}"
-        };
-        ("expected a mapping here".to_string(), Some(help))
-    } else if let Some(rest) = message.strip_prefix("duplicate mapping key: ") {
-        let key = rest.split(',').next().unwrap_or(rest);
-        (
-            format!("duplicate key `{key}`"),
-            Some("each key may appear once in a mapping"),
-        )
-    } else {
-        (message, None)
-    };
-    let mut d = Diagnostic::error(Code::YamlSyntax, source, line, column, message);
-    d.help = help.map(str::to_string);
-    d
 }
 
 pub(super) struct Checker {
@@ -841,99 +688,6 @@ pub(crate) fn describe_period(period: &Period) -> String {
         (None, Some(until)) => format!("until {}", show(until)),
         (None, None) => "at all times".to_string(),
     }
-}
-
-/// A YAML string value as an [`Expression`] that knows where each of its characters is in
-/// `source` (shared by agreement and mapping files).
-pub(crate) fn expression(source: &Rc<SourceFile>, value: &Spanned<String>) -> Expression {
-    // Where the text is written: for an alias (`*when`) or a merge key, the anchored
-    // definition, not the place that refers to it.
-    let written = &value.defined;
-    let offset = written
-        .span()
-        .byte_offset()
-        .and_then(|offset| usize::try_from(offset).ok());
-    let quoted = offset
-        .and_then(|offset| source.text.get(offset..))
-        .and_then(|rest| rest.chars().next())
-        .is_some_and(|c| c == '"' || c == '\'');
-    // A block that starts with blank lines: its text starts with line breaks, its
-    // position with the first written character.
-    let leading = value.value.chars().take_while(|c| *c == '\n').count() as u64;
-    let line = written.line().saturating_sub(leading).max(1);
-    let column = written.column();
-    let characters = offset.and_then(|offset| {
-        super::scalar::positions(&source.text, offset, line, column, &value.value)
-    });
-    Expression {
-        text: value.value.clone(),
-        source: source.clone(),
-        line,
-        column,
-        quoted,
-        characters,
-    }
-}
-
-pub(crate) fn scalar_item(scalar: &Scalar) -> ListItem {
-    match scalar {
-        Scalar::Bool(b) => ListItem::Bool(*b),
-        Scalar::Integer(i) => ListItem::Integer(*i),
-        Scalar::Float(f) => ListItem::Float(*f),
-        Scalar::Text(t) => ListItem::Text(t.clone()),
-    }
-}
-
-pub(crate) fn is_id(text: &str) -> bool {
-    !text.is_empty()
-        && text
-            .chars()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
-        && !text.starts_with('-')
-}
-
-pub(crate) fn suggest_id(text: &str) -> String {
-    let mut id = String::new();
-    for c in text.chars() {
-        if c.is_ascii_alphanumeric() {
-            id.push(c.to_ascii_lowercase());
-        } else if !id.ends_with('-') && !id.is_empty() {
-            id.push('-');
-        }
-    }
-    id.trim_end_matches('-').to_string()
-}
-
-pub(crate) fn suggest_identifier(text: &str) -> String {
-    let id: String = text
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() {
-                c.to_ascii_lowercase()
-            } else {
-                '_'
-            }
-        })
-        .collect();
-    let id = id.trim_matches('_');
-    match id.chars().next() {
-        Some(c) if c.is_ascii_lowercase() => id.to_string(),
-        _ => format!("l{id}"),
-    }
-}
-
-fn is_party_code(text: &str) -> bool {
-    let mut chars = text.chars();
-    chars.next().is_some_and(|c| c.is_ascii_uppercase())
-        && chars.all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '-' || c == '_')
-}
-
-pub(crate) fn is_identifier(text: &str) -> bool {
-    let mut chars = text.chars();
-    chars
-        .next()
-        .is_some_and(|c| c.is_ascii_lowercase() || c == '_')
-        && chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
 }
 
 #[cfg(test)]

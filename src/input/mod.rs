@@ -22,9 +22,10 @@ use sha2::{Digest, Sha256};
 use rhai::{Dynamic, ImmutableString, Map};
 
 use crate::event::{Event, EventParser, Origin};
-use crate::mapping::{Mapper, Mapping, MappingError};
+use crate::input::mapping::{Mapper, Mapping, MappingError};
 
 mod csv;
+pub mod mapping;
 
 pub use csv::MAX_RECORD_BYTES;
 

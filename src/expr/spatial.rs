@@ -8,7 +8,7 @@
 //! not remember an outcome that met an unlocated event (so that each such event is counted).
 //!
 //! The functions read `lat` and `lon` from the event they are given, which the expression's
-//! read set must include for the memo to stay exact ([`crate::memo::read_set`] adds them for
+//! read set must include for the memo to stay exact ([`crate::expr::reads::read_set`] adds them for
 //! every call named in [`FUNCTIONS`]).
 
 use std::cell::Cell;
@@ -16,10 +16,10 @@ use std::rc::Rc;
 
 use rhai::{Dynamic, Engine, EvalAltResult, Position};
 
-use crate::agreement::{Geography, Shape};
 use crate::diagnostic::did_you_mean;
 use crate::event::EventHandle;
 use crate::geo::Point;
+use crate::load::agreement::{Geography, Shape};
 
 /// The functions, with their number of arguments.
 pub(crate) const FUNCTIONS: [(&str, usize); 3] =

@@ -18,9 +18,13 @@ use std::collections::HashSet;
 
 use rhai::{AST, ASTNode, Engine, Expr, FnCallExpr, OptimizationLevel, Position, Scope, Stmt};
 
-use crate::agreement::{Agreement, Breach, DeadlineWindow, Expression, Form, ListItem};
-use crate::compile::{TemplatePart, call_of, position_from, scope_for, template_parts};
 use crate::diagnostic::{Code, Diagnostic};
+use crate::expr::position::position_from;
+use crate::expr::reads::{call_of, with_quotes};
+use crate::expr::scope_for;
+use crate::expr::template::{TemplatePart, template_parts};
+use crate::load::agreement::{Agreement, Breach, DeadlineWindow, Form};
+use crate::load::{Expression, ListItem};
 
 /// The event fields pactum knows of: a name close to one of these, and not one itself, is
 /// likely a misspelling of it.
@@ -651,34 +655,6 @@ fn normalised(text: &str) -> String {
     out
 }
 
-/// The characters of Rhai source, each with whether it lies inside quoted text (a string, a
-/// character or a backtick string, its quotes included), so that scanners of expression text
-/// skip what is not code.
-pub(crate) fn with_quotes(text: &str) -> impl Iterator<Item = (char, bool)> + '_ {
-    let mut quote: Option<char> = None;
-    let mut escaped = false;
-    text.chars().map(move |c| match quote {
-        Some(q) => {
-            if escaped {
-                escaped = false;
-            } else if c == '\\' {
-                escaped = true;
-            } else if c == q {
-                quote = None;
-            }
-            (c, true)
-        }
-        None => {
-            if matches!(c, '"' | '\'' | '`') {
-                quote = Some(c);
-                (c, true)
-            } else {
-                (c, false)
-            }
-        }
-    })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -717,7 +693,7 @@ mod tests {
             }
             let text = std::fs::read_to_string(&path).unwrap();
             let (mapping, problems) =
-                crate::mapping::load("m.yaml", &text, &crate::Limits::default());
+                crate::input::mapping::load("m.yaml", &text, &crate::Limits::default());
             assert!(problems.is_empty(), "{}: {problems:?}", path.display());
             for field in mapping.unwrap().field_names() {
                 assert!(

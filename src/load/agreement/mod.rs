@@ -1,12 +1,11 @@
 //! Agreements as the rest of pactum sees them: validated, typed, with source positions.
 //!
 //! [`load`] turns one YAML file into an [`Agreement`] and every problem it finds; nothing here
-//! compiles or evaluates an expression (that is [`crate::compile`]'s job), so a file with a
+//! compiles or evaluates an expression (that is [`crate::compile()`]'s job), so a file with a
 //! broken expression still loads and all its problems are reported together.
 
 mod geography;
 mod load;
-mod scalar;
 mod shape;
 
 use std::rc::Rc;
@@ -14,12 +13,9 @@ use std::rc::Rc;
 use chrono::{DateTime, Utc};
 
 use crate::diagnostic::SourceFile;
+use crate::load::{Expression, ListItem};
 
 pub use geography::{FileReader, Geography, Outline, Shape};
-pub(crate) use load::{
-    RESERVED, Scalar, expression, is_id, is_identifier, scalar_item, suggest_id,
-    suggest_identifier, yaml_diagnostic,
-};
 pub use load::{load, load_with};
 
 /// One agreement file.
@@ -55,19 +51,6 @@ pub struct Agreement {
     pub(crate) valid: bool,
     /// Line and column of the `agreement:` id, for diagnostics about it.
     pub(crate) at: (u64, u64),
-}
-
-/// An element of a named list.
-#[derive(Debug, Clone, PartialEq)]
-pub enum ListItem {
-    /// A string.
-    Text(String),
-    /// An integer.
-    Integer(i64),
-    /// A float.
-    Float(f64),
-    /// A boolean.
-    Bool(bool),
 }
 
 /// One clause of an agreement, as a rule.
@@ -238,83 +221,6 @@ impl Period {
             (Some(from), Some(until)) if from >= until => None,
             _ => Some(Period { from, until }),
         }
-    }
-}
-
-/// A Rhai expression (or script) written as a YAML value, with where it sits in the file.
-#[derive(Debug, Clone)]
-pub struct Expression {
-    /// The expression text, as YAML delivered it.
-    pub text: String,
-    /// The file it is in.
-    pub source: Rc<SourceFile>,
-    /// 1-based line of the value's first character.
-    pub line: u64,
-    /// 1-based column of the value's first character.
-    pub column: u64,
-    /// Whether the value is a quoted scalar (the column points at the quote).
-    pub quoted: bool,
-    /// The source position of each character of the text, when YAML moved them about
-    /// (escapes, folding); see `scalar.rs`.
-    pub(crate) characters: Option<Vec<(u64, u64)>>,
-}
-
-impl Expression {
-    /// Maps a 1-based position inside the expression text to its position in the YAML file.
-    ///
-    /// Exact for one-line values and `|` blocks (each line of the text is a line of the file,
-    /// at the block's indentation), and for escaped, quoted and folded values through the
-    /// character map built at load time. Without a map, a long value that YAML folded into
-    /// one line is followed across the file's lines.
-    pub fn locate(&self, line: u64, column: u64) -> (u64, u64) {
-        let line = line.max(1);
-        let column = column.max(1);
-        if let Some(characters) = &self.characters {
-            let before: usize = self
-                .text
-                .split('\n')
-                .take(usize::try_from(line - 1).unwrap_or(usize::MAX))
-                .map(|l| l.chars().count() + 1)
-                .sum();
-            let index = before + usize::try_from(column - 1).unwrap_or(0);
-            if let Some(found) = characters.get(index).or(characters.last()) {
-                return *found;
-            }
-        }
-        if self.quoted {
-            return if line == 1 {
-                (self.line, self.column + column)
-            } else {
-                (self.line + line - 1, column)
-            };
-        }
-        if line > 1 {
-            return (self.line + line - 1, self.column + column - 1);
-        }
-        // Folded: walk the file's lines while the column lies beyond the current one.
-        let mut file_line = self.line;
-        let mut start = self.column;
-        let mut column = column;
-        while let Some(text) = self.source.line(file_line) {
-            let skip = usize::try_from(start - 1).unwrap_or(0);
-            let length = text
-                .chars()
-                .skip(skip)
-                .collect::<String>()
-                .trim_end()
-                .chars()
-                .count();
-            let length = u64::try_from(length).unwrap_or(0);
-            let next = self.source.line(file_line + 1).unwrap_or("");
-            if column <= length + 1 || next.trim().is_empty() {
-                break;
-            }
-            column -= length + 1;
-            file_line += 1;
-            let indent = next.chars().take_while(|c| *c == ' ').count();
-            start = u64::try_from(indent).unwrap_or(0) + 1;
-        }
-        (file_line, start + column - 1)
     }
 }
 

@@ -1,0 +1,47 @@
+//! Expressions: the Rhai that rule and mapping files embed, and everything about it that more
+//! than one stage needs.
+//!
+//! - [`sandbox`]: the one place that builds a Rhai `Engine` (limits, no IO, strict variables);
+//! - `spatial`: `inside`, `distance_km`, `nearest_place` over an agreement's geography;
+//! - `template`: message templates cut into text and `{expression}` placeholders;
+//! - `position`: positions inside an expression mapped to the YAML file, and run-time errors
+//!   described with them;
+//! - `reads`: what an expression can read (its fields, its calls) and which of its
+//!   characters are quoted text, found by walking its AST or its text.
+//!
+//! The checker, the engine, `explain` and the mapping all use these, so they live below all
+//! of them: nothing here compiles a file, judges an event or reports anything.
+
+use rhai::{Array, Dynamic, Scope};
+
+use crate::load::ListItem;
+use crate::load::agreement::Agreement;
+
+pub(crate) mod position;
+pub(crate) mod reads;
+pub mod sandbox;
+pub(crate) mod spatial;
+pub(crate) mod template;
+
+pub use sandbox::Limits;
+
+/// The names every expression of an agreement can see: `event` and the agreement's lists.
+pub(crate) fn scope_for(agreement: &Agreement) -> Scope<'static> {
+    let mut scope = Scope::new();
+    scope.push("event", ());
+    for (name, items) in &agreement.lists {
+        let array: Array = items.iter().map(list_value).collect();
+        scope.push_constant(name.clone(), array);
+    }
+    scope
+}
+
+/// A list element as a Rhai value.
+pub(crate) fn list_value(item: &ListItem) -> Dynamic {
+    match item {
+        ListItem::Text(t) => Dynamic::from(t.clone()),
+        ListItem::Integer(i) => Dynamic::from_int(*i),
+        ListItem::Float(f) => Dynamic::from_float(*f),
+        ListItem::Bool(b) => Dynamic::from_bool(*b),
+    }
+}

@@ -1,0 +1,364 @@
+//! Loading: YAML files into validated models, every problem as a [`Diagnostic`].
+//!
+//! Agreements ([`agreement`]), mappings ([`crate::input::mapping`]) and scenarios
+//! ([`crate::scenario`]) are all YAML read by **serde-saphyr** into private mirror types whose
+//! values are `Spanned`, then checked. What they share lives here, once: how a YAML error
+//! becomes a diagnostic, how a scalar holding an expression becomes an [`Expression`] that
+//! knows where each of its characters sits in the file ([`scalar`]), list items, and the rules
+//! for ids and names.
+//!
+//! Why serde-saphyr: serde_yaml is archived; serde-saphyr is maintained, has no unsafe code, is
+//! fuzzed, rejects duplicate keys, has input budgets against hostile YAML, and gives
+//! `Spanned<T>` values and line/column for errors — which every diagnostic needs.
+//!
+//! **Invariant:** loading never compiles or evaluates anything, and opens no file itself
+//! (files an agreement names come through a [`agreement::FileReader`] the caller passes).
+
+pub mod agreement;
+pub(crate) mod scalar;
+
+use std::rc::Rc;
+
+use serde::Deserialize;
+use serde_saphyr::Spanned;
+
+use crate::diagnostic::{Code, Diagnostic, SourceFile, did_you_mean};
+
+#[derive(Deserialize, Clone)]
+#[serde(untagged)]
+pub(crate) enum Scalar {
+    /// `true`, `false`.
+    Bool(bool),
+    /// A whole number.
+    Integer(i64),
+    /// Another number.
+    Float(f64),
+    /// Anything else.
+    Text(String),
+}
+
+/// Names a list may not take: what expressions already see, and Rhai's keywords (reserved
+/// ones included), which would not parse as a variable.
+pub(crate) const RESERVED: &[&str] = &[
+    "event",
+    "trigger",
+    "true",
+    "false",
+    "let",
+    "const",
+    "if",
+    "else",
+    "switch",
+    "do",
+    "while",
+    "until",
+    "loop",
+    "for",
+    "in",
+    "continue",
+    "break",
+    "return",
+    "throw",
+    "try",
+    "catch",
+    "fn",
+    "private",
+    "import",
+    "export",
+    "as",
+    "global",
+    "this",
+    "is",
+    "var",
+    "static",
+    "shared",
+    "with",
+    "goto",
+    "exit",
+    "match",
+    "case",
+    "public",
+    "protected",
+    "new",
+    "use",
+    "module",
+    "package",
+    "super",
+    "thread",
+    "spawn",
+    "go",
+    "await",
+    "async",
+    "sync",
+    "yield",
+    "default",
+    "void",
+    "null",
+    "nil",
+    "_",
+];
+
+/// Turns a serde-saphyr error into a diagnostic, recognising the common shapes.
+pub(crate) fn yaml_diagnostic(source: &SourceFile, err: &serde_saphyr::Error) -> Diagnostic {
+    let (line, column) = err
+        .location()
+        .map(|l| (l.line(), l.column()))
+        .unwrap_or((0, 0));
+    let mut message = err.without_snippet().to_string();
+    if let Some(at) = message.rfind(" at line ") {
+        message.truncate(at);
+    }
+    if let Some(rest) = message.strip_prefix("unknown field `") {
+        let key = rest.split('`').next().unwrap_or("");
+        let expected: Vec<&str> = rest
+            .split_once("expected one of ")
+            .or_else(|| rest.split_once("expected "))
+            .map(|(_, list)| list.split(", ").map(|s| s.trim_matches('`')).collect())
+            .unwrap_or_default();
+        let mut d = Diagnostic::error(
+            Code::UnknownKey,
+            source,
+            line,
+            column,
+            format!("unknown key `{key}`"),
+        );
+        d = match did_you_mean(key, expected.iter().copied()) {
+            // `by` groups the events of a form; a term without one judges each event alone.
+            _ if key == "by" && expected.contains(&"threshold") => d.with_help(
+                "`by` belongs inside the term's form: `threshold`, `absence` or `sequence` (`threshold: {count: 3, within: 24h, by: event.sector}`); a term without a form judges each event alone",
+            ),
+            Some(fix) => d.with_help(format!("did you mean `{fix}`?")),
+            None => d.with_help(format!("allowed keys here: {}", expected.join(", "))),
+        };
+        return d;
+    }
+    if message.starts_with("missing field") {
+        let key = message.split('`').nth(1).unwrap_or("").to_string();
+        return Diagnostic::error(
+            Code::MissingKey,
+            source,
+            line,
+            column,
+            format!("missing required key `{key}`"),
+        );
+    }
+    // Some messages address the library's programmer; say what they mean for a rule file.
+    let (message, help) = if message.starts_with("multiple YAML documents") {
+        (
+            "more than one YAML document in the file".to_string(),
+            Some(
+                "an agreement file holds one agreement: remove the `---` separator or split the file",
+            ),
+        )
+    } else if message.starts_with("mapping values are not allowed") {
+        (
+            "a `: ` inside a value that is not quoted".to_string(),
+            Some("quote the value: message: \"Breach: {event.kind}\""),
+        )
+    } else if message == "expected mapping start" {
+        let key = source
+            .line(line)
+            .and_then(|l| l.split(':').next())
+            .map(|k| k.trim().trim_start_matches("- "))
+            .unwrap_or("");
+        let help = if key == "effective" {
+            "write a period as a mapping: effective: {from: 2024-08-15} (and `until:` if it ends)"
+        } else {
+            "this key takes a mapping: {key: value, …}"
+        };
+        ("expected a mapping here".to_string(), Some(help))
+    } else if let Some(rest) = message.strip_prefix("duplicate mapping key: ") {
+        let key = rest.split(',').next().unwrap_or(rest);
+        (
+            format!("duplicate key `{key}`"),
+            Some("each key may appear once in a mapping"),
+        )
+    } else {
+        (message, None)
+    };
+    let mut d = Diagnostic::error(Code::YamlSyntax, source, line, column, message);
+    d.help = help.map(str::to_string);
+    d
+}
+
+/// A YAML string value as an [`Expression`] that knows where each of its characters is in
+/// `source` (shared by agreement and mapping files).
+pub(crate) fn expression(source: &Rc<SourceFile>, value: &Spanned<String>) -> Expression {
+    // Where the text is written: for an alias (`*when`) or a merge key, the anchored
+    // definition, not the place that refers to it.
+    let written = &value.defined;
+    let offset = written
+        .span()
+        .byte_offset()
+        .and_then(|offset| usize::try_from(offset).ok());
+    let quoted = offset
+        .and_then(|offset| source.text.get(offset..))
+        .and_then(|rest| rest.chars().next())
+        .is_some_and(|c| c == '"' || c == '\'');
+    // A block that starts with blank lines: its text starts with line breaks, its
+    // position with the first written character.
+    let leading = value.value.chars().take_while(|c| *c == '\n').count() as u64;
+    let line = written.line().saturating_sub(leading).max(1);
+    let column = written.column();
+    let characters = offset
+        .and_then(|offset| scalar::positions(&source.text, offset, line, column, &value.value));
+    Expression {
+        text: value.value.clone(),
+        source: source.clone(),
+        line,
+        column,
+        quoted,
+        characters,
+    }
+}
+
+pub(crate) fn scalar_item(scalar: &Scalar) -> ListItem {
+    match scalar {
+        Scalar::Bool(b) => ListItem::Bool(*b),
+        Scalar::Integer(i) => ListItem::Integer(*i),
+        Scalar::Float(f) => ListItem::Float(*f),
+        Scalar::Text(t) => ListItem::Text(t.clone()),
+    }
+}
+
+pub(crate) fn is_id(text: &str) -> bool {
+    !text.is_empty()
+        && text
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+        && !text.starts_with('-')
+}
+
+pub(crate) fn suggest_id(text: &str) -> String {
+    let mut id = String::new();
+    for c in text.chars() {
+        if c.is_ascii_alphanumeric() {
+            id.push(c.to_ascii_lowercase());
+        } else if !id.ends_with('-') && !id.is_empty() {
+            id.push('-');
+        }
+    }
+    id.trim_end_matches('-').to_string()
+}
+
+pub(crate) fn suggest_identifier(text: &str) -> String {
+    let id: String = text
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_lowercase()
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    let id = id.trim_matches('_');
+    match id.chars().next() {
+        Some(c) if c.is_ascii_lowercase() => id.to_string(),
+        _ => format!("l{id}"),
+    }
+}
+
+pub(crate) fn is_party_code(text: &str) -> bool {
+    let mut chars = text.chars();
+    chars.next().is_some_and(|c| c.is_ascii_uppercase())
+        && chars.all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '-' || c == '_')
+}
+
+pub(crate) fn is_identifier(text: &str) -> bool {
+    let mut chars = text.chars();
+    chars
+        .next()
+        .is_some_and(|c| c.is_ascii_lowercase() || c == '_')
+        && chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+}
+
+/// An element of a named list.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ListItem {
+    /// A string.
+    Text(String),
+    /// An integer.
+    Integer(i64),
+    /// A float.
+    Float(f64),
+    /// A boolean.
+    Bool(bool),
+}
+
+/// A Rhai expression (or script) written as a YAML value, with where it sits in the file.
+#[derive(Debug, Clone)]
+pub struct Expression {
+    /// The expression text, as YAML delivered it.
+    pub text: String,
+    /// The file it is in.
+    pub source: Rc<SourceFile>,
+    /// 1-based line of the value's first character.
+    pub line: u64,
+    /// 1-based column of the value's first character.
+    pub column: u64,
+    /// Whether the value is a quoted scalar (the column points at the quote).
+    pub quoted: bool,
+    /// The source position of each character of the text, when YAML moved them about
+    /// (escapes, folding); see `scalar.rs`.
+    pub(crate) characters: Option<Vec<(u64, u64)>>,
+}
+
+impl Expression {
+    /// Maps a 1-based position inside the expression text to its position in the YAML file.
+    ///
+    /// Exact for one-line values and `|` blocks (each line of the text is a line of the file,
+    /// at the block's indentation), and for escaped, quoted and folded values through the
+    /// character map built at load time. Without a map, a long value that YAML folded into
+    /// one line is followed across the file's lines.
+    pub fn locate(&self, line: u64, column: u64) -> (u64, u64) {
+        let line = line.max(1);
+        let column = column.max(1);
+        if let Some(characters) = &self.characters {
+            let before: usize = self
+                .text
+                .split('\n')
+                .take(usize::try_from(line - 1).unwrap_or(usize::MAX))
+                .map(|l| l.chars().count() + 1)
+                .sum();
+            let index = before + usize::try_from(column - 1).unwrap_or(0);
+            if let Some(found) = characters.get(index).or(characters.last()) {
+                return *found;
+            }
+        }
+        if self.quoted {
+            return if line == 1 {
+                (self.line, self.column + column)
+            } else {
+                (self.line + line - 1, column)
+            };
+        }
+        if line > 1 {
+            return (self.line + line - 1, self.column + column - 1);
+        }
+        // Folded: walk the file's lines while the column lies beyond the current one.
+        let mut file_line = self.line;
+        let mut start = self.column;
+        let mut column = column;
+        while let Some(text) = self.source.line(file_line) {
+            let skip = usize::try_from(start - 1).unwrap_or(0);
+            let length = text
+                .chars()
+                .skip(skip)
+                .collect::<String>()
+                .trim_end()
+                .chars()
+                .count();
+            let length = u64::try_from(length).unwrap_or(0);
+            let next = self.source.line(file_line + 1).unwrap_or("");
+            if column <= length + 1 || next.trim().is_empty() {
+                break;
+            }
+            column -= length + 1;
+            file_line += 1;
+            let indent = next.chars().take_while(|c| *c == ' ').count();
+            start = u64::try_from(indent).unwrap_or(0) + 1;
+        }
+        (file_line, start + column - 1)
+    }
+}
