@@ -9,7 +9,7 @@
 //!   line breaks), `hex_files` (name: bytes in hexadecimal), `copy` (name: a path from the
 //!   repository's root); `stdin`; and what is expected: `exit` (the exact code), `stdout`,
 //!   `stderr` (exact text), `stdout_contains`, `stderr_contains` (strings that must appear),
-//!   `diagnostics` (the JSON
+//!   `stdout_excludes`, `stderr_excludes` (strings that must not), `diagnostics` (the JSON
 //!   diagnostics, each key named must match), `report` (the JSON report, each key named must
 //!   match), `jsonl` (one value per line); `output` (check the file written by `--output`
 //!   instead of standard output, which must then be empty); `same_without_memo: true` (again
@@ -84,6 +84,12 @@ struct Case {
     stderr: Option<String>,
     #[serde(default)]
     stderr_contains: Vec<String>,
+    /// Strings standard output (or the `output` file) must not contain.
+    #[serde(default)]
+    stdout_excludes: Vec<String>,
+    /// Strings standard error must not contain.
+    #[serde(default)]
+    stderr_excludes: Vec<String>,
     #[serde(default)]
     report: Option<Value>,
     #[serde(default)]
@@ -211,6 +217,16 @@ fn run_case(path: &Path) -> Vec<String> {
     for want in &case.stderr_contains {
         if !stderr.contains(want.as_str()) {
             problems.push(format!("stderr lacks {want:?}"));
+        }
+    }
+    for unwanted in &case.stdout_excludes {
+        if stdout.contains(unwanted.as_str()) {
+            problems.push(format!("stdout contains {unwanted:?}"));
+        }
+    }
+    for unwanted in &case.stderr_excludes {
+        if stderr.contains(unwanted.as_str()) {
+            problems.push(format!("stderr contains {unwanted:?}"));
         }
     }
     if let Some(want) = &case.diagnostics {
