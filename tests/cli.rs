@@ -1,12 +1,30 @@
-//! The test harness: every test is data, run through the real `pactum` binary.
+//! The test harness: every test is data, run through the real `pactum` binary, each its own
+//! named trial (a `harness = false` target on `libtest-mimic`), so that one can run alone:
+//! `cargo test --test cli -- case::replay-skip-invalid` (add `--exact` when the name is a prefix
+//! of others); `cargo test --test cli -- --list` lists them all.
 //!
-//! - `tests/cases/*.yaml`: one command-line case per file (files to create or to copy from the
-//!   repository, arguments, the exact exit code, diagnostics, output and report content
-//!   expected).
-//! - `scenarios/*/scenario.yaml`: each shipped scenario replayed (through its mapping, if it
-//!   names one); its violations must equal the expected list exactly, the report must be
-//!   byte-identical across runs, with the memo off, and with the event lines (CSV: records)
-//!   shuffled.
+//! - `case::NAME`: `tests/cases/NAME.yaml`, one command-line case per file. Its keys:
+//!   `description`; `args` (after `pactum`); `files` (name: content, written in a fresh
+//!   temporary directory, the case's working directory; `crlf: true` writes them with CRLF
+//!   line breaks), `hex_files` (name: bytes in hexadecimal), `copy` (name: a path from the
+//!   repository's root); `stdin`; and what is expected: `exit` (the exact code), `stdout`,
+//!   `stderr` (exact text), `stdout_contains`, `stderr_contains` (strings that must appear),
+//!   `stdout_excludes`, `stderr_excludes` (strings that must not), `diagnostics` (the JSON
+//!   diagnostics, each key named must match), `report` (the JSON report, each key named must
+//!   match), `jsonl` (one value per line); `output` (check the file written by `--output`
+//!   instead of standard output, which must then be empty); `same_without_memo: true` (again
+//!   with `--no-memo`, byte-identical).
+//! - `scenario::DIR`: each shipped `scenarios/DIR/scenario.yaml` replayed (through its mapping,
+//!   if it names one): the report must be byte-identical across runs, with the memo off, and
+//!   rendered again from the saved JSON in every format; with the event lines (CSV: records)
+//!   reversed, its violations and open obligations must not change. What each scenario states
+//!   is checked by `scenario_coverage` (`pactum test --coverage --min-coverage 100`).
+//! - The other trials, one function each, check what no case file can say (the README's and the
+//!   guide's commands as written, a closed pipe, a real browser).
+//!
+//! The trials run in parallel (libtest-mimic's default thread count): each case and scenario
+//! works in its own temporary directory and only reads the repository, so none depends on
+//! another.
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -18,6 +36,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
+use libtest_mimic::{Arguments, Completion, Failed, Trial};
 use serde::Deserialize;
 use serde_json::Value;
 
@@ -65,6 +84,12 @@ struct Case {
     stderr: Option<String>,
     #[serde(default)]
     stderr_contains: Vec<String>,
+    /// Strings standard output (or the `output` file) must not contain.
+    #[serde(default)]
+    stdout_excludes: Vec<String>,
+    /// Strings standard error must not contain.
+    #[serde(default)]
+    stderr_excludes: Vec<String>,
     #[serde(default)]
     report: Option<Value>,
     #[serde(default)]
@@ -194,6 +219,16 @@ fn run_case(path: &Path) -> Vec<String> {
             problems.push(format!("stderr lacks {want:?}"));
         }
     }
+    for unwanted in &case.stdout_excludes {
+        if stdout.contains(unwanted.as_str()) {
+            problems.push(format!("stdout contains {unwanted:?}"));
+        }
+    }
+    for unwanted in &case.stderr_excludes {
+        if stderr.contains(unwanted.as_str()) {
+            problems.push(format!("stderr contains {unwanted:?}"));
+        }
+    }
     if let Some(want) = &case.diagnostics {
         let actual: Value = serde_json::from_str(&stdout).unwrap_or(Value::Null);
         matches(
@@ -238,29 +273,80 @@ fn run_case(path: &Path) -> Vec<String> {
     problems
 }
 
-#[test]
-fn cases() {
-    let mut paths: Vec<PathBuf> = std::fs::read_dir(root().join("tests/cases"))
+fn main() {
+    let args = Arguments::from_args();
+    let mut trials = Vec::new();
+
+    let mut cases: Vec<PathBuf> = std::fs::read_dir(root().join("tests/cases"))
         .unwrap()
         .map(|e| e.unwrap().path())
         .filter(|p| p.extension().is_some_and(|e| e == "yaml"))
         .collect();
-    paths.sort();
-    assert!(paths.len() >= 10, "the case files are missing");
-    let mut failures = Vec::new();
-    for path in &paths {
-        let problems = run_case(path);
-        if !problems.is_empty() {
-            failures.push(format!("{}:\n  {}", path.display(), problems.join("\n  ")));
-        }
+    cases.sort();
+    assert!(cases.len() >= 10, "the case files are missing");
+    for path in cases {
+        let name = path.file_stem().unwrap().to_string_lossy().to_string();
+        trials.push(Trial::test(format!("case::{name}"), move || {
+            let problems = run_case(&path);
+            if problems.is_empty() {
+                Ok(())
+            } else {
+                Err(format!("{}:\n  {}", path.display(), problems.join("\n  ")).into())
+            }
+        }));
     }
-    assert!(
-        failures.is_empty(),
-        "{} of {} cases failed:\n{}",
-        failures.len(),
-        paths.len(),
-        failures.join("\n\n")
-    );
+
+    let mut scenarios: Vec<PathBuf> = std::fs::read_dir(root().join("scenarios"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.join("scenario.yaml").is_file())
+        .collect();
+    scenarios.sort();
+    assert!(scenarios.len() >= 2, "the shipped scenarios are missing");
+    for dir in scenarios {
+        let name = dir.file_name().unwrap().to_string_lossy().to_string();
+        trials.push(Trial::test(format!("scenario::{name}"), move || {
+            scenario(&dir);
+            Ok(())
+        }));
+    }
+
+    let checks: [(&str, fn()); 10] = [
+        ("scenario_coverage", scenario_coverage),
+        ("readme_ucdp_command", readme_ucdp_command),
+        ("readme_tour", readme_tour),
+        ("shipped_rules_check", shipped_rules_check),
+        ("shipped_mappings_check", shipped_mappings_check),
+        (
+            "closed_pipe_keeps_the_exit_code",
+            closed_pipe_keeps_the_exit_code,
+        ),
+        (
+            "new_scaffolds_pass_check_and_test",
+            new_scaffolds_pass_check_and_test,
+        ),
+        ("guide_examples", guide_examples),
+        (
+            "every_diagnostic_code_has_a_case",
+            every_diagnostic_code_has_a_case,
+        ),
+        (
+            "diff_of_saved_reports_equals_diff_of_rules",
+            diff_of_saved_reports_equals_diff_of_rules,
+        ),
+    ];
+    for (name, check) in checks {
+        trials.push(Trial::test(name, move || {
+            check();
+            Ok(())
+        }));
+    }
+    trials.push(Trial::ignorable_test(
+        "html_report_renders_in_chromium",
+        html_report_renders_in_chromium,
+    ));
+
+    libtest_mimic::run(&args, trials).exit();
 }
 
 /// A replay's report in `format`, as text.
@@ -342,10 +428,9 @@ fn open_obligations(report: &Value) -> Vec<Value> {
         .collect()
 }
 
-#[test]
-fn scenarios() {
-    // What each scenario states is checked by `pactum test` itself, with clause coverage:
-    // every term of every agreement the scenarios load needs a positive and a negative case.
+/// What each scenario states is checked by `pactum test` itself, with clause coverage.
+fn scenario_coverage() {
+    // Every term of every agreement the scenarios load needs a positive and a negative case.
     let out = pactum(
         &root(),
         &[
@@ -366,167 +451,159 @@ fn scenarios() {
         String::from_utf8_lossy(&out.stderr)
     );
     assert!(stdout.contains("coverage: 100.0 %"), "{stdout}");
+}
 
-    // Beyond what they state: the same report whatever the run, the memo or the line order.
-    let mut dirs: Vec<PathBuf> = std::fs::read_dir(root().join("scenarios"))
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.join("scenario.yaml").is_file())
-        .collect();
-    dirs.sort();
-    assert!(dirs.len() >= 2, "the shipped scenarios are missing");
-    for dir in dirs {
-        let path = dir.join("scenario.yaml");
-        let text = std::fs::read_to_string(&path).unwrap();
-        let scenario = pactum::scenario::load(&path.display().to_string(), &text).unwrap();
-        let map: Vec<String> = match &scenario.map {
-            Some(map) => vec!["--map".into(), dir.join(map).display().to_string()],
-            None => Vec::new(),
-        };
-        let map: Vec<&str> = map.iter().map(String::as_str).collect();
-        let with = |extra: &[&'static str]| -> Vec<&str> {
-            map.iter().copied().chain(extra.iter().copied()).collect()
-        };
-        let (report, bytes) = replay_json(&dir, &scenario.rules, &scenario.events, &with(&[]));
-        let name = dir.file_name().unwrap().to_string_lossy().to_string();
-        let actual = essentials(&report);
+/// One shipped scenario, beyond what it states: the same report whatever the run, the memo or
+/// the line order, and the same bytes rendered again from the saved JSON.
+fn scenario(dir: &Path) {
+    let path = dir.join("scenario.yaml");
+    let text = std::fs::read_to_string(&path).unwrap();
+    let scenario = pactum::scenario::load(&path.display().to_string(), &text).unwrap();
+    let map: Vec<String> = match &scenario.map {
+        Some(map) => vec!["--map".into(), dir.join(map).display().to_string()],
+        None => Vec::new(),
+    };
+    let map: Vec<&str> = map.iter().map(String::as_str).collect();
+    let with = |extra: &[&'static str]| -> Vec<&str> {
+        map.iter().copied().chain(extra.iter().copied()).collect()
+    };
+    let (report, bytes) = replay_json(dir, &scenario.rules, &scenario.events, &with(&[]));
+    let name = dir.file_name().unwrap().to_string_lossy().to_string();
+    let actual = essentials(&report);
 
-        // Every format renders from the saved JSON to the bytes the replay writes, and the
-        // Markdown says what a reader needs: inputs with their SHA-256, every violation with
-        // its evidence.
-        let saved = tempfile::tempdir().unwrap();
-        let json_file = saved.path().join("report.json");
-        std::fs::write(&json_file, &bytes).unwrap();
-        for format in ["text", "markdown", "json", "html"] {
-            let (_, direct) =
-                replay_as(&dir, &scenario.rules, &scenario.events, &with(&[]), format);
-            let rendered = pactum(
-                &dir,
-                &[
-                    "report".into(),
-                    json_file.display().to_string(),
-                    "--format".into(),
-                    format.into(),
-                ],
-                None,
-            );
-            assert_eq!(
-                String::from_utf8_lossy(&rendered.stdout),
-                direct,
-                "{name}: `pactum report --format {format}` differs from the replay's"
-            );
-            if format == "html" {
-                assert_self_contained_html(&direct, &name);
-                let rows = report["summary"]["violations"].as_u64().unwrap();
-                for n in 1..=rows {
-                    assert!(
-                        direct.contains(&format!("<tr id=\"v{n}\">")),
-                        "{name}: row {n}"
-                    );
-                }
+    // Every format renders from the saved JSON to the bytes the replay writes, and the
+    // Markdown says what a reader needs: inputs with their SHA-256, every violation with
+    // its evidence.
+    let saved = tempfile::tempdir().unwrap();
+    let json_file = saved.path().join("report.json");
+    std::fs::write(&json_file, &bytes).unwrap();
+    for format in ["text", "markdown", "json", "html"] {
+        let (_, direct) = replay_as(dir, &scenario.rules, &scenario.events, &with(&[]), format);
+        let rendered = pactum(
+            dir,
+            &[
+                "report".into(),
+                json_file.display().to_string(),
+                "--format".into(),
+                format.into(),
+            ],
+            None,
+        );
+        assert_eq!(
+            String::from_utf8_lossy(&rendered.stdout),
+            direct,
+            "{name}: `pactum report --format {format}` differs from the replay's"
+        );
+        if format == "html" {
+            assert_self_contained_html(&direct, &name);
+            let rows = report["summary"]["violations"].as_u64().unwrap();
+            for n in 1..=rows {
                 assert!(
-                    direct.contains("<table class=\"sortable\" id=\"violations\">"),
+                    direct.contains(&format!("<tr id=\"v{n}\">")),
+                    "{name}: row {n}"
+                );
+            }
+            assert!(
+                direct.contains("<table class=\"sortable\" id=\"violations\">"),
+                "{name}"
+            );
+            if rows > 0 {
+                assert!(
+                    direct.contains("<table class=\"sortable\" id=\"days\">"),
+                    "{name}: per-day table"
+                );
+            }
+            if rows > 0 {
+                assert!(
+                    direct.contains("<svg xmlns=\"http://www.w3.org/2000/svg\" id=\"timeline\""),
                     "{name}"
                 );
-                if rows > 0 {
-                    assert!(
-                        direct.contains("<table class=\"sortable\" id=\"days\">"),
-                        "{name}: per-day table"
-                    );
-                }
-                if rows > 0 {
-                    assert!(
-                        direct
-                            .contains("<svg xmlns=\"http://www.w3.org/2000/svg\" id=\"timeline\""),
-                        "{name}"
-                    );
-                }
-                // The map: drawn when an agreement has geography, one dot per located violation.
-                let shapes = report["agreements"]
-                    .as_array()
-                    .unwrap()
-                    .iter()
-                    .any(|a| a["shapes"].as_array().is_some_and(|s| !s.is_empty()));
-                let located = report["violations"]
-                    .as_array()
-                    .unwrap()
-                    .iter()
-                    .filter(|v| v["location"]["lat"].is_f64() && v["location"]["lon"].is_f64())
-                    .count();
-                if shapes || located > 0 {
-                    assert!(direct.contains("id=\"map\""), "{name}: no map");
-                }
-                assert_eq!(
-                    direct.matches("<circle class=\"violation\"").count(),
-                    located,
-                    "{name}: one dot per located violation"
-                );
             }
-            if format == "markdown" {
-                for input in report["inputs"].as_array().unwrap() {
-                    assert!(direct.contains(input["sha256"].as_str().unwrap()), "{name}");
-                }
-                let sections = direct
-                    .lines()
-                    .filter(|l| l.starts_with("### ") && l.contains(" — `"))
-                    .count();
-                assert_eq!(sections as u64, report["summary"]["violations"], "{name}");
-                for v in report["violations"].as_array().unwrap() {
-                    for e in v["evidence"].as_array().unwrap() {
-                        let id = e["id"].as_str().unwrap().replace('`', "'");
-                        assert!(direct.contains(&format!("`{id}`")), "{name}: {id}");
-                    }
+            // The map: drawn when an agreement has geography, one dot per located violation.
+            let shapes = report["agreements"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|a| a["shapes"].as_array().is_some_and(|s| !s.is_empty()));
+            let located = report["violations"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter(|v| v["location"]["lat"].is_f64() && v["location"]["lon"].is_f64())
+                .count();
+            if shapes || located > 0 {
+                assert!(direct.contains("id=\"map\""), "{name}: no map");
+            }
+            assert_eq!(
+                direct.matches("<circle class=\"violation\"").count(),
+                located,
+                "{name}: one dot per located violation"
+            );
+        }
+        if format == "markdown" {
+            for input in report["inputs"].as_array().unwrap() {
+                assert!(direct.contains(input["sha256"].as_str().unwrap()), "{name}");
+            }
+            let sections = direct
+                .lines()
+                .filter(|l| l.starts_with("### ") && l.contains(" — `"))
+                .count();
+            assert_eq!(sections as u64, report["summary"]["violations"], "{name}");
+            for v in report["violations"].as_array().unwrap() {
+                for e in v["evidence"].as_array().unwrap() {
+                    let id = e["id"].as_str().unwrap().replace('`', "'");
+                    assert!(direct.contains(&format!("`{id}`")), "{name}: {id}");
                 }
             }
         }
-
-        // Deterministic: the same bytes again, and the same bytes without the memo.
-        let (_, again) = replay_json(&dir, &scenario.rules, &scenario.events, &with(&[]));
-        assert_eq!(bytes, again, "{name}: two runs differ");
-        let (_, plain) = replay_json(
-            &dir,
-            &scenario.rules,
-            &scenario.events,
-            &with(&["--no-memo"]),
-        );
-        assert_eq!(bytes, plain, "{name}: the memo changed the report");
-
-        // Order of lines does not matter: reverse every event file (a CSV file's records,
-        // its header kept first).
-        let shuffled = tempfile::tempdir().unwrap();
-        let mut files = Vec::new();
-        for (i, events) in scenario.events.iter().enumerate() {
-            let file = shuffled.path().join(format!(
-                "{i}-{}",
-                Path::new(events).file_name().unwrap().to_string_lossy()
-            ));
-            if events.ends_with(".csv") {
-                reverse_csv(&dir.join(events), &file);
-            } else {
-                let text = std::fs::read_to_string(dir.join(events)).unwrap();
-                let mut lines: Vec<&str> = text.lines().collect();
-                lines.reverse();
-                std::fs::write(&file, lines.join("\n") + "\n").unwrap();
-            }
-            files.push(file.display().to_string());
-        }
-        let rules: Vec<String> = scenario
-            .rules
-            .iter()
-            .map(|r| dir.join(r).display().to_string())
-            .collect();
-        let (reversed, _) = replay_json(&dir, &rules, &files, &with(&[]));
-        assert_eq!(
-            essentials(&reversed),
-            actual,
-            "{name}: reversed lines give other violations"
-        );
-        assert_eq!(
-            open_obligations(&reversed),
-            open_obligations(&report),
-            "{name}: reversed lines give other open obligations"
-        );
     }
+
+    // Deterministic: the same bytes again, and the same bytes without the memo.
+    let (_, again) = replay_json(dir, &scenario.rules, &scenario.events, &with(&[]));
+    assert_eq!(bytes, again, "{name}: two runs differ");
+    let (_, plain) = replay_json(
+        dir,
+        &scenario.rules,
+        &scenario.events,
+        &with(&["--no-memo"]),
+    );
+    assert_eq!(bytes, plain, "{name}: the memo changed the report");
+
+    // Order of lines does not matter: reverse every event file (a CSV file's records,
+    // its header kept first).
+    let shuffled = tempfile::tempdir().unwrap();
+    let mut files = Vec::new();
+    for (i, events) in scenario.events.iter().enumerate() {
+        let file = shuffled.path().join(format!(
+            "{i}-{}",
+            Path::new(events).file_name().unwrap().to_string_lossy()
+        ));
+        if events.ends_with(".csv") {
+            reverse_csv(&dir.join(events), &file);
+        } else {
+            let text = std::fs::read_to_string(dir.join(events)).unwrap();
+            let mut lines: Vec<&str> = text.lines().collect();
+            lines.reverse();
+            std::fs::write(&file, lines.join("\n") + "\n").unwrap();
+        }
+        files.push(file.display().to_string());
+    }
+    let rules: Vec<String> = scenario
+        .rules
+        .iter()
+        .map(|r| dir.join(r).display().to_string())
+        .collect();
+    let (reversed, _) = replay_json(dir, &rules, &files, &with(&[]));
+    assert_eq!(
+        essentials(&reversed),
+        actual,
+        "{name}: reversed lines give other violations"
+    );
+    assert_eq!(
+        open_obligations(&reversed),
+        open_obligations(&report),
+        "{name}: reversed lines give other open obligations"
+    );
 }
 
 /// Writes the records of the CSV file `from` to `to` in reverse order, the header first.
@@ -545,7 +622,6 @@ fn reverse_csv(from: &Path, to: &Path) {
 
 /// The README's command for the UCDP scenario runs as written, from the repository root, and
 /// gives the counts per term its scenario states.
-#[test]
 fn readme_ucdp_command() {
     let readme = std::fs::read_to_string(root().join("README.md")).unwrap();
     let start = readme
@@ -588,7 +664,6 @@ fn readme_ucdp_command() {
 
 /// The README's five-minute tour runs as written: its agreement and incidents give the
 /// violation line it shows, and the misspelling it shows gives the diagnostic it shows.
-#[test]
 fn readme_tour() {
     let readme = std::fs::read_to_string(root().join("README.md")).unwrap();
     let block = |opening: &str, from: usize| -> (String, usize) {
@@ -643,7 +718,6 @@ fn readme_tour() {
 }
 
 /// The shipped agreements are valid.
-#[test]
 fn shipped_rules_check() {
     let out = pactum(&root(), &["check".into(), "rules".into()], None);
     assert_eq!(String::from_utf8_lossy(&out.stderr), "");
@@ -655,7 +729,6 @@ fn shipped_rules_check() {
 }
 
 /// The shipped mappings are valid.
-#[test]
 fn shipped_mappings_check() {
     let out = pactum(
         &root(),
@@ -676,7 +749,6 @@ fn shipped_mappings_check() {
 
 /// A reader that closes the pipe early (`| head`) does not change the exit code:
 /// `--fail-on` still exits 1, and nothing is reported as an error.
-#[test]
 fn closed_pipe_keeps_the_exit_code() {
     let dir = root().join("scenarios/ankara-strikes-2024");
     let mut child = Command::new(BIN)
@@ -704,7 +776,6 @@ fn closed_pipe_keeps_the_exit_code() {
 
 /// `pactum new` writes files that pass `check` and `test` (a scenario with full clause
 /// coverage), and never overwrites.
-#[test]
 fn new_scaffolds_pass_check_and_test() {
     let dir = tempfile::tempdir().unwrap();
     let run = |args: &[&str]| {
@@ -742,7 +813,6 @@ fn new_scaffolds_pass_check_and_test() {
 
 /// Every file and command of docs/guide.md, run as written in one directory, in order: each
 /// command's output (stdout, then stderr) must be the text the guide shows under it.
-#[test]
 fn guide_examples() {
     let guide = std::fs::read_to_string(root().join("docs/guide.md")).unwrap();
     let dir = tempfile::tempdir().unwrap();
@@ -804,7 +874,6 @@ fn guide_examples() {
 }
 
 /// Every diagnostic code is exercised by at least one case that asserts its file, line and column (a case's `diagnostics:` entries), and documented in docs/rules.md.
-#[test]
 fn every_diagnostic_code_has_a_case() {
     let mut seen = std::collections::BTreeSet::new();
     for entry in std::fs::read_dir(root().join("tests/cases")).unwrap() {
@@ -837,7 +906,6 @@ fn every_diagnostic_code_has_a_case() {
 
 /// `pactum diff` on two saved reports says what it says on the two rule sets, in every
 /// format.
-#[test]
 fn diff_of_saved_reports_equals_diff_of_rules() {
     let dir = root().join("scenarios/ankara-strikes-2024");
     let saved = tempfile::tempdir().unwrap();
@@ -932,11 +1000,10 @@ fn assert_self_contained_html(html: &str, name: &str) {
 }
 
 /// The HTML report of the shipped scenario, rendered by a real browser (headless Chromium):
-/// the map and the tables are there, with one row per violation, and the script ran. Skipped
+/// the map and the tables are there, with one row per violation, and the script ran. Ignored
 /// where Chromium is not installed, unless `PACTUM_REQUIRE_CHROMIUM` is set (`.ci/run`
 /// installs Debian's `chromium` and sets it).
-#[test]
-fn html_report_renders_in_chromium() {
+fn html_report_renders_in_chromium() -> Result<Completion, Failed> {
     let chromium = ["chromium", "chromium-browser"].into_iter().find(|c| {
         Command::new(c)
             .arg("--version")
@@ -948,8 +1015,7 @@ fn html_report_renders_in_chromium() {
             std::env::var_os("PACTUM_REQUIRE_CHROMIUM").is_none(),
             "PACTUM_REQUIRE_CHROMIUM is set but Chromium is not installed"
         );
-        eprintln!("skipped: no chromium on this machine");
-        return;
+        return Ok(Completion::ignored_with("no chromium on this machine"));
     };
     let dir = root().join("scenarios/ankara-strikes-2024");
     let rules = ["../../rules".to_string()];
@@ -995,4 +1061,5 @@ fn html_report_renders_in_chromium() {
     // The script ran: it reveals the filter, hidden for readers without JavaScript.
     assert!(dom.contains("id=\"filter\""));
     assert!(!dom.contains("hidden=\"hidden\""), "the script did not run");
+    Ok(Completion::Completed)
 }

@@ -4,12 +4,17 @@
 //! Why: the restructuring of the code (issue 10) must keep every report byte-identical; the
 //! other tests check what reports say, this one that nothing else about them moved.
 //! `PACTUM_BLESS=1` writes the files again, for a change of output that is intended.
+//!
+//! Each (run, format) is its own trial (a `harness = false` target on `libtest-mimic`), named
+//! `golden::NAME.FORMAT`: `cargo test --test golden -- golden::readme.html` runs one. They run
+//! in parallel: each writes only its own file, and only when blessing.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::io::Write as _;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
+use libtest_mimic::{Arguments, Failed, Trial};
 use serde::Deserialize;
 
 #[derive(Deserialize)]
@@ -18,7 +23,7 @@ struct Runs {
     runs: Vec<Run>,
 }
 
-#[derive(Deserialize)]
+#[derive(Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct Run {
     name: String,
@@ -37,68 +42,79 @@ fn extension(format: &str) -> &str {
     }
 }
 
-#[test]
-fn golden_reports() {
+fn main() {
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
     let golden = root.join("tests/golden");
     let runs: Runs =
         serde_saphyr::from_str(&std::fs::read_to_string(golden.join("runs.yaml")).unwrap())
             .unwrap();
-    let bless = std::env::var_os("PACTUM_BLESS").is_some();
-    let mut failures = Vec::new();
-    for run in &runs.runs {
+    let mut trials = Vec::new();
+    for run in runs.runs {
         for format in &run.formats {
-            let dir = root.join(&run.dir);
-            let mut child = Command::new(env!("CARGO_BIN_EXE_pactum"))
-                .args(&run.args)
-                .args(["--format", format])
-                .current_dir(&dir)
-                .env_remove("RUST_LOG")
-                .stdin(Stdio::piped())
-                .stdout(Stdio::piped())
-                .stderr(Stdio::piped())
-                .spawn()
-                .unwrap();
-            let stdin = match &run.stdin {
-                Some(file) => std::fs::read(dir.join(file)).unwrap(),
-                None => Vec::new(),
-            };
-            let mut pipe = child.stdin.take().unwrap();
-            pipe.write_all(&stdin).unwrap();
-            drop(pipe);
-            let out = child.wait_with_output().unwrap();
-            let file = golden.join(format!("{}.{}", run.name, extension(format)));
-            if out.status.code() != Some(0) {
-                failures.push(format!(
-                    "{}: exit {:?}: {}",
-                    file.display(),
-                    out.status.code(),
-                    String::from_utf8_lossy(&out.stderr)
-                ));
-                continue;
-            }
-            if bless {
-                std::fs::write(&file, &out.stdout).unwrap();
-                continue;
-            }
-            let want = std::fs::read(&file).unwrap_or_default();
-            if want != out.stdout {
-                let want = String::from_utf8_lossy(&want);
-                let got = String::from_utf8_lossy(&out.stdout);
-                let line = want
-                    .lines()
-                    .zip(got.lines())
-                    .position(|(a, b)| a != b)
-                    .map_or(want.lines().count().min(got.lines().count()), |n| n);
-                failures.push(format!(
-                    "{} differs from line {}:\n  expected: {:?}\n  found:    {:?}",
-                    file.display(),
-                    line + 1,
-                    want.lines().nth(line).unwrap_or("(end)"),
-                    got.lines().nth(line).unwrap_or("(end)"),
-                ));
-            }
+            let name = format!("golden::{}.{format}", run.name);
+            let (root, golden, run, format) =
+                (root.clone(), golden.clone(), run.clone(), format.clone());
+            trials.push(Trial::test(name, move || {
+                check(&root, &golden, &run, &format)
+            }));
         }
     }
-    assert!(failures.is_empty(), "{}", failures.join("\n"));
+    libtest_mimic::run(&Arguments::from_args(), trials).exit();
+}
+
+/// Replays `run` in `format` and compares the output with its golden file (or writes it, with
+/// `PACTUM_BLESS` set).
+fn check(root: &Path, golden: &Path, run: &Run, format: &str) -> Result<(), Failed> {
+    let dir = root.join(&run.dir);
+    let mut child = Command::new(env!("CARGO_BIN_EXE_pactum"))
+        .args(&run.args)
+        .args(["--format", format])
+        .current_dir(&dir)
+        .env_remove("RUST_LOG")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stdin = match &run.stdin {
+        Some(file) => std::fs::read(dir.join(file)).unwrap(),
+        None => Vec::new(),
+    };
+    let mut pipe = child.stdin.take().unwrap();
+    pipe.write_all(&stdin).unwrap();
+    drop(pipe);
+    let out = child.wait_with_output().unwrap();
+    let file = golden.join(format!("{}.{}", run.name, extension(format)));
+    if out.status.code() != Some(0) {
+        return Err(format!(
+            "{}: exit {:?}: {}",
+            file.display(),
+            out.status.code(),
+            String::from_utf8_lossy(&out.stderr)
+        )
+        .into());
+    }
+    if std::env::var_os("PACTUM_BLESS").is_some() {
+        std::fs::write(&file, &out.stdout).unwrap();
+        return Ok(());
+    }
+    let want = std::fs::read(&file).unwrap_or_default();
+    if want != out.stdout {
+        let want = String::from_utf8_lossy(&want);
+        let got = String::from_utf8_lossy(&out.stdout);
+        let line = want
+            .lines()
+            .zip(got.lines())
+            .position(|(a, b)| a != b)
+            .map_or(want.lines().count().min(got.lines().count()), |n| n);
+        return Err(format!(
+            "{} differs from line {}:\n  expected: {:?}\n  found:    {:?}",
+            file.display(),
+            line + 1,
+            want.lines().nth(line).unwrap_or("(end)"),
+            got.lines().nth(line).unwrap_or("(end)"),
+        )
+        .into());
+    }
+    Ok(())
 }
