@@ -21,17 +21,18 @@
 
 use std::rc::Rc;
 
-use chrono::{DateTime, TimeDelta, Utc};
+use chrono::{DateTime, Utc};
 use rhai::{AST, ASTNode, Dynamic, Engine, Expr, Module, Position, Scope, Stmt};
 
+pub use crate::engine::forms::{FormOutcome, FormSummary, Key};
 use crate::engine::memo::Outcome;
 use crate::engine::program::{CompiledTerm, Program};
-use crate::engine::term::{eval, evaluate, not_boolean, violation_for};
+use crate::engine::term::{Probe, eval, evaluate, not_boolean, violation_for};
 use crate::event::{Event, EventHandle, Origin};
 use crate::expr::position::describe;
 use crate::expr::sandbox::{self, Limits};
 use crate::expr::scope_for;
-use crate::load::agreement::{DeadlineWindow, Period, Severity};
+use crate::load::agreement::{Period, Severity};
 
 /// What one event meets under every term of a program.
 #[derive(Debug, Clone, PartialEq)]
@@ -90,43 +91,6 @@ pub enum InPeriod {
     Before,
     /// At or after its end.
     After,
-}
-
-/// A term's form, as written.
-#[derive(Debug, Clone, PartialEq)]
-pub enum FormSummary {
-    /// No form: each selected event is a violation.
-    Each,
-    /// `threshold: {count, within}`.
-    Threshold {
-        /// Events that make a breach.
-        count: u64,
-        /// The window.
-        within: TimeDelta,
-        /// Whether events are grouped by a `by` key.
-        keyed: bool,
-    },
-    /// `deadline`.
-    Deadline {
-        /// After the trigger (`within`) or before it (`before`).
-        window: DeadlineWindow,
-    },
-    /// `absence: {within}`.
-    Absence {
-        /// The longest allowed gap.
-        within: TimeDelta,
-        /// Whether events are grouped by a `by` key.
-        keyed: bool,
-    },
-    /// `sequence: {within, steps}`.
-    Sequence {
-        /// The longest span of a chain.
-        within: TimeDelta,
-        /// How many steps.
-        steps: usize,
-        /// Whether events are grouped by a `by` key.
-        keyed: bool,
-    },
 }
 
 /// What an expression gave.
@@ -226,48 +190,6 @@ pub struct Call {
     pub result: Result<String, String>,
 }
 
-/// What a term's form makes of an event its `when` selects.
-#[derive(Debug, Clone, PartialEq)]
-pub enum FormOutcome {
-    /// Counts in the window of its key.
-    Threshold {
-        /// The key.
-        key: Key,
-    },
-    /// A trigger: opens an obligation (`within`) or needs an earlier event (`before`).
-    Deadline {
-        /// Which side of the trigger the required event lies.
-        window: DeadlineWindow,
-    },
-    /// A sighting of its key.
-    Absence {
-        /// The key.
-        key: Key,
-        /// Whether the key is watched (always, without `keys`).
-        watched: bool,
-    },
-    /// Takes part in chains of its key, at the steps it matches.
-    Sequence {
-        /// The key.
-        key: Key,
-        /// Per step: matched, or the failure; empty when the key is unusable.
-        steps: Vec<Result<bool, String>>,
-    },
-}
-
-/// An event's key under a form's `by`.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Key {
-    /// The form has no `by`: all events share one group.
-    Single,
-    /// The key, as text.
-    Value(String),
-    /// `by` gave `()`: the event is grouped with nothing (counted as unkeyed).
-    Missing,
-    /// `by` failed.
-    Failed(String),
-}
-
 /// Who would be in breach, and what the violation would say.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Attribution {
@@ -357,7 +279,11 @@ fn explain_term(
         return explanation;
     }
     // The form says what it makes of the event, and whether a violation could rest on it.
-    let carries = match term.form.outcome(program, term, scope) {
+    let carries = match term.form.outcome(&mut Probe {
+        program,
+        term,
+        scope,
+    }) {
         Some((outcome, carries)) => {
             explanation.outcome = Some(outcome);
             carries

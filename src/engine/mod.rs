@@ -17,6 +17,7 @@ pub(crate) mod memo;
 pub mod program;
 pub mod replay;
 pub mod sink;
+pub(crate) mod stats;
 pub(crate) mod term;
 
 pub use program::Program;

@@ -15,43 +15,11 @@ use rhai::{Dynamic, Scope};
 use crate::engine::forms::FormState;
 use crate::engine::memo::Memo;
 use crate::engine::program::{Plan, Program};
-use crate::engine::sink::{Evidence, Sink};
+use crate::engine::sink::Sink;
+pub use crate::engine::stats::{Open, TermError, TermStats};
+
 use crate::engine::term::{Extras, TermState};
-use crate::event::{Event, EventHandle, Origin};
-
-/// What happened to one term over a replay.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct TermStats {
-    /// Index of the agreement.
-    pub agreement: usize,
-    /// Index of the term within the agreement.
-    pub term: usize,
-    /// Events the term judged.
-    pub evaluated: u64,
-    /// Events outside the term's effective period, not judged.
-    pub out_of_period: u64,
-    /// Violations it raised.
-    pub violations: u64,
-    /// Events on which one of its expressions failed to evaluate.
-    pub errors: u64,
-    /// Selected events whose `by` key was `()`: not grouped, not counted in any window.
-    pub unkeyed: u64,
-    /// Events on which a geography function met no position (`lat`/`lon`) and gave `()`.
-    pub unlocated: u64,
-    /// The first such failure.
-    pub first_error: Option<TermError>,
-}
-
-/// A condition that failed on an event.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct TermError {
-    /// The event's id.
-    pub event: String,
-    /// Its file and line.
-    pub origin: Origin,
-    /// What went wrong, with the position in the rule file.
-    pub message: String,
-}
+use crate::event::{Event, EventHandle};
 
 /// Replays events against a compiled [`Program`].
 pub struct Replay<'p> {
@@ -138,7 +106,7 @@ impl<'p> Replay<'p> {
             forms: program
                 .terms
                 .iter()
-                .map(|t| t.form.state(program, t, true))
+                .map(|t| t.form.state(t.period, program.unlocated(t), true))
                 .collect(),
             plain: false,
             until: None,
@@ -171,7 +139,7 @@ impl<'p> Replay<'p> {
         self.forms = program
             .terms
             .iter()
-            .map(|t| t.form.state(program, t, false))
+            .map(|t| t.form.state(t.period, program.unlocated(t), false))
             .collect();
     }
 
@@ -272,26 +240,12 @@ impl<'p> Replay<'p> {
     }
 }
 
-/// An obligation neither kept nor broken when the log ends: its deadline lies after the last
-/// event.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Open {
-    /// Index of the agreement.
-    pub agreement: usize,
-    /// Index of the term within the agreement.
-    pub term: usize,
-    /// The event that opened the obligation.
-    pub trigger: Evidence,
-    /// When it falls due.
-    pub due: DateTime<Utc>,
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::engine::sink::Collect;
     use crate::engine::sink::Violation;
-    use crate::event::EventParser;
+    use crate::event::{EventParser, Origin};
     use crate::{Limits, agreement, compile};
 
     /// Conditions of every shape the memo and the operand-wise chains treat specially.

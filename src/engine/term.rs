@@ -12,12 +12,12 @@ use std::rc::Rc;
 use chrono::{DateTime, Utc};
 use rhai::{AST, Dynamic, EvalAltResult, Position, Scope};
 
-use crate::engine::forms::{Source, key_of};
+use crate::engine::forms::{Evaluate, Judge, Source, key_of};
 use crate::engine::memo::{Memo, Outcome};
 use crate::engine::program::{CompiledBreach, CompiledTerm, Piece, Plan, Program};
-use crate::engine::replay::{TermError, TermStats};
 use crate::engine::sink::{Evidence, Location, Sink, Violation};
-use crate::event::Event;
+use crate::engine::stats::{TermError, TermStats};
+use crate::event::{Event, EventHandle};
 use crate::expr::position::{at, describe};
 use crate::load::agreement::Breach;
 
@@ -44,43 +44,74 @@ impl TermState<'_, '_> {
         match outcome {
             Outcome::Decided(fired) => fired,
             Outcome::NotBoolean(type_name) => {
-                self.record_error(event, not_boolean(program, term, &type_name));
+                record_error(self.stats, event, not_boolean(program, term, &type_name));
                 false
             }
             Outcome::Failed(message) => {
-                self.record_error(event, message);
+                record_error(self.stats, event, message);
                 false
             }
         }
     }
+}
 
-    /// Binds `event` in the scope to another event (or `()`), to evaluate with it.
-    pub(crate) fn bind_event(&mut self, event: Dynamic) {
-        self.scope.set_value("event", event);
+impl Evaluate for TermState<'_, '_> {
+    fn key(&mut self, by: &Source) -> Result<Option<(String, String)>, String> {
+        key_for(self.program, self.term, self.scope, by)
     }
 
-    /// Binds `event` to the event being judged again.
-    pub(crate) fn restore_event(&mut self) {
-        self.scope.set_value("event", self.handle.clone());
+    fn step(&mut self, i: usize, step: &Source) -> Result<bool, String> {
+        step_matches(self.program, self.term, self.scope, i, step)
     }
+}
 
-    /// Counts a failure of one of the term's expressions on `event`; the first is kept.
-    pub(crate) fn record_error(&mut self, event: &Event, message: String) {
-        self.stats.errors += 1;
-        if self.stats.first_error.is_none() {
-            self.stats.first_error = Some(TermError {
-                event: event.id(),
-                origin: event.origin().clone(),
-                message,
-            });
+impl Judge for TermState<'_, '_> {
+    fn require(
+        &mut self,
+        require: &Source,
+        candidate: &Rc<Event>,
+        trigger: &Rc<Event>,
+    ) -> Result<bool, String> {
+        let (program, term) = (self.program, self.term);
+        self.scope
+            .set_value("event", Dynamic::from(EventHandle(candidate.clone())));
+        self.scope
+            .set_value("trigger", Dynamic::from(EventHandle(trigger.clone())));
+        match program
+            .engine(term)
+            .eval_ast_with_scope::<Dynamic>(self.scope, &require.ast)
+        {
+            Ok(value) => value
+                .as_bool()
+                .map_err(|type_name| format!("`require` gave {type_name}, not a boolean")),
+            Err(err) => Err(format!(
+                "`require` failed: {}",
+                describe(&err, &require.text, (1, 1), program.functions(term))
+            )),
         }
     }
 
-    /// Raises a violation, with `event` (bound as `event` in the scope) as the deciding event,
-    /// or none (an absence with nothing before its gap): then `event` is `()` for
-    /// `breached_by` and the message, whose failures are not counted (there is no event to
-    /// blame). `evidence`: the events it rests on, when not the deciding event alone.
-    pub(crate) fn violation_on<S: Sink>(
+    fn bind_event(&mut self, event: Option<&Rc<Event>>) {
+        let bound = match event {
+            Some(event) => Dynamic::from(EventHandle(event.clone())),
+            None => Dynamic::UNIT,
+        };
+        self.scope.set_value("event", bound);
+    }
+
+    fn restore_event(&mut self) {
+        self.scope.set_value("event", self.handle.clone());
+    }
+
+    fn record_error(&mut self, event: &Event, message: String) {
+        record_error(self.stats, event, message);
+    }
+
+    fn unkeyed(&mut self) {
+        self.stats.unkeyed += 1;
+    }
+
+    fn raise<S: Sink>(
         &mut self,
         event: Option<&Event>,
         time: DateTime<Utc>,
@@ -97,9 +128,43 @@ impl TermState<'_, '_> {
             violation.evidence = evidence;
         }
         if let (Some(message), Some(event)) = (failure, event) {
-            self.record_error(event, message);
+            record_error(self.stats, event, message);
         }
         sink.violation(violation)
+    }
+
+    fn term(&self) -> (usize, usize) {
+        (self.term.agreement, self.term.term)
+    }
+}
+
+/// Counts a failure of one of a term's expressions on `event`; the first is kept.
+fn record_error(stats: &mut TermStats, event: &Event, message: String) {
+    stats.errors += 1;
+    if stats.first_error.is_none() {
+        stats.first_error = Some(TermError {
+            event: event.id(),
+            origin: event.origin().clone(),
+            message,
+        });
+    }
+}
+
+/// A term's expressions evaluated on the event bound in `scope`, remembering nothing: what
+/// `explain` asks a form with.
+pub(crate) struct Probe<'a, 'p> {
+    pub(crate) program: &'p Program,
+    pub(crate) term: &'p CompiledTerm,
+    pub(crate) scope: &'a mut Scope<'static>,
+}
+
+impl Evaluate for Probe<'_, '_> {
+    fn key(&mut self, by: &Source) -> Result<Option<(String, String)>, String> {
+        key_for(self.program, self.term, self.scope, by)
+    }
+
+    fn step(&mut self, i: usize, step: &Source) -> Result<bool, String> {
+        step_matches(self.program, self.term, self.scope, i, step)
     }
 }
 
@@ -208,7 +273,7 @@ pub(crate) fn not_boolean(program: &Program, term: &CompiledTerm, type_name: &st
 }
 
 /// Whether the event bound in `scope` matches step `i` of a sequence term, or the failure.
-pub(crate) fn step_matches(
+fn step_matches(
     program: &Program,
     term: &CompiledTerm,
     scope: &mut Scope<'static>,
@@ -229,7 +294,7 @@ pub(crate) fn step_matches(
 
 /// The key of the event bound in `scope` under a form's `by`: type-tagged (as windows and gaps
 /// are filed) and as text; `None` for `()`; or the failure.
-pub(crate) fn key_for(
+fn key_for(
     program: &Program,
     term: &CompiledTerm,
     scope: &mut Scope<'static>,

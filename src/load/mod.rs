@@ -24,6 +24,66 @@ use serde_saphyr::Spanned;
 
 use crate::diagnostic::{Code, Diagnostic, SourceFile, did_you_mean};
 
+/// Collects the diagnostics of one file as it is checked, positioned by its `Spanned` values.
+pub(crate) struct Checker {
+    pub(crate) source: Rc<SourceFile>,
+    pub(crate) diagnostics: Vec<Diagnostic>,
+}
+
+impl Checker {
+    /// An error at a position of the file.
+    pub(crate) fn error_at(
+        &mut self,
+        code: Code,
+        at: serde_saphyr::Location,
+        message: String,
+    ) -> &mut Diagnostic {
+        let d = Diagnostic::error(code, &self.source, at.line(), at.column(), message);
+        self.diagnostics.push(d);
+        // PANIC SAFETY: an element was pushed on the line above.
+        #[allow(clippy::unwrap_used)]
+        self.diagnostics.last_mut().unwrap()
+    }
+
+    pub(crate) fn error<T>(
+        &mut self,
+        code: Code,
+        at: &Spanned<T>,
+        message: String,
+    ) -> &mut Diagnostic {
+        let d = Diagnostic::error(
+            code,
+            &self.source,
+            at.referenced.line(),
+            at.referenced.column(),
+            message,
+        );
+        self.diagnostics.push(d);
+        // PANIC SAFETY: an element was pushed on the line above.
+        #[allow(clippy::unwrap_used)]
+        self.diagnostics.last_mut().unwrap()
+    }
+
+    pub(crate) fn warning<T>(
+        &mut self,
+        code: Code,
+        at: &Spanned<T>,
+        message: String,
+    ) -> &mut Diagnostic {
+        let d = Diagnostic::warning(
+            code,
+            &self.source,
+            at.referenced.line(),
+            at.referenced.column(),
+            message,
+        );
+        self.diagnostics.push(d);
+        // PANIC SAFETY: an element was pushed on the line above.
+        #[allow(clippy::unwrap_used)]
+        self.diagnostics.last_mut().unwrap()
+    }
+}
+
 #[derive(Deserialize, Clone)]
 #[serde(untagged)]
 pub(crate) enum Scalar {

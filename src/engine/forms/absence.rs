@@ -7,19 +7,17 @@
 //! gap ends, so that a gap is reported as soon as time passes its end (on any event), not at
 //! the key's next sighting; at the end of the log, gaps longer than `within` are reported too.
 
+use std::cell::Cell;
 use std::cmp::Reverse;
 use std::collections::{BTreeMap, BinaryHeap};
 use std::rc::Rc;
 
 use chrono::{DateTime, TimeDelta, Utc};
-use rhai::{Dynamic, Scope};
 
-use super::{Compiler, Keyed, Source, key_of};
-use crate::engine::explain::{FormOutcome, FormSummary};
-use crate::engine::program::{CompiledTerm, Program};
+use super::{Compiler, Evaluate, Judge, Keyed, Source, key_of};
+use super::{FormOutcome, FormSummary};
 use crate::engine::sink::{Evidence, Sink};
-use crate::engine::term::TermState;
-use crate::event::{Event, EventHandle};
+use crate::event::Event;
 use crate::load::agreement::{self, Period};
 
 /// An absence, compiled.
@@ -56,13 +54,8 @@ impl Absence {
 
     /// Whether a selected event is a sighting of a watched key; a gap it opens could rest on
     /// it when it is.
-    pub(super) fn outcome(
-        &self,
-        program: &Program,
-        term: &CompiledTerm,
-        scope: &mut Scope<'static>,
-    ) -> (FormOutcome, bool) {
-        let (key, tagged) = super::explain_key(program, term, scope, self.by.as_ref());
+    pub(super) fn outcome(&self, term: &mut impl Evaluate) -> (FormOutcome, bool) {
+        let (key, tagged) = super::explain_key(term, self.by.as_ref());
         let watched = tagged.is_some_and(|tagged| self.watches(&tagged));
         (FormOutcome::Absence { key, watched }, watched)
     }
@@ -73,16 +66,11 @@ impl Absence {
         self.keys.is_empty() || self.keys.iter().any(|(expected, _)| expected == key)
     }
 
-    pub(super) fn state<'p>(
-        &'p self,
-        program: &Program,
-        term: &CompiledTerm,
-        memo: bool,
-    ) -> State<'p> {
+    pub(super) fn state(&self, period: Period, unlocated: &Rc<Cell<u64>>, memo: bool) -> State<'_> {
         State {
             form: self,
-            period: term.period,
-            key: Keyed::new(self.by.as_ref(), program, term, memo),
+            period,
+            key: Keyed::new(self.by.as_ref(), unlocated, memo),
             start: None,
             last: BTreeMap::new(),
             dues: BinaryHeap::new(),
@@ -114,7 +102,7 @@ impl State<'_> {
     /// event's time has passed.
     pub(super) fn before<S: Sink>(
         &mut self,
-        cx: &mut TermState<'_, '_>,
+        cx: &mut impl Judge,
         event: &Event,
         sink: &mut S,
     ) -> Result<(), S::Error> {
@@ -153,7 +141,7 @@ impl State<'_> {
     /// A sighting: ends its key's gap (reporting it if longer than `within`), starts the next.
     pub(super) fn fire<S: Sink>(
         &mut self,
-        cx: &mut TermState<'_, '_>,
+        cx: &mut impl Judge,
         event: &Rc<Event>,
         sink: &mut S,
     ) -> Result<(), S::Error> {
@@ -193,7 +181,7 @@ impl State<'_> {
     /// `within` by then, and not reported yet, in key order.
     pub(super) fn finish<S: Sink>(
         &mut self,
-        cx: &mut TermState<'_, '_>,
+        cx: &mut impl Judge,
         end: Option<DateTime<Utc>>,
         sink: &mut S,
     ) -> Result<(), S::Error> {
@@ -222,19 +210,15 @@ impl State<'_> {
 /// A gap: a violation dated at its end, resting on the event that opened it, if any (with
 /// none, `event` is `()` for `breached_by` and the message).
 fn gap<S: Sink>(
-    cx: &mut TermState<'_, '_>,
+    cx: &mut impl Judge,
     opened_by: Option<&Rc<Event>>,
     end: DateTime<Utc>,
     key: Option<String>,
     sink: &mut S,
 ) -> Result<(), S::Error> {
-    let bound = match opened_by {
-        Some(event) => Dynamic::from(EventHandle(event.clone())),
-        None => Dynamic::UNIT,
-    };
-    cx.bind_event(bound);
+    cx.bind_event(opened_by);
     let evidence = Some(opened_by.map(|e| Evidence::of(e)).into_iter().collect());
-    let result = cx.violation_on(opened_by.map(|e| &**e), end, evidence, key, sink);
+    let result = cx.raise(opened_by.map(|e| &**e), end, evidence, key, sink);
     cx.restore_event();
     result
 }

@@ -12,16 +12,12 @@ use std::collections::VecDeque;
 use std::rc::Rc;
 
 use chrono::{DateTime, Utc};
-use rhai::{Dynamic, Scope};
 
-use super::{Compiler, Source};
-use crate::engine::explain::{FormOutcome, FormSummary};
-use crate::engine::program::{CompiledTerm, Program};
-use crate::engine::replay::Open;
+use super::{Compiler, Judge, Source};
+use super::{FormOutcome, FormSummary};
 use crate::engine::sink::{Evidence, Sink};
-use crate::engine::term::TermState;
-use crate::event::{Event, EventHandle};
-use crate::expr::position::describe;
+use crate::engine::stats::Open;
+use crate::event::Event;
 use crate::load::agreement::{self, DeadlineWindow};
 
 /// A deadline, compiled.
@@ -47,12 +43,7 @@ impl Deadline {
     }
 
     /// Every selected event is a trigger, and a violation could rest on it.
-    pub(super) fn outcome(
-        &self,
-        _program: &Program,
-        _term: &CompiledTerm,
-        _scope: &mut Scope<'static>,
-    ) -> (FormOutcome, bool) {
+    pub(super) fn outcome(&self) -> (FormOutcome, bool) {
         (
             FormOutcome::Deadline {
                 window: self.window,
@@ -84,7 +75,7 @@ impl State<'_> {
     /// then lets it meet the ones it satisfies.
     pub(super) fn before<S: Sink>(
         &mut self,
-        cx: &mut TermState<'_, '_>,
+        cx: &mut impl Judge,
         event: &Rc<Event>,
         sink: &mut S,
     ) -> Result<(), S::Error> {
@@ -103,7 +94,7 @@ impl State<'_> {
         let mut failure = None;
         let mut waiting = VecDeque::with_capacity(self.pending.len());
         for (trigger, due) in std::mem::take(&mut self.pending) {
-            match self.require(cx, event, &trigger) {
+            match cx.require(&self.form.require, event, &trigger) {
                 Ok(true) => {}
                 Ok(false) => waiting.push_back((trigger, due)),
                 Err(message) => {
@@ -124,7 +115,7 @@ impl State<'_> {
     /// it (`before`).
     pub(super) fn fire<S: Sink>(
         &mut self,
-        cx: &mut TermState<'_, '_>,
+        cx: &mut impl Judge,
         event: &Rc<Event>,
         sink: &mut S,
     ) -> Result<(), S::Error> {
@@ -148,7 +139,7 @@ impl State<'_> {
                 let mut kept = false;
                 let mut failure = None;
                 for candidate in &candidates {
-                    match self.require(cx, candidate, event) {
+                    match cx.require(&self.form.require, candidate, event) {
                         Ok(true) => {
                             kept = true;
                             break;
@@ -166,7 +157,7 @@ impl State<'_> {
                 if kept {
                     Ok(())
                 } else {
-                    cx.violation_on(Some(event), event.time(), None, None, sink)
+                    cx.raise(Some(event), event.time(), None, None, sink)
                 }
             }
         }
@@ -190,7 +181,7 @@ impl State<'_> {
     /// open.
     pub(super) fn finish<S: Sink>(
         &mut self,
-        cx: &mut TermState<'_, '_>,
+        cx: &mut impl Judge,
         end: Option<DateTime<Utc>>,
         open: &mut Vec<Open>,
         sink: &mut S,
@@ -199,9 +190,10 @@ impl State<'_> {
             if end.is_some_and(|end| due <= end) {
                 broken(cx, &trigger, due, sink)?;
             } else {
+                let (agreement, term) = cx.term();
                 open.push(Open {
-                    agreement: cx.term.agreement,
-                    term: cx.term.term,
+                    agreement,
+                    term,
                     trigger: Evidence::of(&trigger),
                     due,
                 });
@@ -209,48 +201,17 @@ impl State<'_> {
         }
         Ok(())
     }
-
-    /// Whether `candidate` meets the obligation `trigger` opened: `require` with `event` bound
-    /// to the candidate and `trigger` to the trigger. Leaves `event` bound to the candidate.
-    fn require(
-        &self,
-        cx: &mut TermState<'_, '_>,
-        candidate: &Rc<Event>,
-        trigger: &Rc<Event>,
-    ) -> Result<bool, String> {
-        cx.bind_event(Dynamic::from(EventHandle(candidate.clone())));
-        cx.scope
-            .set_value("trigger", Dynamic::from(EventHandle(trigger.clone())));
-        let (program, term) = (cx.program, cx.term);
-        match program
-            .engine(term)
-            .eval_ast_with_scope::<Dynamic>(cx.scope, &self.form.require.ast)
-        {
-            Ok(value) => value
-                .as_bool()
-                .map_err(|type_name| format!("`require` gave {type_name}, not a boolean")),
-            Err(err) => Err(format!(
-                "`require` failed: {}",
-                describe(
-                    &err,
-                    &self.form.require.text,
-                    (1, 1),
-                    program.functions(term)
-                )
-            )),
-        }
-    }
 }
 
 /// An obligation opened by `trigger` and not met by `due`: a violation dated `due`.
 fn broken<S: Sink>(
-    cx: &mut TermState<'_, '_>,
+    cx: &mut impl Judge,
     trigger: &Rc<Event>,
     due: DateTime<Utc>,
     sink: &mut S,
 ) -> Result<(), S::Error> {
-    cx.bind_event(Dynamic::from(EventHandle(trigger.clone())));
-    let result = cx.violation_on(Some(trigger), due, None, None, sink);
+    cx.bind_event(Some(trigger));
+    let result = cx.raise(Some(trigger), due, None, None, sink);
     cx.restore_event();
     result
 }

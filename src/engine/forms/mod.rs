@@ -19,20 +19,18 @@ pub(crate) mod deadline;
 pub(crate) mod sequence;
 pub(crate) mod threshold;
 
+use std::cell::Cell;
 use std::rc::Rc;
 
-use chrono::{DateTime, Utc};
-use rhai::{AST, Dynamic, ImmutableString, Scope};
+use chrono::{DateTime, TimeDelta, Utc};
+use rhai::{AST, Dynamic, ImmutableString};
 
-use crate::engine::explain::{FormOutcome, FormSummary, Key};
 use crate::engine::memo::Memo;
-use crate::engine::program::{CompiledTerm, Program};
-use crate::engine::replay::Open;
-use crate::engine::sink::Sink;
-use crate::engine::term::{TermState, key_for};
+use crate::engine::sink::{Evidence, Sink};
+use crate::engine::stats::Open;
 use crate::event::Event;
 use crate::load::Expression;
-use crate::load::agreement::Form;
+use crate::load::agreement::{DeadlineWindow, Form, Period};
 
 /// Keys are swept for emptied windows or chains every this many events, so that memory
 /// follows the keys still active, not every key ever seen.
@@ -55,6 +53,50 @@ fn compile_by(compiler: &mut dyn Compiler, by: Option<&Expression>) -> Option<Op
             .map(|ast| Some(Source::new(ast, by))),
         None => Some(None),
     }
+}
+
+/// What a form asks of its term to evaluate its own expressions on the event bound as `event`
+/// (in a replay, and in `explain`). Failures are described with their place in the rule file.
+pub(crate) trait Evaluate {
+    /// The event's key under `by`: type-tagged (as [`key_of`] writes it) and as text; `None`
+    /// for `()`; or the failure.
+    fn key(&mut self, by: &Source) -> Result<Option<(String, String)>, String>;
+    /// Whether the event matches step `i` (0-based) of a sequence, or the failure.
+    fn step(&mut self, i: usize, step: &Source) -> Result<bool, String>;
+}
+
+/// What a form asks of its term during a replay: its expressions evaluated, failures counted,
+/// and violations raised (with the term's party and message, into the sink).
+pub(crate) trait Judge: Evaluate {
+    /// Whether `candidate` meets the obligation `trigger` opened (a deadline's `require`, with
+    /// `event` bound to the candidate and `trigger` to the trigger), or the failure. Leaves
+    /// `event` bound to the candidate: [`Judge::restore_event`] binds it back.
+    fn require(
+        &mut self,
+        require: &Source,
+        candidate: &Rc<Event>,
+        trigger: &Rc<Event>,
+    ) -> Result<bool, String>;
+    /// Binds `event` to another event, or to `()`, to raise a violation resting on it.
+    fn bind_event(&mut self, event: Option<&Rc<Event>>);
+    /// Binds `event` to the event being judged again.
+    fn restore_event(&mut self);
+    /// Counts a failure of one of the term's expressions on `event` (the first is kept).
+    fn record_error(&mut self, event: &Event, message: String);
+    /// Counts a selected event whose key was `()`.
+    fn unkeyed(&mut self);
+    /// Raises a violation dated `time`, decided by `event` (bound as `event`; `None`: decided
+    /// by no event), resting on `evidence` (by default the deciding event), about `key`.
+    fn raise<S: Sink>(
+        &mut self,
+        event: Option<&Event>,
+        time: DateTime<Utc>,
+        evidence: Option<Vec<Evidence>>,
+        key: Option<String>,
+        sink: &mut S,
+    ) -> Result<(), S::Error>;
+    /// The term's agreement and its index in it.
+    fn term(&self) -> (usize, usize);
 }
 
 /// A compiled expression with its text, for messages that point into the rule file.
@@ -115,35 +157,31 @@ impl CompiledForm {
     /// What the form makes of one selected event (bound as `event` in `scope`), computed as a
     /// replay computes it, and whether a violation could rest on that event. `None` without a
     /// form (a violation rests on every selected event).
-    pub(crate) fn outcome(
-        &self,
-        program: &Program,
-        term: &CompiledTerm,
-        scope: &mut Scope<'static>,
-    ) -> Option<(FormOutcome, bool)> {
+    pub(crate) fn outcome(&self, term: &mut impl Evaluate) -> Option<(FormOutcome, bool)> {
         Some(match self {
             CompiledForm::Each => return None,
-            CompiledForm::Threshold(form) => form.outcome(program, term, scope),
-            CompiledForm::Deadline(form) => form.outcome(program, term, scope),
-            CompiledForm::Absence(form) => form.outcome(program, term, scope),
-            CompiledForm::Sequence(form) => form.outcome(program, term, scope),
+            CompiledForm::Threshold(form) => form.outcome(term),
+            CompiledForm::Deadline(form) => form.outcome(),
+            CompiledForm::Absence(form) => form.outcome(term),
+            CompiledForm::Sequence(form) => form.outcome(term),
         })
     }
 
-    /// A fresh state for one replay; `memo`: remember what `by` and steps gave per values of
-    /// the fields they read.
+    /// A fresh state for one replay of a term in `period`; `memo`: remember what `by` and
+    /// steps gave per values of the fields they read, except while `unlocated` rises (see
+    /// [`Memo::watching`]).
     pub(crate) fn state<'p>(
         &'p self,
-        program: &Program,
-        term: &CompiledTerm,
+        period: Period,
+        unlocated: &Rc<Cell<u64>>,
         memo: bool,
     ) -> FormState<'p> {
         match self {
             CompiledForm::Each => FormState::Each,
-            CompiledForm::Threshold(form) => FormState::Threshold(form.state(program, term, memo)),
+            CompiledForm::Threshold(form) => FormState::Threshold(form.state(unlocated, memo)),
             CompiledForm::Deadline(form) => FormState::Deadline(form.state()),
-            CompiledForm::Absence(form) => FormState::Absence(form.state(program, term, memo)),
-            CompiledForm::Sequence(form) => FormState::Sequence(form.state(program, term, memo)),
+            CompiledForm::Absence(form) => FormState::Absence(form.state(period, unlocated, memo)),
+            CompiledForm::Sequence(form) => FormState::Sequence(form.state(unlocated, memo)),
         }
     }
 }
@@ -163,7 +201,7 @@ impl FormState<'_> {
     /// fall due or are met, gaps whose end has passed are reported.
     pub(crate) fn before<S: Sink>(
         &mut self,
-        cx: &mut TermState<'_, '_>,
+        cx: &mut impl Judge,
         event: &Rc<Event>,
         sink: &mut S,
     ) -> Result<(), S::Error> {
@@ -177,12 +215,12 @@ impl FormState<'_> {
     /// On an event the term selected.
     pub(crate) fn fire<S: Sink>(
         &mut self,
-        cx: &mut TermState<'_, '_>,
+        cx: &mut impl Judge,
         event: &Rc<Event>,
         sink: &mut S,
     ) -> Result<(), S::Error> {
         match self {
-            FormState::Each => cx.violation_on(Some(event), event.time(), None, None, sink),
+            FormState::Each => cx.raise(Some(event), event.time(), None, None, sink),
             FormState::Threshold(state) => state.fire(cx, event, sink),
             FormState::Deadline(state) => state.fire(cx, event, sink),
             FormState::Absence(state) => state.fire(cx, event, sink),
@@ -205,7 +243,7 @@ impl FormState<'_> {
     /// decided by then goes to `sink`, obligations not yet due to `open`.
     pub(crate) fn finish<S: Sink>(
         &mut self,
-        cx: &mut TermState<'_, '_>,
+        cx: &mut impl Judge,
         end: Option<DateTime<Utc>>,
         open: &mut Vec<Open>,
         sink: &mut S,
@@ -216,6 +254,85 @@ impl FormState<'_> {
             FormState::Each | FormState::Threshold(_) | FormState::Sequence(_) => Ok(()),
         }
     }
+}
+
+/// A term's form, as written.
+#[derive(Debug, Clone, PartialEq)]
+pub enum FormSummary {
+    /// No form: each selected event is a violation.
+    Each,
+    /// `threshold: {count, within}`.
+    Threshold {
+        /// Events that make a breach.
+        count: u64,
+        /// The window.
+        within: TimeDelta,
+        /// Whether events are grouped by a `by` key.
+        keyed: bool,
+    },
+    /// `deadline`.
+    Deadline {
+        /// After the trigger (`within`) or before it (`before`).
+        window: DeadlineWindow,
+    },
+    /// `absence: {within}`.
+    Absence {
+        /// The longest allowed gap.
+        within: TimeDelta,
+        /// Whether events are grouped by a `by` key.
+        keyed: bool,
+    },
+    /// `sequence: {within, steps}`.
+    Sequence {
+        /// The longest span of a chain.
+        within: TimeDelta,
+        /// How many steps.
+        steps: usize,
+        /// Whether events are grouped by a `by` key.
+        keyed: bool,
+    },
+}
+
+/// What a term's form makes of an event its `when` selects.
+#[derive(Debug, Clone, PartialEq)]
+pub enum FormOutcome {
+    /// Counts in the window of its key.
+    Threshold {
+        /// The key.
+        key: Key,
+    },
+    /// A trigger: opens an obligation (`within`) or needs an earlier event (`before`).
+    Deadline {
+        /// Which side of the trigger the required event lies.
+        window: DeadlineWindow,
+    },
+    /// A sighting of its key.
+    Absence {
+        /// The key.
+        key: Key,
+        /// Whether the key is watched (always, without `keys`).
+        watched: bool,
+    },
+    /// Takes part in chains of its key, at the steps it matches.
+    Sequence {
+        /// The key.
+        key: Key,
+        /// Per step: matched, or the failure; empty when the key is unusable.
+        steps: Vec<Result<bool, String>>,
+    },
+}
+
+/// An event's key under a form's `by`.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Key {
+    /// The form has no `by`: all events share one group.
+    Single,
+    /// The key, as text.
+    Value(String),
+    /// `by` gave `()`: the event is grouped with nothing (counted as unkeyed).
+    Missing,
+    /// `by` failed.
+    Failed(String),
 }
 
 /// A key as windows and gaps are filed under: its type and its value, so that `1` and `"1"`
@@ -241,35 +358,25 @@ struct Keyed<'p> {
 }
 
 impl<'p> Keyed<'p> {
-    fn new(by: Option<&'p Source>, program: &Program, term: &CompiledTerm, memo: bool) -> Self {
+    fn new(by: Option<&'p Source>, unlocated: &Rc<Cell<u64>>, memo: bool) -> Self {
         Keyed {
             by,
-            memo: Memo::new(by.and_then(|by| reads(&by.ast, memo)))
-                .watching(program.unlocated(term).clone()),
+            memo: Memo::new(by.and_then(|by| reads(&by.ast, memo))).watching(unlocated.clone()),
         }
     }
 
     /// The key of a selected event (type-tagged, and its text for the report; no text without
     /// `by`), or `None` when it has none (counted as unkeyed) or `by` fails (counted as an
     /// error).
-    fn key(
-        &mut self,
-        cx: &mut TermState<'_, '_>,
-        event: &Event,
-    ) -> Option<(String, Option<String>)> {
+    fn key(&mut self, cx: &mut impl Judge, event: &Event) -> Option<(String, Option<String>)> {
         let Some(by) = self.by else {
             // Without `by`, one group, and no key to name in the report.
             return Some((String::new(), None));
         };
-        let (program, term) = (cx.program, cx.term);
-        let scope = &mut *cx.scope;
-        match self
-            .memo
-            .outcome(event, || key_for(program, term, scope, by))
-        {
+        match self.memo.outcome(event, || cx.key(by)) {
             Ok(Some((key, label))) => Some((key, Some(label))),
             Ok(None) => {
-                cx.stats.unkeyed += 1;
+                cx.unkeyed();
                 None
             }
             Err(message) => {
@@ -280,18 +387,13 @@ impl<'p> Keyed<'p> {
     }
 }
 
-/// The key of the event bound in `scope`, as `explain` shows it, and as it is filed (`None`
-/// when the event has no usable key).
-fn explain_key(
-    program: &Program,
-    term: &CompiledTerm,
-    scope: &mut Scope<'static>,
-    by: Option<&Source>,
-) -> (Key, Option<String>) {
+/// The key of the event as `explain` shows it, and as it is filed (`None` when the event has
+/// no usable key).
+fn explain_key(term: &mut impl Evaluate, by: Option<&Source>) -> (Key, Option<String>) {
     let Some(by) = by else {
         return (Key::Single, Some(String::new()));
     };
-    match key_for(program, term, scope, by) {
+    match term.key(by) {
         Ok(Some((tagged, text))) => (Key::Value(text), Some(tagged)),
         Ok(None) => (Key::Missing, None),
         Err(message) => (Key::Failed(message), None),

@@ -6,18 +6,16 @@
 //! completes the chain that ends latest; events too old to start any chain are dropped as
 //! they age out, and keys without any are swept now and then.
 
+use std::cell::Cell;
 use std::collections::VecDeque;
 use std::rc::Rc;
 
 use chrono::TimeDelta;
-use rhai::Scope;
 
-use super::{Compiler, Keyed, SWEEP, Source};
-use crate::engine::explain::{FormOutcome, FormSummary, Key};
+use super::{Compiler, Evaluate, Judge, Keyed, SWEEP, Source};
+use super::{FormOutcome, FormSummary, Key};
 use crate::engine::memo::Memo;
-use crate::engine::program::{CompiledTerm, Program};
 use crate::engine::sink::{Evidence, Sink};
-use crate::engine::term::{TermState, step_matches};
 use crate::event::Event;
 use crate::load::agreement;
 
@@ -58,19 +56,14 @@ impl Sequence {
 
     /// The steps a selected event matches (none evaluated without a usable key, as in a
     /// replay); a violation could rest on it when it has a key and matches the last step.
-    pub(super) fn outcome(
-        &self,
-        program: &Program,
-        term: &CompiledTerm,
-        scope: &mut Scope<'static>,
-    ) -> (FormOutcome, bool) {
-        let (key, tagged) = super::explain_key(program, term, scope, self.by.as_ref());
+    pub(super) fn outcome(&self, term: &mut impl Evaluate) -> (FormOutcome, bool) {
+        let (key, tagged) = super::explain_key(term, self.by.as_ref());
         let steps: Vec<Result<bool, String>> = match tagged {
             Some(_) => self
                 .steps
                 .iter()
                 .enumerate()
-                .map(|(i, step)| step_matches(program, term, scope, i, step))
+                .map(|(i, step)| term.step(i, step))
                 .collect(),
             None => Vec::new(),
         };
@@ -79,20 +72,14 @@ impl Sequence {
         (FormOutcome::Sequence { key, steps }, carries)
     }
 
-    pub(super) fn state<'p>(
-        &'p self,
-        program: &Program,
-        term: &CompiledTerm,
-        memo: bool,
-    ) -> State<'p> {
-        let watch = program.unlocated(term);
+    pub(super) fn state(&self, unlocated: &Rc<Cell<u64>>, memo: bool) -> State<'_> {
         State {
             form: self,
-            key: Keyed::new(self.by.as_ref(), program, term, memo),
+            key: Keyed::new(self.by.as_ref(), unlocated, memo),
             steps: self
                 .steps
                 .iter()
-                .map(|step| Memo::new(super::reads(&step.ast, memo)).watching(watch.clone()))
+                .map(|step| Memo::new(super::reads(&step.ast, memo)).watching(unlocated.clone()))
                 .collect(),
             chains: Chains::default(),
         }
@@ -111,7 +98,7 @@ pub(crate) struct State<'p> {
 impl State<'_> {
     pub(super) fn fire<S: Sink>(
         &mut self,
-        cx: &mut TermState<'_, '_>,
+        cx: &mut impl Judge,
         event: &Rc<Event>,
         sink: &mut S,
     ) -> Result<(), S::Error> {
@@ -129,7 +116,7 @@ impl State<'_> {
         match chain {
             Some(mut chain) => {
                 chain.push(Evidence::of(event));
-                cx.violation_on(Some(event), event.time(), Some(chain), label, sink)
+                cx.raise(Some(event), event.time(), Some(chain), label, sink)
             }
             None => Ok(()),
         }
@@ -137,8 +124,7 @@ impl State<'_> {
 
     /// Which steps `event` matches; a step that fails counts as not matched and is recorded
     /// once.
-    fn matched(&mut self, cx: &mut TermState<'_, '_>, event: &Event) -> Vec<bool> {
-        let (program, term) = (cx.program, cx.term);
+    fn matched(&mut self, cx: &mut impl Judge, event: &Event) -> Vec<bool> {
         let mut failure = None;
         let mut matched = Vec::with_capacity(self.form.steps.len());
         for (i, (step, memo)) in self
@@ -148,8 +134,7 @@ impl State<'_> {
             .zip(self.steps.iter_mut())
             .enumerate()
         {
-            let scope = &mut *cx.scope;
-            let outcome = memo.outcome(event, || step_matches(program, term, scope, i, step));
+            let outcome = memo.outcome(event, || cx.step(i, step));
             matched.push(outcome.unwrap_or_else(|message| {
                 failure.get_or_insert(message);
                 false

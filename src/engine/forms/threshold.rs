@@ -5,17 +5,15 @@
 //! rests on the latest events of the window (at most [`MAX_EVIDENCE`]); keys whose window has
 //! emptied are swept now and then, so memory follows the keys still active.
 
+use std::cell::Cell;
 use std::collections::VecDeque;
 use std::rc::Rc;
 
 use chrono::TimeDelta;
-use rhai::Scope;
 
-use super::{Compiler, Keyed, SWEEP, Source};
-use crate::engine::explain::{FormOutcome, FormSummary, Key};
-use crate::engine::program::{CompiledTerm, Program};
+use super::{Compiler, Evaluate, Judge, Keyed, SWEEP, Source};
+use super::{FormOutcome, FormSummary, Key};
 use crate::engine::sink::{Evidence, Sink};
-use crate::engine::term::TermState;
 use crate::event::Event;
 use crate::load::agreement;
 
@@ -52,26 +50,16 @@ impl Threshold {
 
     /// A selected event counts in the window of its key; a violation could rest on it when it
     /// has a key.
-    pub(super) fn outcome(
-        &self,
-        program: &Program,
-        term: &CompiledTerm,
-        scope: &mut Scope<'static>,
-    ) -> (FormOutcome, bool) {
-        let (key, _) = super::explain_key(program, term, scope, self.by.as_ref());
+    pub(super) fn outcome(&self, term: &mut impl Evaluate) -> (FormOutcome, bool) {
+        let (key, _) = super::explain_key(term, self.by.as_ref());
         let carries = matches!(key, Key::Single | Key::Value(_));
         (FormOutcome::Threshold { key }, carries)
     }
 
-    pub(super) fn state<'p>(
-        &'p self,
-        program: &Program,
-        term: &CompiledTerm,
-        memo: bool,
-    ) -> State<'p> {
+    pub(super) fn state(&self, unlocated: &Rc<Cell<u64>>, memo: bool) -> State<'_> {
         State {
             form: self,
-            key: Keyed::new(self.by.as_ref(), program, term, memo),
+            key: Keyed::new(self.by.as_ref(), unlocated, memo),
             windows: Windows::default(),
         }
     }
@@ -87,7 +75,7 @@ pub(crate) struct State<'p> {
 impl State<'_> {
     pub(super) fn fire<S: Sink>(
         &mut self,
-        cx: &mut TermState<'_, '_>,
+        cx: &mut impl Judge,
         event: &Rc<Event>,
         sink: &mut S,
     ) -> Result<(), S::Error> {
@@ -98,7 +86,7 @@ impl State<'_> {
             .windows
             .push(key, event, self.form.within, self.form.count)
         {
-            Some(window) => cx.violation_on(Some(event), event.time(), Some(window), label, sink),
+            Some(window) => cx.raise(Some(event), event.time(), Some(window), label, sink),
             None => Ok(()),
         }
     }

@@ -18,9 +18,9 @@ use serde::Deserialize;
 use serde_saphyr::Spanned;
 use sha2::{Digest, Sha256};
 
-use super::load::Checker;
 use crate::diagnostic::{Code, did_you_mean};
 use crate::geo::{self, Area, Line, Point, Polygon, Strip};
+use crate::load::Checker;
 use crate::load::Scalar;
 
 /// Reads a file an agreement refers to, at a path already resolved against the agreement

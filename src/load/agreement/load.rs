@@ -19,8 +19,8 @@ use super::{
 };
 use crate::diagnostic::{Code, Diagnostic, Level, SourceFile, did_you_mean};
 use crate::load::{
-    Expression, RESERVED, Scalar, expression, is_id, is_identifier, is_party_code, scalar_item,
-    suggest_id, suggest_identifier, yaml_diagnostic,
+    Checker, Expression, RESERVED, Scalar, expression, is_id, is_identifier, is_party_code,
+    scalar_item, suggest_id, suggest_identifier, yaml_diagnostic,
 };
 use crate::time::{Precision, parse_instant};
 
@@ -177,59 +177,7 @@ pub fn load_with(
     (agreement, checker.diagnostics)
 }
 
-pub(super) struct Checker {
-    pub(super) source: Rc<SourceFile>,
-    diagnostics: Vec<Diagnostic>,
-}
-
 impl Checker {
-    /// An error at a position of the file.
-    pub(super) fn error_at(
-        &mut self,
-        code: Code,
-        at: serde_saphyr::Location,
-        message: String,
-    ) -> &mut Diagnostic {
-        let d = Diagnostic::error(code, &self.source, at.line(), at.column(), message);
-        self.diagnostics.push(d);
-        // PANIC SAFETY: an element was pushed on the line above.
-        #[allow(clippy::unwrap_used)]
-        self.diagnostics.last_mut().unwrap()
-    }
-
-    pub(super) fn error<T>(
-        &mut self,
-        code: Code,
-        at: &Spanned<T>,
-        message: String,
-    ) -> &mut Diagnostic {
-        let d = Diagnostic::error(
-            code,
-            &self.source,
-            at.referenced.line(),
-            at.referenced.column(),
-            message,
-        );
-        self.diagnostics.push(d);
-        // PANIC SAFETY: an element was pushed on the line above.
-        #[allow(clippy::unwrap_used)]
-        self.diagnostics.last_mut().unwrap()
-    }
-
-    fn warning<T>(&mut self, code: Code, at: &Spanned<T>, message: String) -> &mut Diagnostic {
-        let d = Diagnostic::warning(
-            code,
-            &self.source,
-            at.referenced.line(),
-            at.referenced.column(),
-            message,
-        );
-        self.diagnostics.push(d);
-        // PANIC SAFETY: an element was pushed on the line above.
-        #[allow(clippy::unwrap_used)]
-        self.diagnostics.last_mut().unwrap()
-    }
-
     fn expression(&self, value: &Spanned<String>) -> Expression {
         expression(&self.source, value)
     }
