@@ -13,9 +13,9 @@ use pactum::explain;
 use pactum::mapping::Mapping;
 use pactum::report;
 
-use crate::{
-    EXIT_INVALID, ExplainFormat, InputFormatArg, input_format, load_program, unless_pipe_closed,
-};
+use crate::commands::inputs::{InputFormatArg, input_format};
+use crate::commands::load::load_program;
+use crate::commands::output::{EXIT_INVALID, say, unless_pipe_closed};
 
 /// What `pactum explain` is given.
 #[derive(clap::Args)]
@@ -45,7 +45,14 @@ pub struct ExplainArgs {
     pub format: ExplainFormat,
 }
 
-pub fn explain(args: ExplainArgs) -> Result<u8> {
+#[derive(Clone, Copy, clap::ValueEnum)]
+pub enum ExplainFormat {
+    Text,
+    Json,
+}
+
+/// Runs `pactum explain`; returns the exit code.
+pub fn run(args: ExplainArgs) -> Result<u8> {
     let Some((program, mapping)) = load_program(&args.rules, args.map.as_deref(), "explained")?
     else {
         return Ok(EXIT_INVALID);

@@ -1,5 +1,23 @@
-//! Commands beyond `check` and `replay`, one module each.
+//! The commands of the `pactum` binary, one module each, and what several of them share.
+//!
+//! Each command's module owns its arguments (a `clap::Args` struct, which `main.rs` wraps in
+//! its subcommand) and a `run` that takes them and returns the exit code, so that a command is
+//! read, changed and tested in one file, and `main.rs` only parses and dispatches. What more
+//! than one command needs lives in a shared module with one job: [`output`] (exit codes,
+//! stderr, where output goes), [`load`] (rule files, mappings, saved reports), [`inputs`]
+//! (event inputs) and [`sink`] (a replay's violations and progress bar). Nothing here imports
+//! from `main.rs`.
 
+pub mod check;
+pub mod diff;
 pub mod explain;
 pub mod new;
+pub mod replay;
+pub mod report;
+pub mod schema;
 pub mod test;
+
+pub mod inputs;
+pub mod load;
+pub mod output;
+pub mod sink;

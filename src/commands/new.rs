@@ -7,19 +7,37 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 
-use crate::EXIT_INVALID;
+use crate::commands::output::{EXIT_INVALID, say};
+
+/// What `pactum new` is given.
+#[derive(clap::Args)]
+pub struct NewArgs {
+    /// What to write.
+    #[arg(value_enum)]
+    kind: Kind,
+    /// Its name: lowercase letters, digits and '-'.
+    name: String,
+    /// Where to write it (default: the current directory).
+    #[arg(long)]
+    dir: Option<PathBuf>,
+}
 
 /// What `pactum new` writes.
 #[derive(Clone, Copy, clap::ValueEnum)]
-pub enum Kind {
+enum Kind {
     /// An agreement file, `NAME.yaml`.
     Agreement,
     /// A scenario directory, `NAME/`, with its own agreement, events and README.
     Scenario,
 }
 
+/// Runs `pactum new`; returns the exit code.
+pub fn run(args: NewArgs) -> Result<u8> {
+    new(args.kind, &args.name, &args.dir.unwrap_or_default())
+}
+
 /// Writes the files; refuses to overwrite any.
-pub fn new(kind: Kind, name: &str, dir: &Path) -> Result<u8> {
+fn new(kind: Kind, name: &str, dir: &Path) -> Result<u8> {
     let valid = !name.is_empty()
         && name
             .chars()

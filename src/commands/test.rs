@@ -19,13 +19,38 @@ use pactum::input::EventReader;
 use pactum::report::{self, Report};
 use pactum::scenario::{self, Coverage, Scenario, Verdict};
 use pactum::sink::Collect;
-use pactum::{InputFormat, RunOptions, run};
+use pactum::{InputFormat, RunOptions};
 
-use crate::{EXIT_INVALID, EXIT_VIOLATIONS, load_mapping, load_rules, open_inputs};
+use crate::commands::inputs::open_inputs;
+use crate::commands::load::{load_mapping, load_rules};
+use crate::commands::output::{EXIT_INVALID, EXIT_VIOLATIONS, say};
+
+/// What `pactum test` is given.
+#[derive(clap::Args)]
+pub struct TestArgs {
+    /// Scenario files, directories holding a scenario.yaml, or directories of such
+    /// directories.
+    #[arg(default_value = "scenarios")]
+    paths: Vec<PathBuf>,
+    /// How to print the results.
+    #[arg(long, value_enum, default_value_t = TestFormat::Text)]
+    format: TestFormat,
+    /// Also report, per agreement and term, how many scenarios fire it (positive case) and
+    /// name it for a quiet event (negative case).
+    #[arg(long)]
+    coverage: bool,
+    /// Fail when fewer than this percentage of terms have both a positive and a negative case.
+    #[arg(long, value_name = "PERCENT")]
+    min_coverage: Option<f64>,
+    /// Agreements the coverage must include whether or not a scenario loads them (a file or
+    /// a directory of them; repeatable): a new agreement with no scenario counts as 0 %.
+    #[arg(long = "rules", short = 'r', value_name = "PATH")]
+    rules: Vec<PathBuf>,
+}
 
 /// How `pactum test` prints its results.
 #[derive(Clone, Copy, clap::ValueEnum)]
-pub enum TestFormat {
+enum TestFormat {
     /// One line per scenario, and what differs for each failure.
     Text,
     /// JUnit XML, for CI systems.
@@ -42,8 +67,19 @@ struct Outcome {
     report: Option<Report>,
 }
 
+/// Runs `pactum test`; returns the exit code.
+pub fn run(args: TestArgs) -> Result<u8> {
+    test(
+        &args.paths,
+        &args.rules,
+        args.format,
+        args.coverage || args.min_coverage.is_some(),
+        args.min_coverage,
+    )
+}
+
 /// Runs the scenarios under `paths`; returns the exit code.
-pub fn test(
+fn test(
     paths: &[PathBuf],
     rules: &[PathBuf],
     format: TestFormat,
@@ -193,7 +229,7 @@ fn replay(file: &Path) -> std::result::Result<Replayed, String> {
     };
     let inputs = open_inputs(&events, None, mapping.as_ref()).map_err(|e| format!("{e:#}"))?;
     let mut sink = Collect::default();
-    let outcome = run(&program, inputs, options, &mut sink).map_err(|e| match e {
+    let outcome = pactum::run(&program, inputs, options, &mut sink).map_err(|e| match e {
         pactum::run::RunError::Invalid(invalid) => format!("invalid event at {invalid}"),
         other => other.to_string(),
     })?;

@@ -1,0 +1,108 @@
+//! `pactum diff`: compares two reports of the same events, from two versions of the rules
+//! (replaying the events twice) or from two saved JSON reports, and writes what differs.
+//!
+//! The comparison (violations matched by their evidence) and its renderings are the
+//! library's (`pactum::report::diff`); this command only gets the two reports.
+
+use std::io::{self, BufWriter, Write};
+use std::path::{Path, PathBuf};
+
+use anyhow::{Result, bail};
+use clap::ValueEnum;
+
+use pactum::RunOptions;
+use pactum::report;
+use pactum::run::RunError;
+
+use crate::commands::inputs::open_inputs;
+use crate::commands::load::{load_program, read_report};
+use crate::commands::output::{EXIT_INVALID, say, unless_pipe_closed};
+
+/// What `pactum diff` is given.
+#[derive(clap::Args)]
+pub struct DiffArgs {
+    /// The old rules, then the new (a file or a directory each).
+    #[arg(long = "rules", short = 'r', num_args = 1)]
+    rules: Vec<PathBuf>,
+    /// Event files (with --rules), or two JSON reports (without).
+    #[arg(required = true)]
+    files: Vec<String>,
+    /// A mapping file for the events (docs/inputs.md).
+    #[arg(long, value_name = "FILE")]
+    map: Option<PathBuf>,
+    /// Output format.
+    #[arg(long, short = 'f', value_enum, default_value_t = DiffFormat::Text)]
+    format: DiffFormat,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum DiffFormat {
+    Text,
+    Json,
+    Markdown,
+}
+
+/// Runs `pactum diff`; returns the exit code.
+pub fn run(args: DiffArgs) -> Result<u8> {
+    diff(&args.rules, &args.files, args.map.as_deref(), args.format)
+}
+
+/// `pactum diff`: two reports of the same events, from two rule sets or two saved files.
+fn diff(rules: &[PathBuf], files: &[String], map: Option<&Path>, format: DiffFormat) -> Result<u8> {
+    let (old, new) = match (rules, files) {
+        ([], [old, new]) => {
+            let (Some(old), Some(new)) = (read_report(old)?, read_report(new)?) else {
+                return Ok(EXIT_INVALID);
+            };
+            (old, new)
+        }
+        ([old, new], _) => {
+            let (Some(old), Some(new)) = (
+                replay_report(old, files, map)?,
+                replay_report(new, files, map)?,
+            ) else {
+                return Ok(EXIT_INVALID);
+            };
+            (old, new)
+        }
+        _ => bail!(
+            "give --rules OLD --rules NEW and the event files, or two JSON reports (OLD.json NEW.json)"
+        ),
+    };
+    let d = report::diff::diff(&old, &new);
+    let stdout = io::stdout();
+    let mut out = BufWriter::new(stdout.lock());
+    let written = match format {
+        DiffFormat::Text => report::diff::write_text(&d, &mut out),
+        DiffFormat::Markdown => report::diff::write_markdown(&d, &mut out),
+        DiffFormat::Json => serde_json::to_writer_pretty(&mut out, &d)
+            .map_err(io::Error::other)
+            .and_then(|()| writeln!(out)),
+    }
+    .and_then(|()| out.flush());
+    unless_pipe_closed(written)?;
+    Ok(0)
+}
+
+/// The report of replaying `events` under `rules`, or `None` (said on stderr) when the rules,
+/// the mapping or an event is invalid.
+fn replay_report(
+    rules: &Path,
+    events: &[String],
+    map: Option<&Path>,
+) -> Result<Option<report::Report>> {
+    let Some((program, mapping)) = load_program(&[rules.to_path_buf()], map, "compared")? else {
+        return Ok(None);
+    };
+    let inputs = open_inputs(events, None, mapping.as_ref())?;
+    let options = RunOptions::default();
+    let mut sink = pactum::sink::Collect::default();
+    match pactum::run(&program, inputs, options, &mut sink) {
+        Ok(outcome) => Ok(Some(report::build(&program, &outcome, options, sink.0))),
+        Err(RunError::Invalid(invalid)) => {
+            say!("error: invalid event at {invalid}");
+            Ok(None)
+        }
+        Err(err) => Err(err.into()),
+    }
+}

@@ -1,0 +1,179 @@
+//! Reading the files the commands are given, other than events: rule files and directories of
+//! them, the geography files agreements name, mapping files, and saved JSON reports.
+//!
+//! The library opens no file: it takes text and a reader for geography. This is where paths
+//! become text, where a file that cannot be read or is not UTF-8 becomes a diagnostic like
+//! any other problem in it, and where a hostile rule file is kept from loading an arbitrary
+//! file into memory.
+
+use std::fs;
+use std::io;
+use std::path::{Path, PathBuf};
+use std::rc::Rc;
+
+use anyhow::{Context, Result, bail};
+
+use pactum::agreement;
+use pactum::diagnostic::{Code, Diagnostic, SourceFile};
+use pactum::mapping::{self, Mapping};
+use pactum::report;
+use pactum::{Agreement, Limits, Program, compile};
+
+use crate::commands::output::{print_diagnostics, say};
+
+/// The largest GeoJSON file an agreement may name: Natural Earth's 1:10m countries of the whole
+/// world are 24 MiB, so 64 MiB leaves room while keeping a hostile rule file from loading an
+/// arbitrary file into memory.
+const MAX_GEOGRAPHY_BYTES: u64 = 64 << 20;
+
+/// Reads a file an agreement's geography names, refusing one too large to be a map. The size
+/// is checked on the bytes read, not on what the file system says: a device or a pipe
+/// (`/dev/zero`) reports no size and never ends.
+fn read_geography(path: &Path) -> io::Result<Vec<u8>> {
+    use std::io::Read;
+    let file = fs::File::open(path)?;
+    let mut bytes = Vec::new();
+    file.take(MAX_GEOGRAPHY_BYTES + 1).read_to_end(&mut bytes)?;
+    if bytes.len() as u64 > MAX_GEOGRAPHY_BYTES {
+        return Err(io::Error::other(format!(
+            "more than the {} MiB a geography file may have",
+            MAX_GEOGRAPHY_BYTES >> 20
+        )));
+    }
+    Ok(bytes)
+}
+
+/// Expands directories into the `*.yaml` and `*.yml` files directly inside them, sorted by name.
+fn rule_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>> {
+    let mut files = Vec::new();
+    for path in paths {
+        if path.is_dir() {
+            let mut found: Vec<PathBuf> = fs::read_dir(path)
+                .with_context(|| format!("cannot list {}", path.display()))?
+                .filter_map(|entry| entry.ok().map(|e| e.path()))
+                .filter(|p| p.is_file() && p.extension().is_some_and(|e| e == "yaml" || e == "yml"))
+                .collect();
+            if found.is_empty() {
+                bail!("{} holds no *.yaml or *.yml agreement file", path.display());
+            }
+            found.sort();
+            files.extend(found);
+        } else {
+            files.push(path.clone());
+        }
+    }
+    Ok(files)
+}
+
+/// Loads and compiles rule files; returns the program (when valid) and every diagnostic.
+pub fn load_rules(paths: &[PathBuf]) -> Result<(Option<Program>, Vec<Diagnostic>)> {
+    let mut diagnostics = Vec::new();
+    let mut agreements: Vec<Agreement> = Vec::new();
+    let mut complete = true;
+    for file in rule_files(paths)? {
+        let name = file.display().to_string();
+        let text = match read_text(&name, &file) {
+            Ok(text) => text,
+            Err(problem) => {
+                diagnostics.push(problem);
+                complete = false;
+                continue;
+            }
+        };
+        // Geography files are named relative to the agreement file; the library resolves
+        // the path and the command line reads it.
+        let (agreement, found) = agreement::load_with(&name, &text, &mut read_geography);
+        diagnostics.extend(found);
+        match agreement {
+            Some(agreement) => agreements.push(agreement),
+            None => complete = false,
+        }
+    }
+    let (program, found) = compile(agreements, &Limits::default());
+    diagnostics.extend(found);
+    Ok((program.filter(|_| complete), diagnostics))
+}
+
+/// Loads and compiles a mapping file; returns the mapping (when valid) and every diagnostic.
+pub fn load_mapping(path: &Path) -> (Option<Mapping>, Vec<Diagnostic>) {
+    let name = path.display().to_string();
+    match read_text(&name, path) {
+        Ok(text) => mapping::load(&name, &text, &Limits::default()),
+        Err(problem) => (None, vec![problem]),
+    }
+}
+
+/// A rule file's text, or the diagnostic that says why it cannot be had (for bytes that are
+/// not UTF-8: where the first bad one is).
+fn read_text(name: &str, path: &Path) -> std::result::Result<String, Diagnostic> {
+    let bytes = fs::read(path).map_err(|e| {
+        Diagnostic::file_error(Code::Io, name, format!("cannot read the file: {e}"))
+    })?;
+    String::from_utf8(bytes).map_err(|e| {
+        let text = String::from_utf8_lossy(e.as_bytes());
+        let (line, column) =
+            pactum::diagnostic::utf8_position(e.as_bytes(), e.utf8_error().valid_up_to());
+        Diagnostic::error(
+            Code::YamlSyntax,
+            &SourceFile::new(name, text.as_ref()),
+            line,
+            column,
+            "the file is not UTF-8 (invalid byte)".into(),
+        )
+        .with_help("save the file as UTF-8")
+    })
+}
+
+/// Loads and compiles the rules and the mapping (if any), printing every diagnostic; `None`
+/// (said on stderr, with what was not done) when either is invalid.
+pub fn load_program(
+    rules: &[PathBuf],
+    map: Option<&Path>,
+    not_done: &str,
+) -> Result<Option<(Program, Option<Rc<Mapping>>)>> {
+    let (program, diagnostics) = load_rules(rules)?;
+    print_diagnostics(&diagnostics);
+    let (mapping, found) = match map {
+        Some(path) => load_mapping(path),
+        None => (None, Vec::new()),
+    };
+    print_diagnostics(&found);
+    let Some(program) = program else {
+        say!("error: the rules are invalid; nothing was {not_done}");
+        return Ok(None);
+    };
+    if map.is_some() && mapping.is_none() {
+        say!("error: the mapping is invalid; nothing was {not_done}");
+        return Ok(None);
+    }
+    Ok(Some((program, mapping.map(Rc::new))))
+}
+
+/// A saved JSON report, or `None` (said on stderr) when it is not one this pactum reads.
+pub fn read_report(file: &str) -> Result<Option<report::Report>> {
+    let text = if file == "-" {
+        io::read_to_string(io::stdin()).context("cannot read standard input")?
+    } else {
+        fs::read_to_string(file).with_context(|| format!("cannot read {file}"))?
+    };
+    let report: report::Report = match serde_json::from_str(&text) {
+        Ok(report) => report,
+        Err(err) => {
+            say!(
+                "error: {file}:{}:{}: not a pactum JSON report: {err}",
+                err.line(),
+                err.column()
+            );
+            return Ok(None);
+        }
+    };
+    if report.report_version != report::REPORT_VERSION {
+        say!(
+            "error: {file} is a report of format version {}; this pactum reads version {}",
+            report.report_version,
+            report::REPORT_VERSION
+        );
+        return Ok(None);
+    }
+    Ok(Some(report))
+}

@@ -1,0 +1,85 @@
+//! How the commands end and speak: the exit codes, messages on stderr, diagnostics, where
+//! output goes, and the report formats a command can write.
+//!
+//! Every command writes through these, so that a closed stderr is never a panic, a closed
+//! standard output (`| head`) is never an error, and the exit codes mean the same for all:
+//! 0 success, [`EXIT_VIOLATIONS`] when what was asked for failed (a violation at or above
+//! `--fail-on`, a scenario that does not hold), [`EXIT_INVALID`] for invalid rules, invalid
+//! input or a usage error.
+
+use std::fs;
+use std::io::{self, BufWriter, Write};
+use std::path::Path;
+
+use anyhow::{Context, Result};
+use clap::ValueEnum;
+
+use pactum::diagnostic::Diagnostic;
+use pactum::report::Format;
+
+/// A violation at or above `--fail-on`, or a scenario that does not hold.
+pub const EXIT_VIOLATIONS: u8 = 1;
+/// Invalid rules, invalid input or a usage error.
+pub const EXIT_INVALID: u8 = 2;
+
+/// Writes a line to stderr. Unlike `eprintln!`, a closed stderr is not a panic: there is
+/// nobody left to tell.
+macro_rules! say {
+    ($($arg:tt)*) => {{
+        let _ = ::std::io::Write::write_fmt(&mut ::std::io::stderr().lock(), format_args!("{}\n", format_args!($($arg)*)));
+    }};
+}
+pub(crate) use say;
+
+/// Writes text to stderr as it is (it ends with its own line break).
+macro_rules! say_raw {
+    ($($arg:tt)*) => {{
+        let _ = write!(io::stderr().lock(), $($arg)*);
+    }};
+}
+
+/// A reader that stops reading (`| head`) is not an error: the exit code stays the one the
+/// run earned (`--fail-on` included).
+pub fn unless_pipe_closed(written: io::Result<()>) -> io::Result<()> {
+    match written {
+        Err(err) if err.kind() == io::ErrorKind::BrokenPipe => Ok(()),
+        other => other,
+    }
+}
+
+pub fn open_output(path: Option<&Path>) -> Result<Box<dyn Write>> {
+    Ok(match path {
+        Some(path) => Box::new(BufWriter::new(
+            fs::File::create(path).with_context(|| format!("cannot create {}", path.display()))?,
+        )),
+        None => Box::new(BufWriter::new(io::stdout())),
+    })
+}
+
+pub fn print_diagnostics(diagnostics: &[Diagnostic]) {
+    for d in diagnostics {
+        say_raw!("{}", d.render());
+    }
+}
+
+/// The formats of a report (`replay --format`, `report --format`).
+#[derive(Clone, Copy, ValueEnum)]
+pub enum ReportFormat {
+    Text,
+    Json,
+    Jsonl,
+    Markdown,
+    Html,
+}
+
+impl ReportFormat {
+    pub fn format(self) -> Format {
+        match self {
+            ReportFormat::Text => Format::Text,
+            ReportFormat::Json => Format::Json,
+            ReportFormat::Jsonl => Format::JsonLines,
+            ReportFormat::Markdown => Format::Markdown,
+            ReportFormat::Html => Format::Html,
+        }
+    }
+}

@@ -1,0 +1,210 @@
+//! `pactum replay`: loads the rules (and a mapping), replays the event inputs through them,
+//! writes the report, and turns what it holds into the exit code (`--fail-on`).
+//!
+//! Standard input alone is a stream: events are judged as they come (`--max-delay`), and JSON
+//! Lines output is written as each violation is decided, through the command line's
+//! [`CliSink`]. Whatever the format, what the report holds besides violations (terms that
+//! failed, late events, skipped lines) is also said on stderr.
+
+use std::fs;
+use std::io::{self, BufWriter, Write};
+use std::path::PathBuf;
+
+use anyhow::{Context, Result, bail};
+use clap::ValueEnum;
+
+use pactum::RunOptions;
+use pactum::agreement::Severity;
+use pactum::report::{self, Format};
+use pactum::run::{RunError, run_stream};
+
+use crate::commands::inputs::{InputFormatArg, open_inputs};
+use crate::commands::load::load_program;
+use crate::commands::output::{
+    EXIT_INVALID, EXIT_VIOLATIONS, ReportFormat, open_output, say, unless_pipe_closed,
+};
+use crate::commands::sink::{Bar, CliSink};
+
+/// What `pactum replay` is given.
+#[derive(clap::Args)]
+pub struct ReplayArgs {
+    /// Agreement file, or a directory meaning every *.yaml and *.yml in it. Repeatable.
+    #[arg(long = "rules", short = 'r', required = true)]
+    rules: Vec<PathBuf>,
+    /// Event files (JSON Lines; YAML lists for .yaml/.yml; CSV for .csv); `-` reads standard
+    /// input.
+    #[arg(required = true)]
+    events: Vec<String>,
+    /// Report format.
+    #[arg(long, short = 'f', value_enum, default_value_t = ReportFormat::Text)]
+    format: ReportFormat,
+    /// Write the report to this file instead of standard output.
+    #[arg(long, short = 'o')]
+    output: Option<PathBuf>,
+    /// Exit 1 when a violation at or above this severity is found.
+    #[arg(long, value_enum)]
+    fail_on: Option<SeverityArg>,
+    /// Skip invalid event lines, listing each in the report, instead of stopping at the first.
+    #[arg(long)]
+    skip_invalid: bool,
+    /// A mapping file that turns the records of every input into events (docs/inputs.md).
+    #[arg(long, value_name = "FILE")]
+    map: Option<PathBuf>,
+    /// Format of the event inputs; by default from the extension (.yaml/.yml: YAML, .csv: CSV,
+    /// else JSON Lines).
+    #[arg(long, value_enum)]
+    input_format: Option<InputFormatArg>,
+    /// Reading standard input alone: how long an event may come after later ones and still
+    /// be judged in time order (it waits that long in a reorder buffer). Later events are
+    /// judged on arrival and listed as late.
+    #[arg(long, value_parser = parse_delay, default_value = "10m")]
+    max_delay: chrono::TimeDelta,
+    /// End the replay at this instant (YYYY-MM-DD for 00:00 UTC, or RFC 3339): later
+    /// events are judged by no term, and absences and deadlines are judged up to it.
+    #[arg(long, value_parser = parse_until)]
+    until: Option<chrono::DateTime<chrono::Utc>>,
+    /// Evaluate every condition in full (for tests: results are the same, only slower).
+    #[arg(long, hide = true)]
+    no_memo: bool,
+    /// No progress bar (one is shown on a terminal when a replay runs over a second).
+    #[arg(long, short = 'q')]
+    quiet: bool,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum SeverityArg {
+    Low,
+    Medium,
+    High,
+    Critical,
+}
+
+fn parse_delay(text: &str) -> std::result::Result<chrono::TimeDelta, String> {
+    if text.trim() == "0" || text.trim() == "0s" {
+        return Ok(chrono::TimeDelta::zero());
+    }
+    pactum::time::parse_duration(text)
+}
+
+fn parse_until(text: &str) -> std::result::Result<chrono::DateTime<chrono::Utc>, String> {
+    pactum::time::parse_instant(text).map(|(time, _)| time)
+}
+
+/// Runs `pactum replay`; returns the exit code.
+pub fn run(args: ReplayArgs) -> Result<u8> {
+    let Some((program, mapping)) = load_program(&args.rules, args.map.as_deref(), "replayed")?
+    else {
+        return Ok(EXIT_INVALID);
+    };
+    if args.events.iter().filter(|e| *e == "-").count() > 1 {
+        bail!("standard input (`-`) can be read only once");
+    }
+    let inputs = open_inputs(&args.events, args.input_format, mapping.as_ref())?;
+    let options = RunOptions {
+        skip_invalid: args.skip_invalid,
+        memo: !args.no_memo,
+        until: args.until,
+    };
+    let format = args.format.format();
+    // Standard input alone is a stream: events are judged as they come, and JSON Lines output
+    // is written as each violation is decided.
+    let streaming = args.events == ["-"];
+    let live = streaming && format == Format::JsonLines;
+    let mut sink = CliSink {
+        program: &program,
+        collected: Vec::new(),
+        live: if live {
+            Some(open_output(args.output.as_deref())?)
+        } else {
+            None
+        },
+        worst: None,
+        bar: if args.quiet || streaming {
+            None
+        } else {
+            Bar::new(&args.events)
+        },
+    };
+    let ran = if streaming {
+        let input = inputs.into_iter().next().context("standard input")?;
+        run_stream(&program, input, options, args.max_delay, &mut sink)
+    } else {
+        pactum::run(&program, inputs, options, &mut sink)
+    };
+    let outcome = match ran {
+        Ok(outcome) => outcome,
+        Err(RunError::Invalid(invalid)) => {
+            say!("error: invalid event at {invalid}");
+            say!(
+                "  = help: fix the line, or pass --skip-invalid to skip such lines and list them in the report"
+            );
+            return Ok(EXIT_INVALID);
+        }
+        Err(RunError::Io { file, source }) => {
+            return Err(anyhow::Error::new(source).context(format!("cannot read {file}")));
+        }
+        Err(RunError::Sink(err)) => {
+            unless_pipe_closed(Err(err))?;
+            return Ok(0);
+        }
+        Err(err @ RunError::Unordered { .. }) => return Err(err.into()),
+    };
+    // The bar goes before the report is written.
+    drop(sink.bar.take());
+    let live = sink.live.is_some();
+    let worst_live = sink.worst;
+    let mut report = report::build(&program, &outcome, options, sink.collected);
+    if streaming {
+        report.options.max_delay_s = Some(args.max_delay.num_seconds());
+    }
+    match &args.output {
+        _ if live => {}
+        Some(path) => {
+            let file = fs::File::create(path)
+                .with_context(|| format!("cannot create {}", path.display()))?;
+            let mut out = BufWriter::new(file);
+            report::write(&report, format, &mut out)?;
+            out.flush()?;
+        }
+        None => {
+            let stdout = io::stdout();
+            let mut out = BufWriter::new(stdout.lock());
+            let written = report::write(&report, format, &mut out).and_then(|()| out.flush());
+            unless_pipe_closed(written)?;
+        }
+    }
+    // Whatever the format, say on stderr what the report holds besides violations: a term
+    // that fails on every event must not pass unnoticed behind a quiet exit code.
+    if !report.errors.is_empty() {
+        let events: u64 = report.errors.iter().map(|e| e.count).sum();
+        say!(
+            "warning: {} term(s) failed on {events} event(s) in all; see the report's rule errors",
+            report.errors.len()
+        );
+    }
+    if !report.late.is_empty() {
+        say!(
+            "warning: {} event(s) came later than --max-delay allows and were judged out of time order; see the report's late events",
+            report.late.len()
+        );
+    }
+    if !report.skipped.is_empty() {
+        say!(
+            "warning: {} invalid input line(s) skipped; see the report's skipped lines",
+            report.skipped.len()
+        );
+    }
+    let threshold = args.fail_on.map(|s| match s {
+        SeverityArg::Low => Severity::Low,
+        SeverityArg::Medium => Severity::Medium,
+        SeverityArg::High => Severity::High,
+        SeverityArg::Critical => Severity::Critical,
+    });
+    let reached = |severity| {
+        report::any_at_or_above(&report, severity) || worst_live.is_some_and(|w| w >= severity)
+    };
+    Ok(match threshold {
+        Some(severity) if reached(severity) => EXIT_VIOLATIONS,
+        _ => 0,
+    })
+}

@@ -1,0 +1,139 @@
+//! Where a replay's violations go on the command line: collected for the report, or written
+//! at once as JSON Lines (a stream), with a progress bar on stderr for long replays.
+//!
+//! The engine pushes violations and progress into a [`pactum::Sink`] and knows nothing of
+//! terminals; this sink is the command line's, so the bar (`indicatif`) and the live output
+//! stay out of the library.
+
+use std::fs;
+use std::io::{self, Write};
+
+use pactum::Program;
+use pactum::agreement::Severity;
+use pactum::report;
+
+/// Where the replay's violations go: kept for the report, or written at once (a stream to
+/// JSON Lines).
+pub struct CliSink<'p> {
+    pub program: &'p Program,
+    pub collected: Vec<pactum::sink::Violation>,
+    pub live: Option<Box<dyn Write>>,
+    /// The most serious violation written live (for `--fail-on`: nothing is collected then).
+    pub worst: Option<Severity>,
+    /// The progress bar, when stderr is a terminal and `--quiet` was not given.
+    pub bar: Option<Bar>,
+}
+
+/// A progress bar on stderr for long replays: shown only once a replay has run about a second,
+/// drawn at most a few times a second (indicatif limits it), and cleared at the end.
+pub struct Bar {
+    started: std::time::Instant,
+    /// The size of each input in bytes (0 for standard input), to turn offsets into a share.
+    sizes: Vec<u64>,
+    shown: Option<indicatif::ProgressBar>,
+    violations: u64,
+}
+
+impl Bar {
+    /// A bar for `inputs`, when stderr is a terminal.
+    pub fn new(inputs: &[String]) -> Option<Bar> {
+        use std::io::IsTerminal;
+        io::stderr().is_terminal().then(|| Bar {
+            started: std::time::Instant::now(),
+            sizes: inputs
+                .iter()
+                .map(|name| fs::metadata(name).map_or(0, |m| m.len()))
+                .collect(),
+            shown: None,
+            violations: 0,
+        })
+    }
+
+    fn update(&mut self, progress: pactum::sink::Progress) {
+        let elapsed = self.started.elapsed();
+        if elapsed < std::time::Duration::from_secs(1) {
+            return;
+        }
+        let bar = self.shown.get_or_insert_with(|| {
+            let bar = indicatif::ProgressBar::new(0);
+            bar.set_style(
+                indicatif::ProgressStyle::with_template("{bar:30} {percent:>3}% {msg} [{elapsed}]")
+                    .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+            );
+            bar
+        });
+        let rate = |n: u64| n as f64 / elapsed.as_secs_f64().max(1e-9);
+        match progress {
+            pactum::sink::Progress::Reading {
+                input,
+                offset,
+                records,
+            } => {
+                let total: u64 = self.sizes.iter().sum();
+                let before: u64 = self.sizes.iter().take(input).sum();
+                bar.set_length(total.max(1));
+                bar.set_position(before + offset);
+                bar.set_message(format!(
+                    "{records} events read, {:.0} events/s, {} violations so far",
+                    rate(records),
+                    self.violations
+                ));
+            }
+            pactum::sink::Progress::Reordering { done, total } => {
+                bar.set_length(total.max(1));
+                bar.set_position(done);
+                bar.set_message(format!(
+                    "judging in time order: {done} of {total} events, {} violations so far",
+                    self.violations
+                ));
+            }
+        }
+    }
+}
+
+impl Drop for Bar {
+    fn drop(&mut self) {
+        if let Some(bar) = &self.shown {
+            bar.finish_and_clear();
+        }
+    }
+}
+
+impl pactum::Sink for CliSink<'_> {
+    type Error = io::Error;
+
+    fn violation(&mut self, violation: pactum::sink::Violation) -> io::Result<()> {
+        match &mut self.live {
+            None => {
+                self.collected.push(violation);
+                Ok(())
+            }
+            Some(out) => {
+                if let Some(record) = report::violation_record(self.program.agreements(), violation)
+                {
+                    self.worst = self.worst.max(Severity::parse(&record.severity));
+                    serde_json::to_writer(&mut *out, &record)?;
+                    writeln!(out)?;
+                    // Whoever reads the stream sees each violation when it is decided.
+                    out.flush()?;
+                }
+                Ok(())
+            }
+        }
+    }
+
+    fn rewind(&mut self) -> bool {
+        self.collected.clear();
+        if let Some(bar) = &mut self.bar {
+            bar.violations = 0;
+        }
+        self.live.is_none()
+    }
+
+    fn progress(&mut self, progress: pactum::sink::Progress) {
+        if let Some(bar) = &mut self.bar {
+            bar.violations = self.collected.len() as u64;
+            bar.update(progress);
+        }
+    }
+}
