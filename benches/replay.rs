@@ -285,10 +285,8 @@ fn bench(file: &str, label: &str, runs: &[(u64, bool)]) {
         };
         let mut sink = Count::default();
         let start = Instant::now();
-        let options = RunOptions {
-            memo,
-            ..RunOptions::default()
-        };
+        let mut options = RunOptions::default();
+        options.memo = memo;
         let outcome = run(&program, vec![input], options, &mut sink).expect("replay");
         let seconds = start.elapsed().as_secs_f64();
         assert_eq!(outcome.totals.events, n);

@@ -75,10 +75,8 @@ fn replay(lines: &[String], memo: bool) -> (Vec<String>, Vec<(u64, u64, u64)>) {
         reopen: None,
         mapping: None,
     };
-    let options = RunOptions {
-        memo,
-        ..RunOptions::default()
-    };
+    let mut options = RunOptions::default();
+    options.memo = memo;
     let mut sink = Collect::default();
     let outcome = run(&program, vec![input], options, &mut sink).unwrap();
     let report = pactum::report::build(&program, &outcome, options, sink.0);
@@ -170,7 +168,8 @@ proptest! {
         for format in [InputFormat::JsonLines, InputFormat::Yaml, InputFormat::Csv] {
             for mapping in [None, Some(mapping.clone())] {
                 let input = Input { name: "f".into(), reader: Box::new(&bytes[..]), format, reopen: None, mapping };
-                let options = RunOptions { skip_invalid: true, ..RunOptions::default() };
+                let mut options = RunOptions::default();
+                options.skip_invalid = true;
                 let _ = run(&program, vec![input], options, &mut Collect::default());
             }
         }
@@ -232,30 +231,42 @@ fn program_of(rules: &str) -> pactum::Program {
     program.unwrap()
 }
 
-/// Replays `files` (each a list of lines, each file readable again) and builds the report.
+/// Replays `files` (each a list of lines, each file readable again) and builds the report;
+/// the same report whether the sorted events are kept in memory or read again through an
+/// index.
 fn replay_files(program: &pactum::Program, files: &[Vec<String>]) -> pactum::Report {
-    let inputs = files
-        .iter()
-        .enumerate()
-        .map(|(n, lines)| {
-            let bytes = (lines.join("\n") + "\n").into_bytes();
-            let again = bytes.clone();
-            Input {
-                name: format!("f{n}"),
-                reader: Box::new(std::io::Cursor::new(bytes)),
-                format: InputFormat::JsonLines,
-                reopen: Some(Box::new(move || {
-                    Ok(Box::new(std::io::Cursor::new(again.clone()))
-                        as Box<dyn pactum::run::SeekRead>)
-                })),
-                mapping: None,
-            }
-        })
-        .collect();
-    let mut sink = Collect::default();
-    let options = RunOptions::default();
-    let outcome = run(program, inputs, options, &mut sink).unwrap();
-    pactum::report::build(program, &outcome, options, sink.0)
+    let run_with = |in_memory: u64| {
+        let inputs = files
+            .iter()
+            .enumerate()
+            .map(|(n, lines)| {
+                let bytes = (lines.join("\n") + "\n").into_bytes();
+                let again = bytes.clone();
+                Input {
+                    name: format!("f{n}"),
+                    reader: Box::new(std::io::Cursor::new(bytes)),
+                    format: InputFormat::JsonLines,
+                    reopen: Some(Box::new(move || {
+                        Ok(Box::new(std::io::Cursor::new(again.clone()))
+                            as Box<dyn pactum::run::SeekRead>)
+                    })),
+                    mapping: None,
+                }
+            })
+            .collect();
+        let mut sink = Collect::default();
+        let mut options = RunOptions::default();
+        options.in_memory = in_memory;
+        let outcome = run(program, inputs, options, &mut sink).unwrap();
+        pactum::report::build(program, &outcome, options, sink.0)
+    };
+    let in_memory = run_with(RunOptions::default().in_memory);
+    let indexed = run_with(0);
+    assert_eq!(
+        in_memory, indexed,
+        "kept in memory, or read again through the index"
+    );
+    in_memory
 }
 
 const THRESHOLD_RULES: &str = r#"agreement: t
@@ -711,8 +722,9 @@ fn replay_stream(
         mapping: None,
     };
     let mut sink = Collect::default();
-    let options = RunOptions::default();
-    let outcome = pactum::run::run_stream(program, input, options, max_delay, &mut sink).unwrap();
+    let mut options = RunOptions::default();
+    options.max_delay = max_delay;
+    let outcome = run(program, vec![input], options, &mut sink).unwrap();
     pactum::report::build(program, &outcome, options, sink.0)
 }
 

@@ -16,7 +16,7 @@ use clap::ValueEnum;
 use pactum::RunOptions;
 use pactum::agreement::Severity;
 use pactum::report::{self, Format};
-use pactum::run::{RunError, run_stream};
+use pactum::run::RunError;
 
 use crate::commands::inputs::{InputFormatArg, open_inputs};
 use crate::commands::load::load_program;
@@ -100,11 +100,11 @@ pub fn run(args: ReplayArgs) -> Result<u8> {
         bail!("standard input (`-`) can be read only once");
     }
     let inputs = open_inputs(&args.events, args.input_format, mapping.as_ref())?;
-    let options = RunOptions {
-        skip_invalid: args.skip_invalid,
-        memo: !args.no_memo,
-        until: args.until,
-    };
+    let mut options = RunOptions::default();
+    options.skip_invalid = args.skip_invalid;
+    options.memo = !args.no_memo;
+    options.until = args.until;
+    options.max_delay = args.max_delay;
     let format = args.format.format();
     // Standard input alone is a stream: events are judged as they come, and JSON Lines output
     // is written as each violation is decided.
@@ -125,13 +125,7 @@ pub fn run(args: ReplayArgs) -> Result<u8> {
             Bar::new(&args.events)
         },
     };
-    let ran = if streaming {
-        let input = inputs.into_iter().next().context("standard input")?;
-        run_stream(&program, input, options, args.max_delay, &mut sink)
-    } else {
-        pactum::run(&program, inputs, options, &mut sink)
-    };
-    let outcome = match ran {
+    let outcome = match pactum::run(&program, inputs, options, &mut sink) {
         Ok(outcome) => outcome,
         Err(RunError::Invalid(invalid)) => {
             say!("error: invalid event at {invalid}");
@@ -147,16 +141,12 @@ pub fn run(args: ReplayArgs) -> Result<u8> {
             unless_pipe_closed(Err(err))?;
             return Ok(0);
         }
-        Err(err @ RunError::Unordered { .. }) => return Err(err.into()),
     };
     // The bar goes before the report is written.
     drop(sink.bar.take());
     let live = sink.live.is_some();
     let worst_live = sink.worst;
-    let mut report = report::build(&program, &outcome, options, sink.collected);
-    if streaming {
-        report.options.max_delay_s = Some(args.max_delay.num_seconds());
-    }
+    let report = report::build(&program, &outcome, options, sink.collected);
     match &args.output {
         _ if live => {}
         Some(path) => {

@@ -122,14 +122,6 @@ impl pactum::Sink for CliSink<'_> {
         }
     }
 
-    fn rewind(&mut self) -> bool {
-        self.collected.clear();
-        if let Some(bar) = &mut self.bar {
-            bar.violations = 0;
-        }
-        self.live.is_none()
-    }
-
     fn progress(&mut self, progress: pactum::sink::Progress) {
         if let Some(bar) = &mut self.bar {
             bar.violations = self.collected.len() as u64;

@@ -223,10 +223,8 @@ fn replay(file: &Path) -> std::result::Result<Replayed, String> {
         .iter()
         .map(|e| base.join(e).display().to_string())
         .collect();
-    let options = RunOptions {
-        skip_invalid: scenario.expect.skipped > 0,
-        ..RunOptions::default()
-    };
+    let mut options = RunOptions::default();
+    options.skip_invalid = scenario.expect.skipped > 0;
     let inputs = open_inputs(&events, None, mapping.as_ref()).map_err(|e| format!("{e:#}"))?;
     let mut sink = Collect::default();
     let outcome = pactum::run(&program, inputs, options, &mut sink).map_err(|e| match e {

@@ -94,12 +94,6 @@ pub trait Sink {
     /// Takes one violation.
     fn violation(&mut self, violation: Violation) -> Result<(), Self::Error>;
 
-    /// Forgets every violation taken, so that a run can start over (it does when temporal
-    /// terms meet events out of time order). Returns whether it could; by default it cannot.
-    fn rewind(&mut self) -> bool {
-        false
-    }
-
     /// Hears how far the run has come, every [`PROGRESS_EVERY`] records (a progress bar, say).
     /// By default it ignores it.
     fn progress(&mut self, _progress: Progress) {}
@@ -143,11 +137,6 @@ impl Sink for Collect {
         self.0.push(violation);
         Ok(())
     }
-
-    fn rewind(&mut self) -> bool {
-        self.0.clear();
-        true
-    }
 }
 
 /// Counts violations and drops them: for benchmarks.
@@ -160,10 +149,5 @@ impl Sink for Count {
     fn violation(&mut self, _: Violation) -> Result<(), Self::Error> {
         self.0 += 1;
         Ok(())
-    }
-
-    fn rewind(&mut self) -> bool {
-        self.0 = 0;
-        true
     }
 }

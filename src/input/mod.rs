@@ -26,6 +26,7 @@ use crate::input::mapping::{Mapper, Mapping, MappingError};
 
 mod csv;
 pub mod mapping;
+pub mod order;
 
 pub use csv::MAX_RECORD_BYTES;
 

@@ -1,0 +1,583 @@
+//! Canonical order as a stage: the events of every input, handed on in the order the engine
+//! must judge them (docs/semantics.md, "Canonical order" and "Streams").
+//!
+//! [`Events`] reads the inputs and yields events one at a time. How it orders them is decided
+//! once, before the first event, from what the inputs and the program are:
+//!
+//! - **As read** — a program without temporal terms judges every event on its own, so order
+//!   cannot change a result: inputs are read one after the other and every event passes
+//!   straight through.
+//! - **Sorted** — a program with temporal terms, and inputs that can all be read again (regular
+//!   files): every input is read once, recording where each event is and when it happened; the
+//!   events are kept in memory while what has been read stays under a budget of bytes
+//!   (`RunOptions::in_memory`; then they are sorted and handed on without reading anything
+//!   again); beyond it only the index is kept (40 bytes an event), sorted, and the events are
+//!   read again in its order.
+//! - **Buffered** — an input that cannot be read again (standard input, a pipe) makes the
+//!   inputs a stream: events pass through a reorder buffer and are handed on once an event at
+//!   least `max_delay` later has come; an event earlier than one already handed on is *late*,
+//!   handed on at once and listed ([`Late`]).
+//!
+//! Why a stage, and decided up front: the engine must never see an event out of order and then
+//! be asked to forget what it decided (a sink cannot un-write a violation); deciding the order
+//! before anything is judged keeps the flow one way — readers, then this stage, then the engine.
+
+use std::collections::{BinaryHeap, VecDeque};
+use std::io::{BufRead, Seek};
+use std::rc::Rc;
+
+use chrono::{DateTime, TimeDelta, Utc};
+
+use super::mapping::{Mapping, Provenance};
+use super::{EventReader, InputError, InputFormat, InputStats};
+use crate::engine::sink::{PROGRESS_EVERY, Progress};
+use crate::event::{Event, Origin};
+
+/// A reader that can also seek: what reading events again in another order needs.
+pub trait SeekRead: BufRead + Seek {}
+impl<T: BufRead + Seek> SeekRead for T {}
+
+/// Opens an input again from its start.
+pub type Reopen<'a> = Box<dyn Fn() -> std::io::Result<Box<dyn SeekRead + 'a>> + 'a>;
+
+/// One event source.
+pub struct Input<'a> {
+    /// Its display name: the path as the user gave it, or `-`.
+    pub name: String,
+    /// Its bytes.
+    pub reader: Box<dyn BufRead + 'a>,
+    /// How it is encoded.
+    pub format: InputFormat,
+    /// How to read it again, seekably: `None` makes it a stream (see the module's doc).
+    pub reopen: Option<Reopen<'a>>,
+    /// The mapping that turns its records into events; `None`: its records are events.
+    pub mapping: Option<Rc<Mapping>>,
+}
+
+/// What one input contributed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InputSummary {
+    /// Display name.
+    pub name: String,
+    /// SHA-256 of its bytes, lowercase hex.
+    pub sha256: String,
+    /// Line and event counts.
+    pub stats: InputStats,
+    /// The mapping its events were made by, if any.
+    pub mapping: Option<Provenance>,
+}
+
+/// An event that arrived too late for canonical order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Late {
+    /// Its id.
+    pub event: String,
+    /// Its input and line.
+    pub origin: Origin,
+    /// Its time.
+    pub time: DateTime<Utc>,
+    /// The time of the latest event already handed on when it came.
+    pub after: DateTime<Utc>,
+}
+
+/// How the events reach the engine (see the module's doc).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Order {
+    /// In the order read.
+    AsRead,
+    /// Sorted into canonical order; every input can be read again. The events are kept in
+    /// memory while the bytes read stay under this budget.
+    Sorted {
+        /// The budget, in bytes of input.
+        in_memory: u64,
+    },
+    /// Through a reorder buffer of this length.
+    Buffered(TimeDelta),
+}
+
+impl Order {
+    /// The order for `inputs` judged by a program with (`temporal`) or without temporal terms:
+    /// `max_delay` is the reorder buffer of a stream, `in_memory` the budget of a sort.
+    pub fn choose(
+        inputs: &[Input<'_>],
+        temporal: bool,
+        max_delay: TimeDelta,
+        in_memory: u64,
+    ) -> Order {
+        if inputs.iter().any(|i| i.reopen.is_none()) {
+            Order::Buffered(max_delay)
+        } else if temporal {
+            Order::Sorted { in_memory }
+        } else {
+            Order::AsRead
+        }
+    }
+}
+
+/// Why reading stopped.
+#[derive(Debug)]
+pub enum ReadError {
+    /// An invalid record, when invalid records are not skipped.
+    Invalid(InputError),
+    /// An input could not be read.
+    Io {
+        /// The input.
+        file: String,
+        /// The cause.
+        source: std::io::Error,
+    },
+}
+
+/// What reading found besides the events, once every input has been read.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Read {
+    /// Per input, in the order given.
+    pub inputs: Vec<InputSummary>,
+    /// Invalid records skipped, in input order.
+    pub skipped: Vec<InputError>,
+    /// Events that came too late for the reorder buffer.
+    pub late: Vec<Late>,
+    /// The reorder buffer, when the inputs were a stream.
+    pub max_delay: Option<TimeDelta>,
+}
+
+/// What a run needs to know of an input besides its bytes.
+struct Source {
+    name: String,
+    format: InputFormat,
+    mapping: Option<Rc<Mapping>>,
+}
+
+impl Source {
+    fn reader<R: BufRead>(&self, bytes: R) -> EventReader<R> {
+        EventReader::new(&self.name, bytes, self.format).with_mapping(self.mapping.clone())
+    }
+
+    fn summary(&self, sha256: String, stats: InputStats) -> InputSummary {
+        InputSummary {
+            name: self.name.clone(),
+            sha256,
+            stats,
+            mapping: self.mapping.as_ref().map(|m| m.provenance().clone()),
+        }
+    }
+
+    fn io_error(&self) -> impl Fn(std::io::Error) -> ReadError + '_ {
+        |source| ReadError::Io {
+            file: self.name.clone(),
+            source,
+        }
+    }
+}
+
+/// The events of every input, in the order chosen.
+pub struct Events<'a> {
+    order: Order,
+    skip_invalid: bool,
+    /// Inputs not opened yet, in order.
+    waiting: VecDeque<(Source, Box<dyn BufRead + 'a>, Option<Reopen<'a>>)>,
+    /// The input being read (as read, or into the buffer), with its index.
+    current: Option<(usize, Source, EventReader<Box<dyn BufRead + 'a>>)>,
+    opened: usize,
+    /// Records read, for progress.
+    records: u64,
+    /// Events ready to hand on, in order.
+    ready: VecDeque<Event>,
+    buffer: Buffer,
+    sorted: Option<Sorted<'a>>,
+    read: Read,
+}
+
+impl<'a> Events<'a> {
+    /// Reads `inputs` in `order`; with `skip_invalid`, invalid records are listed instead of
+    /// stopping the run.
+    pub fn new(inputs: Vec<Input<'a>>, order: Order, skip_invalid: bool) -> Self {
+        Events {
+            order,
+            skip_invalid,
+            waiting: inputs
+                .into_iter()
+                .map(|i| {
+                    let source = Source {
+                        name: i.name,
+                        format: i.format,
+                        mapping: i.mapping,
+                    };
+                    (source, i.reader, i.reopen)
+                })
+                .collect(),
+            current: None,
+            opened: 0,
+            records: 0,
+            ready: VecDeque::new(),
+            buffer: Buffer::default(),
+            sorted: None,
+            read: Read {
+                inputs: Vec::new(),
+                skipped: Vec::new(),
+                late: Vec::new(),
+                max_delay: match order {
+                    Order::Buffered(max_delay) => Some(max_delay),
+                    _ => None,
+                },
+            },
+        }
+    }
+
+    /// The next event, `None` when every input is read; `progress` hears how far reading has
+    /// come every [`PROGRESS_EVERY`] records.
+    pub fn next(&mut self, progress: &mut dyn FnMut(Progress)) -> Result<Option<Event>, ReadError> {
+        match self.order {
+            Order::AsRead => self.next_record(progress),
+            Order::Buffered(max_delay) => loop {
+                if let Some(event) = self.ready.pop_front() {
+                    return Ok(Some(event));
+                }
+                match self.next_record(progress)? {
+                    Some(event) => {
+                        self.buffer
+                            .push(event, max_delay, &mut self.ready, &mut self.read.late)
+                    }
+                    None => return Ok(self.buffer.drain()),
+                }
+            },
+            Order::Sorted { in_memory } => {
+                if self.sorted.is_none() {
+                    let sorted = self.index(in_memory, progress)?;
+                    self.sorted = Some(sorted);
+                }
+                match &mut self.sorted {
+                    Some(sorted) => sorted.next(progress),
+                    None => Ok(None),
+                }
+            }
+        }
+    }
+
+    /// Everything reading found besides the events; call after [`Events::next`] gave `None`.
+    pub fn finish(self) -> Read {
+        self.read
+    }
+
+    /// The next valid record of the inputs, in the order read; invalid ones are listed or stop
+    /// the run; each input's summary is taken when it ends.
+    fn next_record(
+        &mut self,
+        progress: &mut dyn FnMut(Progress),
+    ) -> Result<Option<Event>, ReadError> {
+        loop {
+            if self.current.is_none() {
+                let Some((source, reader, _)) = self.waiting.pop_front() else {
+                    return Ok(None);
+                };
+                let reader = source.reader(reader);
+                self.current = Some((self.opened, source, reader));
+                self.opened += 1;
+            }
+            let Some((index, source, reader)) = &mut self.current else {
+                continue;
+            };
+            match reader.next_record().map_err(source.io_error())? {
+                Some(record) => {
+                    self.records += 1;
+                    if self.records.is_multiple_of(PROGRESS_EVERY) {
+                        progress(Progress::Reading {
+                            input: *index,
+                            offset: reader.offset(),
+                            records: self.records,
+                        });
+                    }
+                    match record {
+                        Ok(event) => return Ok(Some(event)),
+                        Err(invalid) if self.skip_invalid => {
+                            tracing::debug!(%invalid, "skipped");
+                            self.read.skipped.push(invalid);
+                        }
+                        Err(invalid) => return Err(ReadError::Invalid(invalid)),
+                    }
+                }
+                None => {
+                    if let Some((_, source, reader)) = self.current.take() {
+                        let (stats, sha256) = reader.finish().map_err(source.io_error())?;
+                        tracing::info!(file = %source.name, events = stats.events, invalid = stats.invalid, "input read");
+                        self.read.inputs.push(source.summary(sha256, stats));
+                    }
+                }
+            }
+        }
+    }
+
+    /// Reads every input once, keeping its events (while they fit) or where they are; sorts
+    /// them into canonical order.
+    fn index(
+        &mut self,
+        in_memory: u64,
+        progress: &mut dyn FnMut(Progress),
+    ) -> Result<Sorted<'a>, ReadError> {
+        let mut sources = Vec::new();
+        let mut reopens = Vec::new();
+        let mut entries: Vec<Entry> = Vec::new();
+        let mut kept: Option<Vec<(Entry, Event)>> = Some(Vec::new());
+        let mut yaml: Vec<Vec<Option<Event>>> = Vec::new();
+        // Bytes of the inputs already read to their end.
+        let mut before = 0u64;
+        let mut input = 0;
+        while let Some((source, reader, reopen)) = self.waiting.pop_front() {
+            let mut reader = source.reader(reader);
+            let mut ordinal = 0;
+            let mut events_of_yaml = Vec::new();
+            while let Some(record) = reader.next_record().map_err(source.io_error())? {
+                self.records += 1;
+                if self.records.is_multiple_of(PROGRESS_EVERY) {
+                    progress(Progress::Reading {
+                        input,
+                        offset: reader.offset(),
+                        records: self.records,
+                    });
+                }
+                let event = match record {
+                    Ok(event) => event,
+                    Err(invalid) if self.skip_invalid => {
+                        self.read.skipped.push(invalid);
+                        continue;
+                    }
+                    Err(invalid) => return Err(ReadError::Invalid(invalid)),
+                };
+                let entry = Entry {
+                    time: event.time(),
+                    input,
+                    offset: reader.offset(),
+                    line: reader.line(),
+                    ordinal,
+                };
+                ordinal += 1;
+                if source.format == InputFormat::Yaml {
+                    // A YAML list is parsed whole anyway: its events are kept.
+                    events_of_yaml.push(Some(event.clone()));
+                }
+                match &mut kept {
+                    Some(events) => events.push((entry, event)),
+                    None => entries.push(entry),
+                }
+                // Past the budget, forget the events kept: only where they are is remembered.
+                if kept.is_some() && before.saturating_add(reader.offset()) > in_memory {
+                    tracing::info!(
+                        "more than {in_memory} bytes of events: indexing them, to read them again in order"
+                    );
+                    if let Some(events) = kept.take() {
+                        entries.extend(events.into_iter().map(|(entry, _)| entry));
+                    }
+                }
+            }
+            before = before.saturating_add(reader.offset());
+            let (stats, sha256) = reader.finish().map_err(source.io_error())?;
+            self.read.inputs.push(source.summary(sha256, stats));
+            yaml.push(events_of_yaml);
+            sources.push(source);
+            reopens.push(reopen);
+            input += 1;
+        }
+        Ok(match kept {
+            Some(mut events) => {
+                // Stable: equal times keep input order.
+                events.sort_by_key(|(entry, _)| entry.time);
+                Sorted::InMemory(events.into_iter().map(|(_, event)| event).collect())
+            }
+            None => {
+                entries.sort_by_key(|entry| entry.time);
+                let total = entries.len() as u64;
+                Sorted::Indexed(Box::new(Indexed {
+                    entries: entries.into_iter(),
+                    sources,
+                    reopens,
+                    open: Vec::new(),
+                    yaml,
+                    done: 0,
+                    total,
+                }))
+            }
+        })
+    }
+}
+
+/// Where an event is, to read it again: its time (the sort key), its input, and for JSON Lines
+/// and CSV the byte offset and number of its (first) line (for YAML, its place in the list).
+#[derive(Clone, Copy)]
+struct Entry {
+    time: DateTime<Utc>,
+    input: usize,
+    offset: u64,
+    line: u64,
+    ordinal: usize,
+}
+
+/// Events sorted into canonical order.
+enum Sorted<'a> {
+    InMemory(VecDeque<Event>),
+    Indexed(Box<Indexed<'a>>),
+}
+
+impl Sorted<'_> {
+    fn next(&mut self, progress: &mut dyn FnMut(Progress)) -> Result<Option<Event>, ReadError> {
+        match self {
+            Sorted::InMemory(events) => Ok(events.pop_front()),
+            Sorted::Indexed(indexed) => indexed.next(progress),
+        }
+    }
+}
+
+/// The index of every event, sorted, and the inputs to read them from again.
+struct Indexed<'a> {
+    entries: std::vec::IntoIter<Entry>,
+    sources: Vec<Source>,
+    reopens: Vec<Option<Reopen<'a>>>,
+    /// Per input, its reader once opened again.
+    open: Vec<Option<EventReader<Box<dyn SeekRead + 'a>>>>,
+    /// Per input, the events of a YAML list, taken as they are handed on.
+    yaml: Vec<Vec<Option<Event>>>,
+    done: u64,
+    total: u64,
+}
+
+impl Indexed<'_> {
+    fn next(&mut self, progress: &mut dyn FnMut(Progress)) -> Result<Option<Event>, ReadError> {
+        let Some(entry) = self.entries.next() else {
+            return Ok(None);
+        };
+        self.done += 1;
+        if self.done.is_multiple_of(PROGRESS_EVERY) {
+            progress(Progress::Reordering {
+                done: self.done,
+                total: self.total,
+            });
+        }
+        let changed = |source: &Source| ReadError::Io {
+            file: source.name.clone(),
+            source: std::io::Error::other("the file changed while it was read"),
+        };
+        let Some(source) = self.sources.get(entry.input) else {
+            return Ok(None);
+        };
+        if source.format == InputFormat::Yaml {
+            return match self
+                .yaml
+                .get_mut(entry.input)
+                .and_then(|events| events.get_mut(entry.ordinal))
+                .and_then(Option::take)
+            {
+                Some(event) => Ok(Some(event)),
+                None => Err(changed(source)),
+            };
+        }
+        while self.open.len() <= entry.input {
+            self.open.push(None);
+        }
+        let (Some(slot), Some(Some(reopen))) = (
+            self.open.get_mut(entry.input),
+            self.reopens.get(entry.input),
+        ) else {
+            return Err(changed(source));
+        };
+        let reader = match slot {
+            Some(reader) => reader,
+            None => slot.insert(source.reader(reopen().map_err(source.io_error())?)),
+        };
+        reader
+            .seek_to(entry.offset, entry.line)
+            .map_err(source.io_error())?;
+        match reader.next_record().map_err(source.io_error())? {
+            Some(Ok(event)) => Ok(Some(event)),
+            // The line was valid a moment ago: the file changed under us.
+            _ => Err(changed(source)),
+        }
+    }
+}
+
+/// The reorder buffer of a stream: events not yet handed on, earliest first (ties in arrival
+/// order).
+#[derive(Default)]
+struct Buffer {
+    pending: BinaryHeap<std::cmp::Reverse<Pending>>,
+    arrival: u64,
+    /// The latest time seen.
+    newest: Option<DateTime<Utc>>,
+    /// The latest time handed on.
+    handed: Option<DateTime<Utc>>,
+}
+
+impl Buffer {
+    /// Takes one event: a late one goes to `ready` at once (and to `late`); otherwise the
+    /// events now at least `max_delay` older than the newest go to `ready`, in order.
+    fn push(
+        &mut self,
+        event: Event,
+        max_delay: TimeDelta,
+        ready: &mut VecDeque<Event>,
+        late: &mut Vec<Late>,
+    ) {
+        let time = event.time();
+        if let Some(after) = self.handed.filter(|handed| time < *handed) {
+            tracing::debug!(event = %event.id(), %time, "late event, judged out of order");
+            late.push(Late {
+                event: event.id(),
+                origin: event.origin().clone(),
+                time,
+                after,
+            });
+            ready.push_back(event);
+            return;
+        }
+        self.newest = Some(self.newest.map_or(time, |newest| newest.max(time)));
+        self.pending.push(std::cmp::Reverse(Pending {
+            time,
+            arrival: self.arrival,
+            event,
+        }));
+        self.arrival += 1;
+        let Some(watermark) = self
+            .newest
+            .and_then(|newest| newest.checked_sub_signed(max_delay))
+        else {
+            return;
+        };
+        while self
+            .pending
+            .peek()
+            .is_some_and(|std::cmp::Reverse(next)| next.time <= watermark)
+        {
+            if let Some(std::cmp::Reverse(next)) = self.pending.pop() {
+                self.handed = Some(self.handed.map_or(next.time, |h| h.max(next.time)));
+                ready.push_back(next.event);
+            }
+        }
+    }
+
+    /// At the end of the stream: the next event still waiting, in order.
+    fn drain(&mut self) -> Option<Event> {
+        self.pending.pop().map(|std::cmp::Reverse(next)| next.event)
+    }
+}
+
+/// An event waiting in the reorder buffer, ordered by time, then arrival.
+struct Pending {
+    time: DateTime<Utc>,
+    arrival: u64,
+    event: Event,
+}
+
+impl PartialEq for Pending {
+    fn eq(&self, other: &Self) -> bool {
+        (self.time, self.arrival) == (other.time, other.arrival)
+    }
+}
+impl Eq for Pending {}
+impl PartialOrd for Pending {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+impl Ord for Pending {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        (self.time, self.arrival).cmp(&(other.time, other.arrival))
+    }
+}
