@@ -170,6 +170,9 @@ impl Source {
     }
 }
 
+/// An input being read in the order read: its index, what it is, its reader.
+type Reading<'a> = (usize, Source, EventReader<Box<dyn BufRead + 'a>>);
+
 /// The events of every input, in the order chosen.
 pub struct Events<'a> {
     order: Order,
@@ -177,7 +180,7 @@ pub struct Events<'a> {
     /// Inputs not opened yet, in order.
     waiting: VecDeque<(Source, Box<dyn BufRead + 'a>, Option<Reopen<'a>>)>,
     /// The input being read (as read, or into the buffer), with its index.
-    current: Option<(usize, Source, EventReader<Box<dyn BufRead + 'a>>)>,
+    current: Option<Reading<'a>>,
     opened: usize,
     /// Records read, for progress.
     records: u64,
