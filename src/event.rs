@@ -184,9 +184,32 @@ pub(crate) fn register(engine: &mut Engine) {
         });
 }
 
+/// What kind of problem makes an input record invalid.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Invalid {
+    /// Longer than the limit of a line, a record or a YAML file.
+    TooLarge,
+    /// Not UTF-8.
+    Encoding,
+    /// Not JSON, YAML or CSV as the input's format requires.
+    Syntax,
+    /// A record whose fields do not make an event: `time` or `kind` missing, empty or of the
+    /// wrong type, a field given twice, a CSV record with the wrong number of cells.
+    Event,
+    /// The mapping could not make an event of the record (an expression failed, or gave no
+    /// time).
+    Mapping,
+    /// A CSV header that cannot name the cells (a column without a name, a required column
+    /// missing): nothing after it is read.
+    Header,
+}
+
 /// Why an event record was rejected. The reader adds the file and line.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EventError {
+    /// What kind of problem.
+    pub kind: Invalid,
     /// What is wrong, in words.
     pub reason: String,
     /// 1-based column within the line, where known.
@@ -219,6 +242,7 @@ impl EventParser {
         match record {
             Ok(record) => record.into_event(origin),
             Err(err) => Err(EventError {
+                kind: json_kind(&err),
                 reason: json_reason(&err),
                 column: Some(err.column() as u64).filter(|c| *c > 0),
             }),
@@ -235,6 +259,7 @@ impl EventParser {
         .deserialize(&mut deserializer)
         .and_then(|record| deserializer.end().map(|()| record))
         .map_err(|err| EventError {
+            kind: json_kind(&err),
             reason: json_reason(&err),
             column: Some(err.column() as u64).filter(|c| *c > 0),
         })
@@ -248,6 +273,7 @@ impl EventParser {
         }
         .deserialize(value)
         .map_err(|err| EventError {
+            kind: json_kind(&err),
             reason: err.to_string(),
             column: None,
         })
@@ -269,10 +295,20 @@ impl EventParser {
         }
         .deserialize(value)
         .map_err(|err| EventError {
+            kind: json_kind(&err),
             reason: err.to_string(),
             column: None,
         })
         .and_then(|record| record.into_event(origin))
+    }
+}
+
+/// A syntax error, or a valid document that is not an event record (not an object, a field
+/// given twice).
+fn json_kind(err: &serde_json::Error) -> Invalid {
+    match err.classify() {
+        serde_json::error::Category::Data => Invalid::Event,
+        _ => Invalid::Syntax,
     }
 }
 
@@ -298,6 +334,7 @@ struct Record {
 impl Record {
     fn into_event(self, origin: Origin) -> Result<Event, EventError> {
         let fail = |reason: String| EventError {
+            kind: Invalid::Event,
             reason,
             column: None,
         };

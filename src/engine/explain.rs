@@ -295,7 +295,7 @@ fn explain_term(
         explanation.violation = Some(Attribution {
             breached_by: violation.breached_by,
             message: violation.message,
-            failure,
+            failure: failure.map(|failure| failure.message),
         });
     }
     explanation
@@ -312,8 +312,10 @@ fn condition(
     let result = match evaluate(program.engine(term), program, term, scope, &term.when) {
         Outcome::Decided(true) => Judged::True,
         Outcome::Decided(false) => Judged::False,
-        Outcome::NotBoolean(type_name) => Judged::Failed(not_boolean(program, term, &type_name)),
-        Outcome::Failed(message) => Judged::Failed(message),
+        Outcome::NotBoolean(type_name) => {
+            Judged::Failed(not_boolean(program, term, &type_name).message)
+        }
+        Outcome::Failed(failure) => Judged::Failed(failure.message),
     };
     let source = program.source(term);
     let mut condition = Condition {
@@ -833,7 +835,7 @@ terms:
                         if let Some(message) = &when_failure {
                             failed += 1;
                             assert_eq!(
-                                stats.first_error.as_ref().map(|e| &e.message),
+                                stats.first_error.as_ref().map(|e| &e.failure.message),
                                 Some(message),
                                 "{what}"
                             );
@@ -854,7 +856,7 @@ terms:
                             if when_failure.is_none() {
                                 assert_eq!(
                                     v.failure.as_ref(),
-                                    stats.first_error.as_ref().map(|e| &e.message),
+                                    stats.first_error.as_ref().map(|e| &e.failure.message),
                                     "{what}"
                                 );
                             }

@@ -24,8 +24,8 @@ pub(crate) enum Outcome {
     Decided(bool),
     /// It evaluated to something else (the type's name).
     NotBoolean(String),
-    /// It failed, with this message.
-    Failed(String),
+    /// It failed.
+    Failed(crate::engine::stats::Failure),
 }
 
 /// A field value as part of a memo key.
@@ -162,6 +162,12 @@ mod tests {
         };
         let mut event = |json: &str| parser.parse_json(json, origin.clone()).unwrap();
         let mut memo = Memo::new(Some(vec!["kind".into()]));
+        let x = crate::engine::stats::Failure {
+            part: crate::engine::stats::Part::When,
+            kind: crate::engine::stats::FailureKind::Error,
+            at: None,
+            message: "x".into(),
+        };
         let a = event(r#"{"time":"2024-01-01","kind":"a","lat":1}"#);
         let b = event(r#"{"time":"2024-01-02","kind":"a","lat":2}"#);
         let c = event(r#"{"time":"2024-01-02","kind":"c"}"#);
@@ -174,12 +180,12 @@ mod tests {
             Outcome::Decided(true)
         );
         assert_eq!(
-            memo.outcome(&c, || Outcome::Failed("x".into())),
-            Outcome::Failed("x".into())
+            memo.outcome(&c, || Outcome::Failed(x.clone())),
+            Outcome::Failed(x.clone())
         );
         assert_eq!(
             memo.outcome(&c, || panic!("remembered")),
-            Outcome::Failed("x".into())
+            Outcome::Failed(x.clone())
         );
     }
 }

@@ -366,3 +366,91 @@ mod tests {
         assert!(fast.0.iter().any(|v| v.message.ends_with(": true")));
     }
 }
+
+#[cfg(test)]
+mod failures {
+    use super::*;
+    use crate::engine::sink::Collect;
+    use crate::engine::stats::{FailureKind, Part};
+    use crate::event::{EventParser, Origin};
+    use crate::{Limits, agreement, compile};
+
+    /// Each kind of failure, of each expression of a term, is recorded with its part, its
+    /// kind and where it is in the rule file (line and column of the failing piece).
+    #[test]
+    fn failures_say_which_expression_how_and_where() {
+        let rules = r#"agreement: f
+title: F
+parties: {IQ: Iraq}
+terms:
+  - {id: when-error, title: T, breached_by: IQ, when: 'event.killed > 0'}
+  - {id: when-type, title: T, breached_by: IQ, when: 'event.kind'}
+  - {id: party, title: T, breached_by: event.kind, when: 'true'}
+  - {id: party-error, title: T, breached_by: 'event.killed - 1', when: 'true'}
+  - {id: message, title: T, breached_by: IQ, when: 'true', message: 'x {event.killed * 2}'}
+  - {id: by, title: T, breached_by: IQ, when: 'true', threshold: {count: 1, within: 1h, by: 'event.killed - 1'}}
+  - {id: step, title: T, breached_by: IQ, sequence: {within: 1h, steps: ['event.killed > 1', 'true']}}
+  - {id: require, title: T, breached_by: IQ, when: 'true', deadline: {before: 1h, require: 'event.killed > trigger.killed'}}
+"#;
+        let (agreement, problems) = agreement::load("f.yaml", rules);
+        assert!(problems.is_empty(), "{problems:?}");
+        // (Some terms repeat others' conditions: warnings, not errors.)
+        let (program, _warnings) = compile(vec![agreement.unwrap()], &Limits::default());
+        let program = program.unwrap();
+        let mut parser = EventParser::new();
+        let mut replay = Replay::new(&program);
+        let mut sink = Collect::default();
+        for (line, json) in [
+            r#"{"time": "2024-01-01T00:00:00Z", "kind": "a"}"#,
+            r#"{"time": "2024-01-01T00:10:00Z", "kind": "b"}"#,
+        ]
+        .iter()
+        .enumerate()
+        {
+            let origin = Origin {
+                file: "log".into(),
+                line: line as u64 + 1,
+            };
+            replay
+                .judge(parser.parse_json(json, origin).unwrap(), &mut sink)
+                .unwrap();
+        }
+        let totals = replay.finish(&mut sink).unwrap();
+        type Found = (Part, FailureKind, Option<(u64, u64)>);
+        let found: Vec<Found> = totals
+            .terms
+            .iter()
+            .map(|t| {
+                let failure = &t.first_error.as_ref().expect("every term fails").failure;
+                (
+                    failure.part,
+                    failure.kind,
+                    failure.at.as_ref().map(|at| (at.line, at.column)),
+                )
+            })
+            .collect();
+        assert_eq!(
+            found,
+            [
+                // At the operator that met `()`, or at the start of an expression whose value
+                // was of the wrong kind.
+                (Part::When, FailureKind::Error, Some((5, 69))),
+                (Part::When, FailureKind::NotBoolean, Some((6, 55))),
+                (Part::BreachedBy, FailureKind::NotAParty, Some((7, 40))),
+                (Part::BreachedBy, FailureKind::Error, Some((8, 60))),
+                (Part::Message, FailureKind::Error, Some((9, 86))),
+                (Part::By, FailureKind::Error, Some((10, 107))),
+                (Part::Step(0), FailureKind::Error, Some((11, 88))),
+                (Part::Require, FailureKind::Error, Some((12, 106))),
+            ]
+        );
+        // The words say the same, as reports print them.
+        let first = totals.terms[0].first_error.as_ref().unwrap();
+        assert_eq!(first.failure.to_string(), first.failure.message);
+        assert!(
+            first.failure.message.ends_with("(at f.yaml:5:69)"),
+            "{}",
+            first.failure.message
+        );
+    }
+}

@@ -7,6 +7,7 @@ use chrono::{DateTime, Utc};
 
 use crate::engine::sink::Evidence;
 use crate::event::Origin;
+use crate::expr::position::SourceLocation;
 
 /// What happened to one term over a replay.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -31,15 +32,65 @@ pub struct TermStats {
     pub first_error: Option<TermError>,
 }
 
-/// A condition that failed on an event.
+/// One of a term's expressions that failed on an event.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TermError {
     /// The event's id.
     pub event: String,
     /// Its file and line.
     pub origin: Origin,
-    /// What went wrong, with the position in the rule file.
+    /// What failed, how, and where in the rule file.
+    pub failure: Failure,
+}
+
+/// Which expression of a term failed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Part {
+    /// The condition, `when`.
+    When,
+    /// `breached_by`.
+    BreachedBy,
+    /// A placeholder of `message`.
+    Message,
+    /// A form's `by`.
+    By,
+    /// A sequence's step (0-based).
+    Step(usize),
+    /// A deadline's `require`.
+    Require,
+}
+
+/// How an expression failed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum FailureKind {
+    /// Its evaluation stopped with an error (a missing field ordered, a limit reached, …).
+    Error,
+    /// It gave a value of another type than a boolean, where a boolean is needed.
+    NotBoolean,
+    /// `breached_by` gave a value that is not a declared party: the violation is unattributed.
+    NotAParty,
+}
+
+/// An expression that failed on an event: which, how, where in the rule file, and in words.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Failure {
+    /// Which expression.
+    pub part: Part,
+    /// How.
+    pub kind: FailureKind,
+    /// Where in the rule file (the expression, or the call that failed inside a function);
+    /// `None` where only the expression as a whole is known.
+    pub at: Option<SourceLocation>,
+    /// In words, with the position: what reports print.
     pub message: String,
+}
+
+impl std::fmt::Display for Failure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
+    }
 }
 
 /// An obligation neither kept nor broken when the log ends: its deadline lies after the last

@@ -16,9 +16,10 @@ use crate::engine::forms::{Evaluate, Judge, Source, key_of};
 use crate::engine::memo::{Memo, Outcome};
 use crate::engine::program::{CompiledBreach, CompiledTerm, Piece, Plan, Program};
 use crate::engine::sink::{Evidence, Location, Sink, Violation};
-use crate::engine::stats::{TermError, TermStats};
+use crate::engine::stats::{Failure, FailureKind, Part, TermError, TermStats};
 use crate::event::{Event, EventHandle};
-use crate::expr::position::{at, describe};
+use crate::expr::position::{describe_at, locate};
+use crate::load::Expression;
 use crate::load::agreement::Breach;
 
 /// One term's share of the replay state while it judges one event.
@@ -47,8 +48,8 @@ impl TermState<'_, '_> {
                 record_error(self.stats, event, not_boolean(program, term, &type_name));
                 false
             }
-            Outcome::Failed(message) => {
-                record_error(self.stats, event, message);
+            Outcome::Failed(failure) => {
+                record_error(self.stats, event, failure);
                 false
             }
         }
@@ -56,11 +57,11 @@ impl TermState<'_, '_> {
 }
 
 impl Evaluate for TermState<'_, '_> {
-    fn key(&mut self, by: &Source) -> Result<Option<(String, String)>, String> {
+    fn key(&mut self, by: &Source) -> Result<Option<(String, String)>, Failure> {
         key_for(self.program, self.term, self.scope, by)
     }
 
-    fn step(&mut self, i: usize, step: &Source) -> Result<bool, String> {
+    fn step(&mut self, i: usize, step: &Source) -> Result<bool, Failure> {
         step_matches(self.program, self.term, self.scope, i, step)
     }
 }
@@ -71,7 +72,7 @@ impl Judge for TermState<'_, '_> {
         require: &Source,
         candidate: &Rc<Event>,
         trigger: &Rc<Event>,
-    ) -> Result<bool, String> {
+    ) -> Result<bool, Failure> {
         let (program, term) = (self.program, self.term);
         self.scope
             .set_value("event", Dynamic::from(EventHandle(candidate.clone())));
@@ -81,12 +82,19 @@ impl Judge for TermState<'_, '_> {
             .engine(term)
             .eval_ast_with_scope::<Dynamic>(self.scope, &require.ast)
         {
-            Ok(value) => value
-                .as_bool()
-                .map_err(|type_name| format!("`require` gave {type_name}, not a boolean")),
-            Err(err) => Err(format!(
-                "`require` failed: {}",
-                describe(&err, &require.text, (1, 1), program.functions(term))
+            Ok(value) => value.as_bool().map_err(|type_name| Failure {
+                part: Part::Require,
+                kind: FailureKind::NotBoolean,
+                at: None,
+                message: format!("`require` gave {type_name}, not a boolean"),
+            }),
+            Err(err) => Err(failed(
+                Part::Require,
+                "`require` failed: ",
+                &err,
+                &require.text,
+                (1, 1),
+                program.functions(term),
             )),
         }
     }
@@ -103,8 +111,8 @@ impl Judge for TermState<'_, '_> {
         self.scope.set_value("event", self.handle.clone());
     }
 
-    fn record_error(&mut self, event: &Event, message: String) {
-        record_error(self.stats, event, message);
+    fn record_error(&mut self, event: &Event, failure: Failure) {
+        record_error(self.stats, event, failure);
     }
 
     fn unkeyed(&mut self) {
@@ -127,8 +135,8 @@ impl Judge for TermState<'_, '_> {
         if let Some(evidence) = evidence {
             violation.evidence = evidence;
         }
-        if let (Some(message), Some(event)) = (failure, event) {
-            record_error(self.stats, event, message);
+        if let (Some(failure), Some(event)) = (failure, event) {
+            record_error(self.stats, event, failure);
         }
         sink.violation(violation)
     }
@@ -139,13 +147,13 @@ impl Judge for TermState<'_, '_> {
 }
 
 /// Counts a failure of one of a term's expressions on `event`; the first is kept.
-fn record_error(stats: &mut TermStats, event: &Event, message: String) {
+fn record_error(stats: &mut TermStats, event: &Event, failure: Failure) {
     stats.errors += 1;
     if stats.first_error.is_none() {
         stats.first_error = Some(TermError {
             event: event.id(),
             origin: event.origin().clone(),
-            message,
+            failure,
         });
     }
 }
@@ -159,11 +167,11 @@ pub(crate) struct Probe<'a, 'p> {
 }
 
 impl Evaluate for Probe<'_, '_> {
-    fn key(&mut self, by: &Source) -> Result<Option<(String, String)>, String> {
+    fn key(&mut self, by: &Source) -> Result<Option<(String, String)>, Failure> {
         key_for(self.program, self.term, self.scope, by)
     }
 
-    fn step(&mut self, i: usize, step: &Source) -> Result<bool, String> {
+    fn step(&mut self, i: usize, step: &Source) -> Result<bool, Failure> {
         step_matches(self.program, self.term, self.scope, i, step)
     }
 }
@@ -217,7 +225,9 @@ pub(crate) fn evaluate(
             Ok(fired) => Outcome::Decided(fired),
             Err(type_name) => Outcome::NotBoolean(type_name.to_string()),
         },
-        Err(err) => Outcome::Failed(describe(
+        Err(err) => Outcome::Failed(failed(
+            Part::When,
+            "",
             &err,
             &program.source(term).when,
             (1, 1),
@@ -229,8 +239,8 @@ pub(crate) fn evaluate(
 /// Memos for what a fired term evaluates besides its condition: the party in breach and each
 /// message placeholder, with the failure each gave (they are pure like the condition).
 pub(crate) struct Extras {
-    breach: Memo<(Option<String>, Option<String>)>,
-    pieces: Vec<Memo<(String, Option<String>)>>,
+    breach: Memo<(Option<String>, Option<Failure>)>,
+    pieces: Vec<Memo<(String, Option<Failure>)>>,
 }
 
 impl Extras {
@@ -265,11 +275,32 @@ impl Extras {
 }
 
 /// The message of a `when` that gave something other than a boolean.
-pub(crate) fn not_boolean(program: &Program, term: &CompiledTerm, type_name: &str) -> String {
-    format!(
-        "`when` gave {type_name}, not a boolean (at {})",
-        at(&program.source(term).when, (1, 1), Position::NONE)
-    )
+pub(crate) fn not_boolean(program: &Program, term: &CompiledTerm, type_name: &str) -> Failure {
+    let at = locate(&program.source(term).when, (1, 1), Position::NONE);
+    Failure {
+        part: Part::When,
+        kind: FailureKind::NotBoolean,
+        message: format!("`when` gave {type_name}, not a boolean (at {at})"),
+        at: Some(at),
+    }
+}
+
+/// A failure of evaluation, described with its place in the rule file, after `prefix`.
+fn failed(
+    part: Part,
+    prefix: &str,
+    err: &EvalAltResult,
+    here: &Expression,
+    offset: (u64, u64),
+    functions: Option<&Expression>,
+) -> Failure {
+    let (text, at) = describe_at(err, here, offset, functions);
+    Failure {
+        part,
+        kind: FailureKind::Error,
+        at: Some(at),
+        message: format!("{prefix}{text}"),
+    }
 }
 
 /// Whether the event bound in `scope` matches step `i` of a sequence term, or the failure.
@@ -279,15 +310,21 @@ fn step_matches(
     scope: &mut Scope<'static>,
     i: usize,
     step: &Source,
-) -> Result<bool, String> {
+) -> Result<bool, Failure> {
     match eval(program, term, scope, &step.ast) {
-        Ok(value) => value
-            .as_bool()
-            .map_err(|type_name| format!("step {} gave {type_name}, not a boolean", i + 1)),
-        Err(err) => Err(format!(
-            "step {} failed: {}",
-            i + 1,
-            describe(&err, &step.text, (1, 1), program.functions(term))
+        Ok(value) => value.as_bool().map_err(|type_name| Failure {
+            part: Part::Step(i),
+            kind: FailureKind::NotBoolean,
+            at: None,
+            message: format!("step {} gave {type_name}, not a boolean", i + 1),
+        }),
+        Err(err) => Err(failed(
+            Part::Step(i),
+            &format!("step {} failed: ", i + 1),
+            &err,
+            &step.text,
+            (1, 1),
+            program.functions(term),
         )),
     }
 }
@@ -299,13 +336,17 @@ fn key_for(
     term: &CompiledTerm,
     scope: &mut Scope<'static>,
     by: &Source,
-) -> Result<Option<(String, String)>, String> {
+) -> Result<Option<(String, String)>, Failure> {
     match eval(program, term, scope, &by.ast) {
         Ok(value) if value.is_unit() => Ok(None),
         Ok(value) => Ok(Some((key_of(&value), value.to_string()))),
-        Err(err) => Err(format!(
-            "`by` failed: {}",
-            describe(&err, &by.text, (1, 1), program.functions(term))
+        Err(err) => Err(failed(
+            Part::By,
+            "`by` failed: ",
+            &err,
+            &by.text,
+            (1, 1),
+            program.functions(term),
         )),
     }
 }
@@ -317,7 +358,7 @@ pub(crate) fn violation_for(
     term: &CompiledTerm,
     scope: &mut Scope<'static>,
     event: &Event,
-) -> (Violation, Option<String>) {
+) -> (Violation, Option<Failure>) {
     let mut extras = Extras::new(program, term, false);
     build(program, term, scope, &mut extras, Some(event))
 }
@@ -330,7 +371,7 @@ fn build(
     scope: &mut Scope<'static>,
     extras: &mut Extras,
     event: Option<&Event>,
-) -> (Violation, Option<String>) {
+) -> (Violation, Option<Failure>) {
     // Without a deciding event (an absence with none before the gap), nothing is remembered.
     fn remembered<T: Clone>(memo: &mut Memo<T>, event: Option<&Event>, f: impl FnOnce() -> T) -> T {
         match event {
@@ -357,18 +398,27 @@ fn build(
                         if declared {
                             (Some(code), None)
                         } else {
-                            let why = format!(
-                                "`breached_by` gave `{code}` ({}), not a declared party; the violation is unattributed (at {})",
-                                value.type_name(),
-                                at(expression, (1, 1), Position::NONE)
-                            );
+                            let at = locate(expression, (1, 1), Position::NONE);
+                            let why = Failure {
+                                part: Part::BreachedBy,
+                                kind: FailureKind::NotAParty,
+                                message: format!(
+                                    "`breached_by` gave `{code}` ({}), not a declared party; the violation is unattributed (at {at})",
+                                    value.type_name(),
+                                ),
+                                at: Some(at),
+                            };
                             (None, Some(why))
                         }
                     }
                     Err(err) => {
-                        let why = format!(
-                            "`breached_by` failed: {}",
-                            describe(&err, expression, (1, 1), functions)
+                        let why = failed(
+                            Part::BreachedBy,
+                            "`breached_by` failed: ",
+                            &err,
+                            expression,
+                            (1, 1),
+                            functions,
                         );
                         (None, Some(why))
                     }
@@ -397,9 +447,13 @@ fn build(
                         Ok(_) => ("?".to_string(), None),
                         Err(err) => (
                             "?".to_string(),
-                            Some(format!(
-                                "a `message` placeholder failed: {}",
-                                describe(&err, expression, *offset, functions)
+                            Some(failed(
+                                Part::Message,
+                                "a `message` placeholder failed: ",
+                                &err,
+                                expression,
+                                *offset,
+                                functions,
                             )),
                         ),
                     });

@@ -21,6 +21,23 @@ pub(crate) fn position_from(expression: &Expression, at: (u64, u64), pos: Positi
     expression.locate(value_line, value_column)
 }
 
+/// A place in a rule or mapping file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SourceLocation {
+    /// The file, as named.
+    pub file: String,
+    /// 1-based line.
+    pub line: u64,
+    /// 1-based column.
+    pub column: u64,
+}
+
+impl std::fmt::Display for SourceLocation {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}:{}:{}", self.file, self.line, self.column)
+    }
+}
+
 /// A run-time error in words, on one line, with positions in the rule file rather than in the
 /// expression: where the failing expression is, and for an error inside a function, where in
 /// the `functions` block it happened and where the function was called. `offset` is where the
@@ -31,11 +48,23 @@ pub(crate) fn describe(
     offset: (u64, u64),
     functions: Option<&Expression>,
 ) -> String {
+    describe_at(err, here, offset, functions).0
+}
+
+/// [`describe`], and where in `here` the error is: at the call, for an error inside a
+/// function.
+pub(crate) fn describe_at(
+    err: &EvalAltResult,
+    here: &Expression,
+    offset: (u64, u64),
+    functions: Option<&Expression>,
+) -> (String, SourceLocation) {
     if let EvalAltResult::ErrorInFunctionCall(name, _, inner, call) = err {
         let inside = describe(inner, functions.unwrap_or(here), (1, 1), functions);
-        return format!(
-            "{inside}, in function `{name}` called at {}",
-            at(here, offset, *call)
+        let call = locate(here, offset, *call);
+        return (
+            format!("{inside}, in function `{name}` called at {call}"),
+            call,
         );
     }
     let mut text = err.to_string();
@@ -44,11 +73,20 @@ pub(crate) fn describe(
         text.truncate(cut);
     }
     let text = text.split_whitespace().collect::<Vec<_>>().join(" ");
-    format!("{text} (at {})", at(here, offset, err.position()))
+    let at = locate(here, offset, err.position());
+    (format!("{text} (at {at})"), at)
 }
 
-/// `FILE:LINE:COLUMN` of a Rhai position in text that starts at `offset` inside `source`.
-pub(crate) fn at(source: &Expression, offset: (u64, u64), position: Position) -> String {
-    let (line, column) = crate::expr::position::position_from(source, offset, position);
-    format!("{}:{line}:{column}", source.source.name)
+/// Where a Rhai position in text that starts at `offset` inside `source` is in the file.
+pub(crate) fn locate(
+    source: &Expression,
+    offset: (u64, u64),
+    position: Position,
+) -> SourceLocation {
+    let (line, column) = position_from(source, offset, position);
+    SourceLocation {
+        file: source.source.name.clone(),
+        line,
+        column,
+    }
 }

@@ -21,6 +21,7 @@ use sha2::{Digest, Sha256};
 
 use rhai::{Dynamic, ImmutableString, Map};
 
+use crate::event::Invalid;
 use crate::event::{Event, EventParser, Origin};
 use crate::input::mapping::{Mapper, Mapping, MappingError};
 
@@ -66,6 +67,8 @@ impl InputFormat {
 /// A line that is not a valid event.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct InputError {
+    /// What kind of problem.
+    pub kind: Invalid,
     /// The input as named by the user.
     pub file: String,
     /// 1-based line.
@@ -236,6 +239,7 @@ impl<R: BufRead> EventReader<R> {
             self.record_line = line;
             if too_long {
                 return Ok(Some(Err(self.error(
+                    Invalid::TooLarge,
                     line,
                     None,
                     format!("line is longer than the limit of {MAX_LINE_BYTES} bytes"),
@@ -251,6 +255,7 @@ impl<R: BufRead> EventReader<R> {
                     // One line: the position's line is always 1 within it.
                     let (_, column) = crate::diagnostic::utf8_position(bytes, err.valid_up_to());
                     return Ok(Some(Err(self.error(
+                        Invalid::Encoding,
                         line,
                         Some(column),
                         "invalid UTF-8".to_string(),
@@ -265,7 +270,8 @@ impl<R: BufRead> EventReader<R> {
                 file: self.name.clone(),
                 line,
             };
-            let invalid = |column, reason| InputError {
+            let invalid = |kind, column, reason| InputError {
+                kind,
                 file: self.name.to_string(),
                 line,
                 column,
@@ -275,16 +281,16 @@ impl<R: BufRead> EventReader<R> {
                 None => self
                     .parser
                     .parse_json(text, origin)
-                    .map_err(|err| invalid(err.column, err.reason)),
+                    .map_err(|err| invalid(err.kind, err.column, err.reason)),
                 Some(mapper) => match self.parser.parse_json_record(text) {
                     Ok(record) => mapper.apply(record, origin).map_err(|err| {
                         let column = err
                             .field
                             .as_deref()
                             .and_then(|f| json_value_column(text, f));
-                        invalid(column, err.reason)
+                        invalid(Invalid::Mapping, column, err.reason)
                     }),
-                    Err(err) => Err(invalid(err.column, err.reason)),
+                    Err(err) => Err(invalid(err.kind, err.column, err.reason)),
                 },
             };
             return Ok(Some(record));
@@ -340,7 +346,7 @@ impl<R: BufRead> EventReader<R> {
             self.stats.lines = bytes.split(|b| *b == b'\n').count() as u64
                 - u64::from(bytes.last() == Some(&b'\n') || bytes.is_empty());
             let records = if bytes.len() as u64 > MAX_YAML_BYTES {
-                vec![Err(self.error(
+                vec![Err(self.error(Invalid::TooLarge,
                     1,
                     None,
                     format!("YAML event file is larger than the limit of {MAX_YAML_BYTES} bytes; use JSON Lines"),
@@ -351,7 +357,7 @@ impl<R: BufRead> EventReader<R> {
                     Err(err) => {
                         let (line, column) =
                             crate::diagnostic::utf8_position(&bytes, err.valid_up_to());
-                        vec![Err(self.error(
+                        vec![Err(self.error(Invalid::Encoding,
                             line,
                             Some(column),
                             "invalid UTF-8; a YAML file is read whole, so none of its events was read".into(),
@@ -376,7 +382,7 @@ impl<R: BufRead> EventReader<R> {
                 if let Some(at) = reason.rfind(" at line ") {
                     reason.truncate(at);
                 }
-                return vec![Err(self.error(
+                return vec![Err(self.error(Invalid::Syntax,
                     line,
                     column,
                     format!(
@@ -393,7 +399,8 @@ impl<R: BufRead> EventReader<R> {
                     file: self.name.clone(),
                     line,
                 };
-                let invalid = |reason| InputError {
+                let invalid = |kind, reason| InputError {
+                    kind,
                     file: self.name.to_string(),
                     line,
                     column: Some(item.referenced.column()),
@@ -403,12 +410,12 @@ impl<R: BufRead> EventReader<R> {
                     None => self
                         .parser
                         .parse_value(item.value, origin)
-                        .map_err(|err| invalid(err.reason)),
+                        .map_err(|err| invalid(err.kind, err.reason)),
                     Some(mapper) => match self.parser.value_record(item.value) {
                         Ok(record) => mapper
                             .apply(record, origin)
-                            .map_err(|err| invalid(err.reason)),
-                        Err(err) => Err(invalid(err.reason)),
+                            .map_err(|err| invalid(Invalid::Mapping, err.reason)),
+                        Err(err) => Err(invalid(err.kind, err.reason)),
                     },
                 }
             })
@@ -474,6 +481,7 @@ impl<R: BufRead> EventReader<R> {
             let line = placed.line;
             if placed.too_long {
                 return Ok(Some(Err(self.error(
+                    Invalid::TooLarge,
                     line,
                     None,
                     format!("record is longer than the limit of {MAX_RECORD_BYTES} bytes"),
@@ -483,6 +491,7 @@ impl<R: BufRead> EventReader<R> {
             if let Err(err) = std::str::from_utf8(raw) {
                 let (down, column) = crate::diagnostic::utf8_position(raw, err.valid_up_to());
                 return Ok(Some(Err(self.at(
+                    Invalid::Encoding,
                     line,
                     Some((down - 1, column)),
                     "invalid UTF-8".into(),
@@ -499,10 +508,11 @@ impl<R: BufRead> EventReader<R> {
 
     /// The error for a CSV cell: at the record's line, with the column when the cell starts on
     /// that line; a cell further down (after a cell that spans lines) is named in the reason.
-    fn at(&self, line: u64, cell: Option<(u64, u64)>, reason: String) -> InputError {
+    fn at(&self, kind: Invalid, line: u64, cell: Option<(u64, u64)>, reason: String) -> InputError {
         match cell {
-            Some((0, column)) => self.error(line, Some(column), reason),
+            Some((0, column)) => self.error(kind, line, Some(column), reason),
             Some((down, column)) => self.error(
+                kind,
                 line,
                 None,
                 format!(
@@ -510,7 +520,7 @@ impl<R: BufRead> EventReader<R> {
                     line + down
                 ),
             ),
-            None => self.error(line, None, reason),
+            None => self.error(kind, line, None, reason),
         }
     }
 
@@ -525,6 +535,7 @@ impl<R: BufRead> EventReader<R> {
             let place = csv::cell_position(raw, index);
             if name.is_empty() {
                 return Err(self.at(
+                    Invalid::Header,
                     line,
                     place,
                     format!("column {} of the header has no name", index + 1),
@@ -532,6 +543,7 @@ impl<R: BufRead> EventReader<R> {
             }
             if let Some(first) = names.iter().position(|n| n.as_str() == name) {
                 return Err(self.at(
+                    Invalid::Header,
                     line,
                     place,
                     format!(
@@ -563,6 +575,7 @@ impl<R: BufRead> EventReader<R> {
                     "which every event needs (or give a mapping with --map)"
                 };
                 return Err(self.error(
+                    Invalid::Header,
                     line,
                     None,
                     format!(
@@ -592,13 +605,15 @@ impl<R: BufRead> EventReader<R> {
                 reason.push_str(": it spans several lines; is a quote left open?");
             }
             let place = (count > expected).then(|| cell_at(expected)).flatten();
-            return Err(self.at(line, place, reason));
+            return Err(self.at(Invalid::Event, line, place, reason));
         }
         let mut cells: Vec<&str> = Vec::with_capacity(parser.len());
         for cell in parser.cells() {
             match std::str::from_utf8(cell) {
                 Ok(cell) => cells.push(cell),
-                Err(_) => return Err(self.error(line, None, "invalid UTF-8".into())),
+                Err(_) => {
+                    return Err(self.error(Invalid::Encoding, line, None, "invalid UTF-8".into()));
+                }
             }
         }
         let origin = Origin {
@@ -618,13 +633,14 @@ impl<R: BufRead> EventReader<R> {
                     .as_deref()
                     .and_then(|field| header.names.iter().position(|n| n.as_str() == field))
                     .and_then(cell_at);
-                self.at(line, place, err.reason)
+                self.at(Invalid::Mapping, line, place, err.reason)
             });
         }
         let cell = |index: Option<usize>| index.and_then(|i| cells.get(i)).copied().unwrap_or("");
         let time_text = cell(header.time);
         if time_text.trim().is_empty() {
             return Err(self.at(
+                Invalid::Event,
                 line,
                 header.time.and_then(cell_at),
                 "field `time` is empty".into(),
@@ -634,6 +650,7 @@ impl<R: BufRead> EventReader<R> {
             Ok((time, _)) => time,
             Err(why) => {
                 return Err(self.at(
+                    Invalid::Event,
                     line,
                     header.time.and_then(cell_at),
                     format!("field `time`: {why}"),
@@ -643,6 +660,7 @@ impl<R: BufRead> EventReader<R> {
         let kind = cell(header.kind);
         if kind.trim().is_empty() {
             return Err(self.at(
+                Invalid::Event,
                 line,
                 header.kind.and_then(cell_at),
                 "field `kind` is empty".into(),
@@ -662,8 +680,9 @@ impl<R: BufRead> EventReader<R> {
         Ok(Event::from_parts(time, kind, id, origin, fields))
     }
 
-    fn error(&self, line: u64, column: Option<u64>, reason: String) -> InputError {
+    fn error(&self, kind: Invalid, line: u64, column: Option<u64>, reason: String) -> InputError {
         InputError {
+            kind,
             file: self.name.to_string(),
             line,
             column,
@@ -785,6 +804,58 @@ mod tests {
         }
         let (stats, sha256) = reader.finish().unwrap();
         (records, stats, sha256)
+    }
+
+    /// Each invalid record says what kind of problem it has, besides where and in words.
+    #[test]
+    fn invalid_records_have_a_kind() {
+        let kinds = |name: &str, bytes: &[u8]| -> Vec<(u64, Invalid)> {
+            let mut reader = EventReader::new(name, bytes, InputFormat::from_name(name));
+            let mut found = Vec::new();
+            while let Some(record) = reader.next_record().unwrap() {
+                if let Err(e) = record {
+                    found.push((e.line, e.kind));
+                }
+            }
+            found
+        };
+        let long = format!(
+            "{{\"time\":\"2024-01-01\",\"kind\":\"{}\"}}\n",
+            "a".repeat(MAX_LINE_BYTES)
+        );
+        let mut log = b"{\"time\":\"2024-01-01\",\"kind\":\"a\"}\n{\"time\": \n[1]\n{\"time\":\"2024-01-01\"}\n{\"time\":\"x\",\"kind\":\"a\"}\n{\"kind\":\"a\",\"kind\":\"b\",\"time\":\"2024-01-01\"}\n\xff\n".to_vec();
+        log.extend_from_slice(long.as_bytes());
+        assert_eq!(
+            kinds("log.jsonl", &log),
+            [
+                (2, Invalid::Syntax),
+                (3, Invalid::Event),
+                (4, Invalid::Event),
+                (5, Invalid::Event),
+                (6, Invalid::Event),
+                (7, Invalid::Encoding),
+                (8, Invalid::TooLarge),
+            ]
+        );
+        assert_eq!(
+            kinds(
+                "log.csv",
+                b"time,kind\n2024-01-01,a,extra\n,a\n2024-01-01,\n"
+            ),
+            [
+                (2, Invalid::Event),
+                (3, Invalid::Event),
+                (4, Invalid::Event)
+            ]
+        );
+        assert_eq!(
+            kinds("log.csv", b"time,,kind\n2024-01-01,x,a\n"),
+            [(1, Invalid::Header)]
+        );
+        assert_eq!(
+            kinds("log.yaml", b"- {time: 2024-01-01\n"),
+            [(1, Invalid::Syntax)]
+        );
     }
 
     #[test]

@@ -112,7 +112,7 @@ pub fn build(
                     event: first.event.clone(),
                     file: first.origin.file.to_string(),
                     line: first.origin.line,
-                    message: first.message.clone(),
+                    message: first.failure.message.clone(),
                 },
             });
         }

@@ -97,16 +97,16 @@ impl State<'_> {
             match cx.require(&self.form.require, event, &trigger) {
                 Ok(true) => {}
                 Ok(false) => waiting.push_back((trigger, due)),
-                Err(message) => {
-                    failure.get_or_insert(message);
+                Err(first) => {
+                    failure.get_or_insert(first);
                     waiting.push_back((trigger, due));
                 }
             }
         }
         self.pending = waiting;
         cx.restore_event();
-        if let Some(message) = failure {
-            cx.record_error(event, message);
+        if let Some(failure) = failure {
+            cx.record_error(event, failure);
         }
         Ok(())
     }
@@ -145,14 +145,14 @@ impl State<'_> {
                             break;
                         }
                         Ok(false) => {}
-                        Err(message) => {
-                            failure.get_or_insert(message);
+                        Err(first) => {
+                            failure.get_or_insert(first);
                         }
                     }
                 }
                 cx.restore_event();
-                if let Some(message) = failure {
-                    cx.record_error(event, message);
+                if let Some(failure) = failure {
+                    cx.record_error(event, failure);
                 }
                 if kept {
                     Ok(())

@@ -27,7 +27,7 @@ use rhai::{AST, Dynamic, ImmutableString};
 
 use crate::engine::memo::Memo;
 use crate::engine::sink::{Evidence, Sink};
-use crate::engine::stats::Open;
+use crate::engine::stats::{Failure, Open};
 use crate::event::Event;
 use crate::load::Expression;
 use crate::load::agreement::{DeadlineWindow, Form, Period};
@@ -60,9 +60,9 @@ fn compile_by(compiler: &mut dyn Compiler, by: Option<&Expression>) -> Option<Op
 pub(crate) trait Evaluate {
     /// The event's key under `by`: type-tagged (as [`key_of`] writes it) and as text; `None`
     /// for `()`; or the failure.
-    fn key(&mut self, by: &Source) -> Result<Option<(String, String)>, String>;
+    fn key(&mut self, by: &Source) -> Result<Option<(String, String)>, Failure>;
     /// Whether the event matches step `i` (0-based) of a sequence, or the failure.
-    fn step(&mut self, i: usize, step: &Source) -> Result<bool, String>;
+    fn step(&mut self, i: usize, step: &Source) -> Result<bool, Failure>;
 }
 
 /// What a form asks of its term during a replay: its expressions evaluated, failures counted,
@@ -76,13 +76,13 @@ pub(crate) trait Judge: Evaluate {
         require: &Source,
         candidate: &Rc<Event>,
         trigger: &Rc<Event>,
-    ) -> Result<bool, String>;
+    ) -> Result<bool, Failure>;
     /// Binds `event` to another event, or to `()`, to raise a violation resting on it.
     fn bind_event(&mut self, event: Option<&Rc<Event>>);
     /// Binds `event` to the event being judged again.
     fn restore_event(&mut self);
     /// Counts a failure of one of the term's expressions on `event` (the first is kept).
-    fn record_error(&mut self, event: &Event, message: String);
+    fn record_error(&mut self, event: &Event, failure: Failure);
     /// Counts a selected event whose key was `()`.
     fn unkeyed(&mut self);
     /// Raises a violation dated `time`, decided by `event` (bound as `event`; `None`: decided
@@ -354,7 +354,7 @@ fn reads(ast: &AST, memo: bool) -> Option<Vec<ImmutableString>> {
 struct Keyed<'p> {
     by: Option<&'p Source>,
     /// The key (type-tagged, and its text), `None` for `()`, or the failure.
-    memo: Memo<Result<Option<(String, String)>, String>>,
+    memo: Memo<Result<Option<(String, String)>, Failure>>,
 }
 
 impl<'p> Keyed<'p> {
@@ -379,8 +379,8 @@ impl<'p> Keyed<'p> {
                 cx.unkeyed();
                 None
             }
-            Err(message) => {
-                cx.record_error(event, message);
+            Err(failure) => {
+                cx.record_error(event, failure);
                 None
             }
         }
@@ -396,6 +396,6 @@ fn explain_key(term: &mut impl Evaluate, by: Option<&Source>) -> (Key, Option<St
     match term.key(by) {
         Ok(Some((tagged, text))) => (Key::Value(text), Some(tagged)),
         Ok(None) => (Key::Missing, None),
-        Err(message) => (Key::Failed(message), None),
+        Err(failure) => (Key::Failed(failure.message), None),
     }
 }

@@ -16,6 +16,7 @@ use super::{Compiler, Evaluate, Judge, Keyed, SWEEP, Source};
 use super::{FormOutcome, FormSummary, Key};
 use crate::engine::memo::Memo;
 use crate::engine::sink::{Evidence, Sink};
+use crate::engine::stats::Failure;
 use crate::event::Event;
 use crate::load::agreement;
 
@@ -63,7 +64,7 @@ impl Sequence {
                 .steps
                 .iter()
                 .enumerate()
-                .map(|(i, step)| term.step(i, step))
+                .map(|(i, step)| term.step(i, step).map_err(|failure| failure.message))
                 .collect(),
             None => Vec::new(),
         };
@@ -91,7 +92,7 @@ pub(crate) struct State<'p> {
     form: &'p Sequence,
     key: Keyed<'p>,
     /// Per step: matched or not, or the failure.
-    steps: Vec<Memo<Result<bool, String>>>,
+    steps: Vec<Memo<Result<bool, Failure>>>,
     chains: Chains,
 }
 
@@ -135,8 +136,8 @@ impl State<'_> {
             .enumerate()
         {
             let outcome = memo.outcome(event, || cx.step(i, step));
-            matched.push(outcome.unwrap_or_else(|message| {
-                failure.get_or_insert(message);
+            matched.push(outcome.unwrap_or_else(|first| {
+                failure.get_or_insert(first);
                 false
             }));
         }
