@@ -42,9 +42,24 @@ pub struct Event {
     id: Option<ImmutableString>,
     origin: Origin,
     fields: Vec<(ImmutableString, Dynamic)>,
+    /// How many times a geography function was given this event and found no position: the
+    /// functions note it here, on what they were given, so that the replay can count the event
+    /// as unlocated for the term that was judging it, and the memo can leave such an outcome
+    /// unremembered (each such event must be counted).
+    unlocated: std::cell::Cell<u32>,
 }
 
 impl Event {
+    /// Notes that a geography function found no position on this event.
+    pub(crate) fn note_unlocated(&self) {
+        self.unlocated.set(self.unlocated.get().saturating_add(1));
+    }
+
+    /// How many times a geography function found no position on this event so far.
+    pub(crate) fn unlocated(&self) -> u32 {
+        self.unlocated.get()
+    }
+
     /// When it happened, in UTC.
     pub fn time(&self) -> DateTime<Utc> {
         self.time
@@ -145,6 +160,7 @@ impl Event {
             id,
             origin,
             fields,
+            unlocated: std::cell::Cell::new(0),
         }
     }
 
@@ -372,6 +388,7 @@ impl Record {
             id,
             origin,
             fields: self.fields,
+            unlocated: std::cell::Cell::new(0),
         })
     }
 }

@@ -35,21 +35,12 @@ pub fn compile(agreements: Vec<Agreement>, limits: &Limits) -> (Option<Program>,
     let engines: Vec<Engines> = agreements
         .iter()
         .map(|agreement| {
-            let unlocated = std::rc::Rc::new(std::cell::Cell::new(0));
             let mut main = sandbox::engine(limits);
             let mut operand = sandbox::engine(&operand_limits);
             for engine in [&mut main, &mut operand] {
-                crate::expr::spatial::register(
-                    engine,
-                    agreement.geography.clone(),
-                    unlocated.clone(),
-                );
+                crate::expr::spatial::register(engine, agreement.geography.clone());
             }
-            Engines {
-                main,
-                operand,
-                unlocated,
-            }
+            Engines { main, operand }
         })
         .collect();
     let natives = match engines.first() {

@@ -49,9 +49,6 @@ pub(crate) struct Memo<T = Outcome> {
     reads: Option<Vec<ImmutableString>>,
     /// Where each field read was found in the last event.
     hints: Vec<FieldHint>,
-    /// A counter that evaluation may raise (unlocated geography calls): an outcome computed
-    /// while it rose is not remembered, so that every event it concerns is counted.
-    watch: Option<std::rc::Rc<std::cell::Cell<u64>>>,
     table: FxHashMap<Box<[Part]>, T>,
     key: Vec<Part>,
     lookups: u64,
@@ -70,19 +67,12 @@ impl<T: Clone> Memo<T> {
     pub(crate) fn new(reads: Option<Vec<ImmutableString>>) -> Self {
         Memo {
             hints: vec![FieldHint::default(); reads.as_ref().map_or(0, Vec::len)],
-            watch: None,
             reads,
             table: FxHashMap::default(),
             key: Vec::new(),
             lookups: 0,
             hits: 0,
         }
-    }
-
-    /// The memo, not remembering what was computed while `counter` rose.
-    pub(crate) fn watching(mut self, counter: std::rc::Rc<std::cell::Cell<u64>>) -> Self {
-        self.watch = Some(counter);
-        self
     }
 
     /// The outcome for `event`: remembered, or computed by `evaluate` (and remembered).
@@ -113,9 +103,11 @@ impl<T: Clone> Memo<T> {
             self.hits += 1;
             return outcome.clone();
         }
-        let before = self.watch.as_ref().map(|w| w.get());
+        // An outcome during which a geography function found the event without a position is
+        // not remembered: each such event must be counted (see `crate::expr::spatial`).
+        let before = event.unlocated();
         let outcome = evaluate();
-        if before != self.watch.as_ref().map(|w| w.get()) {
+        if event.unlocated() != before {
             return outcome;
         }
         if self.lookups == Self::TRIAL && self.hits * 2 < self.lookups {

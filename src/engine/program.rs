@@ -34,9 +34,6 @@ pub(crate) struct Engines {
     /// The same sandbox with an operation budget of a [`MAX_CHAIN`]th of the whole (see
     /// [`Plan::Chain`]).
     pub(crate) operand: Engine,
-    /// Calls of the geography functions on events without a position, counted by both
-    /// engines (see [`crate::expr::spatial`]).
-    pub(crate) unlocated: std::rc::Rc<std::cell::Cell<u64>>,
 }
 
 impl Program {
@@ -52,13 +49,6 @@ impl Program {
     pub(crate) fn operand_engine(&self, term: &CompiledTerm) -> &Engine {
         // PANIC SAFETY: as for `engine`.
         &self.engines[term.agreement].operand
-    }
-
-    /// The counter of unlocated geography calls of a term's agreement.
-    #[allow(clippy::indexing_slicing)]
-    pub(crate) fn unlocated(&self, term: &CompiledTerm) -> &std::rc::Rc<std::cell::Cell<u64>> {
-        // PANIC SAFETY: as for `engine`.
-        &self.engines[term.agreement].unlocated
     }
 
     /// The agreements, in the order they were given.

@@ -82,15 +82,12 @@ impl<'p> Replay<'p> {
         let memos = program
             .terms
             .iter()
-            .map(|t| {
-                let watch = || program.unlocated(t).clone();
-                match &t.plan {
-                    Plan::Whole(reads) => vec![Memo::new(reads.clone()).watching(watch())],
-                    Plan::Chain { operands, .. } => operands
-                        .iter()
-                        .map(|(_, reads)| Memo::new(reads.clone()).watching(watch()))
-                        .collect(),
-                }
+            .map(|t| match &t.plan {
+                Plan::Whole(reads) => vec![Memo::new(reads.clone())],
+                Plan::Chain { operands, .. } => operands
+                    .iter()
+                    .map(|(_, reads)| Memo::new(reads.clone()))
+                    .collect(),
             })
             .collect();
         Replay {
@@ -98,15 +95,11 @@ impl<'p> Replay<'p> {
             scopes,
             stats,
             memos,
-            extras: program
-                .terms
-                .iter()
-                .map(|t| Extras::new(program, t, true))
-                .collect(),
+            extras: program.terms.iter().map(|t| Extras::new(t, true)).collect(),
             forms: program
                 .terms
                 .iter()
-                .map(|t| t.form.state(t.period, program.unlocated(t), true))
+                .map(|t| t.form.state(t.period, true))
                 .collect(),
             plain: false,
             until: None,
@@ -134,12 +127,12 @@ impl<'p> Replay<'p> {
         self.extras = program
             .terms
             .iter()
-            .map(|t| Extras::new(program, t, false))
+            .map(|t| Extras::new(t, false))
             .collect();
         self.forms = program
             .terms
             .iter()
-            .map(|t| t.form.state(t.period, program.unlocated(t), false))
+            .map(|t| t.form.state(t.period, false))
             .collect();
     }
 
@@ -173,8 +166,7 @@ impl<'p> Replay<'p> {
             let Some(scope) = self.scopes.get_mut(term.agreement) else {
                 continue;
             };
-            let unlocated = program.unlocated(term);
-            let placed = unlocated.get();
+            let placed = event.unlocated();
             let mut state = TermState {
                 program,
                 term,
@@ -195,7 +187,7 @@ impl<'p> Replay<'p> {
             } else {
                 state.stats.out_of_period += 1;
             }
-            if unlocated.get() != placed {
+            if event.unlocated() != placed {
                 state.stats.unlocated += 1;
             }
             form.after(&event);

@@ -244,7 +244,7 @@ pub(crate) struct Extras {
 }
 
 impl Extras {
-    pub(crate) fn new(program: &Program, term: &CompiledTerm, memo: bool) -> Self {
+    pub(crate) fn new(term: &CompiledTerm, memo: bool) -> Self {
         let reads = |ast: &AST| {
             if memo {
                 crate::expr::reads::read_set(ast)
@@ -252,21 +252,17 @@ impl Extras {
                 None
             }
         };
-        let watch = program.unlocated(term);
         Extras {
             breach: Memo::new(match &term.breached_by {
                 CompiledBreach::Expression(ast) => reads(ast),
                 CompiledBreach::Party(_) => None,
-            })
-            .watching(watch.clone()),
+            }),
             pieces: term
                 .message
                 .iter()
                 .flatten()
                 .filter_map(|piece| match piece {
-                    Piece::Expression(ast, _) => {
-                        Some(Memo::new(reads(ast)).watching(watch.clone()))
-                    }
+                    Piece::Expression(ast, _) => Some(Memo::new(reads(ast))),
                     Piece::Text(_) => None,
                 })
                 .collect(),
@@ -359,7 +355,7 @@ pub(crate) fn violation_for(
     scope: &mut Scope<'static>,
     event: &Event,
 ) -> (Violation, Option<Failure>) {
-    let mut extras = Extras::new(program, term, false);
+    let mut extras = Extras::new(term, false);
     build(program, term, scope, &mut extras, Some(event))
 }
 

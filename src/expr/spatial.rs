@@ -3,15 +3,15 @@
 //! Each agreement's engine gets these functions bound to that agreement's own
 //! [`Geography`], so a term can name only its own agreement's shapes. An event's position is
 //! its numeric `lat` and `lon` fields; an event without them (or with values out of range)
-//! makes every function return `()` and is counted, through a shared counter, as *unlocated*
-//! for the term being judged: the replay reads the counter around each term, and the memo does
-//! not remember an outcome that met an unlocated event (so that each such event is counted).
+//! makes every function return `()`, and the function notes on the event that it found no
+//! position: the replay counts the event as *unlocated* for the term being judged when that
+//! note changes around the term, and the memo does not remember an outcome during which it
+//! changed (so that each such event is counted).
 //!
 //! The functions read `lat` and `lon` from the event they are given, which the expression's
 //! read set must include for the memo to stay exact ([`crate::expr::reads::read_set`] adds them for
 //! every call named in [`FUNCTIONS`]).
 
-use std::cell::Cell;
 use std::rc::Rc;
 
 use rhai::{Dynamic, Engine, EvalAltResult, Position};
@@ -30,8 +30,8 @@ pub(crate) const FUNCTIONS: [(&str, usize); 3] =
 pub(crate) const NAMING: [&str; 2] = ["inside", "distance_km"];
 
 /// Registers the functions on an agreement's engine.
-pub(crate) fn register(engine: &mut Engine, geography: Rc<Geography>, unlocated: Rc<Cell<u64>>) {
-    let (g, u) = (geography.clone(), unlocated.clone());
+pub(crate) fn register(engine: &mut Engine, geography: Rc<Geography>) {
+    let g = geography.clone();
     engine.register_fn(
         "inside",
         move |event: &mut EventHandle, name: &str| -> Result<Dynamic, Box<EvalAltResult>> {
@@ -47,15 +47,15 @@ pub(crate) fn register(engine: &mut Engine, geography: Rc<Geography>, unlocated:
                     )));
                 }
             };
-            Ok(position(event, &u).map_or(Dynamic::UNIT, |p| Dynamic::from_bool(contains(p))))
+            Ok(position(event).map_or(Dynamic::UNIT, |p| Dynamic::from_bool(contains(p))))
         },
     );
-    let (g, u) = (geography.clone(), unlocated.clone());
+    let g = geography.clone();
     engine.register_fn(
         "distance_km",
         move |event: &mut EventHandle, name: &str| -> Result<Dynamic, Box<EvalAltResult>> {
             let shape = shape(&g, name)?;
-            let Some(p) = position(event, &u) else {
+            let Some(p) = position(event) else {
                 return Ok(Dynamic::UNIT);
             };
             let km = match shape {
@@ -67,11 +67,11 @@ pub(crate) fn register(engine: &mut Engine, geography: Rc<Geography>, unlocated:
             Ok(Dynamic::from_float(km))
         },
     );
-    let (g, u) = (geography, unlocated);
+    let g = geography;
     engine.register_fn(
         "nearest_place",
         move |event: &mut EventHandle| -> Result<Dynamic, Box<EvalAltResult>> {
-            let Some(p) = position(event, &u) else {
+            let Some(p) = position(event) else {
                 return Ok(Dynamic::UNIT);
             };
             match g.nearest_place(p) {
@@ -85,7 +85,7 @@ pub(crate) fn register(engine: &mut Engine, geography: Rc<Geography>, unlocated:
 }
 
 /// The event's position, or `None` (counted) when it has no usable `lat` and `lon`.
-fn position(event: &EventHandle, unlocated: &Cell<u64>) -> Option<Point> {
+fn position(event: &EventHandle) -> Option<Point> {
     let lat = event.0.field_number("lat");
     let lon = event.0.field_number("lon");
     match (lat, lon) {
@@ -98,7 +98,7 @@ fn position(event: &EventHandle, unlocated: &Cell<u64>) -> Option<Point> {
             Some(Point { lon, lat })
         }
         _ => {
-            unlocated.set(unlocated.get() + 1);
+            event.0.note_unlocated();
             None
         }
     }

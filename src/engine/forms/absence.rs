@@ -7,7 +7,6 @@
 //! gap ends, so that a gap is reported as soon as time passes its end (on any event), not at
 //! the key's next sighting; at the end of the log, gaps longer than `within` are reported too.
 
-use std::cell::Cell;
 use std::cmp::Reverse;
 use std::collections::{BTreeMap, BinaryHeap};
 use std::rc::Rc;
@@ -66,11 +65,11 @@ impl Absence {
         self.keys.is_empty() || self.keys.iter().any(|(expected, _)| expected == key)
     }
 
-    pub(super) fn state(&self, period: Period, unlocated: &Rc<Cell<u64>>, memo: bool) -> State<'_> {
+    pub(super) fn state(&self, period: Period, memo: bool) -> State<'_> {
         State {
             form: self,
             period,
-            key: Keyed::new(self.by.as_ref(), unlocated, memo),
+            key: Keyed::new(self.by.as_ref(), memo),
             start: None,
             last: BTreeMap::new(),
             dues: BinaryHeap::new(),

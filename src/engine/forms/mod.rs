@@ -19,7 +19,6 @@ pub(crate) mod deadline;
 pub(crate) mod sequence;
 pub(crate) mod threshold;
 
-use std::cell::Cell;
 use std::rc::Rc;
 
 use chrono::{DateTime, TimeDelta, Utc};
@@ -168,20 +167,14 @@ impl CompiledForm {
     }
 
     /// A fresh state for one replay of a term in `period`; `memo`: remember what `by` and
-    /// steps gave per values of the fields they read, except while `unlocated` rises (see
-    /// [`Memo::watching`]).
-    pub(crate) fn state<'p>(
-        &'p self,
-        period: Period,
-        unlocated: &Rc<Cell<u64>>,
-        memo: bool,
-    ) -> FormState<'p> {
+    /// steps gave per values of the fields they read.
+    pub(crate) fn state<'p>(&'p self, period: Period, memo: bool) -> FormState<'p> {
         match self {
             CompiledForm::Each => FormState::Each,
-            CompiledForm::Threshold(form) => FormState::Threshold(form.state(unlocated, memo)),
+            CompiledForm::Threshold(form) => FormState::Threshold(form.state(memo)),
             CompiledForm::Deadline(form) => FormState::Deadline(form.state()),
-            CompiledForm::Absence(form) => FormState::Absence(form.state(period, unlocated, memo)),
-            CompiledForm::Sequence(form) => FormState::Sequence(form.state(unlocated, memo)),
+            CompiledForm::Absence(form) => FormState::Absence(form.state(period, memo)),
+            CompiledForm::Sequence(form) => FormState::Sequence(form.state(memo)),
         }
     }
 }
@@ -358,10 +351,10 @@ struct Keyed<'p> {
 }
 
 impl<'p> Keyed<'p> {
-    fn new(by: Option<&'p Source>, unlocated: &Rc<Cell<u64>>, memo: bool) -> Self {
+    fn new(by: Option<&'p Source>, memo: bool) -> Self {
         Keyed {
             by,
-            memo: Memo::new(by.and_then(|by| reads(&by.ast, memo))).watching(unlocated.clone()),
+            memo: Memo::new(by.and_then(|by| reads(&by.ast, memo))),
         }
     }
 

@@ -6,7 +6,6 @@
 //! completes the chain that ends latest; events too old to start any chain are dropped as
 //! they age out, and keys without any are swept now and then.
 
-use std::cell::Cell;
 use std::collections::VecDeque;
 use std::rc::Rc;
 
@@ -73,14 +72,14 @@ impl Sequence {
         (FormOutcome::Sequence { key, steps }, carries)
     }
 
-    pub(super) fn state(&self, unlocated: &Rc<Cell<u64>>, memo: bool) -> State<'_> {
+    pub(super) fn state(&self, memo: bool) -> State<'_> {
         State {
             form: self,
-            key: Keyed::new(self.by.as_ref(), unlocated, memo),
+            key: Keyed::new(self.by.as_ref(), memo),
             steps: self
                 .steps
                 .iter()
-                .map(|step| Memo::new(super::reads(&step.ast, memo)).watching(unlocated.clone()))
+                .map(|step| Memo::new(super::reads(&step.ast, memo)))
                 .collect(),
             chains: Chains::default(),
         }

@@ -5,7 +5,6 @@
 //! rests on the latest events of the window (at most [`MAX_EVIDENCE`]); keys whose window has
 //! emptied are swept now and then, so memory follows the keys still active.
 
-use std::cell::Cell;
 use std::collections::VecDeque;
 use std::rc::Rc;
 
@@ -56,10 +55,10 @@ impl Threshold {
         (FormOutcome::Threshold { key }, carries)
     }
 
-    pub(super) fn state(&self, unlocated: &Rc<Cell<u64>>, memo: bool) -> State<'_> {
+    pub(super) fn state(&self, memo: bool) -> State<'_> {
         State {
             form: self,
-            key: Keyed::new(self.by.as_ref(), unlocated, memo),
+            key: Keyed::new(self.by.as_ref(), memo),
             windows: Windows::default(),
         }
     }
