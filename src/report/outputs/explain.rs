@@ -92,8 +92,9 @@ pub struct TermRecord {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "lowercase", deny_unknown_fields)]
 pub enum FormRecord {
-    /// No form: each selected event is a violation.
-    Each,
+    /// No form: each selected event is a violation. (A struct variant, so that a field is
+    /// refused here as in the others.)
+    Each {},
     /// `threshold`.
     Threshold {
         /// Events that make a breach.
@@ -371,7 +372,7 @@ fn fires(t: &TermExplanation) -> Option<bool> {
 
 fn form(f: &FormSummary) -> FormRecord {
     match f {
-        FormSummary::Each => FormRecord::Each,
+        FormSummary::Each => FormRecord::Each {},
         FormSummary::Threshold {
             count,
             within,
@@ -550,5 +551,64 @@ fn violation(a: &Attribution) -> ExplainedViolation {
         breached_by: a.breached_by.clone(),
         message: a.message.clone(),
         failure: a.failure.clone(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The shapes that carry no tag of their own read back as what was written, and a field
+    /// they do not declare is refused rather than read as another shape.
+    #[test]
+    fn tagged_and_untagged_shapes_read_back_strictly() {
+        let key = Some(KeyRecord {
+            value: Some("S01".into()),
+            error: None,
+        });
+        let outcomes = [
+            OutcomeRecord::Threshold(ThresholdOutcome { key: None }),
+            OutcomeRecord::Deadline(DeadlineOutcome { trigger: true }),
+            OutcomeRecord::Absence(AbsenceOutcome {
+                key: key.clone(),
+                watched: false,
+            }),
+            OutcomeRecord::Sequence(SequenceOutcome {
+                key,
+                steps: vec![StepRecord {
+                    matched: false,
+                    error: Some("step 1 failed".into()),
+                }],
+            }),
+        ];
+        for outcome in outcomes {
+            let text = serde_json::to_string(&outcome).unwrap();
+            assert_eq!(
+                serde_json::from_str::<OutcomeRecord>(&text).unwrap(),
+                outcome
+            );
+            let mut with_unknown: serde_json::Value = serde_json::from_str(&text).unwrap();
+            with_unknown["by"] = true.into();
+            assert!(serde_json::from_value::<OutcomeRecord>(with_unknown).is_err());
+        }
+        let form = r#"{"type": "deadline", "before": "72h"}"#;
+        assert_eq!(
+            serde_json::from_str::<FormRecord>(form).unwrap(),
+            FormRecord::Deadline {
+                within: None,
+                before: Some("72h".into())
+            }
+        );
+        for refused in [
+            r#"{"type": "each", "count": 3}"#,
+            r#"{"type": "later"}"#,
+            r#"{"value": "\"TR\"", "list": "parties"}"#,
+        ] {
+            assert!(
+                serde_json::from_str::<FormRecord>(refused).is_err()
+                    && serde_json::from_str::<SideRecord>(refused).is_err(),
+                "{refused}"
+            );
+        }
     }
 }
