@@ -15,8 +15,8 @@
 //!   instead of standard output, which must then be empty); `same_without_memo: true` (again
 //!   with `--no-memo`, byte-identical). Whatever the keys, the JSON of `check`, `explain` and
 //!   `diff` (`--format json`) must read back into the library's output type
-//!   (`pactum::report::outputs`, which refuses unknown fields), carry its version, and write
-//!   again to the same bytes.
+//!   (`pactum::report::outputs`, which refuses unknown fields), carry its version, write
+//!   again to the same bytes, and name no key that docs/report-format.md does not.
 //! - `scenario::DIR`: each shipped `scenarios/DIR/scenario.yaml` replayed (through its mapping,
 //!   if it names one): the report must be byte-identical across runs, with the memo off, and
 //!   rendered again from the saved JSON in every format; with the event lines (CSV: records)
@@ -35,7 +35,7 @@
     clippy::indexing_slicing
 )]
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
@@ -208,6 +208,42 @@ fn round_trip(command: &str, text: &str) -> Vec<String> {
             "{field}: expected {version}, found {}",
             found[field]
         ));
+    }
+    // Every key written is named in the output's section of docs/report-format.md.
+    let doc = std::fs::read_to_string(root().join("docs/report-format.md")).unwrap();
+    let heading = format!("\n## The {command} output");
+    let start = doc
+        .find(&heading)
+        .unwrap_or_else(|| panic!("docs/report-format.md lacks `{heading}`"));
+    let section = &doc[start + 1..];
+    let section = &section[..section.find("\n## ").unwrap_or(section.len())];
+    fn keys<'a>(value: &'a Value, found: &mut BTreeSet<&'a str>) {
+        match value {
+            Value::Object(map) => {
+                for (key, value) in map {
+                    found.insert(key.as_str());
+                    keys(value, found);
+                }
+            }
+            Value::Array(items) => items.iter().for_each(|item| keys(item, found)),
+            _ => {}
+        }
+    }
+    let mut written = BTreeSet::new();
+    keys(&found, &mut written);
+    for key in written {
+        let named = [
+            format!("`{key}`"),
+            format!("`{key}[]"),
+            format!(".{key}`"),
+            format!("\"{key}\""),
+        ];
+        if !named.iter().any(|n| section.contains(n.as_str())) {
+            problems.push(format!(
+                "`{key}` is not documented under `{}` in docs/report-format.md",
+                heading.trim()
+            ));
+        }
     }
     problems
 }
