@@ -13,7 +13,10 @@
 //!   diagnostics, each key named must match), `report` (the JSON report, each key named must
 //!   match), `jsonl` (one value per line); `output` (check the file written by `--output`
 //!   instead of standard output, which must then be empty); `same_without_memo: true` (again
-//!   with `--no-memo`, byte-identical).
+//!   with `--no-memo`, byte-identical). Whatever the keys, the JSON of `check`, `explain` and
+//!   `diff` (`--format json`) must read back into the library's output type
+//!   (`pactum::report::outputs`, which refuses unknown fields), carry its version, write
+//!   again to the same bytes, and name no key that docs/report-format.md does not.
 //! - `scenario::DIR`: each shipped `scenarios/DIR/scenario.yaml` replayed (through its mapping,
 //!   if it names one): the report must be byte-identical across runs, with the memo off, and
 //!   rendered again from the saved JSON in every format; with the event lines (CSV: records)
@@ -32,7 +35,7 @@
     clippy::indexing_slicing
 )]
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
@@ -145,6 +148,106 @@ fn matches(expected: &Value, actual: &Value, path: &str, problems: &mut Vec<Stri
     }
 }
 
+/// The command whose versioned JSON output `args` ask for: `check`, `explain` or `diff` with
+/// `--format json`.
+fn versioned_output(args: &[String]) -> Option<&str> {
+    let command = args.first()?.as_str();
+    let json = args
+        .windows(2)
+        .any(|w| matches!(w[0].as_str(), "--format" | "-f") && w[1] == "json")
+        || args.iter().any(|a| a == "--format=json");
+    (json && matches!(command, "check" | "explain" | "diff")).then_some(command)
+}
+
+/// Problems reading `text`, the JSON output of `command`, back into the library's type: it
+/// must parse (no unknown field anywhere), carry the current version, write again to the same
+/// bytes, and refuse a field it does not know.
+fn round_trip(command: &str, text: &str) -> Vec<String> {
+    use pactum::report::outputs;
+    fn again<T: serde::de::DeserializeOwned + serde::Serialize>(
+        text: &str,
+    ) -> Result<String, String> {
+        let value: T = serde_json::from_str(text).map_err(|e| e.to_string())?;
+        let mut with_unknown: Value = serde_json::from_str(text).map_err(|e| e.to_string())?;
+        with_unknown["unknown_field"] = Value::Bool(true);
+        if serde_json::from_value::<T>(with_unknown).is_ok() {
+            return Err("an unknown field is accepted".into());
+        }
+        serde_json::to_string_pretty(&value)
+            .map(|json| json + "\n")
+            .map_err(|e| e.to_string())
+    }
+    let (written, field, version) = match command {
+        "check" => (
+            again::<outputs::CheckOutput>(text),
+            "check_version",
+            outputs::CHECK_VERSION,
+        ),
+        "explain" => (
+            again::<outputs::ExplainOutput>(text),
+            "explain_version",
+            outputs::EXPLAIN_VERSION,
+        ),
+        _ => (
+            again::<outputs::DiffOutput>(text),
+            "diff_version",
+            outputs::DIFF_VERSION,
+        ),
+    };
+    let mut problems = Vec::new();
+    match written {
+        Ok(written) if written != text => problems.push(format!(
+            "the {command} output, read and written again, differs:\n{written}"
+        )),
+        Ok(_) => {}
+        Err(e) => problems.push(format!("the {command} output does not read back: {e}")),
+    }
+    let found: Value = serde_json::from_str(text).unwrap_or(Value::Null);
+    if found[field] != version {
+        problems.push(format!(
+            "{field}: expected {version}, found {}",
+            found[field]
+        ));
+    }
+    // Every key written is named in the output's section of docs/report-format.md.
+    let doc = std::fs::read_to_string(root().join("docs/report-format.md")).unwrap();
+    let heading = format!("\n## The {command} output");
+    let start = doc
+        .find(&heading)
+        .unwrap_or_else(|| panic!("docs/report-format.md lacks `{heading}`"));
+    let section = &doc[start + 1..];
+    let section = &section[..section.find("\n## ").unwrap_or(section.len())];
+    fn keys<'a>(value: &'a Value, found: &mut BTreeSet<&'a str>) {
+        match value {
+            Value::Object(map) => {
+                for (key, value) in map {
+                    found.insert(key.as_str());
+                    keys(value, found);
+                }
+            }
+            Value::Array(items) => items.iter().for_each(|item| keys(item, found)),
+            _ => {}
+        }
+    }
+    let mut written = BTreeSet::new();
+    keys(&found, &mut written);
+    for key in written {
+        let named = [
+            format!("`{key}`"),
+            format!("`{key}[]"),
+            format!(".{key}`"),
+            format!("\"{key}\""),
+        ];
+        if !named.iter().any(|n| section.contains(n.as_str())) {
+            problems.push(format!(
+                "`{key}` is not documented under `{}` in docs/report-format.md",
+                heading.trim()
+            ));
+        }
+    }
+    problems
+}
+
 fn run_case(path: &Path) -> Vec<String> {
     let text = std::fs::read_to_string(path).unwrap();
     let case: Case =
@@ -243,6 +346,11 @@ fn run_case(path: &Path) -> Vec<String> {
             Ok(actual) => matches(want, &actual, "report", &mut problems),
             Err(e) => problems.push(format!("stdout is not JSON ({e}):\n{stdout}")),
         }
+    }
+    if let Some(output) = versioned_output(&case.args)
+        && !stdout.is_empty()
+    {
+        problems.extend(round_trip(output, &stdout));
     }
     if let Some(want) = &case.jsonl {
         let lines: Vec<Value> = stdout

@@ -1,5 +1,6 @@
 //! `pactum check`: validates agreement files and a mapping file, and prints every problem
-//! found (as rustc-style text or as JSON), or what each valid file holds.
+//! found (as rustc-style text or as the versioned JSON of
+//! `pactum::report::outputs::check`), or what each valid file holds.
 //!
 //! The library gives every problem as a `Diagnostic`, all of them in one run; this command
 //! only decides how to show them and the exit code: 0 when every file is valid (warnings
@@ -11,7 +12,8 @@ use std::path::{Path, PathBuf};
 use anyhow::Result;
 use clap::ValueEnum;
 
-use pactum::diagnostic::{Diagnostic, Level};
+use pactum::diagnostic::Level;
+use pactum::report;
 
 use crate::commands::load::{load_mapping, load_rules};
 use crate::commands::output::{EXIT_INVALID, print_diagnostics, say, unless_pipe_closed};
@@ -96,10 +98,9 @@ fn check(paths: &[PathBuf], map: Option<&Path>, format: DiagnosticFormat) -> Res
             }
         }
         DiagnosticFormat::Json => {
-            let list: Vec<serde_json::Value> = diagnostics.iter().map(diagnostic_json).collect();
+            let document = report::outputs::check::build(&diagnostics);
             let stdout = io::stdout();
             let mut out = stdout.lock();
-            let document = serde_json::json!({ "diagnostics": list });
             let written = serde_json::to_writer_pretty(&mut out, &document)
                 .map_err(io::Error::from)
                 .and_then(|()| writeln!(out));
@@ -107,16 +108,4 @@ fn check(paths: &[PathBuf], map: Option<&Path>, format: DiagnosticFormat) -> Res
         }
     }
     Ok(if valid { 0 } else { EXIT_INVALID })
-}
-
-fn diagnostic_json(d: &Diagnostic) -> serde_json::Value {
-    serde_json::json!({
-        "level": match d.level { Level::Error => "error", Level::Warning => "warning" },
-        "code": d.code.as_str(),
-        "message": d.message,
-        "file": d.file,
-        "line": d.line,
-        "column": d.column,
-        "help": d.help,
-    })
 }

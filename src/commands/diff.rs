@@ -75,9 +75,11 @@ fn diff(rules: &[PathBuf], files: &[String], map: Option<&Path>, format: DiffFor
     let written = match format {
         DiffFormat::Text => report::diff::write_text(&d, &mut out),
         DiffFormat::Markdown => report::diff::write_markdown(&d, &mut out),
-        DiffFormat::Json => serde_json::to_writer_pretty(&mut out, &d)
-            .map_err(io::Error::other)
-            .and_then(|()| writeln!(out)),
+        DiffFormat::Json => {
+            serde_json::to_writer_pretty(&mut out, &report::outputs::diff::build(&d))
+                .map_err(io::Error::other)
+                .and_then(|()| writeln!(out))
+        }
     }
     .and_then(|()| out.flush());
     unless_pipe_closed(written)?;

@@ -1,5 +1,6 @@
 //! `pactum explain`: reads the rules and one event, asks the library's [`pactum::explain`] how
-//! each term judges it, and renders that as text for a reader or as JSON (docs/explain.md).
+//! each term judges it, and renders that as text for a reader or as the versioned JSON of
+//! `pactum::report::outputs::explain` (docs/explain.md).
 
 use std::fs;
 use std::io::{self, BufRead, BufReader, BufWriter, Write};
@@ -89,9 +90,11 @@ pub fn run(args: ExplainArgs) -> Result<u8> {
     let mut out = BufWriter::new(stdout.lock());
     let written = match args.format {
         ExplainFormat::Text => explain_text(&explanation, &mut out),
-        ExplainFormat::Json => serde_json::to_writer_pretty(&mut out, &explain_json(&explanation))
-            .map_err(io::Error::from)
-            .and_then(|()| writeln!(out)),
+        ExplainFormat::Json => {
+            serde_json::to_writer_pretty(&mut out, &report::outputs::explain::build(&explanation))
+                .map_err(io::Error::from)
+                .and_then(|()| writeln!(out))
+        }
     }
     .and_then(|()| out.flush());
     unless_pipe_closed(written)?;
@@ -521,159 +524,4 @@ fn text_when(when: &explain::Condition, out: &mut dyn Write) -> io::Result<()> {
         )?;
     }
     Ok(())
-}
-
-type JsonMap = serde_json::Map<String, serde_json::Value>;
-
-/// `evaluated`, `result`, `value` and `error` of something evaluated (or not).
-fn judged_json(judged: Option<&explain::Judged>) -> JsonMap {
-    use explain::Judged;
-    let (evaluated, result, value, error) = match judged {
-        None => (false, None, None, None),
-        Some(Judged::True) => (true, Some(true), None, None),
-        Some(Judged::False) => (true, Some(false), None, None),
-        Some(Judged::Other(value)) => (true, None, Some(value.clone()), None),
-        Some(Judged::Failed(message)) => (true, None, None, Some(message.clone())),
-    };
-    let mut map = JsonMap::new();
-    map.insert("evaluated".into(), evaluated.into());
-    map.insert("result".into(), result.into());
-    map.insert("value".into(), value.into());
-    map.insert("error".into(), error.into());
-    map
-}
-
-/// `comparison` and `calls`.
-fn detail_json(detail: &explain::Detail, into: &mut JsonMap) {
-    use explain::Side;
-    let side = |side: &Side| match side {
-        Side::Value(value) => serde_json::json!({"value": value}),
-        Side::List(name) => serde_json::json!({"list": name}),
-        Side::Failed(message) => serde_json::json!({"error": message}),
-    };
-    let comparison = match &detail.comparison {
-        Some(c) => serde_json::json!({
-            "negated": c.negated,
-            "left": side(&c.left),
-            "operator": c.operator,
-            "right": side(&c.right),
-        }),
-        None => serde_json::Value::Null,
-    };
-    into.insert("comparison".into(), comparison);
-    let calls = detail
-        .calls
-        .iter()
-        .map(|call| match &call.result {
-            Ok(value) => serde_json::json!({"text": call.text, "value": value, "error": null}),
-            Err(message) => serde_json::json!({"text": call.text, "value": null, "error": message}),
-        })
-        .collect();
-    into.insert("calls".into(), calls);
-}
-
-/// The JSON explanation (docs/explain.md): the same data as the text, as values.
-fn explain_json(e: &explain::Explanation) -> serde_json::Value {
-    use explain::{FormOutcome, FormSummary, InPeriod, Key};
-    use pactum::time::{format_duration, format_instant};
-    let instant = |t: &Option<chrono::DateTime<chrono::Utc>>| t.as_ref().map(format_instant);
-    let key = |key: &Key| match key {
-        Key::Single => serde_json::Value::Null,
-        Key::Value(value) => serde_json::json!({"value": value, "error": null}),
-        Key::Missing => serde_json::json!({"value": null, "error": null}),
-        Key::Failed(message) => serde_json::json!({"value": null, "error": message}),
-    };
-    let terms: Vec<serde_json::Value> = e
-        .terms
-        .iter()
-        .map(|t| {
-            let form = match &t.form {
-                FormSummary::Each => serde_json::json!({"type": "each"}),
-                FormSummary::Threshold { count, within, keyed } => serde_json::json!({"type": "threshold", "count": count, "within": format_duration(*within), "by": keyed}),
-                FormSummary::Deadline { window: agreement::DeadlineWindow::Within(d) } => serde_json::json!({"type": "deadline", "within": format_duration(*d)}),
-                FormSummary::Deadline { window: agreement::DeadlineWindow::Before(d) } => serde_json::json!({"type": "deadline", "before": format_duration(*d)}),
-                FormSummary::Absence { within, keyed } => serde_json::json!({"type": "absence", "within": format_duration(*within), "by": keyed}),
-                FormSummary::Sequence { within, steps, keyed } => serde_json::json!({"type": "sequence", "within": format_duration(*within), "steps": steps, "by": keyed}),
-            };
-            let when = t.when.as_ref().map(|when| {
-                // The `when` as a replay judges it: a value other than a boolean is a failure,
-                // and `value` says what it was.
-                let mut value = judged_json(Some(&when.result));
-                value.insert("text".into(), when.text.clone().into());
-                value.insert("implicit".into(), when.implicit.into());
-                value.insert("value".into(), when.gave.clone().into());
-                let chain = match &when.chain {
-                    Some(chain) => serde_json::json!({
-                        "operator": if chain.all { "&&" } else { "||" },
-                        "decided_by": chain.decided_by,
-                        "operands": chain.operands.iter().map(|operand| {
-                            let mut value = judged_json(operand.result.as_ref());
-                            value.insert("text".into(), operand.text.clone().into());
-                            detail_json(&operand.detail, &mut value);
-                            serde_json::Value::Object(value)
-                        }).collect::<Vec<_>>(),
-                    }),
-                    None => serde_json::Value::Null,
-                };
-                value.insert("chain".into(), chain);
-                detail_json(&when.detail, &mut value);
-                serde_json::Value::Object(value)
-            });
-            let outcome = t.outcome.as_ref().map(|outcome| match outcome {
-                FormOutcome::Threshold { key: k } => serde_json::json!({"key": key(k)}),
-                FormOutcome::Deadline { .. } => serde_json::json!({"trigger": true}),
-                FormOutcome::Absence { key: k, watched } => serde_json::json!({"key": key(k), "watched": watched}),
-                FormOutcome::Sequence { key: k, steps } => serde_json::json!({
-                    "key": key(k),
-                    "steps": steps.iter().map(|step| match step {
-                        Ok(matched) => serde_json::json!({"matched": matched, "error": null}),
-                        Err(message) => serde_json::json!({"matched": false, "error": message}),
-                    }).collect::<Vec<_>>(),
-                }),
-            });
-            // A term without a form fires exactly when it selects the event. With a form, a
-            // selected event that could carry a violation depends on other events (`null`);
-            // one that cannot (no usable key, a key not watched) does not fire.
-            let fires = match (&t.form, t.selected, &t.violation) {
-                (_, false, _) => false.into(),
-                (FormSummary::Each, true, _) => true.into(),
-                (_, true, Some(_)) => serde_json::Value::Null,
-                (_, true, None) => false.into(),
-            };
-            serde_json::json!({
-                "agreement": t.agreement,
-                "term": t.term,
-                "article": t.article,
-                "title": t.title,
-                "severity": t.severity.as_str(),
-                "form": form,
-                "period": {"from": instant(&t.period.from), "until": instant(&t.period.until)},
-                "in_period": match t.in_period {
-                    InPeriod::Inside => "inside",
-                    InPeriod::Before => "before",
-                    InPeriod::After => "after",
-                },
-                "when": when,
-                "selected": t.selected,
-                "fires": fires,
-                "outcome": outcome,
-                "violation": t.violation.as_ref().map(|v| serde_json::json!({
-                    "breached_by": v.breached_by,
-                    "message": v.message,
-                    "failure": v.failure,
-                })),
-            })
-        })
-        .collect();
-    serde_json::json!({
-        "explain_version": 1,
-        "pactum_version": env!("CARGO_PKG_VERSION"),
-        "event": {
-            "id": e.id,
-            "time": format_instant(&e.time),
-            "kind": e.kind,
-            "origin": {"file": e.origin.file.to_string(), "line": e.origin.line},
-        },
-        "terms": terms,
-    })
 }

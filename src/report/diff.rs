@@ -8,17 +8,16 @@
 //! identity and the same agreement, term, severity and party are unchanged; the rest of the
 //! pairs with the same identity are *changed*; what is left is only in the old report or only
 //! in the new one. Works on the versioned [`Report`] only, so saved reports diff the same as
-//! fresh replays.
+//! fresh replays. A [`Diff`] is not serialised: `pactum diff --format json` writes the versioned
+//! [`DiffOutput`](super::outputs::DiffOutput) built from it.
 
 use std::collections::BTreeMap;
 use std::io::{self, Write};
 
-use serde::Serialize;
-
 use super::{Report, ViolationRecord};
 
 /// What differs between two reports.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Diff {
     /// The old report's agreements (id and rule-file SHA-256).
     pub old: Vec<(String, String)>,
@@ -37,7 +36,7 @@ pub struct Diff {
 }
 
 /// A violation as the diff shows it.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 pub struct Finding {
     /// When.
     pub time: String,

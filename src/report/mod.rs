@@ -9,6 +9,7 @@ pub mod diff;
 mod html;
 mod markdown;
 mod model;
+pub mod outputs;
 mod text;
 
 use std::collections::BTreeMap;
