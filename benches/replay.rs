@@ -15,8 +15,8 @@
 use std::io::{self, BufRead, BufReader, Read};
 use std::time::Instant;
 
-use pactum::sink::Count;
-use pactum::{Input, InputFormat, Limits, RunOptions, agreement, compile, run};
+use pactum::engine::sink::Count;
+use pactum::{Input, InputFormat, Limits, RunOptions, compile, load::agreement, run};
 
 const KINDS: [&str; 12] = [
     "airstrike",

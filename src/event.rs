@@ -223,6 +223,7 @@ pub enum Invalid {
 
 /// Why an event record was rejected. The reader adds the file and line.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct EventError {
     /// What kind of problem.
     pub kind: Invalid,

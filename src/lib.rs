@@ -5,20 +5,30 @@
 //! compiles every expression once, replays event logs through the terms, and reports each
 //! breach with its clause, party, time, place and evidence.
 //!
-//! The stages run one way and never reach back:
+//! The stages run one way, each a module that uses only those before it (checked by
+//! `tests/architecture.rs`; docs/architecture.md):
 //!
-//! 1. [`agreement::load`] — YAML into an [`Agreement`], every problem as a [`Diagnostic`];
-//! 2. [`compile()`] — every expression into a Rhai AST in the [`sandbox`], into a [`Program`];
-//! 3. [`Replay`] — events judged one by one, violations pushed into a [`Sink`];
-//! 4. [`report`] — a [`Report`] built from the run and rendered as text, JSON or JSON Lines.
+//! 1. [`load`] — YAML into an [`Agreement`] ([`load::agreement::load`]), every problem as a
+//!    [`Diagnostic`];
+//! 2. [`check`] — every expression compiled once in the [`expr::sandbox`], into the engine's
+//!    [`Program`] ([`compile()`]), plus warnings for likely mistakes;
+//! 3. [`input`] — events read from JSON Lines, YAML or CSV (through a [`input::mapping`] for
+//!    records of another shape), handed on in the order the program needs
+//!    ([`input::order`]);
+//! 4. [`engine`] — each event judged by every term ([`Replay`]), violations pushed into a
+//!    [`Sink`]; [`engine::explain`] tells, for one event, why each term fires or not;
+//! 5. [`report`] — a versioned [`Report`] built from the run, rendered as text, JSON, JSON
+//!    Lines, Markdown or HTML.
 //!
-//! [`run()`] drives stage 3 over a list of inputs (JSON Lines, YAML or CSV). An input may name a
-//! [`mapping`] that turns its records, of any shape, into events before they reach stage 3;
-//! the replay never knows. The library does no file IO and prints
-//! nothing: callers pass text and readers, and decide what to do with the results.
+//! [`run()`] drives 3 and 4 over a list of inputs. The library does no file IO and prints
+//! nothing: callers pass text and readers, and decide what to do with the results. The
+//! `pactum` command line is built on it, behind the default `cli` feature; a program that only
+//! needs the library depends on it with `default-features = false`.
 //!
 //! ```
-//! use pactum::{agreement, compile, run, Input, InputFormat, RunOptions, Limits, sink::Collect};
+//! use pactum::engine::sink::Collect;
+//! use pactum::load::agreement;
+//! use pactum::{Input, InputFormat, Limits, RunOptions, compile, run};
 //!
 //! let rules = r#"
 //! agreement: demo
@@ -37,11 +47,18 @@
 //! let program = program.unwrap();
 //!
 //! let log = "{\"time\":\"2024-10-23\",\"kind\":\"airstrike\",\"country\":\"IQ\"}\n";
-//! let input = Input { name: "log.jsonl".into(), reader: Box::new(log.as_bytes()), format: InputFormat::JsonLines, reopen: None, mapping: None };
+//! let input = Input {
+//!     name: "log.jsonl".into(),
+//!     reader: Box::new(log.as_bytes()),
+//!     format: InputFormat::JsonLines,
+//!     reopen: None,
+//!     mapping: None,
+//! };
 //! let mut violations = Collect::default();
 //! let outcome = run(&program, vec![input], RunOptions::default(), &mut violations).unwrap();
 //! assert_eq!(outcome.totals.events, 1);
 //! assert_eq!(violations.0.len(), 1);
+//! assert_eq!(violations.0[0].breached_by.as_deref(), Some("TR"));
 //! ```
 
 #![deny(missing_docs)]
@@ -51,7 +68,6 @@ pub mod diagnostic;
 pub mod engine;
 pub mod event;
 pub mod expr;
-/// Geometry for rules about places: areas, border lines and strips, read from GeoJSON.
 pub mod geo;
 pub mod input;
 pub mod load;
@@ -63,10 +79,10 @@ pub mod time;
 
 pub use check::compile;
 pub use diagnostic::Diagnostic;
-pub use engine::{Program, Replay, Sink, explain, replay, sink};
-pub use expr::{Limits, sandbox};
-pub use input::{InputFormat, mapping};
-pub use load::agreement::{self, Agreement};
+pub use engine::{Program, Replay, Sink};
+pub use expr::Limits;
+pub use input::InputFormat;
+pub use load::agreement::Agreement;
 pub use report::Report;
 pub use run::{Input, RunOptions, run};
 

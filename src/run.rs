@@ -49,6 +49,7 @@ impl Default for RunOptions {
 
 /// Everything a finished run knows, apart from the violations (which went to the sink).
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub struct RunOutcome {
     /// Per-term totals.
     pub totals: ReplayTotals,
@@ -66,6 +67,7 @@ pub struct RunOutcome {
 
 /// Why a run stopped.
 #[derive(Debug, Error)]
+#[non_exhaustive]
 pub enum RunError<E> {
     /// An invalid event line, without `skip_invalid`.
     #[error("invalid event at {0}")]

@@ -8,8 +8,8 @@
     clippy::indexing_slicing
 )]
 
-use pactum::sink::Collect;
-use pactum::{Input, InputFormat, Limits, RunOptions, agreement, compile, run};
+use pactum::engine::sink::Collect;
+use pactum::{Input, InputFormat, Limits, RunOptions, compile, load::agreement, run};
 use proptest::prelude::*;
 
 const RULES: &str = r#"agreement: p
@@ -153,7 +153,7 @@ proptest! {
         {
             let origin = pactum::event::Origin { file: "log".into(), line: 1 };
             let event = pactum::event::EventParser::new().parse_json(&line, origin).unwrap();
-            let _ = pactum::explain::explain(&program, &event);
+            let _ = pactum::engine::explain::explain(&program, &event);
         }
     }
 
@@ -162,7 +162,7 @@ proptest! {
         let (agreement, _) = agreement::load("p.yaml", RULES);
         let (program, _) = compile(vec![agreement.unwrap()], &Limits::default());
         let program = program.unwrap();
-        let (mapping, problems) = pactum::mapping::load("m.yaml", MAPPING, &Limits::default());
+        let (mapping, problems) = pactum::input::mapping::load("m.yaml", MAPPING, &Limits::default());
         assert!(problems.is_empty(), "{problems:?}");
         let mapping = std::rc::Rc::new(mapping.unwrap());
         for format in [InputFormat::JsonLines, InputFormat::Yaml, InputFormat::Csv] {

@@ -98,7 +98,7 @@ fn replay_report(
     };
     let inputs = open_inputs(events, None, mapping.as_ref())?;
     let options = RunOptions::default();
-    let mut sink = pactum::sink::Collect::default();
+    let mut sink = pactum::engine::sink::Collect::default();
     match pactum::run(&program, inputs, options, &mut sink) {
         Ok(outcome) => Ok(Some(report::build(&program, &outcome, options, sink.0))),
         Err(RunError::Invalid(invalid)) => {

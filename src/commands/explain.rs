@@ -1,4 +1,4 @@
-//! `pactum explain`: reads the rules and one event, asks the library's [`pactum::explain`] how
+//! `pactum explain`: reads the rules and one event, asks the library's [`pactum::engine::explain`] how
 //! each term judges it, and renders that as text for a reader or as the versioned JSON of
 //! `pactum::report::outputs::explain` (docs/explain.md).
 
@@ -9,9 +9,9 @@ use std::rc::Rc;
 
 use anyhow::{Context, Result, bail};
 use pactum::InputFormat;
-use pactum::agreement;
-use pactum::explain;
-use pactum::mapping::Mapping;
+use pactum::engine::explain;
+use pactum::input::mapping::Mapping;
+use pactum::load::agreement;
 use pactum::report;
 
 use crate::commands::inputs::{InputFormatArg, input_format};
@@ -85,7 +85,7 @@ pub fn run(args: ExplainArgs) -> Result<u8> {
         // clap requires --event, or --events with --id.
         _ => bail!("give --event JSON, or --events FILE with --id ID"),
     };
-    let explanation = pactum::explain::explain(&program, &event);
+    let explanation = pactum::engine::explain::explain(&program, &event);
     let stdout = io::stdout();
     let mut out = BufWriter::new(stdout.lock());
     let written = match args.format {

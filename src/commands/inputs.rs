@@ -12,7 +12,7 @@ use std::rc::Rc;
 use anyhow::{Context, Result};
 use clap::ValueEnum;
 
-use pactum::mapping::Mapping;
+use pactum::input::mapping::Mapping;
 use pactum::{Input, InputFormat};
 
 /// `--input-format`: the format of event inputs, when not the one their extension says.

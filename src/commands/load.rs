@@ -13,9 +13,9 @@ use std::rc::Rc;
 
 use anyhow::{Context, Result, bail};
 
-use pactum::agreement;
 use pactum::diagnostic::{Code, Diagnostic, SourceFile};
-use pactum::mapping::{self, Mapping};
+use pactum::input::mapping::{self, Mapping};
+use pactum::load::agreement;
 use pactum::report;
 use pactum::{Agreement, Limits, Program, compile};
 

@@ -14,7 +14,7 @@ use anyhow::{Context, Result, bail};
 use clap::ValueEnum;
 
 use pactum::RunOptions;
-use pactum::agreement::Severity;
+use pactum::load::agreement::Severity;
 use pactum::report::{self, Format};
 use pactum::run::RunError;
 
@@ -141,6 +141,7 @@ pub fn run(args: ReplayArgs) -> Result<u8> {
             unless_pipe_closed(Err(err))?;
             return Ok(0);
         }
+        Err(other) => return Err(other.into()),
     };
     // The bar goes before the report is written.
     drop(sink.bar.take());

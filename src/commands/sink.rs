@@ -9,14 +9,14 @@ use std::fs;
 use std::io::{self, Write};
 
 use pactum::Program;
-use pactum::agreement::Severity;
+use pactum::load::agreement::Severity;
 use pactum::report;
 
 /// Where the replay's violations go: kept for the report, or written at once (a stream to
 /// JSON Lines).
 pub struct CliSink<'p> {
     pub program: &'p Program,
-    pub collected: Vec<pactum::sink::Violation>,
+    pub collected: Vec<pactum::engine::sink::Violation>,
     pub live: Option<Box<dyn Write>>,
     /// The most serious violation written live (for `--fail-on`: nothing is collected then).
     pub worst: Option<Severity>,
@@ -49,7 +49,7 @@ impl Bar {
         })
     }
 
-    fn update(&mut self, progress: pactum::sink::Progress) {
+    fn update(&mut self, progress: pactum::engine::sink::Progress) {
         let elapsed = self.started.elapsed();
         if elapsed < std::time::Duration::from_secs(1) {
             return;
@@ -64,7 +64,7 @@ impl Bar {
         });
         let rate = |n: u64| n as f64 / elapsed.as_secs_f64().max(1e-9);
         match progress {
-            pactum::sink::Progress::Reading {
+            pactum::engine::sink::Progress::Reading {
                 input,
                 offset,
                 records,
@@ -79,7 +79,7 @@ impl Bar {
                     self.violations
                 ));
             }
-            pactum::sink::Progress::Reordering { done, total } => {
+            pactum::engine::sink::Progress::Reordering { done, total } => {
                 bar.set_length(total.max(1));
                 bar.set_position(done);
                 bar.set_message(format!(
@@ -87,6 +87,8 @@ impl Bar {
                     self.violations
                 ));
             }
+            // A kind of progress this bar does not know yet: it keeps what it shows.
+            _ => {}
         }
     }
 }
@@ -102,7 +104,7 @@ impl Drop for Bar {
 impl pactum::Sink for CliSink<'_> {
     type Error = io::Error;
 
-    fn violation(&mut self, violation: pactum::sink::Violation) -> io::Result<()> {
+    fn violation(&mut self, violation: pactum::engine::sink::Violation) -> io::Result<()> {
         match &mut self.live {
             None => {
                 self.collected.push(violation);
@@ -122,7 +124,7 @@ impl pactum::Sink for CliSink<'_> {
         }
     }
 
-    fn progress(&mut self, progress: pactum::sink::Progress) {
+    fn progress(&mut self, progress: pactum::engine::sink::Progress) {
         if let Some(bar) = &mut self.bar {
             bar.violations = self.collected.len() as u64;
             bar.update(progress);

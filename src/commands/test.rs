@@ -8,17 +8,17 @@
 use std::collections::{BTreeMap, HashMap};
 
 use chrono::{DateTime, Utc};
-use pactum::agreement::Period;
+use pactum::load::agreement::Period;
 use std::fmt::Write as _;
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::rc::Rc;
 
 use anyhow::{Context, Result};
+use pactum::engine::sink::Collect;
 use pactum::input::EventReader;
 use pactum::report::{self, Report};
 use pactum::scenario::{self, Coverage, Scenario, Verdict};
-use pactum::sink::Collect;
 use pactum::{InputFormat, RunOptions};
 
 use crate::commands::inputs::open_inputs;
@@ -249,7 +249,7 @@ fn replay(file: &Path) -> std::result::Result<Replayed, String> {
 /// is a typo, not a negative case; one outside a term's period does not test it).
 fn event_ids(
     events: &[String],
-    mapping: Option<&Rc<pactum::mapping::Mapping>>,
+    mapping: Option<&Rc<pactum::input::mapping::Mapping>>,
 ) -> Result<HashMap<String, DateTime<Utc>>> {
     let mut ids = HashMap::new();
     for name in events {

@@ -36,6 +36,7 @@ use crate::load::agreement::{Period, Severity};
 
 /// What one event meets under every term of a program.
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub struct Explanation {
     /// The event's id: its own `id`, or `FILE:LINE`.
     pub id: String,
@@ -51,6 +52,7 @@ pub struct Explanation {
 
 /// How one term judges the event.
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub struct TermExplanation {
     /// The agreement's id.
     pub agreement: String,

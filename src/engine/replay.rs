@@ -44,6 +44,7 @@ pub struct Replay<'p> {
 
 /// The totals of a finished replay.
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub struct ReplayTotals {
     /// Events judged.
     pub events: u64,
@@ -238,7 +239,7 @@ mod tests {
     use crate::engine::sink::Collect;
     use crate::engine::sink::Violation;
     use crate::event::{EventParser, Origin};
-    use crate::{Limits, agreement, compile};
+    use crate::{Limits, compile, load::agreement};
 
     /// Conditions of every shape the memo and the operand-wise chains treat specially.
     const CONDITIONS: &[&str] = &[
@@ -365,7 +366,7 @@ mod failures {
     use crate::engine::sink::Collect;
     use crate::engine::stats::{FailureKind, Part};
     use crate::event::{EventParser, Origin};
-    use crate::{Limits, agreement, compile};
+    use crate::{Limits, compile, load::agreement};
 
     /// Each kind of failure, of each expression of a term, is recorded with its part, its
     /// kind and where it is in the rule file (line and column of the failing piece).

@@ -10,6 +10,7 @@ use crate::event::{Event, Origin};
 
 /// One breach of one term, as decided by the engine.
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub struct Violation {
     /// Index of the agreement in [`crate::Program::agreements`].
     pub agreement: usize,
@@ -31,6 +32,7 @@ pub struct Violation {
 
 /// Where a violation took place, as far as the events say.
 #[derive(Debug, Clone, PartialEq, Default)]
+#[non_exhaustive]
 pub struct Location {
     /// The `place` field.
     pub place: Option<String>,
@@ -55,6 +57,7 @@ impl Location {
 
 /// One event cited as evidence.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Evidence {
     /// The event's id.
     pub id: String,
@@ -105,6 +108,7 @@ pub const PROGRESS_EVERY: u64 = 4096;
 
 /// How far a run has come.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Progress {
     /// Reading the inputs in order: input `input` (0-based), at byte `offset` of it; `records`
     /// read in all.

@@ -11,6 +11,7 @@ use crate::expr::position::SourceLocation;
 
 /// What happened to one term over a replay.
 #[derive(Debug, Clone, Default, PartialEq)]
+#[non_exhaustive]
 pub struct TermStats {
     /// Index of the agreement.
     pub agreement: usize,
@@ -34,6 +35,7 @@ pub struct TermStats {
 
 /// One of a term's expressions that failed on an event.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct TermError {
     /// The event's id.
     pub event: String,
@@ -75,6 +77,7 @@ pub enum FailureKind {
 
 /// An expression that failed on an event: which, how, where in the rule file, and in words.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Failure {
     /// Which expression.
     pub part: Part,
@@ -96,6 +99,7 @@ impl std::fmt::Display for Failure {
 /// An obligation neither kept nor broken when the log ends: its deadline lies after the last
 /// event.
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub struct Open {
     /// Index of the agreement.
     pub agreement: usize,

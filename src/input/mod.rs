@@ -66,6 +66,7 @@ impl InputFormat {
 
 /// A line that is not a valid event.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct InputError {
     /// What kind of problem.
     pub kind: Invalid,
@@ -95,6 +96,7 @@ pub type Record = Result<Event, InputError>;
 
 /// Counts kept for one input.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct InputStats {
     /// Lines read (for YAML, the file's lines; for CSV, every physical line, the header's and
     /// those inside multi-line records included).

@@ -56,6 +56,7 @@ pub struct Input<'a> {
 
 /// What one input contributed.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct InputSummary {
     /// Display name.
     pub name: String,
@@ -69,6 +70,7 @@ pub struct InputSummary {
 
 /// An event that arrived too late for canonical order.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Late {
     /// Its id.
     pub event: String,
@@ -116,6 +118,7 @@ impl Order {
 
 /// Why reading stopped.
 #[derive(Debug)]
+#[non_exhaustive]
 pub enum ReadError {
     /// An invalid record, when invalid records are not skipped.
     Invalid(InputError),
@@ -130,6 +133,7 @@ pub enum ReadError {
 
 /// What reading found besides the events, once every input has been read.
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub struct Read {
     /// Per input, in the order given.
     pub inputs: Vec<InputSummary>,

@@ -4,7 +4,7 @@
 //! ([`crate::scenario`]) are all YAML read by **serde-saphyr** into private mirror types whose
 //! values are `Spanned`, then checked. What they share lives here, once: how a YAML error
 //! becomes a diagnostic, how a scalar holding an expression becomes an [`Expression`] that
-//! knows where each of its characters sits in the file ([`scalar`]), list items, and the rules
+//! knows where each of its characters sits in the file (`scalar`), list items, and the rules
 //! for ids and names.
 //!
 //! Why serde-saphyr: serde_yaml is archived; serde-saphyr is maintained, has no unsafe code, is

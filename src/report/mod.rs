@@ -379,7 +379,7 @@ pub fn any_at_or_above(report: &Report, severity: Severity) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::{Input, InputFormat, Limits, agreement, compile, run, sink::Collect};
+    use crate::{Input, InputFormat, Limits, compile, engine::sink::Collect, load::agreement, run};
 
     fn agreement(id: &str) -> Agreement {
         let text = format!(
