@@ -111,7 +111,7 @@ impl pactum::Sink for CliSink<'_> {
             Some(out) => {
                 if let Some(record) = report::violation_record(self.program.agreements(), violation)
                 {
-                    self.worst = self.worst.max(Severity::parse(&record.severity));
+                    self.worst = self.worst.max(Some(record.severity.into()));
                     serde_json::to_writer(&mut *out, &record)?;
                     writeln!(out)?;
                     // Whoever reads the stream sees each violation when it is decided.

@@ -151,7 +151,7 @@ pub(super) fn write(report: &Report, out: &mut dyn Write) -> io::Result<()> {
             esc(&t.agreement),
             esc(&t.term),
             esc(&t.title),
-            esc(&t.severity),
+            esc(t.severity.as_str()),
             t.evaluated,
             t.out_of_period,
             t.violations,
@@ -332,8 +332,8 @@ fn violation(out: &mut dyn Write, n: usize, v: &ViolationRecord) -> io::Result<(
         esc(&v.agreement),
         esc(&v.term),
         esc(v.breached_by.as_deref().unwrap_or("unattributed")),
-        esc(&v.severity),
-        esc(&v.severity),
+        esc(v.severity.as_str()),
+        esc(v.severity.as_str()),
         esc(&v.message),
         evidence.join("<br/>")
     )

@@ -127,7 +127,7 @@ pub(super) fn write(report: &Report, out: &mut dyn Write) -> io::Result<()> {
             code(&t.agreement),
             code(&t.term),
             cell(&t.title),
-            cell(&t.severity),
+            cell(t.severity.as_str()),
             t.evaluated,
             t.out_of_period,
             t.violations,
@@ -287,7 +287,7 @@ fn violation(out: &mut dyn Write, n: usize, v: &ViolationRecord) -> io::Result<(
         "- **Breached by:** {}",
         v.breached_by.as_deref().map_or("unattributed".into(), md)
     )?;
-    writeln!(out, "- **Severity:** {}", md(&v.severity))?;
+    writeln!(out, "- **Severity:** {}", md(v.severity.as_str()))?;
     writeln!(out, "- **When:** {}", v.time)?;
     if let Some(location) = &v.location {
         let mut parts = Vec::new();

@@ -19,7 +19,7 @@ pub use text::plain;
 
 use crate::engine::Program;
 use crate::engine::sink::Violation;
-use crate::load::agreement::{Agreement, Period, Severity};
+use crate::load::agreement::{Agreement, Period};
 use crate::run::{RunOptions, RunOutcome};
 use crate::time::format_instant;
 
@@ -74,12 +74,7 @@ pub fn build(
             .clone()
             .unwrap_or_else(|| "unattributed".into());
         *by_party.entry(party).or_default() += 1;
-        match Severity::parse(&record.severity) {
-            Some(Severity::Critical) => by_severity.critical += 1,
-            Some(Severity::High) => by_severity.high += 1,
-            Some(Severity::Medium) => by_severity.medium += 1,
-            Some(Severity::Low) | None => by_severity.low += 1,
-        }
+        by_severity.add(record.severity);
     }
 
     let mut by_term = Vec::new();
@@ -95,7 +90,7 @@ pub fn build(
             agreement: agreement.id.clone(),
             term: term.id.clone(),
             title: term.title.clone(),
-            severity: term.severity.as_str().to_string(),
+            severity: term.severity.into(),
             evaluated: stats.evaluated,
             out_of_period: stats.out_of_period,
             violations: stats.violations,
@@ -266,7 +261,7 @@ pub fn violation_record(agreements: &[Agreement], v: Violation) -> Option<Violat
         term: term.id.clone(),
         article: term.article.clone(),
         title: term.title.clone(),
-        severity: term.severity.as_str().to_string(),
+        severity: term.severity.into(),
         breached_by: v.breached_by,
         time: format_instant(&v.time),
         message: v.message,
@@ -366,13 +361,10 @@ pub fn write(report: &Report, format: Format, out: &mut dyn Write) -> io::Result
     }
 }
 
-/// Whether any violation is at or above `severity`.
-pub fn any_at_or_above(report: &Report, severity: Severity) -> bool {
-    report
-        .violations
-        .iter()
-        .filter_map(|v| Severity::parse(&v.severity))
-        .any(|s| s >= severity)
+/// Whether any violation is at or above `severity` (the report's, or an agreement's).
+pub fn any_at_or_above(report: &Report, severity: impl Into<Severity>) -> bool {
+    let severity = severity.into();
+    report.violations.iter().any(|v| v.severity >= severity)
 }
 
 #[cfg(test)]
@@ -456,6 +448,7 @@ mod tests {
             }
         );
         assert!(any_at_or_above(&report, Severity::Critical));
+        assert!(any_at_or_above(&report, agreement::Severity::High));
         assert_eq!(
             report.agreements[0].id, "zeta",
             "agreements stay in the order given"

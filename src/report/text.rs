@@ -53,7 +53,7 @@ pub(super) fn write(report: &Report, out: &mut dyn Write) -> io::Result<()> {
         .map(|t| {
             [
                 format!("{}/{}", t.agreement, t.term),
-                t.severity.clone(),
+                t.severity.to_string(),
                 t.evaluated.to_string(),
                 t.out_of_period.to_string(),
                 t.violations.to_string(),
