@@ -81,7 +81,7 @@ fn replay(lines: &[String], memo: bool) -> (Vec<String>, Vec<(u64, u64, u64)>) {
     };
     let mut sink = Collect::default();
     let outcome = run(&program, vec![input], options, &mut sink).unwrap();
-    let report = pactum::report::build(&program, &outcome, options, sink.0);
+    let report = pactum::report::build(&program, &outcome, options, sink.0).unwrap();
     let mut violations: Vec<String> = report
         .violations
         .iter()
@@ -255,7 +255,7 @@ fn replay_files(program: &pactum::Program, files: &[Vec<String>]) -> pactum::Rep
     let mut sink = Collect::default();
     let options = RunOptions::default();
     let outcome = run(program, inputs, options, &mut sink).unwrap();
-    pactum::report::build(program, &outcome, options, sink.0)
+    pactum::report::build(program, &outcome, options, sink.0).unwrap()
 }
 
 const THRESHOLD_RULES: &str = r#"agreement: t
@@ -713,7 +713,7 @@ fn replay_stream(
     let mut sink = Collect::default();
     let options = RunOptions::default();
     let outcome = pactum::run::run_stream(program, input, options, max_delay, &mut sink).unwrap();
-    pactum::report::build(program, &outcome, options, sink.0)
+    pactum::report::build(program, &outcome, options, sink.0).unwrap()
 }
 
 proptest! {

@@ -153,7 +153,7 @@ pub fn run(args: ReplayArgs) -> Result<u8> {
     drop(sink.bar.take());
     let live = sink.live.is_some();
     let worst_live = sink.worst;
-    let mut report = report::build(&program, &outcome, options, sink.collected);
+    let mut report = report::build(&program, &outcome, options, sink.collected)?;
     if streaming {
         report.options.max_delay_s = Some(args.max_delay.num_seconds());
     }
