@@ -9,6 +9,7 @@ pub mod diff;
 mod html;
 mod markdown;
 mod model;
+mod sections;
 mod text;
 
 use std::collections::BTreeMap;
@@ -371,20 +372,6 @@ pub enum Format {
     Markdown,
     /// One self-contained HTML file for readers (docs/report-format.md).
     Html,
-}
-
-/// Violations per UTC day and, within a day, per `agreement/term`.
-pub(crate) fn per_day(violations: &[ViolationRecord]) -> BTreeMap<String, BTreeMap<String, u64>> {
-    let mut days: BTreeMap<String, BTreeMap<String, u64>> = BTreeMap::new();
-    for v in violations {
-        let day = v.time.get(..10).unwrap_or(&v.time).to_string();
-        *days
-            .entry(day)
-            .or_default()
-            .entry(format!("{}/{}", v.agreement, v.term))
-            .or_default() += 1;
-    }
-    days
 }
 
 /// Writes `report` in `format`.
