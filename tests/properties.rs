@@ -79,7 +79,7 @@ fn replay(lines: &[String], memo: bool) -> (Vec<String>, Vec<(u64, u64, u64)>) {
     options.memo = memo;
     let mut sink = Collect::default();
     let outcome = run(&program, vec![input], options, &mut sink).unwrap();
-    let report = pactum::report::build(&program, &outcome, options, sink.0);
+    let report = pactum::report::build(&program, &outcome, options, sink.0).unwrap();
     let mut violations: Vec<String> = report
         .violations
         .iter()
@@ -258,7 +258,7 @@ fn replay_files(program: &pactum::Program, files: &[Vec<String>]) -> pactum::Rep
         let mut options = RunOptions::default();
         options.in_memory = in_memory;
         let outcome = run(program, inputs, options, &mut sink).unwrap();
-        pactum::report::build(program, &outcome, options, sink.0)
+        pactum::report::build(program, &outcome, options, sink.0).unwrap()
     };
     let in_memory = run_with(RunOptions::default().in_memory);
     let indexed = run_with(0);
@@ -725,7 +725,7 @@ fn replay_stream(
     let mut options = RunOptions::default();
     options.max_delay = max_delay;
     let outcome = run(program, vec![input], options, &mut sink).unwrap();
-    pactum::report::build(program, &outcome, options, sink.0)
+    pactum::report::build(program, &outcome, options, sink.0).unwrap()
 }
 
 proptest! {

@@ -100,7 +100,7 @@ fn replay_report(
     let options = RunOptions::default();
     let mut sink = pactum::engine::sink::Collect::default();
     match pactum::run(&program, inputs, options, &mut sink) {
-        Ok(outcome) => Ok(Some(report::build(&program, &outcome, options, sink.0))),
+        Ok(outcome) => Ok(Some(report::build(&program, &outcome, options, sink.0)?)),
         Err(RunError::Invalid(invalid)) => {
             say!("error: invalid event at {invalid}");
             Ok(None)

@@ -147,7 +147,7 @@ pub fn run(args: ReplayArgs) -> Result<u8> {
     drop(sink.bar.take());
     let live = sink.live.is_some();
     let worst_live = sink.worst;
-    let report = report::build(&program, &outcome, options, sink.collected);
+    let report = report::build(&program, &outcome, options, sink.collected)?;
     match &args.output {
         _ if live => {}
         Some(path) => {

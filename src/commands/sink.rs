@@ -111,15 +111,15 @@ impl pactum::Sink for CliSink<'_> {
                 Ok(())
             }
             Some(out) => {
-                if let Some(record) = report::violation_record(self.program.agreements(), violation)
-                {
-                    self.worst = self.worst.max(Severity::parse(&record.severity));
-                    serde_json::to_writer(&mut *out, &record)?;
-                    writeln!(out)?;
-                    // Whoever reads the stream sees each violation when it is decided.
-                    out.flush()?;
-                }
-                Ok(())
+                // A violation of a term the program lacks ends the replay with an error
+                // rather than leaving the stream without it.
+                let record = report::violation_record(self.program.agreements(), violation)
+                    .map_err(io::Error::other)?;
+                self.worst = self.worst.max(Some(record.severity.into()));
+                serde_json::to_writer(&mut *out, &record)?;
+                writeln!(out)?;
+                // Whoever reads the stream sees each violation when it is decided.
+                out.flush()
             }
         }
     }

@@ -231,7 +231,7 @@ fn replay(file: &Path) -> std::result::Result<Replayed, String> {
         pactum::run::RunError::Invalid(invalid) => format!("invalid event at {invalid}"),
         other => other.to_string(),
     })?;
-    let report = report::build(&program, &outcome, options, sink.0);
+    let report = report::build(&program, &outcome, options, sink.0).map_err(|e| e.to_string())?;
     let ids = event_ids(&events, mapping.as_ref()).map_err(|e| format!("{e:#}"))?;
     let periods = program
         .agreements()

@@ -14,7 +14,7 @@
 use std::collections::BTreeMap;
 use std::io::{self, Write};
 
-use super::{Report, ViolationRecord};
+use super::{Report, Severity, ViolationRecord};
 
 /// What differs between two reports.
 #[derive(Debug, Clone, PartialEq)]
@@ -47,7 +47,7 @@ pub struct Finding {
     /// Term id.
     pub term: String,
     /// Severity.
-    pub severity: String,
+    pub severity: Severity,
     /// Party in breach.
     pub breached_by: Option<String>,
     /// The message.
@@ -61,7 +61,7 @@ impl Finding {
             evidence: v.evidence.iter().map(|e| e.id.clone()).collect(),
             agreement: v.agreement.clone(),
             term: v.term.clone(),
-            severity: v.severity.clone(),
+            severity: v.severity,
             breached_by: v.breached_by.clone(),
             message: v.message.clone(),
         }

@@ -8,65 +8,54 @@
 //! versioned [`Report`] only, so a saved JSON report renders to the same bytes
 //! (`pactum report REPORT.json --format markdown`). Event data is untrusted: every piece of it
 //! is escaped so that it cannot add headings, links, tables or HTML to the document.
+//!
+//! What it shows comes from the report's sections (`sections.rs`), derived there once for
+//! every rendering; this module decides only the Markdown and its escaping.
 
 use std::io::{self, Write};
 
-use super::{Report, ViolationRecord};
+use super::Report;
+use super::sections::{Piece, Violation, sections};
 
 pub(super) fn write(report: &Report, out: &mut dyn Write) -> io::Result<()> {
-    let s = &report.summary;
-    let titles: Vec<String> = report.agreements.iter().map(|a| md(&a.title)).collect();
+    let s = sections(report);
+    let h = &s.heading;
+    let titles: Vec<String> = h.titles.iter().map(|t| md(t)).collect();
     writeln!(out, "# Violation report: {}", titles.join("; "))?;
     writeln!(out)?;
     writeln!(
         out,
         "pactum {}, report format {}.",
-        md(&report.pactum_version),
-        report.report_version
+        md(h.pactum_version),
+        h.report_version
     )?;
-    match &report.period {
+    match h.period {
         Some(period) => writeln!(
             out,
             "Events from **{}** to **{}**: {} event(s) judged, {} violation(s).",
-            period.first, period.last, s.events, s.violations
+            period.first, period.last, h.events, h.violations
         )?,
         None => writeln!(out, "No event was judged.")?,
     }
-    let mut options = Vec::new();
-    if report.options.skip_invalid {
-        options.push("invalid lines skipped and listed (`--skip-invalid`)".to_string());
-    }
-    if let Some(until) = &report.options.until {
-        options.push(format!("replay ended at {} (`--until`)", md(until)));
-    }
-    if let Some(delay) = report.options.max_delay_s {
-        options.push(format!(
-            "a stream, events allowed {delay} s out of order (`--max-delay`)"
-        ));
-    }
-    if !options.is_empty() {
+    if !s.options.is_empty() {
+        let options: Vec<String> = s.options.iter().map(|o| words(o)).collect();
         writeln!(out, "Options: {}.", options.join("; "))?;
     }
 
     writeln!(out, "\n## Agreements\n")?;
     writeln!(out, "| id | title | rule file | SHA-256 | in force |")?;
     writeln!(out, "|---|---|---|---|---|")?;
-    for a in &report.agreements {
-        let period = match (&a.effective.from, &a.effective.until) {
-            (Some(from), Some(until)) => format!("{from} to {until}"),
-            (Some(from), None) => format!("from {from}"),
-            (None, Some(until)) => format!("until {until}"),
-            (None, None) => "always".into(),
-        };
+    for a in &s.agreements {
         writeln!(
             out,
-            "| `{}` | {} | {} | `{}` | {period} |",
-            code(&a.id),
-            cell(&a.title),
-            cell(&a.file),
-            a.sha256
+            "| `{}` | {} | {} | `{}` | {} |",
+            code(a.id),
+            cell(a.title),
+            cell(a.file),
+            a.sha256,
+            a.in_force
         )?;
-        for g in &a.geography {
+        for g in a.geography {
             writeln!(
                 out,
                 "| | geography | {} | `{}` | |",
@@ -82,7 +71,7 @@ pub(super) fn write(report: &Report, out: &mut dyn Write) -> io::Result<()> {
         "| file | SHA-256 | lines | events | skipped | blank | mapping |"
     )?;
     writeln!(out, "|---|---|---:|---:|---:|---:|---|")?;
-    for i in &report.inputs {
+    for i in s.inputs {
         let mapping = i
             .mapping
             .as_ref()
@@ -101,17 +90,12 @@ pub(super) fn write(report: &Report, out: &mut dyn Write) -> io::Result<()> {
     }
 
     writeln!(out, "\n## Summary\n")?;
-    let sev = &s.by_severity;
-    writeln!(
-        out,
-        "{} violation(s): {} critical, {} high, {} medium, {} low.",
-        s.violations, sev.critical, sev.high, sev.medium, sev.low
-    )?;
-    if s.hypothetical > 0 {
+    writeln!(out, "{}.", s.tally.words())?;
+    if s.tally.hypothetical > 0 {
         writeln!(
             out,
             "{} of them rest on evidence marked hypothetical (invented to exercise a term).",
-            s.hypothetical
+            s.tally.hypothetical
         )?;
     }
     writeln!(out, "\n### By term\n")?;
@@ -120,148 +104,120 @@ pub(super) fn write(report: &Report, out: &mut dyn Write) -> io::Result<()> {
         "| term | severity | judged | out of period | violations | errors |"
     )?;
     writeln!(out, "|---|---|---:|---:|---:|---:|")?;
-    for t in &s.by_term {
+    for t in &s.terms {
         writeln!(
             out,
-            "| `{}/{}` {} | {} | {} | {} | {} | {} |",
-            code(&t.agreement),
-            code(&t.term),
-            cell(&t.title),
-            cell(&t.severity),
+            "| `{}` {} | {} | {} | {} | {} | {} |",
+            code(&t.clause),
+            cell(t.title),
+            t.severity,
             t.evaluated,
             t.out_of_period,
             t.violations,
             t.errors
         )?;
     }
-    let notes: Vec<String> = s
-        .by_term
-        .iter()
-        .flat_map(|t| {
-            let mut notes = Vec::new();
-            if t.unlocated > 0 {
-                notes.push(format!(
-                    "`{}/{}`: {} event(s) without a position (`lat`/`lon`) for its geography.",
-                    code(&t.agreement),
-                    code(&t.term),
-                    t.unlocated
-                ));
-            }
-            if t.unkeyed > 0 {
-                notes.push(format!(
-                    "`{}/{}`: {} selected event(s) whose key was missing, in no group.",
-                    code(&t.agreement),
-                    code(&t.term),
-                    t.unkeyed
-                ));
-            }
-            notes
-        })
-        .collect();
-    if !notes.is_empty() {
+    if !s.notes.is_empty() {
         writeln!(out)?;
-        for note in notes {
-            writeln!(out, "- {note}")?;
+        for note in &s.notes {
+            writeln!(out, "- {}", words(&note.words()))?;
         }
     }
-    if !s.by_party.is_empty() {
+    if !s.parties.is_empty() {
         writeln!(out, "\n### By party\n")?;
         writeln!(out, "| party | violations |")?;
         writeln!(out, "|---|---:|")?;
-        for (party, count) in &s.by_party {
+        for (party, count) in &s.parties {
             writeln!(out, "| {} | {count} |", cell(party))?;
         }
     }
-    if !report.violations.is_empty() {
+    if !s.days.is_empty() {
         writeln!(out, "\n### By day\n")?;
         writeln!(out, "| day (UTC) | violations | terms |")?;
         writeln!(out, "|---|---:|---|")?;
-        for (day, terms) in super::per_day(&report.violations) {
-            let total: u64 = terms.values().sum();
-            let listed: Vec<String> = terms
+        for day in &s.days {
+            let listed: Vec<String> = day
+                .terms
                 .iter()
                 .map(|(term, n)| format!("`{}` {n}", code(term)))
                 .collect();
-            writeln!(out, "| {day} | {total} | {} |", listed.join(", "))?;
+            writeln!(
+                out,
+                "| {} | {} | {} |",
+                day.day,
+                day.total,
+                listed.join(", ")
+            )?;
         }
     }
 
     writeln!(out, "\n## Violations\n")?;
-    if report.violations.is_empty() {
+    if s.violations.is_empty() {
         writeln!(out, "None.")?;
     }
-    for (n, v) in report.violations.iter().enumerate() {
-        violation(out, n + 1, v)?;
+    for v in &s.violations {
+        violation(out, v)?;
     }
 
-    if !report.open.is_empty() {
+    if !s.open.is_empty() {
         writeln!(
             out,
             "\n## Open obligations\n\nDue after the last event: neither kept nor broken.\n"
         )?;
         writeln!(out, "| term | opened by | due |")?;
         writeln!(out, "|---|---|---|")?;
-        for o in &report.open {
+        for o in &s.open {
             writeln!(
                 out,
-                "| `{}/{}` | `{}` ({}:{}) | {} |",
-                code(&o.agreement),
-                code(&o.term),
-                code(&o.trigger),
-                cell(&o.file),
-                o.line,
-                cell(&o.due)
+                "| `{}` | `{}` ({}) | {} |",
+                code(&o.clause),
+                code(o.trigger),
+                cell(&o.at),
+                cell(o.due)
             )?;
         }
     }
-    if !report.errors.is_empty() {
+    if !s.errors.is_empty() {
         writeln!(
             out,
             "\n## Rule errors\n\nA failing `when` does not fire; a failing `breached_by` leaves the violation unattributed; a failing message part shows `?`.\n"
         )?;
         writeln!(out, "| term | events | first | message |")?;
         writeln!(out, "|---|---:|---|---|")?;
-        for e in &report.errors {
+        for e in &s.errors {
             writeln!(
                 out,
-                "| `{}/{}` | {} | `{}` ({}:{}) | {} |",
-                code(&e.agreement),
-                code(&e.term),
+                "| `{}` | {} | `{}` ({}) | {} |",
+                code(&e.clause),
                 e.count,
-                code(&e.first.event),
-                cell(&e.first.file),
-                e.first.line,
-                cell(&e.first.message)
+                code(e.event),
+                cell(&e.at),
+                cell(e.message)
             )?;
         }
     }
-    if !report.skipped.is_empty() {
+    if !s.skipped.is_empty() {
         writeln!(out, "\n## Skipped lines\n")?;
         writeln!(out, "| where | reason |")?;
         writeln!(out, "|---|---|")?;
-        for k in &report.skipped {
-            let at = match k.column {
-                Some(column) => format!("{}:{}:{column}", k.file, k.line),
-                None => format!("{}:{}", k.file, k.line),
-            };
-            writeln!(out, "| {} | {} |", cell(&at), cell(&k.reason))?;
+        for k in &s.skipped {
+            writeln!(out, "| {} | {} |", cell(&k.at), cell(k.reason))?;
         }
     }
-    if !report.late.is_empty() {
+    if !s.late.is_empty() {
         writeln!(
             out,
             "\n## Late events\n\nCame on a stream after the reorder buffer had passed their time: judged on arrival.\n"
         )?;
         writeln!(out, "| event | where | time |")?;
         writeln!(out, "|---|---|---|")?;
-        for l in &report.late {
+        for l in &s.late {
             writeln!(
                 out,
-                "| `{}` | {}:{} | {} |",
-                code(&l.event),
-                cell(&l.file),
-                l.line,
-                cell(&l.time)
+                "| `{}` | {} | {} |",
+                code(l.event),
+                cell(&l.at),
+                cell(l.time)
             )?;
         }
     }
@@ -269,46 +225,34 @@ pub(super) fn write(report: &Report, out: &mut dyn Write) -> io::Result<()> {
 }
 
 /// One violation, as a numbered section.
-fn violation(out: &mut dyn Write, n: usize, v: &ViolationRecord) -> io::Result<()> {
-    let clause = match &v.article {
-        Some(article) => format!("{} ({})", md(&v.title), md(article)),
-        None => md(&v.title),
+fn violation(out: &mut dyn Write, v: &Violation<'_>) -> io::Result<()> {
+    let clause = match v.article {
+        Some(article) => format!("{} ({})", md(v.title), md(article)),
+        None => md(v.title),
     };
     writeln!(
         out,
-        "### {n}. {} — `{}/{}`\n",
+        "### {}. {} — `{}`\n",
+        v.number,
         v.time,
-        code(&v.agreement),
-        code(&v.term)
+        code(&v.clause)
     )?;
     writeln!(out, "- **Clause:** {clause}")?;
-    writeln!(
-        out,
-        "- **Breached by:** {}",
-        v.breached_by.as_deref().map_or("unattributed".into(), md)
-    )?;
-    writeln!(out, "- **Severity:** {}", md(&v.severity))?;
+    writeln!(out, "- **Breached by:** {}", md(v.party))?;
+    writeln!(out, "- **Severity:** {}", v.severity)?;
     writeln!(out, "- **When:** {}", v.time)?;
-    if let Some(location) = &v.location {
-        let mut parts = Vec::new();
-        if let Some(place) = &location.place {
-            parts.push(md(place));
-        }
-        if let (Some(lat), Some(lon)) = (location.lat, location.lon) {
-            parts.push(format!("{lat}, {lon}"));
-        }
-        if let Some(country) = &location.country {
-            parts.push(md(country));
-        }
-        parts.extend(near_words(location.near.as_ref()).iter().map(|w| md(w)));
-        if !parts.is_empty() {
-            writeln!(out, "- **Where:** {}", parts.join(" · "))?;
-        }
+    let mut parts = Vec::new();
+    parts.extend(v.place.map(md));
+    parts.extend(v.coordinates.clone());
+    parts.extend(v.country.map(md));
+    parts.extend(v.near.iter().map(|w| md(w)));
+    if !parts.is_empty() {
+        writeln!(out, "- **Where:** {}", parts.join(" · "))?;
     }
-    if let Some(key) = &v.key {
+    if let Some(key) = v.key {
         writeln!(out, "- **Key:** {}", md(key))?;
     }
-    writeln!(out, "- **Message:** {}", md(&v.message))?;
+    writeln!(out, "- **Message:** {}", md(v.message))?;
     writeln!(out, "- **Evidence:**")?;
     for e in &v.evidence {
         let mark = if e.hypothetical {
@@ -318,35 +262,30 @@ fn violation(out: &mut dyn Write, n: usize, v: &ViolationRecord) -> io::Result<(
         };
         let source = e
             .source
-            .as_deref()
             .map(|s| format!(", source: {}", link(s)))
             .unwrap_or_default();
         writeln!(
             out,
-            "  - `{}` ({}:{}), {} {}{source}{mark}",
-            code(&e.id),
-            md(&e.file),
-            e.line,
-            md(&e.kind),
+            "  - `{}` ({}), {} {}{source}{mark}",
+            code(e.id),
+            md(&e.at),
+            md(e.kind),
             e.time
         )?;
     }
     writeln!(out)
 }
 
-/// "12.3 km from Metina", "4.1 km from the line iq-tr-border": where a position lies.
-pub(super) fn near_words(near: Option<&super::NearRecord>) -> Vec<String> {
-    let Some(near) = near else {
-        return Vec::new();
-    };
-    let mut words = Vec::new();
-    if let (Some(place), Some(km)) = (&near.place, near.place_km) {
-        words.push(format!("{km:.1} km from {place}"));
-    }
-    if let (Some(line), Some(km)) = (&near.line, near.line_km) {
-        words.push(format!("{km:.1} km from the line {line}"));
-    }
-    words
+/// Words for Markdown: names in code spans, data escaped.
+fn words(pieces: &[Piece<'_>]) -> String {
+    pieces
+        .iter()
+        .map(|piece| match piece {
+            Piece::Prose(text) => text.to_string(),
+            Piece::Data(text) => md(text),
+            Piece::Code(name) => format!("`{}`", code(name)),
+        })
+        .collect()
 }
 
 /// Text from event data or rule files, made inert: Markdown punctuation is escaped, control

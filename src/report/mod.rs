@@ -10,6 +10,7 @@ mod html;
 mod markdown;
 mod model;
 pub mod outputs;
+mod sections;
 mod text;
 
 use std::collections::BTreeMap;
@@ -20,34 +21,75 @@ pub use text::plain;
 
 use crate::engine::Program;
 use crate::engine::sink::Violation;
-use crate::load::agreement::{Agreement, Period, Severity};
+use crate::load::agreement::{Agreement, Period, Term};
 use crate::run::{RunOptions, RunOutcome};
 use crate::time::format_instant;
 
+/// A violation, a term's counts or an open obligation of a run names a term that the program
+/// given to [`build`] does not have.
+///
+/// The engine names a term by indices into [`Program::agreements`]; the report needs its ids.
+/// Indices that do not resolve mean that a run's results were reported against another
+/// program: an error the caller must handle, never an entry left out of the report.
+///
+/// Why an error rather than a type that cannot hold a bad index: such a type (a term
+/// reference tied to its program by a lifetime or a brand) would be the engine's
+/// `sink::Violation`, which every sink, `explain` and the benchmarks receive; the report is
+/// where the indices are resolved, once each, and where a bad one is caught.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "{what} names term {term} of agreement {agreement}, which the program does not have (a run reported against another program)"
+)]
+pub struct UnknownTerm {
+    /// What named it: `a violation`, `a term's counts` or `an open obligation`.
+    pub what: &'static str,
+    /// The index of the agreement.
+    pub agreement: usize,
+    /// The index of the term within it.
+    pub term: usize,
+}
+
+/// The agreement and term at these indices of `agreements`.
+fn resolve<'p>(
+    agreements: &'p [Agreement],
+    what: &'static str,
+    agreement: usize,
+    term: usize,
+) -> Result<(&'p Agreement, &'p Term), UnknownTerm> {
+    agreements
+        .get(agreement)
+        .and_then(|a| a.terms.get(term).map(|t| (a, t)))
+        .ok_or(UnknownTerm {
+            what,
+            agreement,
+            term,
+        })
+}
+
 /// Builds the report of a finished run from its outcome and the violations it raised.
+///
+/// Fails only when `outcome` or `violations` name a term `program` does not have (they come
+/// from another program): nothing the run found is left out of a report.
 pub fn build(
     program: &Program,
     outcome: &RunOutcome,
     options: RunOptions,
     violations: Vec<Violation>,
-) -> Report {
+) -> Result<Report, UnknownTerm> {
     let agreements = program.agreements();
-    let mut violations = violations;
+    let mut violations = violations
+        .into_iter()
+        .map(|v| {
+            let (agreement, term) = resolve(agreements, "a violation", v.agreement, v.term)?;
+            Ok((agreement, term, v))
+        })
+        .collect::<Result<Vec<_>, UnknownTerm>>()?;
     // Sorted on the instants themselves: their text does not sort (`…00.250Z` < `…00Z`).
-    let ids = |v: &Violation| {
-        let agreement = agreements.get(v.agreement);
-        let term = agreement.and_then(|a| a.terms.get(v.term));
-        (
-            v.time,
-            agreement.map(|a| a.id.as_str()),
-            term.map(|t| t.id.as_str()),
-        )
-    };
     // Ties (one id used by two events) fall to the evidence's file and line, so the order
     // never depends on the order in which the events were read.
-    violations.sort_by(|a, b| {
-        ids(a)
-            .cmp(&ids(b))
+    violations.sort_by(|(a_agreement, a_term, a), (b_agreement, b_term, b)| {
+        (a.time, &a_agreement.id, &a_term.id)
+            .cmp(&(b.time, &b_agreement.id, &b_term.id))
             .then_with(|| {
                 a.evidence
                     .iter()
@@ -64,7 +106,7 @@ pub fn build(
     });
     let records: Vec<ViolationRecord> = violations
         .into_iter()
-        .filter_map(|v| violation_record(agreements, v))
+        .map(|(agreement, term, v)| record(agreement, term, v))
         .collect();
 
     let mut by_party: BTreeMap<String, u64> = BTreeMap::new();
@@ -75,28 +117,19 @@ pub fn build(
             .clone()
             .unwrap_or_else(|| "unattributed".into());
         *by_party.entry(party).or_default() += 1;
-        match Severity::parse(&record.severity) {
-            Some(Severity::Critical) => by_severity.critical += 1,
-            Some(Severity::High) => by_severity.high += 1,
-            Some(Severity::Medium) => by_severity.medium += 1,
-            Some(Severity::Low) | None => by_severity.low += 1,
-        }
+        by_severity.add(record.severity);
     }
 
     let mut by_term = Vec::new();
     let mut errors = Vec::new();
     for stats in &outcome.totals.terms {
-        let Some((agreement, term)) = agreements
-            .get(stats.agreement)
-            .and_then(|a| a.terms.get(stats.term).map(|t| (a, t)))
-        else {
-            continue;
-        };
+        let (agreement, term) =
+            resolve(agreements, "a term's counts", stats.agreement, stats.term)?;
         by_term.push(TermSummary {
             agreement: agreement.id.clone(),
             term: term.id.clone(),
             title: term.title.clone(),
-            severity: term.severity.as_str().to_string(),
+            severity: term.severity.into(),
             evaluated: stats.evaluated,
             out_of_period: stats.out_of_period,
             violations: stats.violations,
@@ -119,7 +152,24 @@ pub fn build(
         }
     }
 
-    Report {
+    let open = outcome
+        .totals
+        .open
+        .iter()
+        .map(|o| {
+            let (agreement, term) = resolve(agreements, "an open obligation", o.agreement, o.term)?;
+            Ok(OpenObligation {
+                agreement: agreement.id.clone(),
+                term: term.id.clone(),
+                trigger: o.trigger.id.clone(),
+                file: o.trigger.origin.file.to_string(),
+                line: o.trigger.origin.line,
+                due: format_instant(&o.due),
+            })
+        })
+        .collect::<Result<_, UnknownTerm>>()?;
+
+    Ok(Report {
         report_version: REPORT_VERSION,
         pactum_version: env!("CARGO_PKG_VERSION").to_string(),
         agreements: agreements.iter().map(agreement_info).collect(),
@@ -175,23 +225,7 @@ pub fn build(
             })
             .collect(),
         errors,
-        open: outcome
-            .totals
-            .open
-            .iter()
-            .filter_map(|o| {
-                let agreement = agreements.get(o.agreement)?;
-                let term = agreement.terms.get(o.term)?;
-                Some(OpenObligation {
-                    agreement: agreement.id.clone(),
-                    term: term.id.clone(),
-                    trigger: o.trigger.id.clone(),
-                    file: o.trigger.origin.file.to_string(),
-                    line: o.trigger.origin.line,
-                    due: format_instant(&o.due),
-                })
-            })
-            .collect(),
+        open,
         late: outcome
             .late
             .iter()
@@ -203,7 +237,7 @@ pub fn build(
                 after: format_instant(&l.after),
             })
             .collect(),
-    }
+    })
 }
 
 fn agreement_info(agreement: &Agreement) -> AgreementInfo {
@@ -248,10 +282,18 @@ fn effective(period: &Period) -> Effective {
     }
 }
 
-/// The report's record of one violation (for writers that stream violations as they come).
-pub fn violation_record(agreements: &[Agreement], v: Violation) -> Option<ViolationRecord> {
-    let agreement = agreements.get(v.agreement)?;
-    let term = agreement.terms.get(v.term)?;
+/// The report's record of one violation (for writers that stream violations as they come);
+/// an error when `agreements` (the program's) have no such term.
+pub fn violation_record(
+    agreements: &[Agreement],
+    v: Violation,
+) -> Result<ViolationRecord, UnknownTerm> {
+    let (agreement, term) = resolve(agreements, "a violation", v.agreement, v.term)?;
+    Ok(record(agreement, term, v))
+}
+
+/// The record of a violation of `term`, resolved.
+fn record(agreement: &Agreement, term: &Term, v: Violation) -> ViolationRecord {
     let l = v.location;
     let near = near(agreement, l.lat, l.lon);
     let location = (l.place.is_some() || l.country.is_some() || l.lat.is_some() || l.lon.is_some())
@@ -262,12 +304,12 @@ pub fn violation_record(agreements: &[Agreement], v: Violation) -> Option<Violat
             lon: l.lon,
             near,
         });
-    Some(ViolationRecord {
+    ViolationRecord {
         agreement: agreement.id.clone(),
         term: term.id.clone(),
         article: term.article.clone(),
         title: term.title.clone(),
-        severity: term.severity.as_str().to_string(),
+        severity: term.severity.into(),
         breached_by: v.breached_by,
         time: format_instant(&v.time),
         message: v.message,
@@ -286,7 +328,7 @@ pub fn violation_record(agreements: &[Agreement], v: Violation) -> Option<Violat
                 hypothetical: e.hypothetical,
             })
             .collect(),
-    })
+    }
 }
 
 /// Where a position lies in the agreement's geography: its nearest named place and nearest
@@ -333,20 +375,6 @@ pub enum Format {
     Html,
 }
 
-/// Violations per UTC day and, within a day, per `agreement/term`.
-pub(crate) fn per_day(violations: &[ViolationRecord]) -> BTreeMap<String, BTreeMap<String, u64>> {
-    let mut days: BTreeMap<String, BTreeMap<String, u64>> = BTreeMap::new();
-    for v in violations {
-        let day = v.time.get(..10).unwrap_or(&v.time).to_string();
-        *days
-            .entry(day)
-            .or_default()
-            .entry(format!("{}/{}", v.agreement, v.term))
-            .or_default() += 1;
-    }
-    days
-}
-
 /// Writes `report` in `format`.
 pub fn write(report: &Report, format: Format, out: &mut dyn Write) -> io::Result<()> {
     match format {
@@ -367,13 +395,10 @@ pub fn write(report: &Report, format: Format, out: &mut dyn Write) -> io::Result
     }
 }
 
-/// Whether any violation is at or above `severity`.
-pub fn any_at_or_above(report: &Report, severity: Severity) -> bool {
-    report
-        .violations
-        .iter()
-        .filter_map(|v| Severity::parse(&v.severity))
-        .any(|s| s >= severity)
+/// Whether any violation is at or above `severity` (the report's, or an agreement's).
+pub fn any_at_or_above(report: &Report, severity: impl Into<Severity>) -> bool {
+    let severity = severity.into();
+    report.violations.iter().any(|v| v.severity >= severity)
 }
 
 #[cfg(test)]
@@ -416,7 +441,7 @@ mod tests {
         let mut sink = Collect::default();
         let options = RunOptions::default();
         let outcome = run(&program, vec![input], options, &mut sink).unwrap();
-        let report = build(&program, &outcome, options, sink.0);
+        let report = build(&program, &outcome, options, sink.0).unwrap();
         let order: Vec<String> = report
             .violations
             .iter()
@@ -457,9 +482,54 @@ mod tests {
             }
         );
         assert!(any_at_or_above(&report, Severity::Critical));
+        assert!(any_at_or_above(&report, agreement::Severity::High));
         assert_eq!(
             report.agreements[0].id, "zeta",
             "agreements stay in the order given"
+        );
+    }
+
+    #[test]
+    fn a_violation_of_a_term_the_program_lacks_is_an_error_not_left_out() {
+        let (program, _) = compile(vec![agreement("alpha")], &Limits::default());
+        let program = program.unwrap();
+        let input = Input {
+            name: "log".into(),
+            reader: Box::new(&b"{\"id\":\"e1\",\"time\":\"2024-01-01\",\"kind\":\"x\"}\n"[..]),
+            format: InputFormat::JsonLines,
+            reopen: None,
+            mapping: None,
+        };
+        let mut sink = Collect::default();
+        let options = RunOptions::default();
+        let outcome = run(&program, vec![input], options, &mut sink).unwrap();
+        assert_eq!(sink.0.len(), 2);
+        // Term 2 of agreement 0, and agreement 1: neither exists in this program.
+        let mut stray = sink.0.clone();
+        stray[1].term = 2;
+        let err = build(&program, &outcome, options, stray.clone()).unwrap_err();
+        assert_eq!(
+            err,
+            UnknownTerm {
+                what: "a violation",
+                agreement: 0,
+                term: 2
+            }
+        );
+        assert_eq!(
+            err.to_string(),
+            "a violation names term 2 of agreement 0, which the program does not have (a run reported against another program)"
+        );
+        let mut other = sink.0[0].clone();
+        other.agreement = 1;
+        assert!(violation_record(program.agreements(), other).is_err());
+        assert!(violation_record(program.agreements(), sink.0[0].clone()).is_ok());
+        assert_eq!(
+            build(&program, &outcome, options, sink.0)
+                .unwrap()
+                .violations
+                .len(),
+            2
         );
     }
 }

@@ -6,7 +6,12 @@
 
 use std::collections::BTreeMap;
 
+use std::fmt;
+
+use serde::de::{self, Deserializer, Unexpected, Visitor};
 use serde::{Deserialize, Serialize};
+
+use crate::load::agreement;
 
 /// Version of the report format described here.
 pub const REPORT_VERSION: u32 = 1;
@@ -234,7 +239,7 @@ pub struct TermSummary {
     /// Term title.
     pub title: String,
     /// Term severity.
-    pub severity: String,
+    pub severity: Severity,
     /// Events judged by the term.
     pub evaluated: u64,
     /// Events outside its effective period.
@@ -269,6 +274,114 @@ pub struct BySeverity {
     pub low: u64,
 }
 
+impl BySeverity {
+    /// The count of `severity`.
+    pub fn count(&self, severity: Severity) -> u64 {
+        match severity {
+            Severity::Critical => self.critical,
+            Severity::High => self.high,
+            Severity::Medium => self.medium,
+            Severity::Low => self.low,
+        }
+    }
+
+    /// Counts one violation of `severity`.
+    pub fn add(&mut self, severity: Severity) {
+        let count = match severity {
+            Severity::Critical => &mut self.critical,
+            Severity::High => &mut self.high,
+            Severity::Medium => &mut self.medium,
+            Severity::Low => &mut self.low,
+        };
+        *count += 1;
+    }
+}
+
+/// How serious a breach is, as a report names it: `critical`, `high`, `medium` or `low`.
+///
+/// The report's own type rather than the agreement's [`agreement::Severity`]: report types
+/// are the one serialised contract, and the loader's types stay free of serde. Reading a saved
+/// report with any other name fails, naming the field, rather than counting the violation as
+/// some severity.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    /// Least serious.
+    Low,
+    /// The default.
+    Medium,
+    /// Serious.
+    High,
+    /// Most serious.
+    Critical,
+}
+
+impl Severity {
+    /// All severities, most serious first (the order in which reports count them).
+    pub const ALL: [Severity; 4] = [
+        Severity::Critical,
+        Severity::High,
+        Severity::Medium,
+        Severity::Low,
+    ];
+
+    /// The lowercase name a report writes.
+    pub fn as_str(self) -> &'static str {
+        agreement::Severity::from(self).as_str()
+    }
+}
+
+impl fmt::Display for Severity {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl From<agreement::Severity> for Severity {
+    fn from(severity: agreement::Severity) -> Self {
+        match severity {
+            agreement::Severity::Low => Severity::Low,
+            agreement::Severity::Medium => Severity::Medium,
+            agreement::Severity::High => Severity::High,
+            agreement::Severity::Critical => Severity::Critical,
+        }
+    }
+}
+
+impl From<Severity> for agreement::Severity {
+    fn from(severity: Severity) -> Self {
+        match severity {
+            Severity::Low => agreement::Severity::Low,
+            Severity::Medium => agreement::Severity::Medium,
+            Severity::High => agreement::Severity::High,
+            Severity::Critical => agreement::Severity::Critical,
+        }
+    }
+}
+
+/// By hand rather than derived, so that an unknown name says which field it is in (serde's
+/// own message only lists the variants): `invalid value: string "urgent", expected a
+/// `severity`: critical, high, medium or low`.
+impl<'de> Deserialize<'de> for Severity {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Name;
+        impl Visitor<'_> for Name {
+            type Value = Severity;
+
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a `severity`: critical, high, medium or low")
+            }
+
+            fn visit_str<E: de::Error>(self, text: &str) -> Result<Severity, E> {
+                agreement::Severity::parse(text)
+                    .map(Severity::from)
+                    .ok_or_else(|| E::invalid_value(Unexpected::Str(text), &self))
+            }
+        }
+        deserializer.deserialize_str(Name)
+    }
+}
+
 /// One violation.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ViolationRecord {
@@ -281,8 +394,8 @@ pub struct ViolationRecord {
     pub article: Option<String>,
     /// Term title.
     pub title: String,
-    /// `critical`, `high`, `medium` or `low`.
-    pub severity: String,
+    /// How serious the breach is.
+    pub severity: Severity,
     /// Party in breach; null when it could not be determined.
     pub breached_by: Option<String>,
     /// When, RFC 3339 UTC.

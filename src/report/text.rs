@@ -1,59 +1,52 @@
-//! The text rendering: what an analyst reads in a terminal.
+//! The text rendering: what an analyst reads in a terminal. It draws from the report's sections
+//! (`sections.rs`) and decides only the layout and how event data is shown ([`plain`]).
 
 use std::borrow::Cow;
 use std::io::{self, Write};
 
 use super::Report;
+use super::sections::{Piece, sections};
 
 pub(super) fn write(report: &Report, out: &mut dyn Write) -> io::Result<()> {
-    let s = &report.summary;
-    let inputs = report.inputs.len();
+    let s = sections(report);
+    let h = &s.heading;
     write!(
         out,
-        "{} agreement(s), {} event(s) from {inputs} input(s)",
-        report.agreements.len(),
-        s.events
+        "{} agreement(s), {} event(s) from {} input(s)",
+        h.agreements, h.events, h.inputs
     )?;
-    if let Some(period) = &report.period {
+    if let Some(period) = h.period {
         write!(out, ", {} to {}", period.first, period.last)?;
     }
     writeln!(out)?;
-    for agreement in &report.agreements {
-        writeln!(out, "  {}: {}", agreement.id, plain(&agreement.title))?;
+    for agreement in &s.agreements {
+        writeln!(out, "  {}: {}", agreement.id, plain(agreement.title))?;
     }
-    // One line per mapping (one mapping usually serves every input).
-    let mut mappings: Vec<(&str, &str)> = Vec::new();
-    for mapping in report.inputs.iter().filter_map(|i| i.mapping.as_ref()) {
-        if !mappings.contains(&(mapping.id.as_str(), mapping.file.as_str())) {
-            mappings.push((&mapping.id, &mapping.file));
-        }
-    }
-    for (id, file) in mappings {
+    for mapping in &s.mappings {
         writeln!(
             out,
             "  events made by mapping {} ({})",
-            plain(id),
-            plain(file)
+            plain(&mapping.id),
+            plain(&mapping.file)
         )?;
     }
-    let sev = &s.by_severity;
-    write!(
-        out,
-        "{} violation(s): {} critical, {} high, {} medium, {} low",
-        s.violations, sev.critical, sev.high, sev.medium, sev.low
-    )?;
-    if s.hypothetical > 0 {
-        write!(out, "; {} resting on hypothetical events", s.hypothetical)?;
+    write!(out, "{}", s.tally.words())?;
+    if s.tally.hypothetical > 0 {
+        write!(
+            out,
+            "; {} resting on hypothetical events",
+            s.tally.hypothetical
+        )?;
     }
     writeln!(out)?;
 
     let rows: Vec<[String; 6]> = s
-        .by_term
+        .terms
         .iter()
         .map(|t| {
             [
-                format!("{}/{}", t.agreement, t.term),
-                t.severity.clone(),
+                t.clause.clone(),
+                t.severity.to_string(),
                 t.evaluated.to_string(),
                 t.out_of_period.to_string(),
                 t.violations.to_string(),
@@ -72,59 +65,45 @@ pub(super) fn write(report: &Report, out: &mut dyn Write) -> io::Result<()> {
     .map(str::to_string);
     writeln!(out)?;
     table(out, &header, &rows)?;
-    // Events a term could not place or group: judged, but not the way the rule author meant.
-    for t in &s.by_term {
-        if t.unlocated > 0 {
-            writeln!(
-                out,
-                "note: {}/{}: {} event(s) without `lat`/`lon`: its geography functions gave ()",
-                t.agreement, t.term, t.unlocated
-            )?;
-        }
-        if t.unkeyed > 0 {
-            writeln!(
-                out,
-                "note: {}/{}: {} selected event(s) whose key was (): in no group",
-                t.agreement, t.term, t.unkeyed
-            )?;
-        }
+    for note in &s.notes {
+        writeln!(out, "note: {}", words(&note.terse()))?;
     }
 
-    if !s.by_party.is_empty() {
+    if !s.parties.is_empty() {
         writeln!(out)?;
         let rows: Vec<[String; 2]> = s
-            .by_party
+            .parties
             .iter()
             .map(|(party, count)| [plain(party).into_owned(), count.to_string()])
             .collect();
         table(out, &["PARTY".into(), "VIOLATIONS".into()], &rows)?;
     }
 
-    if !report.violations.is_empty() {
+    if !s.violations.is_empty() {
         writeln!(out, "\nVIOLATIONS")?;
-        for v in &report.violations {
+        for v in &s.violations {
             let evidence: Vec<String> = v
                 .evidence
                 .iter()
                 .map(|e| {
-                    let at = format!("{}:{}", plain(&e.file), e.line);
+                    let at = plain(&e.at);
                     let mark = if e.hypothetical { " HYPOTHETICAL" } else { "" };
+                    // An event without an id is named by its place: said once. (Compared with
+                    // the place as shown, as this rendering always has.)
                     if e.id == at {
                         format!("{at}{mark}")
                     } else {
-                        format!("{} ({at}){mark}", plain(&e.id))
+                        format!("{} ({at}){mark}", plain(e.id))
                     }
                 })
                 .collect();
-            let clause = match &v.article {
-                Some(article) => format!("{}/{} ({})", v.agreement, v.term, plain(article)),
-                None => format!("{}/{}", v.agreement, v.term),
+            let clause = match v.article {
+                Some(article) => format!("{} ({})", v.clause, plain(article)),
+                None => v.clause.clone(),
             };
-            // The place, unless the message already names it.
+            // One line per violation: the place, unless the message already names it.
             let place = v
-                .location
-                .as_ref()
-                .and_then(|l| l.place.as_deref())
+                .place
                 .filter(|place| !v.message.contains(place))
                 .map(|place| format!("  @ {}", plain(place)))
                 .unwrap_or_default();
@@ -132,7 +111,6 @@ pub(super) fn write(report: &Report, out: &mut dyn Write) -> io::Result<()> {
             // already names it: a gap that opens with the log has no event to describe it.
             let key = v
                 .key
-                .as_deref()
                 .filter(|key| !v.message.contains(key))
                 .map(|key| format!("  key: {}", plain(key)))
                 .unwrap_or_default();
@@ -141,87 +119,90 @@ pub(super) fn write(report: &Report, out: &mut dyn Write) -> io::Result<()> {
                 "{}  {}  {clause}  {}  {}{place}{key}  [{}]",
                 v.time,
                 v.severity,
-                plain(v.breached_by.as_deref().unwrap_or("unattributed")),
-                plain(&v.message),
+                plain(v.party),
+                plain(v.message),
                 evidence.join(", ")
             )?;
         }
     }
 
-    if !report.open.is_empty() {
+    if !s.open.is_empty() {
         writeln!(
             out,
             "\nOPEN OBLIGATIONS (due after the last event: neither kept nor broken)"
         )?;
-        for o in &report.open {
+        for o in &s.open {
             writeln!(
                 out,
-                "due {}  {}/{}  opened by {} ({}:{})",
+                "due {}  {}  opened by {} ({})",
                 o.due,
-                o.agreement,
-                o.term,
-                plain(&o.trigger),
-                plain(&o.file),
-                o.line
+                o.clause,
+                plain(o.trigger),
+                plain(&o.at)
             )?;
         }
     }
 
-    if !report.late.is_empty() {
+    if !s.late.is_empty() {
         writeln!(
             out,
             "\nLATE EVENTS (came after the reorder buffer had moved on: judged out of order)"
         )?;
-        for l in &report.late {
+        for l in &s.late {
             writeln!(
                 out,
-                "{} ({}:{}) at {}, after {} was judged",
-                plain(&l.event),
-                plain(&l.file),
-                l.line,
+                "{} ({}) at {}, after {} was judged",
+                plain(l.event),
+                plain(&l.at),
                 l.time,
                 l.after
             )?;
         }
     }
 
-    if !report.skipped.is_empty() {
-        writeln!(out, "\nSKIPPED LINES ({})", report.skipped.len())?;
-        for skipped in &report.skipped {
-            match skipped.column {
-                Some(c) => writeln!(
-                    out,
-                    "{}:{}:{c}: {}",
-                    skipped.file, skipped.line, skipped.reason
-                )?,
-                None => writeln!(out, "{}:{}: {}", skipped.file, skipped.line, skipped.reason)?,
-            }
+    if !s.skipped.is_empty() {
+        writeln!(out, "\nSKIPPED LINES ({})", s.skipped.len())?;
+        // Unlike the other lines, shown unescaped: so this rendering has always written them
+        // (pinned by tests/golden/); a change of output to make on purpose.
+        for skipped in &s.skipped {
+            writeln!(out, "{}: {}", skipped.at, skipped.reason)?;
         }
     }
 
-    if !report.errors.is_empty() {
+    if !s.errors.is_empty() {
         writeln!(
             out,
             "\nRULE ERRORS (a failing `when` does not fire; a failing `breached_by` leaves the violation unattributed, a failing message part shows ?)"
         )?;
-        for e in &report.errors {
-            let at = format!("{}:{}", plain(&e.first.file), e.first.line);
-            let first = if e.first.event == at {
+        for e in &s.errors {
+            let at = plain(&e.at);
+            let first = if e.event == at {
                 at
             } else {
-                format!("{} ({at})", plain(&e.first.event))
+                Cow::Owned(format!("{} ({at})", plain(e.event)))
             };
             writeln!(
                 out,
-                "{}/{}: {} event(s); first {first}: {}",
-                e.agreement,
-                e.term,
+                "{}: {} event(s); first {first}: {}",
+                e.clause,
                 e.count,
-                plain(&e.first.message)
+                plain(e.message)
             )?;
         }
     }
     Ok(())
+}
+
+/// Words for a terminal: names in backticks, data shown [`plain`].
+fn words(pieces: &[Piece<'_>]) -> String {
+    pieces
+        .iter()
+        .map(|piece| match piece {
+            Piece::Prose(text) => text.clone(),
+            Piece::Data(text) => plain(text),
+            Piece::Code(name) => Cow::Owned(format!("`{name}`")),
+        })
+        .collect()
 }
 
 /// Event data shown as it is, except control characters: a line break or a terminal escape

@@ -3,6 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::report::Severity;
 use crate::report::diff::{Diff, Finding};
 
 /// Version of the diff output described here.
@@ -56,7 +57,7 @@ pub struct FindingRecord {
     /// Term id.
     pub term: String,
     /// Severity.
-    pub severity: String,
+    pub severity: Severity,
     /// The party in breach; `null` when unattributed.
     pub breached_by: Option<String>,
     /// The message.
@@ -109,7 +110,7 @@ fn finding(f: &Finding) -> FindingRecord {
         evidence: f.evidence.clone(),
         agreement: f.agreement.clone(),
         term: f.term.clone(),
-        severity: f.severity.clone(),
+        severity: f.severity,
         breached_by: f.breached_by.clone(),
         message: f.message.clone(),
     }

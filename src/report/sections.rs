@@ -1,0 +1,640 @@
+//! The sections of a report as readers see them: the one model that the text, Markdown and
+//! HTML renderings draw from.
+//!
+//! A [`Report`] is data; a rendering for readers shows facts derived from it — counts per
+//! severity, violations per day, the period an agreement is in force, notes about terms that
+//! met events without a position or a key, `FILE:LINE` places, where a violation lies and
+//! what the map draws. [`sections`] derives each of them once, with the words that say them,
+//! so that the renderings cannot disagree and a new report field is added here and then drawn
+//! by each renderer. A renderer reads the report through this model alone and decides only
+//! the markup and the escaping of its medium, and which sections it shows in what order: a
+//! terminal summary and a published document are not laid out alike, which is why this is a
+//! struct of sections rather than one list that every renderer walks in the same order.
+//!
+//! Text from event data, rule files or a saved report stays as it is here (`&str`): only a
+//! renderer knows how to make it inert in its medium. A sentence that mixes pactum's words
+//! with such text or with names is [`Words`], pieces that a renderer escapes or marks up each
+//! in its own way.
+
+use std::borrow::Cow;
+use std::collections::BTreeMap;
+
+use super::{InputFile, InputInfo, MapShape, MappingInfo, Report, Severity, Span};
+
+/// Builds the sections of `report`.
+pub fn sections(report: &Report) -> Sections<'_> {
+    let s = &report.summary;
+    Sections {
+        heading: Heading {
+            titles: report.agreements.iter().map(|a| a.title.as_str()).collect(),
+            pactum_version: &report.pactum_version,
+            report_version: report.report_version,
+            agreements: report.agreements.len(),
+            inputs: report.inputs.len(),
+            events: s.events,
+            violations: s.violations,
+            period: report.period.as_ref(),
+        },
+        options: options(report),
+        agreements: report
+            .agreements
+            .iter()
+            .map(|a| Agreement {
+                id: &a.id,
+                title: &a.title,
+                file: &a.file,
+                sha256: &a.sha256,
+                in_force: in_force(a.effective.from.as_deref(), a.effective.until.as_deref()),
+                geography: &a.geography,
+            })
+            .collect(),
+        inputs: &report.inputs,
+        mappings: mappings(&report.inputs),
+        tally: Tally {
+            violations: s.violations,
+            by_severity: Severity::ALL.map(|severity| (severity, s.by_severity.count(severity))),
+            hypothetical: s.hypothetical,
+        },
+        terms: s
+            .by_term
+            .iter()
+            .map(|t| Term {
+                clause: clause(&t.agreement, &t.term),
+                title: &t.title,
+                severity: t.severity,
+                evaluated: t.evaluated,
+                out_of_period: t.out_of_period,
+                violations: t.violations,
+                errors: t.errors,
+            })
+            .collect(),
+        notes: s
+            .by_term
+            .iter()
+            .flat_map(|t| {
+                [
+                    (NoteKind::Unlocated, t.unlocated),
+                    (NoteKind::Unkeyed, t.unkeyed),
+                ]
+                .into_iter()
+                .filter(|(_, count)| *count > 0)
+                .map(|(kind, count)| Note {
+                    clause: clause(&t.agreement, &t.term),
+                    count,
+                    kind,
+                })
+            })
+            .collect(),
+        parties: s
+            .by_party
+            .iter()
+            .map(|(party, count)| (party.as_str(), *count))
+            .collect(),
+        days: days(report),
+        violations: report
+            .violations
+            .iter()
+            .enumerate()
+            .map(|(i, v)| {
+                let location = v.location.as_ref();
+                let lat = location.and_then(|l| l.lat);
+                let lon = location.and_then(|l| l.lon);
+                Violation {
+                    number: i + 1,
+                    time: &v.time,
+                    clause: clause(&v.agreement, &v.term),
+                    article: v.article.as_deref(),
+                    title: &v.title,
+                    severity: v.severity,
+                    party: v.breached_by.as_deref().unwrap_or(UNATTRIBUTED),
+                    message: &v.message,
+                    place: location.and_then(|l| l.place.as_deref()),
+                    coordinates: lat.zip(lon).map(|(lat, lon)| format!("{lat}, {lon}")),
+                    country: location.and_then(|l| l.country.as_deref()),
+                    near: location.map(|l| near(l.near.as_ref())).unwrap_or_default(),
+                    position: lon
+                        .zip(lat)
+                        .filter(|(lon, lat)| lon.is_finite() && lat.is_finite()),
+                    key: v.key.as_deref(),
+                    evidence: v
+                        .evidence
+                        .iter()
+                        .map(|e| Evidence {
+                            id: &e.id,
+                            at: at(&e.file, e.line),
+                            time: &e.time,
+                            kind: &e.kind,
+                            source: e.source.as_deref(),
+                            hypothetical: e.hypothetical,
+                        })
+                        .collect(),
+                }
+            })
+            .collect(),
+        shapes: shapes(report),
+        open: report
+            .open
+            .iter()
+            .map(|o| Open {
+                clause: clause(&o.agreement, &o.term),
+                trigger: &o.trigger,
+                at: at(&o.file, o.line),
+                due: &o.due,
+            })
+            .collect(),
+        errors: report
+            .errors
+            .iter()
+            .map(|e| RuleError {
+                clause: clause(&e.agreement, &e.term),
+                count: e.count,
+                event: &e.first.event,
+                at: at(&e.first.file, e.first.line),
+                message: &e.first.message,
+            })
+            .collect(),
+        skipped: report
+            .skipped
+            .iter()
+            .map(|k| SkippedLine {
+                at: match k.column {
+                    Some(column) => format!("{}:{}:{column}", k.file, k.line),
+                    None => at(&k.file, k.line),
+                },
+                file: &k.file,
+                line: k.line,
+                reason: &k.reason,
+            })
+            .collect(),
+        late: report
+            .late
+            .iter()
+            .map(|l| Late {
+                event: &l.event,
+                at: at(&l.file, l.line),
+                time: &l.time,
+                after: &l.after,
+            })
+            .collect(),
+    }
+}
+
+/// What every rendering shows of a report, derived once. `'r` is the report's lifetime.
+#[derive(Debug)]
+pub struct Sections<'r> {
+    /// What was judged, by which pactum.
+    pub heading: Heading<'r>,
+    /// The options that changed the result, each as a phrase.
+    pub options: Vec<Words<'r>>,
+    /// The agreements applied, in the order given.
+    pub agreements: Vec<Agreement<'r>>,
+    /// The event inputs, in the order given (shown as they are: nothing to derive).
+    pub inputs: &'r [InputInfo],
+    /// The mappings that made the inputs' events, each once, in the order of the inputs.
+    pub mappings: Vec<&'r MappingInfo>,
+    /// The counts of violations.
+    pub tally: Tally,
+    /// One row per term of every agreement, in file order.
+    pub terms: Vec<Term<'r>>,
+    /// Events that terms judged, but not the way the rule author meant: in term order, the
+    /// unlocated before the unkeyed of each term.
+    pub notes: Vec<Note>,
+    /// Violations per party in breach, by party code.
+    pub parties: Vec<(&'r str, u64)>,
+    /// Violations per UTC day, in order.
+    pub days: Vec<Day<'r>>,
+    /// Every violation, in the report's order.
+    pub violations: Vec<Violation<'r>>,
+    /// The agreements' named shapes to draw, each once (two agreements often name the same
+    /// country).
+    pub shapes: Vec<&'r MapShape>,
+    /// Deadline obligations due after the last event.
+    pub open: Vec<Open<'r>>,
+    /// Terms whose expressions failed on some events.
+    pub errors: Vec<RuleError<'r>>,
+    /// Lines skipped as invalid.
+    pub skipped: Vec<SkippedLine<'r>>,
+    /// Events that came too late on a stream.
+    pub late: Vec<Late<'r>>,
+}
+
+/// What was judged, by which pactum.
+#[derive(Debug)]
+pub struct Heading<'r> {
+    pub titles: Vec<&'r str>,
+    pub pactum_version: &'r str,
+    pub report_version: u32,
+    pub agreements: usize,
+    pub inputs: usize,
+    pub events: u64,
+    pub violations: u64,
+    /// The first and last event time judged; none when no event was.
+    pub period: Option<&'r Span>,
+}
+
+/// An agreement applied.
+#[derive(Debug)]
+pub struct Agreement<'r> {
+    pub id: &'r str,
+    pub title: &'r str,
+    pub file: &'r str,
+    pub sha256: &'r str,
+    /// When it is in force: `FROM to UNTIL`, `from FROM`, `until UNTIL` or `always`.
+    pub in_force: String,
+    pub geography: &'r [InputFile],
+}
+
+/// The counts of violations.
+#[derive(Debug)]
+pub struct Tally {
+    pub violations: u64,
+    /// Per severity, most serious first, every severity present.
+    pub by_severity: [(Severity, u64); 4],
+    /// Those resting on hypothetical evidence. Each rendering words this count its own way
+    /// ("resting on hypothetical events", "rest on evidence marked hypothetical", "rest on
+    /// hypothetical evidence"): the sentences differ in each medium's published output, so
+    /// they stay with the renderers.
+    pub hypothetical: u64,
+}
+
+impl Tally {
+    /// `14 violation(s): 3 critical, 6 high, 2 medium, 3 low`.
+    pub fn words(&self) -> String {
+        let counts: Vec<String> = self
+            .by_severity
+            .iter()
+            .map(|(severity, count)| format!("{count} {severity}"))
+            .collect();
+        format!("{} violation(s): {}", self.violations, counts.join(", "))
+    }
+}
+
+/// One term's counts.
+#[derive(Debug)]
+pub struct Term<'r> {
+    /// `agreement/term`.
+    pub clause: String,
+    pub title: &'r str,
+    pub severity: Severity,
+    pub evaluated: u64,
+    pub out_of_period: u64,
+    pub violations: u64,
+    pub errors: u64,
+}
+
+/// Events a term judged, but not the way its author meant.
+#[derive(Debug)]
+pub struct Note {
+    /// `agreement/term`.
+    pub clause: String,
+    pub count: u64,
+    pub kind: NoteKind,
+}
+
+/// What a [`Note`] is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NoteKind {
+    /// Events without `lat`/`lon` met by a geography function, which gave `()`.
+    Unlocated,
+    /// Selected events whose threshold key was `()`: counted in no window.
+    Unkeyed,
+}
+
+impl Note {
+    /// The note as a document says it (Markdown, HTML): a sentence.
+    pub fn words(&self) -> Words<'_> {
+        let clause = Piece::Code(Cow::Borrowed(&self.clause));
+        match self.kind {
+            NoteKind::Unlocated => vec![
+                clause,
+                prose(format!(": {} event(s) without a position (", self.count)),
+                code("lat"),
+                prose("/"),
+                code("lon"),
+                prose(") for its geography."),
+            ],
+            NoteKind::Unkeyed => vec![
+                clause,
+                prose(format!(
+                    ": {} selected event(s) whose key was missing, in no group.",
+                    self.count
+                )),
+            ],
+        }
+    }
+
+    /// The note as a terminal line says it: shorter, in the rule author's terms (`()`), with
+    /// the clause as plain text like every id in the text rendering.
+    pub fn terse(&self) -> Words<'_> {
+        match self.kind {
+            NoteKind::Unlocated => vec![
+                prose(format!("{}: {} event(s) without ", self.clause, self.count)),
+                code("lat"),
+                prose("/"),
+                code("lon"),
+                prose(": its geography functions gave ()"),
+            ],
+            NoteKind::Unkeyed => vec![prose(format!(
+                "{}: {} selected event(s) whose key was (): in no group",
+                self.clause, self.count
+            ))],
+        }
+    }
+}
+
+/// One UTC day's violations.
+#[derive(Debug)]
+pub struct Day<'r> {
+    /// `YYYY-MM-DD`.
+    pub day: &'r str,
+    pub total: u64,
+    /// Per `agreement/term`, in order.
+    pub terms: Vec<(String, u64)>,
+}
+
+/// One violation.
+#[derive(Debug)]
+pub struct Violation<'r> {
+    /// Its number in the report, from 1.
+    pub number: usize,
+    pub time: &'r str,
+    /// `agreement/term`.
+    pub clause: String,
+    pub article: Option<&'r str>,
+    pub title: &'r str,
+    pub severity: Severity,
+    /// The party in breach, or `unattributed`.
+    pub party: &'r str,
+    pub message: &'r str,
+    pub place: Option<&'r str>,
+    /// `LAT, LON`, when the evidence gives both.
+    pub coordinates: Option<String>,
+    pub country: Option<&'r str>,
+    /// Where it lies in the agreement's geography, as phrases ([`near`]).
+    pub near: Vec<String>,
+    /// `(lon, lat)`, finite: a point to draw on a map.
+    pub position: Option<(f64, f64)>,
+    pub key: Option<&'r str>,
+    pub evidence: Vec<Evidence<'r>>,
+}
+
+/// An event cited as evidence.
+#[derive(Debug)]
+pub struct Evidence<'r> {
+    pub id: &'r str,
+    /// `FILE:LINE`.
+    pub at: String,
+    pub time: &'r str,
+    pub kind: &'r str,
+    pub source: Option<&'r str>,
+    pub hypothetical: bool,
+}
+
+/// An obligation still open when the log ends.
+#[derive(Debug)]
+pub struct Open<'r> {
+    /// `agreement/term`.
+    pub clause: String,
+    /// The id of the event that opened it.
+    pub trigger: &'r str,
+    /// `FILE:LINE` of that event.
+    pub at: String,
+    pub due: &'r str,
+}
+
+/// A term whose expressions failed.
+#[derive(Debug)]
+pub struct RuleError<'r> {
+    /// `agreement/term`.
+    pub clause: String,
+    pub count: u64,
+    /// The id of the first event it failed on.
+    pub event: &'r str,
+    /// `FILE:LINE` of that event.
+    pub at: String,
+    pub message: &'r str,
+}
+
+/// A line skipped as invalid.
+#[derive(Debug)]
+pub struct SkippedLine<'r> {
+    /// `FILE:LINE`, or `FILE:LINE:COLUMN` where the column is known.
+    pub at: String,
+    pub file: &'r str,
+    pub line: u64,
+    pub reason: &'r str,
+}
+
+/// An event that came too late on a stream.
+#[derive(Debug)]
+pub struct Late<'r> {
+    pub event: &'r str,
+    /// `FILE:LINE`.
+    pub at: String,
+    pub time: &'r str,
+    pub after: &'r str,
+}
+
+/// A phrase of pactum's own words around names and data, each piece rendered by its medium.
+pub type Words<'a> = Vec<Piece<'a>>;
+
+/// A piece of [`Words`].
+#[derive(Debug, Clone, PartialEq)]
+pub enum Piece<'a> {
+    /// pactum's own words, without markup: shown as they are.
+    Prose(Cow<'a, str>),
+    /// Text from event data, rule files or a saved report: escaped for the medium.
+    Data(&'a str),
+    /// A name shown as code: an option, a field, an `agreement/term`.
+    Code(Cow<'a, str>),
+}
+
+fn prose<'a>(text: impl Into<Cow<'a, str>>) -> Piece<'a> {
+    Piece::Prose(text.into())
+}
+
+fn code(name: &'static str) -> Piece<'static> {
+    Piece::Code(Cow::Borrowed(name))
+}
+
+/// The party shown when `breached_by` gave none.
+const UNATTRIBUTED: &str = "unattributed";
+
+fn clause(agreement: &str, term: &str) -> String {
+    format!("{agreement}/{term}")
+}
+
+fn at(file: &str, line: u64) -> String {
+    format!("{file}:{line}")
+}
+
+/// The options that change the result, as phrases.
+fn options(report: &Report) -> Vec<Words<'_>> {
+    let o = &report.options;
+    let mut options = Vec::new();
+    if o.skip_invalid {
+        options.push(vec![
+            prose("invalid lines skipped and listed ("),
+            code("--skip-invalid"),
+            prose(")"),
+        ]);
+    }
+    if let Some(until) = &o.until {
+        options.push(vec![
+            prose("replay ended at "),
+            Piece::Data(until),
+            prose(" ("),
+            code("--until"),
+            prose(")"),
+        ]);
+    }
+    if let Some(delay) = o.max_delay_s {
+        options.push(vec![
+            prose(format!("a stream, events allowed {delay} s out of order (")),
+            code("--max-delay"),
+            prose(")"),
+        ]);
+    }
+    options
+}
+
+/// When an agreement is in force, in words.
+fn in_force(from: Option<&str>, until: Option<&str>) -> String {
+    match (from, until) {
+        (Some(from), Some(until)) => format!("{from} to {until}"),
+        (Some(from), None) => format!("from {from}"),
+        (None, Some(until)) => format!("until {until}"),
+        (None, None) => "always".into(),
+    }
+}
+
+/// One line per mapping: one mapping usually serves every input.
+fn mappings(inputs: &[InputInfo]) -> Vec<&MappingInfo> {
+    let mut mappings: Vec<&MappingInfo> = Vec::new();
+    for mapping in inputs.iter().filter_map(|i| i.mapping.as_ref()) {
+        if !mappings
+            .iter()
+            .any(|m| (&m.id, &m.file) == (&mapping.id, &mapping.file))
+        {
+            mappings.push(mapping);
+        }
+    }
+    mappings
+}
+
+/// Violations per UTC day and, within a day, per `agreement/term`.
+fn days(report: &Report) -> Vec<Day<'_>> {
+    let mut days: BTreeMap<&str, BTreeMap<String, u64>> = BTreeMap::new();
+    for v in &report.violations {
+        let day = v.time.get(..10).unwrap_or(&v.time);
+        *days
+            .entry(day)
+            .or_default()
+            .entry(clause(&v.agreement, &v.term))
+            .or_default() += 1;
+    }
+    days.into_iter()
+        .map(|(day, terms)| Day {
+            day,
+            total: terms.values().sum(),
+            terms: terms.into_iter().collect(),
+        })
+        .collect()
+}
+
+/// "12.3 km from Metina", "4.1 km from the line iq-tr-border": where a position lies.
+fn near(near: Option<&super::NearRecord>) -> Vec<String> {
+    let Some(near) = near else {
+        return Vec::new();
+    };
+    let mut words = Vec::new();
+    if let (Some(place), Some(km)) = (&near.place, near.place_km) {
+        words.push(format!("{km:.1} km from {place}"));
+    }
+    if let (Some(line), Some(km)) = (&near.line, near.line_km) {
+        words.push(format!("{km:.1} km from the line {line}"));
+    }
+    words
+}
+
+/// The agreements' shapes, each distinct one once.
+fn shapes(report: &Report) -> Vec<&MapShape> {
+    let mut shapes: Vec<&MapShape> = Vec::new();
+    for shape in report.agreements.iter().flat_map(|a| &a.shapes) {
+        if !shapes
+            .iter()
+            .any(|s| s.name == shape.name && s.kind == shape.kind && s.paths == shape.paths)
+        {
+            shapes.push(shape);
+        }
+    }
+    shapes
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn report() -> Report {
+        let violation = |time: &str, term: &str| {
+            format!(
+                r#"{{"agreement": "a", "term": "{term}", "title": "T", "severity": "high",
+                "breached_by": null, "time": "{time}", "message": "m", "evidence": []}}"#
+            )
+        };
+        let text = format!(
+            r#"{{"report_version": 1, "pactum_version": "0.1.0", "agreements": [],
+            "inputs": [], "options": {{"skip_invalid": true, "until": "2024-02-01T00:00:00Z"}},
+            "summary": {{"events": 3, "violations": 3,
+              "by_term": [{{"agreement": "a", "term": "x", "title": "X", "severity": "low",
+                "evaluated": 3, "out_of_period": 0, "violations": 2, "errors": 0,
+                "unkeyed": 1, "unlocated": 2}}],
+              "by_party": {{"unattributed": 3}},
+              "by_severity": {{"critical": 0, "high": 3, "medium": 0, "low": 0}}}},
+            "violations": [{}, {}, {}], "skipped": [], "errors": []}}"#,
+            violation("2024-01-01T10:00:00Z", "y"),
+            violation("2024-01-01T11:00:00Z", "x"),
+            violation("2024-01-03T00:00:00.250Z", "x"),
+        );
+        serde_json::from_str(&text).unwrap()
+    }
+
+    #[test]
+    fn derived_facts() {
+        let report = report();
+        let s = sections(&report);
+        assert_eq!(
+            s.tally.words(),
+            "3 violation(s): 0 critical, 3 high, 0 medium, 0 low"
+        );
+        let days: Vec<String> = s
+            .days
+            .iter()
+            .map(|d| format!("{} {} {:?}", d.day, d.total, d.terms))
+            .collect();
+        assert_eq!(
+            days,
+            [
+                r#"2024-01-01 2 [("a/x", 1), ("a/y", 1)]"#,
+                r#"2024-01-03 1 [("a/x", 1)]"#,
+            ]
+        );
+        let notes: Vec<(NoteKind, u64)> = s.notes.iter().map(|n| (n.kind, n.count)).collect();
+        assert_eq!(notes, [(NoteKind::Unlocated, 2), (NoteKind::Unkeyed, 1)]);
+        assert_eq!(s.violations[2].number, 3);
+        assert_eq!(s.violations[0].party, "unattributed");
+        assert_eq!(s.options.len(), 2);
+        assert_eq!(
+            s.options[1],
+            vec![
+                prose("replay ended at "),
+                Piece::Data("2024-02-01T00:00:00Z"),
+                prose(" ("),
+                code("--until"),
+                prose(")"),
+            ]
+        );
+        assert_eq!(in_force(None, None), "always");
+        assert_eq!(in_force(Some("A"), None), "from A");
+    }
+}
