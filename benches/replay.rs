@@ -305,7 +305,7 @@ fn bench(file: &str, label: &str, runs: &[(u64, bool)]) {
 fn term_only(file: &str, events: u64) {
     let program = program(file);
     let mut reader = BufReader::with_capacity(1 << 16, Generator::new(events));
-    let mut parser = pactum::event::EventParser::new();
+    let mut parser = pactum::input::EventParser::new();
     let mut replay = pactum::Replay::new(&program);
     let mut sink = Count::default();
     let mut judged = 0u64;

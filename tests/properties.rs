@@ -152,7 +152,7 @@ proptest! {
             && let (Some(program), _) = compile(vec![agreement], &Limits::default())
         {
             let origin = pactum::event::Origin { file: "log".into(), line: 1 };
-            let event = pactum::event::EventParser::new().parse_json(&line, origin).unwrap();
+            let event = pactum::input::EventParser::new().parse_json(&line, origin).unwrap();
             let _ = pactum::engine::explain::explain(&program, &event);
         }
     }

@@ -147,7 +147,7 @@ mod tests {
 
     #[test]
     fn outcomes_are_remembered_per_values_of_the_fields_read() {
-        let mut parser = crate::event::EventParser::new();
+        let mut parser = crate::input::EventParser::new();
         let origin = crate::event::Origin {
             file: "t".into(),
             line: 1,

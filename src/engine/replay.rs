@@ -238,7 +238,8 @@ mod tests {
     use super::*;
     use crate::engine::sink::Collect;
     use crate::engine::sink::Violation;
-    use crate::event::{EventParser, Origin};
+    use crate::event::Origin;
+    use crate::input::EventParser;
     use crate::{Limits, compile, load::agreement};
 
     /// Conditions of every shape the memo and the operand-wise chains treat specially.
@@ -365,7 +366,8 @@ mod failures {
     use super::*;
     use crate::engine::sink::Collect;
     use crate::engine::stats::{FailureKind, Part};
-    use crate::event::{EventParser, Origin};
+    use crate::event::Origin;
+    use crate::input::EventParser;
     use crate::{Limits, compile, load::agreement};
 
     /// Each kind of failure, of each expression of a term, is recorded with its part, its

@@ -21,13 +21,14 @@ use sha2::{Digest, Sha256};
 
 use rhai::{Dynamic, ImmutableString, Map};
 
-use crate::event::Invalid;
-use crate::event::{Event, EventParser, Origin};
+use crate::event::{Event, Origin};
 use crate::input::mapping::{Mapper, Mapping, MappingError};
+pub use parse::{EventError, EventParser, Invalid};
 
 mod csv;
 pub mod mapping;
 pub mod order;
+pub mod parse;
 
 pub use csv::MAX_RECORD_BYTES;
 
