@@ -86,7 +86,7 @@ pub(crate) struct CompiledTerm {
     pub term: usize,
     pub period: Period,
     pub when: AST,
-    /// How `when` is evaluated: whole, or operand by operand (see [`crate::memo`]).
+    /// How `when` is evaluated: whole, or operand by operand (see `crate::engine::memo`).
     pub plan: Plan,
     pub breached_by: CompiledBreach,
     pub message: Option<Vec<Piece>>,
