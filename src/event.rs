@@ -54,6 +54,7 @@ impl Event {
     }
 
     /// How many times a geography function found no position on this event so far.
+    #[inline]
     pub(crate) fn unlocated(&self) -> u32 {
         self.unlocated.get()
     }
@@ -145,6 +146,7 @@ impl Event {
     /// An event from parts already checked: a kind that is a non-empty string, fields with
     /// distinct names other than `time`, `kind` and `id` (CSV records and mappings build events
     /// this way; JSON goes through [`EventParser`]).
+    #[inline]
     pub(crate) fn from_parts(
         time: DateTime<Utc>,
         kind: ImmutableString,

@@ -756,3 +756,50 @@ proptest! {
         prop_assert_eq!(&stream.summary.by_term, &file.summary.by_term);
     }
 }
+
+/// Invalid lines between events, out of order, skipped: the events read again through the
+/// index (seeking, or reading on past the skipped lines) are the events kept in memory.
+#[test]
+fn the_index_reads_past_skipped_lines() {
+    let program = all_forms_program();
+    // In canonical order: a, b (read on past a skipped line), d (a seek back), c (a seek).
+    let text = "{\"id\":\"a\",\"time\":\"2024-01-01T00:05:00Z\",\"kind\":\"a\",\"sector\":\"s0\"}\n\
+                not json\n\
+                {\"id\":\"b\",\"time\":\"2024-01-01T00:10:00Z\",\"kind\":\"b\",\"sector\":\"s0\"}\n\
+                {\"time\":\"2024-01-01\"}\n\
+                {\"id\":\"c\",\"time\":\"2024-01-01T00:30:00Z\",\"kind\":\"a\",\"sector\":\"s1\"}\n\
+                {\"id\":\"d\",\"time\":\"2024-01-01T00:20:00Z\",\"kind\":\"c\",\"sector\":\"s1\"}\n";
+    let run_with = |in_memory: u64| {
+        let bytes = text.as_bytes().to_vec();
+        let again = bytes.clone();
+        let input = Input {
+            name: "f".into(),
+            reader: Box::new(std::io::Cursor::new(bytes)),
+            format: InputFormat::JsonLines,
+            reopen: Some(Box::new(move || {
+                Ok(Box::new(std::io::Cursor::new(again.clone())) as Box<dyn pactum::run::SeekRead>)
+            })),
+            mapping: None,
+        };
+        let mut sink = Collect::default();
+        let mut options = RunOptions::default();
+        options.skip_invalid = true;
+        options.in_memory = in_memory;
+        let outcome = run(&program, vec![input], options, &mut sink).unwrap();
+        pactum::report::build(&program, &outcome, options, sink.0).unwrap()
+    };
+    let kept = run_with(RunOptions::default().in_memory);
+    let indexed = run_with(0);
+    assert_eq!(kept.skipped.len(), 2);
+    assert_eq!(kept.summary.events, 4);
+    assert_eq!(kept, indexed);
+    let order: Vec<&str> = kept
+        .violations
+        .iter()
+        .flat_map(|v| v.evidence.iter().map(|e| e.id.as_str()))
+        .collect();
+    assert!(
+        !order.is_empty(),
+        "the rules must fire for the comparison to mean something"
+    );
+}

@@ -25,7 +25,7 @@ pub(crate) enum Outcome {
     /// It evaluated to something else (the type's name).
     NotBoolean(String),
     /// It failed.
-    Failed(crate::engine::stats::Failure),
+    Failed(Box<crate::engine::stats::Failure>),
 }
 
 /// A field value as part of a memo key.
@@ -76,6 +76,7 @@ impl<T: Clone> Memo<T> {
     }
 
     /// The outcome for `event`: remembered, or computed by `evaluate` (and remembered).
+    #[inline]
     pub(crate) fn outcome(&mut self, event: &Event, evaluate: impl FnOnce() -> T) -> T {
         let Some(reads) = &self.reads else {
             return evaluate();
@@ -125,6 +126,7 @@ impl<T: Clone> Memo<T> {
     }
 }
 
+#[inline]
 fn part(value: Dynamic) -> Option<Part> {
     if value.is_unit() {
         return Some(Part::Unit);
@@ -172,12 +174,12 @@ mod tests {
             Outcome::Decided(true)
         );
         assert_eq!(
-            memo.outcome(&c, || Outcome::Failed(x.clone())),
-            Outcome::Failed(x.clone())
+            memo.outcome(&c, || Outcome::Failed(Box::new(x.clone()))),
+            Outcome::Failed(Box::new(x.clone()))
         );
         assert_eq!(
             memo.outcome(&c, || panic!("remembered")),
-            Outcome::Failed(x.clone())
+            Outcome::Failed(Box::new(x.clone()))
         );
     }
 }

@@ -138,7 +138,12 @@ impl<'p> Replay<'p> {
     }
 
     /// Judges one event under every term and pushes each breach into `sink`.
-    pub fn judge<S: Sink>(&mut self, event: Event, sink: &mut S) -> Result<(), S::Error> {
+    pub fn judge<S: Sink>(
+        &mut self,
+        event: impl Into<Rc<Event>>,
+        sink: &mut S,
+    ) -> Result<(), S::Error> {
+        let event: Rc<Event> = event.into();
         let time = event.time();
         self.events += 1;
         self.first = Some(self.first.map_or(time, |t| t.min(time)));
@@ -150,7 +155,6 @@ impl<'p> Replay<'p> {
             }
             return Ok(());
         }
-        let event = Rc::new(event);
         let handle = Dynamic::from(EventHandle(event.clone()));
         for scope in &mut self.scopes {
             scope.set_value("event", handle.clone());

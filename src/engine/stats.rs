@@ -76,6 +76,9 @@ pub enum FailureKind {
 }
 
 /// An expression that failed on an event: which, how, where in the rule file, and in words.
+///
+/// Inside the engine a failure travels boxed (`Box<Failure>`): outcomes that are almost
+/// always a plain boolean stay small in the memo's tables and on the hot path.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct Failure {

@@ -57,11 +57,11 @@ impl TermState<'_, '_> {
 }
 
 impl Evaluate for TermState<'_, '_> {
-    fn key(&mut self, by: &Source) -> Result<Option<(String, String)>, Failure> {
+    fn key(&mut self, by: &Source) -> Result<Option<(String, String)>, Box<Failure>> {
         key_for(self.program, self.term, self.scope, by)
     }
 
-    fn step(&mut self, i: usize, step: &Source) -> Result<bool, Failure> {
+    fn step(&mut self, i: usize, step: &Source) -> Result<bool, Box<Failure>> {
         step_matches(self.program, self.term, self.scope, i, step)
     }
 }
@@ -72,7 +72,7 @@ impl Judge for TermState<'_, '_> {
         require: &Source,
         candidate: &Rc<Event>,
         trigger: &Rc<Event>,
-    ) -> Result<bool, Failure> {
+    ) -> Result<bool, Box<Failure>> {
         let (program, term) = (self.program, self.term);
         self.scope
             .set_value("event", Dynamic::from(EventHandle(candidate.clone())));
@@ -82,11 +82,13 @@ impl Judge for TermState<'_, '_> {
             .engine(term)
             .eval_ast_with_scope::<Dynamic>(self.scope, &require.ast)
         {
-            Ok(value) => value.as_bool().map_err(|type_name| Failure {
-                part: Part::Require,
-                kind: FailureKind::NotBoolean,
-                at: None,
-                message: format!("`require` gave {type_name}, not a boolean"),
+            Ok(value) => value.as_bool().map_err(|type_name| {
+                Box::new(Failure {
+                    part: Part::Require,
+                    kind: FailureKind::NotBoolean,
+                    at: None,
+                    message: format!("`require` gave {type_name}, not a boolean"),
+                })
             }),
             Err(err) => Err(failed(
                 Part::Require,
@@ -111,7 +113,7 @@ impl Judge for TermState<'_, '_> {
         self.scope.set_value("event", self.handle.clone());
     }
 
-    fn record_error(&mut self, event: &Event, failure: Failure) {
+    fn record_error(&mut self, event: &Event, failure: Box<Failure>) {
         record_error(self.stats, event, failure);
     }
 
@@ -147,13 +149,14 @@ impl Judge for TermState<'_, '_> {
 }
 
 /// Counts a failure of one of a term's expressions on `event`; the first is kept.
-fn record_error(stats: &mut TermStats, event: &Event, failure: Failure) {
+#[allow(clippy::boxed_local)] // Failures travel boxed (see `Failure`); kept unboxed.
+fn record_error(stats: &mut TermStats, event: &Event, failure: Box<Failure>) {
     stats.errors += 1;
     if stats.first_error.is_none() {
         stats.first_error = Some(TermError {
             event: event.id(),
             origin: event.origin().clone(),
-            failure,
+            failure: *failure,
         });
     }
 }
@@ -167,11 +170,11 @@ pub(crate) struct Probe<'a, 'p> {
 }
 
 impl Evaluate for Probe<'_, '_> {
-    fn key(&mut self, by: &Source) -> Result<Option<(String, String)>, Failure> {
+    fn key(&mut self, by: &Source) -> Result<Option<(String, String)>, Box<Failure>> {
         key_for(self.program, self.term, self.scope, by)
     }
 
-    fn step(&mut self, i: usize, step: &Source) -> Result<bool, Failure> {
+    fn step(&mut self, i: usize, step: &Source) -> Result<bool, Box<Failure>> {
         step_matches(self.program, self.term, self.scope, i, step)
     }
 }
@@ -239,8 +242,8 @@ pub(crate) fn evaluate(
 /// Memos for what a fired term evaluates besides its condition: the party in breach and each
 /// message placeholder, with the failure each gave (they are pure like the condition).
 pub(crate) struct Extras {
-    breach: Memo<(Option<String>, Option<Failure>)>,
-    pieces: Vec<Memo<(String, Option<Failure>)>>,
+    breach: Memo<(Option<String>, Option<Box<Failure>>)>,
+    pieces: Vec<Memo<(String, Option<Box<Failure>>)>>,
 }
 
 impl Extras {
@@ -271,14 +274,14 @@ impl Extras {
 }
 
 /// The message of a `when` that gave something other than a boolean.
-pub(crate) fn not_boolean(program: &Program, term: &CompiledTerm, type_name: &str) -> Failure {
+pub(crate) fn not_boolean(program: &Program, term: &CompiledTerm, type_name: &str) -> Box<Failure> {
     let at = locate(&program.source(term).when, (1, 1), Position::NONE);
-    Failure {
+    Box::new(Failure {
         part: Part::When,
         kind: FailureKind::NotBoolean,
         message: format!("`when` gave {type_name}, not a boolean (at {at})"),
         at: Some(at),
-    }
+    })
 }
 
 /// A failure of evaluation, described with its place in the rule file, after `prefix`.
@@ -289,14 +292,14 @@ fn failed(
     here: &Expression,
     offset: (u64, u64),
     functions: Option<&Expression>,
-) -> Failure {
+) -> Box<Failure> {
     let (text, at) = describe_at(err, here, offset, functions);
-    Failure {
+    Box::new(Failure {
         part,
         kind: FailureKind::Error,
         at: Some(at),
         message: format!("{prefix}{text}"),
-    }
+    })
 }
 
 /// Whether the event bound in `scope` matches step `i` of a sequence term, or the failure.
@@ -306,13 +309,15 @@ fn step_matches(
     scope: &mut Scope<'static>,
     i: usize,
     step: &Source,
-) -> Result<bool, Failure> {
+) -> Result<bool, Box<Failure>> {
     match eval(program, term, scope, &step.ast) {
-        Ok(value) => value.as_bool().map_err(|type_name| Failure {
-            part: Part::Step(i),
-            kind: FailureKind::NotBoolean,
-            at: None,
-            message: format!("step {} gave {type_name}, not a boolean", i + 1),
+        Ok(value) => value.as_bool().map_err(|type_name| {
+            Box::new(Failure {
+                part: Part::Step(i),
+                kind: FailureKind::NotBoolean,
+                at: None,
+                message: format!("step {} gave {type_name}, not a boolean", i + 1),
+            })
         }),
         Err(err) => Err(failed(
             Part::Step(i),
@@ -332,7 +337,7 @@ fn key_for(
     term: &CompiledTerm,
     scope: &mut Scope<'static>,
     by: &Source,
-) -> Result<Option<(String, String)>, Failure> {
+) -> Result<Option<(String, String)>, Box<Failure>> {
     match eval(program, term, scope, &by.ast) {
         Ok(value) if value.is_unit() => Ok(None),
         Ok(value) => Ok(Some((key_of(&value), value.to_string()))),
@@ -354,7 +359,7 @@ pub(crate) fn violation_for(
     term: &CompiledTerm,
     scope: &mut Scope<'static>,
     event: &Event,
-) -> (Violation, Option<Failure>) {
+) -> (Violation, Option<Box<Failure>>) {
     let mut extras = Extras::new(term, false);
     build(program, term, scope, &mut extras, Some(event))
 }
@@ -367,7 +372,7 @@ fn build(
     scope: &mut Scope<'static>,
     extras: &mut Extras,
     event: Option<&Event>,
-) -> (Violation, Option<Failure>) {
+) -> (Violation, Option<Box<Failure>>) {
     // Without a deciding event (an absence with none before the gap), nothing is remembered.
     fn remembered<T: Clone>(memo: &mut Memo<T>, event: Option<&Event>, f: impl FnOnce() -> T) -> T {
         match event {
@@ -404,7 +409,7 @@ fn build(
                                 ),
                                 at: Some(at),
                             };
-                            (None, Some(why))
+                            (None, Some(Box::new(why)))
                         }
                     }
                     Err(err) => {

@@ -22,7 +22,7 @@
 //! be asked to forget what it decided (a sink cannot un-write a violation); deciding the order
 //! before anything is judged keeps the flow one way — readers, then this stage, then the engine.
 
-use std::collections::{BinaryHeap, VecDeque};
+use std::collections::VecDeque;
 use std::io::{BufRead, Seek};
 use std::rc::Rc;
 
@@ -188,8 +188,6 @@ pub struct Events<'a> {
     opened: usize,
     /// Records read, for progress.
     records: u64,
-    /// Events ready to hand on, in order.
-    ready: VecDeque<Event>,
     buffer: Buffer,
     sorted: Option<Sorted<'a>>,
     read: Read,
@@ -216,7 +214,6 @@ impl<'a> Events<'a> {
             current: None,
             opened: 0,
             records: 0,
-            ready: VecDeque::new(),
             buffer: Buffer::default(),
             sorted: None,
             read: Read {
@@ -233,17 +230,22 @@ impl<'a> Events<'a> {
 
     /// The next event, `None` when every input is read; `progress` hears how far reading has
     /// come every [`PROGRESS_EVERY`] records.
-    pub fn next(&mut self, progress: &mut dyn FnMut(Progress)) -> Result<Option<Event>, ReadError> {
+    pub fn next(
+        &mut self,
+        progress: &mut dyn FnMut(Progress),
+    ) -> Result<Option<Rc<Event>>, ReadError> {
         match self.order {
             Order::AsRead => self.next_record(progress),
             Order::Buffered(max_delay) => loop {
-                if let Some(event) = self.ready.pop_front() {
+                if let Some(event) = self.buffer.release() {
                     return Ok(Some(event));
                 }
                 match self.next_record(progress)? {
                     Some(event) => {
-                        self.buffer
-                            .push(event, max_delay, &mut self.ready, &mut self.read.late)
+                        if let Some(late) = self.buffer.take(event, max_delay, &mut self.read.late)
+                        {
+                            return Ok(Some(late));
+                        }
                     }
                     None => return Ok(self.buffer.drain()),
                 }
@@ -271,7 +273,7 @@ impl<'a> Events<'a> {
     fn next_record(
         &mut self,
         progress: &mut dyn FnMut(Progress),
-    ) -> Result<Option<Event>, ReadError> {
+    ) -> Result<Option<Rc<Event>>, ReadError> {
         loop {
             if self.current.is_none() {
                 let Some((source, reader, _)) = self.waiting.pop_front() else {
@@ -295,7 +297,9 @@ impl<'a> Events<'a> {
                         });
                     }
                     match record {
-                        Ok(event) => return Ok(Some(event)),
+                        // Shared from here on: the buffer and the engine move a pointer,
+                        // never the event.
+                        Ok(event) => return Ok(Some(Rc::new(event))),
                         Err(invalid) if self.skip_invalid => {
                             tracing::debug!(%invalid, "skipped");
                             self.read.skipped.push(invalid);
@@ -425,21 +429,25 @@ enum Sorted<'a> {
 }
 
 impl Sorted<'_> {
-    fn next(&mut self, progress: &mut dyn FnMut(Progress)) -> Result<Option<Event>, ReadError> {
+    fn next(&mut self, progress: &mut dyn FnMut(Progress)) -> Result<Option<Rc<Event>>, ReadError> {
         match self {
-            Sorted::InMemory(events) => Ok(events.pop_front()),
+            Sorted::InMemory(events) => Ok(events.pop_front().map(Rc::new)),
             Sorted::Indexed(indexed) => indexed.next(progress),
         }
     }
 }
+
+/// An input opened again, to read its events in canonical order.
+type Reread<'a> = EventReader<Box<dyn SeekRead + 'a>>;
 
 /// The index of every event, sorted, and the inputs to read them from again.
 struct Indexed<'a> {
     entries: std::vec::IntoIter<Entry>,
     sources: Vec<Source>,
     reopens: Vec<Option<Reopen<'a>>>,
-    /// Per input, its reader once opened again.
-    open: Vec<Option<EventReader<Box<dyn SeekRead + 'a>>>>,
+    /// Per input, its reader once opened again, and the ordinal of the event it would read
+    /// next without seeking.
+    open: Vec<Option<(Reread<'a>, usize)>>,
     /// Per input, the events of a YAML list, taken as they are handed on.
     yaml: Vec<Vec<Option<Event>>>,
     done: u64,
@@ -447,7 +455,7 @@ struct Indexed<'a> {
 }
 
 impl Indexed<'_> {
-    fn next(&mut self, progress: &mut dyn FnMut(Progress)) -> Result<Option<Event>, ReadError> {
+    fn next(&mut self, progress: &mut dyn FnMut(Progress)) -> Result<Option<Rc<Event>>, ReadError> {
         let Some(entry) = self.entries.next() else {
             return Ok(None);
         };
@@ -472,7 +480,7 @@ impl Indexed<'_> {
                 .and_then(|events| events.get_mut(entry.ordinal))
                 .and_then(Option::take)
             {
-                Some(event) => Ok(Some(event)),
+                Some(event) => Ok(Some(Rc::new(event))),
                 None => Err(changed(source)),
             };
         }
@@ -485,106 +493,106 @@ impl Indexed<'_> {
         ) else {
             return Err(changed(source));
         };
-        let reader = match slot {
-            Some(reader) => reader,
-            None => slot.insert(source.reader(reopen().map_err(source.io_error())?)),
+        let (reader, next) = match slot {
+            Some(open) => open,
+            None => slot.insert((
+                source.reader(reopen().map_err(source.io_error())?),
+                usize::MAX,
+            )),
         };
-        reader
-            .seek_to(entry.offset, entry.line)
-            .map_err(source.io_error())?;
-        match reader.next_record().map_err(source.io_error())? {
-            Some(Ok(event)) => Ok(Some(event)),
-            // The line was valid a moment ago: the file changed under us.
-            _ => Err(changed(source)),
+        // The event right after the last one read from this input (the usual case: a file
+        // mostly in order) is read on, without a seek, which would throw the buffer away.
+        if *next != entry.ordinal {
+            reader
+                .seek_to(entry.offset, entry.line)
+                .map_err(source.io_error())?;
         }
-    }
-}
-
-/// The reorder buffer of a stream: events not yet handed on, earliest first (ties in arrival
-/// order).
-#[derive(Default)]
-struct Buffer {
-    pending: BinaryHeap<std::cmp::Reverse<Pending>>,
-    arrival: u64,
-    /// The latest time seen.
-    newest: Option<DateTime<Utc>>,
-    /// The latest time handed on.
-    handed: Option<DateTime<Utc>>,
-}
-
-impl Buffer {
-    /// Takes one event: a late one goes to `ready` at once (and to `late`); otherwise the
-    /// events now at least `max_delay` older than the newest go to `ready`, in order.
-    fn push(
-        &mut self,
-        event: Event,
-        max_delay: TimeDelta,
-        ready: &mut VecDeque<Event>,
-        late: &mut Vec<Late>,
-    ) {
-        let time = event.time();
-        if let Some(after) = self.handed.filter(|handed| time < *handed) {
-            tracing::debug!(event = %event.id(), %time, "late event, judged out of order");
-            late.push(Late {
-                event: event.id(),
-                origin: event.origin().clone(),
-                time,
-                after,
-            });
-            ready.push_back(event);
-            return;
-        }
-        self.newest = Some(self.newest.map_or(time, |newest| newest.max(time)));
-        self.pending.push(std::cmp::Reverse(Pending {
-            time,
-            arrival: self.arrival,
-            event,
-        }));
-        self.arrival += 1;
-        let Some(watermark) = self
-            .newest
-            .and_then(|newest| newest.checked_sub_signed(max_delay))
-        else {
-            return;
-        };
-        while self
-            .pending
-            .peek()
-            .is_some_and(|std::cmp::Reverse(next)| next.time <= watermark)
-        {
-            if let Some(std::cmp::Reverse(next)) = self.pending.pop() {
-                self.handed = Some(self.handed.map_or(next.time, |h| h.max(next.time)));
-                ready.push_back(next.event);
+        *next = entry.ordinal + 1;
+        loop {
+            match reader.next_record().map_err(source.io_error())? {
+                Some(Ok(event)) if reader.offset() == entry.offset => {
+                    return Ok(Some(Rc::new(event)));
+                }
+                // An invalid record between two events: already accounted for when indexing.
+                Some(Err(_)) => {}
+                // The record was valid, at this place, a moment ago: the file changed under us.
+                _ => return Err(changed(source)),
             }
         }
     }
+}
+
+/// The reorder buffer of a stream: events not yet handed on, in canonical order (ties in
+/// arrival order). A deque kept sorted rather than a heap: a stream is mostly in order, so an
+/// event almost always goes at the back, and leaves from the front, without moving the others.
+/// Times are compared as whole nanoseconds: exact, and far cheaper per event than date
+/// arithmetic.
+#[derive(Default)]
+struct Buffer {
+    pending: VecDeque<(i128, Rc<Event>)>,
+    /// The latest time seen, less `max_delay`: events up to it can be handed on.
+    watermark: Option<i128>,
+    /// The latest time handed on.
+    handed: Option<i128>,
+    /// The same, as an instant.
+    handed_time: Option<DateTime<Utc>>,
+}
+
+/// An instant as nanoseconds since 1970, exactly.
+fn nanos(time: DateTime<Utc>) -> i128 {
+    i128::from(time.timestamp()) * 1_000_000_000 + i128::from(time.timestamp_subsec_nanos())
+}
+
+impl Buffer {
+    /// Takes one event: a late one (earlier than one already handed on) is given back, to be
+    /// handed on at once, and listed in `late`; any other waits in order.
+    fn take(
+        &mut self,
+        event: Rc<Event>,
+        max_delay: TimeDelta,
+        late: &mut Vec<Late>,
+    ) -> Option<Rc<Event>> {
+        let time = nanos(event.time());
+        if self.handed.is_some_and(|handed| time < handed) {
+            tracing::debug!(event = %event.id(), time = %event.time(), "late event, judged out of order");
+            let after = self.handed_time.unwrap_or_else(|| event.time());
+            late.push(Late {
+                event: event.id(),
+                origin: event.origin().clone(),
+                time: event.time(),
+                after,
+            });
+            return Some(event);
+        }
+        let delay = max_delay.num_nanoseconds().map_or(i128::MAX, i128::from);
+        let watermark = time.saturating_sub(delay);
+        if self.watermark.is_none_or(|w| watermark > w) {
+            self.watermark = Some(watermark);
+        }
+        // After every event of the same time or earlier: ties keep their arrival order.
+        if self.pending.back().is_none_or(|(last, _)| *last <= time) {
+            self.pending.push_back((time, event));
+        } else {
+            let at = self.pending.partition_point(|(t, _)| *t <= time);
+            self.pending.insert(at, (time, event));
+        }
+        None
+    }
+
+    /// The earliest event waiting, once an event at least `max_delay` later has come.
+    fn release(&mut self) -> Option<Rc<Event>> {
+        let (front, _) = self.pending.front()?;
+        if *front > self.watermark? {
+            return None;
+        }
+        let (time, next) = self.pending.pop_front()?;
+        self.handed = Some(self.handed.map_or(time, |h| h.max(time)));
+        self.handed_time = Some(next.time()).max(self.handed_time);
+        Some(next)
+    }
 
     /// At the end of the stream: the next event still waiting, in order.
-    fn drain(&mut self) -> Option<Event> {
-        self.pending.pop().map(|std::cmp::Reverse(next)| next.event)
-    }
-}
-
-/// An event waiting in the reorder buffer, ordered by time, then arrival.
-struct Pending {
-    time: DateTime<Utc>,
-    arrival: u64,
-    event: Event,
-}
-
-impl PartialEq for Pending {
-    fn eq(&self, other: &Self) -> bool {
-        (self.time, self.arrival) == (other.time, other.arrival)
-    }
-}
-impl Eq for Pending {}
-impl PartialOrd for Pending {
-    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
-        Some(self.cmp(other))
-    }
-}
-impl Ord for Pending {
-    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
-        (self.time, self.arrival).cmp(&(other.time, other.arrival))
+    fn drain(&mut self) -> Option<Rc<Event>> {
+        self.pending.pop_front().map(|(_, event)| event)
     }
 }

@@ -59,9 +59,9 @@ fn compile_by(compiler: &mut dyn Compiler, by: Option<&Expression>) -> Option<Op
 pub(crate) trait Evaluate {
     /// The event's key under `by`: type-tagged (as [`key_of`] writes it) and as text; `None`
     /// for `()`; or the failure.
-    fn key(&mut self, by: &Source) -> Result<Option<(String, String)>, Failure>;
+    fn key(&mut self, by: &Source) -> Result<Option<(String, String)>, Box<Failure>>;
     /// Whether the event matches step `i` (0-based) of a sequence, or the failure.
-    fn step(&mut self, i: usize, step: &Source) -> Result<bool, Failure>;
+    fn step(&mut self, i: usize, step: &Source) -> Result<bool, Box<Failure>>;
 }
 
 /// What a form asks of its term during a replay: its expressions evaluated, failures counted,
@@ -75,13 +75,13 @@ pub(crate) trait Judge: Evaluate {
         require: &Source,
         candidate: &Rc<Event>,
         trigger: &Rc<Event>,
-    ) -> Result<bool, Failure>;
+    ) -> Result<bool, Box<Failure>>;
     /// Binds `event` to another event, or to `()`, to raise a violation resting on it.
     fn bind_event(&mut self, event: Option<&Rc<Event>>);
     /// Binds `event` to the event being judged again.
     fn restore_event(&mut self);
     /// Counts a failure of one of the term's expressions on `event` (the first is kept).
-    fn record_error(&mut self, event: &Event, failure: Failure);
+    fn record_error(&mut self, event: &Event, failure: Box<Failure>);
     /// Counts a selected event whose key was `()`.
     fn unkeyed(&mut self);
     /// Raises a violation dated `time`, decided by `event` (bound as `event`; `None`: decided
@@ -343,11 +343,15 @@ fn reads(ast: &AST, memo: bool) -> Option<Vec<ImmutableString>> {
     }
 }
 
+/// What a form's `by` gave: the key (type-tagged, and its text), `None` for `()`, or the
+/// failure.
+type KeyOutcome = Result<Option<(String, String)>, Box<Failure>>;
+
 /// A form's `by`, with what it gave per values of the fields it reads.
 struct Keyed<'p> {
     by: Option<&'p Source>,
     /// The key (type-tagged, and its text), `None` for `()`, or the failure.
-    memo: Memo<Result<Option<(String, String)>, Failure>>,
+    memo: Memo<KeyOutcome>,
 }
 
 impl<'p> Keyed<'p> {

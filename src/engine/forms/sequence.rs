@@ -91,7 +91,7 @@ pub(crate) struct State<'p> {
     form: &'p Sequence,
     key: Keyed<'p>,
     /// Per step: matched or not, or the failure.
-    steps: Vec<Memo<Result<bool, Failure>>>,
+    steps: Vec<Memo<Result<bool, Box<Failure>>>>,
     chains: Chains,
 }
 
