@@ -803,3 +803,40 @@ fn the_index_reads_past_skipped_lines() {
         "the rules must fire for the comparison to mean something"
     );
 }
+
+/// The scan of times reads lines as the events are read: a byte-order mark, `\r\n`, a key
+/// written with an escape, other fields before `time`. The scanned order (a reorder buffer as
+/// long as the worst lateness) is the sorted one, and no event comes late.
+#[test]
+fn the_scan_of_times_reads_lines_as_events_are_read() {
+    let program = all_forms_program();
+    let text = "\u{feff}{\"id\":\"a\",\"t\\u0069me\":\"2024-01-01T03:00:00Z\",\"kind\":\"a\",\"sector\":\"s0\"}\r\n\
+                {\"kind\":\"b\",\"sector\":\"s0\",\"id\":\"b\",\"time\":\"2024-01-01T01:00:00+00:00\"}\r\n\
+                \r\n\
+                {\"id\":\"c\",\"time\":\"2024-01-01\",\"kind\":\"a\",\"sector\":\"s1\"}\n\
+                {\"id\":\"d\",\"time\":\"2024-01-01T04:00:00Z\",\"kind\":\"c\",\"sector\":\"s1\"}";
+    let run_with = |in_memory: u64| {
+        let bytes = text.as_bytes().to_vec();
+        let again = bytes.clone();
+        let input = Input {
+            name: "f".into(),
+            reader: Box::new(std::io::Cursor::new(bytes)),
+            format: InputFormat::JsonLines,
+            reopen: Some(Box::new(move || {
+                Ok(Box::new(std::io::Cursor::new(again.clone())) as Box<dyn pactum::run::SeekRead>)
+            })),
+            mapping: None,
+        };
+        let mut sink = Collect::default();
+        let mut options = RunOptions::default();
+        options.in_memory = in_memory;
+        let outcome = run(&program, vec![input], options, &mut sink).unwrap();
+        pactum::report::build(&program, &outcome, options, sink.0).unwrap()
+    };
+    let scanned = run_with(RunOptions::default().in_memory);
+    let indexed = run_with(0);
+    assert_eq!(scanned.summary.events, 4);
+    assert!(scanned.late.is_empty());
+    assert_eq!(scanned.options.max_delay_s, None);
+    assert_eq!(scanned, indexed);
+}

@@ -12,6 +12,7 @@
 //! map and the mapping makes the event; a record it cannot map is an invalid line like any
 //! other. Without one, a record is an event as it stands.
 
+use chrono::{DateTime, Utc};
 use std::fmt;
 use std::io::{self, BufRead, Read};
 use std::rc::Rc;
@@ -155,6 +156,7 @@ impl<R: BufRead> EventReader<R> {
             reader: Hashing {
                 inner: reader,
                 hasher: Sha256::new(),
+                on: true,
             },
             name: name.into(),
             format,
@@ -223,6 +225,42 @@ impl<R: BufRead> EventReader<R> {
         io::copy(&mut self.reader, &mut io::sink())?;
         let digest = self.reader.hasher.finalize();
         Ok((self.stats, crate::hex(&digest)))
+    }
+
+    /// A reader of JSON Lines that only looks for each line's time (see [`Self::next_time`]),
+    /// without hashing: a scan before the events are read.
+    pub(crate) fn scanning(name: &str, reader: R) -> Self {
+        let mut scan = EventReader::new(name, reader, InputFormat::JsonLines);
+        scan.reader.on = false;
+        scan
+    }
+
+    /// The time of the next line of JSON Lines: `Ok(None)` at the end, `Some(None)` for a line
+    /// without one (blank, too long, not UTF-8, no valid `time`). Lines are read exactly as
+    /// [`Self::next_record`] reads them, and a line that makes a valid event gives that event's
+    /// time: the scan decides how to order events it has not parsed.
+    pub(crate) fn next_time(&mut self) -> io::Result<Option<Option<DateTime<Utc>>>> {
+        let (read, too_long) = self.read_line()?;
+        self.position += read as u64;
+        if read == 0 {
+            return Ok(None);
+        }
+        self.stats.lines += 1;
+        if too_long {
+            return Ok(Some(None));
+        }
+        let mut bytes = self.buffer.as_slice();
+        if self.stats.lines == 1 {
+            bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+        }
+        Ok(Some(
+            std::str::from_utf8(bytes).ok().and_then(parse::time_of),
+        ))
+    }
+
+    /// Bytes read so far.
+    pub(crate) fn position(&self) -> u64 {
+        self.position
     }
 
     fn next_json(&mut self) -> io::Result<Option<Record>> {
@@ -766,6 +804,8 @@ fn json_value_column(text: &str, field: &str) -> Option<u64> {
 struct Hashing<R> {
     inner: R,
     hasher: Sha256,
+    /// Off for a scan of times, which reads the bytes a second time.
+    on: bool,
 }
 
 impl<R: BufRead> Read for Hashing<R> {
@@ -786,7 +826,8 @@ impl<R: BufRead> BufRead for Hashing<R> {
     }
 
     fn consume(&mut self, amount: usize) {
-        if let Ok(available) = self.inner.fill_buf()
+        if self.on
+            && let Ok(available) = self.inner.fill_buf()
             && let Some(bytes) = available.get(..amount)
         {
             self.hasher.update(bytes);

@@ -8,11 +8,16 @@
 //!   cannot change a result: inputs are read one after the other and every event passes
 //!   straight through.
 //! - **Sorted** — a program with temporal terms, and inputs that can all be read again (regular
-//!   files): every input is read once, recording where each event is and when it happened; the
-//!   events are kept in memory while what has been read stays under a budget of bytes
-//!   (`RunOptions::in_memory`; then they are sorted and handed on without reading anything
-//!   again); beyond it only the index is kept (40 bytes an event), sorted, and the events are
-//!   read again in its order.
+//!   files). JSON Lines read by no mapping are first scanned for their times alone (no event is
+//!   built, nothing hashed): if no event comes more than some span after a later one, and a
+//!   reorder buffer that long would hold few enough events (`RunOptions::in_memory` bytes of
+//!   input), the inputs are read once through such a buffer, which puts them in canonical
+//!   order exactly — the usual case of a file in order, or nearly. Otherwise every input is
+//!   read once, recording where each event is and when it happened; the events are kept in
+//!   memory while what has been read stays under the budget (then they are sorted and handed
+//!   on without reading anything again); beyond it only the index is kept (40 bytes an
+//!   event), sorted, and the events are read again in its order, reading on without a seek
+//!   where the next event is the next in its file.
 //! - **Buffered** — an input that cannot be read again (standard input, a pipe) makes the
 //!   inputs a stream: events pass through a reorder buffer and are handed on once an event at
 //!   least `max_delay` later has come; an event earlier than one already handed on is *late*,
@@ -252,6 +257,12 @@ impl<'a> Events<'a> {
             },
             Order::Sorted { in_memory } => {
                 if self.sorted.is_none() {
+                    if let Some(window) = self.scan(in_memory)? {
+                        // Late by at most `window`: a buffer that long puts the events in
+                        // canonical order exactly, as they are read once.
+                        self.order = Order::Buffered(window);
+                        return self.next(progress);
+                    }
                     let sorted = self.index(in_memory, progress)?;
                     self.sorted = Some(sorted);
                 }
@@ -316,6 +327,74 @@ impl<'a> Events<'a> {
                 }
             }
         }
+    }
+
+    /// For JSON Lines read by no mapping, a scan of the lines' times alone (not the events):
+    /// how late any event comes after a later one (the most, over the whole input), and how
+    /// many events a reorder buffer of that length would hold at once. `Some(lateness)` when
+    /// those events fit in `in_memory` bytes of input: then a buffer of that length gives
+    /// canonical order exactly, reading and parsing every event once. `None`: the inputs are
+    /// of another kind, or too far out of order; they are sorted through the index.
+    fn scan(&mut self, in_memory: u64) -> Result<Option<TimeDelta>, ReadError> {
+        let plain = self.waiting.iter().all(|(source, _, reopen)| {
+            source.format == InputFormat::JsonLines && source.mapping.is_none() && reopen.is_some()
+        });
+        if !plain {
+            return Ok(None);
+        }
+        let mut times: Vec<i128> = Vec::new();
+        let mut bytes = 0u64;
+        for (source, _, reopen) in &self.waiting {
+            let Some(reopen) = reopen else {
+                return Ok(None);
+            };
+            let mut scan =
+                EventReader::scanning(&source.name, reopen().map_err(source.io_error())?);
+            while let Some(time) = scan.next_time().map_err(source.io_error())? {
+                if let Some(time) = time {
+                    times.push(nanos(time));
+                }
+            }
+            bytes = bytes.saturating_add(scan.position());
+        }
+        let mut newest = i128::MIN;
+        let mut lateness = 0i128;
+        for &time in &times {
+            newest = newest.max(time);
+            lateness = lateness.max(newest - time);
+        }
+        let Some(window) = i64::try_from(lateness).ok().map(TimeDelta::nanoseconds) else {
+            return Ok(None);
+        };
+        // The buffer's peak, replayed on the times alone.
+        let mut buffer: VecDeque<i128> = VecDeque::new();
+        let mut peak = 0usize;
+        let mut newest = i128::MIN;
+        for &time in &times {
+            if buffer.back().is_none_or(|last| *last <= time) {
+                buffer.push_back(time);
+            } else {
+                let at = buffer.partition_point(|t| *t <= time);
+                buffer.insert(at, time);
+            }
+            newest = newest.max(time);
+            while buffer
+                .front()
+                .is_some_and(|front| *front <= newest - lateness)
+            {
+                buffer.pop_front();
+            }
+            peak = peak.max(buffer.len());
+        }
+        let per_event = bytes / (times.len() as u64).max(1);
+        let fits = (peak as u64).saturating_mul(per_event) <= in_memory;
+        tracing::info!(
+            lateness_s = window.num_seconds(),
+            peak,
+            fits,
+            "scanned the inputs' times"
+        );
+        Ok(fits.then_some(window))
     }
 
     /// Reads every input once, keeping its events (while they fit) or where they are; sorts

@@ -416,6 +416,33 @@ impl<'de> Visitor<'de> for NameSeed<'_> {
 }
 
 /// The `time` field: parsed straight from the input text.
+/// The time of a JSON object, without parsing the rest: its first `time` key's value, as an
+/// event's (`None` if it has none, or not a valid one, or the text is not an object). For text
+/// that makes a valid event, the event's time: the same decoding of keys, the same
+/// [`TimeSeed`].
+pub(crate) fn time_of(text: &str) -> Option<DateTime<Utc>> {
+    struct TimeOf;
+    impl<'de> Visitor<'de> for TimeOf {
+        type Value = Option<DateTime<Utc>>;
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("an object")
+        }
+        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+            let mut time = None;
+            while let Some(key) = map.next_key::<std::borrow::Cow<'de, str>>()? {
+                if key == "time" && time.is_none() {
+                    time = Some(map.next_value_seed(TimeSeed)?.ok());
+                } else {
+                    map.next_value::<de::IgnoredAny>()?;
+                }
+            }
+            Ok(time.flatten())
+        }
+    }
+    let mut deserializer = serde_json::Deserializer::from_str(text);
+    deserializer.deserialize_map(TimeOf).ok().flatten()
+}
+
 struct TimeSeed;
 
 impl<'de> DeserializeSeed<'de> for TimeSeed {
