@@ -27,7 +27,7 @@
 //! be asked to forget what it decided (a sink cannot un-write a violation); deciding the order
 //! before anything is judged keeps the flow one way — readers, then this stage, then the engine.
 
-use std::collections::VecDeque;
+use std::collections::{BinaryHeap, VecDeque};
 use std::io::{BufRead, Seek};
 use std::rc::Rc;
 
@@ -366,28 +366,28 @@ impl<'a> Events<'a> {
         let Some(window) = i64::try_from(lateness).ok().map(TimeDelta::nanoseconds) else {
             return Ok(None);
         };
-        // The buffer's peak, replayed on the times alone.
-        let mut buffer: VecDeque<i128> = VecDeque::new();
+        // The buffer's peak, replayed on the times alone (a heap: the times come in any order
+        // here), given up as soon as it holds more than the budget allows.
+        let per_event = (bytes / (times.len() as u64).max(1)).max(1);
+        let limit = usize::try_from(in_memory / per_event).unwrap_or(usize::MAX);
+        let mut buffer: BinaryHeap<std::cmp::Reverse<i128>> = BinaryHeap::new();
         let mut peak = 0usize;
         let mut newest = i128::MIN;
         for &time in &times {
-            if buffer.back().is_none_or(|last| *last <= time) {
-                buffer.push_back(time);
-            } else {
-                let at = buffer.partition_point(|t| *t <= time);
-                buffer.insert(at, time);
-            }
+            buffer.push(std::cmp::Reverse(time));
             newest = newest.max(time);
             while buffer
-                .front()
-                .is_some_and(|front| *front <= newest - lateness)
+                .peek()
+                .is_some_and(|std::cmp::Reverse(front)| *front <= newest - lateness)
             {
-                buffer.pop_front();
+                buffer.pop();
             }
             peak = peak.max(buffer.len());
+            if peak > limit {
+                break;
+            }
         }
-        let per_event = bytes / (times.len() as u64).max(1);
-        let fits = (peak as u64).saturating_mul(per_event) <= in_memory;
+        let fits = peak <= limit;
         tracing::info!(
             lateness_s = window.num_seconds(),
             peak,
