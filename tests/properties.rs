@@ -770,23 +770,10 @@ fn the_index_reads_past_skipped_lines() {
                 {\"id\":\"c\",\"time\":\"2024-01-01T00:30:00Z\",\"kind\":\"a\",\"sector\":\"s1\"}\n\
                 {\"id\":\"d\",\"time\":\"2024-01-01T00:20:00Z\",\"kind\":\"c\",\"sector\":\"s1\"}\n";
     let run_with = |in_memory: u64| {
-        let bytes = text.as_bytes().to_vec();
-        let again = bytes.clone();
-        let input = Input {
-            name: "f".into(),
-            reader: Box::new(std::io::Cursor::new(bytes)),
-            format: InputFormat::JsonLines,
-            reopen: Some(Box::new(move || {
-                Ok(Box::new(std::io::Cursor::new(again.clone())) as Box<dyn pactum::run::SeekRead>)
-            })),
-            mapping: None,
-        };
-        let mut sink = Collect::default();
         let mut options = RunOptions::default();
         options.skip_invalid = true;
         options.in_memory = in_memory;
-        let outcome = run(&program, vec![input], options, &mut sink).unwrap();
-        pactum::report::build(&program, &outcome, options, sink.0).unwrap()
+        replay_text(&program, text, options)
     };
     let kept = run_with(RunOptions::default().in_memory);
     let indexed = run_with(0);
@@ -816,22 +803,9 @@ fn the_scan_of_times_reads_lines_as_events_are_read() {
                 {\"id\":\"c\",\"time\":\"2024-01-01\",\"kind\":\"a\",\"sector\":\"s1\"}\n\
                 {\"id\":\"d\",\"time\":\"2024-01-01T04:00:00Z\",\"kind\":\"c\",\"sector\":\"s1\"}";
     let run_with = |in_memory: u64| {
-        let bytes = text.as_bytes().to_vec();
-        let again = bytes.clone();
-        let input = Input {
-            name: "f".into(),
-            reader: Box::new(std::io::Cursor::new(bytes)),
-            format: InputFormat::JsonLines,
-            reopen: Some(Box::new(move || {
-                Ok(Box::new(std::io::Cursor::new(again.clone())) as Box<dyn pactum::run::SeekRead>)
-            })),
-            mapping: None,
-        };
-        let mut sink = Collect::default();
         let mut options = RunOptions::default();
         options.in_memory = in_memory;
-        let outcome = run(&program, vec![input], options, &mut sink).unwrap();
-        pactum::report::build(&program, &outcome, options, sink.0).unwrap()
+        replay_text(&program, text, options)
     };
     let scanned = run_with(RunOptions::default().in_memory);
     let indexed = run_with(0);
@@ -839,4 +813,22 @@ fn the_scan_of_times_reads_lines_as_events_are_read() {
     assert!(scanned.late.is_empty());
     assert_eq!(scanned.options.max_delay_s, None);
     assert_eq!(scanned, indexed);
+}
+
+/// Replays `text` as a JSON Lines file that can be read again, under `options`.
+fn replay_text(program: &pactum::Program, text: &str, options: RunOptions) -> pactum::Report {
+    let bytes = text.as_bytes().to_vec();
+    let again = bytes.clone();
+    let input = Input {
+        name: "f".into(),
+        reader: Box::new(std::io::Cursor::new(bytes)),
+        format: InputFormat::JsonLines,
+        reopen: Some(Box::new(move || {
+            Ok(Box::new(std::io::Cursor::new(again.clone())) as Box<dyn pactum::run::SeekRead>)
+        })),
+        mapping: None,
+    };
+    let mut sink = Collect::default();
+    let outcome = run(program, vec![input], options, &mut sink).unwrap();
+    pactum::report::build(program, &outcome, options, sink.0).unwrap()
 }
