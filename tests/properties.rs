@@ -323,16 +323,32 @@ fn oracle(events: &[(u32, Option<u8>, bool)]) -> Vec<(u32, Vec<String>)> {
             .map(|&j| format!("e{j}"))
             .collect();
         if window.len() >= 3 {
-            found.push((minute, window));
+            // The evidence: the 3 latest of the window, which reach the count; and how many
+            // the window held.
+            let mut evidence = window[window.len() - 3..].to_vec();
+            evidence.push(format!("in_window={}", window.len()));
+            found.push((minute, evidence));
         }
     }
     found.sort();
     found
 }
 
-/// Replays `files` (each a list of lines), every one re-openable, against the threshold rule.
+/// Replays `files` (each a list of lines), every one re-openable, against the threshold rule:
+/// per violation its minute, its evidence ids and `in_window=N`.
 fn replay_threshold(files: &[Vec<String>]) -> Vec<(u32, Vec<String>)> {
-    evidence_by_minute(&replay_files(&program_of(THRESHOLD_RULES), files))
+    let report = replay_files(&program_of(THRESHOLD_RULES), files);
+    let mut found: Vec<(u32, Vec<String>)> = report
+        .violations
+        .iter()
+        .map(|v| {
+            let mut ids: Vec<String> = v.evidence.iter().map(|e| e.id.clone()).collect();
+            ids.push(format!("in_window={}", v.in_window.unwrap_or(0)));
+            (minutes(&v.time), ids)
+        })
+        .collect();
+    found.sort();
+    found
 }
 
 /// Each violation as its minute of the day and its evidence ids, sorted.
@@ -387,7 +403,10 @@ proptest! {
             .map(|(minute, ids)| {
                 let ids = ids
                     .iter()
-                    .map(|id| format!("e{}", order[id[1..].parse::<usize>().unwrap()]))
+                    .map(|id| match id[1..].parse::<usize>() {
+                        Ok(n) => format!("e{}", order[n]),
+                        Err(_) => id.clone(), // in_window=N
+                    })
                     .collect();
                 (minute, ids)
             })

@@ -167,9 +167,11 @@ pub fn read_report(file: &str) -> Result<Option<report::Report>> {
             return Ok(None);
         }
     };
-    if report.report_version != report::REPORT_VERSION {
+    // Version 2 only added a field (a threshold's `in_window`) and cut its evidence to the
+    // events that reach it: a version 1 report reads and renders as it was written.
+    if !(1..=report::REPORT_VERSION).contains(&report.report_version) {
         say!(
-            "error: {file} is a report of format version {}; this pactum reads version {}",
+            "error: {file} is a report of format version {}; this pactum reads versions 1 to {}",
             report.report_version,
             report::REPORT_VERSION
         );

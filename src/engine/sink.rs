@@ -28,6 +28,9 @@ pub struct Violation {
     pub evidence: Vec<Evidence>,
     /// For a threshold or absence term, the key the violation concerns (its text).
     pub key: Option<String>,
+    /// For a threshold term, how many selected events its window held when it was reached
+    /// (the evidence is the `count` latest of them).
+    pub in_window: Option<u64>,
 }
 
 /// Where a violation took place, as far as the events say.

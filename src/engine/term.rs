@@ -127,6 +127,7 @@ impl Judge for TermState<'_, '_> {
         time: DateTime<Utc>,
         evidence: Option<Vec<Evidence>>,
         key: Option<String>,
+        in_window: Option<u64>,
         sink: &mut S,
     ) -> Result<(), S::Error> {
         self.stats.violations += 1;
@@ -134,6 +135,7 @@ impl Judge for TermState<'_, '_> {
             build(self.program, self.term, self.scope, self.extras, event);
         violation.time = time;
         violation.key = key;
+        violation.in_window = in_window;
         if let Some(evidence) = evidence {
             violation.evidence = evidence;
         }
@@ -476,6 +478,7 @@ fn build(
         location: event.map(Location::of).unwrap_or_default(),
         evidence: event.map(Evidence::of).into_iter().collect(),
         key: None,
+        in_window: None,
     };
     (violation, failure)
 }

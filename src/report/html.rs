@@ -277,7 +277,7 @@ fn violation(out: &mut dyn Write, v: &Violation<'_>) -> io::Result<()> {
     place.extend(v.place.map(esc));
     place.extend(v.coordinates.clone());
     place.extend(v.near.iter().map(|w| esc(w)));
-    let evidence: Vec<String> = v
+    let mut evidence: Vec<String> = v
         .evidence
         .iter()
         .map(|e| {
@@ -293,6 +293,7 @@ fn violation(out: &mut dyn Write, v: &Violation<'_>) -> io::Result<()> {
             }
         })
         .collect();
+    evidence.extend(v.window.as_ref().map(|w| format!("({})", esc(w))));
     let n = v.number;
     writeln!(
         out,

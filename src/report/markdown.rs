@@ -252,6 +252,9 @@ fn violation(out: &mut dyn Write, v: &Violation<'_>) -> io::Result<()> {
     if let Some(key) = v.key {
         writeln!(out, "- **Key:** {}", md(key))?;
     }
+    if let Some(window) = &v.window {
+        writeln!(out, "- **Window:** {window}")?;
+    }
     writeln!(out, "- **Message:** {}", md(v.message))?;
     writeln!(out, "- **Evidence:**")?;
     for e in &v.evidence {

@@ -315,6 +315,7 @@ fn record(agreement: &Agreement, term: &Term, v: Violation) -> ViolationRecord {
         message: v.message,
         location,
         key: v.key,
+        in_window: v.in_window,
         evidence: v
             .evidence
             .into_iter()

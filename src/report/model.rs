@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 use crate::load::agreement;
 
 /// Version of the report format described here.
-pub const REPORT_VERSION: u32 = 1;
+pub const REPORT_VERSION: u32 = 2;
 
 /// A whole replay report.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -408,6 +408,10 @@ pub struct ViolationRecord {
     /// For a threshold or absence term with `by`, the key concerned (e.g. a sector).
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub key: Option<String>,
+    /// For a threshold term, how many selected events its window held when the threshold was
+    /// reached; the evidence is the `count` latest of them (report version 2).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub in_window: Option<u64>,
     /// The events the violation rests on.
     pub evidence: Vec<EvidenceRecord>,
 }

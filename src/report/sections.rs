@@ -116,6 +116,15 @@ pub fn sections(report: &Report) -> Sections<'_> {
                         .zip(lat)
                         .filter(|(lon, lat)| lon.is_finite() && lat.is_finite()),
                     key: v.key.as_deref(),
+                    window: v
+                        .in_window
+                        .filter(|n| *n > v.evidence.len() as u64)
+                        .map(|n| {
+                            format!(
+                                "the latest {} of {n} events in the window",
+                                v.evidence.len()
+                            )
+                        }),
                     evidence: v
                         .evidence
                         .iter()
@@ -375,6 +384,8 @@ pub struct Violation<'r> {
     /// `(lon, lat)`, finite: a point to draw on a map.
     pub position: Option<(f64, f64)>,
     pub key: Option<&'r str>,
+    /// For a threshold whose window held more events than its evidence: how many.
+    pub window: Option<String>,
     pub evidence: Vec<Evidence<'r>>,
 }
 

@@ -114,6 +114,10 @@ pub(super) fn write(report: &Report, out: &mut dyn Write) -> io::Result<()> {
                 .filter(|key| !v.message.contains(key))
                 .map(|key| format!("  key: {}", plain(key)))
                 .unwrap_or_default();
+            let key = match &v.window {
+                Some(window) => format!("{key}  ({window})"),
+                None => key,
+            };
             writeln!(
                 out,
                 "{}  {}  {clause}  {}  {}{place}{key}  [{}]",

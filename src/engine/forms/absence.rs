@@ -217,7 +217,7 @@ fn gap<S: Sink>(
 ) -> Result<(), S::Error> {
     cx.bind_event(opened_by);
     let evidence = Some(opened_by.map(|e| Evidence::of(e)).into_iter().collect());
-    let result = cx.raise(opened_by.map(|e| &**e), end, evidence, key, sink);
+    let result = cx.raise(opened_by.map(|e| &**e), end, evidence, key, None, sink);
     cx.restore_event();
     result
 }

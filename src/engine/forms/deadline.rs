@@ -157,7 +157,7 @@ impl State<'_> {
                 if kept {
                     Ok(())
                 } else {
-                    cx.raise(Some(event), event.time(), None, None, sink)
+                    cx.raise(Some(event), event.time(), None, None, None, sink)
                 }
             }
         }
@@ -211,7 +211,7 @@ fn broken<S: Sink>(
     sink: &mut S,
 ) -> Result<(), S::Error> {
     cx.bind_event(Some(trigger));
-    let result = cx.raise(Some(trigger), due, None, None, sink);
+    let result = cx.raise(Some(trigger), due, None, None, None, sink);
     cx.restore_event();
     result
 }

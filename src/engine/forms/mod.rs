@@ -85,13 +85,15 @@ pub(crate) trait Judge: Evaluate {
     /// Counts a selected event whose key was `()`.
     fn unkeyed(&mut self);
     /// Raises a violation dated `time`, decided by `event` (bound as `event`; `None`: decided
-    /// by no event), resting on `evidence` (by default the deciding event), about `key`.
+    /// by no event), resting on `evidence` (by default the deciding event), about `key`, with
+    /// the number of events `in_window` (a threshold).
     fn raise<S: Sink>(
         &mut self,
         event: Option<&Event>,
         time: DateTime<Utc>,
         evidence: Option<Vec<Evidence>>,
         key: Option<String>,
+        in_window: Option<u64>,
         sink: &mut S,
     ) -> Result<(), S::Error>;
     /// The term's agreement and its index in it.
@@ -213,7 +215,7 @@ impl FormState<'_> {
         sink: &mut S,
     ) -> Result<(), S::Error> {
         match self {
-            FormState::Each => cx.raise(Some(event), event.time(), None, None, sink),
+            FormState::Each => cx.raise(Some(event), event.time(), None, None, None, sink),
             FormState::Threshold(state) => state.fire(cx, event, sink),
             FormState::Deadline(state) => state.fire(cx, event, sink),
             FormState::Absence(state) => state.fire(cx, event, sink),

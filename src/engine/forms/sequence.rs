@@ -116,7 +116,7 @@ impl State<'_> {
         match chain {
             Some(mut chain) => {
                 chain.push(Evidence::of(event));
-                cx.raise(Some(event), event.time(), Some(chain), label, sink)
+                cx.raise(Some(event), event.time(), Some(chain), label, None, sink)
             }
             None => Ok(()),
         }

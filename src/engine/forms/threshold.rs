@@ -2,8 +2,10 @@
 //! a sliding window of `within` (docs/semantics.md, "threshold").
 //!
 //! The state is one window per key: the selected events inside it, oldest first. A violation
-//! rests on the latest events of the window (at most [`MAX_EVIDENCE`]); keys whose window has
-//! emptied are swept now and then, so memory follows the keys still active.
+//! rests on the events that reach the threshold — the `count` latest of the window — and says
+//! how many the window held: what proves the breach, not the whole window, so that a long
+//! window does not make every violation repeat it. Keys whose window has emptied are swept now
+//! and then, so memory follows the keys still active.
 
 use std::collections::VecDeque;
 use std::rc::Rc;
@@ -15,9 +17,6 @@ use super::{FormOutcome, FormSummary, Key};
 use crate::engine::sink::{Evidence, Sink};
 use crate::event::Event;
 use crate::load::agreement;
-
-/// The most events a threshold violation cites: the latest of its window.
-pub(crate) const MAX_EVIDENCE: usize = 100;
 
 /// A threshold, compiled.
 pub(crate) struct Threshold {
@@ -85,7 +84,14 @@ impl State<'_> {
             .windows
             .push(key, event, self.form.within, self.form.count)
         {
-            Some(window) => cx.raise(Some(event), event.time(), Some(window), label, sink),
+            Some((evidence, in_window)) => cx.raise(
+                Some(event),
+                event.time(),
+                Some(evidence),
+                label,
+                Some(in_window),
+                sink,
+            ),
             None => Ok(()),
         }
     }
@@ -101,15 +107,15 @@ struct Windows {
 }
 
 impl Windows {
-    /// Adds a selected event (events come in canonical order); returns the window's events
-    /// when it holds at least `count`.
+    /// Adds a selected event (events come in canonical order); when the window holds at least
+    /// `count` events, returns the `count` latest (oldest first) and how many it holds.
     fn push(
         &mut self,
         key: String,
         event: &Rc<Event>,
         within: TimeDelta,
         count: u64,
-    ) -> Option<Vec<Evidence>> {
+    ) -> Option<(Vec<Evidence>, u64)> {
         let now = event.time();
         // The window is (now - within, now]: an event exactly `within` before is outside.
         let start = now.checked_sub_signed(within);
@@ -135,12 +141,12 @@ impl Windows {
             in_window.clone().count()
         };
         let full = (total as u64 >= count).then(|| {
-            // At most the last MAX_EVIDENCE events: a long window must not make every
-            // violation carry (and the report repeat) thousands of events.
-            in_window
-                .skip(total.saturating_sub(MAX_EVIDENCE))
+            let reach = usize::try_from(count).unwrap_or(usize::MAX);
+            let evidence = in_window
+                .skip(total.saturating_sub(reach))
                 .map(|e| Evidence::of(e))
-                .collect()
+                .collect();
+            (evidence, total as u64)
         });
         self.since_sweep += 1;
         if self.since_sweep >= SWEEP {
