@@ -71,7 +71,7 @@ pub fn compile(agreements: Vec<Agreement>, limits: &Limits) -> (Option<Program>,
         let mut unit = Unit::new(
             &engines.main,
             &natives,
-            scope_for(agreement),
+            scope_for(agreement, false),
             "event",
             &mut diagnostics,
         );

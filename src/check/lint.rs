@@ -120,9 +120,8 @@ struct Written<'a> {
 
 /// Every expression of the agreement that parses, with the functions block as a script.
 fn written<'a>(agreement: &'a Agreement, parser: &Engine) -> Vec<Written<'a>> {
-    let scope = scope_for(agreement);
-    let mut with_trigger = scope_for(agreement);
-    with_trigger.push("trigger", ());
+    let scope = scope_for(agreement, false);
+    let with_trigger = scope_for(agreement, true);
     let mut out = Vec::new();
     let mut add = |expression: &'a Expression,
                    key: &'static str,
@@ -450,7 +449,7 @@ fn constant_false(
     w: &Written,
     found: &mut Vec<Diagnostic>,
 ) {
-    let scope = scope_for(agreement);
+    let scope = scope_for(agreement, false);
     let optimised = parser.optimize_ast(&scope, w.ast.clone(), OptimizationLevel::Simple);
     let is_false = |expr: &Expr| match expr {
         Expr::BoolConstant(false, _) => true,

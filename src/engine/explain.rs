@@ -214,8 +214,7 @@ pub fn explain(program: &Program, event: &Event) -> Explanation {
         .iter()
         .map(|agreement| {
             // As the replay's scopes: `event`, the lists, then `trigger`.
-            let mut scope = scope_for(agreement);
-            scope.push("trigger", ());
+            let mut scope = scope_for(agreement, true);
             scope.set_value("event", handle.clone());
             scope
         })

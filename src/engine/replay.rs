@@ -64,12 +64,7 @@ impl<'p> Replay<'p> {
         let scopes = program
             .agreements
             .iter()
-            .map(|agreement| {
-                // `trigger` last, as `require` was compiled (`Unit::with_trigger`).
-                let mut scope = crate::expr::scope_for(agreement);
-                scope.push("trigger", ());
-                scope
-            })
+            .map(|agreement| crate::expr::scope_for(agreement, true))
             .collect();
         let stats = program
             .terms

@@ -25,17 +25,23 @@ pub(crate) mod template;
 
 pub use sandbox::Limits;
 
-/// The names every expression of an agreement can see: `event` and the agreement's lists.
-pub(crate) fn scope_for(agreement: &Agreement) -> Scope<'static> {
+/// The names every expression of an agreement can see: the agreement's lists, `trigger` (a
+/// deadline's `require` sees the event that opened the obligation; only there, at compile
+/// time) and `event`. `event` goes last: Rhai looks names up from the most recently pushed, and
+/// `event` is read by nearly every expression, so it is found at once however many lists an
+/// agreement has.
+pub(crate) fn scope_for(agreement: &Agreement, trigger: bool) -> Scope<'static> {
     let mut scope = Scope::new();
-    scope.push("event", ());
     for (name, items) in &agreement.lists {
         let array: Array = items.iter().map(list_value).collect();
         scope.push_constant(name.clone(), array);
     }
+    if trigger {
+        scope.push("trigger", ());
+    }
+    scope.push("event", ());
     scope
 }
-
 /// A list element as a Rhai value.
 pub(crate) fn list_value(item: &ListItem) -> Dynamic {
     match item {
