@@ -218,8 +218,8 @@ impl<'a> Unit<'a> {
     }
 
     /// Runs `compile` with `trigger` in scope too: a deadline's `require` sees the event that
-    /// opened the obligation as `trigger`, after the names every expression sees (the replay's
-    /// scopes end with it as well).
+    /// opened the obligation as `trigger` (the replay's scopes hold it, before `event`; names
+    /// are looked up, not placed, so the order need not match).
     fn with_trigger<T>(&mut self, compile: impl FnOnce(&mut Self) -> T) -> T {
         self.scope.push("trigger", ());
         let result = compile(self);

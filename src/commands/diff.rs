@@ -51,10 +51,25 @@ pub fn run(args: DiffArgs) -> Result<u8> {
 fn diff(rules: &[PathBuf], files: &[String], map: Option<&Path>, format: DiffFormat) -> Result<u8> {
     let (old, new) = match (rules, files) {
         ([], [old, new]) => {
-            let (Some(old), Some(new)) = (read_report(old)?, read_report(new)?) else {
+            let (Some(old_report), Some(new_report)) = (read_report(old)?, read_report(new)?)
+            else {
                 return Ok(EXIT_INVALID);
             };
-            (old, new)
+            // Violations are matched by their evidence, whose meaning the format's version
+            // sets (version 2 cut a threshold's to the events that reach it): reports of two
+            // versions would differ where nothing did.
+            if old_report.report_version != new_report.report_version {
+                say!(
+                    "error: {old} is a report of format version {} and {new} of version {}: their evidence is not comparable",
+                    old_report.report_version,
+                    new_report.report_version
+                );
+                say!(
+                    "  = help: replay both with this pactum (`pactum diff --rules OLD --rules NEW EVENTS…`), or compare reports written by one version"
+                );
+                return Ok(EXIT_INVALID);
+            }
+            (old_report, new_report)
         }
         ([old, new], _) => {
             let (Some(old), Some(new)) = (

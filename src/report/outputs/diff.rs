@@ -7,7 +7,7 @@ use crate::report::Severity;
 use crate::report::diff::{Diff, Finding};
 
 /// Version of the diff output described here.
-pub const DIFF_VERSION: u32 = 1;
+pub const DIFF_VERSION: u32 = 2;
 
 /// What `pactum diff --format json` writes.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
