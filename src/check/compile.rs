@@ -9,7 +9,9 @@
 
 use std::collections::{HashMap, HashSet};
 
-use rhai::{AST, ASTNode, Engine, Expr, Module, ParseError, Position, Scope, Stmt};
+use rhai::{
+    AST, ASTNode, Engine, Expr, ImmutableString, Module, ParseError, Position, Scope, Stmt,
+};
 
 use crate::diagnostic::{Code, Diagnostic, did_you_mean};
 use crate::engine::forms::{self, CompiledForm};
@@ -21,8 +23,8 @@ use crate::expr::reads::call_of;
 use crate::expr::sandbox::{self, Limits};
 use crate::expr::scope_for;
 use crate::expr::template::{TemplatePart, template_parts};
-use crate::load::Expression;
 use crate::load::agreement::{Agreement, Breach};
+use crate::load::{Expression, ListItem};
 
 /// Compiles agreements, returning the program when there were no errors, and every diagnostic.
 ///
@@ -94,6 +96,7 @@ pub fn compile(agreements: Vec<Agreement>, limits: &Limits) -> (Option<Program>,
                     term: term_index,
                     period: term.effective,
                     plan: unit.plan(&term.when),
+                    kinds: unit.kinds(&term.when, agreement),
                     when,
                     breached_by,
                     message,
@@ -225,6 +228,85 @@ impl<'a> Unit<'a> {
         let result = compile(self);
         self.scope.rewind(self.scope.len() - 1);
         result
+    }
+
+    /// The kinds of event a condition can be true on, when it is `event.kind == "x"` or
+    /// `event.kind in LIST`, or an `&&` chain whose first operand is (see
+    /// [`CompiledTerm::kinds`]); `None` otherwise.
+    fn kinds(&self, when: &Expression, agreement: &Agreement) -> Option<Box<[ImmutableString]>> {
+        let ast = self
+            .engine
+            .compile_expression_with_scope(&self.scope, &when.text)
+            .ok()?;
+        // A call standing alone is a statement; within a chain, an expression.
+        let call = match ast.statements() {
+            [Stmt::FnCall(call, _)] => call.as_ref(),
+            [Stmt::Expr(expr)] => {
+                let first = match expr.as_ref() {
+                    Expr::And(operands, _) => operands.first()?,
+                    other => other,
+                };
+                let (Expr::FnCall(call, _) | Expr::MethodCall(call, _)) = first else {
+                    return None;
+                };
+                call.as_ref()
+            }
+            _ => return None,
+        };
+        let is_kind = |e: &Expr| match e {
+            Expr::Dot(x, ..) => {
+                matches!(&x.lhs, Expr::Variable(v, ..) if v.1 == "event")
+                    && matches!(&x.rhs, Expr::Property(p, _) if p.2 == "kind")
+            }
+            _ => false,
+        };
+        let text = |e: &Expr| match e {
+            Expr::StringConstant(s, _) => Some(s.clone()),
+            _ => None,
+        };
+        match (call.name.as_str(), call.args.as_slice()) {
+            ("==", [a, b]) if call.op_token.is_some() => {
+                let literal = if is_kind(a) {
+                    text(b)?
+                } else if is_kind(b) {
+                    text(a)?
+                } else {
+                    return None;
+                };
+                Some(Box::new([literal]))
+            }
+            // `x in list` is `contains(list, x)`.
+            ("contains", [list, needle]) if is_kind(needle) => {
+                let items: Vec<ImmutableString> = match list {
+                    Expr::Variable(v, ..) => {
+                        let (_, items) = agreement.lists.iter().find(|(name, _)| *name == v.1)?;
+                        items
+                            .iter()
+                            .filter_map(|item| match item {
+                                ListItem::Text(t) => Some(t.as_str().into()),
+                                _ => None,
+                            })
+                            .collect()
+                    }
+                    Expr::Array(items, _) => {
+                        let texts: Option<Vec<ImmutableString>> = items.iter().map(text).collect();
+                        texts?
+                    }
+                    Expr::DynamicConstant(value, _) => {
+                        let array = value.read_lock::<rhai::Array>()?;
+                        array
+                            .iter()
+                            .filter_map(|item| {
+                                item.read_lock::<ImmutableString>().map(|s| s.clone())
+                            })
+                            .collect()
+                    }
+                    _ => return None,
+                };
+                Some(items.into_boxed_slice())
+            }
+            _ => None,
+        }
     }
 
     /// Decides how to evaluate a condition that compiled cleanly.
@@ -560,6 +642,56 @@ fn declared_functions(text: &str) -> HashSet<(String, usize)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The kinds a term can select are found when its `when` tests `event.kind` first, and
+    /// only then: anything else is evaluated on every event.
+    #[test]
+    fn terms_that_test_the_kind_first_know_their_kinds() {
+        let whens = [
+            r#"event.kind == "a""#,
+            r#""a" == event.kind && event.killed > 1"#,
+            r#"event.kind in kinds && event.actor == "PKK""#,
+            r#"event.kind in ["b", "c"]"#,
+            r#"event.actor == "x" && event.kind == "a""#,
+            r#"event.kind != "a""#,
+            r#"event["kind"] == "a""#,
+            r#"event.kind == "a" || event.kind == "b""#,
+        ];
+        let terms: String = whens
+            .iter()
+            .enumerate()
+            .map(|(i, w)| format!("  - {{id: t{i}, title: T, breached_by: IQ, when: '{w}'}}\n"))
+            .collect();
+        let text = format!(
+            "agreement: k\ntitle: K\nparties: {{IQ: Iraq}}\nlists:\n  kinds: [a, 1, d]\nterms:\n{terms}"
+        );
+        let (agreement, problems) = crate::load::agreement::load("k.yaml", &text);
+        assert!(problems.is_empty(), "{problems:?}");
+        let (program, _) = compile(vec![agreement.unwrap()], &Limits::default());
+        let program = program.unwrap();
+        let kinds: Vec<Option<Vec<&str>>> = program
+            .terms
+            .iter()
+            .map(|t| {
+                t.kinds
+                    .as_ref()
+                    .map(|k| k.iter().map(|s| s.as_str()).collect())
+            })
+            .collect();
+        assert_eq!(
+            kinds,
+            [
+                Some(vec!["a"]),
+                Some(vec!["a"]),
+                Some(vec!["a", "d"]),
+                Some(vec!["b", "c"]),
+                None,
+                None,
+                None,
+                None,
+            ]
+        );
+    }
 
     #[test]
     fn functions_of_a_broken_block_are_still_known() {

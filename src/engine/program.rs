@@ -88,6 +88,12 @@ pub(crate) struct CompiledTerm {
     pub when: AST,
     /// How `when` is evaluated: whole, or operand by operand (see `crate::engine::memo`).
     pub plan: Plan,
+    /// The kinds of event the term can select, when its `when` starts by testing `event.kind`
+    /// against text (`event.kind == "x" && …`, `event.kind in list && …`): on an event of
+    /// another kind that test is false, and Rhai evaluates nothing after it, so the replay
+    /// need not evaluate the term at all — the same result, no error hidden. `None`: every
+    /// event is evaluated.
+    pub kinds: Option<Box<[ImmutableString]>>,
     pub breached_by: CompiledBreach,
     pub message: Option<Vec<Piece>>,
     pub form: CompiledForm,

@@ -180,7 +180,14 @@ impl<'p> Replay<'p> {
             form.before(&mut state, &event, sink)?;
             if term.period.contains(time) {
                 state.stats.evaluated += 1;
-                let fired = state.select(memo, &event, self.plain);
+                // A term that tests the kind first cannot select an event of another kind
+                // (`CompiledTerm::kinds`); the plain interpreter, the reference, evaluates all.
+                let other_kind = !self.plain
+                    && term
+                        .kinds
+                        .as_ref()
+                        .is_some_and(|kinds| !kinds.iter().any(|k| k.as_str() == event.kind()));
+                let fired = !other_kind && state.select(memo, &event, self.plain);
                 if fired {
                     form.fire(&mut state, &event, sink)?;
                 }
