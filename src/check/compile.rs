@@ -16,7 +16,7 @@ use rhai::{
 use crate::diagnostic::{Code, Diagnostic, did_you_mean};
 use crate::engine::forms::{self, CompiledForm};
 use crate::engine::program::{
-    CompiledBreach, CompiledTerm, Engines, MAX_CHAIN, Piece, Plan, Program,
+    CompiledBreach, CompiledTerm, Dispatch, Engines, MAX_CHAIN, Piece, Plan, Program,
 };
 use crate::expr::position::{position, position_from};
 use crate::expr::reads::call_of;
@@ -96,7 +96,7 @@ pub fn compile(agreements: Vec<Agreement>, limits: &Limits) -> (Option<Program>,
                     term: term_index,
                     period: term.effective,
                     plan: unit.plan(&term.when),
-                    kinds: unit.kinds(&term.when, agreement),
+                    dispatch: unit.dispatch(&term.when, agreement),
                     when,
                     breached_by,
                     message,
@@ -230,10 +230,10 @@ impl<'a> Unit<'a> {
         result
     }
 
-    /// The kinds of event a condition can be true on, when it is `event.kind == "x"` or
-    /// `event.kind in LIST`, or an `&&` chain whose first operand is (see
-    /// [`CompiledTerm::kinds`]); `None` otherwise.
-    fn kinds(&self, when: &Expression, agreement: &Agreement) -> Option<Box<[ImmutableString]>> {
+    /// The field and texts a condition can be true on, when it is `event.FIELD == "x"` or
+    /// `event.FIELD in LIST`, or an `&&` chain whose first operand is (see
+    /// [`CompiledTerm::dispatch`]); `None` otherwise.
+    fn dispatch(&self, when: &Expression, agreement: &Agreement) -> Option<Dispatch> {
         let ast = self
             .engine
             .compile_expression_with_scope(&self.scope, &when.text)
@@ -253,12 +253,15 @@ impl<'a> Unit<'a> {
             }
             _ => return None,
         };
-        let is_kind = |e: &Expr| match e {
-            Expr::Dot(x, ..) => {
-                matches!(&x.lhs, Expr::Variable(v, ..) if v.1 == "event")
-                    && matches!(&x.rhs, Expr::Property(p, _) if p.2 == "kind")
-            }
-            _ => false,
+        // `event.FIELD`: the field's name.
+        let field_of = |e: &Expr| match e {
+            Expr::Dot(x, ..) => match (&x.lhs, &x.rhs) {
+                (Expr::Variable(v, ..), Expr::Property(p, _)) if v.1 == "event" => {
+                    Some(p.2.clone())
+                }
+                _ => None,
+            },
+            _ => None,
         };
         let text = |e: &Expr| match e {
             Expr::StringConstant(s, _) => Some(s.clone()),
@@ -266,17 +269,19 @@ impl<'a> Unit<'a> {
         };
         match (call.name.as_str(), call.args.as_slice()) {
             ("==", [a, b]) if call.op_token.is_some() => {
-                let literal = if is_kind(a) {
-                    text(b)?
-                } else if is_kind(b) {
-                    text(a)?
-                } else {
-                    return None;
+                let (field, literal) = match (field_of(a), field_of(b)) {
+                    (Some(field), _) => (field, text(b)?),
+                    (None, Some(field)) => (field, text(a)?),
+                    (None, None) => return None,
                 };
-                Some(Box::new([literal]))
+                Some(Dispatch {
+                    field,
+                    texts: Box::new([literal]),
+                })
             }
             // `x in list` is `contains(list, x)`.
-            ("contains", [list, needle]) if is_kind(needle) => {
+            ("contains", [list, needle]) => {
+                let field = field_of(needle)?;
                 let items: Vec<ImmutableString> = match list {
                     Expr::Variable(v, ..) => {
                         let (_, items) = agreement.lists.iter().find(|(name, _)| *name == v.1)?;
@@ -303,7 +308,10 @@ impl<'a> Unit<'a> {
                     }
                     _ => return None,
                 };
-                Some(items.into_boxed_slice())
+                Some(Dispatch {
+                    field,
+                    texts: items.into_boxed_slice(),
+                })
             }
             _ => None,
         }
@@ -643,19 +651,20 @@ fn declared_functions(text: &str) -> HashSet<(String, usize)> {
 mod tests {
     use super::*;
 
-    /// The kinds a term can select are found when its `when` tests `event.kind` first, and
-    /// only then: anything else is evaluated on every event.
+    /// The field and texts a term can select are found when its `when` tests a field of the
+    /// event against text first, and only then: anything else is evaluated on every event.
     #[test]
-    fn terms_that_test_the_kind_first_know_their_kinds() {
+    fn terms_that_test_a_field_first_are_dispatched() {
         let whens = [
             r#"event.kind == "a""#,
             r#""a" == event.kind && event.killed > 1"#,
             r#"event.kind in kinds && event.actor == "PKK""#,
-            r#"event.kind in ["b", "c"]"#,
-            r#"event.actor == "x" && event.kind == "a""#,
+            r#"event.actor in ["b", "c"]"#,
+            r#"event.killed > 1 && event.kind == "a""#,
             r#"event.kind != "a""#,
             r#"event["kind"] == "a""#,
             r#"event.kind == "a" || event.kind == "b""#,
+            r#"event.targets == 3"#,
         ];
         let terms: String = whens
             .iter()
@@ -669,22 +678,26 @@ mod tests {
         assert!(problems.is_empty(), "{problems:?}");
         let (program, _) = compile(vec![agreement.unwrap()], &Limits::default());
         let program = program.unwrap();
-        let kinds: Vec<Option<Vec<&str>>> = program
+        let found: Vec<Option<(&str, Vec<&str>)>> = program
             .terms
             .iter()
             .map(|t| {
-                t.kinds
-                    .as_ref()
-                    .map(|k| k.iter().map(|s| s.as_str()).collect())
+                t.dispatch.as_ref().map(|d| {
+                    (
+                        d.field.as_str(),
+                        d.texts.iter().map(|s| s.as_str()).collect(),
+                    )
+                })
             })
             .collect();
         assert_eq!(
-            kinds,
+            found,
             [
-                Some(vec!["a"]),
-                Some(vec!["a"]),
-                Some(vec!["a", "d"]),
-                Some(vec!["b", "c"]),
+                Some(("kind", vec!["a"])),
+                Some(("kind", vec!["a"])),
+                Some(("kind", vec!["a", "d"])),
+                Some(("actor", vec!["b", "c"])),
+                None,
                 None,
                 None,
                 None,

@@ -88,15 +88,35 @@ pub(crate) struct CompiledTerm {
     pub when: AST,
     /// How `when` is evaluated: whole, or operand by operand (see `crate::engine::memo`).
     pub plan: Plan,
-    /// The kinds of event the term can select, when its `when` starts by testing `event.kind`
-    /// against text (`event.kind == "x" && …`, `event.kind in list && …`): on an event of
-    /// another kind that test is false, and Rhai evaluates nothing after it, so the replay
-    /// need not evaluate the term at all — the same result, no error hidden. `None`: every
-    /// event is evaluated.
-    pub kinds: Option<Box<[ImmutableString]>>,
+    /// What the term's `when` tests first, when that is a field of the event against text
+    /// (`event.kind == "x" && …`, `event.actor in list && …`): on an event whose field holds
+    /// none of those texts the test is false, and Rhai evaluates nothing after it, so the
+    /// replay need not evaluate the term at all — the same result, no error hidden. `None`:
+    /// every event is evaluated.
+    pub dispatch: Option<Dispatch>,
     pub breached_by: CompiledBreach,
     pub message: Option<Vec<Piece>>,
     pub form: CompiledForm,
+}
+
+/// A field of the event, and the texts one of which it must hold for a term to select it.
+pub(crate) struct Dispatch {
+    pub field: ImmutableString,
+    pub texts: Box<[ImmutableString]>,
+}
+
+impl Dispatch {
+    /// Whether `event` can be selected: its field holds one of the texts.
+    pub(crate) fn admits(&self, event: &crate::event::Event) -> bool {
+        if self.field == "kind" {
+            return self.texts.iter().any(|t| t.as_str() == event.kind());
+        }
+        event.lookup(&self.field).is_some_and(|value| {
+            value
+                .read_lock::<ImmutableString>()
+                .is_some_and(|text| self.texts.contains(&*text))
+        })
+    }
 }
 
 /// The longest `&&`/`||` chain evaluated operand by operand.

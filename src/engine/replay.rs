@@ -180,14 +180,15 @@ impl<'p> Replay<'p> {
             form.before(&mut state, &event, sink)?;
             if term.period.contains(time) {
                 state.stats.evaluated += 1;
-                // A term that tests the kind first cannot select an event of another kind
-                // (`CompiledTerm::kinds`); the plain interpreter, the reference, evaluates all.
-                let other_kind = !self.plain
+                // A term that tests a field first cannot select an event whose field holds
+                // none of its texts (`CompiledTerm::dispatch`); the plain interpreter, the
+                // reference, evaluates every term.
+                let skipped = !self.plain
                     && term
-                        .kinds
+                        .dispatch
                         .as_ref()
-                        .is_some_and(|kinds| !kinds.iter().any(|k| k.as_str() == event.kind()));
-                let fired = !other_kind && state.select(memo, &event, self.plain);
+                        .is_some_and(|dispatch| !dispatch.admits(&event));
+                let fired = !skipped && state.select(memo, &event, self.plain);
                 if fired {
                     form.fire(&mut state, &event, sink)?;
                 }
@@ -261,6 +262,9 @@ mod tests {
         r#"if event.kind == "a" { event.lat > 37.0 } else { event.actor == "TAF" }"#,
         r#"event.kind.len() > 1 && heavy(event)"#,
         r#"event.tags[0] == "x" || event.kind == "c""#,
+        // Dispatched by a field (missing on some events), the rest failing on others.
+        r#"event.actor in kinds && event.lat > 37.0"#,
+        r#"event.party == "TR" && event.targets > 5"#,
     ];
 
     fn program() -> Program {
