@@ -249,12 +249,10 @@ impl<R: BufRead> EventReader<R> {
         if too_long {
             return Ok(Some(None));
         }
-        let mut bytes = self.buffer.as_slice();
-        if self.stats.lines == 1 {
-            bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
-        }
         Ok(Some(
-            std::str::from_utf8(bytes).ok().and_then(parse::time_of),
+            std::str::from_utf8(without_bom(&self.buffer, self.stats.lines))
+                .ok()
+                .and_then(parse::time_of),
         ))
     }
 
@@ -286,10 +284,7 @@ impl<R: BufRead> EventReader<R> {
                     format!("line is longer than the limit of {MAX_LINE_BYTES} bytes"),
                 ))));
             }
-            let mut bytes = self.buffer.as_slice();
-            if line == 1 {
-                bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
-            }
+            let bytes = without_bom(&self.buffer, line);
             let text = match std::str::from_utf8(bytes) {
                 Ok(text) => text,
                 Err(err) => {
@@ -754,6 +749,16 @@ impl<R: BufRead + io::Seek> EventReader<R> {
         }
         self.done = false;
         Ok(())
+    }
+}
+
+/// The bytes of line number `line` of JSON Lines, without the byte-order mark a file's first
+/// line may start with: what both the events and the scan of times decode.
+fn without_bom(bytes: &[u8], line: u64) -> &[u8] {
+    if line == 1 {
+        bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes)
+    } else {
+        bytes
     }
 }
 

@@ -335,6 +335,10 @@ impl<'a> Events<'a> {
     /// those events fit in `in_memory` bytes of input: then a buffer of that length gives
     /// canonical order exactly, reading and parsing every event once. `None`: the inputs are
     /// of another kind, or too far out of order; they are sorted through the index.
+    ///
+    /// Nothing is kept per line: a first scan finds the lateness; only inputs out of order are
+    /// scanned a second time, to replay the buffer on the times with that lateness, given up as
+    /// soon as it holds more than the budget allows.
     fn scan(&mut self, in_memory: u64) -> Result<Option<TimeDelta>, ReadError> {
         let plain = self.waiting.iter().all(|(source, _, reopen)| {
             source.format == InputFormat::JsonLines && source.mapping.is_none() && reopen.is_some()
@@ -342,38 +346,27 @@ impl<'a> Events<'a> {
         if !plain {
             return Ok(None);
         }
-        let mut times: Vec<i128> = Vec::new();
-        let mut bytes = 0u64;
-        for (source, _, reopen) in &self.waiting {
-            let Some(reopen) = reopen else {
-                return Ok(None);
-            };
-            let mut scan =
-                EventReader::scanning(&source.name, reopen().map_err(source.io_error())?);
-            while let Some(time) = scan.next_time().map_err(source.io_error())? {
-                if let Some(time) = time {
-                    times.push(nanos(time));
-                }
-            }
-            bytes = bytes.saturating_add(scan.position());
-        }
         let mut newest = i128::MIN;
         let mut lateness = 0i128;
-        for &time in &times {
+        let mut lines = 0u64;
+        let bytes = self.scan_times(|time| {
             newest = newest.max(time);
             lateness = lateness.max(newest - time);
-        }
+            lines += 1;
+            true
+        })?;
         let Some(window) = i64::try_from(lateness).ok().map(TimeDelta::nanoseconds) else {
             return Ok(None);
         };
-        // The buffer's peak, replayed on the times alone (a heap: the times come in any order
-        // here), given up as soon as it holds more than the budget allows.
-        let per_event = (bytes / (times.len() as u64).max(1)).max(1);
+        if lateness == 0 {
+            return Ok(Some(window));
+        }
+        let per_event = (bytes / lines.max(1)).max(1);
         let limit = usize::try_from(in_memory / per_event).unwrap_or(usize::MAX);
         let mut buffer: BinaryHeap<std::cmp::Reverse<i128>> = BinaryHeap::new();
-        let mut peak = 0usize;
         let mut newest = i128::MIN;
-        for &time in &times {
+        let mut fits = true;
+        self.scan_times(|time| {
             buffer.push(std::cmp::Reverse(time));
             newest = newest.max(time);
             while buffer
@@ -382,19 +375,39 @@ impl<'a> Events<'a> {
             {
                 buffer.pop();
             }
-            peak = peak.max(buffer.len());
-            if peak > limit {
-                break;
-            }
-        }
-        let fits = peak <= limit;
+            fits = buffer.len() <= limit;
+            fits
+        })?;
         tracing::info!(
             lateness_s = window.num_seconds(),
-            peak,
             fits,
             "scanned the inputs' times"
         );
         Ok(fits.then_some(window))
+    }
+
+    /// Hands `each` the time of every line of the waiting inputs that has one, in order, until
+    /// it returns `false`; returns the bytes read.
+    fn scan_times(&self, mut each: impl FnMut(i128) -> bool) -> Result<u64, ReadError> {
+        let mut bytes = 0u64;
+        for (source, _, reopen) in &self.waiting {
+            let Some(reopen) = reopen else {
+                continue;
+            };
+            // Read through in order: a large buffer (the one `reopen` gives is small, for seeks).
+            let reader =
+                std::io::BufReader::with_capacity(1 << 16, reopen().map_err(source.io_error())?);
+            let mut scan = EventReader::scanning(&source.name, reader);
+            while let Some(time) = scan.next_time().map_err(source.io_error())? {
+                if let Some(time) = time
+                    && !each(nanos(time))
+                {
+                    return Ok(bytes);
+                }
+            }
+            bytes = bytes.saturating_add(scan.position());
+        }
+        Ok(bytes)
     }
 
     /// Reads every input once, keeping its events (while they fit) or where they are; sorts
@@ -480,7 +493,7 @@ impl<'a> Events<'a> {
                     entries: entries.into_iter(),
                     sources,
                     reopens,
-                    open: Vec::new(),
+                    open: (0..input).map(|_| None).collect(),
                     yaml,
                     done: 0,
                     total,
@@ -562,9 +575,6 @@ impl Indexed<'_> {
                 Some(event) => Ok(Some(Rc::new(event))),
                 None => Err(changed(source)),
             };
-        }
-        while self.open.len() <= entry.input {
-            self.open.push(None);
         }
         let (Some(slot), Some(Some(reopen))) = (
             self.open.get_mut(entry.input),
