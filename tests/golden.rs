@@ -98,7 +98,9 @@ fn check(root: &Path, golden: &Path, run: &Run, format: &str) -> Result<(), Fail
         std::fs::write(&file, &out.stdout).unwrap();
         return Ok(());
     }
-    let want = std::fs::read(&file).unwrap_or_default();
+    // A missing golden file is a failure, even for an empty output.
+    let want = std::fs::read(&file)
+        .map_err(|e| format!("{}: {e} (PACTUM_BLESS=1 writes it)", file.display()))?;
     if want != out.stdout {
         let want = String::from_utf8_lossy(&want);
         let got = String::from_utf8_lossy(&out.stdout);

@@ -26,18 +26,33 @@ use crate::commands::output::{print_diagnostics, say};
 /// arbitrary file into memory.
 const MAX_GEOGRAPHY_BYTES: u64 = 64 << 20;
 
-/// Reads a file an agreement's geography names, refusing one too large to be a map. The size
-/// is checked on the bytes read, not on what the file system says: a device or a pipe
-/// (`/dev/zero`) reports no size and never ends.
+/// The largest rule or mapping file: hand-written YAML; the shipped ones are a few KiB.
+const MAX_RULE_BYTES: u64 = 16 << 20;
+
+/// The largest saved report `pactum report` and `pactum diff` read: a replay of 1,000,000
+/// events with a violation on every other one writes about 450 MB.
+const MAX_REPORT_BYTES: u64 = 2 << 30;
+
+/// Reads a file an agreement's geography names, refusing one too large to be a map.
 fn read_geography(path: &Path) -> io::Result<Vec<u8>> {
+    read_at_most(
+        fs::File::open(path)?,
+        MAX_GEOGRAPHY_BYTES,
+        "a geography file",
+    )
+}
+
+/// Everything `reader` gives, refusing more than `limit` bytes. The size is checked on the
+/// bytes read, not on what the file system says: a device or a pipe (`/dev/zero`) reports no
+/// size and never ends.
+fn read_at_most(reader: impl io::Read, limit: u64, what: &str) -> io::Result<Vec<u8>> {
     use std::io::Read;
-    let file = fs::File::open(path)?;
     let mut bytes = Vec::new();
-    file.take(MAX_GEOGRAPHY_BYTES + 1).read_to_end(&mut bytes)?;
-    if bytes.len() as u64 > MAX_GEOGRAPHY_BYTES {
+    reader.take(limit + 1).read_to_end(&mut bytes)?;
+    if bytes.len() as u64 > limit {
         return Err(io::Error::other(format!(
-            "more than the {} MiB a geography file may have",
-            MAX_GEOGRAPHY_BYTES >> 20
+            "more than the {} MiB {what} may have",
+            limit >> 20
         )));
     }
     Ok(bytes)
@@ -106,9 +121,11 @@ pub fn load_mapping(path: &Path) -> (Option<Mapping>, Vec<Diagnostic>) {
 /// A rule file's text, or the diagnostic that says why it cannot be had (for bytes that are
 /// not UTF-8: where the first bad one is).
 fn read_text(name: &str, path: &Path) -> std::result::Result<String, Diagnostic> {
-    let bytes = fs::read(path).map_err(|e| {
-        Diagnostic::file_error(Code::Io, name, format!("cannot read the file: {e}"))
-    })?;
+    let bytes = fs::File::open(path)
+        .and_then(|file| read_at_most(file, MAX_RULE_BYTES, "a rule or mapping file"))
+        .map_err(|e| {
+            Diagnostic::file_error(Code::Io, name, format!("cannot read the file: {e}"))
+        })?;
     String::from_utf8(bytes).map_err(|e| {
         let text = String::from_utf8_lossy(e.as_bytes());
         let (line, column) =
@@ -151,11 +168,16 @@ pub fn load_program(
 
 /// A saved JSON report, or `None` (said on stderr) when it is not one this pactum reads.
 pub fn read_report(file: &str) -> Result<Option<report::Report>> {
-    let text = if file == "-" {
-        io::read_to_string(io::stdin()).context("cannot read standard input")?
+    let bytes = if file == "-" {
+        read_at_most(io::stdin(), MAX_REPORT_BYTES, "a report")
+            .context("cannot read standard input")?
     } else {
-        fs::read_to_string(file).with_context(|| format!("cannot read {file}"))?
+        fs::File::open(file)
+            .and_then(|f| read_at_most(f, MAX_REPORT_BYTES, "a report"))
+            .with_context(|| format!("cannot read {file}"))?
     };
+    let text =
+        String::from_utf8(bytes).with_context(|| format!("cannot read {file}: not UTF-8"))?;
     let report: report::Report = match serde_json::from_str(&text) {
         Ok(report) => report,
         Err(err) => {

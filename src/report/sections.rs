@@ -521,16 +521,13 @@ fn in_force(from: Option<&str>, until: Option<&str>) -> String {
 
 /// One line per mapping: one mapping usually serves every input.
 fn mappings(inputs: &[InputInfo]) -> Vec<&MappingInfo> {
-    let mut mappings: Vec<&MappingInfo> = Vec::new();
-    for mapping in inputs.iter().filter_map(|i| i.mapping.as_ref()) {
-        if !mappings
-            .iter()
-            .any(|m| (&m.id, &m.file) == (&mapping.id, &mapping.file))
-        {
-            mappings.push(mapping);
-        }
-    }
-    mappings
+    // Through a set, as `shapes`: a saved report may name any number of inputs.
+    let mut seen = std::collections::HashSet::new();
+    inputs
+        .iter()
+        .filter_map(|i| i.mapping.as_ref())
+        .filter(|m| seen.insert((m.id.as_str(), m.file.as_str())))
+        .collect()
 }
 
 /// Violations per UTC day and, within a day, per `agreement/term`.
@@ -568,18 +565,25 @@ fn near(near: Option<&super::NearRecord>) -> Vec<String> {
     words
 }
 
-/// The agreements' shapes, each distinct one once.
+/// The agreements' shapes, each distinct one once, in order. Found through a set (a saved
+/// report may hold any number of shapes: comparing each with every earlier one would take
+/// time in their square); coordinates compare as numbers do, `-0.0` as `0.0`.
 fn shapes(report: &Report) -> Vec<&MapShape> {
-    let mut shapes: Vec<&MapShape> = Vec::new();
-    for shape in report.agreements.iter().flat_map(|a| &a.shapes) {
-        if !shapes
-            .iter()
-            .any(|s| s.name == shape.name && s.kind == shape.kind && s.paths == shape.paths)
-        {
-            shapes.push(shape);
-        }
-    }
-    shapes
+    let bits = |v: f64| if v == 0.0 { 0 } else { v.to_bits() };
+    let mut seen = std::collections::HashSet::new();
+    report
+        .agreements
+        .iter()
+        .flat_map(|a| &a.shapes)
+        .filter(|shape| {
+            let paths: Vec<Vec<[u64; 2]>> = shape
+                .paths
+                .iter()
+                .map(|path| path.iter().map(|[x, y]| [bits(*x), bits(*y)]).collect())
+                .collect();
+            seen.insert((shape.name.as_str(), shape.kind.as_str(), paths))
+        })
+        .collect()
 }
 
 #[cfg(test)]
