@@ -92,7 +92,8 @@ fn diff(rules: &[PathBuf], files: &[String], map: Option<&Path>, format: DiffFor
         DiffFormat::Markdown => report::diff::write_markdown(&d, &mut out),
         DiffFormat::Json => {
             serde_json::to_writer_pretty(&mut out, &report::outputs::diff::build(&d))
-                .map_err(io::Error::other)
+                // `From` keeps an IO error's kind (a closed pipe ends quietly).
+                .map_err(io::Error::from)
                 .and_then(|()| writeln!(out))
         }
     }

@@ -166,10 +166,9 @@ pub(super) fn write(report: &Report, out: &mut dyn Write) -> io::Result<()> {
 
     if !s.skipped.is_empty() {
         writeln!(out, "\nSKIPPED LINES ({})", s.skipped.len())?;
-        // Unlike the other lines, shown unescaped: so this rendering has always written them
-        // (pinned by tests/golden/); a change of output to make on purpose.
+        // Escaped like every other line: a reason quotes the line's own text.
         for skipped in &s.skipped {
-            writeln!(out, "{}: {}", skipped.at, skipped.reason)?;
+            writeln!(out, "{}: {}", plain(&skipped.at), plain(skipped.reason))?;
         }
     }
 
