@@ -9,6 +9,7 @@
 )]
 
 use pactum::engine::sink::Collect;
+use pactum::report::{Collector, Report};
 use pactum::{Input, InputFormat, Limits, RunOptions, compile, load::agreement, run};
 use proptest::prelude::*;
 
@@ -79,7 +80,7 @@ fn replay(lines: &[String], memo: bool) -> (Vec<String>, Vec<(u64, u64, u64)>) {
     options.memo = memo;
     let mut sink = Collect::default();
     let outcome = run(&program, vec![input], options, &mut sink).unwrap();
-    let report = pactum::report::build(&program, &outcome, options, sink.0).unwrap();
+    let report = whole(&program, &outcome, options, &sink.0);
     let mut violations: Vec<String> = report
         .violations
         .iter()
@@ -258,7 +259,7 @@ fn replay_files(program: &pactum::Program, files: &[Vec<String>]) -> pactum::Rep
         let mut options = RunOptions::default();
         options.in_memory = in_memory;
         let outcome = run(program, inputs, options, &mut sink).unwrap();
-        pactum::report::build(program, &outcome, options, sink.0).unwrap()
+        whole(program, &outcome, options, &sink.0)
     };
     let in_memory = run_with(RunOptions::default().in_memory);
     let indexed = run_with(0);
@@ -744,7 +745,7 @@ fn replay_stream(
     let mut options = RunOptions::default();
     options.max_delay = max_delay;
     let outcome = run(program, vec![input], options, &mut sink).unwrap();
-    pactum::report::build(program, &outcome, options, sink.0).unwrap()
+    whole(program, &outcome, options, &sink.0)
 }
 
 proptest! {
@@ -849,5 +850,27 @@ fn replay_text(program: &pactum::Program, text: &str, options: RunOptions) -> pa
     };
     let mut sink = Collect::default();
     let outcome = run(program, vec![input], options, &mut sink).unwrap();
-    pactum::report::build(program, &outcome, options, sink.0).unwrap()
+    whole(program, &outcome, options, &sink.0)
+}
+
+/// The report of a run's `violations`, collected in memory; the same report, collected one
+/// violation per sorted run through the temporary file (`report::store`), must be equal.
+fn whole(
+    program: &pactum::Program,
+    outcome: &pactum::run::RunOutcome,
+    options: RunOptions,
+    violations: &[pactum::engine::sink::Violation],
+) -> Report {
+    let collect = |budget| {
+        let mut collector = Collector::with_budget(program, budget);
+        for v in violations {
+            pactum::Sink::violation(&mut collector, v.clone()).unwrap();
+        }
+        let collected = collector.finish().unwrap();
+        pactum::report::build_whole(program, outcome, options, &collected).unwrap()
+    };
+    let report = collect(Collector::DEFAULT_BUDGET);
+    assert_eq!(collect(1), report, "spilled one violation per run");
+    assert_eq!(collect(2048), report, "spilled a few violations per run");
+    report
 }

@@ -114,9 +114,14 @@ fn replay_report(
     };
     let inputs = open_inputs(events, None, mapping.as_ref())?;
     let options = RunOptions::default();
-    let mut sink = pactum::engine::sink::Collect::default();
+    let mut sink = report::Collector::new(&program);
     match pactum::run(&program, inputs, options, &mut sink) {
-        Ok(outcome) => Ok(Some(report::build(&program, &outcome, options, sink.0)?)),
+        Ok(outcome) => {
+            let collected = sink.finish()?;
+            Ok(Some(report::build_whole(
+                &program, &outcome, options, &collected,
+            )?))
+        }
         Err(RunError::Invalid(invalid)) => {
             say!("error: invalid event at {invalid}");
             Ok(None)

@@ -66,6 +66,10 @@ pub struct ReplayArgs {
     /// Evaluate every condition in full (for tests: results are the same, only slower).
     #[arg(long, hide = true)]
     no_memo: bool,
+    /// Bytes of violations kept in memory before a sorted run of them is written to a
+    /// temporary file (for tests: the report is the same whatever the figure).
+    #[arg(long, hide = true, value_name = "BYTES")]
+    violations_in_memory: Option<usize>,
     /// No progress bar (one is shown on a terminal when a replay runs over a second).
     #[arg(long, short = 'q')]
     quiet: bool,
@@ -112,7 +116,11 @@ pub fn run(args: ReplayArgs) -> Result<u8> {
     let live = streaming && format == Format::JsonLines;
     let mut sink = CliSink {
         program: &program,
-        collected: Vec::new(),
+        collector: report::Collector::with_budget(
+            &program,
+            args.violations_in_memory
+                .unwrap_or(report::Collector::DEFAULT_BUDGET),
+        ),
         live: if live {
             Some(open_output(args.output.as_deref())?)
         } else {
@@ -147,20 +155,22 @@ pub fn run(args: ReplayArgs) -> Result<u8> {
     drop(sink.bar.take());
     let live = sink.live.is_some();
     let worst_live = sink.worst;
-    let report = report::build(&program, &outcome, options, sink.collected)?;
+    let violations = sink.collector.finish()?;
+    let report = report::build(&program, &outcome, options, &violations)?;
     match &args.output {
         _ if live => {}
         Some(path) => {
             let file = fs::File::create(path)
                 .with_context(|| format!("cannot create {}", path.display()))?;
-            let mut out = BufWriter::new(file);
-            report::write(&report, format, &mut out)?;
+            let mut out = BufWriter::with_capacity(1 << 20, file);
+            report::write(&report, &violations, format, &mut out)?;
             out.flush()?;
         }
         None => {
             let stdout = io::stdout();
-            let mut out = BufWriter::new(stdout.lock());
-            let written = report::write(&report, format, &mut out).and_then(|()| out.flush());
+            let mut out = BufWriter::with_capacity(1 << 20, stdout.lock());
+            let written =
+                report::write(&report, &violations, format, &mut out).and_then(|()| out.flush());
             unless_pipe_closed(written)?;
         }
     }

@@ -43,14 +43,14 @@ fn render_saved(file: &str, format: ReportFormat, output: Option<&Path>) -> Resu
             let file = fs::File::create(path)
                 .with_context(|| format!("cannot create {}", path.display()))?;
             let mut out = BufWriter::new(file);
-            report::write(&report, format.format(), &mut out)?;
+            report::write(&report, &report.violations, format.format(), &mut out)?;
             out.flush()?;
         }
         None => {
             let stdout = io::stdout();
             let mut out = BufWriter::new(stdout.lock());
-            let written =
-                report::write(&report, format.format(), &mut out).and_then(|()| out.flush());
+            let written = report::write(&report, &report.violations, format.format(), &mut out)
+                .and_then(|()| out.flush());
             unless_pipe_closed(written)?;
         }
     }

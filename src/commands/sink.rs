@@ -16,7 +16,8 @@ use pactum::report;
 /// JSON Lines).
 pub struct CliSink<'p> {
     pub program: &'p Program,
-    pub collected: Vec<pactum::engine::sink::Violation>,
+    /// The violations for the report (none when they are written live).
+    pub collector: report::Collector<'p>,
     pub live: Option<Box<dyn Write>>,
     /// The most serious violation written live (for `--fail-on`: nothing is collected then).
     pub worst: Option<Severity>,
@@ -106,10 +107,13 @@ impl pactum::Sink for CliSink<'_> {
 
     fn violation(&mut self, violation: pactum::engine::sink::Violation) -> io::Result<()> {
         match &mut self.live {
-            None => {
-                self.collected.push(violation);
-                Ok(())
-            }
+            None => self.collector.violation(violation).map_err(|e| match e {
+                report::CollectError::Spill(source) => io::Error::new(
+                    source.kind(),
+                    format!("cannot write violations to a temporary file: {source}"),
+                ),
+                other => io::Error::other(other),
+            }),
             Some(out) => {
                 // A violation of a term the program lacks ends the replay with an error
                 // rather than leaving the stream without it.
@@ -126,7 +130,7 @@ impl pactum::Sink for CliSink<'_> {
 
     fn progress(&mut self, progress: pactum::engine::sink::Progress) {
         if let Some(bar) = &mut self.bar {
-            bar.violations = self.collected.len() as u64;
+            bar.violations = self.collector.tally().violations;
             bar.update(progress);
         }
     }

@@ -15,7 +15,6 @@ use std::path::{Path, PathBuf};
 use std::rc::Rc;
 
 use anyhow::{Context, Result};
-use pactum::engine::sink::Collect;
 use pactum::input::EventReader;
 use pactum::report::{self, Report};
 use pactum::scenario::{self, Coverage, Scenario, Verdict};
@@ -226,12 +225,14 @@ fn replay(file: &Path) -> std::result::Result<Replayed, String> {
     let mut options = RunOptions::default();
     options.skip_invalid = scenario.expect.skipped > 0;
     let inputs = open_inputs(&events, None, mapping.as_ref()).map_err(|e| format!("{e:#}"))?;
-    let mut sink = Collect::default();
+    let mut sink = report::Collector::new(&program);
     let outcome = pactum::run(&program, inputs, options, &mut sink).map_err(|e| match e {
         pactum::run::RunError::Invalid(invalid) => format!("invalid event at {invalid}"),
         other => other.to_string(),
     })?;
-    let report = report::build(&program, &outcome, options, sink.0).map_err(|e| e.to_string())?;
+    let collected = sink.finish().map_err(|e| e.to_string())?;
+    let report =
+        report::build_whole(&program, &outcome, options, &collected).map_err(|e| e.to_string())?;
     let ids = event_ids(&events, mapping.as_ref()).map_err(|e| format!("{e:#}"))?;
     let periods = program
         .agreements()

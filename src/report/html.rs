@@ -9,8 +9,8 @@
 
 use std::io::{self, Write};
 
-use super::Report;
 use super::sections::{NoteKind, Piece, Sections, Violation, sections};
+use super::{Report, ViolationSource};
 
 const STYLE: &str = "body{font-family:system-ui,sans-serif;margin:2em;color:#111;max-width:80em}\
 table{border-collapse:collapse;margin:0.5em 0 1.5em;font-size:0.9em}\
@@ -30,8 +30,12 @@ const f=document.getElementById('filter');if(f){f.hidden=false;f.addEventListene
 const w=f.value.toLowerCase();for(const r of document.querySelectorAll('#violations tbody tr')){\
 r.style.display=r.innerText.toLowerCase().includes(w)?'':'none'}})}";
 
-pub(super) fn write(report: &Report, out: &mut dyn Write) -> io::Result<()> {
-    let s = sections(report);
+pub(super) fn write(
+    report: &Report,
+    violations: &dyn ViolationSource,
+    out: &mut dyn Write,
+) -> io::Result<()> {
+    let s = sections(report, violations)?;
     let h = &s.heading;
     let titles: Vec<String> = h.titles.iter().map(|t| esc(t)).collect();
     writeln!(out, "<!DOCTYPE html>")?;
@@ -174,7 +178,7 @@ pub(super) fn write(report: &Report, out: &mut dyn Write) -> io::Result<()> {
             writeln!(
                 out,
                 "<tr><td>{}</td><td class=\"n\">{}</td><td>{}</td></tr>",
-                esc(day.day),
+                esc(&day.day),
                 day.total,
                 listed.join(", ")
             )?;
@@ -196,9 +200,7 @@ pub(super) fn write(report: &Report, out: &mut dyn Write) -> io::Result<()> {
         out,
         "<table class=\"sortable\" id=\"violations\"><thead><tr><th>#</th><th>time</th><th>clause</th><th>party</th><th>severity</th><th>place</th><th>message</th><th>evidence</th></tr></thead><tbody>"
     )?;
-    for v in &s.violations {
-        violation(out, v)?;
-    }
+    s.each_violation(&mut |v| violation(out, v))?;
     writeln!(out, "</tbody></table>")?;
 
     if !s.open.is_empty() {
@@ -354,7 +356,7 @@ fn timeline(s: &Sections<'_>, out: &mut dyn Write) -> io::Result<()> {
                 out,
                 "<rect x=\"{x}\" y=\"{y}\" width=\"{bar}\" height=\"{h}\" fill=\"{}\"><title>{} {}: {n}</title></rect>",
                 colour(term),
-                esc(day.day),
+                esc(&day.day),
                 esc(term)
             )?;
         }
@@ -365,7 +367,7 @@ fn timeline(s: &Sections<'_>, out: &mut dyn Write) -> io::Result<()> {
             height + 22,
             x,
             height + 22,
-            esc(day.day)
+            esc(&day.day)
         )?;
     }
     writeln!(
@@ -395,34 +397,44 @@ fn timeline(s: &Sections<'_>, out: &mut dyn Write) -> io::Result<()> {
 /// enough for a region the size of northern Iraq.
 fn map(s: &Sections<'_>, out: &mut dyn Write) -> io::Result<()> {
     let shapes = &s.shapes;
-    let points: Vec<(usize, f64, f64, &Violation<'_>)> = s
-        .violations
-        .iter()
-        .filter_map(|v| v.position.map(|(lon, lat)| (v.number, lon, lat, v)))
-        .collect();
     // The frame: the lines, strips and violations (an area as large as a country would
-    // shrink everything else), or the areas when there is nothing else.
-    let mut frame: Vec<(f64, f64)> = points.iter().map(|(_, lon, lat, _)| (*lon, *lat)).collect();
+    // shrink everything else), or the areas when there is nothing else. Violations are read
+    // twice, for the frame and to draw them, rather than held.
+    // West, east, south, north: empty while west > east.
+    let mut frame = [f64::MAX, f64::MIN, f64::MAX, f64::MIN];
+    let widen = |frame: &mut [f64; 4], (lon, lat): (f64, f64)| {
+        let [west, east, south, north] = frame;
+        *west = west.min(lon);
+        *east = east.max(lon);
+        *south = south.min(lat);
+        *north = north.max(lat);
+    };
+    let mut points = 0u64;
+    s.each_violation(&mut |v| {
+        if let Some(position) = v.position {
+            widen(&mut frame, position);
+            points += 1;
+        }
+        Ok(())
+    })?;
     for shape in shapes
         .iter()
         .filter(|s| s.kind == "line" || s.kind == "strip")
     {
-        frame.extend(shape.paths.iter().flatten().map(|p| (p[0], p[1])));
-    }
-    if frame.is_empty() {
-        for shape in shapes.iter().filter(|s| s.kind == "area") {
-            frame.extend(shape.paths.iter().flatten().map(|p| (p[0], p[1])));
+        for p in shape.paths.iter().flatten() {
+            widen(&mut frame, (p[0], p[1]));
         }
     }
-    if frame.is_empty() {
-        return Ok(());
+    if frame[0] > frame[1] {
+        for shape in shapes.iter().filter(|s| s.kind == "area") {
+            for p in shape.paths.iter().flatten() {
+                widen(&mut frame, (p[0], p[1]));
+            }
+        }
     }
-    let (mut west, mut east, mut south, mut north) = (f64::MAX, f64::MIN, f64::MAX, f64::MIN);
-    for (lon, lat) in &frame {
-        west = west.min(*lon);
-        east = east.max(*lon);
-        south = south.min(*lat);
-        north = north.max(*lat);
+    let [west, east, south, north] = frame;
+    if west > east {
+        return Ok(());
     }
     let margin = 0.3;
     let (west, east, south, north) = (west - margin, east + margin, south - margin, north + margin);
@@ -491,22 +503,26 @@ fn map(s: &Sections<'_>, out: &mut dyn Write) -> io::Result<()> {
             }
         }
     }
-    for (n, lon, lat, v) in &points {
+    s.each_violation(&mut |v| {
+        let Some((lon, lat)) = v.position else {
+            return Ok(());
+        };
         writeln!(
             out,
             "<a href=\"#v{n}\"><circle class=\"violation\" cx=\"{:.1}\" cy=\"{:.1}\" r=\"5\" fill=\"#d62728\" fill-opacity=\"0.8\" stroke=\"#fff\"><title>#{n} {} {}: {}</title></circle></a>",
-            x(*lon),
-            y(*lat),
+            x(lon),
+            y(lat),
             esc(v.time),
             esc(&v.clause),
-            esc(v.message)
-        )?;
-    }
+            esc(v.message),
+            n = v.number
+        )
+    })?;
     writeln!(
         out,
         "</svg><figcaption>Borders, areas and strips named by the agreements; red: violations with a position ({} of {}), each linked to its row. Violations without coordinates are not drawn.</figcaption></figure>",
-        points.len(),
-        s.violations.len()
+        points,
+        s.violations.count()
     )
 }
 

@@ -14,11 +14,15 @@
 
 use std::io::{self, Write};
 
-use super::Report;
 use super::sections::{Piece, Violation, sections};
+use super::{Report, ViolationSource};
 
-pub(super) fn write(report: &Report, out: &mut dyn Write) -> io::Result<()> {
-    let s = sections(report);
+pub(super) fn write(
+    report: &Report,
+    violations: &dyn ViolationSource,
+    out: &mut dyn Write,
+) -> io::Result<()> {
+    let s = sections(report, violations)?;
     let h = &s.heading;
     let titles: Vec<String> = h.titles.iter().map(|t| md(t)).collect();
     writeln!(out, "# Violation report: {}", titles.join("; "))?;
@@ -152,12 +156,10 @@ pub(super) fn write(report: &Report, out: &mut dyn Write) -> io::Result<()> {
     }
 
     writeln!(out, "\n## Violations\n")?;
-    if s.violations.is_empty() {
+    if s.violations.count() == 0 {
         writeln!(out, "None.")?;
     }
-    for v in &s.violations {
-        violation(out, v)?;
-    }
+    s.each_violation(&mut |v| violation(out, v))?;
 
     if !s.open.is_empty() {
         writeln!(

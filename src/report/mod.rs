@@ -1,9 +1,12 @@
 //! Reports: building the serialised [`Report`] from a run, and rendering it.
 //!
 //! The JSON report is the single source: the text and JSON Lines renderings are views of the
-//! same [`Report`] value, so they can never disagree. Violations are sorted here, once, into
-//! the documented order (time, agreement, term, evidence ids), which makes the output
-//! byte-identical for the same inputs however the events were read.
+//! same [`Report`] value, so they can never disagree. A run's violations go into a
+//! [`Collector`] (`store.rs`), which counts them and puts them in the documented order (time,
+//! agreement, term, evidence ids) within a memory budget, so the output is byte-identical for
+//! the same inputs however the events were read, and a report's memory does not grow with its
+//! violations: [`build`] makes the rest of the report, and [`write`] reads the violations one
+//! at a time from a [`ViolationSource`] (a run's [`Collected`], or a saved report's own).
 
 pub mod diff;
 mod html;
@@ -11,12 +14,14 @@ mod markdown;
 mod model;
 pub mod outputs;
 mod sections;
+mod store;
 mod text;
 
-use std::collections::BTreeMap;
+use std::borrow::Cow;
 use std::io::{self, Write};
 
 pub use model::*;
+pub use store::{CollectError, Collected, Collector, Tally};
 pub use text::plain;
 
 use crate::engine::Program;
@@ -66,59 +71,20 @@ fn resolve<'p>(
         })
 }
 
-/// Builds the report of a finished run from its outcome and the violations it raised.
+/// Builds the report of a finished run from its outcome; its violations stay in `violations`,
+/// which [`write`] reads (`Report::violations` is left empty: a report may hold more
+/// violations than memory; [`build_whole`] fills it).
 ///
-/// Fails only when `outcome` or `violations` name a term `program` does not have (they come
-/// from another program): nothing the run found is left out of a report.
+/// Fails only when `outcome` names a term `program` does not have (it comes from another
+/// program): nothing the run found is left out of a report.
 pub fn build(
     program: &Program,
     outcome: &RunOutcome,
     options: RunOptions,
-    violations: Vec<Violation>,
+    violations: &Collected<'_>,
 ) -> Result<Report, UnknownTerm> {
     let agreements = program.agreements();
-    let mut violations = violations
-        .into_iter()
-        .map(|v| {
-            let (agreement, term) = resolve(agreements, "a violation", v.agreement, v.term)?;
-            Ok((agreement, term, v))
-        })
-        .collect::<Result<Vec<_>, UnknownTerm>>()?;
-    // Sorted on the instants themselves: their text does not sort (`…00.250Z` < `…00Z`).
-    // Ties (one id used by two events) fall to the evidence's file and line, so the order
-    // never depends on the order in which the events were read.
-    violations.sort_by(|(a_agreement, a_term, a), (b_agreement, b_term, b)| {
-        (a.time, &a_agreement.id, &a_term.id)
-            .cmp(&(b.time, &b_agreement.id, &b_term.id))
-            .then_with(|| {
-                a.evidence
-                    .iter()
-                    .map(|e| &e.id)
-                    .cmp(b.evidence.iter().map(|e| &e.id))
-            })
-            .then_with(|| {
-                a.evidence
-                    .iter()
-                    .map(|e| (&e.origin.file, e.origin.line))
-                    .cmp(b.evidence.iter().map(|e| (&e.origin.file, e.origin.line)))
-            })
-            .then_with(|| a.key.cmp(&b.key))
-    });
-    let records: Vec<ViolationRecord> = violations
-        .into_iter()
-        .map(|(agreement, term, v)| record(agreement, term, v))
-        .collect();
-
-    let mut by_party: BTreeMap<String, u64> = BTreeMap::new();
-    let mut by_severity = BySeverity::default();
-    for record in &records {
-        let party = record
-            .breached_by
-            .clone()
-            .unwrap_or_else(|| "unattributed".into());
-        *by_party.entry(party).or_default() += 1;
-        by_severity.add(record.severity);
-    }
+    let tally = violations.tally();
 
     let mut by_term = Vec::new();
     let mut errors = Vec::new();
@@ -204,16 +170,13 @@ pub fn build(
         },
         summary: Summary {
             events: outcome.totals.events,
-            violations: records.len() as u64,
-            hypothetical: records
-                .iter()
-                .filter(|r| r.evidence.iter().any(|e| e.hypothetical))
-                .count() as u64,
+            violations: tally.violations,
+            hypothetical: tally.hypothetical,
             by_term,
-            by_party,
-            by_severity,
+            by_party: tally.by_party.clone(),
+            by_severity: tally.by_severity.clone(),
         },
-        violations: records,
+        violations: Vec::new(),
         skipped: outcome
             .skipped
             .iter()
@@ -238,6 +201,31 @@ pub fn build(
             })
             .collect(),
     })
+}
+
+/// [`build`], with every violation in `Report::violations`: for reports held whole in memory
+/// (a scenario's test, a `diff`, the library's users with small logs).
+pub fn build_whole(
+    program: &Program,
+    outcome: &RunOutcome,
+    options: RunOptions,
+    violations: &Collected<'_>,
+) -> Result<Report, BuildError> {
+    let mut report = build(program, outcome, options, violations)?;
+    report.violations = violations.to_vec()?;
+    Ok(report)
+}
+
+/// Why [`build_whole`] failed.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum BuildError {
+    /// The outcome names a term the program does not have.
+    #[error(transparent)]
+    UnknownTerm(#[from] UnknownTerm),
+    /// The violations could not be read back from their temporary file.
+    #[error("cannot read the violations back: {0}")]
+    Io(#[from] io::Error),
 }
 
 fn agreement_info(agreement: &Agreement) -> AgreementInfo {
@@ -293,7 +281,7 @@ pub fn violation_record(
 }
 
 /// The record of a violation of `term`, resolved.
-fn record(agreement: &Agreement, term: &Term, v: Violation) -> ViolationRecord {
+pub(crate) fn record(agreement: &Agreement, term: &Term, v: Violation) -> ViolationRecord {
     let l = v.location;
     let near = near(agreement, l.lat, l.lon);
     let location = (l.place.is_some() || l.country.is_some() || l.lat.is_some() || l.lon.is_some())
@@ -376,19 +364,51 @@ pub enum Format {
     Html,
 }
 
-/// Writes `report` in `format`.
-pub fn write(report: &Report, format: Format, out: &mut dyn Write) -> io::Result<()> {
+/// A report's violations, in the report's order, as often as a writer asks for them: those
+/// of a run ([`Collected`]) or of a saved report (`Vec<ViolationRecord>`).
+pub trait ViolationSource {
+    /// How many there are.
+    fn count(&self) -> u64;
+    /// Each, in order (reading them back from a temporary file can fail).
+    fn records(&self) -> Box<dyn Iterator<Item = io::Result<Cow<'_, ViolationRecord>>> + '_>;
+}
+
+impl ViolationSource for Vec<ViolationRecord> {
+    fn count(&self) -> u64 {
+        self.len() as u64
+    }
+
+    fn records(&self) -> Box<dyn Iterator<Item = io::Result<Cow<'_, ViolationRecord>>> + '_> {
+        Box::new(self.iter().map(|v| Ok(Cow::Borrowed(v))))
+    }
+}
+
+/// Writes `report`, whose violations are `violations` (for a saved report, its own:
+/// `&report.violations`), in `format`.
+pub fn write(
+    report: &Report,
+    violations: &dyn ViolationSource,
+    format: Format,
+    out: &mut dyn Write,
+) -> io::Result<()> {
     match format {
-        Format::Text => text::write(report, out),
-        Format::Markdown => markdown::write(report, out),
-        Format::Html => html::write(report, out),
+        Format::Text => text::write(report, violations, out),
+        Format::Markdown => markdown::write(report, violations, out),
+        Format::Html => html::write(report, violations, out),
         Format::Json => {
-            serde_json::to_writer_pretty(&mut *out, report)?;
+            let failed = std::cell::RefCell::new(None);
+            let whole = model::Streamed::new(report, violations, &failed);
+            let written = serde_json::to_writer_pretty(&mut *out, &whole);
+            // A violation that could not be read back is the error, not serde's account of it.
+            if let Some(err) = failed.into_inner() {
+                return Err(err);
+            }
+            written?;
             writeln!(out)
         }
         Format::JsonLines => {
-            for violation in &report.violations {
-                serde_json::to_writer(&mut *out, violation)?;
+            for violation in violations.records() {
+                serde_json::to_writer(&mut *out, &*violation?)?;
                 writeln!(out)?;
             }
             Ok(())
@@ -396,15 +416,19 @@ pub fn write(report: &Report, format: Format, out: &mut dyn Write) -> io::Result
     }
 }
 
-/// Whether any violation is at or above `severity` (the report's, or an agreement's).
+/// Whether any violation is at or above `severity` (the report's, or an agreement's): from
+/// the summary's counts, which every report has, whole or not.
 pub fn any_at_or_above(report: &Report, severity: impl Into<Severity>) -> bool {
     let severity = severity.into();
-    report.violations.iter().any(|v| v.severity >= severity)
+    Severity::ALL
+        .iter()
+        .any(|s| *s >= severity && report.summary.by_severity.count(*s) > 0)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::engine::Sink;
     use crate::{Input, InputFormat, Limits, compile, engine::sink::Collect, load::agreement, run};
 
     fn agreement(id: &str) -> Agreement {
@@ -442,7 +466,9 @@ mod tests {
         let mut sink = Collect::default();
         let options = RunOptions::default();
         let outcome = run(&program, vec![input], options, &mut sink).unwrap();
-        let report = build(&program, &outcome, options, sink.0).unwrap();
+        // In memory, and through the temporary file one violation per sorted run: the same.
+        let report = whole(&program, &outcome, &sink.0, Collector::DEFAULT_BUDGET);
+        assert_eq!(whole(&program, &outcome, &sink.0, 1), report);
         let order: Vec<String> = report
             .violations
             .iter()
@@ -508,7 +534,12 @@ mod tests {
         // Term 2 of agreement 0, and agreement 1: neither exists in this program.
         let mut stray = sink.0.clone();
         stray[1].term = 2;
-        let err = build(&program, &outcome, options, stray.clone()).unwrap_err();
+        let mut collector = Collector::new(&program);
+        collector.violation(stray[0].clone()).unwrap();
+        let CollectError::UnknownTerm(err) = collector.violation(stray[1].clone()).unwrap_err()
+        else {
+            panic!("not an unknown term")
+        };
         assert_eq!(
             err,
             UnknownTerm {
@@ -525,12 +556,21 @@ mod tests {
         other.agreement = 1;
         assert!(violation_record(program.agreements(), other).is_err());
         assert!(violation_record(program.agreements(), sink.0[0].clone()).is_ok());
-        assert_eq!(
-            build(&program, &outcome, options, sink.0)
-                .unwrap()
-                .violations
-                .len(),
-            2
-        );
+        assert_eq!(whole(&program, &outcome, &sink.0, 1024).violations.len(), 2);
+    }
+
+    /// The report of `violations`, collected with `budget` bytes in memory.
+    fn whole(
+        program: &Program,
+        outcome: &RunOutcome,
+        violations: &[Violation],
+        budget: usize,
+    ) -> Report {
+        let mut collector = Collector::with_budget(program, budget);
+        for v in violations {
+            collector.violation(v.clone()).unwrap();
+        }
+        let collected = collector.finish().unwrap();
+        build_whole(program, outcome, RunOptions::default(), &collected).unwrap()
     }
 }

@@ -49,6 +49,91 @@ pub struct Report {
     pub late: Vec<LateEvent>,
 }
 
+/// A [`Report`] as written: its fields in the same order, each borrowed, and the violations
+/// read from a [`super::ViolationSource`] as they are written, so that a report is never held
+/// whole. Serialises to exactly the bytes of the `Report` it stands for.
+#[derive(Serialize)]
+pub(super) struct Streamed<'r> {
+    report_version: u32,
+    pactum_version: &'r str,
+    agreements: &'r [AgreementInfo],
+    inputs: &'r [InputInfo],
+    options: &'r Options,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    period: Option<&'r Span>,
+    summary: &'r Summary,
+    violations: Each<'r>,
+    skipped: &'r [Skipped],
+    errors: &'r [TermErrors],
+    open: &'r [OpenObligation],
+    late: &'r [LateEvent],
+}
+
+impl<'r> Streamed<'r> {
+    /// `report` with `violations`; a violation that cannot be read back ends the writing,
+    /// and its error is left in `failed`.
+    pub(super) fn new(
+        report: &'r Report,
+        violations: &'r dyn super::ViolationSource,
+        failed: &'r std::cell::RefCell<Option<std::io::Error>>,
+    ) -> Self {
+        // Every field named, so that a field added to `Report` is a compile error here.
+        let Report {
+            report_version,
+            pactum_version,
+            agreements,
+            inputs,
+            options,
+            period,
+            summary,
+            violations: _,
+            skipped,
+            errors,
+            open,
+            late,
+        } = report;
+        Streamed {
+            report_version: *report_version,
+            pactum_version,
+            agreements,
+            inputs,
+            options,
+            period: period.as_ref(),
+            summary,
+            violations: Each { violations, failed },
+            skipped,
+            errors,
+            open,
+            late,
+        }
+    }
+}
+
+/// The violations of a [`Streamed`] report.
+struct Each<'r> {
+    violations: &'r dyn super::ViolationSource,
+    failed: &'r std::cell::RefCell<Option<std::io::Error>>,
+}
+
+impl Serialize for Each<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::{Error, SerializeSeq};
+        let count = usize::try_from(self.violations.count()).ok();
+        let mut seq = serializer.serialize_seq(count)?;
+        for record in self.violations.records() {
+            match record {
+                Ok(record) => seq.serialize_element(&*record)?,
+                Err(err) => {
+                    let message = err.to_string();
+                    *self.failed.borrow_mut() = Some(err);
+                    return Err(S::Error::custom(message));
+                }
+            }
+        }
+        seq.end()
+    }
+}
+
 /// An event that came too late for canonical order.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct LateEvent {

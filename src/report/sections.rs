@@ -18,13 +18,21 @@
 
 use std::borrow::Cow;
 use std::collections::BTreeMap;
+use std::io;
 
-use super::{InputFile, InputInfo, MapShape, MappingInfo, Report, Severity, Span};
+use super::{
+    InputFile, InputInfo, MapShape, MappingInfo, Report, Severity, Span, ViolationRecord,
+    ViolationSource,
+};
 
-/// Builds the sections of `report`.
-pub fn sections(report: &Report) -> Sections<'_> {
+/// Builds the sections of `report`, whose violations are `violations` (read once here, for
+/// the days, and again by each [`Sections::each_violation`]).
+pub fn sections<'r>(
+    report: &'r Report,
+    violations: &'r dyn ViolationSource,
+) -> io::Result<Sections<'r>> {
     let s = &report.summary;
-    Sections {
+    Ok(Sections {
         heading: Heading {
             titles: report.agreements.iter().map(|a| a.title.as_str()).collect(),
             pactum_version: &report.pactum_version,
@@ -90,56 +98,8 @@ pub fn sections(report: &Report) -> Sections<'_> {
             .iter()
             .map(|(party, count)| (party.as_str(), *count))
             .collect(),
-        days: days(report),
-        violations: report
-            .violations
-            .iter()
-            .enumerate()
-            .map(|(i, v)| {
-                let location = v.location.as_ref();
-                let lat = location.and_then(|l| l.lat);
-                let lon = location.and_then(|l| l.lon);
-                Violation {
-                    number: i + 1,
-                    time: &v.time,
-                    clause: clause(&v.agreement, &v.term),
-                    article: v.article.as_deref(),
-                    title: &v.title,
-                    severity: v.severity,
-                    party: v.breached_by.as_deref().unwrap_or(UNATTRIBUTED),
-                    message: &v.message,
-                    place: location.and_then(|l| l.place.as_deref()),
-                    coordinates: lat.zip(lon).map(|(lat, lon)| format!("{lat}, {lon}")),
-                    country: location.and_then(|l| l.country.as_deref()),
-                    near: location.map(|l| near(l.near.as_ref())).unwrap_or_default(),
-                    position: lon
-                        .zip(lat)
-                        .filter(|(lon, lat)| lon.is_finite() && lat.is_finite()),
-                    key: v.key.as_deref(),
-                    window: v
-                        .in_window
-                        .filter(|n| *n > v.evidence.len() as u64)
-                        .map(|n| {
-                            format!(
-                                "the latest {} of {n} events in the window",
-                                v.evidence.len()
-                            )
-                        }),
-                    evidence: v
-                        .evidence
-                        .iter()
-                        .map(|e| Evidence {
-                            id: &e.id,
-                            at: at(&e.file, e.line),
-                            time: &e.time,
-                            kind: &e.kind,
-                            source: e.source.as_deref(),
-                            hypothetical: e.hypothetical,
-                        })
-                        .collect(),
-                }
-            })
-            .collect(),
+        days: days(violations)?,
+        violations,
         shapes: shapes(report),
         open: report
             .open
@@ -185,11 +145,70 @@ pub fn sections(report: &Report) -> Sections<'_> {
                 after: &l.after,
             })
             .collect(),
+    })
+}
+
+impl Sections<'_> {
+    /// Calls `each` with every violation, in the report's order, numbered from 1.
+    pub fn each_violation(
+        &self,
+        each: &mut dyn FnMut(&Violation<'_>) -> io::Result<()>,
+    ) -> io::Result<()> {
+        for (i, record) in self.violations.records().enumerate() {
+            let record = record?;
+            each(&violation(i + 1, &record))?;
+        }
+        Ok(())
+    }
+}
+
+/// The section of one violation, `number` in the report.
+fn violation(number: usize, v: &ViolationRecord) -> Violation<'_> {
+    let location = v.location.as_ref();
+    let lat = location.and_then(|l| l.lat);
+    let lon = location.and_then(|l| l.lon);
+    Violation {
+        number,
+        time: &v.time,
+        clause: clause(&v.agreement, &v.term),
+        article: v.article.as_deref(),
+        title: &v.title,
+        severity: v.severity,
+        party: v.breached_by.as_deref().unwrap_or(UNATTRIBUTED),
+        message: &v.message,
+        place: location.and_then(|l| l.place.as_deref()),
+        coordinates: lat.zip(lon).map(|(lat, lon)| format!("{lat}, {lon}")),
+        country: location.and_then(|l| l.country.as_deref()),
+        near: location.map(|l| near(l.near.as_ref())).unwrap_or_default(),
+        position: lon
+            .zip(lat)
+            .filter(|(lon, lat)| lon.is_finite() && lat.is_finite()),
+        key: v.key.as_deref(),
+        window: v
+            .in_window
+            .filter(|n| *n > v.evidence.len() as u64)
+            .map(|n| {
+                format!(
+                    "the latest {} of {n} events in the window",
+                    v.evidence.len()
+                )
+            }),
+        evidence: v
+            .evidence
+            .iter()
+            .map(|e| Evidence {
+                id: &e.id,
+                at: at(&e.file, e.line),
+                time: &e.time,
+                kind: &e.kind,
+                source: e.source.as_deref(),
+                hypothetical: e.hypothetical,
+            })
+            .collect(),
     }
 }
 
 /// What every rendering shows of a report, derived once. `'r` is the report's lifetime.
-#[derive(Debug)]
 pub struct Sections<'r> {
     /// What was judged, by which pactum.
     pub heading: Heading<'r>,
@@ -211,9 +230,10 @@ pub struct Sections<'r> {
     /// Violations per party in breach, by party code.
     pub parties: Vec<(&'r str, u64)>,
     /// Violations per UTC day, in order.
-    pub days: Vec<Day<'r>>,
-    /// Every violation, in the report's order.
-    pub violations: Vec<Violation<'r>>,
+    pub days: Vec<Day>,
+    /// Every violation, in the report's order: read one at a time
+    /// ([`Sections::each_violation`]), since a report may hold more than memory.
+    pub violations: &'r dyn ViolationSource,
     /// The agreements' named shapes to draw, each once (two agreements often name the same
     /// country).
     pub shapes: Vec<&'r MapShape>,
@@ -353,9 +373,9 @@ impl Note {
 
 /// One UTC day's violations.
 #[derive(Debug)]
-pub struct Day<'r> {
+pub struct Day {
     /// `YYYY-MM-DD`.
-    pub day: &'r str,
+    pub day: String,
     pub total: u64,
     /// Per `agreement/term`, in order.
     pub terms: Vec<(String, u64)>,
@@ -531,23 +551,25 @@ fn mappings(inputs: &[InputInfo]) -> Vec<&MappingInfo> {
 }
 
 /// Violations per UTC day and, within a day, per `agreement/term`.
-fn days(report: &Report) -> Vec<Day<'_>> {
-    let mut days: BTreeMap<&str, BTreeMap<String, u64>> = BTreeMap::new();
-    for v in &report.violations {
+fn days(violations: &dyn ViolationSource) -> io::Result<Vec<Day>> {
+    let mut days: BTreeMap<String, BTreeMap<String, u64>> = BTreeMap::new();
+    for v in violations.records() {
+        let v = v?;
         let day = v.time.get(..10).unwrap_or(&v.time);
-        *days
-            .entry(day)
-            .or_default()
-            .entry(clause(&v.agreement, &v.term))
-            .or_default() += 1;
+        let terms = match days.get_mut(day) {
+            Some(terms) => terms,
+            None => days.entry(day.to_string()).or_default(),
+        };
+        *terms.entry(clause(&v.agreement, &v.term)).or_default() += 1;
     }
-    days.into_iter()
+    Ok(days
+        .into_iter()
         .map(|(day, terms)| Day {
             day,
             total: terms.values().sum(),
             terms: terms.into_iter().collect(),
         })
-        .collect()
+        .collect())
 }
 
 /// "12.3 km from Metina", "4.1 km from the line iq-tr-border": where a position lies.
@@ -617,7 +639,7 @@ mod tests {
     #[test]
     fn derived_facts() {
         let report = report();
-        let s = sections(&report);
+        let s = sections(&report, &report.violations).unwrap();
         assert_eq!(
             s.tally.words(),
             "3 violation(s): 0 critical, 3 high, 0 medium, 0 low"
@@ -636,8 +658,15 @@ mod tests {
         );
         let notes: Vec<(NoteKind, u64)> = s.notes.iter().map(|n| (n.kind, n.count)).collect();
         assert_eq!(notes, [(NoteKind::Unlocated, 2), (NoteKind::Unkeyed, 1)]);
-        assert_eq!(s.violations[2].number, 3);
-        assert_eq!(s.violations[0].party, "unattributed");
+        let mut seen = Vec::new();
+        s.each_violation(&mut |v| {
+            seen.push((v.number, v.party.to_string()));
+            Ok(())
+        })
+        .unwrap();
+        assert_eq!(seen.len(), 3);
+        assert_eq!(seen[2].0, 3);
+        assert_eq!(seen[0].1, "unattributed");
         assert_eq!(s.options.len(), 2);
         assert_eq!(
             s.options[1],

@@ -4,11 +4,15 @@
 use std::borrow::Cow;
 use std::io::{self, Write};
 
-use super::Report;
 use super::sections::{Piece, sections};
+use super::{Report, ViolationSource};
 
-pub(super) fn write(report: &Report, out: &mut dyn Write) -> io::Result<()> {
-    let s = sections(report);
+pub(super) fn write(
+    report: &Report,
+    violations: &dyn ViolationSource,
+    out: &mut dyn Write,
+) -> io::Result<()> {
+    let s = sections(report, violations)?;
     let h = &s.heading;
     write!(
         out,
@@ -79,9 +83,9 @@ pub(super) fn write(report: &Report, out: &mut dyn Write) -> io::Result<()> {
         table(out, &["PARTY".into(), "VIOLATIONS".into()], &rows)?;
     }
 
-    if !s.violations.is_empty() {
+    if s.violations.count() > 0 {
         writeln!(out, "\nVIOLATIONS")?;
-        for v in &s.violations {
+        s.each_violation(&mut |v| {
             let evidence: Vec<String> = v
                 .evidence
                 .iter()
@@ -126,8 +130,8 @@ pub(super) fn write(report: &Report, out: &mut dyn Write) -> io::Result<()> {
                 plain(v.party),
                 plain(v.message),
                 evidence.join(", ")
-            )?;
-        }
+            )
+        })?;
     }
 
     if !s.open.is_empty() {

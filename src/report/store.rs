@@ -1,0 +1,573 @@
+//! A run's violations on their way to the report: counted as they come, put in the report's
+//! order, and kept within a memory budget however many there are.
+//!
+//! The engine decides violations in the order of its events and terms; the report lists them
+//! in canonical order (time, agreement, term, evidence ids, evidence places, key) and opens
+//! with their counts, so nothing can be written before the last one is decided. Holding them
+//! all made a report's memory grow with the number of violations (about 1.5 KB each: 840 MB
+//! for the benchmark's 567,604). [`Collector`] counts each violation as it comes (the
+//! summary's figures by party, severity and hypothetical evidence) and keeps the violations in
+//! a chunk; past [`Collector::DEFAULT_BUDGET`] bytes the chunk is sorted and written to an
+//! anonymous temporary file as one sorted run (an external merge sort). [`Collected`] then
+//! hands the violations out in order as often as a writer asks (the HTML page walks them
+//! several times), merging the runs as it reads them: memory is the budget, one record per
+//! run and the runs' read buffers.
+//!
+//! Why this way: the engine decides most violations nearly in order, but not all (an absence
+//! is decided when a later event passes its deadline; a threshold's and a sequence's keys
+//! interleave), so a watermark alone could not bound memory for every agreement; an external
+//! sort bounds it for any order, and costs nothing below the budget, where everything stays
+//! in memory exactly as before. The runs are written with `postcard` in a private layout (a
+//! temporary file read back by the process that wrote it, never a contract), and merged with
+//! ties to the earlier run, so the order is the one a stable sort of all violations gives:
+//! byte-identical reports whatever the budget (tests run the shipped scenarios with a budget
+//! of one byte).
+
+use std::borrow::Cow;
+use std::cmp::{Ordering, Reverse};
+use std::collections::{BTreeMap, BinaryHeap};
+use std::fs::File;
+use std::io::{self, BufReader, BufWriter, Read, Write};
+use std::rc::Rc;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use super::{BySeverity, UnknownTerm, ViolationRecord, record, resolve};
+use crate::engine::Program;
+use crate::engine::sink::{Evidence, Location, Sink, Violation};
+use crate::event::Origin;
+
+/// Why a violation could not be collected.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum CollectError {
+    /// It names a term the program does not have.
+    #[error(transparent)]
+    UnknownTerm(#[from] UnknownTerm),
+    /// The temporary file that holds sorted runs could not be written.
+    #[error("cannot write violations to a temporary file: {0}")]
+    Spill(#[source] io::Error),
+}
+
+/// Counts over every violation, whatever their order: the report's summary.
+#[derive(Debug, Clone, Default, PartialEq)]
+#[non_exhaustive]
+pub struct Tally {
+    /// Violations.
+    pub violations: u64,
+    /// Per party in breach (`unattributed` when unknown).
+    pub by_party: BTreeMap<String, u64>,
+    /// Per severity.
+    pub by_severity: BySeverity,
+    /// Resting on at least one hypothetical event.
+    pub hypothetical: u64,
+}
+
+/// Takes a run's violations (a [`Sink`]); [`Collector::finish`] gives them back in order.
+pub struct Collector<'p> {
+    program: &'p Program,
+    /// Per agreement, per term: the place of `(agreement id, term id)` among all such pairs
+    /// in text order (equal pairs, equal places), so that ordering compares two numbers.
+    ranks: Vec<Vec<u32>>,
+    tally: Tally,
+    chunk: Vec<Ranked>,
+    chunk_bytes: usize,
+    budget: usize,
+    spill: Option<Spill>,
+}
+
+/// A violation and the place of its term in the order.
+struct Ranked {
+    rank: u32,
+    violation: Violation,
+}
+
+/// The temporary file and the sorted runs written to it.
+struct Spill {
+    out: BufWriter<File>,
+    written: u64,
+    /// `(start, end)` byte offsets of each run, in the order written.
+    runs: Vec<(u64, u64)>,
+    /// Reused to encode each record.
+    buffer: Vec<u8>,
+}
+
+impl<'p> Collector<'p> {
+    /// Bytes of violations (estimated) kept in memory before a sorted run is written out.
+    pub const DEFAULT_BUDGET: usize = 16 << 20;
+
+    /// A collector for the violations of a run of `program`.
+    pub fn new(program: &'p Program) -> Self {
+        Self::with_budget(program, Self::DEFAULT_BUDGET)
+    }
+
+    /// A collector that keeps about `budget` bytes of violations in memory (tests give it a
+    /// tiny one to run every report through the temporary file).
+    pub fn with_budget(program: &'p Program, budget: usize) -> Self {
+        let agreements = program.agreements();
+        let mut pairs: Vec<(&str, &str)> = agreements
+            .iter()
+            .flat_map(|a| a.terms.iter().map(|t| (a.id.as_str(), t.id.as_str())))
+            .collect();
+        pairs.sort_unstable();
+        pairs.dedup();
+        let ranks = agreements
+            .iter()
+            .map(|a| {
+                a.terms
+                    .iter()
+                    .map(|t| {
+                        let place = pairs.partition_point(|p| *p < (a.id.as_str(), t.id.as_str()));
+                        u32::try_from(place).unwrap_or(u32::MAX)
+                    })
+                    .collect()
+            })
+            .collect();
+        Collector {
+            program,
+            ranks,
+            tally: Tally::default(),
+            chunk: Vec::new(),
+            chunk_bytes: 0,
+            budget,
+            spill: None,
+        }
+    }
+
+    /// The counts so far.
+    pub fn tally(&self) -> &Tally {
+        &self.tally
+    }
+
+    /// Ends the intake: the violations, in the report's order.
+    pub fn finish(mut self) -> Result<Collected<'p>, CollectError> {
+        sort(&mut self.chunk);
+        let spill = match self.spill.take() {
+            None => None,
+            Some(mut spill) => {
+                write_run(&mut spill, &self.chunk).map_err(CollectError::Spill)?;
+                self.chunk = Vec::new();
+                let runs = spill.runs;
+                let file = spill
+                    .out
+                    .into_inner()
+                    .map_err(|e| CollectError::Spill(e.into_error()))?;
+                Some((file, runs))
+            }
+        };
+        Ok(Collected {
+            program: self.program,
+            tally: self.tally,
+            memory: self.chunk,
+            spill,
+        })
+    }
+
+    fn spill_chunk(&mut self) -> io::Result<()> {
+        sort(&mut self.chunk);
+        let spill = match &mut self.spill {
+            Some(spill) => spill,
+            None => self.spill.insert(Spill {
+                out: BufWriter::with_capacity(64 << 10, tempfile::tempfile()?),
+                written: 0,
+                runs: Vec::new(),
+                buffer: Vec::new(),
+            }),
+        };
+        write_run(spill, &self.chunk)?;
+        self.chunk.clear();
+        self.chunk_bytes = 0;
+        Ok(())
+    }
+}
+
+impl Sink for Collector<'_> {
+    type Error = CollectError;
+
+    fn violation(&mut self, violation: Violation) -> Result<(), CollectError> {
+        let agreements = self.program.agreements();
+        let (_, term) = resolve(
+            agreements,
+            "a violation",
+            violation.agreement,
+            violation.term,
+        )?;
+        let rank = self
+            .ranks
+            .get(violation.agreement)
+            .and_then(|terms| terms.get(violation.term))
+            .copied()
+            .unwrap_or(u32::MAX);
+        let tally = &mut self.tally;
+        tally.violations += 1;
+        let party = violation.breached_by.as_deref().unwrap_or("unattributed");
+        match tally.by_party.get_mut(party) {
+            Some(count) => *count += 1,
+            None => {
+                tally.by_party.insert(party.to_string(), 1);
+            }
+        }
+        tally.by_severity.add(term.severity.into());
+        if violation.evidence.iter().any(|e| e.hypothetical) {
+            tally.hypothetical += 1;
+        }
+        self.chunk_bytes += estimate(&violation);
+        self.chunk.push(Ranked { rank, violation });
+        if self.chunk_bytes > self.budget {
+            self.spill_chunk().map_err(CollectError::Spill)?;
+        }
+        Ok(())
+    }
+}
+
+/// Roughly the bytes a violation holds in memory.
+fn estimate(v: &Violation) -> usize {
+    let text = |s: &Option<String>| s.as_ref().map_or(0, String::len);
+    std::mem::size_of::<Ranked>()
+        + v.message.len()
+        + text(&v.breached_by)
+        + text(&v.key)
+        + text(&v.location.place)
+        + text(&v.location.country)
+        + v.evidence
+            .iter()
+            .map(|e| std::mem::size_of::<Evidence>() + e.id.len() + e.kind.len() + text(&e.source))
+            .sum::<usize>()
+}
+
+/// The report's order: time, then agreement and term ids, then the evidence's ids, then its
+/// files and lines (one id used by two events), then the key. Instants compare as instants:
+/// their text does not sort (`…00.250Z` < `…00Z`).
+fn canonical(a: &Ranked, b: &Ranked) -> Ordering {
+    let (x, y) = (&a.violation, &b.violation);
+    (x.time, a.rank)
+        .cmp(&(y.time, b.rank))
+        .then_with(|| {
+            x.evidence
+                .iter()
+                .map(|e| &e.id)
+                .cmp(y.evidence.iter().map(|e| &e.id))
+        })
+        .then_with(|| {
+            x.evidence
+                .iter()
+                .map(|e| (&*e.origin.file, e.origin.line))
+                .cmp(y.evidence.iter().map(|e| (&*e.origin.file, e.origin.line)))
+        })
+        .then_with(|| x.key.cmp(&y.key))
+}
+
+/// Stable: violations equal in every part of the order stay in the order decided.
+fn sort(chunk: &mut [Ranked]) {
+    chunk.sort_by(canonical);
+}
+
+/// A violation as a run holds it.
+#[derive(Serialize, Deserialize)]
+struct Spilled<'a> {
+    agreement: u32,
+    term: u32,
+    rank: u32,
+    time: (i64, u32),
+    breached_by: Option<Cow<'a, str>>,
+    message: Cow<'a, str>,
+    place: Option<Cow<'a, str>>,
+    country: Option<Cow<'a, str>>,
+    lat: Option<f64>,
+    lon: Option<f64>,
+    key: Option<Cow<'a, str>>,
+    in_window: Option<u64>,
+    evidence: Vec<SpilledEvidence<'a>>,
+}
+
+#[derive(Serialize, Deserialize)]
+struct SpilledEvidence<'a> {
+    id: Cow<'a, str>,
+    file: Cow<'a, str>,
+    line: u64,
+    time: (i64, u32),
+    kind: Cow<'a, str>,
+    source: Option<Cow<'a, str>>,
+    hypothetical: bool,
+}
+
+fn instant(time: &DateTime<Utc>) -> (i64, u32) {
+    (time.timestamp(), time.timestamp_subsec_nanos())
+}
+
+fn text(s: &Option<String>) -> Option<Cow<'_, str>> {
+    s.as_deref().map(Cow::Borrowed)
+}
+
+/// Writes `chunk`, sorted, as one run: each record its length (4 bytes, little-endian) and
+/// its postcard encoding.
+fn write_run(spill: &mut Spill, chunk: &[Ranked]) -> io::Result<()> {
+    let start = spill.written;
+    for Ranked { rank, violation: v } in chunk {
+        let index = |i: usize| u32::try_from(i).map_err(io::Error::other);
+        let record = Spilled {
+            agreement: index(v.agreement)?,
+            term: index(v.term)?,
+            rank: *rank,
+            time: instant(&v.time),
+            breached_by: text(&v.breached_by),
+            message: Cow::Borrowed(&v.message),
+            place: text(&v.location.place),
+            country: text(&v.location.country),
+            lat: v.location.lat,
+            lon: v.location.lon,
+            key: text(&v.key),
+            in_window: v.in_window,
+            evidence: v
+                .evidence
+                .iter()
+                .map(|e| SpilledEvidence {
+                    id: Cow::Borrowed(&e.id),
+                    file: Cow::Borrowed(&e.origin.file),
+                    line: e.origin.line,
+                    time: instant(&e.time),
+                    kind: Cow::Borrowed(&e.kind),
+                    source: text(&e.source),
+                    hypothetical: e.hypothetical,
+                })
+                .collect(),
+        };
+        spill.buffer.clear();
+        let bytes = postcard::to_extend(&record, std::mem::take(&mut spill.buffer))
+            .map_err(io::Error::other)?;
+        let length = u32::try_from(bytes.len()).map_err(io::Error::other)?;
+        spill.out.write_all(&length.to_le_bytes())?;
+        spill.out.write_all(&bytes)?;
+        spill.written += 4 + u64::from(length);
+        spill.buffer = bytes;
+    }
+    if spill.written > start {
+        spill.runs.push((start, spill.written));
+    }
+    Ok(())
+}
+
+/// A run's violations, in their order, until the run's bytes are read.
+struct RunReader<'f> {
+    input: BufReader<Positioned<'f>>,
+    buffer: Vec<u8>,
+    /// The file name last decoded, shared by the next evidence from the same file.
+    file: Option<Rc<str>>,
+}
+
+impl RunReader<'_> {
+    /// The next violation, or `None` at the end of the run.
+    fn next(&mut self) -> io::Result<Option<Ranked>> {
+        let mut length = [0u8; 4];
+        match self.input.read_exact(&mut length) {
+            Ok(()) => {}
+            Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => return Ok(None),
+            Err(e) => return Err(e),
+        }
+        let length = u32::from_le_bytes(length) as usize;
+        self.buffer.resize(length, 0);
+        self.input.read_exact(&mut self.buffer)?;
+        let record: Spilled<'_> = postcard::from_bytes(&self.buffer).map_err(io::Error::other)?;
+        let time = |(secs, nanos): (i64, u32)| {
+            DateTime::from_timestamp(secs, nanos)
+                .ok_or_else(|| io::Error::other("a time out of range in the temporary file"))
+        };
+        let mut evidence = Vec::with_capacity(record.evidence.len());
+        for e in record.evidence {
+            let file = match &self.file {
+                Some(file) if **file == *e.file => Rc::clone(file),
+                _ => Rc::from(&*e.file),
+            };
+            self.file = Some(Rc::clone(&file));
+            evidence.push(Evidence {
+                id: e.id.into_owned(),
+                origin: Origin { file, line: e.line },
+                time: time(e.time)?,
+                kind: e.kind.into_owned(),
+                source: e.source.map(Cow::into_owned),
+                hypothetical: e.hypothetical,
+            });
+        }
+        Ok(Some(Ranked {
+            rank: record.rank,
+            violation: Violation {
+                agreement: record.agreement as usize,
+                term: record.term as usize,
+                time: time(record.time)?,
+                breached_by: record.breached_by.map(Cow::into_owned),
+                message: record.message.into_owned(),
+                location: Location {
+                    place: record.place.map(Cow::into_owned),
+                    country: record.country.map(Cow::into_owned),
+                    lat: record.lat,
+                    lon: record.lon,
+                },
+                evidence,
+                key: record.key.map(Cow::into_owned),
+                in_window: record.in_window,
+            },
+        }))
+    }
+}
+
+/// Reads a byte range of a file by offset, so that every run reads the one file at once
+/// without sharing a cursor.
+struct Positioned<'f> {
+    file: &'f File,
+    at: u64,
+    end: u64,
+}
+
+impl Read for Positioned<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let left = usize::try_from(self.end.saturating_sub(self.at)).unwrap_or(usize::MAX);
+        let want = buf.len().min(left);
+        let Some(buf) = buf.get_mut(..want) else {
+            return Ok(0);
+        };
+        if buf.is_empty() {
+            return Ok(0);
+        }
+        #[cfg(unix)]
+        let read = std::os::unix::fs::FileExt::read_at(self.file, buf, self.at)?;
+        #[cfg(windows)]
+        let read = std::os::windows::fs::FileExt::seek_read(self.file, buf, self.at)?;
+        self.at += read as u64;
+        Ok(read)
+    }
+}
+
+/// A run's next violation in a merge: the smallest comes first, ties to the earlier run.
+struct Head {
+    run: usize,
+    ranked: Ranked,
+}
+
+impl Ord for Head {
+    fn cmp(&self, other: &Self) -> Ordering {
+        canonical(&self.ranked, &other.ranked).then(self.run.cmp(&other.run))
+    }
+}
+
+impl PartialOrd for Head {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl PartialEq for Head {
+    fn eq(&self, other: &Self) -> bool {
+        self.cmp(other) == Ordering::Equal
+    }
+}
+
+impl Eq for Head {}
+
+/// A run's violations in the report's order, as often as asked.
+pub struct Collected<'p> {
+    program: &'p Program,
+    tally: Tally,
+    /// Everything, when nothing was written out.
+    memory: Vec<Ranked>,
+    /// Otherwise the temporary file and its runs.
+    spill: Option<(File, Vec<(u64, u64)>)>,
+}
+
+impl Collected<'_> {
+    /// The counts.
+    pub fn tally(&self) -> &Tally {
+        &self.tally
+    }
+
+    /// Every violation's record, in order: for a report held whole in memory (a scenario's
+    /// test, a `diff`).
+    pub fn to_vec(&self) -> io::Result<Vec<ViolationRecord>> {
+        use super::ViolationSource;
+        self.records().map(|r| r.map(Cow::into_owned)).collect()
+    }
+
+    fn record_of(&self, ranked: Ranked) -> io::Result<ViolationRecord> {
+        let v = ranked.violation;
+        let (agreement, term) = resolve(
+            self.program.agreements(),
+            "a violation",
+            v.agreement,
+            v.term,
+        )
+        .map_err(io::Error::other)?;
+        Ok(record(agreement, term, v))
+    }
+}
+
+impl super::ViolationSource for Collected<'_> {
+    fn count(&self) -> u64 {
+        self.tally.violations
+    }
+
+    fn records(&self) -> Box<dyn Iterator<Item = io::Result<Cow<'_, ViolationRecord>>> + '_> {
+        match &self.spill {
+            None => Box::new(self.memory.iter().map(|ranked| {
+                self.record_of(Ranked {
+                    rank: ranked.rank,
+                    violation: ranked.violation.clone(),
+                })
+                .map(Cow::Owned)
+            })),
+            Some((file, runs)) => {
+                // Read buffers shrink as runs multiply: about 8 MiB for all of them at most.
+                let capacity = ((8usize << 20) / runs.len().max(1)).clamp(4 << 10, 64 << 10);
+                let readers = runs
+                    .iter()
+                    .map(|&(at, end)| RunReader {
+                        input: BufReader::with_capacity(capacity, Positioned { file, at, end }),
+                        buffer: Vec::new(),
+                        file: None,
+                    })
+                    .collect();
+                Box::new(Merge {
+                    readers,
+                    heap: None,
+                    collected: self,
+                })
+            }
+        }
+    }
+}
+
+/// Merges the runs: each run's next violation waits in a heap.
+struct Merge<'c, 'p> {
+    readers: Vec<RunReader<'c>>,
+    /// Filled at the first call (reading can fail, and only `next` can say so).
+    heap: Option<BinaryHeap<Reverse<Head>>>,
+    collected: &'c Collected<'p>,
+}
+
+impl<'c> Iterator for Merge<'c, '_> {
+    type Item = io::Result<Cow<'c, ViolationRecord>>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        let heap = &mut self.heap;
+        if heap.is_none() {
+            let mut first = BinaryHeap::with_capacity(self.readers.len());
+            for (run, reader) in self.readers.iter_mut().enumerate() {
+                match reader.next() {
+                    Ok(Some(ranked)) => first.push(Reverse(Head { run, ranked })),
+                    Ok(None) => {}
+                    Err(e) => return Some(Err(e)),
+                }
+            }
+            *heap = Some(first);
+        }
+        let heap = heap.as_mut()?;
+        let Reverse(Head { run, ranked }) = heap.pop()?;
+        if let Some(reader) = self.readers.get_mut(run) {
+            match reader.next() {
+                Ok(Some(next)) => heap.push(Reverse(Head { run, ranked: next })),
+                Ok(None) => {}
+                Err(e) => return Some(Err(e)),
+            }
+        }
+        Some(self.collected.record_of(ranked).map(Cow::Owned))
+    }
+}
