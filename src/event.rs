@@ -178,6 +178,9 @@ impl Event {
     }
 }
 
+/// A set of field names (the fields a program reads).
+pub(crate) type FieldSet = rustc_hash::FxHashSet<ImmutableString>;
+
 /// Where [`Event::lookup_hinted`] found a field last: its position among the fields and the
 /// shared string of its name there.
 #[derive(Debug, Clone, Default)]

@@ -112,7 +112,10 @@ pub fn run<S: Sink>(
         options.max_delay,
         options.in_memory,
     );
-    let mut events = Events::new(inputs, order, options.skip_invalid);
+    // Only the fields some expression or the report reads become values; the plain
+    // evaluation (`memo` off), the reference, reads every field.
+    let reads = if options.memo { program.reads() } else { None };
+    let mut events = Events::new(inputs, order, options.skip_invalid, reads);
     let mut replay = Replay::new(program);
     if !options.memo {
         replay.forget_outcomes();

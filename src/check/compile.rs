@@ -68,6 +68,7 @@ pub fn compile(agreements: Vec<Agreement>, limits: &Limits) -> (Option<Program>,
         }
     }
     let parser = sandbox::parser(limits);
+    let mut reads = Some(crate::event::FieldSet::default());
     for ((index, agreement), engines) in agreements.iter().enumerate().zip(&engines) {
         let errors_before = count_errors(&diagnostics);
         let mut unit = Unit::new(
@@ -104,6 +105,10 @@ pub fn compile(agreements: Vec<Agreement>, limits: &Limits) -> (Option<Program>,
                 });
             }
         }
+        match (&mut reads, unit.reads.take()) {
+            (Some(reads), Some(fields)) => reads.extend(fields),
+            (reads, _) => *reads = None,
+        }
         // Warnings only for an agreement without errors: an expression that does not compile
         // would make a list it names look unused, and the errors come first.
         if agreement.valid && count_errors(&diagnostics) == errors_before {
@@ -118,6 +123,11 @@ pub fn compile(agreements: Vec<Agreement>, limits: &Limits) -> (Option<Program>,
         engines,
         agreements,
         terms,
+        reads: reads.map(|mut fields| {
+            // What reports take from every event besides its time, kind and id.
+            fields.extend(crate::engine::sink::FIELDS_REPORTED.map(ImmutableString::from));
+            std::rc::Rc::new(fields)
+        }),
     });
     (program, diagnostics)
 }
@@ -161,6 +171,8 @@ pub(crate) struct Unit<'a> {
     /// What the expressions are about, the first name in their scope: `event` in agreements,
     /// `record` in mappings.
     subject: &'static str,
+    /// The fields every expression compiled so far can read; `None` once one could read any.
+    reads: Option<std::collections::BTreeSet<ImmutableString>>,
 }
 
 impl<'a> Unit<'a> {
@@ -183,6 +195,7 @@ impl<'a> Unit<'a> {
             parties: Vec::new(),
             geography: std::rc::Rc::default(),
             subject,
+            reads: Some(std::collections::BTreeSet::new()),
         }
     }
 
@@ -367,7 +380,14 @@ impl<'a> Unit<'a> {
         match self.engine.compile_expression_with_scope(&self.scope, text) {
             Ok(ast) => {
                 let clean = self.check_calls(&ast, expression, at);
-                clean.then(|| self.functions.merge(&ast))
+                clean.then(|| {
+                    let merged = self.functions.merge(&ast);
+                    match (&mut self.reads, crate::expr::reads::read_set(&merged)) {
+                        (Some(reads), Some(fields)) => reads.extend(fields),
+                        (reads, _) => *reads = None,
+                    }
+                    merged
+                })
             }
             Err(err) => {
                 self.parse_error(expression, key, at, &err);

@@ -17,6 +17,10 @@ pub struct Program {
     pub(crate) engines: Vec<Engines>,
     pub(crate) agreements: Vec<Agreement>,
     pub(crate) terms: Vec<CompiledTerm>,
+    /// The top-level event fields that any expression of the program, or a report, can read
+    /// (the input parses only these into values); `None` when an expression could read any
+    /// field (`event[name]` with a computed name).
+    pub(crate) reads: Option<std::rc::Rc<crate::event::FieldSet>>,
 }
 
 impl std::fmt::Debug for Program {
@@ -49,6 +53,11 @@ impl Program {
     pub(crate) fn operand_engine(&self, term: &CompiledTerm) -> &Engine {
         // PANIC SAFETY: as for `engine`.
         &self.engines[term.agreement].operand
+    }
+
+    /// The top-level event fields the program can read (`None`: any).
+    pub(crate) fn reads(&self) -> Option<std::rc::Rc<crate::event::FieldSet>> {
+        self.reads.clone()
     }
 
     /// The agreements, in the order they were given.

@@ -47,6 +47,11 @@ pub struct Location {
     pub lon: Option<f64>,
 }
 
+/// The event fields a violation reports besides the event's time, kind and id: its place
+/// ([`Location`]) and each evidence's source and whether it is hypothetical ([`Evidence`]).
+pub(crate) const FIELDS_REPORTED: [&str; 6] =
+    ["place", "country", "lat", "lon", "source", "hypothetical"];
+
 impl Location {
     pub(crate) fn of(event: &Event) -> Self {
         Location {

@@ -184,6 +184,16 @@ impl<R: BufRead> EventReader<R> {
         self
     }
 
+    /// Turns into values only the top-level fields in `fields` (`None`: all), leaving the
+    /// others `()`: for a replay whose program reads no other field. A mapped input's records
+    /// are read whole (the mapping's expressions read them).
+    pub(crate) fn reading_only(mut self, fields: Option<Rc<crate::event::FieldSet>>) -> Self {
+        if self.mapper.is_none() {
+            self.parser.reading_only(fields);
+        }
+        self
+    }
+
     /// The byte offset of the line the last record starts on (JSON Lines, CSV), for reading it
     /// again with [`EventReader::seek_to`].
     pub fn offset(&self) -> u64 {

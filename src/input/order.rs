@@ -155,11 +155,15 @@ struct Source {
     name: String,
     format: InputFormat,
     mapping: Option<Rc<Mapping>>,
+    /// The fields the program reads (`None`: all).
+    reads: Option<Rc<crate::event::FieldSet>>,
 }
 
 impl Source {
     fn reader<R: BufRead>(&self, bytes: R) -> EventReader<R> {
-        EventReader::new(&self.name, bytes, self.format).with_mapping(self.mapping.clone())
+        EventReader::new(&self.name, bytes, self.format)
+            .with_mapping(self.mapping.clone())
+            .reading_only(self.reads.clone())
     }
 
     fn summary(&self, sha256: String, stats: InputStats) -> InputSummary {
@@ -201,7 +205,12 @@ pub struct Events<'a> {
 impl<'a> Events<'a> {
     /// Reads `inputs` in `order`; with `skip_invalid`, invalid records are listed instead of
     /// stopping the run.
-    pub fn new(inputs: Vec<Input<'a>>, order: Order, skip_invalid: bool) -> Self {
+    pub fn new(
+        inputs: Vec<Input<'a>>,
+        order: Order,
+        skip_invalid: bool,
+        reads: Option<Rc<crate::event::FieldSet>>,
+    ) -> Self {
         Events {
             order,
             skip_invalid,
@@ -212,6 +221,7 @@ impl<'a> Events<'a> {
                         name: i.name,
                         format: i.format,
                         mapping: i.mapping,
+                        reads: reads.clone(),
                     };
                     (source, i.reader, i.reopen)
                 })

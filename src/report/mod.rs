@@ -395,23 +395,28 @@ pub fn write(
         Format::Text => text::write(report, violations, out),
         Format::Markdown => markdown::write(report, violations, out),
         Format::Html => html::write(report, violations, out),
-        Format::Json => {
+        Format::Json | Format::JsonLines => {
+            // serde writes many small pieces (a key, a colon, an indentation): into a buffer
+            // of a known type, each is a copy the compiler inlines, not a call through
+            // `dyn Write` (10 % of a large report's time).
+            let mut out = io::BufWriter::with_capacity(64 << 10, out);
+            if format == Format::JsonLines {
+                for violation in violations.records() {
+                    serde_json::to_writer(&mut out, &*violation?)?;
+                    out.write_all(b"\n")?;
+                }
+                return out.flush();
+            }
             let failed = std::cell::RefCell::new(None);
             let whole = model::Streamed::new(report, violations, &failed);
-            let written = serde_json::to_writer_pretty(&mut *out, &whole);
+            let written = serde_json::to_writer_pretty(&mut out, &whole);
             // A violation that could not be read back is the error, not serde's account of it.
             if let Some(err) = failed.into_inner() {
                 return Err(err);
             }
             written?;
-            writeln!(out)
-        }
-        Format::JsonLines => {
-            for violation in violations.records() {
-                serde_json::to_writer(&mut *out, &*violation?)?;
-                writeln!(out)?;
-            }
-            Ok(())
+            out.write_all(b"\n")?;
+            out.flush()
         }
     }
 }
