@@ -12,7 +12,7 @@ use std::rc::Rc;
 use chrono::{DateTime, Utc};
 use rhai::{AST, Dynamic, EvalAltResult, Position, Scope};
 
-use crate::engine::forms::{Evaluate, Judge, Source, key_of};
+use crate::engine::forms::{Evaluate, Judge, SharedKey, Source, key_of};
 use crate::engine::memo::{Memo, Outcome};
 use crate::engine::program::{CompiledBreach, CompiledTerm, Piece, Plan, Program};
 use crate::engine::sink::{Evidence, Location, Sink, Violation};
@@ -57,7 +57,7 @@ impl TermState<'_, '_> {
 }
 
 impl Evaluate for TermState<'_, '_> {
-    fn key(&mut self, by: &Source) -> Result<Option<(String, String)>, Box<Failure>> {
+    fn key(&mut self, by: &Source) -> Result<Option<(SharedKey, SharedKey)>, Box<Failure>> {
         key_for(self.program, self.term, self.scope, by)
     }
 
@@ -172,7 +172,7 @@ pub(crate) struct Probe<'a, 'p> {
 }
 
 impl Evaluate for Probe<'_, '_> {
-    fn key(&mut self, by: &Source) -> Result<Option<(String, String)>, Box<Failure>> {
+    fn key(&mut self, by: &Source) -> Result<Option<(SharedKey, SharedKey)>, Box<Failure>> {
         key_for(self.program, self.term, self.scope, by)
     }
 
@@ -339,10 +339,10 @@ fn key_for(
     term: &CompiledTerm,
     scope: &mut Scope<'static>,
     by: &Source,
-) -> Result<Option<(String, String)>, Box<Failure>> {
+) -> Result<Option<(SharedKey, SharedKey)>, Box<Failure>> {
     match eval(program, term, scope, &by.ast) {
         Ok(value) if value.is_unit() => Ok(None),
-        Ok(value) => Ok(Some((key_of(&value), value.to_string()))),
+        Ok(value) => Ok(Some((key_of(&value).into(), value.to_string().into()))),
         Err(err) => Err(failed(
             Part::By,
             "`by` failed: ",

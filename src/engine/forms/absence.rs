@@ -13,7 +13,7 @@ use std::rc::Rc;
 
 use chrono::{DateTime, TimeDelta, Utc};
 
-use super::{Compiler, Evaluate, Judge, Keyed, Source, key_of};
+use super::{Compiler, Evaluate, Judge, Keyed, SharedKey, Source, key_of};
 use super::{FormOutcome, FormSummary};
 use crate::engine::sink::{Evidence, Sink};
 use crate::event::Event;
@@ -79,7 +79,7 @@ impl Absence {
 
 /// When a key's current gap started, the event that started it (none at T0), the key's text,
 /// and whether the gap has been reported already (as soon as time passed its end).
-type Since = (DateTime<Utc>, Option<Rc<Event>>, Option<String>, bool);
+type Since = (DateTime<Utc>, Option<Rc<Event>>, Option<SharedKey>, bool);
 
 /// An absence term's state over a replay.
 pub(crate) struct State<'p> {
@@ -89,11 +89,11 @@ pub(crate) struct State<'p> {
     /// T0: the later of the log's first event and the term's start; set at the first event.
     start: Option<DateTime<Utc>>,
     /// Per key, its current gap. Ordered, so that gaps found at the end come in key order.
-    last: BTreeMap<String, Since>,
+    last: BTreeMap<SharedKey, Since>,
     /// When each key's current gap ends, earliest first. An entry is stale once its key has
     /// moved on (a newer event, or the gap reported); stale entries are skipped when they come
     /// up, so checking costs a heap operation per event, not a scan of every key.
-    dues: BinaryHeap<Reverse<(DateTime<Utc>, String)>>,
+    dues: BinaryHeap<Reverse<(DateTime<Utc>, SharedKey)>>,
 }
 
 impl State<'_> {
@@ -110,9 +110,12 @@ impl State<'_> {
             let start = self.period.from.map_or(now, |from| from.max(now));
             self.start = Some(start);
             for (key, label) in &self.form.keys {
-                self.last
-                    .insert(key.clone(), (start, None, Some(label.clone()), false));
-                self.note_due(key, start);
+                let key = SharedKey::from(key.as_str());
+                self.last.insert(
+                    key.clone(),
+                    (start, None, Some(SharedKey::from(label.as_str())), false),
+                );
+                self.note_due(&key, start);
             }
         }
         let until = self.period.until;
@@ -199,9 +202,9 @@ impl State<'_> {
         Ok(())
     }
 
-    fn note_due(&mut self, key: &str, since: DateTime<Utc>) {
+    fn note_due(&mut self, key: &SharedKey, since: DateTime<Utc>) {
         if let Some(due) = since.checked_add_signed(self.form.within) {
-            self.dues.push(Reverse((due, key.to_string())));
+            self.dues.push(Reverse((due, key.clone())));
         }
     }
 }
@@ -212,11 +215,12 @@ fn gap<S: Sink>(
     cx: &mut impl Judge,
     opened_by: Option<&Rc<Event>>,
     end: DateTime<Utc>,
-    key: Option<String>,
+    key: Option<SharedKey>,
     sink: &mut S,
 ) -> Result<(), S::Error> {
     cx.bind_event(opened_by);
     let evidence = Some(opened_by.map(|e| Evidence::of(e)).into_iter().collect());
+    let key = key.map(|key| key.to_string());
     let result = cx.raise(opened_by.map(|e| &**e), end, evidence, key, None, sink);
     cx.restore_event();
     result

@@ -59,7 +59,7 @@ fn compile_by(compiler: &mut dyn Compiler, by: Option<&Expression>) -> Option<Op
 pub(crate) trait Evaluate {
     /// The event's key under `by`: type-tagged (as [`key_of`] writes it) and as text; `None`
     /// for `()`; or the failure.
-    fn key(&mut self, by: &Source) -> Result<Option<(String, String)>, Box<Failure>>;
+    fn key(&mut self, by: &Source) -> Result<Option<(SharedKey, SharedKey)>, Box<Failure>>;
     /// Whether the event matches step `i` (0-based) of a sequence, or the failure.
     fn step(&mut self, i: usize, step: &Source) -> Result<bool, Box<Failure>>;
 }
@@ -345,9 +345,14 @@ fn reads(ast: &AST, memo: bool) -> Option<Vec<ImmutableString>> {
     }
 }
 
+/// A key as a form files its state under it, or its text: shared, because the memo hands
+/// out the same key for every event of that key (a copy of a string each time had been 4 %
+/// of the benchmark's replay).
+pub(crate) type SharedKey = Rc<str>;
+
 /// What a form's `by` gave: the key (type-tagged, and its text), `None` for `()`, or the
 /// failure.
-type KeyOutcome = Result<Option<(String, String)>, Box<Failure>>;
+type KeyOutcome = Result<Option<(SharedKey, SharedKey)>, Box<Failure>>;
 
 /// A form's `by`, with what it gave per values of the fields it reads.
 struct Keyed<'p> {
@@ -367,10 +372,14 @@ impl<'p> Keyed<'p> {
     /// The key of a selected event (type-tagged, and its text for the report; no text without
     /// `by`), or `None` when it has none (counted as unkeyed) or `by` fails (counted as an
     /// error).
-    fn key(&mut self, cx: &mut impl Judge, event: &Event) -> Option<(String, Option<String>)> {
+    fn key(
+        &mut self,
+        cx: &mut impl Judge,
+        event: &Event,
+    ) -> Option<(SharedKey, Option<SharedKey>)> {
         let Some(by) = self.by else {
             // Without `by`, one group, and no key to name in the report.
-            return Some((String::new(), None));
+            return Some((SharedKey::from(""), None));
         };
         match self.memo.outcome(event, || cx.key(by)) {
             Ok(Some((key, label))) => Some((key, Some(label))),
@@ -393,7 +402,7 @@ fn explain_key(term: &mut impl Evaluate, by: Option<&Source>) -> (Key, Option<St
         return (Key::Single, Some(String::new()));
     };
     match term.key(by) {
-        Ok(Some((tagged, text))) => (Key::Value(text), Some(tagged)),
+        Ok(Some((tagged, text))) => (Key::Value(text.to_string()), Some(tagged.to_string())),
         Ok(None) => (Key::Missing, None),
         Err(failure) => (Key::Failed(failure.message), None),
     }

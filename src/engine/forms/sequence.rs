@@ -11,7 +11,7 @@ use std::rc::Rc;
 
 use chrono::TimeDelta;
 
-use super::{Compiler, Evaluate, Judge, Keyed, SWEEP, Source};
+use super::{Compiler, Evaluate, Judge, Keyed, SWEEP, SharedKey, Source};
 use super::{FormOutcome, FormSummary, Key};
 use crate::engine::memo::Memo;
 use crate::engine::sink::{Evidence, Sink};
@@ -116,7 +116,14 @@ impl State<'_> {
         match chain {
             Some(mut chain) => {
                 chain.push(Evidence::of(event));
-                cx.raise(Some(event), event.time(), Some(chain), label, None, sink)
+                cx.raise(
+                    Some(event),
+                    event.time(),
+                    Some(chain),
+                    label.map(|label| label.to_string()),
+                    None,
+                    sink,
+                )
             }
             None => Ok(()),
         }
@@ -154,7 +161,7 @@ type StepQueue = VecDeque<(u64, Rc<Event>)>;
 /// last `within`, in canonical order (with their position in it).
 #[derive(Default)]
 struct Chains {
-    open: rustc_hash::FxHashMap<String, Vec<StepQueue>>,
+    open: rustc_hash::FxHashMap<SharedKey, Vec<StepQueue>>,
     /// Position of the next event in canonical order.
     next: u64,
     since_sweep: u64,
@@ -188,7 +195,7 @@ impl Chains {
 
     /// Files `event` under each earlier step it matches, for later chains, and forgets events
     /// too old to start any chain.
-    fn add(&mut self, key: String, event: &Rc<Event>, matched: &[bool], within: TimeDelta) {
+    fn add(&mut self, key: SharedKey, event: &Rc<Event>, matched: &[bool], within: TimeDelta) {
         let position = self.next;
         self.next += 1;
         let start = event.time().checked_sub_signed(within);

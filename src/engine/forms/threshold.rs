@@ -12,7 +12,7 @@ use std::rc::Rc;
 
 use chrono::TimeDelta;
 
-use super::{Compiler, Evaluate, Judge, Keyed, SWEEP, Source};
+use super::{Compiler, Evaluate, Judge, Keyed, SWEEP, SharedKey, Source};
 use super::{FormOutcome, FormSummary, Key};
 use crate::engine::sink::{Evidence, Sink};
 use crate::event::Event;
@@ -88,7 +88,7 @@ impl State<'_> {
                 Some(event),
                 event.time(),
                 Some(evidence),
-                label,
+                label.map(|label| label.to_string()),
                 Some(in_window),
                 sink,
             ),
@@ -101,7 +101,7 @@ impl State<'_> {
 /// oldest first.
 #[derive(Default)]
 struct Windows {
-    open: rustc_hash::FxHashMap<String, VecDeque<Rc<Event>>>,
+    open: rustc_hash::FxHashMap<SharedKey, VecDeque<Rc<Event>>>,
     /// Events pushed since the last sweep of keys whose windows have emptied.
     since_sweep: u64,
 }
@@ -111,7 +111,7 @@ impl Windows {
     /// `count` events, returns the `count` latest (oldest first) and how many it holds.
     fn push(
         &mut self,
-        key: String,
+        key: SharedKey,
         event: &Rc<Event>,
         within: TimeDelta,
         count: u64,
