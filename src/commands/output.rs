@@ -56,6 +56,48 @@ pub fn open_output(path: Option<&Path>) -> Result<Box<dyn Write>> {
     })
 }
 
+/// Writes a whole output (a report) to `path`, or to standard output.
+///
+/// A file is written beside `path` under a temporary name and renamed over it only once
+/// complete: a run that fails or is interrupted while writing (a full disk, Ctrl-C) leaves
+/// the earlier report as it was, never a truncated one, and no temporary file behind.
+pub fn write_output(
+    path: Option<&Path>,
+    write: impl FnOnce(&mut dyn Write) -> io::Result<()>,
+) -> Result<()> {
+    let Some(path) = path else {
+        let stdout = io::stdout();
+        let mut out = BufWriter::with_capacity(1 << 20, stdout.lock());
+        let written = write(&mut out).and_then(|()| out.flush());
+        return Ok(unless_pipe_closed(written)?);
+    };
+    let dir = match path.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => dir,
+        _ => Path::new("."),
+    };
+    let mut builder = tempfile::Builder::new();
+    builder.prefix(".pactum-").suffix(".part");
+    // Read and write for whoever the umask allows, as a file created in place would be.
+    #[cfg(unix)]
+    builder.permissions(std::os::unix::fs::PermissionsExt::from_mode(0o666));
+    let temporary = builder
+        .tempfile_in(dir)
+        .with_context(|| format!("cannot create {}", path.display()))?;
+    let mut out = BufWriter::with_capacity(1 << 20, temporary);
+    write(&mut out)
+        .and_then(|()| out.flush())
+        .with_context(|| format!("cannot write {}", path.display()))?;
+    let temporary = out
+        .into_inner()
+        .map_err(|e| e.into_error())
+        .with_context(|| format!("cannot write {}", path.display()))?;
+    temporary
+        .persist(path)
+        .map_err(|e| e.error)
+        .with_context(|| format!("cannot write {}", path.display()))?;
+    Ok(())
+}
+
 pub fn print_diagnostics(diagnostics: &[Diagnostic]) {
     for d in diagnostics {
         say_raw!("{}", d.render());

@@ -6,11 +6,9 @@
 //! [`CliSink`]. Whatever the format, what the report holds besides violations (terms that
 //! failed, late events, skipped lines) is also said on stderr.
 
-use std::fs;
-use std::io::{self, BufWriter, Write};
 use std::path::PathBuf;
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Result, bail};
 use clap::ValueEnum;
 
 use pactum::RunOptions;
@@ -21,7 +19,7 @@ use pactum::run::RunError;
 use crate::commands::inputs::{InputFormatArg, open_inputs};
 use crate::commands::load::load_program;
 use crate::commands::output::{
-    EXIT_INVALID, EXIT_VIOLATIONS, ReportFormat, open_output, say, unless_pipe_closed,
+    EXIT_INVALID, EXIT_VIOLATIONS, ReportFormat, open_output, say, unless_pipe_closed, write_output,
 };
 use crate::commands::sink::{Bar, CliSink};
 
@@ -157,22 +155,10 @@ pub fn run(args: ReplayArgs) -> Result<u8> {
     let worst_live = sink.worst;
     let violations = sink.collector.finish()?;
     let report = report::build(&program, &outcome, options, &violations)?;
-    match &args.output {
-        _ if live => {}
-        Some(path) => {
-            let file = fs::File::create(path)
-                .with_context(|| format!("cannot create {}", path.display()))?;
-            let mut out = BufWriter::with_capacity(1 << 20, file);
-            report::write(&report, &violations, format, &mut out)?;
-            out.flush()?;
-        }
-        None => {
-            let stdout = io::stdout();
-            let mut out = BufWriter::with_capacity(1 << 20, stdout.lock());
-            let written =
-                report::write(&report, &violations, format, &mut out).and_then(|()| out.flush());
-            unless_pipe_closed(written)?;
-        }
+    if !live {
+        write_output(args.output.as_deref(), |out| {
+            report::write(&report, &violations, format, out)
+        })?;
     }
     // Whatever the format, say on stderr what the report holds besides violations: a term
     // that fails on every event must not pass unnoticed behind a quiet exit code.

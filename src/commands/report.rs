@@ -4,16 +4,14 @@
 //! Every rendering works from the `Report` alone, so the JSON report is the single source:
 //! rendering it gives the same bytes as the replay that wrote it would have in that format.
 
-use std::fs;
-use std::io::{self, BufWriter, Write};
 use std::path::{Path, PathBuf};
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 
 use pactum::report;
 
 use crate::commands::load::read_report;
-use crate::commands::output::{EXIT_INVALID, ReportFormat, unless_pipe_closed};
+use crate::commands::output::{EXIT_INVALID, ReportFormat, write_output};
 
 /// What `pactum report` is given.
 #[derive(clap::Args)]
@@ -38,21 +36,8 @@ fn render_saved(file: &str, format: ReportFormat, output: Option<&Path>) -> Resu
     let Some(report) = read_report(file)? else {
         return Ok(EXIT_INVALID);
     };
-    match output {
-        Some(path) => {
-            let file = fs::File::create(path)
-                .with_context(|| format!("cannot create {}", path.display()))?;
-            let mut out = BufWriter::new(file);
-            report::write(&report, &report.violations, format.format(), &mut out)?;
-            out.flush()?;
-        }
-        None => {
-            let stdout = io::stdout();
-            let mut out = BufWriter::new(stdout.lock());
-            let written = report::write(&report, &report.violations, format.format(), &mut out)
-                .and_then(|()| out.flush());
-            unless_pipe_closed(written)?;
-        }
-    }
+    write_output(output, |out| {
+        report::write(&report, &report.violations, format.format(), out)
+    })?;
     Ok(0)
 }
