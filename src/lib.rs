@@ -75,6 +75,7 @@ pub mod report;
 pub mod run;
 pub mod scenario;
 pub mod schema;
+mod spill;
 pub mod time;
 
 pub use check::compile;

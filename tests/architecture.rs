@@ -23,7 +23,7 @@ use std::path::{Path, PathBuf};
 /// The top-level modules, each allowed to use only those before it (docs/architecture.md,
 /// "Code map"). Modules on one line share a layer and may not use each other.
 const STAGES: &[&[&str]] = &[
-    &["diagnostic", "time", "geo"],
+    &["diagnostic", "time", "geo", "spill"],
     &["event"],
     &["load", "schema"],
     &["expr"],

@@ -429,7 +429,7 @@ impl<'a> Events<'a> {
     ) -> Result<Sorted<'a>, ReadError> {
         let mut sources = Vec::new();
         let mut reopens = Vec::new();
-        let mut entries: Vec<Entry> = Vec::new();
+        let mut entries = EntrySort::new(in_memory);
         let mut kept: Option<Vec<(Entry, Event)>> = Some(Vec::new());
         let mut yaml: Vec<Vec<Option<Event>>> = Vec::new();
         // Bytes of the inputs already read to their end.
@@ -470,7 +470,7 @@ impl<'a> Events<'a> {
                 }
                 match &mut kept {
                     Some(events) => events.push((entry, event)),
-                    None => entries.push(entry),
+                    None => entries.push(entry).map_err(source.io_error())?,
                 }
                 // Past the budget, forget the events kept: only where they are is remembered.
                 if kept.is_some() && before.saturating_add(reader.offset()) > in_memory {
@@ -478,7 +478,9 @@ impl<'a> Events<'a> {
                         "more than {in_memory} bytes of events: indexing them, to read them again in order"
                     );
                     if let Some(events) = kept.take() {
-                        entries.extend(events.into_iter().map(|(entry, _)| entry));
+                        for (entry, _) in events {
+                            entries.push(entry).map_err(source.io_error())?;
+                        }
                     }
                 }
             }
@@ -497,10 +499,13 @@ impl<'a> Events<'a> {
                 Sorted::InMemory(events.into_iter().map(|(_, event)| event).collect())
             }
             None => {
-                entries.sort_by_key(|entry| entry.time);
-                let total = entries.len() as u64;
+                let total = entries.len();
+                let entries = entries.finish().map_err(|source| ReadError::Io {
+                    file: "a temporary file".into(),
+                    source,
+                })?;
                 Sorted::Indexed(Box::new(Indexed {
-                    entries: entries.into_iter(),
+                    entries,
                     sources,
                     reopens,
                     open: (0..input).map(|_| None).collect(),
@@ -524,6 +529,182 @@ struct Entry {
     ordinal: usize,
 }
 
+/// An entry's place in canonical order: time, then input, then place in the input.
+type Place = (DateTime<Utc>, usize, usize);
+
+impl Entry {
+    /// Canonical order: time, then input order (the order in which entries are made).
+    fn order(&self) -> Place {
+        (self.time, self.input, self.ordinal)
+    }
+
+    /// Its fixed-size encoding in a sorted run.
+    fn encode(&self, out: &mut Vec<u8>) {
+        out.extend_from_slice(&self.time.timestamp().to_le_bytes());
+        out.extend_from_slice(&self.time.timestamp_subsec_nanos().to_le_bytes());
+        for n in [
+            self.input as u64,
+            self.offset,
+            self.line,
+            self.ordinal as u64,
+        ] {
+            out.extend_from_slice(&n.to_le_bytes());
+        }
+    }
+
+    fn decode(bytes: &[u8]) -> std::io::Result<Entry> {
+        let broken = || std::io::Error::other("an index entry broken in its temporary file");
+        let u64_at = |at: usize| -> std::io::Result<u64> {
+            let field = bytes.get(at..at + 8).ok_or_else(broken)?;
+            Ok(u64::from_le_bytes(field.try_into().map_err(|_| broken())?))
+        };
+        let nanos = bytes.get(8..12).ok_or_else(broken)?;
+        let nanos = u32::from_le_bytes(nanos.try_into().map_err(|_| broken())?);
+        let secs = u64_at(0)? as i64;
+        Ok(Entry {
+            time: DateTime::from_timestamp(secs, nanos).ok_or_else(broken)?,
+            input: usize::try_from(u64_at(12)?).map_err(|_| broken())?,
+            offset: u64_at(20)?,
+            line: u64_at(28)?,
+            ordinal: usize::try_from(u64_at(36)?).map_err(|_| broken())?,
+        })
+    }
+}
+
+/// The index of a log being sorted, within a memory budget: entries in chunks, each sorted and
+/// written as one run to a temporary file once the chunk outgrows the budget (an external
+/// sort, `crate::spill`), so that the index of a log of any length takes bounded memory; the
+/// runs are merged as the events are read again.
+struct EntrySort {
+    chunk: Vec<Entry>,
+    /// Entries a chunk holds before it is written out.
+    limit: usize,
+    runs: Option<crate::spill::Runs>,
+    len: u64,
+}
+
+impl EntrySort {
+    fn new(budget: u64) -> Self {
+        let size = std::mem::size_of::<Entry>() as u64;
+        EntrySort {
+            chunk: Vec::new(),
+            limit: usize::try_from(budget / size).unwrap_or(usize::MAX).max(1),
+            runs: None,
+            len: 0,
+        }
+    }
+
+    fn len(&self) -> u64 {
+        self.len
+    }
+
+    fn push(&mut self, entry: Entry) -> std::io::Result<()> {
+        self.chunk.push(entry);
+        self.len += 1;
+        if self.chunk.len() >= self.limit {
+            self.write_chunk()?;
+        }
+        Ok(())
+    }
+
+    fn write_chunk(&mut self) -> std::io::Result<()> {
+        self.chunk.sort_unstable_by_key(Entry::order);
+        let runs = match &mut self.runs {
+            Some(runs) => runs,
+            None => self.runs.insert(crate::spill::Runs::new()?),
+        };
+        runs.write_run(self.chunk.drain(..), |entry, out| {
+            entry.encode(out);
+            Ok(())
+        })
+    }
+
+    fn finish(mut self) -> std::io::Result<SortedEntries> {
+        if self.runs.is_none() {
+            self.chunk.sort_unstable_by_key(Entry::order);
+            return Ok(SortedEntries::InMemory(self.chunk.into_iter()));
+        }
+        self.write_chunk()?;
+        let Some(runs) = self.runs.take() else {
+            return Ok(SortedEntries::InMemory(Vec::new().into_iter()));
+        };
+        tracing::info!(
+            runs = runs.count(),
+            "index sorted in runs written to a temporary file"
+        );
+        let spilled = runs.finish()?;
+        Ok(SortedEntries::Merged(Box::new(Merged::new(spilled)?)))
+    }
+}
+
+/// The index in canonical order.
+enum SortedEntries {
+    InMemory(std::vec::IntoIter<Entry>),
+    Merged(Box<Merged>),
+}
+
+impl SortedEntries {
+    fn next(&mut self) -> std::io::Result<Option<Entry>> {
+        match self {
+            SortedEntries::InMemory(entries) => Ok(entries.next()),
+            SortedEntries::Merged(merged) => merged.next(),
+        }
+    }
+}
+
+/// The runs of an index merged: each run's next entry waits in a heap (ties cannot occur:
+/// the order is total, input and place included).
+struct Merged {
+    readers: Vec<crate::spill::RunReader>,
+    /// Each run's waiting entry, by its place in canonical order, and the run.
+    heap: BinaryHeap<std::cmp::Reverse<(Place, usize)>>,
+    /// Per run, its entry waiting in the heap.
+    waiting: Vec<Option<Entry>>,
+    buffer: Vec<u8>,
+    /// Keeps the file the readers read.
+    _spilled: crate::spill::Spilled,
+}
+
+impl Merged {
+    fn new(spilled: crate::spill::Spilled) -> std::io::Result<Merged> {
+        let readers = spilled.runs();
+        let mut merged = Merged {
+            waiting: (0..readers.len()).map(|_| None).collect(),
+            readers,
+            heap: BinaryHeap::new(),
+            buffer: Vec::new(),
+            _spilled: spilled,
+        };
+        for run in 0..merged.readers.len() {
+            merged.refill(run)?;
+        }
+        Ok(merged)
+    }
+
+    /// Reads run `run`'s next entry into the heap.
+    fn refill(&mut self, run: usize) -> std::io::Result<()> {
+        let (Some(reader), Some(slot)) = (self.readers.get_mut(run), self.waiting.get_mut(run))
+        else {
+            return Ok(());
+        };
+        if reader.next_into(&mut self.buffer)? {
+            let entry = Entry::decode(&self.buffer)?;
+            self.heap.push(std::cmp::Reverse((entry.order(), run)));
+            *slot = Some(entry);
+        }
+        Ok(())
+    }
+
+    fn next(&mut self) -> std::io::Result<Option<Entry>> {
+        let Some(std::cmp::Reverse((_, run))) = self.heap.pop() else {
+            return Ok(None);
+        };
+        let entry = self.waiting.get_mut(run).and_then(Option::take);
+        self.refill(run)?;
+        Ok(entry)
+    }
+}
+
 /// Events sorted into canonical order.
 enum Sorted<'a> {
     InMemory(VecDeque<Event>),
@@ -544,7 +725,7 @@ type Reread<'a> = EventReader<Box<dyn SeekRead + 'a>>;
 
 /// The index of every event, sorted, and the inputs to read them from again.
 struct Indexed<'a> {
-    entries: std::vec::IntoIter<Entry>,
+    entries: SortedEntries,
     sources: Vec<Source>,
     reopens: Vec<Option<Reopen<'a>>>,
     /// Per input, its reader once opened again, and the ordinal of the event it would read
@@ -558,7 +739,11 @@ struct Indexed<'a> {
 
 impl Indexed<'_> {
     fn next(&mut self, progress: &mut dyn FnMut(Progress)) -> Result<Option<Rc<Event>>, ReadError> {
-        let Some(entry) = self.entries.next() else {
+        let entry = self.entries.next().map_err(|source| ReadError::Io {
+            file: "a temporary file".into(),
+            source,
+        })?;
+        let Some(entry) = entry else {
             return Ok(None);
         };
         self.done += 1;

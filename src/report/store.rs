@@ -26,8 +26,7 @@
 use std::borrow::Cow;
 use std::cmp::{Ordering, Reverse};
 use std::collections::{BTreeMap, BinaryHeap};
-use std::fs::File;
-use std::io::{self, BufReader, BufWriter, Read, Write};
+use std::io;
 use std::rc::Rc;
 
 use chrono::{DateTime, Utc};
@@ -37,6 +36,7 @@ use super::{BySeverity, UnknownTerm, ViolationRecord, record, resolve};
 use crate::engine::Program;
 use crate::engine::sink::{Evidence, Location, Sink, Violation};
 use crate::event::Origin;
+use crate::spill::{RunReader, Runs, Spilled as SpilledRuns};
 
 /// Why a violation could not be collected.
 #[derive(Debug, thiserror::Error)]
@@ -74,23 +74,13 @@ pub struct Collector<'p> {
     chunk: Vec<Ranked>,
     chunk_bytes: usize,
     budget: usize,
-    spill: Option<Spill>,
+    spill: Option<Runs>,
 }
 
 /// A violation and the place of its term in the order.
 struct Ranked {
     rank: u32,
     violation: Violation,
-}
-
-/// The temporary file and the sorted runs written to it.
-struct Spill {
-    out: BufWriter<File>,
-    written: u64,
-    /// `(start, end)` byte offsets of each run, in the order written.
-    runs: Vec<(u64, u64)>,
-    /// Reused to encode each record.
-    buffer: Vec<u8>,
 }
 
 impl<'p> Collector<'p> {
@@ -145,15 +135,10 @@ impl<'p> Collector<'p> {
         sort(&mut self.chunk);
         let spill = match self.spill.take() {
             None => None,
-            Some(mut spill) => {
-                write_run(&mut spill, &self.chunk).map_err(CollectError::Spill)?;
+            Some(mut runs) => {
+                write_run(&mut runs, &self.chunk).map_err(CollectError::Spill)?;
                 self.chunk = Vec::new();
-                let runs = spill.runs;
-                let file = spill
-                    .out
-                    .into_inner()
-                    .map_err(|e| CollectError::Spill(e.into_error()))?;
-                Some((file, runs))
+                Some(runs.finish().map_err(CollectError::Spill)?)
             }
         };
         Ok(Collected {
@@ -166,16 +151,11 @@ impl<'p> Collector<'p> {
 
     fn spill_chunk(&mut self) -> io::Result<()> {
         sort(&mut self.chunk);
-        let spill = match &mut self.spill {
-            Some(spill) => spill,
-            None => self.spill.insert(Spill {
-                out: BufWriter::with_capacity(64 << 10, tempfile::tempfile()?),
-                written: 0,
-                runs: Vec::new(),
-                buffer: Vec::new(),
-            }),
+        let runs = match &mut self.spill {
+            Some(runs) => runs,
+            None => self.spill.insert(Runs::new()?),
         };
-        write_run(spill, &self.chunk)?;
+        write_run(runs, &self.chunk)?;
         self.chunk.clear();
         self.chunk_bytes = 0;
         Ok(())
@@ -300,11 +280,9 @@ fn text(s: &Option<String>) -> Option<Cow<'_, str>> {
     s.as_deref().map(Cow::Borrowed)
 }
 
-/// Writes `chunk`, sorted, as one run: each record its length (4 bytes, little-endian) and
-/// its postcard encoding.
-fn write_run(spill: &mut Spill, chunk: &[Ranked]) -> io::Result<()> {
-    let start = spill.written;
-    for Ranked { rank, violation: v } in chunk {
+/// Writes `chunk`, sorted, as one run, each violation in its postcard encoding.
+fn write_run(runs: &mut Runs, chunk: &[Ranked]) -> io::Result<()> {
+    runs.write_run(chunk, |Ranked { rank, violation: v }, out| {
         let index = |i: usize| u32::try_from(i).map_err(io::Error::other);
         let record = Spilled {
             agreement: index(v.agreement)?,
@@ -333,41 +311,27 @@ fn write_run(spill: &mut Spill, chunk: &[Ranked]) -> io::Result<()> {
                 })
                 .collect(),
         };
-        spill.buffer.clear();
-        let bytes = postcard::to_extend(&record, std::mem::take(&mut spill.buffer))
-            .map_err(io::Error::other)?;
-        let length = u32::try_from(bytes.len()).map_err(io::Error::other)?;
-        spill.out.write_all(&length.to_le_bytes())?;
-        spill.out.write_all(&bytes)?;
-        spill.written += 4 + u64::from(length);
-        spill.buffer = bytes;
-    }
-    if spill.written > start {
-        spill.runs.push((start, spill.written));
-    }
-    Ok(())
+        let encoded =
+            postcard::to_extend(&record, std::mem::take(out)).map_err(io::Error::other)?;
+        *out = encoded;
+        Ok(())
+    })
 }
 
 /// A run's violations, in their order, until the run's bytes are read.
-struct RunReader<'f> {
-    input: BufReader<Positioned<'f>>,
+struct RunViolations {
+    run: RunReader,
     buffer: Vec<u8>,
     /// The file name last decoded, shared by the next evidence from the same file.
     file: Option<Rc<str>>,
 }
 
-impl RunReader<'_> {
+impl RunViolations {
     /// The next violation, or `None` at the end of the run.
     fn next(&mut self) -> io::Result<Option<Ranked>> {
-        let mut length = [0u8; 4];
-        match self.input.read_exact(&mut length) {
-            Ok(()) => {}
-            Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => return Ok(None),
-            Err(e) => return Err(e),
+        if !self.run.next_into(&mut self.buffer)? {
+            return Ok(None);
         }
-        let length = u32::from_le_bytes(length) as usize;
-        self.buffer.resize(length, 0);
-        self.input.read_exact(&mut self.buffer)?;
         let record: Spilled<'_> = postcard::from_bytes(&self.buffer).map_err(io::Error::other)?;
         let time = |(secs, nanos): (i64, u32)| {
             DateTime::from_timestamp(secs, nanos)
@@ -411,33 +375,6 @@ impl RunReader<'_> {
     }
 }
 
-/// Reads a byte range of a file by offset, so that every run reads the one file at once
-/// without sharing a cursor.
-struct Positioned<'f> {
-    file: &'f File,
-    at: u64,
-    end: u64,
-}
-
-impl Read for Positioned<'_> {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        let left = usize::try_from(self.end.saturating_sub(self.at)).unwrap_or(usize::MAX);
-        let want = buf.len().min(left);
-        let Some(buf) = buf.get_mut(..want) else {
-            return Ok(0);
-        };
-        if buf.is_empty() {
-            return Ok(0);
-        }
-        #[cfg(unix)]
-        let read = std::os::unix::fs::FileExt::read_at(self.file, buf, self.at)?;
-        #[cfg(windows)]
-        let read = std::os::windows::fs::FileExt::seek_read(self.file, buf, self.at)?;
-        self.at += read as u64;
-        Ok(read)
-    }
-}
-
 /// A run's next violation in a merge: the smallest comes first, ties to the earlier run.
 struct Head {
     run: usize,
@@ -470,8 +407,8 @@ pub struct Collected<'p> {
     tally: Tally,
     /// Everything, when nothing was written out.
     memory: Vec<Ranked>,
-    /// Otherwise the temporary file and its runs.
-    spill: Option<(File, Vec<(u64, u64)>)>,
+    /// Otherwise the sorted runs.
+    spill: Option<SpilledRuns>,
 }
 
 impl Collected<'_> {
@@ -514,13 +451,12 @@ impl super::ViolationSource for Collected<'_> {
                 })
                 .map(Cow::Owned)
             })),
-            Some((file, runs)) => {
-                // Read buffers shrink as runs multiply: about 8 MiB for all of them at most.
-                let capacity = ((8usize << 20) / runs.len().max(1)).clamp(4 << 10, 64 << 10);
-                let readers = runs
-                    .iter()
-                    .map(|&(at, end)| RunReader {
-                        input: BufReader::with_capacity(capacity, Positioned { file, at, end }),
+            Some(spilled) => {
+                let readers = spilled
+                    .runs()
+                    .into_iter()
+                    .map(|run| RunViolations {
+                        run,
                         buffer: Vec::new(),
                         file: None,
                     })
@@ -537,7 +473,7 @@ impl super::ViolationSource for Collected<'_> {
 
 /// Merges the runs: each run's next violation waits in a heap.
 struct Merge<'c, 'p> {
-    readers: Vec<RunReader<'c>>,
+    readers: Vec<RunViolations>,
     /// Filled at the first call (reading can fail, and only `next` can say so).
     heap: Option<BinaryHeap<Reverse<Head>>>,
     collected: &'c Collected<'p>,

@@ -1,0 +1,184 @@
+//! Sorted runs of records in one anonymous temporary file: the storage of pactum's external
+//! sorts, so that what a run must put in order (the index of a file out of time order, a
+//! report's violations) takes a memory budget, not memory in proportion to the log.
+//!
+//! A caller sorts a chunk of records in memory, writes it as one run ([`Runs::write_run`]),
+//! and at the end reads every run back at once, each through its own small buffer
+//! ([`Spilled::runs`]), merging them in its own order. Records are bytes, framed by their
+//! length: each caller encodes its own (they are read back only by the process that wrote
+//! them, never a contract).
+//!
+//! Why one anonymous file (`tempfile::tempfile`): it has no name, so nothing is left behind
+//! when the process ends however it ends, and one file descriptor serves any number of runs,
+//! which are read by position (`pread`) so that they share no cursor.
+
+use std::fs::File;
+use std::io::{self, BufReader, BufWriter, Read, Write};
+use std::rc::Rc;
+
+/// Runs being written.
+pub(crate) struct Runs {
+    out: BufWriter<File>,
+    written: u64,
+    /// `(start, end)` byte offsets of each run, in the order written.
+    runs: Vec<(u64, u64)>,
+}
+
+impl Runs {
+    /// An empty temporary file.
+    pub(crate) fn new() -> io::Result<Runs> {
+        Ok(Runs {
+            out: BufWriter::with_capacity(64 << 10, tempfile::tempfile()?),
+            written: 0,
+            runs: Vec::new(),
+        })
+    }
+
+    /// Writes one run: each record, in order, as `encode` writes it into the buffer it is
+    /// given (cleared before each record).
+    pub(crate) fn write_run<T>(
+        &mut self,
+        records: impl IntoIterator<Item = T>,
+        mut encode: impl FnMut(T, &mut Vec<u8>) -> io::Result<()>,
+    ) -> io::Result<()> {
+        let start = self.written;
+        let mut buffer = Vec::new();
+        for record in records {
+            buffer.clear();
+            encode(record, &mut buffer)?;
+            let length = u32::try_from(buffer.len()).map_err(io::Error::other)?;
+            self.out.write_all(&length.to_le_bytes())?;
+            self.out.write_all(&buffer)?;
+            self.written += 4 + u64::from(length);
+        }
+        if self.written > start {
+            self.runs.push((start, self.written));
+        }
+        Ok(())
+    }
+
+    /// How many runs have been written.
+    pub(crate) fn count(&self) -> usize {
+        self.runs.len()
+    }
+
+    /// Ends the writing.
+    pub(crate) fn finish(self) -> io::Result<Spilled> {
+        let file = self.out.into_inner().map_err(|e| e.into_error())?;
+        Ok(Spilled {
+            file: Rc::new(file),
+            runs: self.runs,
+        })
+    }
+}
+
+/// Runs written, to read back as often as needed.
+pub(crate) struct Spilled {
+    /// Shared by the readers, which read it by position and so share no cursor.
+    file: Rc<File>,
+    runs: Vec<(u64, u64)>,
+}
+
+impl Spilled {
+    /// A reader for each run, in the order written; the read buffers shrink as runs multiply
+    /// (about 8 MiB for all of them at most).
+    pub(crate) fn runs(&self) -> Vec<RunReader> {
+        let capacity = ((8usize << 20) / self.runs.len().max(1)).clamp(4 << 10, 64 << 10);
+        self.runs
+            .iter()
+            .map(|&(at, end)| RunReader {
+                input: BufReader::with_capacity(
+                    capacity,
+                    Positioned {
+                        file: Rc::clone(&self.file),
+                        at,
+                        end,
+                    },
+                ),
+            })
+            .collect()
+    }
+}
+
+/// One run's records, in order.
+pub(crate) struct RunReader {
+    input: BufReader<Positioned>,
+}
+
+impl RunReader {
+    /// Reads the next record into `buffer`; `false` at the end of the run.
+    pub(crate) fn next_into(&mut self, buffer: &mut Vec<u8>) -> io::Result<bool> {
+        let mut length = [0u8; 4];
+        match self.input.read_exact(&mut length) {
+            Ok(()) => {}
+            Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => return Ok(false),
+            Err(e) => return Err(e),
+        }
+        buffer.resize(u32::from_le_bytes(length) as usize, 0);
+        self.input.read_exact(buffer)?;
+        Ok(true)
+    }
+}
+
+/// Reads a byte range of a file by offset.
+struct Positioned {
+    file: Rc<File>,
+    at: u64,
+    end: u64,
+}
+
+impl Read for Positioned {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let left = usize::try_from(self.end.saturating_sub(self.at)).unwrap_or(usize::MAX);
+        let want = buf.len().min(left);
+        let Some(buf) = buf.get_mut(..want) else {
+            return Ok(0);
+        };
+        if buf.is_empty() {
+            return Ok(0);
+        }
+        #[cfg(unix)]
+        let read = std::os::unix::fs::FileExt::read_at(&*self.file, buf, self.at)?;
+        #[cfg(windows)]
+        let read = std::os::windows::fs::FileExt::seek_read(&*self.file, buf, self.at)?;
+        self.at += read as u64;
+        Ok(read)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn runs_read_back_as_written_each_on_its_own() {
+        let mut runs = Runs::new().unwrap();
+        runs.write_run(["a", "bb", ""], |r, out| {
+            out.extend_from_slice(r.as_bytes());
+            Ok(())
+        })
+        .unwrap();
+        runs.write_run(Vec::<&str>::new(), |_, _| Ok(())).unwrap();
+        runs.write_run(["ccc"], |r, out| {
+            out.extend_from_slice(r.as_bytes());
+            Ok(())
+        })
+        .unwrap();
+        assert_eq!(runs.count(), 2, "an empty run is not a run");
+        let spilled = runs.finish().unwrap();
+        let read = |spilled: &Spilled| {
+            let mut all = Vec::new();
+            for mut run in spilled.runs() {
+                let mut records = Vec::new();
+                let mut buffer = Vec::new();
+                while run.next_into(&mut buffer).unwrap() {
+                    records.push(String::from_utf8(buffer.clone()).unwrap());
+                }
+                all.push(records);
+            }
+            all
+        };
+        assert_eq!(read(&spilled), [vec!["a", "bb", ""], vec!["ccc"]]);
+        assert_eq!(read(&spilled), read(&spilled), "read again, the same");
+    }
+}
