@@ -123,6 +123,11 @@ pub fn run<S: Sink>(
     replay.until(options.until);
     while let Some(event) = events.next(&mut |progress| sink.progress(progress))? {
         replay.judge(event, sink).map_err(RunError::Sink)?;
+        if events.exact()
+            && let Some(time) = replay.settled()
+        {
+            sink.settled(time).map_err(RunError::Sink)?;
+        }
     }
     let read = events.finish();
     Ok(RunOutcome {

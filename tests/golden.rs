@@ -34,6 +34,9 @@ struct Run {
     stdin: Option<String>,
 }
 
+/// Where a variant given `-o` writes: replaced by a file in a fresh temporary directory.
+const OUTPUT: &str = "{output}";
+
 fn extension(format: &str) -> &str {
     match format {
         "text" => "txt",
@@ -52,25 +55,33 @@ fn main() {
     for run in runs.runs {
         for format in &run.formats {
             let name = format!("golden::{}.{format}", run.name);
-            let (root, golden, run, format) =
-                (root.clone(), golden.clone(), run.clone(), format.clone());
             let replay = run.args.first().is_some_and(|a| a == "replay");
-            trials.push(Trial::test(name.clone(), {
+            // The same report when the violations go through the temporary file, one per
+            // sorted run (the external sort of `report::store`): the same bytes. And JSON
+            // written to a file (`-o`), as the violations settle (`Collector::releasing`), or,
+            // with a budget of one byte, collected, sorted and written at the end.
+            let variants: &[(&str, &[&str])] = match format.as_str() {
+                _ if !replay => &[],
+                "json" | "jsonl" => &[
+                    ("spilled", &["--violations-in-memory", "1"]),
+                    ("file", &["-o", OUTPUT]),
+                    (
+                        "file.spilled",
+                        &["-o", OUTPUT, "--violations-in-memory", "1"],
+                    ),
+                ],
+                _ => &[("spilled", &["--violations-in-memory", "1"])],
+            };
+            const PLAIN: (&str, &[&str]) = ("", &[]);
+            for (variant, extra) in std::iter::once(&PLAIN).chain(variants) {
                 let (root, golden, run, format) =
                     (root.clone(), golden.clone(), run.clone(), format.clone());
-                move || check(&root, &golden, &run, &format, &[])
-            }));
-            // The same report when the violations go through the temporary file, one per
-            // sorted run (the external sort of `report::store`): the same bytes.
-            if replay {
-                trials.push(Trial::test(format!("{name}.spilled"), move || {
-                    check(
-                        &root,
-                        &golden,
-                        &run,
-                        &format,
-                        &["--violations-in-memory", "1"],
-                    )
+                let name = match *variant {
+                    "" => name.clone(),
+                    variant => format!("{name}.{variant}"),
+                };
+                trials.push(Trial::test(name, move || {
+                    check(&root, &golden, &run, &format, extra)
                 }));
             }
         }
@@ -88,10 +99,19 @@ fn check(
     extra: &[&str],
 ) -> Result<(), Failed> {
     let dir = root.join(&run.dir);
+    let scratch = tempfile::tempdir().unwrap();
+    let output = scratch.path().join("report");
+    let extra: Vec<String> = extra
+        .iter()
+        .map(|a| match *a {
+            OUTPUT => output.display().to_string(),
+            other => other.to_string(),
+        })
+        .collect();
     let mut child = Command::new(env!("CARGO_BIN_EXE_pactum"))
         .args(&run.args)
         .args(["--format", format])
-        .args(extra)
+        .args(&extra)
         .current_dir(&dir)
         .env_remove("RUST_LOG")
         .stdin(Stdio::piped())
@@ -106,7 +126,14 @@ fn check(
     let mut pipe = child.stdin.take().unwrap();
     pipe.write_all(&stdin).unwrap();
     drop(pipe);
-    let out = child.wait_with_output().unwrap();
+    let mut out = child.wait_with_output().unwrap();
+    if extra.iter().any(|a| *a == output.display().to_string()) {
+        assert!(out.stdout.is_empty(), "with -o, nothing on standard output");
+        out.stdout = std::fs::read(&output).unwrap_or_default();
+        // Nothing left beside it but the report.
+        let left: Vec<_> = std::fs::read_dir(scratch.path()).unwrap().collect();
+        assert_eq!(left.len(), 1, "a temporary file left beside the report");
+    }
     let file = golden.join(format!("{}.{}", run.name, extension(format)));
     if out.status.code() != Some(0) {
         return Err(format!(

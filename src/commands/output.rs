@@ -58,9 +58,8 @@ pub fn open_output(path: Option<&Path>) -> Result<Box<dyn Write>> {
 
 /// Writes a whole output (a report) to `path`, or to standard output.
 ///
-/// A file is written beside `path` under a temporary name and renamed over it only once
-/// complete: a run that fails or is interrupted while writing (a full disk, Ctrl-C) leaves
-/// the earlier report as it was, never a truncated one, and no temporary file behind.
+/// A file is written through [`Pending`]: a run that fails or is interrupted while writing
+/// leaves the earlier report as it was.
 pub fn write_output(
     path: Option<&Path>,
     write: impl FnOnce(&mut dyn Write) -> io::Result<()>,
@@ -71,31 +70,60 @@ pub fn write_output(
         let written = write(&mut out).and_then(|()| out.flush());
         return Ok(unless_pipe_closed(written)?);
     };
-    let dir = match path.parent() {
-        Some(dir) if !dir.as_os_str().is_empty() => dir,
-        _ => Path::new("."),
-    };
-    let mut builder = tempfile::Builder::new();
-    builder.prefix(".pactum-").suffix(".part");
-    // Read and write for whoever the umask allows, as a file created in place would be.
-    #[cfg(unix)]
-    builder.permissions(std::os::unix::fs::PermissionsExt::from_mode(0o666));
-    let temporary = builder
-        .tempfile_in(dir)
-        .with_context(|| format!("cannot create {}", path.display()))?;
-    let mut out = BufWriter::with_capacity(1 << 20, temporary);
+    let (pending, mut out) = Pending::create(path)?;
     write(&mut out)
         .and_then(|()| out.flush())
         .with_context(|| format!("cannot write {}", path.display()))?;
-    let temporary = out
-        .into_inner()
-        .map_err(|e| e.into_error())
-        .with_context(|| format!("cannot write {}", path.display()))?;
-    temporary
-        .persist(path)
-        .map_err(|e| e.error)
-        .with_context(|| format!("cannot write {}", path.display()))?;
-    Ok(())
+    drop(out);
+    pending.commit()
+}
+
+/// A file being written under a temporary name beside its path, and renamed over it only
+/// once complete ([`Pending::commit`]): a run that fails or is interrupted while writing (a
+/// full disk, Ctrl-C) leaves the earlier file as it was, never a truncated one, and no
+/// temporary file behind (dropped uncommitted, it is deleted).
+pub struct Pending {
+    temporary: tempfile::NamedTempFile,
+    path: std::path::PathBuf,
+}
+
+impl Pending {
+    /// The temporary file beside `path`, and a buffered writer into it.
+    pub fn create(path: &Path) -> Result<(Pending, BufWriter<fs::File>)> {
+        let dir = match path.parent() {
+            Some(dir) if !dir.as_os_str().is_empty() => dir,
+            _ => Path::new("."),
+        };
+        let mut builder = tempfile::Builder::new();
+        builder.prefix(".pactum-").suffix(".part");
+        // Read and write for whoever the umask allows, as a file created in place would be.
+        #[cfg(unix)]
+        builder.permissions(std::os::unix::fs::PermissionsExt::from_mode(0o666));
+        let temporary = builder
+            .tempfile_in(dir)
+            .with_context(|| format!("cannot create {}", path.display()))?;
+        let file = temporary
+            .as_file()
+            .try_clone()
+            .with_context(|| format!("cannot create {}", path.display()))?;
+        Ok((
+            Pending {
+                temporary,
+                path: path.to_path_buf(),
+            },
+            BufWriter::with_capacity(1 << 20, file),
+        ))
+    }
+
+    /// Puts the file written in place of the one at its path.
+    pub fn commit(self) -> Result<()> {
+        let path = self.path;
+        self.temporary
+            .persist(&path)
+            .map_err(|e| e.error)
+            .with_context(|| format!("cannot write {}", path.display()))?;
+        Ok(())
+    }
 }
 
 pub fn print_diagnostics(diagnostics: &[Diagnostic]) {

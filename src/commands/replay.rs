@@ -19,7 +19,8 @@ use pactum::run::RunError;
 use crate::commands::inputs::{InputFormatArg, open_inputs};
 use crate::commands::load::load_program;
 use crate::commands::output::{
-    EXIT_INVALID, EXIT_VIOLATIONS, ReportFormat, open_output, say, unless_pipe_closed, write_output,
+    EXIT_INVALID, EXIT_VIOLATIONS, Pending, ReportFormat, open_output, say, unless_pipe_closed,
+    write_output,
 };
 use crate::commands::sink::{Bar, CliSink};
 
@@ -112,13 +113,28 @@ pub fn run(args: ReplayArgs) -> Result<u8> {
     // is written as each violation is decided.
     let streaming = args.events == ["-"];
     let live = streaming && format == Format::JsonLines;
+    // A JSON or JSON Lines report to a file is written as its violations settle, into a
+    // temporary file renamed over the path at the end: nothing is held. Other formats open
+    // with counts, and standard output gets nothing from a run that fails: those reports are
+    // written once the run is over.
+    let budget = args
+        .violations_in_memory
+        .unwrap_or(report::Collector::DEFAULT_BUDGET);
+    let mut pending = None;
+    let collector = match &args.output {
+        Some(path) if !live && matches!(format, Format::Json | Format::JsonLines) => {
+            let (file, out) = Pending::create(path)?;
+            pending = Some(file);
+            match report::release(format, &program, Box::new(out))? {
+                Some(release) => report::Collector::releasing(&program, budget, release),
+                None => report::Collector::with_budget(&program, budget),
+            }
+        }
+        _ => report::Collector::with_budget(&program, budget),
+    };
     let mut sink = CliSink {
         program: &program,
-        collector: report::Collector::with_budget(
-            &program,
-            args.violations_in_memory
-                .unwrap_or(report::Collector::DEFAULT_BUDGET),
-        ),
+        collector,
         live: if live {
             Some(open_output(args.output.as_deref())?)
         } else {
@@ -153,13 +169,25 @@ pub fn run(args: ReplayArgs) -> Result<u8> {
     drop(sink.bar.take());
     let live = sink.live.is_some();
     let worst_live = sink.worst;
-    let violations = sink.collector.finish()?;
-    let report = report::build(&program, &outcome, options, &violations)?;
-    if !live {
-        write_output(args.output.as_deref(), |out| {
-            report::write(&report, &violations, format, out)
-        })?;
-    }
+    let report = match pending {
+        Some(file) => {
+            let released = sink.collector.finish_released()?;
+            let report = report::build(&program, &outcome, options, released.tally())?;
+            released.end(&report)?;
+            file.commit()?;
+            report
+        }
+        None => {
+            let violations = sink.collector.finish()?;
+            let report = report::build(&program, &outcome, options, violations.tally())?;
+            if !live {
+                write_output(args.output.as_deref(), |out| {
+                    report::write(&report, &violations, format, out)
+                })?;
+            }
+            report
+        }
+    };
     // Whatever the format, say on stderr what the report holds besides violations: a term
     // that fails on every event must not pass unnoticed behind a quiet exit code.
     if !report.errors.is_empty() {

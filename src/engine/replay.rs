@@ -40,6 +40,8 @@ pub struct Replay<'p> {
     events: u64,
     first: Option<DateTime<Utc>>,
     last: Option<DateTime<Utc>>,
+    /// The time of the last event the terms judged (not one after `--until`).
+    judged: Option<DateTime<Utc>>,
 }
 
 /// The totals of a finished replay.
@@ -102,6 +104,7 @@ impl<'p> Replay<'p> {
             events: 0,
             first: None,
             last: None,
+            judged: None,
         }
     }
 
@@ -150,6 +153,7 @@ impl<'p> Replay<'p> {
             }
             return Ok(());
         }
+        self.judged = Some(time);
         let handle = Dynamic::from(EventHandle(event.clone()));
         for scope in &mut self.scopes {
             scope.set_value("event", handle.clone());
@@ -201,6 +205,19 @@ impl<'p> Replay<'p> {
             form.after(&event);
         }
         Ok(())
+    }
+
+    /// When events come in canonical order: no violation raised from now on (until
+    /// [`Replay::finish`]) is dated before this instant, the time of the last event judged.
+    ///
+    /// Why that holds for every form: a stateless term, a threshold, a sequence and a `before`
+    /// deadline date a violation at the event that decides it, never earlier than the events
+    /// before it; an absence's gap and a `within` deadline's broken obligation are dated at
+    /// their due time, and are decided by the first event after it — so a due time before
+    /// the last event judged has already been decided. `finish` decides the rest, dated at or
+    /// after this instant or at dues no event reached.
+    pub fn settled(&self) -> Option<DateTime<Utc>> {
+        self.judged
     }
 
     /// Ends the replay: obligations due by the last event's time and not met are broken (pushed

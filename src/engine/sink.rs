@@ -108,6 +108,15 @@ pub trait Sink {
     /// Hears how far the run has come, every [`PROGRESS_EVERY`] records (a progress bar, say).
     /// By default it ignores it.
     fn progress(&mut self, _progress: Progress) {}
+
+    /// Hears that no violation pushed from now on is dated before `time`: the violations
+    /// dated earlier are final, and can be put in order and written (a report streamed as
+    /// its violations are decided). Said only when events reach the engine in exact canonical
+    /// order (sorted inputs; never a stream, whose late events are judged out of order). By
+    /// default it ignores it.
+    fn settled(&mut self, _time: DateTime<Utc>) -> Result<(), Self::Error> {
+        Ok(())
+    }
 }
 
 /// How many records a run reads between two calls of [`Sink::progress`]: often enough for a

@@ -284,6 +284,17 @@ impl<'a> Events<'a> {
         }
     }
 
+    /// Whether the events come in exact canonical order: sorted inputs (a stream's late events
+    /// are judged out of order; events read as they come are in no particular order).
+    pub fn exact(&self) -> bool {
+        match self.order {
+            Order::Sorted { .. } => true,
+            // A file scanned and read through a buffer as long as its worst lateness.
+            Order::Buffered(_) => self.read.max_delay.is_none(),
+            Order::AsRead => false,
+        }
+    }
+
     /// Everything reading found besides the events; call after [`Events::next`] gave `None`.
     pub fn finish(self) -> Read {
         self.read

@@ -10,6 +10,7 @@
 
 pub mod diff;
 mod html;
+mod json;
 mod markdown;
 mod model;
 pub mod outputs;
@@ -20,8 +21,9 @@ mod text;
 use std::borrow::Cow;
 use std::io::{self, Write};
 
+pub use json::{Release, release};
 pub use model::*;
-pub use store::{CollectError, Collected, Collector, Tally};
+pub use store::{CollectError, Collected, Collector, Released, Tally};
 pub use text::plain;
 
 use crate::engine::Program;
@@ -71,9 +73,11 @@ fn resolve<'p>(
         })
 }
 
-/// Builds the report of a finished run from its outcome; its violations stay in `violations`,
-/// which [`write`] reads (`Report::violations` is left empty: a report may hold more
-/// violations than memory; [`build_whole`] fills it).
+/// Builds the report of a finished run from its outcome and the counts of its violations
+/// (`tally`: a [`Collected`]'s or a [`Released`]'s). `Report::violations` is left empty: a
+/// report may hold more violations than memory, so [`write`] reads them from the
+/// [`Collected`] (or they were written as they were decided, [`Released`]); [`build_whole`]
+/// fills it.
 ///
 /// Fails only when `outcome` names a term `program` does not have (it comes from another
 /// program): nothing the run found is left out of a report.
@@ -81,10 +85,9 @@ pub fn build(
     program: &Program,
     outcome: &RunOutcome,
     options: RunOptions,
-    violations: &Collected<'_>,
+    tally: &Tally,
 ) -> Result<Report, UnknownTerm> {
     let agreements = program.agreements();
-    let tally = violations.tally();
 
     let mut by_term = Vec::new();
     let mut errors = Vec::new();
@@ -211,7 +214,7 @@ pub fn build_whole(
     options: RunOptions,
     violations: &Collected<'_>,
 ) -> Result<Report, BuildError> {
-    let mut report = build(program, outcome, options, violations)?;
+    let mut report = build(program, outcome, options, violations.tally())?;
     report.violations = violations.to_vec()?;
     Ok(report)
 }
@@ -228,7 +231,7 @@ pub enum BuildError {
     Io(#[from] io::Error),
 }
 
-fn agreement_info(agreement: &Agreement) -> AgreementInfo {
+pub(super) fn agreement_info(agreement: &Agreement) -> AgreementInfo {
     AgreementInfo {
         id: agreement.id.clone(),
         title: agreement.title.clone(),
@@ -395,29 +398,8 @@ pub fn write(
         Format::Text => text::write(report, violations, out),
         Format::Markdown => markdown::write(report, violations, out),
         Format::Html => html::write(report, violations, out),
-        Format::Json | Format::JsonLines => {
-            // serde writes many small pieces (a key, a colon, an indentation): into a buffer
-            // of a known type, each is a copy the compiler inlines, not a call through
-            // `dyn Write` (10 % of a large report's time).
-            let mut out = io::BufWriter::with_capacity(64 << 10, out);
-            if format == Format::JsonLines {
-                for violation in violations.records() {
-                    serde_json::to_writer(&mut out, &*violation?)?;
-                    out.write_all(b"\n")?;
-                }
-                return out.flush();
-            }
-            let failed = std::cell::RefCell::new(None);
-            let whole = model::Streamed::new(report, violations, &failed);
-            let written = serde_json::to_writer_pretty(&mut out, &whole);
-            // A violation that could not be read back is the error, not serde's account of it.
-            if let Some(err) = failed.into_inner() {
-                return Err(err);
-            }
-            written?;
-            out.write_all(b"\n")?;
-            out.flush()
-        }
+        Format::Json => json::write(report, violations, false, out),
+        Format::JsonLines => json::write(report, violations, true, out),
     }
 }
 
@@ -562,6 +544,88 @@ mod tests {
         assert!(violation_record(program.agreements(), other).is_err());
         assert!(violation_record(program.agreements(), sink.0[0].clone()).is_ok());
         assert_eq!(whole(&program, &outcome, &sink.0, 1024).violations.len(), 2);
+    }
+
+    /// A writer into a buffer the test keeps.
+    #[derive(Clone, Default)]
+    struct Shared(std::rc::Rc<std::cell::RefCell<Vec<u8>>>);
+
+    impl Write for Shared {
+        fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+            self.0.borrow_mut().extend_from_slice(buf);
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> io::Result<()> {
+            Ok(())
+        }
+    }
+
+    /// A report written as its violations settle is the report written at the end: the same
+    /// bytes, in JSON and JSON Lines, when the engine decides violations out of the report's
+    /// order at one instant (agreements given as `zeta` then `alpha`, terms `b` then `a`; a
+    /// threshold dated at its third event, an absence's gap dated at its due time, decided by
+    /// a later event) and when too many are pending for the budget.
+    #[test]
+    fn a_report_written_as_violations_settle_is_the_report_written_at_the_end() {
+        let text = |id: &str| {
+            format!(
+                "agreement: {id}\ntitle: T\nparties: {{IQ: Iraq}}\nterms:\n\
+                 - {{id: b, title: B, breached_by: IQ, when: 'event.kind == \"x\"'}}\n\
+                 - {{id: a, title: A, breached_by: IQ, when: 'event.kind == \"x\" || event.kind == \"y\"'}}\n\
+                 - {{id: t, title: T, breached_by: IQ, when: 'event.kind == \"y\"', threshold: {{count: 2, within: 2h, by: event.place}}}}\n\
+                 - {{id: g, title: G, breached_by: IQ, when: 'event.kind == \"patrol\"', absence: {{within: 3h, by: event.place, keys: [P, Q]}}}}\n"
+            )
+        };
+        let agreements = ["zeta", "alpha"]
+            .map(|id| agreement::load(&format!("{id}.yaml"), &text(id)).0.unwrap());
+        let (program, problems) = compile(Vec::from(agreements), &Limits::default());
+        let program = program.unwrap_or_else(|| panic!("{problems:?}"));
+        let log = "{\"id\":\"e1\",\"time\":\"2024-01-01T00:00:00Z\",\"kind\":\"x\",\"place\":\"P\"}\n\
+                   {\"id\":\"e2\",\"time\":\"2024-01-01T01:00:00Z\",\"kind\":\"y\",\"place\":\"P\"}\n\
+                   {\"id\":\"e0\",\"time\":\"2024-01-01T01:00:00Z\",\"kind\":\"x\",\"place\":\"Q\"}\n\
+                   {\"id\":\"e3\",\"time\":\"2024-01-01T01:30:00Z\",\"kind\":\"y\",\"place\":\"P\"}\n\
+                   {\"id\":\"e4\",\"time\":\"2024-01-01T02:00:00Z\",\"kind\":\"patrol\",\"place\":\"P\"}\n\
+                   {\"id\":\"e5\",\"time\":\"2024-01-01T09:00:00Z\",\"kind\":\"x\",\"place\":\"Q\"}\n";
+        let input = || Input {
+            name: "log".into(),
+            reader: Box::new(log.as_bytes()),
+            format: InputFormat::JsonLines,
+            // Read again: sorted, so the engine says which instants are settled.
+            reopen: Some(Box::new(move || {
+                Ok(Box::new(io::Cursor::new(log.as_bytes())) as Box<dyn crate::run::SeekRead>)
+            })),
+            mapping: None,
+        };
+        let options = RunOptions::default();
+        for format in [Format::Json, Format::JsonLines] {
+            let mut collector = Collector::new(&program);
+            let outcome = run(&program, vec![input()], options, &mut collector).unwrap();
+            let collected = collector.finish().unwrap();
+            let report = build(&program, &outcome, options, collected.tally()).unwrap();
+            let mut at_the_end = Vec::new();
+            write(&report, &collected, format, &mut at_the_end).unwrap();
+            assert!(
+                collected.tally().violations >= 10,
+                "{}",
+                collected.tally().violations
+            );
+            for budget in [Collector::DEFAULT_BUDGET, 1] {
+                let out = Shared::default();
+                let release = super::release(format, &program, Box::new(out.clone()))
+                    .unwrap()
+                    .unwrap();
+                let mut collector = Collector::releasing(&program, budget, release);
+                let outcome = run(&program, vec![input()], options, &mut collector).unwrap();
+                let released = collector.finish_released().unwrap();
+                let report = build(&program, &outcome, options, released.tally()).unwrap();
+                released.end(&report).unwrap();
+                assert_eq!(
+                    String::from_utf8_lossy(&out.0.borrow()),
+                    String::from_utf8_lossy(&at_the_end),
+                    "{format:?}, budget {budget}"
+                );
+            }
+        }
     }
 
     /// The report of `violations`, collected with `budget` bytes in memory.

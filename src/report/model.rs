@@ -17,6 +17,11 @@ use crate::load::agreement;
 pub const REPORT_VERSION: u32 = 2;
 
 /// A whole replay report.
+///
+/// Its fields are written in this order: what was applied (versions, agreements), then every
+/// violation, then what the run read and counted. A report is written as its violations are
+/// decided (`report::Collector`), so what is known only at the end — the inputs' hashes, the
+/// counts, the options that depend on the inputs — comes after them.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Report {
     /// [`REPORT_VERSION`] at the time of writing.
@@ -25,17 +30,17 @@ pub struct Report {
     pub pactum_version: String,
     /// The agreements applied, in the order given.
     pub agreements: Vec<AgreementInfo>,
-    /// The event inputs, in the order given.
-    pub inputs: Vec<InputInfo>,
+    /// Every violation, by time, agreement, term and evidence ids.
+    pub violations: Vec<ViolationRecord>,
     /// Options that change the result.
     pub options: Options,
+    /// The event inputs, in the order given.
+    pub inputs: Vec<InputInfo>,
     /// Earliest and latest event time judged; absent when no event was.
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub period: Option<Span>,
     /// Counts.
     pub summary: Summary,
-    /// Every violation, by time, agreement, term and evidence ids.
-    pub violations: Vec<ViolationRecord>,
     /// Lines skipped as invalid (with `--skip-invalid`).
     pub skipped: Vec<Skipped>,
     /// Terms whose expressions failed on some events.
@@ -49,88 +54,65 @@ pub struct Report {
     pub late: Vec<LateEvent>,
 }
 
-/// A [`Report`] as written: its fields in the same order, each borrowed, and the violations
-/// read from a [`super::ViolationSource`] as they are written, so that a report is never held
-/// whole. Serialises to exactly the bytes of the `Report` it stands for.
+/// What a JSON report says before its violations (the fields of [`Report`] before
+/// `violations`, borrowed).
 #[derive(Serialize)]
-pub(super) struct Streamed<'r> {
-    report_version: u32,
-    pactum_version: &'r str,
-    agreements: &'r [AgreementInfo],
-    inputs: &'r [InputInfo],
-    options: &'r Options,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    period: Option<&'r Span>,
-    summary: &'r Summary,
-    violations: Each<'r>,
-    skipped: &'r [Skipped],
-    errors: &'r [TermErrors],
-    open: &'r [OpenObligation],
-    late: &'r [LateEvent],
+pub(super) struct Head<'r> {
+    pub report_version: u32,
+    pub pactum_version: &'r str,
+    pub agreements: &'r [AgreementInfo],
 }
 
-impl<'r> Streamed<'r> {
-    /// `report` with `violations`; a violation that cannot be read back ends the writing,
-    /// and its error is left in `failed`.
-    pub(super) fn new(
-        report: &'r Report,
-        violations: &'r dyn super::ViolationSource,
-        failed: &'r std::cell::RefCell<Option<std::io::Error>>,
-    ) -> Self {
-        // Every field named, so that a field added to `Report` is a compile error here.
+/// What a JSON report says after its violations (the fields of [`Report`] after
+/// `violations`, borrowed).
+#[derive(Serialize)]
+pub(super) struct Tail<'r> {
+    pub options: &'r Options,
+    pub inputs: &'r [InputInfo],
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub period: Option<&'r Span>,
+    pub summary: &'r Summary,
+    pub skipped: &'r [Skipped],
+    pub errors: &'r [TermErrors],
+    pub open: &'r [OpenObligation],
+    pub late: &'r [LateEvent],
+}
+
+impl Report {
+    /// Its parts before and after the violations. Every field named, so that a field added to
+    /// `Report` is a compile error here until it is given its place.
+    pub(super) fn parts(&self) -> (Head<'_>, Tail<'_>) {
         let Report {
             report_version,
             pactum_version,
             agreements,
-            inputs,
+            violations: _,
             options,
+            inputs,
             period,
             summary,
-            violations: _,
             skipped,
             errors,
             open,
             late,
-        } = report;
-        Streamed {
-            report_version: *report_version,
-            pactum_version,
-            agreements,
-            inputs,
-            options,
-            period: period.as_ref(),
-            summary,
-            violations: Each { violations, failed },
-            skipped,
-            errors,
-            open,
-            late,
-        }
-    }
-}
-
-/// The violations of a [`Streamed`] report.
-struct Each<'r> {
-    violations: &'r dyn super::ViolationSource,
-    failed: &'r std::cell::RefCell<Option<std::io::Error>>,
-}
-
-impl Serialize for Each<'_> {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::{Error, SerializeSeq};
-        let count = usize::try_from(self.violations.count()).ok();
-        let mut seq = serializer.serialize_seq(count)?;
-        for record in self.violations.records() {
-            match record {
-                Ok(record) => seq.serialize_element(&*record)?,
-                Err(err) => {
-                    let message = err.to_string();
-                    *self.failed.borrow_mut() = Some(err);
-                    return Err(S::Error::custom(message));
-                }
-            }
-        }
-        seq.end()
+        } = self;
+        (
+            Head {
+                report_version: *report_version,
+                pactum_version,
+                agreements,
+            },
+            Tail {
+                options,
+                inputs,
+                period: period.as_ref(),
+                summary,
+                skipped,
+                errors,
+                open,
+                late,
+            },
+        )
     }
 }
 

@@ -32,7 +32,7 @@ use std::rc::Rc;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use super::{BySeverity, UnknownTerm, ViolationRecord, record, resolve};
+use super::{BySeverity, Release, UnknownTerm, ViolationRecord, record, resolve};
 use crate::engine::Program;
 use crate::engine::sink::{Evidence, Location, Sink, Violation};
 use crate::event::Origin;
@@ -48,6 +48,18 @@ pub enum CollectError {
     /// The temporary file that holds sorted runs could not be written.
     #[error("cannot write violations to a temporary file: {0}")]
     Spill(#[source] io::Error),
+    /// The report being written as violations are decided could not be written.
+    #[error("cannot write the report: {0}")]
+    Write(#[source] io::Error),
+    /// A violation dated before an instant the engine had said was settled: a fault of the
+    /// engine, reported rather than written out of order.
+    #[error("a violation dated {time} came after {settled} was settled")]
+    Unsettled {
+        /// The violation's time.
+        time: DateTime<Utc>,
+        /// The instant said to be settled.
+        settled: DateTime<Utc>,
+    },
 }
 
 /// Counts over every violation, whatever their order: the report's summary.
@@ -75,6 +87,23 @@ pub struct Collector<'p> {
     chunk_bytes: usize,
     budget: usize,
     spill: Option<Runs>,
+    /// When the report is written as violations are decided: where they go.
+    live: Option<Live<'p>>,
+}
+
+/// A collector's writing of violations as they settle.
+struct Live<'p> {
+    release: Box<dyn Release + 'p>,
+    /// Violations not settled yet (most are dated at the last event judged).
+    pending: Vec<Ranked>,
+    pending_bytes: usize,
+    /// The latest instant said to be settled; every violation before it is written.
+    settled: Option<DateTime<Utc>>,
+    /// Writing as violations settle: until more than the budget is pending (no instant is
+    /// ever settled for a stream, or too many violations share one instant); from then on
+    /// they are collected and sorted like any others, and written at the end, after those
+    /// already written (all earlier).
+    active: bool,
 }
 
 /// A violation and the place of its term in the order.
@@ -122,7 +151,56 @@ impl<'p> Collector<'p> {
             chunk_bytes: 0,
             budget,
             spill: None,
+            live: None,
         }
+    }
+
+    /// A collector that writes the violations through `release` as they settle
+    /// ([`Sink::settled`]), holding only those not settled yet; [`Collector::finish_released`]
+    /// ends it.
+    pub fn releasing(program: &'p Program, budget: usize, release: Box<dyn Release + 'p>) -> Self {
+        let mut collector = Self::with_budget(program, budget);
+        collector.live = Some(Live {
+            release,
+            pending: Vec::new(),
+            pending_bytes: 0,
+            settled: None,
+            active: true,
+        });
+        collector
+    }
+
+    /// Ends the intake of a collector made by [`Collector::releasing`]: every violation
+    /// written, in the report's order; what remains is the report's end.
+    pub fn finish_released(mut self) -> Result<Released<'p>, CollectError> {
+        let Some(mut live) = self.live.take() else {
+            return Err(CollectError::Write(io::Error::other(
+                "the collector was not made to release its violations",
+            )));
+        };
+        if live.active {
+            sort(&mut live.pending);
+            for ranked in live.pending.drain(..) {
+                let record = record_of(self.program, ranked).map_err(CollectError::Write)?;
+                live.release
+                    .violation(&record)
+                    .map_err(CollectError::Write)?;
+            }
+        }
+        let collected = self.finish()?;
+        {
+            use super::ViolationSource;
+            for record in collected.records() {
+                let record = record.map_err(CollectError::Spill)?;
+                live.release
+                    .violation(&record)
+                    .map_err(CollectError::Write)?;
+            }
+        }
+        Ok(Released {
+            tally: collected.tally,
+            release: live.release,
+        })
     }
 
     /// The counts so far.
@@ -147,6 +225,16 @@ impl<'p> Collector<'p> {
             memory: self.chunk,
             spill,
         })
+    }
+
+    /// Keeps a violation to be sorted, writing a sorted run past the budget.
+    fn collect(&mut self, ranked: Ranked) -> Result<(), CollectError> {
+        self.chunk_bytes += estimate(&ranked.violation);
+        self.chunk.push(ranked);
+        if self.chunk_bytes > self.budget {
+            self.spill_chunk().map_err(CollectError::Spill)?;
+        }
+        Ok(())
     }
 
     fn spill_chunk(&mut self) -> io::Result<()> {
@@ -192,12 +280,83 @@ impl Sink for Collector<'_> {
         if violation.evidence.iter().any(|e| e.hypothetical) {
             tally.hypothetical += 1;
         }
-        self.chunk_bytes += estimate(&violation);
-        self.chunk.push(Ranked { rank, violation });
-        if self.chunk_bytes > self.budget {
-            self.spill_chunk().map_err(CollectError::Spill)?;
+        let ranked = Ranked { rank, violation };
+        if let Some(live) = &mut self.live
+            && live.active
+        {
+            if let Some(settled) = live.settled
+                && ranked.violation.time < settled
+            {
+                return Err(CollectError::Unsettled {
+                    time: ranked.violation.time,
+                    settled,
+                });
+            }
+            live.pending_bytes += estimate(&ranked.violation);
+            live.pending.push(ranked);
+            if live.pending_bytes > self.budget {
+                // Too many unsettled: collected from here on, and written at the end.
+                live.active = false;
+                let pending = std::mem::take(&mut live.pending);
+                for ranked in pending {
+                    self.collect(ranked)?;
+                }
+            }
+            return Ok(());
+        }
+        self.collect(ranked)
+    }
+
+    fn settled(&mut self, time: DateTime<Utc>) -> Result<(), CollectError> {
+        let Some(live) = &mut self.live else {
+            return Ok(());
+        };
+        if !live.active || live.settled.is_some_and(|settled| time <= settled) {
+            return Ok(());
+        }
+        live.settled = Some(time);
+        if !live.pending.iter().any(|r| r.violation.time < time) {
+            return Ok(());
+        }
+        sort(&mut live.pending);
+        let ready = live.pending.partition_point(|r| r.violation.time < time);
+        for ranked in live.pending.drain(..ready) {
+            live.pending_bytes = live
+                .pending_bytes
+                .saturating_sub(estimate(&ranked.violation));
+            let record = record_of(self.program, ranked).map_err(CollectError::Write)?;
+            live.release
+                .violation(&record)
+                .map_err(CollectError::Write)?;
         }
         Ok(())
+    }
+}
+
+/// The report's record of a collected violation.
+fn record_of(program: &Program, ranked: Ranked) -> io::Result<ViolationRecord> {
+    let v = ranked.violation;
+    let (agreement, term) = resolve(program.agreements(), "a violation", v.agreement, v.term)
+        .map_err(io::Error::other)?;
+    Ok(record(agreement, term, v))
+}
+
+/// A run's violations, all written ([`Collector::finish_released`]): the counts, and the
+/// report's end to write.
+pub struct Released<'p> {
+    tally: Tally,
+    release: Box<dyn Release + 'p>,
+}
+
+impl Released<'_> {
+    /// The counts.
+    pub fn tally(&self) -> &Tally {
+        &self.tally
+    }
+
+    /// Writes the rest of `report`, built from this run.
+    pub fn end(self, report: &super::Report) -> io::Result<()> {
+        self.release.end(report)
     }
 }
 
@@ -425,15 +584,7 @@ impl Collected<'_> {
     }
 
     fn record_of(&self, ranked: Ranked) -> io::Result<ViolationRecord> {
-        let v = ranked.violation;
-        let (agreement, term) = resolve(
-            self.program.agreements(),
-            "a violation",
-            v.agreement,
-            v.term,
-        )
-        .map_err(io::Error::other)?;
-        Ok(record(agreement, term, v))
+        record_of(self.program, ranked)
     }
 }
 

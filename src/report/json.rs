@@ -1,0 +1,156 @@
+//! The JSON and JSON Lines renderings, written in three parts — what comes before the
+//! violations, each violation, what comes after — so that a replay can write its report as
+//! the violations are decided, holding none of them ([`Release`]).
+//!
+//! The bytes are exactly serde_json's pretty printing of the whole [`Report`] (two spaces an
+//! indent): the head and the tail are serialised as objects of their own and joined, each
+//! violation is serialised on its own and indented to its place in the array. A saved report
+//! written again goes through the same parts ([`write`]), so the two paths cannot differ,
+//! and `tests/golden/` pins the bytes.
+
+use std::io::{self, Write};
+
+use super::model::Head;
+use super::{Format, REPORT_VERSION, Report, ViolationRecord, ViolationSource};
+use crate::engine::Program;
+
+/// Writes a report's violations as they are released, in the report's order, then the rest
+/// of the report once it is known.
+pub trait Release {
+    /// Writes the next violation.
+    fn violation(&mut self, record: &ViolationRecord) -> io::Result<()>;
+    /// Writes the rest of `report` (its violations were those released) and flushes.
+    fn end(self: Box<Self>, report: &Report) -> io::Result<()>;
+}
+
+/// A [`Release`] writing the report of a run of `program` in `format` (JSON or JSON Lines;
+/// `None` for the formats whose layout puts counts before violations) to `out`, what comes
+/// before the violations written at once.
+pub fn release<'w>(
+    format: Format,
+    program: &Program,
+    out: Box<dyn Write + 'w>,
+) -> io::Result<Option<Box<dyn Release + 'w>>> {
+    Ok(match format {
+        Format::Json => {
+            // As `build` will say them.
+            let agreements: Vec<_> = program
+                .agreements()
+                .iter()
+                .map(super::agreement_info)
+                .collect();
+            let head = Head {
+                report_version: REPORT_VERSION,
+                pactum_version: env!("CARGO_PKG_VERSION"),
+                agreements: &agreements,
+            };
+            Some(Box::new(Json::begin(&head, out)?))
+        }
+        Format::JsonLines => Some(Box::new(Lines { out })),
+        Format::Text | Format::Markdown | Format::Html => None,
+    })
+}
+
+/// Writes `report` with `violations` as JSON (`lines`: JSON Lines).
+pub(super) fn write(
+    report: &Report,
+    violations: &dyn ViolationSource,
+    lines: bool,
+    out: &mut dyn Write,
+) -> io::Result<()> {
+    // serde writes many small pieces (a key, a colon, an indentation): into a buffer of a
+    // known type, each is a copy the compiler inlines, not a call through `dyn Write`.
+    let out = io::BufWriter::with_capacity(64 << 10, out);
+    let mut release: Box<dyn Release> = if lines {
+        Box::new(Lines { out })
+    } else {
+        Box::new(Json::begin(&report.parts().0, out)?)
+    };
+    for violation in violations.records() {
+        let violation = violation?;
+        release.violation(&violation)?;
+    }
+    release.end(report)
+}
+
+/// JSON Lines: one violation a line, nothing else.
+struct Lines<W: Write> {
+    out: W,
+}
+
+impl<W: Write> Release for Lines<W> {
+    fn violation(&mut self, record: &ViolationRecord) -> io::Result<()> {
+        serde_json::to_writer(&mut self.out, record)?;
+        self.out.write_all(b"\n")
+    }
+
+    fn end(mut self: Box<Self>, _: &Report) -> io::Result<()> {
+        self.out.flush()
+    }
+}
+
+/// The whole report as one JSON document.
+struct Json<W: Write> {
+    out: W,
+    /// Violations written so far.
+    written: u64,
+    /// Reused for each violation's own serialisation.
+    buffer: Vec<u8>,
+}
+
+/// The indentation of a violation's lines inside the report: two levels.
+const NESTED: &[u8] = b"\n    ";
+
+impl<W: Write> Json<W> {
+    /// Writes the head: `{`, the fields before `violations`, and its key.
+    fn begin(head: &Head<'_>, mut out: W) -> io::Result<Self> {
+        let text = serde_json::to_vec_pretty(head)?;
+        // `{ … \n}` without its closing line: the violations follow.
+        let open = text.strip_suffix(b"\n}").ok_or_else(unexpected)?;
+        out.write_all(open)?;
+        out.write_all(b",\n  \"violations\": ")?;
+        Ok(Json {
+            out,
+            written: 0,
+            buffer: Vec::new(),
+        })
+    }
+}
+
+impl<W: Write> Release for Json<W> {
+    fn violation(&mut self, record: &ViolationRecord) -> io::Result<()> {
+        self.out
+            .write_all(if self.written == 0 { b"[" } else { b"," })?;
+        self.written += 1;
+        self.buffer.clear();
+        serde_json::to_writer_pretty(&mut self.buffer, record)?;
+        // Its lines moved two levels in: a line break inside JSON is always the printer's
+        // (strings escape theirs), so each one gains the indentation.
+        self.out.write_all(NESTED)?;
+        let mut rest = &self.buffer[..];
+        while let Some(at) = memchr::memchr(b'\n', rest) {
+            let (line, after) = rest.split_at(at);
+            self.out.write_all(line)?;
+            self.out.write_all(NESTED)?;
+            rest = after.get(1..).unwrap_or_default();
+        }
+        self.out.write_all(rest)
+    }
+
+    fn end(mut self: Box<Self>, report: &Report) -> io::Result<()> {
+        self.out
+            .write_all(if self.written == 0 { b"[]" } else { b"\n  ]" })?;
+        let (_, tail) = report.parts();
+        let text = serde_json::to_vec_pretty(&tail)?;
+        // `{\n  "options": … }`: its fields follow the violations.
+        let fields = text.strip_prefix(b"{").ok_or_else(unexpected)?;
+        self.out.write_all(b",")?;
+        self.out.write_all(fields)?;
+        self.out.write_all(b"\n")?;
+        self.out.flush()
+    }
+}
+
+fn unexpected() -> io::Error {
+    io::Error::other("serde_json wrote an object that does not start with `{` and end with `}`")
+}
