@@ -131,8 +131,11 @@ fn check(
         assert!(out.stdout.is_empty(), "with -o, nothing on standard output");
         out.stdout = std::fs::read(&output).unwrap_or_default();
         // Nothing left beside it but the report.
-        let left: Vec<_> = std::fs::read_dir(scratch.path()).unwrap().collect();
-        assert_eq!(left.len(), 1, "a temporary file left beside the report");
+        let left: Vec<_> = std::fs::read_dir(scratch.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert_eq!(left.len(), 1, "files left beside the report: {left:?}");
     }
     let file = golden.join(format!("{}.{}", run.name, extension(format)));
     if out.status.code() != Some(0) {

@@ -25,6 +25,15 @@ pub struct CliSink<'p> {
     pub bar: Option<Bar>,
 }
 
+/// A collector's error as the sink's: an IO error keeps its kind (a closed pipe ends quietly).
+fn collect_error(err: report::CollectError) -> io::Error {
+    let kind = match &err {
+        report::CollectError::Spill(source) | report::CollectError::Write(source) => source.kind(),
+        _ => io::ErrorKind::Other,
+    };
+    io::Error::new(kind, err)
+}
+
 /// A progress bar on stderr for long replays: shown only once a replay has run about a second,
 /// drawn at most a few times a second (indicatif limits it), and cleared at the end.
 pub struct Bar {
@@ -107,13 +116,7 @@ impl pactum::Sink for CliSink<'_> {
 
     fn violation(&mut self, violation: pactum::engine::sink::Violation) -> io::Result<()> {
         match &mut self.live {
-            None => self.collector.violation(violation).map_err(|e| match e {
-                report::CollectError::Spill(source) => io::Error::new(
-                    source.kind(),
-                    format!("cannot write violations to a temporary file: {source}"),
-                ),
-                other => io::Error::other(other),
-            }),
+            None => self.collector.violation(violation).map_err(collect_error),
             Some(out) => {
                 // A violation of a term the program lacks ends the replay with an error
                 // rather than leaving the stream without it.
@@ -126,6 +129,13 @@ impl pactum::Sink for CliSink<'_> {
                 out.flush()
             }
         }
+    }
+
+    fn settled(&mut self, time: chrono::DateTime<chrono::Utc>) -> io::Result<()> {
+        if self.live.is_some() {
+            return Ok(());
+        }
+        self.collector.settled(time).map_err(collect_error)
     }
 
     fn progress(&mut self, progress: pactum::engine::sink::Progress) {

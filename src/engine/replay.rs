@@ -42,6 +42,9 @@ pub struct Replay<'p> {
     last: Option<DateTime<Utc>>,
     /// The time of the last event the terms judged (not one after `--until`).
     judged: Option<DateTime<Utc>>,
+    /// The forms that can date a violation before the event that decides it, by more than
+    /// the events in between (see [`Replay::settled`]).
+    dating_back: Vec<usize>,
 }
 
 /// The totals of a finished replay.
@@ -88,23 +91,28 @@ impl<'p> Replay<'p> {
                     .collect(),
             })
             .collect();
+        let forms: Vec<FormState<'p>> = program
+            .terms
+            .iter()
+            .map(|t| t.form.state(t.period, true))
+            .collect();
+        let dating_back = (0..forms.len())
+            .filter(|&i| forms.get(i).is_some_and(FormState::can_date_back))
+            .collect();
         Replay {
             program,
             scopes,
             stats,
             memos,
             extras: program.terms.iter().map(|t| Extras::new(t, true)).collect(),
-            forms: program
-                .terms
-                .iter()
-                .map(|t| t.form.state(t.period, true))
-                .collect(),
+            forms,
             plain: false,
             until: None,
             events: 0,
             first: None,
             last: None,
             judged: None,
+            dating_back,
         }
     }
 
@@ -210,14 +218,25 @@ impl<'p> Replay<'p> {
     /// When events come in canonical order: no violation raised from now on (until
     /// [`Replay::finish`]) is dated before this instant, the time of the last event judged.
     ///
-    /// Why that holds for every form: a stateless term, a threshold, a sequence and a `before`
-    /// deadline date a violation at the event that decides it, never earlier than the events
-    /// before it; an absence's gap and a `within` deadline's broken obligation are dated at
-    /// their due time, and are decided by the first event after it — so a due time before
-    /// the last event judged has already been decided. `finish` decides the rest, dated at or
-    /// after this instant or at dues no event reached.
+    /// Why that holds: a stateless term, a threshold, a sequence and a `before` deadline date
+    /// a violation at the event that decides it, never earlier than the events before it; an
+    /// absence's gap and a `within` deadline's broken obligation are dated at their due time,
+    /// and are decided by the first event after it — so a due time before the last event
+    /// judged has already been decided. `finish` decides the rest, dated at or after this
+    /// instant or at dues no event reached. The exception: an absence without `keys:` dates
+    /// the gap of a key first sighted late at `within` after its clock started, however long
+    /// ago; while such a term runs, the instant stays there ([`FormState::earliest`]), and
+    /// the violations after it wait.
     pub fn settled(&self) -> Option<DateTime<Utc>> {
-        self.judged
+        let earliest = self
+            .dating_back
+            .iter()
+            .filter_map(|&i| self.forms.get(i).and_then(FormState::earliest))
+            .min();
+        match (self.judged, earliest) {
+            (Some(judged), Some(earliest)) => Some(judged.min(earliest)),
+            (judged, _) => judged,
+        }
     }
 
     /// Ends the replay: obligations due by the last event's time and not met are broken (pushed

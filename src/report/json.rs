@@ -44,9 +44,13 @@ pub fn release<'w>(
                 pactum_version: env!("CARGO_PKG_VERSION"),
                 agreements: &agreements,
             };
+            // A buffer of a known type: serde's small writes are inlined copies.
+            let out = io::BufWriter::with_capacity(64 << 10, out);
             Some(Box::new(Json::begin(&head, out)?))
         }
-        Format::JsonLines => Some(Box::new(Lines { out })),
+        Format::JsonLines => Some(Box::new(Lines {
+            out: io::BufWriter::with_capacity(64 << 10, out),
+        })),
         Format::Text | Format::Markdown | Format::Html => None,
     })
 }

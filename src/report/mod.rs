@@ -564,7 +564,8 @@ mod tests {
     /// bytes, in JSON and JSON Lines, when the engine decides violations out of the report's
     /// order at one instant (agreements given as `zeta` then `alpha`, terms `b` then `a`; a
     /// threshold dated at its third event, an absence's gap dated at its due time, decided by
-    /// a later event) and when too many are pending for the budget.
+    /// a later event; an absence without `keys:` that sights key `R` late and dates its gap
+    /// 02:00 earlier) and when too many are pending for the budget.
     #[test]
     fn a_report_written_as_violations_settle_is_the_report_written_at_the_end() {
         let text = |id: &str| {
@@ -573,7 +574,8 @@ mod tests {
                  - {{id: b, title: B, breached_by: IQ, when: 'event.kind == \"x\"'}}\n\
                  - {{id: a, title: A, breached_by: IQ, when: 'event.kind == \"x\" || event.kind == \"y\"'}}\n\
                  - {{id: t, title: T, breached_by: IQ, when: 'event.kind == \"y\"', threshold: {{count: 2, within: 2h, by: event.place}}}}\n\
-                 - {{id: g, title: G, breached_by: IQ, when: 'event.kind == \"patrol\"', absence: {{within: 3h, by: event.place, keys: [P, Q]}}}}\n"
+                 - {{id: g, title: G, breached_by: IQ, when: 'event.kind == \"patrol\"', absence: {{within: 3h, by: event.place, keys: [P, Q]}}}}\n\
+                 - {{id: h, title: H, breached_by: IQ, when: 'event.kind == \"x\"', absence: {{within: 3h, by: event.place}}}}\n"
             )
         };
         let agreements = ["zeta", "alpha"]
@@ -585,6 +587,8 @@ mod tests {
                    {\"id\":\"e0\",\"time\":\"2024-01-01T01:00:00Z\",\"kind\":\"x\",\"place\":\"Q\"}\n\
                    {\"id\":\"e3\",\"time\":\"2024-01-01T01:30:00Z\",\"kind\":\"y\",\"place\":\"P\"}\n\
                    {\"id\":\"e4\",\"time\":\"2024-01-01T02:00:00Z\",\"kind\":\"patrol\",\"place\":\"P\"}\n\
+                   {\"id\":\"e6\",\"time\":\"2024-01-01T04:00:00Z\",\"kind\":\"patrol\",\"place\":\"P\"}\n\
+                   {\"id\":\"e7\",\"time\":\"2024-01-01T05:00:00Z\",\"kind\":\"x\",\"place\":\"R\"}\n\
                    {\"id\":\"e5\",\"time\":\"2024-01-01T09:00:00Z\",\"kind\":\"x\",\"place\":\"Q\"}\n";
         let input = || Input {
             name: "log".into(),

@@ -296,6 +296,10 @@ impl Sink for Collector<'_> {
             live.pending.push(ranked);
             if live.pending_bytes > self.budget {
                 // Too many unsettled: collected from here on, and written at the end.
+                tracing::info!(
+                    pending = live.pending.len(),
+                    "violations unsettled past the budget: sorted and written at the end"
+                );
                 live.active = false;
                 let pending = std::mem::take(&mut live.pending);
                 for ranked in pending {

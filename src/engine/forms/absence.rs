@@ -181,6 +181,21 @@ impl State<'_> {
 
     /// At the end of the replay (`end`: T1, the last event or `--until`): the gaps longer than
     /// `within` by then, and not reported yet, in key order.
+    /// An absence without `keys:` learns its keys as they are sighted: a key first sighted
+    /// late had a gap since the clock started, dated `within` after the start — however long
+    /// ago. So the earliest such a term can still date a violation is that instant.
+    pub(super) fn earliest(&self) -> Option<DateTime<Utc>> {
+        if !self.can_date_back() {
+            return None;
+        }
+        self.start?.checked_add_signed(self.form.within)
+    }
+
+    /// Whether it learns its keys (no `keys:`), so that [`State::earliest`] matters.
+    pub(super) fn can_date_back(&self) -> bool {
+        self.form.keys.is_empty() && self.key.by.is_some()
+    }
+
     pub(super) fn finish<S: Sink>(
         &mut self,
         cx: &mut impl Judge,

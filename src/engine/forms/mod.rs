@@ -234,6 +234,29 @@ impl FormState<'_> {
         }
     }
 
+    /// The earliest a violation this form raises from now on can be dated, when that can be
+    /// before the next event's time (`None`: never — see [`crate::engine::Replay::settled`]).
+    pub(crate) fn earliest(&self) -> Option<DateTime<Utc>> {
+        match self {
+            FormState::Absence(state) => state.earliest(),
+            FormState::Each
+            | FormState::Threshold(_)
+            | FormState::Deadline(_)
+            | FormState::Sequence(_) => None,
+        }
+    }
+
+    /// Whether [`FormState::earliest`] can ever be `Some`: only such forms are asked.
+    pub(crate) fn can_date_back(&self) -> bool {
+        match self {
+            FormState::Absence(state) => state.can_date_back(),
+            FormState::Each
+            | FormState::Threshold(_)
+            | FormState::Deadline(_)
+            | FormState::Sequence(_) => false,
+        }
+    }
+
     /// At the end of the replay (`end`: T1, the last event's time or `--until`): what is
     /// decided by then goes to `sink`, obligations not yet due to `open`.
     pub(crate) fn finish<S: Sink>(
