@@ -59,7 +59,8 @@ fn main() {
             // The same report when the violations go through the temporary file, one per
             // sorted run (the external sort of `report::store`): the same bytes. And JSON
             // written to a file (`-o`), as the violations settle (`Collector::releasing`), or,
-            // with a budget of one byte, collected, sorted and written at the end.
+            // with a budget of one byte, collected, sorted and written at the end; and by one
+            // thread or with a writer thread beside the replay.
             let variants: &[(&str, &[&str])] = match format.as_str() {
                 _ if !replay => &[],
                 "json" | "jsonl" => &[
@@ -69,6 +70,8 @@ fn main() {
                         "file.spilled",
                         &["-o", OUTPUT, "--violations-in-memory", "1"],
                     ),
+                    ("file.one-thread", &["-o", OUTPUT, "--threads", "1"]),
+                    ("file.two-threads", &["-o", OUTPUT, "--threads", "2"]),
                 ],
                 _ => &[("spilled", &["--violations-in-memory", "1"])],
             };

@@ -18,20 +18,22 @@ use crate::engine::Program;
 /// of the report once it is known.
 pub trait Release {
     /// Writes the next violation.
-    fn violation(&mut self, record: &ViolationRecord) -> io::Result<()>;
+    fn violation(&mut self, record: ViolationRecord) -> io::Result<()>;
     /// Writes the rest of `report` (its violations were those released) and flushes.
     fn end(self: Box<Self>, report: &Report) -> io::Result<()>;
 }
 
 /// A [`Release`] writing the report of a run of `program` in `format` (JSON or JSON Lines;
 /// `None` for the formats whose layout puts counts before violations) to `out`, what comes
-/// before the violations written at once.
-pub fn release<'w>(
+/// before the violations written at once. With `threads` of 2 or more, the violations are
+/// serialised and written on a thread of their own, beside the replay ([`Threaded`]).
+pub fn release(
     format: Format,
     program: &Program,
-    out: Box<dyn Write + 'w>,
-) -> io::Result<Option<Box<dyn Release + 'w>>> {
-    Ok(match format {
+    out: Box<dyn Write + Send>,
+    threads: usize,
+) -> io::Result<Option<Box<dyn Release>>> {
+    let release: Box<dyn Release + Send> = match format {
         Format::Json => {
             // As `build` will say them.
             let agreements: Vec<_> = program
@@ -46,13 +48,92 @@ pub fn release<'w>(
             };
             // A buffer of a known type: serde's small writes are inlined copies.
             let out = io::BufWriter::with_capacity(64 << 10, out);
-            Some(Box::new(Json::begin(&head, out)?))
+            Box::new(Json::begin(&head, out)?)
         }
-        Format::JsonLines => Some(Box::new(Lines {
+        Format::JsonLines => Box::new(Lines {
             out: io::BufWriter::with_capacity(64 << 10, out),
-        })),
-        Format::Text | Format::Markdown | Format::Html => None,
-    })
+        }),
+        Format::Text | Format::Markdown | Format::Html => return Ok(None),
+    };
+    Ok(Some(if threads >= 2 {
+        Box::new(Threaded::spawn(release))
+    } else {
+        release
+    }))
+}
+
+/// Violations handed to a writer thread in batches of this many: few enough to bound what is
+/// in flight ([`IN_FLIGHT`] batches), many enough that the hand-over costs nothing.
+const BATCH: usize = 256;
+/// Batches waiting for the writer thread at most.
+const IN_FLIGHT: usize = 16;
+
+/// A [`Release`] on a thread of its own: the replay turns each violation into its record and
+/// hands it over; the thread serialises and writes, in the order handed over, so the bytes
+/// are those of one thread. Serialising and writing a report is a fifth of a replay that
+/// finds a violation every other event: on a second core it runs beside the engine.
+struct Threaded {
+    batch: Vec<ViolationRecord>,
+    to_writer: Option<std::sync::mpsc::SyncSender<Vec<ViolationRecord>>>,
+    writer: Option<std::thread::JoinHandle<io::Result<Box<dyn Release + Send>>>>,
+}
+
+impl Threaded {
+    fn spawn(mut release: Box<dyn Release + Send>) -> Threaded {
+        let (to_writer, batches) = std::sync::mpsc::sync_channel::<Vec<ViolationRecord>>(IN_FLIGHT);
+        let writer = std::thread::spawn(move || {
+            for batch in batches {
+                for record in batch {
+                    release.violation(record)?;
+                }
+            }
+            Ok(release)
+        });
+        Threaded {
+            batch: Vec::with_capacity(BATCH),
+            to_writer: Some(to_writer),
+            writer: Some(writer),
+        }
+    }
+
+    /// Hands the batch over; when the thread has stopped (it failed), its error.
+    fn hand_over(&mut self) -> io::Result<()> {
+        let batch = std::mem::replace(&mut self.batch, Vec::with_capacity(BATCH));
+        let sent = self.to_writer.as_ref().map(|to| to.send(batch));
+        match sent {
+            Some(Ok(())) => Ok(()),
+            _ => self.join().map(|_| ()),
+        }
+    }
+
+    /// Waits for the thread, once every batch is handed over; gives its writer back.
+    fn join(&mut self) -> io::Result<Box<dyn Release + Send>> {
+        self.to_writer = None;
+        match self.writer.take().map(std::thread::JoinHandle::join) {
+            Some(Ok(result)) => result,
+            Some(Err(_)) => Err(io::Error::other("the report's writer thread panicked")),
+            None => Err(io::Error::other(
+                "the report's writer thread has already stopped",
+            )),
+        }
+    }
+}
+
+impl Release for Threaded {
+    fn violation(&mut self, record: ViolationRecord) -> io::Result<()> {
+        self.batch.push(record);
+        if self.batch.len() >= BATCH {
+            self.hand_over()?;
+        }
+        Ok(())
+    }
+
+    fn end(mut self: Box<Self>, report: &Report) -> io::Result<()> {
+        if !self.batch.is_empty() {
+            self.hand_over()?;
+        }
+        self.join()?.end(report)
+    }
 }
 
 /// Writes `report` with `violations` as JSON (`lines`: JSON Lines).
@@ -71,8 +152,7 @@ pub(super) fn write(
         Box::new(Json::begin(&report.parts().0, out)?)
     };
     for violation in violations.records() {
-        let violation = violation?;
-        release.violation(&violation)?;
+        release.violation(violation?.into_owned())?;
     }
     release.end(report)
 }
@@ -83,8 +163,8 @@ struct Lines<W: Write> {
 }
 
 impl<W: Write> Release for Lines<W> {
-    fn violation(&mut self, record: &ViolationRecord) -> io::Result<()> {
-        serde_json::to_writer(&mut self.out, record)?;
+    fn violation(&mut self, record: ViolationRecord) -> io::Result<()> {
+        serde_json::to_writer(&mut self.out, &record)?;
         self.out.write_all(b"\n")
     }
 
@@ -122,12 +202,12 @@ impl<W: Write> Json<W> {
 }
 
 impl<W: Write> Release for Json<W> {
-    fn violation(&mut self, record: &ViolationRecord) -> io::Result<()> {
+    fn violation(&mut self, record: ViolationRecord) -> io::Result<()> {
         self.out
             .write_all(if self.written == 0 { b"[" } else { b"," })?;
         self.written += 1;
         self.buffer.clear();
-        serde_json::to_writer_pretty(&mut self.buffer, record)?;
+        serde_json::to_writer_pretty(&mut self.buffer, &record)?;
         // Its lines moved two levels in: a line break inside JSON is always the printer's
         // (strings escape theirs), so each one gains the indentation.
         self.out.write_all(NESTED)?;

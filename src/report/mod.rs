@@ -548,11 +548,11 @@ mod tests {
 
     /// A writer into a buffer the test keeps.
     #[derive(Clone, Default)]
-    struct Shared(std::rc::Rc<std::cell::RefCell<Vec<u8>>>);
+    struct Shared(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
 
     impl Write for Shared {
         fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-            self.0.borrow_mut().extend_from_slice(buf);
+            self.0.lock().unwrap().extend_from_slice(buf);
             Ok(buf.len())
         }
         fn flush(&mut self) -> io::Result<()> {
@@ -590,6 +590,18 @@ mod tests {
                    {\"id\":\"e6\",\"time\":\"2024-01-01T04:00:00Z\",\"kind\":\"patrol\",\"place\":\"P\"}\n\
                    {\"id\":\"e7\",\"time\":\"2024-01-01T05:00:00Z\",\"kind\":\"x\",\"place\":\"R\"}\n\
                    {\"id\":\"e5\",\"time\":\"2024-01-01T09:00:00Z\",\"kind\":\"x\",\"place\":\"Q\"}\n";
+        // Then a day of events a minute apart, each a violation of several terms: more than
+        // a writer thread's batch.
+        let mut log = log.to_string();
+        for i in 0..300 {
+            let kind = if i % 3 == 0 { "y" } else { "x" };
+            log.push_str(&format!(
+                "{{\"id\":\"m{i}\",\"time\":\"2024-01-02T{:02}:{:02}:00Z\",\"kind\":\"{kind}\",\"place\":\"P\"}}\n",
+                i / 60,
+                i % 60,
+            ));
+        }
+        let log = log.as_str();
         let input = || Input {
             name: "log".into(),
             reader: Box::new(log.as_bytes()),
@@ -613,9 +625,9 @@ mod tests {
                 "{}",
                 collected.tally().violations
             );
-            for budget in [Collector::DEFAULT_BUDGET, 1] {
+            for (budget, threads) in [(Collector::DEFAULT_BUDGET, 1), (1, 1), (1024, 2)] {
                 let out = Shared::default();
-                let release = super::release(format, &program, Box::new(out.clone()))
+                let release = super::release(format, &program, Box::new(out.clone()), threads)
                     .unwrap()
                     .unwrap();
                 let mut collector = Collector::releasing(&program, budget, release);
@@ -624,9 +636,9 @@ mod tests {
                 let report = build(&program, &outcome, options, released.tally()).unwrap();
                 released.end(&report).unwrap();
                 assert_eq!(
-                    String::from_utf8_lossy(&out.0.borrow()),
+                    String::from_utf8_lossy(&out.0.lock().unwrap()),
                     String::from_utf8_lossy(&at_the_end),
-                    "{format:?}, budget {budget}"
+                    "{format:?}, budget {budget}, {threads} thread(s)"
                 );
             }
         }

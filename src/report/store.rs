@@ -183,7 +183,7 @@ impl<'p> Collector<'p> {
             for ranked in live.pending.drain(..) {
                 let record = record_of(self.program, ranked).map_err(CollectError::Write)?;
                 live.release
-                    .violation(&record)
+                    .violation(record)
                     .map_err(CollectError::Write)?;
             }
         }
@@ -193,7 +193,7 @@ impl<'p> Collector<'p> {
             for record in collected.records() {
                 let record = record.map_err(CollectError::Spill)?;
                 live.release
-                    .violation(&record)
+                    .violation(record.into_owned())
                     .map_err(CollectError::Write)?;
             }
         }
@@ -330,7 +330,7 @@ impl Sink for Collector<'_> {
                 .saturating_sub(estimate(&ranked.violation));
             let record = record_of(self.program, ranked).map_err(CollectError::Write)?;
             live.release
-                .violation(&record)
+                .violation(record)
                 .map_err(CollectError::Write)?;
         }
         Ok(())
