@@ -182,8 +182,9 @@ struct Json<W: Write> {
     buffer: Vec<u8>,
 }
 
-/// The indentation of a violation's lines inside the report: two levels.
-const NESTED: &[u8] = b"\n    ";
+/// What a record printed two arrays deep opens and closes with, around the element.
+const NESTING_OPEN: &[u8] = b"[\n  [";
+const NESTING_CLOSE: &[u8] = b"\n  ]\n]";
 
 impl<W: Write> Json<W> {
     /// Writes the head: `{`, the fields before `violations`, and its key.
@@ -207,18 +208,14 @@ impl<W: Write> Release for Json<W> {
             .write_all(if self.written == 0 { b"[" } else { b"," })?;
         self.written += 1;
         self.buffer.clear();
-        serde_json::to_writer_pretty(&mut self.buffer, &record)?;
-        // Its lines moved two levels in: a line break inside JSON is always the printer's
-        // (strings escape theirs), so each one gains the indentation.
-        self.out.write_all(NESTED)?;
-        let mut rest = &self.buffer[..];
-        while let Some(at) = memchr::memchr(b'\n', rest) {
-            let (line, after) = rest.split_at(at);
-            self.out.write_all(line)?;
-            self.out.write_all(NESTED)?;
-            rest = after.get(1..).unwrap_or_default();
-        }
-        self.out.write_all(rest)
+        // Printed two arrays deep, the record comes out indented as it stands in the
+        // report's array: `[\n  [` + `\n    {…\n    }` + `\n  ]\n]`. The middle is the element.
+        serde_json::to_writer_pretty(&mut self.buffer, &[[&record]])?;
+        let element = self
+            .buffer
+            .get(NESTING_OPEN.len()..self.buffer.len().saturating_sub(NESTING_CLOSE.len()))
+            .ok_or_else(unexpected)?;
+        self.out.write_all(element)
     }
 
     fn end(mut self: Box<Self>, report: &Report) -> io::Result<()> {
