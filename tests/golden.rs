@@ -59,8 +59,7 @@ fn main() {
             // The same report when the violations go through the temporary file, one per
             // sorted run (the external sort of `report::store`): the same bytes. And JSON
             // written to a file (`-o`), as the violations settle (`Collector::releasing`), or,
-            // with a budget of one byte, collected, sorted and written at the end; and by one
-            // thread or with a writer thread beside the replay.
+            // with a budget of one byte, collected, sorted and written at the end.
             let variants: &[(&str, &[&str])] = match format.as_str() {
                 _ if !replay => &[],
                 "json" | "jsonl" => &[
@@ -70,8 +69,6 @@ fn main() {
                         "file.spilled",
                         &["-o", OUTPUT, "--violations-in-memory", "1"],
                     ),
-                    ("file.one-thread", &["-o", OUTPUT, "--threads", "1"]),
-                    ("file.two-threads", &["-o", OUTPUT, "--threads", "2"]),
                 ],
                 _ => &[("spilled", &["--violations-in-memory", "1"])],
             };

@@ -69,11 +69,6 @@ pub struct ReplayArgs {
     /// temporary file (for tests: the report is the same whatever the figure).
     #[arg(long, hide = true, value_name = "BYTES")]
     violations_in_memory: Option<usize>,
-    /// Threads to use (default: the machine's cores). Today a second thread serialises and
-    /// writes a JSON or JSON Lines report to a file beside the replay; the report is the same
-    /// whatever the number (docs/scaling.md).
-    #[arg(long, value_name = "N")]
-    threads: Option<std::num::NonZeroUsize>,
     /// No progress bar (one is shown on a terminal when a replay runs over a second).
     #[arg(long, short = 'q')]
     quiet: bool,
@@ -130,11 +125,7 @@ pub fn run(args: ReplayArgs) -> Result<u8> {
         Some(path) if !live && matches!(format, Format::Json | Format::JsonLines) => {
             let (file, out) = Pending::create(path)?;
             pending = Some(file);
-            let threads = args
-                .threads
-                .or_else(|| std::thread::available_parallelism().ok())
-                .map_or(1, std::num::NonZeroUsize::get);
-            match report::release(format, &program, Box::new(out), threads)? {
+            match report::release(format, &program, Box::new(out))? {
                 Some(release) => report::Collector::releasing(&program, budget, release),
                 None => report::Collector::with_budget(&program, budget),
             }

@@ -25,15 +25,13 @@ pub trait Release {
 
 /// A [`Release`] writing the report of a run of `program` in `format` (JSON or JSON Lines;
 /// `None` for the formats whose layout puts counts before violations) to `out`, what comes
-/// before the violations written at once. With `threads` of 2 or more, the violations are
-/// serialised and written on a thread of their own, beside the replay ([`Threaded`]).
-pub fn release(
+/// before the violations written at once.
+pub fn release<'w>(
     format: Format,
     program: &Program,
-    out: Box<dyn Write + Send>,
-    threads: usize,
-) -> io::Result<Option<Box<dyn Release>>> {
-    let release: Box<dyn Release + Send> = match format {
+    out: Box<dyn Write + 'w>,
+) -> io::Result<Option<Box<dyn Release + 'w>>> {
+    let release: Box<dyn Release + 'w> = match format {
         Format::Json => {
             // As `build` will say them.
             let agreements: Vec<_> = program
@@ -55,85 +53,7 @@ pub fn release(
         }),
         Format::Text | Format::Markdown | Format::Html => return Ok(None),
     };
-    Ok(Some(if threads >= 2 {
-        Box::new(Threaded::spawn(release))
-    } else {
-        release
-    }))
-}
-
-/// Violations handed to a writer thread in batches of this many: few enough to bound what is
-/// in flight ([`IN_FLIGHT`] batches), many enough that the hand-over costs nothing.
-const BATCH: usize = 256;
-/// Batches waiting for the writer thread at most.
-const IN_FLIGHT: usize = 16;
-
-/// A [`Release`] on a thread of its own: the replay turns each violation into its record and
-/// hands it over; the thread serialises and writes, in the order handed over, so the bytes
-/// are those of one thread. Serialising and writing a report is a fifth of a replay that
-/// finds a violation every other event: on a second core it runs beside the engine.
-struct Threaded {
-    batch: Vec<ViolationRecord>,
-    to_writer: Option<std::sync::mpsc::SyncSender<Vec<ViolationRecord>>>,
-    writer: Option<std::thread::JoinHandle<io::Result<Box<dyn Release + Send>>>>,
-}
-
-impl Threaded {
-    fn spawn(mut release: Box<dyn Release + Send>) -> Threaded {
-        let (to_writer, batches) = std::sync::mpsc::sync_channel::<Vec<ViolationRecord>>(IN_FLIGHT);
-        let writer = std::thread::spawn(move || {
-            for batch in batches {
-                for record in batch {
-                    release.violation(record)?;
-                }
-            }
-            Ok(release)
-        });
-        Threaded {
-            batch: Vec::with_capacity(BATCH),
-            to_writer: Some(to_writer),
-            writer: Some(writer),
-        }
-    }
-
-    /// Hands the batch over; when the thread has stopped (it failed), its error.
-    fn hand_over(&mut self) -> io::Result<()> {
-        let batch = std::mem::replace(&mut self.batch, Vec::with_capacity(BATCH));
-        let sent = self.to_writer.as_ref().map(|to| to.send(batch));
-        match sent {
-            Some(Ok(())) => Ok(()),
-            _ => self.join().map(|_| ()),
-        }
-    }
-
-    /// Waits for the thread, once every batch is handed over; gives its writer back.
-    fn join(&mut self) -> io::Result<Box<dyn Release + Send>> {
-        self.to_writer = None;
-        match self.writer.take().map(std::thread::JoinHandle::join) {
-            Some(Ok(result)) => result,
-            Some(Err(_)) => Err(io::Error::other("the report's writer thread panicked")),
-            None => Err(io::Error::other(
-                "the report's writer thread has already stopped",
-            )),
-        }
-    }
-}
-
-impl Release for Threaded {
-    fn violation(&mut self, record: ViolationRecord) -> io::Result<()> {
-        self.batch.push(record);
-        if self.batch.len() >= BATCH {
-            self.hand_over()?;
-        }
-        Ok(())
-    }
-
-    fn end(mut self: Box<Self>, report: &Report) -> io::Result<()> {
-        if !self.batch.is_empty() {
-            self.hand_over()?;
-        }
-        self.join()?.end(report)
-    }
+    Ok(Some(release))
 }
 
 /// Writes `report` with `violations` as JSON (`lines`: JSON Lines).
