@@ -123,13 +123,30 @@ impl Event {
     /// field names' strings position by position (see `Interner`), so in a log of events of one
     /// shape the hint finds the field by one pointer comparison, with no scan of names.
     pub(crate) fn lookup_hinted(&self, name: &str, hint: &mut FieldHint) -> Option<Dynamic> {
-        if let (Some(known), Some((key, value))) = (&hint.name, self.fields.get(hint.position))
-            && known.ptr_eq(key)
-        {
+        if let Some(value) = self.at_hint(hint) {
             return Some(value.clone());
         }
         if matches!(name, "time" | "kind" | "id") {
             return Some(self.get(name));
+        }
+        self.field_hinted(name, hint).cloned()
+    }
+
+    /// The field where `hint` says the last event had it, if this event has it there too.
+    #[inline]
+    fn at_hint(&self, hint: &FieldHint) -> Option<&Dynamic> {
+        match (&hint.name, self.fields.get(hint.position)) {
+            (Some(known), Some((key, value))) if known.ptr_eq(key) => Some(value),
+            _ => None,
+        }
+    }
+
+    /// The free-form field `name` (not `time`, `kind` or `id`), found as
+    /// [`Event::lookup_hinted`] finds it, borrowed.
+    #[inline]
+    pub(crate) fn field_hinted(&self, name: &str, hint: &mut FieldHint) -> Option<&Dynamic> {
+        if let Some(value) = self.at_hint(hint) {
+            return Some(value);
         }
         let (position, (key, value)) = self
             .fields
@@ -140,7 +157,13 @@ impl Event {
             position,
             name: Some(key.clone()),
         };
-        Some(value.clone())
+        Some(value)
+    }
+
+    /// What happened, as expressions see it (`event.kind`).
+    #[inline]
+    pub(crate) fn kind_text(&self) -> &ImmutableString {
+        &self.kind
     }
 
     /// An event from parts already checked: a kind that is a non-empty string, fields with

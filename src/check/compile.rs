@@ -15,16 +15,17 @@ use rhai::{
 
 use crate::diagnostic::{Code, Diagnostic, did_you_mean};
 use crate::engine::forms::{self, CompiledForm};
+use crate::engine::native::{self, Condition, Dispatch, Fields};
 use crate::engine::program::{
-    CompiledBreach, CompiledTerm, Dispatch, Engines, MAX_CHAIN, Piece, Plan, Program,
+    CompiledBreach, CompiledTerm, Engines, MAX_CHAIN, Piece, Plan, Program,
 };
 use crate::expr::position::{position, position_from};
 use crate::expr::reads::call_of;
 use crate::expr::sandbox::{self, Limits};
 use crate::expr::scope_for;
 use crate::expr::template::{TemplatePart, template_parts};
+use crate::load::Expression;
 use crate::load::agreement::{Agreement, Breach};
-use crate::load::{Expression, ListItem};
 
 /// Compiles agreements, returning the program when there were no errors, and every diagnostic.
 ///
@@ -69,6 +70,7 @@ pub fn compile(agreements: Vec<Agreement>, limits: &Limits) -> (Option<Program>,
     }
     let parser = sandbox::parser(limits);
     let mut reads = Some(crate::event::FieldSet::default());
+    let mut fields = Fields::default();
     for ((index, agreement), engines) in agreements.iter().enumerate().zip(&engines) {
         let errors_before = count_errors(&diagnostics);
         let mut unit = Unit::new(
@@ -92,12 +94,14 @@ pub fn compile(agreements: Vec<Agreement>, limits: &Limits) -> (Option<Program>,
             let message = term.message.as_ref().and_then(|m| unit.template(m));
             let form = CompiledForm::compile(&term.form, &mut unit);
             if let (Some(when), Some(breached_by), Some(form)) = (when, breached_by, form) {
+                let (native, dispatch) = unit.native(&term.when, agreement, &mut fields, limits);
                 terms.push(CompiledTerm {
                     agreement: index,
                     term: term_index,
                     period: term.effective,
                     plan: unit.plan(&term.when),
-                    dispatch: unit.dispatch(&term.when, agreement),
+                    dispatch,
+                    native,
                     when,
                     breached_by,
                     message,
@@ -128,6 +132,8 @@ pub fn compile(agreements: Vec<Agreement>, limits: &Limits) -> (Option<Program>,
             fields.extend(crate::engine::sink::FIELDS_REPORTED.map(ImmutableString::from));
             std::rc::Rc::new(fields)
         }),
+        fields,
+        max_text: limits.max_string_size,
     });
     (program, diagnostics)
 }
@@ -243,91 +249,29 @@ impl<'a> Unit<'a> {
         result
     }
 
-    /// The field and texts a condition can be true on, when it is `event.FIELD == "x"` or
-    /// `event.FIELD in LIST`, or an `&&` chain whose first operand is (see
-    /// [`CompiledTerm::dispatch`]); `None` otherwise.
-    fn dispatch(&self, when: &Expression, agreement: &Agreement) -> Option<Dispatch> {
-        let ast = self
+    /// The tests of a condition judged without the interpreter, and what it can be
+    /// dispatched on (see `crate::engine::native`).
+    fn native(
+        &self,
+        when: &Expression,
+        agreement: &Agreement,
+        fields: &mut Fields,
+        limits: &Limits,
+    ) -> (Option<Condition>, Option<Dispatch>) {
+        let Ok(ast) = self
             .engine
             .compile_expression_with_scope(&self.scope, &when.text)
-            .ok()?;
-        // A call standing alone is a statement; within a chain, an expression.
-        let call = match ast.statements() {
-            [Stmt::FnCall(call, _)] => call.as_ref(),
-            [Stmt::Expr(expr)] => {
-                let first = match expr.as_ref() {
-                    Expr::And(operands, _) => operands.first()?,
-                    other => other,
-                };
-                let (Expr::FnCall(call, _) | Expr::MethodCall(call, _)) = first else {
-                    return None;
-                };
-                call.as_ref()
-            }
-            _ => return None,
+        else {
+            return (None, None);
         };
-        // `event.FIELD`: the field's name.
-        let field_of = |e: &Expr| match e {
-            Expr::Dot(x, ..) => match (&x.lhs, &x.rhs) {
-                (Expr::Variable(v, ..), Expr::Property(p, _)) if v.1 == "event" => {
-                    Some(p.2.clone())
-                }
-                _ => None,
-            },
-            _ => None,
+        let mut cx = native::Context {
+            lists: &agreement.lists,
+            contains_defined: self.function_names.contains(&("contains".to_string(), 2)),
+            fields,
+            max_operations: limits.max_operations,
+            max_array: limits.max_array_size,
         };
-        let text = |e: &Expr| match e {
-            Expr::StringConstant(s, _) => Some(s.clone()),
-            _ => None,
-        };
-        match (call.name.as_str(), call.args.as_slice()) {
-            ("==", [a, b]) if call.op_token.is_some() => {
-                let (field, literal) = match (field_of(a), field_of(b)) {
-                    (Some(field), _) => (field, text(b)?),
-                    (None, Some(field)) => (field, text(a)?),
-                    (None, None) => return None,
-                };
-                Some(Dispatch {
-                    field,
-                    texts: Box::new([literal]),
-                })
-            }
-            // `x in list` is `contains(list, x)`.
-            ("contains", [list, needle]) => {
-                let field = field_of(needle)?;
-                let items: Vec<ImmutableString> = match list {
-                    Expr::Variable(v, ..) => {
-                        let (_, items) = agreement.lists.iter().find(|(name, _)| *name == v.1)?;
-                        items
-                            .iter()
-                            .filter_map(|item| match item {
-                                ListItem::Text(t) => Some(t.as_str().into()),
-                                _ => None,
-                            })
-                            .collect()
-                    }
-                    Expr::Array(items, _) => {
-                        let texts: Option<Vec<ImmutableString>> = items.iter().map(text).collect();
-                        texts?
-                    }
-                    Expr::DynamicConstant(value, _) => {
-                        let array = value.read_lock::<rhai::Array>()?;
-                        array
-                            .iter()
-                            .filter_map(|item| {
-                                item.read_lock::<ImmutableString>().map(|s| s.clone())
-                            })
-                            .collect()
-                    }
-                    _ => return None,
-                };
-                Some(Dispatch {
-                    field,
-                    texts: items.into_boxed_slice(),
-                })
-            }
-            _ => None,
-        }
+        native::analyse(&ast, &mut cx)
     }
 
     /// Decides how to evaluate a condition that compiled cleanly.
@@ -670,11 +614,14 @@ fn declared_functions(text: &str) -> HashSet<(String, usize)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::engine::native::Need;
 
     /// The field and texts a term can select are found when its `when` tests a field of the
-    /// event against text first, and only then: anything else is evaluated on every event.
+    /// event against texts in an `&&` operand that only tests (native tests) follow, and only
+    /// then: anything else is evaluated on every event. The operand with the fewest texts is
+    /// chosen; those before it are its guard.
     #[test]
-    fn terms_that_test_a_field_first_are_dispatched() {
+    fn terms_that_test_a_field_against_texts_are_dispatched() {
         let whens = [
             r#"event.kind == "a""#,
             r#""a" == event.kind && event.killed > 1"#,
@@ -685,6 +632,9 @@ mod tests {
             r#"event["kind"] == "a""#,
             r#"event.kind == "a" || event.kind == "b""#,
             r#"event.targets == 3"#,
+            r#"event.actor in mixed && event.kind == "a""#,
+            r#"event.place in kinds && event.party == "TR" && ok(event)"#,
+            r#"ok(event) && event.kind == "a""#,
         ];
         let terms: String = whens
             .iter()
@@ -692,20 +642,26 @@ mod tests {
             .map(|(i, w)| format!("  - {{id: t{i}, title: T, breached_by: IQ, when: '{w}'}}\n"))
             .collect();
         let text = format!(
-            "agreement: k\ntitle: K\nparties: {{IQ: Iraq}}\nlists:\n  kinds: [a, 1, d]\nterms:\n{terms}"
+            "agreement: k\ntitle: K\nparties: {{IQ: Iraq}}\nlists:\n  kinds: [a, d]\n  mixed: [a, 1]\nfunctions: 'fn ok(e) {{ true }}'\nterms:\n{terms}"
         );
         let (agreement, problems) = crate::load::agreement::load("k.yaml", &text);
         assert!(problems.is_empty(), "{problems:?}");
-        let (program, _) = compile(vec![agreement.unwrap()], &Limits::default());
-        let program = program.unwrap();
-        let found: Vec<Option<(&str, Vec<&str>)>> = program
+        let (program, problems) = compile(vec![agreement.unwrap()], &Limits::default());
+        let program = program.unwrap_or_else(|| panic!("{problems:?}"));
+        type Found<'a> = Option<(&'a str, Vec<&'a str>, Vec<(&'a str, Need)>)>;
+        let name = |field| program.fields.name(field);
+        let found: Vec<Found> = program
             .terms
             .iter()
             .map(|t| {
                 t.dispatch.as_ref().map(|d| {
                     (
-                        d.field.as_str(),
-                        d.texts.iter().map(|s| s.as_str()).collect(),
+                        name(d.field),
+                        d.texts
+                            .iter()
+                            .map(|s| program.fields.text(d.field, *s))
+                            .collect(),
+                        d.guard.iter().map(|(f, n)| (name(*f), *n)).collect(),
                     )
                 })
             })
@@ -713,14 +669,17 @@ mod tests {
         assert_eq!(
             found,
             [
-                Some(("kind", vec!["a"])),
-                Some(("kind", vec!["a"])),
-                Some(("kind", vec!["a", "d"])),
-                Some(("actor", vec!["b", "c"])),
+                Some(("kind", vec!["a"], vec![])),
+                Some(("kind", vec!["a"], vec![])),
+                Some(("actor", vec!["PKK"], vec![("kind", Need::Known)])),
+                Some(("actor", vec!["b", "c"], vec![])),
+                Some(("kind", vec!["a"], vec![("killed", Need::Ordered)])),
+                None,
+                Some(("kind", vec!["a"], vec![])),
                 None,
                 None,
                 None,
-                None,
+                Some(("party", vec!["TR"], vec![("place", Need::Known)])),
                 None,
             ]
         );

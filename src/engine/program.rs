@@ -7,6 +7,7 @@
 use rhai::{AST, Engine, ImmutableString};
 
 use crate::engine::forms::CompiledForm;
+use crate::engine::native::{Condition, Dispatch, Fields};
 use crate::load::Expression;
 use crate::load::agreement::{Agreement, Period};
 
@@ -21,6 +22,10 @@ pub struct Program {
     /// (the input parses only these into values); `None` when an expression could read any
     /// field (`event[name]` with a computed name).
     pub(crate) reads: Option<std::rc::Rc<crate::event::FieldSet>>,
+    /// The fields the terms' native tests read, and the texts they compare them with.
+    pub(crate) fields: Fields,
+    /// The longest text an expression may read (`Limits::max_string_size`; 0: no limit).
+    pub(crate) max_text: usize,
 }
 
 impl std::fmt::Debug for Program {
@@ -97,35 +102,17 @@ pub(crate) struct CompiledTerm {
     pub when: AST,
     /// How `when` is evaluated: whole, or operand by operand (see `crate::engine::memo`).
     pub plan: Plan,
-    /// What the term's `when` tests first, when that is a field of the event against text
-    /// (`event.kind == "x" && …`, `event.actor in list && …`): on an event whose field holds
-    /// none of those texts the test is false, and Rhai evaluates nothing after it, so the
-    /// replay need not evaluate the term at all — the same result, no error hidden. `None`:
-    /// every event is evaluated.
+    /// What the term's `when` tests a field against texts with (`event.kind == "x" && …`,
+    /// `event.actor in list && …`): on an event whose field holds none of those texts the
+    /// term selects nothing, with no error hidden, so the replay need not visit it (see
+    /// [`Dispatch`]). `None`: every event is judged.
     pub dispatch: Option<Dispatch>,
+    /// `when`, as far as it can be judged without the interpreter (see
+    /// `crate::engine::native`).
+    pub native: Option<Condition>,
     pub breached_by: CompiledBreach,
     pub message: Option<Vec<Piece>>,
     pub form: CompiledForm,
-}
-
-/// A field of the event, and the texts one of which it must hold for a term to select it.
-pub(crate) struct Dispatch {
-    pub field: ImmutableString,
-    pub texts: Box<[ImmutableString]>,
-}
-
-impl Dispatch {
-    /// Whether `event` can be selected: its field holds one of the texts.
-    pub(crate) fn admits(&self, event: &crate::event::Event) -> bool {
-        if self.field == "kind" {
-            return self.texts.iter().any(|t| t.as_str() == event.kind());
-        }
-        event.lookup(&self.field).is_some_and(|value| {
-            value
-                .read_lock::<ImmutableString>()
-                .is_some_and(|text| self.texts.contains(&*text))
-        })
-    }
 }
 
 /// The longest `&&`/`||` chain evaluated operand by operand.

@@ -13,7 +13,9 @@ use chrono::{DateTime, Utc};
 use rhai::{Dynamic, Scope};
 
 use crate::engine::forms::FormState;
+use crate::engine::index::{Index, Periods, members};
 use crate::engine::memo::Memo;
+use crate::engine::native::Reader;
 use crate::engine::program::{Plan, Program};
 use crate::engine::sink::Sink;
 pub use crate::engine::stats::{Open, TermError, TermStats};
@@ -26,15 +28,19 @@ pub struct Replay<'p> {
     program: &'p Program,
     /// One scope per agreement: `event` plus that agreement's lists.
     scopes: Vec<Scope<'static>>,
-    stats: Vec<TermStats>,
-    /// Per term, one memo per evaluated part (see [`Plan`]).
-    memos: Vec<Vec<Memo>>,
-    /// Per term, memos for `breached_by` and message placeholders.
-    extras: Vec<Extras>,
-    /// Per term, what its form keeps between events.
-    forms: Vec<FormState<'p>>,
-    /// Evaluate every condition whole, without memo ([`Replay::forget_outcomes`]).
+    /// Per term, in program order.
+    terms: Vec<Judging<'p>>,
+    /// Evaluate every condition whole, without memo, every term on every event
+    /// ([`Replay::forget_outcomes`]).
     plain: bool,
+    /// Which terms each event concerns.
+    index: Index,
+    /// What is counted per period rather than per term.
+    periods: Periods,
+    /// Reads the fields the native tests and the index read.
+    reader: Reader<'p>,
+    /// The terms to visit for the event being judged, as bits.
+    visit: Vec<u64>,
     /// `--until`.
     until: Option<DateTime<Utc>>,
     events: u64,
@@ -42,9 +48,20 @@ pub struct Replay<'p> {
     last: Option<DateTime<Utc>>,
     /// The time of the last event the terms judged (not one after `--until`).
     judged: Option<DateTime<Utc>>,
-    /// The forms that can date a violation before the event that decides it, by more than
-    /// the events in between (see [`Replay::settled`]).
+    /// The terms whose form can date a violation before the event that decides it, by more
+    /// than the events in between (see [`Replay::settled`]).
     dating_back: Vec<usize>,
+}
+
+/// What a replay keeps for one term.
+struct Judging<'p> {
+    stats: TermStats,
+    /// One memo per evaluated part (see [`Plan`]).
+    memos: Vec<Memo>,
+    /// Memos for `breached_by` and message placeholders.
+    extras: Extras,
+    /// What its form keeps between events.
+    form: FormState<'p>,
 }
 
 /// The totals of a finished replay.
@@ -71,42 +88,38 @@ impl<'p> Replay<'p> {
             .iter()
             .map(|agreement| crate::expr::scope_for(agreement, true))
             .collect();
-        let stats = program
+        let terms = program
             .terms
             .iter()
-            .map(|t| TermStats {
-                agreement: t.agreement,
-                term: t.term,
-                ..TermStats::default()
+            .map(|t| Judging {
+                stats: TermStats {
+                    agreement: t.agreement,
+                    term: t.term,
+                    ..TermStats::default()
+                },
+                memos: match &t.plan {
+                    Plan::Whole(reads) => vec![Memo::new(reads.clone())],
+                    Plan::Chain { operands, .. } => operands
+                        .iter()
+                        .map(|(_, reads)| Memo::new(reads.clone()))
+                        .collect(),
+                },
+                extras: Extras::new(t, true),
+                form: t.form.state(t.period, true),
             })
-            .collect();
-        let memos = program
-            .terms
-            .iter()
-            .map(|t| match &t.plan {
-                Plan::Whole(reads) => vec![Memo::new(reads.clone())],
-                Plan::Chain { operands, .. } => operands
-                    .iter()
-                    .map(|(_, reads)| Memo::new(reads.clone()))
-                    .collect(),
-            })
-            .collect();
-        let forms: Vec<FormState<'p>> = program
-            .terms
-            .iter()
-            .map(|t| t.form.state(t.period, true))
-            .collect();
-        let dating_back = (0..forms.len())
-            .filter(|&i| forms.get(i).is_some_and(FormState::can_date_back))
+            .collect::<Vec<_>>();
+        let dating_back = (0..terms.len())
+            .filter(|&i| terms.get(i).is_some_and(|t| t.form.can_date_back()))
             .collect();
         Replay {
             program,
             scopes,
-            stats,
-            memos,
-            extras: program.terms.iter().map(|t| Extras::new(t, true)).collect(),
-            forms,
+            terms,
             plain: false,
+            index: Index::new(program),
+            periods: Periods::new(program),
+            reader: Reader::new(&program.fields, program.max_text),
+            visit: Vec::new(),
             until: None,
             events: 0,
             first: None,
@@ -126,21 +139,17 @@ impl<'p> Replay<'p> {
     ///
     /// The memo never changes a result; this exists so that tests can show it.
     ///
-    /// Chains are evaluated whole too: this is the plain interpreter's result, the reference
-    /// the memo and the operand-wise evaluation must reproduce.
+    /// Chains are evaluated whole too, and every term is judged on every event, with neither
+    /// the index nor the native tests: this is the plain interpreter's result, the reference
+    /// the fast paths must reproduce.
     pub fn forget_outcomes(&mut self) {
+        // Counts kept per period so far become the terms' own, which the plain path keeps.
+        self.settle_counts();
         self.plain = true;
-        let program = self.program;
-        self.extras = program
-            .terms
-            .iter()
-            .map(|t| Extras::new(t, false))
-            .collect();
-        self.forms = program
-            .terms
-            .iter()
-            .map(|t| t.form.state(t.period, false))
-            .collect();
+        for (term, judging) in self.program.terms.iter().zip(&mut self.terms) {
+            judging.extras = Extras::new(term, false);
+            judging.form = term.form.state(term.period, false);
+        }
     }
 
     /// Judges one event under every term and pushes each breach into `sink`.
@@ -155,9 +164,12 @@ impl<'p> Replay<'p> {
         self.first = Some(self.first.map_or(time, |t| t.min(time)));
         self.last = Some(self.last.map_or(time, |t| t.max(time)));
         if self.until.is_some_and(|until| time > until) {
-            // After the end of the replay: read and counted, judged by no term.
-            for stats in &mut self.stats {
-                stats.out_of_period += 1;
+            // After the end of the replay: read and counted, judged by no term (out of every
+            // term's period: the fast path counts it so at the end).
+            if self.plain {
+                for judging in &mut self.terms {
+                    judging.stats.out_of_period += 1;
+                }
             }
             return Ok(());
         }
@@ -166,15 +178,23 @@ impl<'p> Replay<'p> {
         for scope in &mut self.scopes {
             scope.set_value("event", handle.clone());
         }
+        if self.plain {
+            self.judge_by_every_term(&event, &handle, sink)
+        } else {
+            self.judge_by_index(&event, &handle, sink)
+        }
+    }
+
+    /// The reference: every term judges the event, its condition evaluated whole by Rhai.
+    fn judge_by_every_term<S: Sink>(
+        &mut self,
+        event: &Rc<Event>,
+        handle: &Dynamic,
+        sink: &mut S,
+    ) -> Result<(), S::Error> {
         let program = self.program;
-        let terms = program
-            .terms
-            .iter()
-            .zip(&mut self.stats)
-            .zip(&mut self.memos)
-            .zip(&mut self.extras)
-            .zip(&mut self.forms);
-        for ((((term, stats), memo), extras), form) in terms {
+        let time = event.time();
+        for (term, judging) in program.terms.iter().zip(&mut self.terms) {
             let Some(scope) = self.scopes.get_mut(term.agreement) else {
                 continue;
             };
@@ -182,27 +202,18 @@ impl<'p> Replay<'p> {
             let mut state = TermState {
                 program,
                 term,
-                stats,
+                stats: &mut judging.stats,
                 scope,
-                extras,
-                handle: &handle,
+                extras: &mut judging.extras,
+                handle,
             };
             // Obligations fall due or are met, gaps end, on any event: in the term's period
             // or not.
-            form.before(&mut state, &event, sink)?;
+            judging.form.before(&mut state, event, sink)?;
             if term.period.contains(time) {
                 state.stats.evaluated += 1;
-                // A term that tests a field first cannot select an event whose field holds
-                // none of its texts (`CompiledTerm::dispatch`); the plain interpreter, the
-                // reference, evaluates every term.
-                let skipped = !self.plain
-                    && term
-                        .dispatch
-                        .as_ref()
-                        .is_some_and(|dispatch| !dispatch.admits(&event));
-                let fired = !skipped && state.select(memo, &event, self.plain);
-                if fired {
-                    form.fire(&mut state, &event, sink)?;
+                if state.select(&mut judging.memos, event, true) {
+                    judging.form.fire(&mut state, event, sink)?;
                 }
             } else {
                 state.stats.out_of_period += 1;
@@ -210,9 +221,107 @@ impl<'p> Replay<'p> {
             if event.unlocated() != placed {
                 state.stats.unlocated += 1;
             }
-            form.after(&event);
+            judging.form.after(event);
         }
         Ok(())
+    }
+
+    /// Only the terms the event concerns ([`Index`]), in program order, conditions decided by
+    /// native tests where they can, else through the memos. Counts per period are kept by
+    /// [`Periods`] and given to the terms at the end.
+    fn judge_by_index<S: Sink>(
+        &mut self,
+        event: &Rc<Event>,
+        handle: &Dynamic,
+        sink: &mut S,
+    ) -> Result<(), S::Error> {
+        let Replay {
+            program,
+            scopes,
+            terms,
+            index,
+            periods,
+            reader,
+            visit,
+            ..
+        } = self;
+        let program: &Program = program;
+        periods.enter(event.time());
+        let mut values = reader.read(event);
+        index.select(&mut values, visit);
+        for at in members(visit) {
+            let (Some(term), Some(judging)) = (program.terms.get(at), terms.get_mut(at)) else {
+                continue;
+            };
+            let every = term.form.acts_on_every_event();
+            let inside = periods.holds(at);
+            if !every && !inside {
+                continue;
+            }
+            // Decided by the native tests, when they can, before anything else is set up.
+            let decided = if inside && !every {
+                match term.native.as_ref().and_then(|n| n.decide(&mut values)) {
+                    Some(false) => continue,
+                    decided => decided,
+                }
+            } else {
+                None
+            };
+            let Some(scope) = scopes.get_mut(term.agreement) else {
+                continue;
+            };
+            let placed = event.unlocated();
+            let mut state = TermState {
+                program,
+                term,
+                stats: &mut judging.stats,
+                scope,
+                extras: &mut judging.extras,
+                handle,
+            };
+            if every {
+                judging.form.before(&mut state, event, sink)?;
+            }
+            if inside {
+                // A term on the index is visited only when it may select the event; one
+                // visited on every event may still be dispatched.
+                let excluded = every
+                    && term
+                        .dispatch
+                        .as_ref()
+                        .is_some_and(|dispatch| dispatch.excludes(&mut values));
+                let fired = !excluded
+                    && match decided.or_else(|| {
+                        let native = term.native.as_ref().filter(|_| every);
+                        native.and_then(|n| n.decide(&mut values))
+                    }) {
+                        Some(fired) => fired,
+                        None => state.select(&mut judging.memos, event, false),
+                    };
+                if fired {
+                    judging.form.fire(&mut state, event, sink)?;
+                }
+            }
+            if event.unlocated() != placed {
+                state.stats.unlocated += 1;
+            }
+            if every {
+                judging.form.after(event);
+            }
+        }
+        Ok(())
+    }
+
+    /// Gives each term the counts the fast path keeps per period: every event was judged by
+    /// the term or lay out of its period.
+    fn settle_counts(&mut self) {
+        if self.plain {
+            return;
+        }
+        for (at, judging) in self.terms.iter_mut().enumerate() {
+            judging.stats.evaluated = self.periods.inside(at);
+            judging.stats.out_of_period = self.events - judging.stats.evaluated;
+        }
     }
 
     /// When events come in canonical order: no violation raised from now on (until
@@ -221,17 +330,17 @@ impl<'p> Replay<'p> {
     /// Why that holds: a stateless term, a threshold, a sequence and a `before` deadline date
     /// a violation at the event that decides it, never earlier than the events before it; an
     /// absence's gap and a `within` deadline's broken obligation are dated at their due time,
-    /// and are decided by the first event after it — so a due time before the last event
-    /// judged has already been decided. `finish` decides the rest, dated at or after this
-    /// instant or at dues no event reached. The exception: an absence without `keys:` dates
-    /// the gap of a key first sighted late at `within` after its clock started, however long
-    /// ago; while such a term runs, the instant stays there ([`FormState::earliest`]), and
-    /// the violations after it wait.
+    /// and are decided by the first event after it (their forms see every event) — so a due
+    /// time before the last event judged has already been decided. `finish` decides the rest,
+    /// dated at or after this instant or at dues no event reached. The exception: an absence
+    /// without `keys:` dates the gap of a key first sighted late at `within` after its clock
+    /// started, however long ago; while such a term runs, the instant stays there
+    /// ([`FormState::earliest`]), and the violations after it wait.
     pub fn settled(&self) -> Option<DateTime<Utc>> {
         let earliest = self
             .dating_back
             .iter()
-            .filter_map(|&i| self.forms.get(i).and_then(FormState::earliest))
+            .filter_map(|&i| self.terms.get(i).and_then(|t| t.form.earliest()))
             .min();
         match (self.judged, earliest) {
             (Some(judged), Some(earliest)) => Some(judged.min(earliest)),
@@ -243,14 +352,9 @@ impl<'p> Replay<'p> {
     /// into `sink`); those due later are open. Returns the totals.
     pub fn finish<S: Sink>(mut self, sink: &mut S) -> Result<ReplayTotals, S::Error> {
         let program = self.program;
+        self.settle_counts();
         let mut open = Vec::new();
-        let terms = program
-            .terms
-            .iter()
-            .zip(&mut self.stats)
-            .zip(&mut self.extras)
-            .zip(&mut self.forms);
-        for (((term, stats), extras), form) in terms {
+        for (term, judging) in program.terms.iter().zip(&mut self.terms) {
             let Some(scope) = self.scopes.get_mut(term.agreement) else {
                 continue;
             };
@@ -258,19 +362,25 @@ impl<'p> Replay<'p> {
             let mut state = TermState {
                 program,
                 term,
-                stats,
+                stats: &mut judging.stats,
                 scope,
-                extras,
+                extras: &mut judging.extras,
                 handle: &handle,
             };
             // T1: the last event, or `--until`.
-            form.finish(&mut state, self.until.or(self.last), &mut open, sink)?;
+            judging
+                .form
+                .finish(&mut state, self.until.or(self.last), &mut open, sink)?;
         }
         Ok(ReplayTotals {
             events: self.events,
             first: self.first,
             last: self.last,
-            terms: self.stats,
+            terms: self
+                .terms
+                .into_iter()
+                .map(|judging| judging.stats)
+                .collect(),
             open,
         })
     }

@@ -144,6 +144,17 @@ impl CompiledForm {
         !matches!(self, CompiledForm::Each)
     }
 
+    /// Whether the form acts on every event, selected or not, in its term's period or not
+    /// (`before` and `after`: obligations fall due, gaps end, a deadline's `before` window
+    /// keeps recent events). The others act only on the events their term selects, so an
+    /// event their term cannot select needs no visit.
+    pub(crate) fn acts_on_every_event(&self) -> bool {
+        match self {
+            CompiledForm::Deadline(_) | CompiledForm::Absence(_) => true,
+            CompiledForm::Each | CompiledForm::Threshold(_) | CompiledForm::Sequence(_) => false,
+        }
+    }
+
     /// The form and its parameters, for `explain`.
     pub(crate) fn summary(&self) -> FormSummary {
         match self {
