@@ -23,6 +23,9 @@ pub enum Precision {
 /// Parses `YYYY-MM-DD` or an RFC 3339 date-time into a UTC instant.
 pub fn parse_instant(text: &str) -> Result<(DateTime<Utc>, Precision), String> {
     let text = text.trim();
+    if let Some(time) = utc_seconds(text) {
+        return Ok((time, Precision::Time));
+    }
     if let Ok(time) = DateTime::parse_from_rfc3339(text) {
         return Ok((time.with_timezone(&Utc), Precision::Time));
     }
@@ -50,6 +53,34 @@ pub fn parse_instant(text: &str) -> Result<(DateTime<Utc>, Precision), String> {
     Err(format!(
         "`{text}` is not a date (YYYY-MM-DD) or an RFC 3339 time (e.g. 2023-09-19T06:30:00Z)"
     ))
+}
+
+/// The commonest shape of an event's time, `YYYY-MM-DDTHH:MM:SSZ`, read without chrono's
+/// general RFC 3339 parser (a tenth of the cost; times are read twice per event of a file out
+/// of order). The digits are only split here: chrono's constructors decide what is a valid
+/// date and time, and anything else (a leap second, another offset, fractions) is left to
+/// the general parser — the instant is the one it gives (checked by a unit test).
+fn utc_seconds(text: &str) -> Option<DateTime<Utc>> {
+    let b = text.as_bytes();
+    if b.len() != 20
+        || b.get(4) != Some(&b'-')
+        || b.get(7) != Some(&b'-')
+        || b.get(10) != Some(&b'T')
+        || b.get(13) != Some(&b':')
+        || b.get(16) != Some(&b':')
+        || b.get(19) != Some(&b'Z')
+    {
+        return None;
+    }
+    let number = |at: std::ops::Range<usize>| -> Option<u32> {
+        b.get(at)?.iter().try_fold(0u32, |n, d| {
+            d.is_ascii_digit().then(|| n * 10 + u32::from(d - b'0'))
+        })
+    };
+    let year = i32::try_from(number(0..4)?).ok()?;
+    let date = NaiveDate::from_ymd_opt(year, number(5..7)?, number(8..10)?)?;
+    let time = chrono::NaiveTime::from_hms_opt(number(11..13)?, number(14..16)?, number(17..19)?)?;
+    Some(date.and_time(time).and_utc())
 }
 
 /// Formats an instant the one way reports and expressions see it: RFC 3339, UTC, `Z`,
@@ -246,6 +277,50 @@ fn check_pattern(pattern: &str) -> Result<bool, TimeFormatError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The quick reading of `YYYY-MM-DDTHH:MM:SSZ` gives chrono's instant, and nothing chrono
+    /// refuses: every field at, inside and past its bounds, across leap years and seconds.
+    #[test]
+    fn the_quick_time_is_chronos() {
+        let mut checked = 0;
+        for year in [0, 1, 1900, 1999, 2000, 2023, 2024, 2100, 9999] {
+            for month in [0, 1, 2, 9, 12, 13] {
+                for day in [0, 1, 28, 29, 30, 31, 32] {
+                    for (h, m, sec) in [
+                        (0, 0, 0),
+                        (23, 59, 59),
+                        (24, 0, 0),
+                        (12, 60, 0),
+                        (23, 59, 60),
+                    ] {
+                        let text = format!("{year:04}-{month:02}-{day:02}T{h:02}:{m:02}:{sec:02}Z");
+                        let quick = utc_seconds(&text);
+                        let general = DateTime::parse_from_rfc3339(&text)
+                            .ok()
+                            .map(|t| t.with_timezone(&Utc));
+                        if let Some(quick) = quick {
+                            assert_eq!(Some(quick), general, "{text}");
+                        }
+                        if general.is_some() && sec != 60 {
+                            assert!(quick.is_some(), "{text} left to the general parser");
+                        }
+                        checked += 1;
+                    }
+                }
+            }
+        }
+        assert_eq!(checked, 9 * 6 * 7 * 5);
+        for text in [
+            "2024-01-01T00:00:00z",
+            "2024-01-01t00:00:00Z",
+            "2024-01-01T00:00:00+00:00",
+            "2024-1-01T00:00:00Z",
+            "+024-01-01T00:00:00Z",
+            "2024-01-01T00:00:0aZ",
+        ] {
+            assert_eq!(utc_seconds(text), None, "{text}");
+        }
+    }
 
     #[test]
     fn dates_and_offsets_become_utc() {
