@@ -335,7 +335,7 @@ impl<'p> Replay<'p> {
     /// dated at or after this instant or at dues no event reached. The exception: an absence
     /// without `keys:` dates the gap of a key first sighted late at `within` after its clock
     /// started, however long ago; while such a term runs, the instant stays there
-    /// ([`FormState::earliest`]), and the violations after it wait.
+    /// (`FormState::earliest`), and the violations after it wait.
     pub fn settled(&self) -> Option<DateTime<Utc>> {
         let earliest = self
             .dating_back

@@ -5,7 +5,7 @@
 //! [`Collector`] (`store.rs`), which counts them and puts them in the documented order (time,
 //! agreement, term, evidence ids) within a memory budget, so the output is byte-identical for
 //! the same inputs however the events were read, and a report's memory does not grow with its
-//! violations: [`build`] makes the rest of the report, and [`write`] reads the violations one
+//! violations: [`build`] makes the rest of the report, and [`write()`] reads the violations one
 //! at a time from a [`ViolationSource`] (a run's [`Collected`], or a saved report's own).
 
 pub mod diff;
@@ -75,7 +75,7 @@ fn resolve<'p>(
 
 /// Builds the report of a finished run from its outcome and the counts of its violations
 /// (`tally`: a [`Collected`]'s or a [`Released`]'s). `Report::violations` is left empty: a
-/// report may hold more violations than memory, so [`write`] reads them from the
+/// report may hold more violations than memory, so [`write()`] reads them from the
 /// [`Collected`] (or they were written as they were decided, [`Released`]); [`build_whole`]
 /// fills it.
 ///

@@ -2,26 +2,33 @@
 //! order, and kept within a memory budget however many there are.
 //!
 //! The engine decides violations in the order of its events and terms; the report lists them
-//! in canonical order (time, agreement, term, evidence ids, evidence places, key) and opens
-//! with their counts, so nothing can be written before the last one is decided. Holding them
-//! all made a report's memory grow with the number of violations (about 1.5 KB each: 840 MB
-//! for the benchmark's 567,604). [`Collector`] counts each violation as it comes (the
-//! summary's figures by party, severity and hypothetical evidence) and keeps the violations in
-//! a chunk; past [`Collector::DEFAULT_BUDGET`] bytes the chunk is sorted and written to an
-//! anonymous temporary file as one sorted run (an external merge sort). [`Collected`] then
-//! hands the violations out in order as often as a writer asks (the HTML page walks them
-//! several times), merging the runs as it reads them: memory is the budget, one record per
-//! run and the runs' read buffers.
+//! in canonical order (time, agreement, term, evidence ids, evidence places, key). Holding them
+//! all until the end made a report's memory grow with the number of violations (about 1.5 KB
+//! each: 840 MB for the benchmark's 567,604). [`Collector`] counts each violation as it comes
+//! (the summary's figures by party, severity and hypothetical evidence), then takes one of two
+//! ways:
 //!
-//! Why this way: the engine decides most violations nearly in order, but not all (an absence
-//! is decided when a later event passes its deadline; a threshold's and a sequence's keys
-//! interleave), so a watermark alone could not bound memory for every agreement; an external
-//! sort bounds it for any order, and costs nothing below the budget, where everything stays
-//! in memory exactly as before. The runs are written with `postcard` in a private layout (a
-//! temporary file read back by the process that wrote it, never a contract), and merged with
-//! ties to the earlier run, so the order is the one a stable sort of all violations gives:
-//! byte-identical reports whatever the budget (tests run the shipped scenarios with a budget
-//! of one byte).
+//! - **Released as they settle** ([`Collector::releasing`], for a JSON or JSON Lines report
+//!   to a file): when events come in exact canonical order the engine says, after each one,
+//!   before which instant no violation can still come ([`Sink::settled`]); the violations
+//!   dated before it are sorted and written at once. Only the unsettled ones are held — most
+//!   are dated at the last event judged.
+//! - **Sorted in runs**: the violations are kept in a chunk; past [`Collector::DEFAULT_BUDGET`]
+//!   bytes the chunk is sorted and written to an anonymous temporary file as one run (an
+//!   external merge sort, `crate::spill`). [`Collected`] hands them out in order as often as a
+//!   writer asks (the HTML page walks them several times), merging the runs as it reads them.
+//!   Readers' formats that open with counts (text, Markdown, HTML), standard output and streams
+//!   take this way; so does a releasing collector when more than the budget stays unsettled
+//!   (a stream, whose instants are never settled, or too many violations at one instant),
+//!   writing them at the end after those already released, all earlier.
+//!
+//! Why both: settling writes each violation once and holds nothing, but needs exact order and
+//! a report whose counts can come last; the runs bound memory for any order and any format,
+//! and cost nothing below the budget, where everything stays in memory. The runs hold each
+//! violation in `postcard`, a private layout read back only by the process that wrote it, and
+//! merge with ties to the earlier run, so the order is the one a stable sort of all violations
+//! gives: byte-identical reports whatever the way or the budget (`tests/golden.rs` runs every
+//! shipped scenario both ways, and with a budget of one byte).
 
 use std::borrow::Cow;
 use std::cmp::{Ordering, Reverse};
