@@ -55,7 +55,10 @@ fn main() {
     for run in runs.runs {
         for format in &run.formats {
             let name = format!("golden::{}.{format}", run.name);
-            let replay = run.args.first().is_some_and(|a| a == "replay");
+            let replay = run
+                .args
+                .first()
+                .is_some_and(|a| a == "replay" || a == "report");
             // The same report when the violations go through the temporary file, one per
             // sorted run (the external sort of `report::store`): the same bytes. And JSON
             // written to a file (`-o`), as the violations settle (`Collector::releasing`), or,

@@ -16,6 +16,9 @@ use pactum::run::RunError;
 
 use crate::commands::inputs::open_inputs;
 use crate::commands::load::{load_program, read_report};
+use pactum::report::Collector;
+
+const DEFAULT_BUDGET: usize = Collector::DEFAULT_BUDGET;
 use crate::commands::output::{EXIT_INVALID, say, unless_pipe_closed};
 
 /// What `pactum diff` is given.
@@ -51,10 +54,14 @@ pub fn run(args: DiffArgs) -> Result<u8> {
 fn diff(rules: &[PathBuf], files: &[String], map: Option<&Path>, format: DiffFormat) -> Result<u8> {
     let (old, new) = match (rules, files) {
         ([], [old, new]) => {
-            let (Some(old_report), Some(new_report)) = (read_report(old)?, read_report(new)?)
-            else {
+            let (Some(old_report), Some(new_report)) = (
+                read_report(old, DEFAULT_BUDGET)?,
+                read_report(new, DEFAULT_BUDGET)?,
+            ) else {
                 return Ok(EXIT_INVALID);
             };
+            // Compared whole: `diff` pairs every violation of one with those of the other.
+            let (old_report, new_report) = (old_report.into_whole()?, new_report.into_whole()?);
             // Violations are matched by their evidence, whose meaning the format's version
             // sets (version 2 cut a threshold's to the events that reach it): reports of two
             // versions would differ where nothing did.

@@ -29,9 +29,11 @@ const MAX_GEOGRAPHY_BYTES: u64 = 64 << 20;
 /// The largest rule or mapping file: hand-written YAML; the shipped ones are a few KiB.
 const MAX_RULE_BYTES: u64 = 16 << 20;
 
-/// The largest saved report `pactum report` and `pactum diff` read: a replay of 1,000,000
-/// events with a violation on every other one writes about 450 MB.
-const MAX_REPORT_BYTES: u64 = 2 << 30;
+/// The largest saved report `pactum report` and `pactum diff` read. A report streams (its
+/// violations past a memory budget go to a temporary file), so this bounds the disk a report
+/// can fill, not memory: a replay of 10,000,000 events with a violation on every other one
+/// writes about 4.6 GB.
+const MAX_REPORT_BYTES: u64 = 64 << 30;
 
 /// Reads a file an agreement's geography names, refusing one too large to be a map.
 fn read_geography(path: &Path) -> io::Result<Vec<u8>> {
@@ -167,19 +169,22 @@ pub fn load_program(
 }
 
 /// A saved JSON report, or `None` (said on stderr) when it is not one this pactum reads.
-pub fn read_report(file: &str) -> Result<Option<report::Report>> {
-    let bytes = if file == "-" {
-        read_at_most(io::stdin(), MAX_REPORT_BYTES, "a report")
-            .context("cannot read standard input")?
+pub fn read_report(file: &str, budget: usize) -> Result<Option<report::Saved>> {
+    let reader: Box<dyn io::Read> = if file == "-" {
+        Box::new(io::stdin())
     } else {
-        fs::File::open(file)
-            .and_then(|f| read_at_most(f, MAX_REPORT_BYTES, "a report"))
-            .with_context(|| format!("cannot read {file}"))?
+        Box::new(fs::File::open(file).with_context(|| format!("cannot read {file}"))?)
     };
-    let text =
-        String::from_utf8(bytes).with_context(|| format!("cannot read {file}: not UTF-8"))?;
-    let report: report::Report = match serde_json::from_str(&text) {
-        Ok(report) => report,
+    let capped = Capped {
+        inner: reader,
+        left: MAX_REPORT_BYTES,
+    };
+    let saved = match report::read_saved(capped, budget) {
+        Ok(saved) => saved,
+        Err(err) if err.is_io() => {
+            return Err(anyhow::Error::new(io::Error::from(err)))
+                .with_context(|| format!("cannot read {file}"));
+        }
         Err(err) => {
             say!(
                 "error: {file}:{}:{}: not a pactum JSON report: {err}",
@@ -191,13 +196,33 @@ pub fn read_report(file: &str) -> Result<Option<report::Report>> {
     };
     // Version 2 only added a field (a threshold's `in_window`) and cut its evidence to the
     // events that reach it: a version 1 report reads and renders as it was written.
-    if !(1..=report::REPORT_VERSION).contains(&report.report_version) {
+    if !(1..=report::REPORT_VERSION).contains(&saved.report.report_version) {
         say!(
             "error: {file} is a report of format version {}; this pactum reads versions 1 to {}",
-            report.report_version,
+            saved.report.report_version,
             report::REPORT_VERSION
         );
         return Ok(None);
     }
-    Ok(Some(report))
+    Ok(Some(saved))
+}
+
+/// A reader that refuses to give more than `left` bytes in all: an error, not an early end,
+/// so that a report too large is said to be, not read as cut short.
+struct Capped<R> {
+    inner: R,
+    left: u64,
+}
+
+impl<R: io::Read> io::Read for Capped<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let read = self.inner.read(buf)?;
+        self.left = self.left.checked_sub(read as u64).ok_or_else(|| {
+            io::Error::other(format!(
+                "more than the {} GiB a report may have",
+                MAX_REPORT_BYTES >> 30
+            ))
+        })?;
+        Ok(read)
+    }
 }

@@ -24,20 +24,33 @@ pub struct ReportArgs {
     /// Write to this file instead of standard output.
     #[arg(long, short = 'o')]
     output: Option<PathBuf>,
+    /// Bytes of violations kept in memory while the report is read, the others in a
+    /// temporary file (for tests: the output is the same whatever the figure).
+    #[arg(long, hide = true, value_name = "BYTES")]
+    violations_in_memory: Option<usize>,
 }
 
 /// Runs `pactum report`; returns the exit code.
 pub fn run(args: ReportArgs) -> Result<u8> {
-    render_saved(&args.report, args.format, args.output.as_deref())
+    let budget = args
+        .violations_in_memory
+        .unwrap_or(report::Collector::DEFAULT_BUDGET);
+    render_saved(&args.report, args.format, args.output.as_deref(), budget)
 }
 
-/// `pactum report`: a saved JSON report rendered in `format`.
-fn render_saved(file: &str, format: ReportFormat, output: Option<&Path>) -> Result<u8> {
-    let Some(report) = read_report(file)? else {
+/// `pactum report`: a saved JSON report rendered in `format`, its violations read as they
+/// are written out (a report of any size renders in bounded memory).
+fn render_saved(
+    file: &str,
+    format: ReportFormat,
+    output: Option<&Path>,
+    budget: usize,
+) -> Result<u8> {
+    let Some(saved) = read_report(file, budget)? else {
         return Ok(EXIT_INVALID);
     };
     write_output(output, |out| {
-        report::write(&report, &report.violations, format.format(), out)
+        report::write(&saved.report, &saved.violations, format.format(), out)
     })?;
     Ok(0)
 }

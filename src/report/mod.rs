@@ -14,6 +14,7 @@ mod json;
 mod markdown;
 mod model;
 pub mod outputs;
+mod saved;
 mod sections;
 mod store;
 mod text;
@@ -23,6 +24,7 @@ use std::io::{self, Write};
 
 pub use json::{Release, release};
 pub use model::*;
+pub use saved::{Saved, SavedViolations, read_saved};
 pub use store::{CollectError, Collected, Collector, Released, Tally};
 pub use text::plain;
 
