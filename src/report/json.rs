@@ -10,15 +10,25 @@
 
 use std::io::{self, Write};
 
+use std::borrow::Cow;
+
+use serde::Serialize;
+
 use super::model::Head;
-use super::{Format, REPORT_VERSION, Report, ViolationRecord, ViolationSource};
+use super::{
+    EvidenceRecord, Format, NearRecord, REPORT_VERSION, Report, Severity, ViolationRecord,
+    ViolationSource,
+};
 use crate::engine::Program;
+use crate::engine::sink::{Evidence, Violation};
+use crate::load::agreement::{Agreement, Term};
+use crate::time::format_instant;
 
 /// Writes a report's violations as they are released, in the report's order, then the rest
 /// of the report once it is known.
 pub trait Release {
     /// Writes the next violation.
-    fn violation(&mut self, record: ViolationRecord) -> io::Result<()>;
+    fn violation(&mut self, record: &RecordView<'_>) -> io::Result<()>;
     /// Writes the rest of `report` (its violations were those released) and flushes.
     fn end(self: Box<Self>, report: &Report) -> io::Result<()>;
 }
@@ -72,7 +82,8 @@ pub(super) fn write(
         Box::new(Json::begin(&report.parts().0, out)?)
     };
     for violation in violations.records() {
-        release.violation(violation?.into_owned())?;
+        let violation = violation?;
+        release.violation(&RecordView::of_record(&violation))?;
     }
     release.end(report)
 }
@@ -83,8 +94,8 @@ struct Lines<W: Write> {
 }
 
 impl<W: Write> Release for Lines<W> {
-    fn violation(&mut self, record: ViolationRecord) -> io::Result<()> {
-        serde_json::to_writer(&mut self.out, &record)?;
+    fn violation(&mut self, record: &RecordView<'_>) -> io::Result<()> {
+        serde_json::to_writer(&mut self.out, record)?;
         self.out.write_all(b"\n")
     }
 
@@ -123,14 +134,14 @@ impl<W: Write> Json<W> {
 }
 
 impl<W: Write> Release for Json<W> {
-    fn violation(&mut self, record: ViolationRecord) -> io::Result<()> {
+    fn violation(&mut self, record: &RecordView<'_>) -> io::Result<()> {
         self.out
             .write_all(if self.written == 0 { b"[" } else { b"," })?;
         self.written += 1;
         self.buffer.clear();
         // Printed two arrays deep, the record comes out indented as it stands in the
         // report's array: `[\n  [` + `\n    {…\n    }` + `\n  ]\n]`. The middle is the element.
-        serde_json::to_writer_pretty(&mut self.buffer, &[[&record]])?;
+        serde_json::to_writer_pretty(&mut self.buffer, &[[record]])?;
         let element = self
             .buffer
             .get(NESTING_OPEN.len()..self.buffer.len().saturating_sub(NESTING_CLOSE.len()))
@@ -154,4 +165,173 @@ impl<W: Write> Release for Json<W> {
 
 fn unexpected() -> io::Error {
     io::Error::other("serde_json wrote an object that does not start with `{` and end with `}`")
+}
+
+/// A violation as the report writes it, borrowed: from a saved report's record, or straight
+/// from the engine's violation and its term, so that a report written as violations settle
+/// copies no text into a record first (a record is about a dozen allocations). Serialises to
+/// exactly the bytes of the [`ViolationRecord`] it stands for: the same fields, names, order
+/// and omissions (`tests/golden.rs` compares every shipped scenario's report written both
+/// ways, and [`RecordView::of_record`] names every field of the record, so that a field added
+/// to it is a compile error here until the view has it).
+#[derive(Serialize)]
+pub struct RecordView<'a> {
+    agreement: &'a str,
+    term: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    article: Option<&'a str>,
+    title: &'a str,
+    severity: Severity,
+    breached_by: Option<&'a str>,
+    time: Cow<'a, str>,
+    message: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    location: Option<LocationView<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    key: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    in_window: Option<u64>,
+    evidence: EvidenceList<'a>,
+}
+
+#[derive(Serialize)]
+struct LocationView<'a> {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    place: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    country: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    lat: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    lon: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    near: Option<Cow<'a, NearRecord>>,
+}
+
+/// The evidence of a [`RecordView`]: a record's, or the engine's, each serialised as an
+/// [`EvidenceRecord`] is.
+enum EvidenceList<'a> {
+    Records(&'a [EvidenceRecord]),
+    Engine(&'a [Evidence]),
+}
+
+#[derive(Serialize)]
+struct EvidenceView<'a> {
+    id: &'a str,
+    file: &'a str,
+    line: u64,
+    time: Cow<'a, str>,
+    kind: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    source: Option<&'a str>,
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    hypothetical: bool,
+}
+
+impl Serialize for EvidenceList<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeSeq;
+        match self {
+            EvidenceList::Records(records) => {
+                let mut seq = serializer.serialize_seq(Some(records.len()))?;
+                for e in *records {
+                    seq.serialize_element(&EvidenceView {
+                        id: &e.id,
+                        file: &e.file,
+                        line: e.line,
+                        time: Cow::Borrowed(&e.time),
+                        kind: &e.kind,
+                        source: e.source.as_deref(),
+                        hypothetical: e.hypothetical,
+                    })?;
+                }
+                seq.end()
+            }
+            EvidenceList::Engine(evidence) => {
+                let mut seq = serializer.serialize_seq(Some(evidence.len()))?;
+                for e in *evidence {
+                    seq.serialize_element(&EvidenceView {
+                        id: &e.id,
+                        file: &e.origin.file,
+                        line: e.origin.line,
+                        time: Cow::Owned(format_instant(&e.time)),
+                        kind: &e.kind,
+                        source: e.source.as_deref(),
+                        hypothetical: e.hypothetical,
+                    })?;
+                }
+                seq.end()
+            }
+        }
+    }
+}
+
+impl<'a> RecordView<'a> {
+    /// A saved report's record.
+    pub fn of_record(record: &'a ViolationRecord) -> Self {
+        let ViolationRecord {
+            agreement,
+            term,
+            article,
+            title,
+            severity,
+            breached_by,
+            time,
+            message,
+            location,
+            key,
+            in_window,
+            evidence,
+        } = record;
+        RecordView {
+            agreement,
+            term,
+            article: article.as_deref(),
+            title,
+            severity: *severity,
+            breached_by: breached_by.as_deref(),
+            time: Cow::Borrowed(time),
+            message,
+            location: location.as_ref().map(|l| LocationView {
+                place: l.place.as_deref(),
+                country: l.country.as_deref(),
+                lat: l.lat,
+                lon: l.lon,
+                near: l.near.as_ref().map(Cow::Borrowed),
+            }),
+            key: key.as_deref(),
+            in_window: *in_window,
+            evidence: EvidenceList::Records(evidence),
+        }
+    }
+
+    /// The engine's violation `v` of `term` of `agreement`, as [`super::record`] would make
+    /// its record.
+    pub(super) fn of(agreement: &'a Agreement, term: &'a Term, v: &'a Violation) -> Self {
+        let l = &v.location;
+        let location =
+            (l.place.is_some() || l.country.is_some() || l.lat.is_some() || l.lon.is_some()).then(
+                || LocationView {
+                    place: l.place.as_deref(),
+                    country: l.country.as_deref(),
+                    lat: l.lat,
+                    lon: l.lon,
+                    near: super::near(agreement, l.lat, l.lon).map(Cow::Owned),
+                },
+            );
+        RecordView {
+            agreement: &agreement.id,
+            term: &term.id,
+            article: term.article.as_deref(),
+            title: &term.title,
+            severity: term.severity.into(),
+            breached_by: v.breached_by.as_deref(),
+            time: Cow::Owned(format_instant(&v.time)),
+            message: &v.message,
+            location,
+            key: v.key.as_deref(),
+            in_window: v.in_window,
+            evidence: EvidenceList::Engine(&v.evidence),
+        }
+    }
 }

@@ -22,7 +22,7 @@ mod text;
 use std::borrow::Cow;
 use std::io::{self, Write};
 
-pub use json::{Release, release};
+pub use json::{RecordView, Release, release};
 pub use model::*;
 pub use saved::{Saved, SavedViolations, read_saved};
 pub use store::{CollectError, Collected, Collector, Released, Tally};
@@ -328,7 +328,11 @@ pub(crate) fn record(agreement: &Agreement, term: &Term, v: Violation) -> Violat
 /// Where a position lies in the agreement's geography: its nearest named place and nearest
 /// line (border), with the distances, as monitoring reports give them. Distances are rounded
 /// to 0.1 km, which is as close as the 1:10m borders allow.
-fn near(agreement: &Agreement, lat: Option<f64>, lon: Option<f64>) -> Option<NearRecord> {
+pub(super) fn near(
+    agreement: &Agreement,
+    lat: Option<f64>,
+    lon: Option<f64>,
+) -> Option<NearRecord> {
     let (lat, lon) = (lat?, lon?);
     let point = crate::geo::Point::new(lon, lat).ok()?;
     let geography = &agreement.geography;

@@ -188,10 +188,7 @@ impl<'p> Collector<'p> {
         if live.active {
             sort(&mut live.pending);
             for ranked in live.pending.drain(..) {
-                let record = record_of(self.program, ranked).map_err(CollectError::Write)?;
-                live.release
-                    .violation(record)
-                    .map_err(CollectError::Write)?;
+                release(self.program, live.release.as_mut(), &ranked)?;
             }
         }
         let collected = self.finish()?;
@@ -200,7 +197,7 @@ impl<'p> Collector<'p> {
             for record in collected.records() {
                 let record = record.map_err(CollectError::Spill)?;
                 live.release
-                    .violation(record.into_owned())
+                    .violation(&super::RecordView::of_record(&record))
                     .map_err(CollectError::Write)?;
             }
         }
@@ -335,13 +332,23 @@ impl Sink for Collector<'_> {
             live.pending_bytes = live
                 .pending_bytes
                 .saturating_sub(estimate(&ranked.violation));
-            let record = record_of(self.program, ranked).map_err(CollectError::Write)?;
-            live.release
-                .violation(record)
-                .map_err(CollectError::Write)?;
+            release(self.program, live.release.as_mut(), &ranked)?;
         }
         Ok(())
     }
+}
+
+/// Writes a settled violation through `release`, straight from the engine's violation.
+fn release(
+    program: &Program,
+    release: &mut dyn Release,
+    ranked: &Ranked,
+) -> Result<(), CollectError> {
+    let v = &ranked.violation;
+    let (agreement, term) = resolve(program.agreements(), "a violation", v.agreement, v.term)?;
+    release
+        .violation(&super::RecordView::of(agreement, term, v))
+        .map_err(CollectError::Write)
 }
 
 /// The report's record of a collected violation.
