@@ -357,9 +357,10 @@ impl<'a> Events<'a> {
     /// canonical order exactly, reading and parsing every event once. `None`: the inputs are
     /// of another kind, or too far out of order; they are sorted through the index.
     ///
-    /// Nothing is kept per line: a first scan finds the lateness; only inputs out of order are
-    /// scanned a second time, to replay the buffer on the times with that lateness, given up as
-    /// soon as it holds more than the budget allows.
+    /// Nothing is kept in memory per line: the scan finds the lateness and writes each time to
+    /// a temporary file (16 bytes a line); only for inputs out of order are the times read back,
+    /// to replay the buffer on them with that lateness, given up as soon as it holds more than
+    /// the budget allows.
     fn scan(&mut self, in_memory: u64) -> Result<Option<TimeDelta>, ReadError> {
         let plain = self.waiting.iter().all(|(source, _, reopen)| {
             source.format == InputFormat::JsonLines && source.mapping.is_none() && reopen.is_some()
@@ -370,10 +371,21 @@ impl<'a> Events<'a> {
         let mut newest = i128::MIN;
         let mut lateness = 0i128;
         let mut lines = 0u64;
+        // The times are kept on disk as they are read (16 bytes each, an anonymous temporary
+        // file): the second look at them, for inputs out of order, reads them back instead
+        // of reading and parsing the inputs again.
+        let mut times = tempfile::tempfile()
+            .map(|file| std::io::BufWriter::with_capacity(1 << 16, file))
+            .ok();
         let bytes = self.scan_times(|time| {
             newest = newest.max(time);
             lateness = lateness.max(newest - time);
             lines += 1;
+            if let Some(out) = &mut times
+                && std::io::Write::write_all(out, &time.to_le_bytes()).is_err()
+            {
+                times = None;
+            }
             true
         })?;
         let Some(window) = i64::try_from(lateness).ok().map(TimeDelta::nanoseconds) else {
@@ -387,7 +399,7 @@ impl<'a> Events<'a> {
         let mut buffer: BinaryHeap<std::cmp::Reverse<i128>> = BinaryHeap::new();
         let mut newest = i128::MIN;
         let mut fits = true;
-        self.scan_times(|time| {
+        let mut each = |time: i128| {
             buffer.push(std::cmp::Reverse(time));
             newest = newest.max(time);
             while buffer
@@ -398,7 +410,18 @@ impl<'a> Events<'a> {
             }
             fits = buffer.len() <= limit;
             fits
-        })?;
+        };
+        let replayed = match times.map(|out| out.into_inner().map_err(|e| e.into_error())) {
+            Some(Ok(mut file)) => times_again(&mut file, lines, &mut each),
+            Some(Err(err)) => Err(err),
+            None => Err(std::io::Error::other("no temporary file")),
+        };
+        if let Err(err) = replayed {
+            // The times could not be kept: the inputs are sorted through the index, which
+            // needs no look ahead.
+            tracing::info!(%err, "the scanned times could not be read back");
+            return Ok(None);
+        }
         tracing::info!(
             lateness_s = window.num_seconds(),
             fits,
@@ -527,6 +550,27 @@ impl<'a> Events<'a> {
             }
         })
     }
+}
+
+/// Hands `each` the `count` times written to `file` (16 bytes each, little-endian), in order,
+/// until it returns `false`. An error leaves the caller to read the inputs again: nothing has
+/// been handed on that it cannot hand on again from the start.
+fn times_again(
+    file: &mut std::fs::File,
+    count: u64,
+    each: &mut impl FnMut(i128) -> bool,
+) -> std::io::Result<()> {
+    use std::io::{Read, Seek};
+    file.rewind()?;
+    let mut reader = std::io::BufReader::with_capacity(1 << 16, file);
+    let mut time = [0u8; 16];
+    for _ in 0..count {
+        reader.read_exact(&mut time)?;
+        if !each(i128::from_le_bytes(time)) {
+            break;
+        }
+    }
+    Ok(())
 }
 
 /// Where an event is, to read it again: its time (the sort key), its input, and for JSON Lines
