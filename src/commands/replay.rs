@@ -125,10 +125,9 @@ pub fn run(args: ReplayArgs) -> Result<u8> {
         Some(path) if !live && matches!(format, Format::Json | Format::JsonLines) => {
             let (file, out) = Pending::create(path)?;
             pending = Some(file);
-            match report::release(format, &program, Box::new(out))? {
-                Some(release) => report::Collector::releasing(&program, budget, release),
-                None => report::Collector::with_budget(&program, budget),
-            }
+            let lines = format == Format::JsonLines;
+            let release = report::release(&program, lines, Box::new(out))?;
+            report::Collector::releasing(&program, budget, release)
         }
         _ => report::Collector::with_budget(&program, budget),
     };

@@ -9,7 +9,7 @@
 
 use std::io::{self, Write};
 
-use super::sections::{NoteKind, Piece, Sections, Violation, sections};
+use super::sections::{Day, NoteKind, Piece, Sections, Violation, sections};
 use super::{Report, ViolationSource};
 
 const STYLE: &str = "body{font-family:system-ui,sans-serif;margin:2em;color:#111;max-width:80em}\
@@ -35,7 +35,8 @@ pub(super) fn write(
     violations: &dyn ViolationSource,
     out: &mut dyn Write,
 ) -> io::Result<()> {
-    let s = sections(report, violations)?;
+    let s = sections(report, violations);
+    let days = s.days()?;
     let h = &s.heading;
     let titles: Vec<String> = h.titles.iter().map(|t| esc(t)).collect();
     writeln!(out, "<!DOCTYPE html>")?;
@@ -129,7 +130,7 @@ pub(super) fn write(
             String::new()
         }
     )?;
-    timeline(&s, out)?;
+    timeline(&days, out)?;
     map(&s, out)?;
     writeln!(
         out,
@@ -164,12 +165,12 @@ pub(super) fn write(
         writeln!(out, "</tbody></table>")?;
     }
 
-    if !s.days.is_empty() {
+    if !days.is_empty() {
         writeln!(
             out,
             "<table class=\"sortable\" id=\"days\"><thead><tr><th>day (UTC)</th><th>violations</th><th>terms</th></tr></thead><tbody>"
         )?;
-        for day in &s.days {
+        for day in &days {
             let listed: Vec<String> = day
                 .terms
                 .iter()
@@ -312,8 +313,7 @@ fn violation(out: &mut dyn Write, v: &Violation<'_>) -> io::Result<()> {
 }
 
 /// Violations per day as an SVG bar chart, one colour per term, with a legend.
-fn timeline(s: &Sections<'_>, out: &mut dyn Write) -> io::Result<()> {
-    let days = &s.days;
+fn timeline(days: &[Day], out: &mut dyn Write) -> io::Result<()> {
     if days.is_empty() {
         return Ok(());
     }

@@ -8,16 +8,14 @@
 //! written again goes through the same parts ([`write`]), so the two paths cannot differ,
 //! and `tests/golden/` pins the bytes.
 
-use std::io::{self, Write};
-
 use std::borrow::Cow;
+use std::io::{self, Write};
 
 use serde::Serialize;
 
 use super::model::Head;
 use super::{
-    EvidenceRecord, Format, NearRecord, REPORT_VERSION, Report, Severity, ViolationRecord,
-    ViolationSource,
+    EvidenceRecord, NearRecord, REPORT_VERSION, Report, Severity, ViolationRecord, ViolationSource,
 };
 use crate::engine::Program;
 use crate::engine::sink::{Evidence, Violation};
@@ -33,37 +31,32 @@ pub trait Release {
     fn end(self: Box<Self>, report: &Report) -> io::Result<()>;
 }
 
-/// A [`Release`] writing the report of a run of `program` in `format` (JSON or JSON Lines;
-/// `None` for the formats whose layout puts counts before violations) to `out`, what comes
-/// before the violations written at once.
+/// A [`Release`] writing the report of a run of `program` as JSON (`lines`: JSON Lines) to
+/// `out`, what comes before the violations written at once. (The other formats open with
+/// counts: their violations cannot be written as they settle.)
 pub fn release<'w>(
-    format: Format,
     program: &Program,
+    lines: bool,
     out: Box<dyn Write + 'w>,
-) -> io::Result<Option<Box<dyn Release + 'w>>> {
-    let release: Box<dyn Release + 'w> = match format {
-        Format::Json => {
-            // As `build` will say them.
-            let agreements: Vec<_> = program
-                .agreements()
-                .iter()
-                .map(super::agreement_info)
-                .collect();
-            let head = Head {
-                report_version: REPORT_VERSION,
-                pactum_version: env!("CARGO_PKG_VERSION"),
-                agreements: &agreements,
-            };
-            // A buffer of a known type: serde's small writes are inlined copies.
-            let out = io::BufWriter::with_capacity(64 << 10, out);
-            Box::new(Json::begin(&head, out)?)
-        }
-        Format::JsonLines => Box::new(Lines {
-            out: io::BufWriter::with_capacity(64 << 10, out),
-        }),
-        Format::Text | Format::Markdown | Format::Html => return Ok(None),
-    };
-    Ok(Some(release))
+) -> io::Result<Box<dyn Release + 'w>> {
+    // A buffer of a known type: serde's small writes are inlined copies.
+    let out = io::BufWriter::with_capacity(64 << 10, out);
+    Ok(if lines {
+        Box::new(Lines { out })
+    } else {
+        // As `build` will say them.
+        let agreements: Vec<_> = program
+            .agreements()
+            .iter()
+            .map(super::agreement_info)
+            .collect();
+        let head = Head {
+            report_version: REPORT_VERSION,
+            pactum_version: env!("CARGO_PKG_VERSION"),
+            agreements: &agreements,
+        };
+        Box::new(Json::begin(&head, out)?)
+    })
 }
 
 /// Writes `report` with `violations` as JSON (`lines`: JSON Lines).
@@ -309,16 +302,13 @@ impl<'a> RecordView<'a> {
     /// its record.
     pub(super) fn of(agreement: &'a Agreement, term: &'a Term, v: &'a Violation) -> Self {
         let l = &v.location;
-        let location =
-            (l.place.is_some() || l.country.is_some() || l.lat.is_some() || l.lon.is_some()).then(
-                || LocationView {
-                    place: l.place.as_deref(),
-                    country: l.country.as_deref(),
-                    lat: l.lat,
-                    lon: l.lon,
-                    near: super::near(agreement, l.lat, l.lon).map(Cow::Owned),
-                },
-            );
+        let location = super::reported(l).then(|| LocationView {
+            place: l.place.as_deref(),
+            country: l.country.as_deref(),
+            lat: l.lat,
+            lon: l.lon,
+            near: super::near(agreement, l.lat, l.lon).map(Cow::Owned),
+        });
         RecordView {
             agreement: &agreement.id,
             term: &term.id,

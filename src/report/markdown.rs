@@ -22,7 +22,7 @@ pub(super) fn write(
     violations: &dyn ViolationSource,
     out: &mut dyn Write,
 ) -> io::Result<()> {
-    let s = sections(report, violations)?;
+    let s = sections(report, violations);
     let h = &s.heading;
     let titles: Vec<String> = h.titles.iter().map(|t| md(t)).collect();
     writeln!(out, "# Violation report: {}", titles.join("; "))?;
@@ -135,11 +135,12 @@ pub(super) fn write(
             writeln!(out, "| {} | {count} |", cell(party))?;
         }
     }
-    if !s.days.is_empty() {
+    let days = s.days()?;
+    if !days.is_empty() {
         writeln!(out, "\n### By day\n")?;
         writeln!(out, "| day (UTC) | violations | terms |")?;
         writeln!(out, "|---|---:|---|")?;
-        for day in &s.days {
+        for day in &days {
             let listed: Vec<String> = day
                 .terms
                 .iter()

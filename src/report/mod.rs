@@ -289,14 +289,13 @@ pub fn violation_record(
 pub(crate) fn record(agreement: &Agreement, term: &Term, v: Violation) -> ViolationRecord {
     let l = v.location;
     let near = near(agreement, l.lat, l.lon);
-    let location = (l.place.is_some() || l.country.is_some() || l.lat.is_some() || l.lon.is_some())
-        .then_some(LocationRecord {
-            place: l.place,
-            country: l.country,
-            lat: l.lat,
-            lon: l.lon,
-            near,
-        });
+    let location = reported(&l).then_some(LocationRecord {
+        place: l.place,
+        country: l.country,
+        lat: l.lat,
+        lon: l.lon,
+        near,
+    });
     ViolationRecord {
         agreement: agreement.id.clone(),
         term: term.id.clone(),
@@ -323,6 +322,12 @@ pub(crate) fn record(agreement: &Agreement, term: &Term, v: Violation) -> Violat
             })
             .collect(),
     }
+}
+
+/// Whether the events say anything of where a violation took place: a report gives its
+/// location only then.
+pub(super) fn reported(l: &crate::engine::sink::Location) -> bool {
+    l.place.is_some() || l.country.is_some() || l.lat.is_some() || l.lon.is_some()
 }
 
 /// Where a position lies in the agreement's geography: its nearest named place and nearest
@@ -632,9 +637,8 @@ mod tests {
             );
             for budget in [Collector::DEFAULT_BUDGET, 1024, 1] {
                 let out = Shared::default();
-                let release = super::release(format, &program, Box::new(out.clone()))
-                    .unwrap()
-                    .unwrap();
+                let lines = format == Format::JsonLines;
+                let release = super::release(&program, lines, Box::new(out.clone())).unwrap();
                 let mut collector = Collector::releasing(&program, budget, release);
                 let outcome = run(&program, vec![input()], options, &mut collector).unwrap();
                 let released = collector.finish_released().unwrap();

@@ -25,14 +25,11 @@ use super::{
     ViolationSource,
 };
 
-/// Builds the sections of `report`, whose violations are `violations` (read once here, for
-/// the days, and again by each [`Sections::each_violation`]).
-pub fn sections<'r>(
-    report: &'r Report,
-    violations: &'r dyn ViolationSource,
-) -> io::Result<Sections<'r>> {
+/// Builds the sections of `report`, whose violations are `violations` (read by
+/// [`Sections::each_violation`] and [`Sections::days`], as a rendering needs them).
+pub fn sections<'r>(report: &'r Report, violations: &'r dyn ViolationSource) -> Sections<'r> {
     let s = &report.summary;
-    Ok(Sections {
+    Sections {
         heading: Heading {
             titles: report.agreements.iter().map(|a| a.title.as_str()).collect(),
             pactum_version: &report.pactum_version,
@@ -98,7 +95,6 @@ pub fn sections<'r>(
             .iter()
             .map(|(party, count)| (party.as_str(), *count))
             .collect(),
-        days: days(violations)?,
         violations,
         shapes: shapes(report),
         open: report
@@ -145,10 +141,16 @@ pub fn sections<'r>(
                 after: &l.after,
             })
             .collect(),
-    })
+    }
 }
 
 impl Sections<'_> {
+    /// Violations per UTC day and, within a day, per `agreement/term`: one pass over the
+    /// violations, for the renderings that show days.
+    pub fn days(&self) -> io::Result<Vec<Day>> {
+        days(self.violations)
+    }
+
     /// Calls `each` with every violation, in the report's order, numbered from 1.
     pub fn each_violation(
         &self,
@@ -229,8 +231,6 @@ pub struct Sections<'r> {
     pub notes: Vec<Note>,
     /// Violations per party in breach, by party code.
     pub parties: Vec<(&'r str, u64)>,
-    /// Violations per UTC day, in order.
-    pub days: Vec<Day>,
     /// Every violation, in the report's order: read one at a time
     /// ([`Sections::each_violation`]), since a report may hold more than memory.
     pub violations: &'r dyn ViolationSource,
@@ -639,13 +639,14 @@ mod tests {
     #[test]
     fn derived_facts() {
         let report = report();
-        let s = sections(&report, &report.violations).unwrap();
+        let s = sections(&report, &report.violations);
         assert_eq!(
             s.tally.words(),
             "3 violation(s): 0 critical, 3 high, 0 medium, 0 low"
         );
         let days: Vec<String> = s
-            .days
+            .days()
+            .unwrap()
             .iter()
             .map(|d| format!("{} {} {:?}", d.day, d.total, d.terms))
             .collect();

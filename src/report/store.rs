@@ -352,8 +352,7 @@ fn release(
 }
 
 /// The report's record of a collected violation.
-fn record_of(program: &Program, ranked: Ranked) -> io::Result<ViolationRecord> {
-    let v = ranked.violation;
+fn record_of(program: &Program, v: Violation) -> io::Result<ViolationRecord> {
     let (agreement, term) = resolve(program.agreements(), "a violation", v.agreement, v.term)
         .map_err(io::Error::other)?;
     Ok(record(agreement, term, v))
@@ -600,10 +599,6 @@ impl Collected<'_> {
         use super::ViolationSource;
         self.records().map(|r| r.map(Cow::into_owned)).collect()
     }
-
-    fn record_of(&self, ranked: Ranked) -> io::Result<ViolationRecord> {
-        record_of(self.program, ranked)
-    }
 }
 
 impl super::ViolationSource for Collected<'_> {
@@ -613,13 +608,11 @@ impl super::ViolationSource for Collected<'_> {
 
     fn records(&self) -> Box<dyn Iterator<Item = io::Result<Cow<'_, ViolationRecord>>> + '_> {
         match &self.spill {
-            None => Box::new(self.memory.iter().map(|ranked| {
-                self.record_of(Ranked {
-                    rank: ranked.rank,
-                    violation: ranked.violation.clone(),
-                })
-                .map(Cow::Owned)
-            })),
+            None => {
+                Box::new(self.memory.iter().map(|ranked| {
+                    record_of(self.program, ranked.violation.clone()).map(Cow::Owned)
+                }))
+            }
             Some(spilled) => {
                 let readers = spilled
                     .runs()
@@ -673,6 +666,6 @@ impl<'c> Iterator for Merge<'c, '_> {
                 Err(e) => return Some(Err(e)),
             }
         }
-        Some(self.collected.record_of(ranked).map(Cow::Owned))
+        Some(record_of(self.collected.program, ranked.violation).map(Cow::Owned))
     }
 }

@@ -12,7 +12,7 @@ pub(super) fn write(
     violations: &dyn ViolationSource,
     out: &mut dyn Write,
 ) -> io::Result<()> {
-    let s = sections(report, violations)?;
+    let s = sections(report, violations);
     let h = &s.heading;
     write!(
         out,
