@@ -11,8 +11,10 @@
 //! violation as compact JSON, the report's own encoding of it (read back only by this process).
 
 use std::borrow::Cow;
+use std::cell::Cell;
 use std::fmt;
 use std::io;
+use std::rc::Rc;
 
 use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
 
@@ -41,10 +43,34 @@ pub struct SavedViolations {
     count: u64,
 }
 
+/// The bytes of a saved report held in memory besides its violations (agreements and their
+/// shapes, inputs, counts, skipped lines, …): the bound a whole report had when it was read
+/// whole.
+const MAX_HELD_BYTES: u64 = 2 << 30;
+/// The bytes of one violation of a saved report: a violation is a few hundred bytes; one
+/// larger than this is not pactum's.
+const MAX_VIOLATION_BYTES: u64 = 64 << 20;
+
 /// Reads a saved report from `reader`, keeping about `budget` bytes of its violations in
-/// memory.
+/// memory. Whatever the file says, the memory it takes is bounded: at most 2 GiB of it
+/// besides the violations, 64 MiB for any one violation (an IO error says which was
+/// exceeded).
 pub fn read_saved<R: io::Read>(reader: R, budget: usize) -> Result<Saved, serde_json::Error> {
-    let mut deserializer = serde_json::Deserializer::from_reader(io::BufReader::new(reader));
+    read_within(reader, budget, MAX_HELD_BYTES, MAX_VIOLATION_BYTES)
+}
+
+fn read_within<R: io::Read>(
+    reader: R,
+    budget: usize,
+    held: u64,
+    per_violation: u64,
+) -> Result<Saved, serde_json::Error> {
+    let allowance = Allowance::new(held, "a report may hold besides its violations");
+    let metered = Metered {
+        inner: reader,
+        allowance: allowance.clone(),
+    };
+    let mut deserializer = serde_json::Deserializer::from_reader(io::BufReader::new(metered));
     let mut violations = SavedViolations {
         memory: Vec::new(),
         memory_bytes: 0,
@@ -55,6 +81,8 @@ pub fn read_saved<R: io::Read>(reader: R, budget: usize) -> Result<Saved, serde_
     };
     let report = ReportSeed {
         violations: &mut violations,
+        allowance,
+        per_violation,
     }
     .deserialize(&mut deserializer)?;
     deserializer.end()?;
@@ -137,9 +165,66 @@ impl ViolationSource for SavedViolations {
     }
 }
 
+/// How many more bytes the reader may give, and what is exceeded when it may give none:
+/// shared by the reader and the seeds, which set it for the part being read (read-ahead
+/// charges a few KiB of the next part to the one before: nothing at these sizes).
+#[derive(Clone)]
+struct Allowance(Rc<Cell<Part>>);
+
+/// The part of a report being read: the bytes it may still take, of how many, and what it is.
+#[derive(Clone, Copy)]
+struct Part {
+    left: u64,
+    limit: u64,
+    what: &'static str,
+}
+
+impl Allowance {
+    fn new(limit: u64, what: &'static str) -> Self {
+        Allowance(Rc::new(Cell::new(Part {
+            left: limit,
+            limit,
+            what,
+        })))
+    }
+
+    fn set(&self, limit: u64, what: &'static str) {
+        self.0.set(Part {
+            left: limit,
+            limit,
+            what,
+        });
+    }
+}
+
+/// A reader that charges every byte it gives to its [`Allowance`].
+struct Metered<R> {
+    inner: R,
+    allowance: Allowance,
+}
+
+impl<R: io::Read> io::Read for Metered<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let read = self.inner.read(buf)?;
+        let mut part = self.allowance.0.get();
+        part.left = part.left.checked_sub(read as u64).ok_or_else(|| {
+            let limit = match part.limit {
+                n if n >= 1 << 30 => format!("{} GiB", n >> 30),
+                n if n >= 1 << 20 => format!("{} MiB", n >> 20),
+                n => format!("{n} bytes"),
+            };
+            io::Error::other(format!("more than the {limit} {}", part.what))
+        })?;
+        self.allowance.0.set(part);
+        Ok(read)
+    }
+}
+
 /// The report's map, its violations diverted into the store.
 struct ReportSeed<'s> {
     violations: &'s mut SavedViolations,
+    allowance: Allowance,
+    per_violation: u64,
 }
 
 impl<'de> DeserializeSeed<'de> for ReportSeed<'_> {
@@ -191,9 +276,14 @@ impl<'de> Visitor<'de> for ReportSeed<'_> {
                         return Err(de::Error::duplicate_field("violations"));
                     }
                     violations = true;
+                    // The violations are charged one by one, not to what the report holds.
+                    let held = self.allowance.0.get();
                     map.next_value_seed(ViolationsSeed {
-                        store: self.violations,
+                        store: &mut *self.violations,
+                        allowance: self.allowance.clone(),
+                        per_violation: self.per_violation,
                     })?;
+                    self.allowance.0.set(held);
                 }
                 "options" => once(&mut map, &mut options, "options")?,
                 "inputs" => once(&mut map, &mut inputs, "inputs")?,
@@ -232,6 +322,8 @@ impl<'de> Visitor<'de> for ReportSeed<'_> {
 /// The violations' array, each into the store.
 struct ViolationsSeed<'s> {
     store: &'s mut SavedViolations,
+    allowance: Allowance,
+    per_violation: u64,
 }
 
 impl<'de> DeserializeSeed<'de> for ViolationsSeed<'_> {
@@ -250,7 +342,12 @@ impl<'de> Visitor<'de> for ViolationsSeed<'_> {
     }
 
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
-        while let Some(record) = seq.next_element::<ViolationRecord>()? {
+        loop {
+            self.allowance
+                .set(self.per_violation, "one violation of a report may have");
+            let Some(record) = seq.next_element::<ViolationRecord>()? else {
+                break;
+            };
             self.store.push(record).map_err(de::Error::custom)?;
         }
         Ok(())
@@ -300,6 +397,46 @@ mod tests {
         assert!(
             err.to_string().starts_with("missing field `skipped`"),
             "{err}"
+        );
+    }
+
+    /// What a hostile report file can make the reader hold is bounded: a violation too large
+    /// (a message of 100 KiB against 64 KiB allowed), or too much besides the violations (a
+    /// `pactum_version` of 100 KiB), is an IO error naming the limit, and a report within
+    /// them reads.
+    #[test]
+    fn a_report_cannot_make_the_reader_hold_more_than_its_limits() {
+        let report = |version: &str, message: &str| {
+            format!(
+                r#"{{"report_version": 2, "pactum_version": "{version}", "agreements": [],
+                   "violations": [{{"agreement": "a", "term": "t", "title": "T",
+                     "severity": "low", "breached_by": null, "time": "2024-01-01T00:00:00Z",
+                     "message": "{message}", "evidence": []}}],
+                   "options": {{"skip_invalid": false}}, "inputs": [],
+                   "summary": {{"events": 0, "violations": 1, "by_term": [], "by_party": {{}},
+                               "by_severity": {{"critical": 0, "high": 0, "medium": 0, "low": 1}}}},
+                   "skipped": [], "errors": []}}"#
+            )
+        };
+        let big = "x".repeat(100 << 10);
+        let read = |text: String| read_within(text.as_bytes(), 0, 64 << 10, 64 << 10);
+        assert!(read(report("0", "m")).is_ok());
+        // serde_json adds where it stopped: " at line L column C".
+        let said = |err: serde_json::Error| {
+            assert!(err.is_io(), "{err}");
+            let text = err.to_string();
+            text.split(" at line ")
+                .next()
+                .unwrap_or_default()
+                .to_string()
+        };
+        assert_eq!(
+            said(read(report("0", &big)).err().unwrap()),
+            "more than the 65536 bytes one violation of a report may have"
+        );
+        assert_eq!(
+            said(read(report(&big, "m")).err().unwrap()),
+            "more than the 65536 bytes a report may hold besides its violations"
         );
     }
 }
