@@ -20,6 +20,8 @@ use std::rc::Rc;
 pub(crate) struct Runs {
     out: BufWriter<File>,
     written: u64,
+    /// Where the run being written starts.
+    start: u64,
     /// `(start, end)` byte offsets of each run, in the order written.
     runs: Vec<(u64, u64)>,
 }
@@ -30,8 +32,27 @@ impl Runs {
         Ok(Runs {
             out: BufWriter::with_capacity(64 << 10, tempfile::tempfile()?),
             written: 0,
+            start: 0,
             runs: Vec::new(),
         })
+    }
+
+    /// Adds a record to the run being written (records come one at a time: the times a scan
+    /// reads, say).
+    pub(crate) fn push(&mut self, record: &[u8]) -> io::Result<()> {
+        let length = u32::try_from(record.len()).map_err(io::Error::other)?;
+        self.out.write_all(&length.to_le_bytes())?;
+        self.out.write_all(record)?;
+        self.written += 4 + u64::from(length);
+        Ok(())
+    }
+
+    /// Ends the run being written (a run without records is none).
+    pub(crate) fn end_run(&mut self) {
+        if self.written > self.start {
+            self.runs.push((self.start, self.written));
+        }
+        self.start = self.written;
     }
 
     /// Writes one run: each record, in order, as `encode` writes it into the buffer it is
@@ -41,19 +62,13 @@ impl Runs {
         records: impl IntoIterator<Item = T>,
         mut encode: impl FnMut(T, &mut Vec<u8>) -> io::Result<()>,
     ) -> io::Result<()> {
-        let start = self.written;
         let mut buffer = Vec::new();
         for record in records {
             buffer.clear();
             encode(record, &mut buffer)?;
-            let length = u32::try_from(buffer.len()).map_err(io::Error::other)?;
-            self.out.write_all(&length.to_le_bytes())?;
-            self.out.write_all(&buffer)?;
-            self.written += 4 + u64::from(length);
+            self.push(&buffer)?;
         }
-        if self.written > start {
-            self.runs.push((start, self.written));
-        }
+        self.end_run();
         Ok(())
     }
 
@@ -62,8 +77,9 @@ impl Runs {
         self.runs.len()
     }
 
-    /// Ends the writing.
-    pub(crate) fn finish(self) -> io::Result<Spilled> {
+    /// Ends the writing (and the run being written).
+    pub(crate) fn finish(mut self) -> io::Result<Spilled> {
+        self.end_run();
         let file = self.out.into_inner().map_err(|e| e.into_error())?;
         Ok(Spilled {
             file: Rc::new(file),

@@ -371,18 +371,17 @@ impl<'a> Events<'a> {
         let mut newest = i128::MIN;
         let mut lateness = 0i128;
         let mut lines = 0u64;
-        // The times are kept on disk as they are read (16 bytes each, an anonymous temporary
-        // file): the second look at them, for inputs out of order, reads them back instead
-        // of reading and parsing the inputs again.
-        let mut times = tempfile::tempfile()
-            .map(|file| std::io::BufWriter::with_capacity(1 << 16, file))
-            .ok();
+        // The times are kept on disk as they are read (one run of 16-byte records in a
+        // temporary file, `crate::spill`): the second look at them, for inputs out of order,
+        // reads them back instead of reading and parsing the inputs again.
+        let mut times = crate::spill::Runs::new().ok();
         let bytes = self.scan_times(|time| {
             newest = newest.max(time);
             lateness = lateness.max(newest - time);
             lines += 1;
-            if let Some(out) = &mut times
-                && std::io::Write::write_all(out, &time.to_le_bytes()).is_err()
+            if times
+                .as_mut()
+                .is_some_and(|t| t.push(&time.to_le_bytes()).is_err())
             {
                 times = None;
             }
@@ -411,8 +410,8 @@ impl<'a> Events<'a> {
             fits = buffer.len() <= limit;
             fits
         };
-        let replayed = match times.map(|out| out.into_inner().map_err(|e| e.into_error())) {
-            Some(Ok(mut file)) => times_again(&mut file, lines, &mut each),
+        let replayed = match times.map(crate::spill::Runs::finish) {
+            Some(Ok(spilled)) => times_again(&spilled, &mut each),
             Some(Err(err)) => Err(err),
             None => Err(std::io::Error::other("no temporary file")),
         };
@@ -552,22 +551,20 @@ impl<'a> Events<'a> {
     }
 }
 
-/// Hands `each` the `count` times written to `file` (16 bytes each, little-endian), in order,
-/// until it returns `false`. An error leaves the caller to read the inputs again: nothing has
-/// been handed on that it cannot hand on again from the start.
+/// Hands `each` the times a scan kept (16 bytes each, little-endian), in order, until it
+/// returns `false`.
 fn times_again(
-    file: &mut std::fs::File,
-    count: u64,
+    spilled: &crate::spill::Spilled,
     each: &mut impl FnMut(i128) -> bool,
 ) -> std::io::Result<()> {
-    use std::io::{Read, Seek};
-    file.rewind()?;
-    let mut reader = std::io::BufReader::with_capacity(1 << 16, file);
-    let mut time = [0u8; 16];
-    for _ in 0..count {
-        reader.read_exact(&mut time)?;
-        if !each(i128::from_le_bytes(time)) {
-            break;
+    let mut record = Vec::new();
+    for mut run in spilled.runs() {
+        while run.next_into(&mut record)? {
+            let time = <[u8; 16]>::try_from(record.as_slice())
+                .map_err(|_| std::io::Error::other("a time broken in its temporary file"))?;
+            if !each(i128::from_le_bytes(time)) {
+                return Ok(());
+            }
         }
     }
     Ok(())
