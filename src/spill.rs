@@ -12,6 +12,8 @@
 //! when the process ends however it ends, and one file descriptor serves any number of runs,
 //! which are read by position (`pread`) so that they share no cursor.
 
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
 use std::fs::File;
 use std::io::{self, BufReader, BufWriter, Read, Write};
 use std::rc::Rc;
@@ -116,6 +118,67 @@ impl Spilled {
     }
 }
 
+/// The records of every run, merged in order: each run's next record, decoded, waits in a
+/// heap; records equal in order come from the earlier run first, so a merge of runs each
+/// sorted stably gives what one stable sort of all records would. After an error it ends.
+pub(crate) struct Merge<T, D> {
+    readers: Vec<RunReader>,
+    decode: D,
+    /// Filled at the first call (reading can fail, and only `next` can say so).
+    heap: Option<BinaryHeap<Reverse<(T, usize)>>>,
+    buffer: Vec<u8>,
+}
+
+impl<T: Ord, D: FnMut(&[u8]) -> io::Result<T>> Merge<T, D> {
+    /// The runs of `spilled`, each record decoded by `decode`.
+    pub(crate) fn new(spilled: &Spilled, decode: D) -> Self {
+        Merge {
+            readers: spilled.runs(),
+            decode,
+            heap: None,
+            buffer: Vec::new(),
+        }
+    }
+
+    /// Reads run `run`'s next record into the heap.
+    fn refill(&mut self, heap: &mut BinaryHeap<Reverse<(T, usize)>>, run: usize) -> io::Result<()> {
+        if let Some(reader) = self.readers.get_mut(run)
+            && reader.next_into(&mut self.buffer)?
+        {
+            heap.push(Reverse(((self.decode)(&self.buffer)?, run)));
+        }
+        Ok(())
+    }
+}
+
+impl<T: Ord, D: FnMut(&[u8]) -> io::Result<T>> Iterator for Merge<T, D> {
+    type Item = io::Result<T>;
+
+    fn next(&mut self) -> Option<io::Result<T>> {
+        let mut heap = match self.heap.take() {
+            Some(heap) => heap,
+            None => {
+                let mut heap = BinaryHeap::with_capacity(self.readers.len());
+                for run in 0..self.readers.len() {
+                    if let Err(err) = self.refill(&mut heap, run) {
+                        self.heap = Some(BinaryHeap::new());
+                        return Some(Err(err));
+                    }
+                }
+                heap
+            }
+        };
+        let Reverse((record, run)) = heap.pop()?;
+        let refilled = self.refill(&mut heap, run);
+        self.heap = Some(if refilled.is_ok() {
+            heap
+        } else {
+            BinaryHeap::new()
+        });
+        Some(refilled.map(|()| record))
+    }
+}
+
 /// One run's records, in order.
 pub(crate) struct RunReader {
     input: BufReader<Positioned>,
@@ -196,5 +259,35 @@ mod tests {
         };
         assert_eq!(read(&spilled), [vec!["a", "bb", ""], vec!["ccc"]]);
         assert_eq!(read(&spilled), read(&spilled), "read again, the same");
+    }
+
+    /// Runs merge in order, and records equal in order come from the earlier run first.
+    #[test]
+    fn runs_merge_in_order_ties_to_the_earlier_run() {
+        /// A number, ordered by its first digit only, so that `30` and `31` tie.
+        #[derive(Debug, PartialEq, Eq)]
+        struct Tens(u8);
+        impl Ord for Tens {
+            fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+                (self.0 / 10).cmp(&(other.0 / 10))
+            }
+        }
+        impl PartialOrd for Tens {
+            fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+                Some(self.cmp(other))
+            }
+        }
+        let mut runs = Runs::new().unwrap();
+        for run in [[10u8, 30, 50], [20, 31, 40]] {
+            runs.write_run(run, |n, out| {
+                out.push(n);
+                Ok(())
+            })
+            .unwrap();
+        }
+        let spilled = runs.finish().unwrap();
+        let decode = |bytes: &[u8]| Ok(Tens(bytes[0]));
+        let merged: Vec<u8> = Merge::new(&spilled, decode).map(|n| n.unwrap().0).collect();
+        assert_eq!(merged, [10, 20, 30, 31, 40, 50]);
     }
 }

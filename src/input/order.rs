@@ -581,12 +581,9 @@ struct Entry {
     ordinal: usize,
 }
 
-/// An entry's place in canonical order: time, then input, then place in the input.
-type Place = (DateTime<Utc>, usize, usize);
-
 impl Entry {
     /// Canonical order: time, then input order (the order in which entries are made).
-    fn order(&self) -> Place {
+    fn order(&self) -> (DateTime<Utc>, usize, usize) {
         (self.time, self.input, self.ordinal)
     }
 
@@ -685,7 +682,11 @@ impl EntrySort {
             "index sorted in runs written to a temporary file"
         );
         let spilled = runs.finish()?;
-        Ok(SortedEntries::Merged(Box::new(Merged::new(spilled)?)))
+        let decode: fn(&[u8]) -> std::io::Result<ByPlace> =
+            |bytes| Entry::decode(bytes).map(ByPlace);
+        Ok(SortedEntries::Merged(Box::new(Merged::new(
+            &spilled, decode,
+        ))))
     }
 }
 
@@ -699,63 +700,36 @@ impl SortedEntries {
     fn next(&mut self) -> std::io::Result<Option<Entry>> {
         match self {
             SortedEntries::InMemory(entries) => Ok(entries.next()),
-            SortedEntries::Merged(merged) => merged.next(),
+            SortedEntries::Merged(merged) => merged.next().transpose().map(|e| e.map(|e| e.0)),
         }
     }
 }
 
-/// The runs of an index merged: each run's next entry waits in a heap (ties cannot occur:
-/// the order is total, input and place included).
-struct Merged {
-    readers: Vec<crate::spill::RunReader>,
-    /// Each run's waiting entry, by its place in canonical order, and the run.
-    heap: BinaryHeap<std::cmp::Reverse<(Place, usize)>>,
-    /// Per run, its entry waiting in the heap.
-    waiting: Vec<Option<Entry>>,
-    buffer: Vec<u8>,
-    /// Keeps the file the readers read.
-    _spilled: crate::spill::Spilled,
-}
+/// An index entry ordered by its place in canonical order (total: input and place included).
+struct ByPlace(Entry);
 
-impl Merged {
-    fn new(spilled: crate::spill::Spilled) -> std::io::Result<Merged> {
-        let readers = spilled.runs();
-        let mut merged = Merged {
-            waiting: (0..readers.len()).map(|_| None).collect(),
-            readers,
-            heap: BinaryHeap::new(),
-            buffer: Vec::new(),
-            _spilled: spilled,
-        };
-        for run in 0..merged.readers.len() {
-            merged.refill(run)?;
-        }
-        Ok(merged)
-    }
-
-    /// Reads run `run`'s next entry into the heap.
-    fn refill(&mut self, run: usize) -> std::io::Result<()> {
-        let (Some(reader), Some(slot)) = (self.readers.get_mut(run), self.waiting.get_mut(run))
-        else {
-            return Ok(());
-        };
-        if reader.next_into(&mut self.buffer)? {
-            let entry = Entry::decode(&self.buffer)?;
-            self.heap.push(std::cmp::Reverse((entry.order(), run)));
-            *slot = Some(entry);
-        }
-        Ok(())
-    }
-
-    fn next(&mut self) -> std::io::Result<Option<Entry>> {
-        let Some(std::cmp::Reverse((_, run))) = self.heap.pop() else {
-            return Ok(None);
-        };
-        let entry = self.waiting.get_mut(run).and_then(Option::take);
-        self.refill(run)?;
-        Ok(entry)
+impl Ord for ByPlace {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.0.order().cmp(&other.0.order())
     }
 }
+
+impl PartialOrd for ByPlace {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl PartialEq for ByPlace {
+    fn eq(&self, other: &Self) -> bool {
+        self.cmp(other) == std::cmp::Ordering::Equal
+    }
+}
+
+impl Eq for ByPlace {}
+
+/// The runs of an index merged.
+type Merged = crate::spill::Merge<ByPlace, fn(&[u8]) -> std::io::Result<ByPlace>>;
 
 /// Events sorted into canonical order.
 enum Sorted<'a> {

@@ -31,8 +31,8 @@
 //! shipped scenario both ways, and with a budget of one byte).
 
 use std::borrow::Cow;
-use std::cmp::{Ordering, Reverse};
-use std::collections::{BTreeMap, BinaryHeap};
+use std::cmp::Ordering;
+use std::collections::BTreeMap;
 use std::io;
 use std::rc::Rc;
 
@@ -43,7 +43,7 @@ use super::{BySeverity, Release, UnknownTerm, ViolationRecord, record, resolve};
 use crate::engine::Program;
 use crate::engine::sink::{Evidence, Location, Sink, Violation};
 use crate::event::Origin;
-use crate::spill::{RunReader, Runs, Spilled as SpilledRuns};
+use crate::spill::{Merge, Runs, Spilled as SpilledRuns};
 
 /// Why a violation could not be collected.
 #[derive(Debug, thiserror::Error)]
@@ -494,32 +494,23 @@ fn write_run(runs: &mut Runs, chunk: &[Ranked]) -> io::Result<()> {
     })
 }
 
-/// A run's violations, in their order, until the run's bytes are read.
-struct RunViolations {
-    run: RunReader,
-    buffer: Vec<u8>,
-    /// The file name last decoded, shared by the next evidence from the same file.
-    file: Option<Rc<str>>,
-}
-
-impl RunViolations {
-    /// The next violation, or `None` at the end of the run.
-    fn next(&mut self) -> io::Result<Option<Ranked>> {
-        if !self.run.next_into(&mut self.buffer)? {
-            return Ok(None);
-        }
-        let record: Spilled<'_> = postcard::from_bytes(&self.buffer).map_err(io::Error::other)?;
+/// Decodes the violations of the runs, one after another; the file name last decoded is
+/// shared by the next evidence from the same file.
+fn decoder() -> impl FnMut(&[u8]) -> io::Result<Canonical> {
+    let mut last: Option<Rc<str>> = None;
+    move |bytes| {
+        let record: Spilled<'_> = postcard::from_bytes(bytes).map_err(io::Error::other)?;
         let time = |(secs, nanos): (i64, u32)| {
             DateTime::from_timestamp(secs, nanos)
                 .ok_or_else(|| io::Error::other("a time out of range in the temporary file"))
         };
         let mut evidence = Vec::with_capacity(record.evidence.len());
         for e in record.evidence {
-            let file = match &self.file {
+            let file = match &last {
                 Some(file) if **file == *e.file => Rc::clone(file),
                 _ => Rc::from(&*e.file),
             };
-            self.file = Some(Rc::clone(&file));
+            last = Some(Rc::clone(&file));
             evidence.push(Evidence {
                 id: e.id.into_owned(),
                 origin: Origin { file, line: e.line },
@@ -529,7 +520,7 @@ impl RunViolations {
                 hypothetical: e.hypothetical,
             });
         }
-        Ok(Some(Ranked {
+        Ok(Canonical(Ranked {
             rank: record.rank,
             violation: Violation {
                 agreement: record.agreement as usize,
@@ -551,31 +542,29 @@ impl RunViolations {
     }
 }
 
-/// A run's next violation in a merge: the smallest comes first, ties to the earlier run.
-struct Head {
-    run: usize,
-    ranked: Ranked,
-}
+/// A violation ordered as the report lists it (for the merge of runs, which puts equal ones
+/// from the earlier run first).
+struct Canonical(Ranked);
 
-impl Ord for Head {
+impl Ord for Canonical {
     fn cmp(&self, other: &Self) -> Ordering {
-        canonical(&self.ranked, &other.ranked).then(self.run.cmp(&other.run))
+        canonical(&self.0, &other.0)
     }
 }
 
-impl PartialOrd for Head {
+impl PartialOrd for Canonical {
     fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
         Some(self.cmp(other))
     }
 }
 
-impl PartialEq for Head {
+impl PartialEq for Canonical {
     fn eq(&self, other: &Self) -> bool {
         self.cmp(other) == Ordering::Equal
     }
 }
 
-impl Eq for Head {}
+impl Eq for Canonical {}
 
 /// A run's violations in the report's order, as often as asked.
 pub struct Collected<'p> {
@@ -614,58 +603,12 @@ impl super::ViolationSource for Collected<'_> {
                 }))
             }
             Some(spilled) => {
-                let readers = spilled
-                    .runs()
-                    .into_iter()
-                    .map(|run| RunViolations {
-                        run,
-                        buffer: Vec::new(),
-                        file: None,
-                    })
-                    .collect();
-                Box::new(Merge {
-                    readers,
-                    heap: None,
-                    collected: self,
-                })
+                let program = self.program;
+                Box::new(Merge::new(spilled, decoder()).map(move |next| {
+                    next.and_then(|Canonical(ranked)| record_of(program, ranked.violation))
+                        .map(Cow::Owned)
+                }))
             }
         }
-    }
-}
-
-/// Merges the runs: each run's next violation waits in a heap.
-struct Merge<'c, 'p> {
-    readers: Vec<RunViolations>,
-    /// Filled at the first call (reading can fail, and only `next` can say so).
-    heap: Option<BinaryHeap<Reverse<Head>>>,
-    collected: &'c Collected<'p>,
-}
-
-impl<'c> Iterator for Merge<'c, '_> {
-    type Item = io::Result<Cow<'c, ViolationRecord>>;
-
-    fn next(&mut self) -> Option<Self::Item> {
-        let heap = &mut self.heap;
-        if heap.is_none() {
-            let mut first = BinaryHeap::with_capacity(self.readers.len());
-            for (run, reader) in self.readers.iter_mut().enumerate() {
-                match reader.next() {
-                    Ok(Some(ranked)) => first.push(Reverse(Head { run, ranked })),
-                    Ok(None) => {}
-                    Err(e) => return Some(Err(e)),
-                }
-            }
-            *heap = Some(first);
-        }
-        let heap = heap.as_mut()?;
-        let Reverse(Head { run, ranked }) = heap.pop()?;
-        if let Some(reader) = self.readers.get_mut(run) {
-            match reader.next() {
-                Ok(Some(next)) => heap.push(Reverse(Head { run, ranked: next })),
-                Ok(None) => {}
-                Err(e) => return Some(Err(e)),
-            }
-        }
-        Some(record_of(self.collected.program, ranked.violation).map(Cow::Owned))
     }
 }
