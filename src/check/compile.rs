@@ -178,7 +178,7 @@ pub(crate) struct Unit<'a> {
     /// `record` in mappings.
     subject: &'static str,
     /// The fields every expression compiled so far can read; `None` once one could read any.
-    reads: Option<std::collections::BTreeSet<ImmutableString>>,
+    reads: Option<crate::event::FieldSet>,
 }
 
 impl<'a> Unit<'a> {
@@ -201,7 +201,7 @@ impl<'a> Unit<'a> {
             parties: Vec::new(),
             geography: std::rc::Rc::default(),
             subject,
-            reads: Some(std::collections::BTreeSet::new()),
+            reads: Some(crate::event::FieldSet::default()),
         }
     }
 

@@ -47,18 +47,26 @@ pub struct Location {
     pub lon: Option<f64>,
 }
 
+const PLACE: &str = "place";
+const COUNTRY: &str = "country";
+const LAT: &str = "lat";
+const LON: &str = "lon";
+const SOURCE: &str = "source";
+const HYPOTHETICAL: &str = "hypothetical";
+
 /// The event fields a violation reports besides the event's time, kind and id: its place
-/// ([`Location`]) and each evidence's source and whether it is hypothetical ([`Evidence`]).
-pub(crate) const FIELDS_REPORTED: [&str; 6] =
-    ["place", "country", "lat", "lon", "source", "hypothetical"];
+/// ([`Location::of`]) and each evidence's source and whether it is hypothetical
+/// ([`Evidence::of`]), which read them by these names. A replay parses them whatever the rules
+/// read.
+pub(crate) const FIELDS_REPORTED: [&str; 6] = [PLACE, COUNTRY, LAT, LON, SOURCE, HYPOTHETICAL];
 
 impl Location {
     pub(crate) fn of(event: &Event) -> Self {
         Location {
-            place: event.field_text("place"),
-            country: event.field_text("country"),
-            lat: event.field_number("lat"),
-            lon: event.field_number("lon"),
+            place: event.field_text(PLACE),
+            country: event.field_text(COUNTRY),
+            lat: event.field_number(LAT),
+            lon: event.field_number(LON),
         }
     }
 }
@@ -89,9 +97,9 @@ impl Evidence {
             origin: event.origin().clone(),
             time: event.time(),
             kind: event.kind().to_string(),
-            source: event.field_text("source"),
+            source: event.field_text(SOURCE),
             hypothetical: event
-                .field("hypothetical")
+                .field(HYPOTHETICAL)
                 .is_some_and(|v| v.as_bool() == Ok(true)),
         }
     }

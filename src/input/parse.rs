@@ -473,7 +473,6 @@ impl<'de> Visitor<'de> for NameSeed<'_> {
     }
 }
 
-/// The `time` field: parsed straight from the input text.
 /// The time of a JSON object, without parsing the rest: its first `time` key's value, as an
 /// event's (`None` if it has none, or not a valid one, or the text is not an object). For text
 /// that makes a valid event, the event's time: the same decoding of keys, the same
@@ -576,6 +575,7 @@ fn decoded_time_of(text: &str) -> Option<DateTime<Utc>> {
     deserializer.deserialize_map(TimeOf).ok().flatten()
 }
 
+/// The `time` field: parsed straight from the input text.
 struct TimeSeed;
 
 impl<'de> DeserializeSeed<'de> for TimeSeed {
