@@ -16,9 +16,6 @@ use pactum::run::RunError;
 
 use crate::commands::inputs::open_inputs;
 use crate::commands::load::{load_program, read_report};
-use pactum::report::Collector;
-
-const DEFAULT_BUDGET: usize = Collector::DEFAULT_BUDGET;
 use crate::commands::output::{EXIT_INVALID, say, unless_pipe_closed};
 
 /// What `pactum diff` is given.
@@ -54,10 +51,10 @@ pub fn run(args: DiffArgs) -> Result<u8> {
 fn diff(rules: &[PathBuf], files: &[String], map: Option<&Path>, format: DiffFormat) -> Result<u8> {
     let (old, new) = match (rules, files) {
         ([], [old, new]) => {
-            let (Some(old_report), Some(new_report)) = (
-                read_report(old, DEFAULT_BUDGET)?,
-                read_report(new, DEFAULT_BUDGET)?,
-            ) else {
+            let budget = report::Collector::DEFAULT_BUDGET;
+            let (Some(old_report), Some(new_report)) =
+                (read_report(old, budget)?, read_report(new, budget)?)
+            else {
                 return Ok(EXIT_INVALID);
             };
             // Compared whole: `diff` pairs every violation of one with those of the other.

@@ -29,12 +29,6 @@ const MAX_GEOGRAPHY_BYTES: u64 = 64 << 20;
 /// The largest rule or mapping file: hand-written YAML; the shipped ones are a few KiB.
 const MAX_RULE_BYTES: u64 = 16 << 20;
 
-/// The largest saved report `pactum report` and `pactum diff` read. A report streams (its
-/// violations past a memory budget go to a temporary file), so this bounds the disk a report
-/// can fill, not memory: a replay of 10,000,000 events with a violation on every other one
-/// writes about 4.6 GB.
-const MAX_REPORT_BYTES: u64 = 64 << 30;
-
 /// Reads a file an agreement's geography names, refusing one too large to be a map.
 fn read_geography(path: &Path) -> io::Result<Vec<u8>> {
     read_at_most(
@@ -175,11 +169,7 @@ pub fn read_report(file: &str, budget: usize) -> Result<Option<report::Saved>> {
     } else {
         Box::new(fs::File::open(file).with_context(|| format!("cannot read {file}"))?)
     };
-    let capped = Capped {
-        inner: reader,
-        left: MAX_REPORT_BYTES,
-    };
-    let saved = match report::read_saved(capped, budget) {
+    let saved = match report::read_saved(reader, budget) {
         Ok(saved) => saved,
         Err(err) if err.is_io() => {
             return Err(anyhow::Error::new(io::Error::from(err)))
@@ -205,24 +195,4 @@ pub fn read_report(file: &str, budget: usize) -> Result<Option<report::Saved>> {
         return Ok(None);
     }
     Ok(Some(saved))
-}
-
-/// A reader that refuses to give more than `left` bytes in all: an error, not an early end,
-/// so that a report too large is said to be, not read as cut short.
-struct Capped<R> {
-    inner: R,
-    left: u64,
-}
-
-impl<R: io::Read> io::Read for Capped<R> {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        let read = self.inner.read(buf)?;
-        self.left = self.left.checked_sub(read as u64).ok_or_else(|| {
-            io::Error::other(format!(
-                "more than the {} GiB a report may have",
-                MAX_REPORT_BYTES >> 30
-            ))
-        })?;
-        Ok(read)
-    }
 }

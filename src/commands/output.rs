@@ -58,8 +58,8 @@ pub fn open_output(path: Option<&Path>) -> Result<Box<dyn Write>> {
 
 /// Writes a whole output (a report) to `path`, or to standard output.
 ///
-/// A file is written through [`Pending`]: a run that fails or is interrupted while writing
-/// leaves the earlier report as it was.
+/// A file is written through [`Pending`]: a run that fails while writing leaves the earlier
+/// report as it was.
 pub fn write_output(
     path: Option<&Path>,
     write: impl FnOnce(&mut dyn Write) -> io::Result<()>,
@@ -79,9 +79,10 @@ pub fn write_output(
 }
 
 /// A file being written under a temporary name beside its path, and renamed over it only
-/// once complete ([`Pending::commit`]): a run that fails or is interrupted while writing (a
-/// full disk, Ctrl-C) leaves the earlier file as it was, never a truncated one, and no
-/// temporary file behind (dropped uncommitted, it is deleted).
+/// once complete ([`Pending::commit`]): a run that fails while writing (a full disk, an
+/// invalid event) leaves the earlier file as it was, never a truncated one, and no temporary
+/// file behind (dropped uncommitted, it is deleted). A run killed while writing (Ctrl-C)
+/// leaves the earlier file too, but its temporary file stays: nothing handles signals yet.
 pub struct Pending {
     temporary: tempfile::NamedTempFile,
     path: std::path::PathBuf,

@@ -50,10 +50,14 @@ const MAX_HELD_BYTES: u64 = 2 << 30;
 /// The bytes of one violation of a saved report: a violation is a few hundred bytes; one
 /// larger than this is not pactum's.
 const MAX_VIOLATION_BYTES: u64 = 64 << 20;
+/// The bytes of a whole saved report: its violations past the budget go to a temporary file,
+/// so this bounds the disk a report can fill (a replay of 10,000,000 events with a violation on
+/// every other one writes about 4.6 GB).
+const MAX_REPORT_BYTES: u64 = 64 << 30;
 
 /// Reads a saved report from `reader`, keeping about `budget` bytes of its violations in
-/// memory. Whatever the file says, the memory it takes is bounded: at most 2 GiB of it
-/// besides the violations, 64 MiB for any one violation (an IO error says which was
+/// memory. Whatever the file says, what it takes is bounded: at most 2 GiB of memory besides
+/// the violations, 64 MiB for any one violation, 64 GiB in all (an IO error says which was
 /// exceeded).
 pub fn read_saved<R: io::Read>(reader: R, budget: usize) -> Result<Saved, serde_json::Error> {
     read_within(reader, budget, MAX_HELD_BYTES, MAX_VIOLATION_BYTES)
@@ -69,6 +73,7 @@ fn read_within<R: io::Read>(
     let metered = Metered {
         inner: reader,
         allowance: allowance.clone(),
+        total: MAX_REPORT_BYTES,
     };
     let mut deserializer = serde_json::Deserializer::from_reader(io::BufReader::new(metered));
     let mut violations = SavedViolations {
@@ -197,15 +202,24 @@ impl Allowance {
     }
 }
 
-/// A reader that charges every byte it gives to its [`Allowance`].
+/// A reader that charges every byte it gives to its [`Allowance`], and to the whole report's
+/// `total` (an error, not an early end, so that a report too large is said to be, not read as
+/// cut short).
 struct Metered<R> {
     inner: R,
     allowance: Allowance,
+    total: u64,
 }
 
 impl<R: io::Read> io::Read for Metered<R> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         let read = self.inner.read(buf)?;
+        self.total = self.total.checked_sub(read as u64).ok_or_else(|| {
+            io::Error::other(format!(
+                "more than the {} GiB a report may have",
+                MAX_REPORT_BYTES >> 30
+            ))
+        })?;
         let mut part = self.allowance.0.get();
         part.left = part.left.checked_sub(read as u64).ok_or_else(|| {
             let limit = match part.limit {
