@@ -55,7 +55,7 @@ fn main() {
     for run in runs.runs {
         for format in &run.formats {
             let name = format!("golden::{}.{format}", run.name);
-            let replay = run
+            let has_violations = run
                 .args
                 .first()
                 .is_some_and(|a| a == "replay" || a == "report");
@@ -64,7 +64,7 @@ fn main() {
             // written to a file (`-o`), as the violations settle (`Collector::releasing`), or,
             // with a budget of one byte, collected, sorted and written at the end.
             let variants: &[(&str, &[&str])] = match format.as_str() {
-                _ if !replay => &[],
+                _ if !has_violations => &[],
                 "json" | "jsonl" => &[
                     ("spilled", &["--violations-in-memory", "1"]),
                     ("file", &["-o", OUTPUT]),
