@@ -17,6 +17,11 @@ use clap::{Parser, Subcommand};
 
 mod commands;
 
+/// Counts each thread's allocations, so that one evaluation of a rule expression can be held
+/// to its byte budget (`pactum::expr::cost`).
+#[global_allocator]
+static ALLOCATOR: pactum::expr::cost::CountingAllocator = pactum::expr::cost::CountingAllocator;
+
 use commands::output::{EXIT_INVALID, say};
 use commands::{check, diff, explain, new, replay, report, schema, test};
 

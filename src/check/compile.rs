@@ -23,7 +23,7 @@ use crate::expr::position::{position, position_from};
 use crate::expr::reads::call_of;
 use crate::expr::sandbox::{self, Limits};
 use crate::expr::scope_for;
-use crate::expr::template::{TemplatePart, template_parts};
+use crate::expr::template::{MAX_MESSAGE_BYTES, MAX_PLACEHOLDERS, TemplatePart, template_parts};
 use crate::load::Expression;
 use crate::load::agreement::{Agreement, Breach};
 
@@ -134,6 +134,7 @@ pub fn compile(agreements: Vec<Agreement>, limits: &Limits) -> (Option<Program>,
         }),
         fields,
         max_text: limits.max_string_size,
+        term_budget: (limits.max_term_units, limits.max_term_units_per_event),
     });
     (program, diagnostics)
 }
@@ -545,10 +546,45 @@ impl<'a> Unit<'a> {
     fn template(&mut self, message: &Expression) -> Option<Vec<Piece>> {
         let mut pieces = Vec::new();
         let mut ok = true;
+        if message.text.len() > MAX_MESSAGE_BYTES {
+            let (line, column) = message.locate(1, 1);
+            self.diagnostics.push(
+                Diagnostic::error(
+                    Code::InvalidValue,
+                    &message.source,
+                    line,
+                    column,
+                    format!(
+                        "a message may be at most {MAX_MESSAGE_BYTES} bytes; this one is {}",
+                        message.text.len()
+                    ),
+                )
+                .with_help(
+                    "say the rest in the term's `description`; a message is one report line",
+                ),
+            );
+            return None;
+        }
+        let mut placeholders = 0;
         for part in template_parts(&message.text) {
             match part {
                 TemplatePart::Text(text) => pieces.push(Piece::Text(text)),
+                TemplatePart::Placeholder { start, .. } if placeholders == MAX_PLACEHOLDERS => {
+                    let (line, column) = message.locate(start.0, start.1);
+                    self.diagnostics.push(
+                        Diagnostic::error(
+                            Code::InvalidValue,
+                            &message.source,
+                            line,
+                            column,
+                            format!("a message may hold at most {MAX_PLACEHOLDERS} placeholders"),
+                        )
+                        .with_help("each `{…}` is evaluated for every violation; compute a longer text in one function of `functions`"),
+                    );
+                    return None;
+                }
                 TemplatePart::Placeholder { text, start } => {
+                    placeholders += 1;
                     match self.compile_at(message, "message", &text, start) {
                         Some(ast) => pieces.push(Piece::Expression(ast, start)),
                         None => ok = false,

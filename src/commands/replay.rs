@@ -196,6 +196,17 @@ pub fn run(args: ReplayArgs) -> Result<u8> {
             report.errors.len()
         );
     }
+    for s in &report.suspended {
+        say!(
+            "warning: term {}/{} spent more than its budget and was suspended after {} ({}:{}); it did not judge the {} later event(s)",
+            s.agreement,
+            s.term,
+            s.event,
+            s.file,
+            s.line,
+            s.not_judged
+        );
+    }
     if !report.late.is_empty() {
         say!(
             "warning: {} event(s) came later than --max-delay allows and were judged out of time order; see the report's late events",

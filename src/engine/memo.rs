@@ -10,7 +10,12 @@
 //! The memo is exact, never a heuristic: a miss runs the interpreter, errors are remembered
 //! with their message, and a term whose keys rarely repeat (it reads coordinates or times)
 //! switches the memo off after a trial, which changes speed but never a result. The table is
-//! bounded in entries and each key in bytes, so memory stays flat however long the log.
+//! bounded in entries and each key in bytes, so memory stays flat however long the log; and
+//! all tables of a thread together hold at most [`MAX_HELD`] bytes (a thousand terms with
+//! thirty-two message placeholders each would otherwise be allowed gigabytes): a table that
+//! would pass it empties itself first, and remembers nothing more while the others hold it.
+
+use std::cell::Cell;
 
 use rhai::{Dynamic, ImmutableString};
 use rustc_hash::FxHashMap;
@@ -26,6 +31,82 @@ pub(crate) enum Outcome {
     NotBoolean(String),
     /// It failed.
     Failed(Box<crate::engine::stats::Failure>),
+}
+
+/// Bytes all memo tables of a thread may hold together.
+pub(crate) const MAX_HELD: usize = 64 << 20;
+
+thread_local! {
+    /// Bytes the memo tables of this thread hold, by their own estimate ([`Weigh`]).
+    static HELD: Cell<usize> = const { Cell::new(0) };
+}
+
+/// What a remembered result holds on the heap, in bytes, beyond its own size.
+pub(crate) trait Weigh {
+    fn heap_bytes(&self) -> usize;
+}
+
+impl Weigh for Outcome {
+    fn heap_bytes(&self) -> usize {
+        match self {
+            Outcome::Decided(_) => 0,
+            Outcome::NotBoolean(name) => name.len(),
+            Outcome::Failed(failure) => failure.heap_bytes(),
+        }
+    }
+}
+
+impl Weigh for crate::engine::stats::Failure {
+    fn heap_bytes(&self) -> usize {
+        std::mem::size_of::<Self>()
+            + self.message.len()
+            + self.at.as_ref().map_or(0, |at| at.file.len())
+    }
+}
+
+impl<T: Weigh> Weigh for Box<T> {
+    fn heap_bytes(&self) -> usize {
+        (**self).heap_bytes()
+    }
+}
+
+impl<T: Weigh> Weigh for Option<T> {
+    fn heap_bytes(&self) -> usize {
+        self.as_ref().map_or(0, Weigh::heap_bytes)
+    }
+}
+
+impl<A: Weigh, B: Weigh> Weigh for Result<A, B> {
+    fn heap_bytes(&self) -> usize {
+        match self {
+            Ok(a) => a.heap_bytes(),
+            Err(b) => b.heap_bytes(),
+        }
+    }
+}
+
+impl<A: Weigh, B: Weigh> Weigh for (A, B) {
+    fn heap_bytes(&self) -> usize {
+        self.0.heap_bytes() + self.1.heap_bytes()
+    }
+}
+
+impl Weigh for String {
+    fn heap_bytes(&self) -> usize {
+        self.capacity()
+    }
+}
+
+impl Weigh for std::rc::Rc<str> {
+    fn heap_bytes(&self) -> usize {
+        self.len() + 16
+    }
+}
+
+impl Weigh for bool {
+    fn heap_bytes(&self) -> usize {
+        0
+    }
 }
 
 /// A field value as part of a memo key.
@@ -53,9 +134,22 @@ pub(crate) struct Memo<T = Outcome> {
     key: Vec<Part>,
     lookups: u64,
     hits: u64,
+    /// Bytes this table holds, as counted in [`HELD`].
+    held: usize,
 }
 
-impl<T: Clone> Memo<T> {
+impl<T> Drop for Memo<T> {
+    fn drop(&mut self) {
+        release(self.held);
+    }
+}
+
+/// Gives back `bytes` a table held.
+fn release(bytes: usize) {
+    let _ = HELD.try_with(|h| h.set(h.get().saturating_sub(bytes)));
+}
+
+impl<T: Clone + Weigh> Memo<T> {
     /// Entries kept per memo before the table is emptied and filled anew.
     const CAPACITY: usize = 1 << 12;
     /// Text in one key, in bytes, beyond which the event is evaluated without the memo: with
@@ -72,7 +166,14 @@ impl<T: Clone> Memo<T> {
             key: Vec::new(),
             lookups: 0,
             hits: 0,
+            held: 0,
         }
+    }
+
+    /// Empties the table, giving back what it held.
+    fn empty(&mut self) {
+        self.table.clear();
+        release(std::mem::take(&mut self.held));
     }
 
     /// The outcome for `event`: remembered, or computed by `evaluate` (and remembered).
@@ -114,12 +215,27 @@ impl<T: Clone> Memo<T> {
         if self.lookups == Self::TRIAL && self.hits * 2 < self.lookups {
             // Keys rarely repeat for this term: hashing them is pure overhead.
             self.reads = None;
+            self.empty();
             self.table = FxHashMap::default();
             return outcome;
         }
         if self.table.len() >= Self::CAPACITY {
-            self.table.clear();
+            self.empty();
         }
+        let weight = std::mem::size_of::<T>()
+            + outcome.heap_bytes()
+            + self.key.len() * std::mem::size_of::<Part>()
+            + bytes
+            + 32;
+        let held = HELD.with(Cell::get);
+        if held.saturating_add(weight) > MAX_HELD {
+            self.empty();
+            if HELD.with(Cell::get).saturating_add(weight) > MAX_HELD {
+                return outcome;
+            }
+        }
+        HELD.with(|h| h.set(h.get().saturating_add(weight)));
+        self.held += weight;
         self.table
             .insert(self.key.clone().into_boxed_slice(), outcome.clone());
         outcome

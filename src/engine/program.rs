@@ -26,6 +26,9 @@ pub struct Program {
     pub(crate) fields: Fields,
     /// The longest text an expression may read (`Limits::max_string_size`; 0: no limit).
     pub(crate) max_text: usize,
+    /// What one term may spend over a replay: units in all, and units per event read
+    /// (`Limits::max_term_units`, `Limits::max_term_units_per_event`).
+    pub(crate) term_budget: (u64, u64),
 }
 
 impl std::fmt::Debug for Program {

@@ -18,10 +18,11 @@ use crate::engine::memo::Memo;
 use crate::engine::native::Reader;
 use crate::engine::program::{Plan, Program};
 use crate::engine::sink::Sink;
-pub use crate::engine::stats::{Open, TermError, TermStats};
+pub use crate::engine::stats::{Open, Suspension, TermError, TermStats};
 
 use crate::engine::term::{Extras, TermState};
 use crate::event::{Event, EventHandle};
+use crate::expr::cost;
 
 /// Replays events against a compiled [`Program`].
 pub struct Replay<'p> {
@@ -62,6 +63,10 @@ struct Judging<'p> {
     extras: Extras,
     /// What its form keeps between events.
     form: FormState<'p>,
+    /// Units spent judging events (`expr::cost`), against the term's budget.
+    spent: u64,
+    /// Once suspended: events read and events in the term's period up to the suspension.
+    suspended_after: Option<(u64, u64)>,
 }
 
 /// The totals of a finished replay.
@@ -106,6 +111,8 @@ impl<'p> Replay<'p> {
                 },
                 extras: Extras::new(t, true),
                 form: t.form.state(t.period, true),
+                spent: 0,
+                suspended_after: None,
             })
             .collect::<Vec<_>>();
         let dating_back = (0..terms.len())
@@ -168,7 +175,11 @@ impl<'p> Replay<'p> {
             // term's period: the fast path counts it so at the end).
             if self.plain {
                 for judging in &mut self.terms {
-                    judging.stats.out_of_period += 1;
+                    if judging.suspended_after.is_some() {
+                        judging.stats.suspended += 1;
+                    } else {
+                        judging.stats.out_of_period += 1;
+                    }
                 }
             }
             return Ok(());
@@ -194,10 +205,16 @@ impl<'p> Replay<'p> {
     ) -> Result<(), S::Error> {
         let program = self.program;
         let time = event.time();
+        let events = self.events;
         for (term, judging) in program.terms.iter().zip(&mut self.terms) {
+            if judging.suspended_after.is_some() {
+                judging.stats.suspended += 1;
+                continue;
+            }
             let Some(scope) = self.scopes.get_mut(term.agreement) else {
                 continue;
             };
+            let before = cost::spent();
             let placed = event.unlocated();
             let mut state = TermState {
                 program,
@@ -222,6 +239,8 @@ impl<'p> Replay<'p> {
                 state.stats.unlocated += 1;
             }
             judging.form.after(event);
+            let inside = judging.stats.evaluated;
+            judging.charge(program, event, before, events, inside);
         }
         Ok(())
     }
@@ -243,8 +262,10 @@ impl<'p> Replay<'p> {
             periods,
             reader,
             visit,
+            events,
             ..
         } = self;
+        let events = *events;
         let program: &Program = program;
         periods.enter(event.time());
         let mut values = reader.read(event);
@@ -253,6 +274,10 @@ impl<'p> Replay<'p> {
             let (Some(term), Some(judging)) = (program.terms.get(at), terms.get_mut(at)) else {
                 continue;
             };
+            if judging.suspended_after.is_some() {
+                continue;
+            }
+            let before = cost::spent();
             let every = term.form.acts_on_every_event();
             let inside = periods.holds(at);
             if !every && !inside {
@@ -308,6 +333,7 @@ impl<'p> Replay<'p> {
             if every {
                 judging.form.after(event);
             }
+            judging.charge(program, event, before, events, periods.inside(at));
         }
         Ok(())
     }
@@ -319,8 +345,12 @@ impl<'p> Replay<'p> {
             return;
         }
         for (at, judging) in self.terms.iter_mut().enumerate() {
-            judging.stats.evaluated = self.periods.inside(at);
-            judging.stats.out_of_period = self.events - judging.stats.evaluated;
+            let (read, inside) = judging
+                .suspended_after
+                .unwrap_or((self.events, self.periods.inside(at)));
+            judging.stats.evaluated = inside;
+            judging.stats.out_of_period = read - inside;
+            judging.stats.suspended = self.events - read;
         }
     }
 
@@ -340,7 +370,9 @@ impl<'p> Replay<'p> {
         let earliest = self
             .dating_back
             .iter()
-            .filter_map(|&i| self.terms.get(i).and_then(|t| t.form.earliest()))
+            .filter_map(|&i| self.terms.get(i))
+            .filter(|t| t.suspended_after.is_none())
+            .filter_map(|t| t.form.earliest())
             .min();
         match (self.judged, earliest) {
             (Some(judged), Some(earliest)) => Some(judged.min(earliest)),
@@ -355,6 +387,11 @@ impl<'p> Replay<'p> {
         self.settle_counts();
         let mut open = Vec::new();
         for (term, judging) in program.terms.iter().zip(&mut self.terms) {
+            if judging.suspended_after.is_some() {
+                // Its state stopped at the suspension: gaps and deadlines judged now would
+                // be judged on events it never saw.
+                continue;
+            }
             let Some(scope) = self.scopes.get_mut(term.agreement) else {
                 continue;
             };
@@ -383,6 +420,31 @@ impl<'p> Replay<'p> {
                 .collect(),
             open,
         })
+    }
+}
+
+impl Judging<'_> {
+    /// Adds what judging `event` cost since `before` (`cost::spent`) to the term's spending,
+    /// and suspends the term once it passes its allowance by now: a fixed amount plus an
+    /// amount per event read (`events`, this one included). `inside`: the events in the
+    /// term's period so far, this one included. Spending is counted as work done, so the
+    /// verdict is the same on every run.
+    fn charge(&mut self, program: &Program, event: &Event, before: u64, events: u64, inside: u64) {
+        let (base, per_event) = program.term_budget;
+        self.spent = self
+            .spent
+            .saturating_add(cost::spent().wrapping_sub(before));
+        let allowance = base.saturating_add(per_event.saturating_mul(events));
+        if base == 0 || self.spent <= allowance {
+            return;
+        }
+        self.suspended_after = Some((events, inside));
+        self.stats.suspension = Some(Suspension {
+            event: event.id(),
+            origin: event.origin().clone(),
+            spent: self.spent,
+            allowance,
+        });
     }
 }
 

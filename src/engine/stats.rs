@@ -31,6 +31,28 @@ pub struct TermStats {
     pub unlocated: u64,
     /// The first such failure.
     pub first_error: Option<TermError>,
+    /// Events not judged because the term had been suspended (see [`TermStats::suspension`]);
+    /// `evaluated + out_of_period + suspended` is every event read.
+    pub suspended: u64,
+    /// The event after which the term was suspended for spending more than its budget over
+    /// the replay, and how much it had spent; it judged no later event and decided nothing
+    /// at the end.
+    pub suspension: Option<Suspension>,
+}
+
+/// A term stopped for spending more than its budget over a replay: after which event, and
+/// the units it had spent against the units it was allowed by then.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Suspension {
+    /// The event's id.
+    pub event: String,
+    /// Its file and line.
+    pub origin: Origin,
+    /// Units spent by the term up to and including that event.
+    pub spent: u64,
+    /// Units it was allowed by then.
+    pub allowance: u64,
 }
 
 /// One of a term's expressions that failed on an event.

@@ -12,13 +12,15 @@ use std::rc::Rc;
 use chrono::{DateTime, Utc};
 use rhai::{AST, Dynamic, EvalAltResult, Position, Scope};
 
-use crate::engine::forms::{Evaluate, Judge, SharedKey, Source, key_of};
+use crate::engine::forms::{Evaluate, Judge, SharedKey, Source};
 use crate::engine::memo::{Memo, Outcome};
 use crate::engine::program::{CompiledBreach, CompiledTerm, Piece, Plan, Program};
 use crate::engine::sink::{Evidence, Location, Sink, Violation};
 use crate::engine::stats::{Failure, FailureKind, Part, TermError, TermStats};
 use crate::event::{Event, EventHandle};
+use crate::expr::cost::bounded_text;
 use crate::expr::position::{describe_at, locate};
+use crate::expr::template::MAX_MESSAGE_BYTES;
 use crate::load::Expression;
 use crate::load::agreement::Breach;
 
@@ -342,7 +344,23 @@ fn key_for(
 ) -> Result<Option<(SharedKey, SharedKey)>, Box<Failure>> {
     match eval(program, term, scope, &by.ast) {
         Ok(value) if value.is_unit() => Ok(None),
-        Ok(value) => Ok(Some((key_of(&value).into(), value.to_string().into()))),
+        Ok(value) => {
+            // A key is state kept per key: its length is bounded like everything kept.
+            let (text, whole) = bounded_text(&value, MAX_KEY_BYTES);
+            if !whole {
+                let at = locate(&by.text, (1, 1), Position::NONE);
+                return Err(Box::new(Failure {
+                    part: Part::By,
+                    kind: FailureKind::Error,
+                    message: format!("`by` gave a key longer than {MAX_KEY_BYTES} bytes (at {at})"),
+                    at: Some(at),
+                }));
+            }
+            Ok(Some((
+                format!("{}:{text}", value.type_name()).into(),
+                text.into(),
+            )))
+        }
         Err(err) => Err(failed(
             Part::By,
             "`by` failed: ",
@@ -366,6 +384,24 @@ pub(crate) fn violation_for(
     build(program, term, scope, &mut extras, Some(event))
 }
 
+/// Bytes of a form's key (the text of what `by` gave).
+pub(crate) const MAX_KEY_BYTES: usize = 1024;
+
+/// A message cut to [`MAX_MESSAGE_BYTES`] (at a character boundary, ending with `…`) if it is
+/// longer.
+fn cut_message(mut message: String) -> String {
+    if message.len() <= MAX_MESSAGE_BYTES {
+        return message;
+    }
+    let mut cut = MAX_MESSAGE_BYTES - '…'.len_utf8();
+    while !message.is_char_boundary(cut) {
+        cut -= 1;
+    }
+    message.truncate(cut);
+    message.push('…');
+    message
+}
+
 /// Builds the violation a fired term raises for `event`, with the first failure of its
 /// `breached_by` or message, if any.
 fn build(
@@ -376,7 +412,11 @@ fn build(
     event: Option<&Event>,
 ) -> (Violation, Option<Box<Failure>>) {
     // Without a deciding event (an absence with none before the gap), nothing is remembered.
-    fn remembered<T: Clone>(memo: &mut Memo<T>, event: Option<&Event>, f: impl FnOnce() -> T) -> T {
+    fn remembered<T: Clone + crate::engine::memo::Weigh>(
+        memo: &mut Memo<T>,
+        event: Option<&Event>,
+        f: impl FnOnce() -> T,
+    ) -> T {
         match event {
             Some(event) => memo.outcome(event, f),
             None => f(),
@@ -446,7 +486,10 @@ fn build(
                 };
                 let (text, why) =
                     remembered(memo, event, || match eval(program, term, scope, ast) {
-                        Ok(value) if !value.is_unit() => (value.to_string(), None),
+                        // No placeholder can give more than a whole message holds.
+                        Ok(value) if !value.is_unit() => {
+                            (bounded_text(&value, MAX_MESSAGE_BYTES + 1).0, None)
+                        }
                         Ok(_) => ("?".to_string(), None),
                         Err(err) => (
                             "?".to_string(),
@@ -464,8 +507,11 @@ fn build(
                 if failure.is_none() {
                     failure = why;
                 }
+                if out.len() > MAX_MESSAGE_BYTES {
+                    break;
+                }
             }
-            out
+            cut_message(out)
         }
         _ => source.title.clone(),
     };

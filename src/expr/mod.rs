@@ -2,6 +2,7 @@
 //! than one stage needs.
 //!
 //! - [`sandbox`]: the one place that builds a Rhai `Engine` (limits, no IO, strict variables);
+//! - [`cost`]: the cost model (units per evaluation, bytes allocated, units per thread);
 //! - `spatial`: `inside`, `distance_km`, `nearest_place` over an agreement's geography;
 //! - `template`: message templates cut into text and `{expression}` placeholders;
 //! - `position`: positions inside an expression mapped to the YAML file, and run-time errors
@@ -17,6 +18,7 @@ use rhai::{Array, Dynamic, Scope};
 use crate::load::ListItem;
 use crate::load::agreement::Agreement;
 
+pub mod cost;
 pub(crate) mod position;
 pub(crate) mod reads;
 pub mod sandbox;

@@ -67,7 +67,7 @@ pub(crate) fn describe_at(
             call,
         );
     }
-    let mut text = err.to_string();
+    let mut text = crate::expr::cost::stopped(err).unwrap_or_else(|| err.to_string());
     // Rhai appends " (line L, position C)"; the position in the YAML file replaces it.
     if let Some(cut) = text.rfind(" (line ") {
         text.truncate(cut);

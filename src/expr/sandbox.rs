@@ -49,6 +49,17 @@ pub struct Limits {
     pub max_variables: usize,
     /// Functions defined by one agreement file. Default 256.
     pub max_functions: usize,
+    /// Bytes one evaluation may allocate in all, counting every copy (strings, arrays, maps
+    /// and their keys). Default 8 MiB. Holds only in a program that installs
+    /// [`CountingAllocator`](crate::expr::cost::CountingAllocator), as `pactum` does.
+    pub max_allocated: usize,
+    /// Units (operations, plus the charges of `expr::cost`) one term may spend over a whole
+    /// replay before it is suspended, besides [`Limits::max_term_units_per_event`] for every
+    /// event read. Default 10,000,000. 0: no budget.
+    pub max_term_units: u64,
+    /// Units one term may spend per event read, on top of [`Limits::max_term_units`].
+    /// Default 2,000: about a hundred times what a usual condition costs.
+    pub max_term_units_per_event: u64,
 }
 
 impl Default for Limits {
@@ -63,6 +74,9 @@ impl Default for Limits {
             max_map_size: 1024,
             max_variables: 256,
             max_functions: 256,
+            max_allocated: 8 << 20,
+            max_term_units: 10_000_000,
+            max_term_units_per_event: 2_000,
         }
     }
 }
@@ -112,6 +126,11 @@ pub fn engine(limits: &Limits) -> Engine {
         .set_max_functions(limits.max_functions);
     event::register(&mut engine);
     register_missing_value_comparisons(&mut engine);
+    crate::expr::cost::install(
+        &mut engine,
+        limits.max_operations,
+        limits.max_allocated as u64,
+    );
     engine
 }
 

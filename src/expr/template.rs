@@ -3,6 +3,13 @@
 //! The compiler, the warnings and `explain` read placeholders the same way, through
 //! [`template_parts`].
 
+/// Placeholders one message may hold: each is an evaluation per violation and a memo table.
+pub(crate) const MAX_PLACEHOLDERS: usize = 32;
+
+/// Bytes of a message: of its template as written, and of the message a violation carries
+/// (placeholders filled in), which is cut there with `…`. A report line, not a document.
+pub(crate) const MAX_MESSAGE_BYTES: usize = 2048;
+
 /// A part of a message template, as written.
 pub(crate) enum TemplatePart {
     /// Literal text (`{{` and `}}` already made single braces).

@@ -239,7 +239,7 @@ pub(super) fn write(
                 e.count,
                 esc(e.event),
                 esc(&e.at),
-                esc(e.message)
+                esc(&e.message)
             )?;
         }
         writeln!(out, "</tbody></table>")?;

@@ -195,7 +195,7 @@ pub(super) fn write(
                 e.count,
                 code(e.event),
                 cell(&e.at),
-                cell(e.message)
+                cell(&e.message)
             )?;
         }
     }

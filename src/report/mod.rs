@@ -93,6 +93,7 @@ pub fn build(
 
     let mut by_term = Vec::new();
     let mut errors = Vec::new();
+    let mut suspended = Vec::new();
     for stats in &outcome.totals.terms {
         let (agreement, term) =
             resolve(agreements, "a term's counts", stats.agreement, stats.term)?;
@@ -105,9 +106,22 @@ pub fn build(
             out_of_period: stats.out_of_period,
             violations: stats.violations,
             errors: stats.errors,
+            suspended: stats.suspended,
             unkeyed: stats.unkeyed,
             unlocated: stats.unlocated,
         });
+        if let Some(at) = &stats.suspension {
+            suspended.push(SuspendedTerm {
+                agreement: agreement.id.clone(),
+                term: term.id.clone(),
+                event: at.event.clone(),
+                file: at.origin.file.to_string(),
+                line: at.origin.line,
+                spent: at.spent,
+                allowance: at.allowance,
+                not_judged: stats.suspended,
+            });
+        }
         if let Some(first) = &stats.first_error {
             errors.push(TermErrors {
                 agreement: agreement.id.clone(),
@@ -193,6 +207,7 @@ pub fn build(
             })
             .collect(),
         errors,
+        suspended,
         open,
         late: outcome
             .late

@@ -45,6 +45,9 @@ pub struct Report {
     pub skipped: Vec<Skipped>,
     /// Terms whose expressions failed on some events.
     pub errors: Vec<TermErrors>,
+    /// Terms suspended for spending more than their budget over the replay.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub suspended: Vec<SuspendedTerm>,
     /// Deadline obligations neither kept nor broken: due after the last event.
     #[serde(default)]
     pub open: Vec<OpenObligation>,
@@ -74,6 +77,8 @@ pub(super) struct Tail<'r> {
     pub summary: &'r Summary,
     pub skipped: &'r [Skipped],
     pub errors: &'r [TermErrors],
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    pub suspended: &'r [SuspendedTerm],
     pub open: &'r [OpenObligation],
     pub late: &'r [LateEvent],
 }
@@ -93,6 +98,7 @@ impl Report {
             summary,
             skipped,
             errors,
+            suspended,
             open,
             late,
         } = self;
@@ -109,6 +115,7 @@ impl Report {
                 summary,
                 skipped,
                 errors,
+                suspended,
                 open,
                 late,
             },
@@ -315,6 +322,9 @@ pub struct TermSummary {
     pub violations: u64,
     /// Events on which one of its expressions failed.
     pub errors: u64,
+    /// Events not judged because the term had been suspended (see [`Report::suspended`]).
+    #[serde(skip_serializing_if = "is_zero", default)]
+    pub suspended: u64,
     /// Threshold terms: selected events whose `by` key was `()`, so counted in no window.
     #[serde(skip_serializing_if = "is_zero", default)]
     pub unkeyed: u64,
@@ -549,6 +559,28 @@ pub struct TermErrors {
     pub count: u64,
     /// The first failure.
     pub first: FirstError,
+}
+
+/// A term suspended for spending more than its budget over the replay: it judged no event
+/// after `event` and decided nothing at the end of the log.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SuspendedTerm {
+    /// Agreement id.
+    pub agreement: String,
+    /// Term id.
+    pub term: String,
+    /// The last event it judged: id.
+    pub event: String,
+    /// Its input file.
+    pub file: String,
+    /// Its line.
+    pub line: u64,
+    /// Units the term had spent by then (`docs/security.md`).
+    pub spent: u64,
+    /// Units it was allowed by then.
+    pub allowance: u64,
+    /// Events read after it, not judged by the term.
+    pub not_judged: u64,
 }
 
 /// The first failure of a term's expressions.

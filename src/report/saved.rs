@@ -20,7 +20,7 @@ use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visit
 
 use super::{
     AgreementInfo, InputInfo, LateEvent, OpenObligation, Options, Report, Skipped, Span, Summary,
-    TermErrors, ViolationRecord, ViolationSource,
+    SuspendedTerm, TermErrors, ViolationRecord, ViolationSource,
 };
 use crate::spill::{Runs, Spilled};
 
@@ -267,6 +267,7 @@ impl<'de> Visitor<'de> for ReportSeed<'_> {
         let mut summary: Option<Summary> = None;
         let mut skipped: Option<Vec<Skipped>> = None;
         let mut errors: Option<Vec<TermErrors>> = None;
+        let mut suspended: Option<Vec<SuspendedTerm>> = None;
         let mut open: Option<Vec<OpenObligation>> = None;
         let mut late: Option<Vec<LateEvent>> = None;
         fn once<'de, A: MapAccess<'de>, T: serde::Deserialize<'de>>(
@@ -305,6 +306,7 @@ impl<'de> Visitor<'de> for ReportSeed<'_> {
                 "summary" => once(&mut map, &mut summary, "summary")?,
                 "skipped" => once(&mut map, &mut skipped, "skipped")?,
                 "errors" => once(&mut map, &mut errors, "errors")?,
+                "suspended" => once(&mut map, &mut suspended, "suspended")?,
                 "open" => once(&mut map, &mut open, "open")?,
                 "late" => once(&mut map, &mut late, "late")?,
                 _ => {
@@ -327,6 +329,7 @@ impl<'de> Visitor<'de> for ReportSeed<'_> {
             summary: summary.ok_or_else(|| missing("summary"))?,
             skipped: skipped.ok_or_else(|| missing("skipped"))?,
             errors: errors.ok_or_else(|| missing("errors"))?,
+            suspended: suspended.unwrap_or_default(),
             open: open.unwrap_or_default(),
             late: late.unwrap_or_default(),
         })

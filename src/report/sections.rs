@@ -115,8 +115,19 @@ pub fn sections<'r>(report: &'r Report, violations: &'r dyn ViolationSource) -> 
                 count: e.count,
                 event: &e.first.event,
                 at: at(&e.first.file, e.first.line),
-                message: &e.first.message,
+                message: Cow::Borrowed(&e.first.message),
             })
+            // A suspended term reads as an error of the term over the events it left.
+            .chain(report.suspended.iter().map(|s| RuleError {
+                clause: clause(&s.agreement, &s.term),
+                count: s.not_judged,
+                event: &s.event,
+                at: at(&s.file, s.line),
+                message: Cow::Owned(format!(
+                    "suspended after this event, having spent {} units against an allowance of {} by then (docs/security.md); the {} later event(s) were not judged by this term",
+                    s.spent, s.allowance, s.not_judged
+                )),
+            }))
             .collect(),
         skipped: report
             .skipped
@@ -443,7 +454,7 @@ pub struct RuleError<'r> {
     pub event: &'r str,
     /// `FILE:LINE` of that event.
     pub at: String,
-    pub message: &'r str,
+    pub message: Cow<'r, str>,
 }
 
 /// A line skipped as invalid.

@@ -193,7 +193,7 @@ pub(super) fn write(
                 "{}: {} event(s); first {first}: {}",
                 e.clause,
                 e.count,
-                plain(e.message)
+                plain(&e.message)
             )?;
         }
     }

@@ -1,0 +1,314 @@
+//! The cost model: what one evaluation of a rule expression may spend, counted so that the
+//! verdict ("over budget" or not) is the same on every run of the same binary.
+//!
+//! Rhai counts one *operation* per step of a script, whatever the step does. Most steps cost
+//! about the same, but a few scale with their operands: `a == b` on two arrays of a thousand
+//! elements, `x in a`, `index_of`, `dedup` and map equality compare element by element without
+//! counting, and a map's keys escape Rhai's size limits altogether (it sums the strings of
+//! arrays and of map *values*, not of keys). So a rule of a few hundred bytes could spend
+//! seconds on one event, or copy a 16 MB map into every variable.
+//!
+//! Two meters close that, both deterministic (they count work, never time):
+//!
+//! - **Units.** An operation is one unit; the element-wise functions above are replaced by
+//!   versions with Rhai's own semantics that charge one more unit per element compared, and a
+//!   map's comparison one more per 256 bytes of key. An evaluation stops with "Too many
+//!   operations" once operations plus charges pass [`Limits::max_operations`].
+//! - **Bytes.** An evaluation may allocate at most [`Limits::max_allocated`] bytes in all
+//!   (strings, arrays, maps and their keys, every copy of a value into a variable). This needs
+//!   the allocator to count: [`CountingAllocator`], which the `pactum` binary installs as its
+//!   global allocator. A program that uses the library without it gets the unit meter only.
+//!
+//! Both are read on every operation through Rhai's progress callback ([`progress`]), which is
+//! also where an evaluation is recognised as new (Rhai restarts its count at 1), so no caller
+//! has to open or close a meter. The units spent on this thread in all ([`spent`]) let the
+//! replay give each term a budget over a whole log (see `engine::replay`).
+//!
+//! [`Limits::max_operations`]: crate::expr::sandbox::Limits::max_operations
+//! [`Limits::max_allocated`]: crate::expr::sandbox::Limits::max_allocated
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::cell::Cell;
+
+use rhai::{Array, Dynamic, Engine, EvalAltResult, INT, Map, NativeCallContext};
+
+thread_local! {
+    /// Bytes this thread has asked the allocator for, in all (never decreases).
+    static ALLOCATED: Cell<u64> = const { Cell::new(0) };
+    /// Units charged beyond Rhai's own operation count in the current evaluation.
+    static CHARGED: Cell<u64> = const { Cell::new(0) };
+    /// [`ALLOCATED`] when the current evaluation began.
+    static ALLOCATED_AT_START: Cell<u64> = const { Cell::new(0) };
+    /// Units spent on this thread in all: operations plus charges.
+    static SPENT: Cell<u64> = const { Cell::new(0) };
+}
+
+/// The global allocator that lets an evaluation's allocations be counted: the system
+/// allocator, plus a per-thread byte count. Per thread, because a count shared by threads
+/// would make one thread's verdict depend on what another did.
+///
+/// Install it in a program (`#[global_allocator] static A: CountingAllocator =
+/// CountingAllocator;`) to make [`Limits::max_allocated`](crate::Limits::max_allocated) hold.
+pub struct CountingAllocator;
+
+fn count(bytes: usize) {
+    // `try_with`: the thread-local may already be gone while a thread ends.
+    let _ = ALLOCATED.try_with(|a| a.set(a.get().wrapping_add(bytes as u64)));
+}
+
+// SAFETY: every call is forwarded unchanged to `System`, which upholds `GlobalAlloc`'s
+// contract; the only addition is a counter in a const-initialised thread-local `Cell`, which
+// neither allocates nor panics.
+#[allow(unsafe_code)]
+unsafe impl GlobalAlloc for CountingAllocator {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        count(layout.size());
+        // SAFETY: the caller's contract for `alloc` is passed on as is.
+        unsafe { System.alloc(layout) }
+    }
+
+    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
+        count(layout.size());
+        // SAFETY: as for `alloc`.
+        unsafe { System.alloc_zeroed(layout) }
+    }
+
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        count(new_size.saturating_sub(layout.size()));
+        // SAFETY: as for `alloc`.
+        unsafe { System.realloc(ptr, layout, new_size) }
+    }
+
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        // SAFETY: as for `alloc`.
+        unsafe { System.dealloc(ptr, layout) }
+    }
+}
+
+/// Units spent on this thread so far, in all evaluations: the difference across a piece of
+/// work is what it cost.
+pub(crate) fn spent() -> u64 {
+    SPENT.with(Cell::get)
+}
+
+/// The message an evaluation stops with when its units run out; the same words as Rhai's own.
+const TOO_MANY_OPERATIONS: &str = "Too many operations";
+
+/// What Rhai's progress callback does on every operation: `operations` is the evaluation's
+/// count so far (1 on its first). Stops the evaluation when its units or its bytes are spent.
+fn progress(operations: u64, max_operations: u64, max_allocated: u64) -> Option<Dynamic> {
+    let allocated = ALLOCATED.with(Cell::get);
+    if operations == 1 {
+        CHARGED.with(|c| c.set(0));
+        ALLOCATED_AT_START.with(|a| a.set(allocated));
+    }
+    SPENT.with(|s| s.set(s.get().wrapping_add(1)));
+    if max_operations > 0 && operations.saturating_add(CHARGED.with(Cell::get)) > max_operations {
+        return Some(Dynamic::from(TOO_MANY_OPERATIONS));
+    }
+    let used = allocated.wrapping_sub(ALLOCATED_AT_START.with(Cell::get));
+    if max_allocated > 0 && used > max_allocated {
+        return Some(Dynamic::from(format!(
+            "Too much memory: the evaluation allocated more than {} bytes",
+            max_allocated
+        )));
+    }
+    None
+}
+
+/// The words for an evaluation that [`progress`] stopped, or `None` for any other error.
+pub(crate) fn stopped(err: &EvalAltResult) -> Option<String> {
+    match err {
+        EvalAltResult::ErrorTerminated(token, _) if token.is_string() => Some(token.to_string()),
+        _ => None,
+    }
+}
+
+/// The text of `value` as Rhai displays it, written no further than `max` bytes (cut at a
+/// character boundary), and whether it is whole. A value may hold megabytes (a map of long
+/// keys); displaying it whole only to cut it would spend what the limits saved.
+pub(crate) fn bounded_text(value: &Dynamic, max: usize) -> (String, bool) {
+    struct Capped {
+        text: String,
+        max: usize,
+        whole: bool,
+    }
+    impl std::fmt::Write for Capped {
+        fn write_str(&mut self, s: &str) -> std::fmt::Result {
+            let room = self.max - self.text.len();
+            if s.len() <= room {
+                self.text.push_str(s);
+                return Ok(());
+            }
+            let mut cut = room;
+            while !s.is_char_boundary(cut) {
+                cut -= 1;
+            }
+            self.text.push_str(s.get(..cut).unwrap_or(""));
+            self.whole = false;
+            Err(std::fmt::Error)
+        }
+    }
+    let mut capped = Capped {
+        text: String::new(),
+        max,
+        whole: true,
+    };
+    let _ = std::fmt::Write::write_fmt(&mut capped, format_args!("{value}"));
+    (capped.text, capped.whole)
+}
+
+/// Charges `units` to the evaluation running `ctx`; an error once they pass its budget.
+fn charge(ctx: &NativeCallContext, units: u64) -> Result<(), Box<EvalAltResult>> {
+    let charged = CHARGED.with(|c| {
+        let charged = c.get().saturating_add(units);
+        c.set(charged);
+        charged
+    });
+    SPENT.with(|s| s.set(s.get().wrapping_add(units)));
+    let max = ctx.engine().max_operations();
+    let operations = ctx.global_runtime_state().num_operations;
+    if max > 0 && operations.saturating_add(charged) > max {
+        return Err(EvalAltResult::ErrorTooManyOperations(ctx.call_position()).into());
+    }
+    Ok(())
+}
+
+/// Installs the meters on `engine`: the progress callback, and the element-wise functions
+/// replaced by charging ones. Registered functions are searched before the packages, so these
+/// take the place of Rhai's own.
+pub(crate) fn install(engine: &mut Engine, max_operations: u64, max_allocated: u64) {
+    engine.on_progress(move |operations| progress(operations, max_operations, max_allocated));
+    engine.register_fn("==", array_equals);
+    engine.register_fn("!=", |ctx: NativeCallContext, a: &mut Array, b: Array| {
+        array_equals(ctx, a, b).map(|equal| !equal)
+    });
+    engine.register_fn("contains", array_contains);
+    engine.register_fn(
+        "index_of",
+        |ctx: NativeCallContext, a: &mut Array, v: Dynamic| array_index_of(ctx, a, v, 0),
+    );
+    engine.register_fn("index_of", array_index_of);
+    engine.register_fn("dedup", array_dedup);
+    engine.register_fn("==", map_equals);
+    engine.register_fn("!=", |ctx: NativeCallContext, a: &mut Map, b: Map| {
+        map_equals(ctx, a, b).map(|equal| !equal)
+    });
+}
+
+/// `a == b` for two values inside a container, as Rhai's array functions decide it: a
+/// comparison that does not exist between two values of different types is `false`.
+fn element_equals(
+    ctx: &NativeCallContext,
+    a: &mut Dynamic,
+    b: &mut Dynamic,
+) -> Result<bool, Box<EvalAltResult>> {
+    charge(ctx, 1)?;
+    match ctx.call_native_fn_raw("==", true, &mut [a, b]) {
+        Ok(equal) => Ok(equal.as_bool().unwrap_or(false)),
+        Err(err) => match *err {
+            EvalAltResult::ErrorFunctionNotFound(ref signature, ..)
+                if signature.starts_with("==") && a.type_id() != b.type_id() =>
+            {
+                Ok(false)
+            }
+            _ => Err(err),
+        },
+    }
+}
+
+fn array_equals(
+    ctx: NativeCallContext,
+    a: &mut Array,
+    mut b: Array,
+) -> Result<bool, Box<EvalAltResult>> {
+    if a.len() != b.len() {
+        return Ok(false);
+    }
+    for (x, y) in a.iter_mut().zip(b.iter_mut()) {
+        if !element_equals(&ctx, x, y)? {
+            return Ok(false);
+        }
+    }
+    Ok(true)
+}
+
+fn array_contains(
+    ctx: NativeCallContext,
+    a: &mut Array,
+    value: Dynamic,
+) -> Result<bool, Box<EvalAltResult>> {
+    for item in a.iter_mut() {
+        if element_equals(&ctx, item, &mut value.clone())? {
+            return Ok(true);
+        }
+    }
+    Ok(false)
+}
+
+fn array_index_of(
+    ctx: NativeCallContext,
+    a: &mut Array,
+    value: Dynamic,
+    start: INT,
+) -> Result<INT, Box<EvalAltResult>> {
+    // Rhai's offsets: negative counts from the end, clamped to the array.
+    let len = a.len();
+    let start = if start < 0 {
+        len.saturating_sub(usize::try_from(start.unsigned_abs()).unwrap_or(usize::MAX))
+    } else {
+        usize::try_from(start).unwrap_or(usize::MAX).min(len)
+    };
+    for (i, item) in a.iter_mut().enumerate().skip(start) {
+        if element_equals(&ctx, item, &mut value.clone())? {
+            return Ok(INT::try_from(i).unwrap_or(INT::MAX));
+        }
+    }
+    Ok(-1)
+}
+
+/// Removes consecutive equal elements. Rhai's own ignores a comparison that fails; so does
+/// this one, except running out of units.
+fn array_dedup(ctx: NativeCallContext, a: &mut Array) -> Result<(), Box<EvalAltResult>> {
+    let mut kept: Array = Vec::with_capacity(a.len());
+    for mut item in a.drain(..) {
+        let duplicate = match kept.last_mut() {
+            Some(last) => match element_equals(&ctx, last, &mut item) {
+                Ok(equal) => equal,
+                Err(err) if matches!(*err, EvalAltResult::ErrorTooManyOperations(..)) => {
+                    return Err(err);
+                }
+                Err(_) => false,
+            },
+            None => false,
+        };
+        if !duplicate {
+            kept.push(item);
+        }
+    }
+    *a = kept;
+    Ok(())
+}
+
+fn map_equals(ctx: NativeCallContext, a: &mut Map, mut b: Map) -> Result<bool, Box<EvalAltResult>> {
+    if a.len() != b.len() {
+        return Ok(false);
+    }
+    // Looking a key up hashes and compares it: its length is work too.
+    let key_bytes: usize = a.keys().map(|k| k.len()).sum();
+    charge(&ctx, (key_bytes / 256) as u64)?;
+    for (key, x) in a.iter_mut() {
+        let Some(y) = b.get_mut(key) else {
+            return Ok(false);
+        };
+        charge(&ctx, 1)?;
+        let equal = ctx
+            .call_native_fn_raw("==", true, &mut [x, y])?
+            .as_bool()
+            .unwrap_or(false);
+        if !equal {
+            return Ok(false);
+        }
+    }
+    Ok(true)
+}
