@@ -263,6 +263,43 @@ fn part(value: Dynamic) -> Option<Part> {
 mod tests {
     use super::*;
 
+    /// Issue 12: each table was bounded alone, so a thousand terms with thirty-two
+    /// placeholders each could hold gigabytes; all tables of a thread now hold at most
+    /// `MAX_HELD` together, and give it back when dropped.
+    #[test]
+    fn all_tables_of_a_thread_together_hold_at_most_max_held() {
+        let mut parser = crate::input::EventParser::new();
+        let origin = crate::event::Origin {
+            file: "t".into(),
+            line: 1,
+        };
+        let mut memos: Vec<Memo<(String, Option<Box<crate::engine::stats::Failure>>)>> = (0..40)
+            .map(|_| Memo::new(Some(vec!["id".into()])))
+            .collect();
+        let text = "x".repeat(2049);
+        let mut evaluated = 0;
+        for i in 0..1000 {
+            let json = format!(r#"{{"time":"2024-01-01","kind":"k","id":"e{i}"}}"#);
+            let event = parser.parse_json(&json, origin.clone()).unwrap();
+            for memo in &mut memos {
+                let (got, _) = memo.outcome(&event, || {
+                    evaluated += 1;
+                    (text.clone(), None)
+                });
+                assert_eq!(got.len(), 2049);
+            }
+        }
+        assert_eq!(evaluated, 40_000, "every event is new to every table");
+        let held = HELD.with(Cell::get);
+        assert!(held <= MAX_HELD, "{held} > {MAX_HELD}");
+        assert!(
+            held > MAX_HELD / 2,
+            "the budget is used, not wasted: {held}"
+        );
+        drop(memos);
+        assert_eq!(HELD.with(Cell::get), 0);
+    }
+
     #[test]
     fn outcomes_are_remembered_per_values_of_the_fields_read() {
         let mut parser = crate::input::EventParser::new();

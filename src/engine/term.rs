@@ -352,7 +352,9 @@ fn key_for(
                 return Err(Box::new(Failure {
                     part: Part::By,
                     kind: FailureKind::Error,
-                    message: format!("`by` gave a key longer than {MAX_KEY_BYTES} bytes (at {at})"),
+                    message: format!(
+                        "`by` failed: its key is longer than {MAX_KEY_BYTES} bytes (at {at})"
+                    ),
                     at: Some(at),
                 }));
             }

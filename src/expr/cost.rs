@@ -2,27 +2,30 @@
 //! verdict ("over budget" or not) is the same on every run of the same binary.
 //!
 //! Rhai counts one *operation* per step of a script, whatever the step does. Most steps cost
-//! about the same, but a few scale with their operands: `a == b` on two arrays of a thousand
-//! elements, `x in a`, `index_of`, `dedup` and map equality compare element by element without
-//! counting, and a map's keys escape Rhai's size limits altogether (it sums the strings of
-//! arrays and of map *values*, not of keys). So a rule of a few hundred bytes could spend
-//! seconds on one event, or copy a 16 MB map into every variable.
+//! about the same, but some scale with their operands: `a == b` on two arrays of a thousand
+//! elements, `x in a`, `index_of`, `dedup`, map equality and searches in a long string work
+//! element by element or byte by byte in one step; `pad`, `split` or a copy of a map build
+//! kilobytes in one step; and a map's keys escape Rhai's size limits altogether (it sums the
+//! strings of arrays and of map *values*, not of keys). So a rule of a few hundred bytes could
+//! spend seconds on one event, or copy a 16 MB map into every variable.
 //!
-//! Two meters close that, both deterministic (they count work, never time):
+//! So an evaluation is charged in **units**, all counted, none timed, against
+//! [`Limits::max_operations`]:
 //!
-//! - **Units.** An operation is one unit; the element-wise functions above are replaced by
-//!   versions with Rhai's own semantics that charge one more unit per element compared, and a
-//!   map's comparison one more per 256 bytes of key. An evaluation stops with "Too many
-//!   operations" once operations plus charges pass [`Limits::max_operations`].
-//! - **Bytes.** An evaluation may allocate at most [`Limits::max_allocated`] bytes in all
-//!   (strings, arrays, maps and their keys, every copy of a value into a variable). This needs
-//!   the allocator to count: [`CountingAllocator`], which the `pactum` binary installs as its
-//!   global allocator. A program that uses the library without it gets the unit meter only.
+//! - one per operation (Rhai's own count);
+//! - one per element compared by the element-wise functions above, which are replaced by
+//!   versions with Rhai's semantics that charge as they go, and one per 256 bytes of map key
+//!   compared or of text searched;
+//! - one per 64 bytes allocated: strings, arrays, maps and their keys, every copy of a value
+//!   into a variable. This needs the allocator to count: [`CountingAllocator`], which the
+//!   `pactum` binary installs as its global allocator (a program that uses the library without
+//!   it gets the other charges only). [`Limits::max_allocated`] bounds the bytes of one
+//!   evaluation outright as well, since one step may allocate a lot before it is counted.
 //!
-//! Both are read on every operation through Rhai's progress callback ([`progress`]), which is
-//! also where an evaluation is recognised as new (Rhai restarts its count at 1), so no caller
-//! has to open or close a meter. The units spent on this thread in all ([`spent`]) let the
-//! replay give each term a budget over a whole log (see `engine::replay`).
+//! The budget is read on every operation through Rhai's progress callback ([`progress`]),
+//! which is also where an evaluation is recognised as new (Rhai restarts its count at 1), so no
+//! caller has to open or close a meter. The units spent on this thread in all ([`spent`]) give
+//! each term a budget over a whole replay (see `engine::replay`).
 //!
 //! [`Limits::max_operations`]: crate::expr::sandbox::Limits::max_operations
 //! [`Limits::max_allocated`]: crate::expr::sandbox::Limits::max_allocated
@@ -30,7 +33,7 @@
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
 
-use rhai::{Array, Dynamic, Engine, EvalAltResult, INT, Map, NativeCallContext};
+use rhai::{Array, Dynamic, Engine, EvalAltResult, INT, ImmutableString, Map, NativeCallContext};
 
 thread_local! {
     /// Bytes this thread has asked the allocator for, in all (never decreases).
@@ -94,23 +97,38 @@ pub(crate) fn spent() -> u64 {
 /// The message an evaluation stops with when its units run out; the same words as Rhai's own.
 const TOO_MANY_OPERATIONS: &str = "Too many operations";
 
-/// What Rhai's progress callback does on every operation: `operations` is the evaluation's
-/// count so far (1 on its first). Stops the evaluation when its units or its bytes are spent.
-fn progress(operations: u64, max_operations: u64, max_allocated: u64) -> Option<Dynamic> {
+/// Bytes allocated that count as one unit.
+const BYTES_PER_UNIT: u64 = 64;
+/// Bytes of text searched, or of map keys compared, that count as one unit.
+const SCANNED_PER_UNIT: usize = 256;
+
+/// The units the current evaluation has spent, given Rhai's operation count, and the bytes it
+/// has allocated; `operations` is 1 on an evaluation's first operation, which starts anew.
+fn units(operations: u64) -> (u64, u64) {
     let allocated = ALLOCATED.with(Cell::get);
     if operations == 1 {
         CHARGED.with(|c| c.set(0));
         ALLOCATED_AT_START.with(|a| a.set(allocated));
     }
+    let bytes = allocated.wrapping_sub(ALLOCATED_AT_START.with(Cell::get));
+    let units = operations
+        .saturating_add(CHARGED.with(Cell::get))
+        .saturating_add(bytes / BYTES_PER_UNIT);
+    (units, bytes)
+}
+
+/// What Rhai's progress callback does on every operation: stops the evaluation when its units
+/// or its bytes are spent.
+fn progress(operations: u64, max_operations: u64, max_allocated: u64) -> Option<Dynamic> {
+    let (units, bytes) = units(operations);
     SPENT.with(|s| s.set(s.get().wrapping_add(1)));
-    if max_operations > 0 && operations.saturating_add(CHARGED.with(Cell::get)) > max_operations {
+    if max_operations > 0 && units > max_operations {
         return Some(Dynamic::from(TOO_MANY_OPERATIONS));
     }
-    let used = allocated.wrapping_sub(ALLOCATED_AT_START.with(Cell::get));
-    if max_allocated > 0 && used > max_allocated {
+    if max_allocated > 0 && bytes > max_allocated {
         return Some(Dynamic::from(format!(
-            "Too much memory: the evaluation allocated more than {} bytes",
-            max_allocated
+            "Too much memory: the evaluation allocated more than {} MiB",
+            max_allocated >> 20
         )));
     }
     None
@@ -158,20 +176,21 @@ pub(crate) fn bounded_text(value: &Dynamic, max: usize) -> (String, bool) {
     (capped.text, capped.whole)
 }
 
-/// Charges `units` to the evaluation running `ctx`; an error once they pass its budget.
+/// Charges `units` to the evaluation running `ctx`; an error once its budget is spent.
 fn charge(ctx: &NativeCallContext, units: u64) -> Result<(), Box<EvalAltResult>> {
-    let charged = CHARGED.with(|c| {
-        let charged = c.get().saturating_add(units);
-        c.set(charged);
-        charged
-    });
+    CHARGED.with(|c| c.set(c.get().saturating_add(units)));
     SPENT.with(|s| s.set(s.get().wrapping_add(units)));
     let max = ctx.engine().max_operations();
-    let operations = ctx.global_runtime_state().num_operations;
-    if max > 0 && operations.saturating_add(charged) > max {
+    let (spent, _) = self::units(ctx.global_runtime_state().num_operations);
+    if max > 0 && spent > max {
         return Err(EvalAltResult::ErrorTooManyOperations(ctx.call_position()).into());
     }
     Ok(())
+}
+
+/// Charges a scan of `bytes` of text.
+fn charge_scan(ctx: &NativeCallContext, bytes: usize) -> Result<(), Box<EvalAltResult>> {
+    charge(ctx, (bytes / SCANNED_PER_UNIT) as u64)
 }
 
 /// Installs the meters on `engine`: the progress callback, and the element-wise functions
@@ -191,9 +210,49 @@ pub(crate) fn install(engine: &mut Engine, max_operations: u64, max_allocated: u
     engine.register_fn("index_of", array_index_of);
     engine.register_fn("dedup", array_dedup);
     engine.register_fn("==", map_equals);
+    // Searches in text: Rhai's semantics (positions in characters), charged by length.
+    engine.register_fn(
+        "contains",
+        |ctx: NativeCallContext, s: ImmutableString, find: ImmutableString| {
+            charge_scan(&ctx, s.len())?;
+            Ok::<_, Box<EvalAltResult>>(s.contains(find.as_str()))
+        },
+    );
+    engine.register_fn(
+        "contains",
+        |ctx: NativeCallContext, s: ImmutableString, find: char| {
+            charge_scan(&ctx, s.len())?;
+            Ok::<_, Box<EvalAltResult>>(s.contains(find))
+        },
+    );
+    engine.register_fn(
+        "index_of",
+        |ctx: NativeCallContext, s: ImmutableString, find: ImmutableString| {
+            charge_scan(&ctx, s.len())?;
+            Ok::<_, Box<EvalAltResult>>(char_position(&s, s.find(find.as_str())))
+        },
+    );
+    engine.register_fn(
+        "index_of",
+        |ctx: NativeCallContext, s: ImmutableString, find: char| {
+            charge_scan(&ctx, s.len())?;
+            Ok::<_, Box<EvalAltResult>>(char_position(&s, s.find(find)))
+        },
+    );
     engine.register_fn("!=", |ctx: NativeCallContext, a: &mut Map, b: Map| {
         map_equals(ctx, a, b).map(|equal| !equal)
     });
+}
+
+/// A byte offset found in `s` as Rhai gives it: in characters, -1 when not found (and in an
+/// empty string, even for an empty text).
+fn char_position(s: &str, found: Option<usize>) -> INT {
+    if s.is_empty() {
+        return -1;
+    }
+    found.and_then(|at| s.get(..at)).map_or(-1, |before| {
+        INT::try_from(before.chars().count()).unwrap_or(-1)
+    })
 }
 
 /// `a == b` for two values inside a container, as Rhai's array functions decide it: a
@@ -296,7 +355,7 @@ fn map_equals(ctx: NativeCallContext, a: &mut Map, mut b: Map) -> Result<bool, B
     }
     // Looking a key up hashes and compares it: its length is work too.
     let key_bytes: usize = a.keys().map(|k| k.len()).sum();
-    charge(&ctx, (key_bytes / 256) as u64)?;
+    charge_scan(&ctx, key_bytes)?;
     for (key, x) in a.iter_mut() {
         let Some(y) = b.get_mut(key) else {
             return Ok(false);
