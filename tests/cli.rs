@@ -419,6 +419,21 @@ fn main() {
         }));
     }
 
+    let mut hostile: Vec<PathBuf> = std::fs::read_dir(root().join("tests/hostile"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "yaml"))
+        .collect();
+    hostile.sort();
+    assert!(hostile.len() >= 10, "the hostile corpus is missing");
+    for path in hostile {
+        let name = path.file_stem().unwrap().to_string_lossy().to_string();
+        trials.push(Trial::test(format!("hostile::{name}"), move || {
+            hostile_rule(&path);
+            Ok(())
+        }));
+    }
+
     let checks: [(&str, fn()); 10] = [
         ("scenario_coverage", scenario_coverage),
         ("readme_ucdp_command", readme_ucdp_command),
@@ -455,6 +470,58 @@ fn main() {
     ));
 
     libtest_mimic::run(&args, trials).exit();
+}
+
+/// One rule of the hostile corpus (`tests/hostile/`, measured by `benches/hostile.py`)
+/// replayed on three events with the memo off: each evaluation ends as its `# expect:` line
+/// says (the first words of the term's error, on every event; or `fires`, on every event).
+fn hostile_rule(path: &Path) {
+    let text = std::fs::read_to_string(path).unwrap();
+    let expect = text
+        .lines()
+        .find_map(|l| l.strip_prefix("# expect: "))
+        .unwrap_or_else(|| panic!("{}: no `# expect:` line", path.display()));
+    let dir = tempfile::tempdir().unwrap();
+    let events: String = (0..3)
+        .map(|i| {
+            format!(
+                "{{\"id\":\"e{i}\",\"time\":\"2024-01-01T00:00:0{i}Z\",\"kind\":\"shelling\"}}\n"
+            )
+        })
+        .collect();
+    std::fs::write(dir.path().join("events.jsonl"), events).unwrap();
+    let args: Vec<String> = ["replay", "--no-memo", "--format", "json", "--rules"]
+        .iter()
+        .map(|s| s.to_string())
+        .chain([path.display().to_string(), "events.jsonl".into()])
+        .collect();
+    let output = pactum(dir.path(), &args, None);
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let report: Value = serde_json::from_slice(&output.stdout).unwrap();
+    let by_term = &report["summary"]["by_term"][0];
+    if expect == "fires" {
+        assert_eq!(by_term["violations"], 3, "{}", path.display());
+        assert_eq!(
+            report["errors"],
+            serde_json::json!([]),
+            "{}",
+            path.display()
+        );
+    } else {
+        let error = &report["errors"][0];
+        assert_eq!(error["count"], 3, "{}: {error}", path.display());
+        let message = error["first"]["message"].as_str().unwrap();
+        assert!(
+            message.starts_with(expect),
+            "{}: expected `{expect}`, found `{message}`",
+            path.display()
+        );
+    }
 }
 
 /// A replay's report in `format`, as text.
