@@ -366,7 +366,11 @@ fn terms(events: u64, sizes: &[usize], scaled: bool) {
 fn program(file: &str) -> pactum::Program {
     let path = format!("{}/benches/{file}", env!("CARGO_MANIFEST_DIR"));
     let text = std::fs::read_to_string(&path).expect("the benchmark agreement");
-    let (agreement, problems) = agreement::load_with(&path, &text, &mut |p| std::fs::read(p));
+    // The benchmark agreements name the shipped maps, in ../rules/geo.
+    let root = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let roots = pactum::load::confine::Roots::new(&root, [root.clone()]);
+    let (agreement, problems) =
+        agreement::load_with(&path, &text, &roots, &mut |p| std::fs::read(p));
     assert!(problems.is_empty(), "{problems:?}");
     let (program, problems) = compile(vec![agreement.expect("loads")], &Limits::default());
     assert!(problems.is_empty(), "{problems:?}");

@@ -23,6 +23,9 @@ pub enum Level {
 pub enum Code {
     /// The file could not be read.
     Io,
+    /// A file named inside a rule, mapping or scenario file that is not read: an absolute
+    /// path, a path out of that file's folder (by `..` or a link), or not a regular file.
+    FileRefused,
     /// The YAML is malformed, or a value has the wrong type.
     YamlSyntax,
     /// A key the format does not know (often a typo).
@@ -63,8 +66,9 @@ pub enum Code {
 
 impl Code {
     /// Every code, so that documentation and tests can list them.
-    pub const ALL: [Code; 17] = [
+    pub const ALL: [Code; 18] = [
         Code::Io,
+        Code::FileRefused,
         Code::YamlSyntax,
         Code::UnknownKey,
         Code::MissingKey,
@@ -87,6 +91,7 @@ impl Code {
     pub fn as_str(self) -> &'static str {
         match self {
             Code::Io => "io",
+            Code::FileRefused => "file-refused",
             Code::YamlSyntax => "yaml-syntax",
             Code::UnknownKey => "unknown-key",
             Code::MissingKey => "missing-key",

@@ -1,7 +1,8 @@
 //! Scenario tests: a `scenario.yaml` states what replaying some events under some rules must
 //! give, and [`judge`] compares that with the report a replay produced.
 //!
-//! A scenario names its rule files, event files and (optionally) a mapping, and states the
+//! A scenario names its rule files, event files and (optionally) a mapping — in its own
+//! folder, or a root the user allowed ([`crate::load::confine`]) — and states the
 //! outcome: every violation exactly, or counts per term and some violations that must be among
 //! them; open obligations; events that must **not** raise anything (negative cases, for all
 //! terms or for named ones); skipped lines. [`judge`] works on the versioned [`Report`], the
@@ -14,11 +15,13 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::fmt::Write as _;
 
 use serde::Deserialize;
+use serde_saphyr::Spanned;
 
 use chrono::{DateTime, Utc};
 
 use crate::diagnostic::{Code, Diagnostic, SourceFile};
 use crate::load::agreement::Period;
+use crate::load::confine::Roots;
 use crate::report::{Report, ViolationRecord};
 
 /// One scenario file.
@@ -111,10 +114,10 @@ pub struct Quiet {
 struct ScenarioFile {
     title: String,
     description: String,
-    rules: Vec<String>,
-    events: Vec<String>,
+    rules: Vec<Spanned<String>>,
+    events: Vec<Spanned<String>>,
     #[serde(default)]
-    map: Option<String>,
+    map: Option<Spanned<String>>,
     expect: ExpectFile,
 }
 
@@ -137,8 +140,10 @@ struct ExpectFile {
     events: Option<u64>,
 }
 
-/// Reads a scenario file; problems are diagnostics positioned in it.
-pub fn load(name: &str, text: &str) -> Result<Scenario, Diagnostic> {
+/// Reads a scenario file; problems are diagnostics positioned in it. The files it names must
+/// be in its folder or one of `roots` (an absolute path or a `..` out of them is refused, a
+/// `file-refused` diagnostic at the path; links are the opener's to check).
+pub fn load(name: &str, text: &str, roots: &Roots) -> Result<Scenario, Diagnostic> {
     let source = SourceFile::new(name, text);
     let file: ScenarioFile =
         serde_saphyr::from_str(text).map_err(|err| crate::load::yaml_diagnostic(&source, &err))?;
@@ -151,6 +156,19 @@ pub fn load(name: &str, text: &str) -> Result<Scenario, Diagnostic> {
             "a scenario names at least one event file under `events`",
         ));
     }
+    for path in file.rules.iter().chain(&file.events).chain(&file.map) {
+        if let Err(refusal) = roots.resolve(name, &path.value) {
+            return Err(Diagnostic::error(
+                Code::FileRefused,
+                &source,
+                path.referenced.line(),
+                path.referenced.column(),
+                refusal.message(&path.value),
+            )
+            .with_help(refusal.help()));
+        }
+    }
+    let plain = |paths: Vec<Spanned<String>>| paths.into_iter().map(|p| p.value).collect();
     let expect = file.expect;
     if expect.violations.is_none() && expect.counts.is_none() {
         return Err(at(
@@ -161,9 +179,9 @@ pub fn load(name: &str, text: &str) -> Result<Scenario, Diagnostic> {
     Ok(Scenario {
         title: file.title,
         description: file.description,
-        rules: file.rules,
-        events: file.events,
-        map: file.map,
+        rules: plain(file.rules),
+        events: plain(file.events),
+        map: file.map.map(|map| map.value),
         expect: Expect {
             violations: expect.violations,
             counts: expect.counts,

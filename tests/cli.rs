@@ -7,7 +7,8 @@
 //!   `description`; `args` (after `pactum`); `files` (name: content, written in a fresh
 //!   temporary directory, the case's working directory; `crlf: true` writes them with CRLF
 //!   line breaks), `hex_files` (name: bytes in hexadecimal), `copy` (name: a path from the
-//!   repository's root); `stdin`; and what is expected: `exit` (the exact code), `stdout`,
+//!   repository's root), `symlinks` (name: target, as the link holds it), `fifos` (names of
+//!   named pipes to make); `stdin`; and what is expected: `exit` (the exact code), `stdout`,
 //!   `stderr` (exact text), `stdout_contains`, `stderr_contains` (strings that must appear),
 //!   `stdout_excludes`, `stderr_excludes` (strings that must not), `diagnostics` (the JSON
 //!   diagnostics, each key named must match), `report` (the JSON report, each key named must
@@ -27,7 +28,8 @@
 //!
 //! The trials run in parallel (libtest-mimic's default thread count): each case and scenario
 //! works in its own temporary directory and only reads the repository, so none depends on
-//! another.
+//! another. Every run of the binary is killed after 20 s and its trial fails, so that a
+//! run that blocks (on a FIFO, say) fails the suite instead of hanging it.
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -49,8 +51,18 @@ fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
+/// How long one run of `pactum` may take before it is killed and the trial fails: a run that
+/// blocks (on a FIFO, a device) must fail the suite, not hang it.
+const TIMEOUT: std::time::Duration = std::time::Duration::from_secs(20);
+
+/// The repository as an allowed root: the shipped scenarios name `../../rules/`, outside their
+/// folders.
+fn repository_roots() -> pactum::load::confine::Roots {
+    pactum::load::confine::Roots::new(&root(), [root()])
+}
+
 fn pactum(dir: &Path, args: &[String], stdin: Option<&str>) -> Output {
-    use std::io::Write;
+    use std::io::{Read, Write};
     let mut child = Command::new(BIN)
         .args(args)
         .current_dir(dir)
@@ -60,10 +72,54 @@ fn pactum(dir: &Path, args: &[String], stdin: Option<&str>) -> Output {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
+    // Both pipes drained on threads of their own, so that a full pipe never stalls the child
+    // while it is being waited for.
+    let drain = |pipe: Option<Box<dyn Read + Send>>| {
+        std::thread::spawn(move || {
+            let mut bytes = Vec::new();
+            if let Some(mut pipe) = pipe {
+                pipe.read_to_end(&mut bytes).unwrap();
+            }
+            bytes
+        })
+    };
+    let stdout = drain(
+        child
+            .stdout
+            .take()
+            .map(|p| Box::new(p) as Box<dyn Read + Send>),
+    );
+    let stderr = drain(
+        child
+            .stderr
+            .take()
+            .map(|p| Box::new(p) as Box<dyn Read + Send>),
+    );
     let mut input = child.stdin.take().unwrap();
-    input.write_all(stdin.unwrap_or("").as_bytes()).unwrap();
+    // A child that exits without reading its input closes the pipe: not the test's failure.
+    let _ = input.write_all(stdin.unwrap_or("").as_bytes());
     drop(input);
-    child.wait_with_output().unwrap()
+    let started = std::time::Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if started.elapsed() > TIMEOUT {
+            child.kill().unwrap();
+            child.wait().unwrap();
+            panic!(
+                "`pactum {}` did not finish within {} s: killed",
+                args.join(" "),
+                TIMEOUT.as_secs()
+            );
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    };
+    Output {
+        status,
+        stdout: stdout.join().unwrap(),
+        stderr: stderr.join().unwrap(),
+    }
 }
 
 #[derive(Deserialize)]
@@ -113,6 +169,12 @@ struct Case {
     /// repository's root), for shipped data too large to write into a case.
     #[serde(default)]
     copy: BTreeMap<String, String>,
+    /// Symbolic links made in the case's directory (name: target, as the link holds it).
+    #[serde(default)]
+    symlinks: BTreeMap<String, String>,
+    /// Named pipes (FIFOs) made in the case's directory.
+    #[serde(default)]
+    fifos: Vec<String>,
 }
 
 /// `expected` matches `actual` when every key it names matches, recursively; arrays must have
@@ -275,6 +337,17 @@ fn run_case(path: &Path) -> Vec<String> {
         let file = dir.path().join(name);
         std::fs::create_dir_all(file.parent().unwrap()).unwrap();
         std::fs::copy(root().join(from), file).unwrap_or_else(|e| panic!("{from}: {e}"));
+    }
+    for (name, target) in &case.symlinks {
+        let link = dir.path().join(name);
+        std::fs::create_dir_all(link.parent().unwrap()).unwrap();
+        std::os::unix::fs::symlink(target, link).unwrap();
+    }
+    for name in &case.fifos {
+        let fifo = dir.path().join(name);
+        std::fs::create_dir_all(fifo.parent().unwrap()).unwrap();
+        let made = Command::new("mkfifo").arg(&fifo).status().unwrap();
+        assert!(made.success(), "mkfifo {}", fifo.display());
     }
     let out = pactum(dir.path(), &case.args, case.stdin.as_deref());
     let stdout = String::from_utf8_lossy(&out.stdout).to_string();
@@ -610,6 +683,9 @@ fn scenario_coverage() {
         &root(),
         &[
             "test".into(),
+            // The shipped scenarios name ../../rules/, outside their folders.
+            "--allow-root".into(),
+            ".".into(),
             "--coverage".into(),
             "--min-coverage".into(),
             "100".into(),
@@ -633,11 +709,13 @@ fn scenario_coverage() {
 fn scenario(dir: &Path) {
     let path = dir.join("scenario.yaml");
     let text = std::fs::read_to_string(&path).unwrap();
-    let scenario = pactum::scenario::load(&path.display().to_string(), &text).unwrap();
-    let map: Vec<String> = match &scenario.map {
-        Some(map) => vec!["--map".into(), dir.join(map).display().to_string()],
-        None => Vec::new(),
-    };
+    let scenario =
+        pactum::scenario::load(&path.display().to_string(), &text, &repository_roots()).unwrap();
+    // The agreements a scenario names may read the shipped maps, in the repository's rules/.
+    let mut map: Vec<String> = vec!["--allow-root".into(), root().display().to_string()];
+    if let Some(file) = &scenario.map {
+        map.extend(["--map".into(), dir.join(file).display().to_string()]);
+    }
     let map: Vec<&str> = map.iter().map(String::as_str).collect();
     let with = |extra: &[&'static str]| -> Vec<&str> {
         map.iter().copied().chain(extra.iter().copied()).collect()
@@ -827,6 +905,7 @@ fn readme_ucdp_command() {
     let scenario = pactum::scenario::load(
         &path.display().to_string(),
         &std::fs::read_to_string(&path).unwrap(),
+        &repository_roots(),
     )
     .unwrap();
     assert_eq!(
@@ -1105,6 +1184,9 @@ fn diff_of_saved_reports_equals_diff_of_rules() {
                 "replay".into(),
                 "--rules".into(),
                 rules.clone(),
+                // The draft reads the shipped maps from ../geo.
+                "--allow-root".into(),
+                root().join("rules").display().to_string(),
                 "--format".into(),
                 "json".into(),
                 "-o".into(),
@@ -1136,6 +1218,8 @@ fn diff_of_saved_reports_equals_diff_of_rules() {
                 old_rules.clone(),
                 "--rules".into(),
                 new_rules.clone(),
+                "--allow-root".into(),
+                root().join("rules").display().to_string(),
                 "events.jsonl".into(),
                 "--format".into(),
                 format.into(),

@@ -13,7 +13,7 @@
     clippy::indexing_slicing
 )]
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use pactum::engine::sink::Collect;
 use pactum::{Input, InputFormat, Limits, RunOptions, compile, load::agreement, run};
@@ -359,7 +359,10 @@ fn the_shipped_scenarios_decide_what_the_interpreter_decides() {
     for dir in dirs {
         let path = dir.join("scenario.yaml");
         let text = std::fs::read_to_string(&path).unwrap();
-        let scenario = pactum::scenario::load(&path.display().to_string(), &text).unwrap();
+        // The shipped scenarios name the repository's rules/, outside their folder.
+        let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+        let roots = pactum::load::confine::Roots::new(&root, [root.clone()]);
+        let scenario = pactum::scenario::load(&path.display().to_string(), &text, &roots).unwrap();
         let agreements = scenario
             .rules
             .iter()
@@ -367,7 +370,7 @@ fn the_shipped_scenarios_decide_what_the_interpreter_decides() {
                 let path = dir.join(rules);
                 let text = std::fs::read_to_string(&path).unwrap();
                 let (agreement, problems) =
-                    agreement::load_with(&path.display().to_string(), &text, &mut |p| {
+                    agreement::load_with(&path.display().to_string(), &text, &roots, &mut |p| {
                         std::fs::read(p)
                     });
                 assert!(problems.is_empty(), "{problems:?}");

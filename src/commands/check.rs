@@ -15,8 +15,10 @@ use clap::ValueEnum;
 use pactum::diagnostic::Level;
 use pactum::report;
 
+use crate::commands::confine::RootArgs;
 use crate::commands::load::{load_mapping, load_rules};
 use crate::commands::output::{EXIT_INVALID, print_diagnostics, say, unless_pipe_closed};
+use pactum::load::confine::Roots;
 
 /// What `pactum check` is given.
 #[derive(clap::Args)]
@@ -30,6 +32,8 @@ pub struct CheckArgs {
     /// How to print problems.
     #[arg(long, value_enum, default_value_t = DiagnosticFormat::Human)]
     format: DiagnosticFormat,
+    #[command(flatten)]
+    roots: RootArgs,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -40,17 +44,27 @@ enum DiagnosticFormat {
 
 /// Runs `pactum check`; returns the exit code.
 pub fn run(args: CheckArgs) -> Result<u8> {
-    check(&args.paths, args.map.as_deref(), args.format)
+    check(
+        &args.paths,
+        args.map.as_deref(),
+        args.format,
+        &args.roots.roots()?,
+    )
 }
 
-fn check(paths: &[PathBuf], map: Option<&Path>, format: DiagnosticFormat) -> Result<u8> {
+fn check(
+    paths: &[PathBuf],
+    map: Option<&Path>,
+    format: DiagnosticFormat,
+    roots: &Roots,
+) -> Result<u8> {
     let (program, mut diagnostics) = if paths.is_empty() {
         (None, Vec::new())
     } else {
-        load_rules(paths)?
+        load_rules(paths, roots)?
     };
     let (mapping, found) = match map {
-        Some(path) => load_mapping(path),
+        Some(path) => load_mapping(path, None, roots),
         None => (None, Vec::new()),
     };
     diagnostics.extend(found);

@@ -14,9 +14,11 @@ use pactum::RunOptions;
 use pactum::report;
 use pactum::run::RunError;
 
+use crate::commands::confine::RootArgs;
 use crate::commands::inputs::open_inputs;
 use crate::commands::load::{load_program, read_report};
 use crate::commands::output::{EXIT_INVALID, say, unless_pipe_closed};
+use pactum::load::confine::Roots;
 
 /// What `pactum diff` is given.
 #[derive(clap::Args)]
@@ -33,6 +35,8 @@ pub struct DiffArgs {
     /// Output format.
     #[arg(long, short = 'f', value_enum, default_value_t = DiffFormat::Text)]
     format: DiffFormat,
+    #[command(flatten)]
+    roots: RootArgs,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -44,11 +48,23 @@ enum DiffFormat {
 
 /// Runs `pactum diff`; returns the exit code.
 pub fn run(args: DiffArgs) -> Result<u8> {
-    diff(&args.rules, &args.files, args.map.as_deref(), args.format)
+    diff(
+        &args.rules,
+        &args.files,
+        args.map.as_deref(),
+        args.format,
+        &args.roots.roots()?,
+    )
 }
 
 /// `pactum diff`: two reports of the same events, from two rule sets or two saved files.
-fn diff(rules: &[PathBuf], files: &[String], map: Option<&Path>, format: DiffFormat) -> Result<u8> {
+fn diff(
+    rules: &[PathBuf],
+    files: &[String],
+    map: Option<&Path>,
+    format: DiffFormat,
+    roots: &Roots,
+) -> Result<u8> {
     let (old, new) = match (rules, files) {
         ([], [old, new]) => {
             let budget = report::Collector::DEFAULT_BUDGET;
@@ -77,8 +93,8 @@ fn diff(rules: &[PathBuf], files: &[String], map: Option<&Path>, format: DiffFor
         }
         ([old, new], _) => {
             let (Some(old), Some(new)) = (
-                replay_report(old, files, map)?,
-                replay_report(new, files, map)?,
+                replay_report(old, files, map, roots)?,
+                replay_report(new, files, map, roots)?,
             ) else {
                 return Ok(EXIT_INVALID);
             };
@@ -112,8 +128,10 @@ fn replay_report(
     rules: &Path,
     events: &[String],
     map: Option<&Path>,
+    roots: &Roots,
 ) -> Result<Option<report::Report>> {
-    let Some((program, mapping)) = load_program(&[rules.to_path_buf()], map, "compared")? else {
+    let Some((program, mapping)) = load_program(&[rules.to_path_buf()], map, "compared", roots)?
+    else {
         return Ok(None);
     };
     let inputs = open_inputs(events, None, mapping.as_ref())?;

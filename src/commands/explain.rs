@@ -14,6 +14,7 @@ use pactum::input::mapping::Mapping;
 use pactum::load::agreement;
 use pactum::report;
 
+use crate::commands::confine::RootArgs;
 use crate::commands::inputs::{InputFormatArg, input_format};
 use crate::commands::load::load_program;
 use crate::commands::output::{EXIT_INVALID, say, unless_pipe_closed};
@@ -44,6 +45,8 @@ pub struct ExplainArgs {
     /// Output format.
     #[arg(long, short = 'f', value_enum, default_value_t = ExplainFormat::Text)]
     pub format: ExplainFormat,
+    #[command(flatten)]
+    pub roots: RootArgs,
 }
 
 #[derive(Clone, Copy, clap::ValueEnum)]
@@ -54,7 +57,12 @@ pub enum ExplainFormat {
 
 /// Runs `pactum explain`; returns the exit code.
 pub fn run(args: ExplainArgs) -> Result<u8> {
-    let Some((program, mapping)) = load_program(&args.rules, args.map.as_deref(), "explained")?
+    let Some((program, mapping)) = load_program(
+        &args.rules,
+        args.map.as_deref(),
+        "explained",
+        &args.roots.roots()?,
+    )?
     else {
         return Ok(EXIT_INVALID);
     };

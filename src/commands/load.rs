@@ -4,7 +4,8 @@
 //! The library opens no file: it takes text and a reader for geography. This is where paths
 //! become text, where a file that cannot be read or is not UTF-8 becomes a diagnostic like
 //! any other problem in it, and where a hostile rule file is kept from loading an arbitrary
-//! file into memory.
+//! file into memory. Files that rule, mapping and scenario files name are opened through
+//! [`confine::open`]; those the command line names are opened as they are.
 
 use std::fs;
 use std::io;
@@ -16,9 +17,11 @@ use anyhow::{Context, Result, bail};
 use pactum::diagnostic::{Code, Diagnostic, SourceFile};
 use pactum::input::mapping::{self, Mapping};
 use pactum::load::agreement;
+use pactum::load::confine::{Refusal, Roots, folder_of};
 use pactum::report;
 use pactum::{Agreement, Limits, Program, compile};
 
+use crate::commands::confine;
 use crate::commands::output::{print_diagnostics, say};
 
 /// The largest GeoJSON file an agreement may name: Natural Earth's 1:10m countries of the whole
@@ -29,10 +32,11 @@ const MAX_GEOGRAPHY_BYTES: u64 = 64 << 20;
 /// The largest rule or mapping file: hand-written YAML; the shipped ones are a few KiB.
 const MAX_RULE_BYTES: u64 = 16 << 20;
 
-/// Reads a file an agreement's geography names, refusing one too large to be a map.
-fn read_geography(path: &Path) -> io::Result<Vec<u8>> {
+/// Reads a file an agreement's geography names (an agreement in `folder`), refusing one out of
+/// the folder and the roots, one that is not a regular file, and one too large to be a map.
+fn read_geography(path: &Path, folder: &Path, roots: &Roots) -> io::Result<Vec<u8>> {
     read_at_most(
-        fs::File::open(path)?,
+        confine::open(path, folder, roots)?,
         MAX_GEOGRAPHY_BYTES,
         "a geography file",
     )
@@ -76,14 +80,35 @@ fn rule_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>> {
     Ok(files)
 }
 
-/// Loads and compiles rule files; returns the program (when valid) and every diagnostic.
-pub fn load_rules(paths: &[PathBuf]) -> Result<(Option<Program>, Vec<Diagnostic>)> {
+/// Loads and compiles rule files named on the command line; returns the program (when
+/// valid) and every diagnostic. The files their geography names are confined.
+pub fn load_rules(paths: &[PathBuf], roots: &Roots) -> Result<(Option<Program>, Vec<Diagnostic>)> {
+    load_rule_files(rule_files(paths)?, None, roots)
+}
+
+/// [`load_rules`] for rule files (or directories of them) a scenario in `folder` names: each
+/// file is confined too.
+pub fn load_named_rules(
+    paths: &[PathBuf],
+    folder: &Path,
+    roots: &Roots,
+) -> Result<(Option<Program>, Vec<Diagnostic>)> {
+    load_rule_files(rule_files(paths)?, Some(folder), roots)
+}
+
+/// Loads and compiles `files`; `named_in`: the folder of the file that names them, if not the
+/// command line.
+fn load_rule_files(
+    files: Vec<PathBuf>,
+    named_in: Option<&Path>,
+    roots: &Roots,
+) -> Result<(Option<Program>, Vec<Diagnostic>)> {
     let mut diagnostics = Vec::new();
     let mut agreements: Vec<Agreement> = Vec::new();
     let mut complete = true;
-    for file in rule_files(paths)? {
+    for file in files {
         let name = file.display().to_string();
-        let text = match read_text(&name, &file) {
+        let text = match read_text(&name, &file, named_in, roots) {
             Ok(text) => text,
             Err(problem) => {
                 diagnostics.push(problem);
@@ -92,8 +117,11 @@ pub fn load_rules(paths: &[PathBuf]) -> Result<(Option<Program>, Vec<Diagnostic>
             }
         };
         // Geography files are named relative to the agreement file; the library resolves
-        // the path and the command line reads it.
-        let (agreement, found) = agreement::load_with(&name, &text, &mut read_geography);
+        // the path and refuses one out of the folder, the command line reads it.
+        let folder = folder_of(&name);
+        let (agreement, found) = agreement::load_with(&name, &text, roots, &mut |path| {
+            read_geography(path, folder, roots)
+        });
         diagnostics.extend(found);
         match agreement {
             Some(agreement) => agreements.push(agreement),
@@ -106,21 +134,38 @@ pub fn load_rules(paths: &[PathBuf]) -> Result<(Option<Program>, Vec<Diagnostic>
 }
 
 /// Loads and compiles a mapping file; returns the mapping (when valid) and every diagnostic.
-pub fn load_mapping(path: &Path) -> (Option<Mapping>, Vec<Diagnostic>) {
+/// `named_in`: the folder of the scenario that names it, if not the command line.
+pub fn load_mapping(
+    path: &Path,
+    named_in: Option<&Path>,
+    roots: &Roots,
+) -> (Option<Mapping>, Vec<Diagnostic>) {
     let name = path.display().to_string();
-    match read_text(&name, path) {
+    match read_text(&name, path, named_in, roots) {
         Ok(text) => mapping::load(&name, &text, &Limits::default()),
         Err(problem) => (None, vec![problem]),
     }
 }
 
 /// A rule file's text, or the diagnostic that says why it cannot be had (for bytes that are
-/// not UTF-8: where the first bad one is).
-fn read_text(name: &str, path: &Path) -> std::result::Result<String, Diagnostic> {
-    let bytes = fs::File::open(path)
+/// not UTF-8: where the first bad one is). A file another names (in the folder `named_in`) is
+/// confined.
+fn read_text(
+    name: &str,
+    path: &Path,
+    named_in: Option<&Path>,
+    roots: &Roots,
+) -> std::result::Result<String, Diagnostic> {
+    let file = match named_in {
+        Some(folder) => confine::open(path, folder, roots),
+        None => fs::File::open(path),
+    };
+    let bytes = file
         .and_then(|file| read_at_most(file, MAX_RULE_BYTES, "a rule or mapping file"))
-        .map_err(|e| {
-            Diagnostic::file_error(Code::Io, name, format!("cannot read the file: {e}"))
+        .map_err(|e| match Refusal::of(&e) {
+            Some(refusal) => Diagnostic::file_error(Code::FileRefused, name, refusal.message(name))
+                .with_help(refusal.help()),
+            None => Diagnostic::file_error(Code::Io, name, format!("cannot read the file: {e}")),
         })?;
     String::from_utf8(bytes).map_err(|e| {
         let text = String::from_utf8_lossy(e.as_bytes());
@@ -143,11 +188,12 @@ pub fn load_program(
     rules: &[PathBuf],
     map: Option<&Path>,
     not_done: &str,
+    roots: &Roots,
 ) -> Result<Option<(Program, Option<Rc<Mapping>>)>> {
-    let (program, diagnostics) = load_rules(rules)?;
+    let (program, diagnostics) = load_rules(rules, roots)?;
     print_diagnostics(&diagnostics);
     let (mapping, found) = match map {
-        Some(path) => load_mapping(path),
+        Some(path) => load_mapping(path, None, roots),
         None => (None, Vec::new()),
     };
     print_diagnostics(&found);

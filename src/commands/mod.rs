@@ -4,7 +4,8 @@
 //! its subcommand) and a `run` that takes them and returns the exit code, so that a command is
 //! read, changed and tested in one file, and `main.rs` only parses and dispatches. What more
 //! than one command needs lives in a shared module with one job: [`output`] (exit codes,
-//! stderr, where output goes), [`load`] (rule files, mappings, saved reports), [`inputs`]
+//! stderr, where output goes), [`load`] (rule files, mappings, saved reports), [`confine`]
+//! (`--allow-root`, and opening the files those name), [`inputs`]
 //! (event inputs) and [`sink`] (a replay's violations and progress bar). Nothing here imports
 //! from `main.rs`.
 
@@ -17,6 +18,7 @@ pub mod report;
 pub mod schema;
 pub mod test;
 
+pub mod confine;
 pub mod inputs;
 pub mod load;
 pub mod output;

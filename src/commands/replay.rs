@@ -16,6 +16,7 @@ use pactum::load::agreement::Severity;
 use pactum::report::{self, Format};
 use pactum::run::RunError;
 
+use crate::commands::confine::RootArgs;
 use crate::commands::inputs::{InputFormatArg, open_inputs};
 use crate::commands::load::load_program;
 use crate::commands::output::{
@@ -72,6 +73,8 @@ pub struct ReplayArgs {
     /// No progress bar (one is shown on a terminal when a replay runs over a second).
     #[arg(long, short = 'q')]
     quiet: bool,
+    #[command(flatten)]
+    roots: RootArgs,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -95,7 +98,12 @@ fn parse_until(text: &str) -> std::result::Result<chrono::DateTime<chrono::Utc>,
 
 /// Runs `pactum replay`; returns the exit code.
 pub fn run(args: ReplayArgs) -> Result<u8> {
-    let Some((program, mapping)) = load_program(&args.rules, args.map.as_deref(), "replayed")?
+    let Some((program, mapping)) = load_program(
+        &args.rules,
+        args.map.as_deref(),
+        "replayed",
+        &args.roots.roots()?,
+    )?
     else {
         return Ok(EXIT_INVALID);
     };

@@ -2,7 +2,8 @@
 //! `--coverage`, which clauses the scenarios exercise.
 //!
 //! The library's [`pactum::scenario`] reads a scenario and judges a report against it; this
-//! module finds the scenario files, reads the files they name (relative to the scenario), runs
+//! module finds the scenario files, reads the files they name (relative to the scenario, and
+//! confined to its folder or an allowed root: [`crate::commands::confine`]), runs
 //! each replay exactly as `pactum replay` would, and renders the results as text or JUnit XML.
 
 use std::collections::{BTreeMap, HashMap};
@@ -15,13 +16,16 @@ use std::path::{Path, PathBuf};
 use std::rc::Rc;
 
 use anyhow::{Context, Result};
+use pactum::diagnostic::{Code, Diagnostic};
 use pactum::input::EventReader;
+use pactum::load::confine::{Refusal, Roots};
 use pactum::report::{self, Report};
 use pactum::scenario::{self, Coverage, Scenario, Verdict};
 use pactum::{InputFormat, RunOptions};
 
+use crate::commands::confine::{self, RootArgs};
 use crate::commands::inputs::open_inputs;
-use crate::commands::load::{load_mapping, load_rules};
+use crate::commands::load::{load_mapping, load_named_rules, load_rules};
 use crate::commands::output::{EXIT_INVALID, EXIT_VIOLATIONS, say};
 
 /// What `pactum test` is given.
@@ -45,6 +49,8 @@ pub struct TestArgs {
     /// a directory of them; repeatable): a new agreement with no scenario counts as 0 %.
     #[arg(long = "rules", short = 'r', value_name = "PATH")]
     rules: Vec<PathBuf>,
+    #[command(flatten)]
+    roots: RootArgs,
 }
 
 /// How `pactum test` prints its results.
@@ -74,6 +80,7 @@ pub fn run(args: TestArgs) -> Result<u8> {
         args.format,
         args.coverage || args.min_coverage.is_some(),
         args.min_coverage,
+        &args.roots.roots()?,
     )
 }
 
@@ -84,6 +91,7 @@ fn test(
     format: TestFormat,
     coverage: bool,
     min_coverage: Option<f64>,
+    roots: &Roots,
 ) -> Result<u8> {
     let files = scenario_files(paths)?;
     if files.is_empty() {
@@ -92,11 +100,11 @@ fn test(
     }
     let mut outcomes = Vec::new();
     for file in files {
-        outcomes.push(run_one(&file));
+        outcomes.push(run_one(&file, roots));
     }
     let mut total = Coverage::default();
     if !rules.is_empty() {
-        let (program, diagnostics) = load_rules(rules)?;
+        let (program, diagnostics) = load_rules(rules, roots)?;
         let Some(program) = program else {
             for d in &diagnostics {
                 say!("{}", d.render().trim_end());
@@ -158,7 +166,7 @@ fn scenario_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>> {
     Ok(files)
 }
 
-fn run_one(file: &Path) -> Outcome {
+fn run_one(file: &Path, roots: &Roots) -> Outcome {
     let name = match file.file_name().and_then(|n| n.to_str()) {
         Some("scenario.yaml") => file.parent().and_then(Path::file_name),
         _ => file.file_name(),
@@ -173,7 +181,7 @@ fn run_one(file: &Path) -> Outcome {
         verdict: Verdict::default(),
         report: None,
     };
-    match replay(file) {
+    match replay(file, roots) {
         Ok((scenario, report, events, periods)) => {
             outcome.verdict = scenario::judge(&scenario, &report, &events, &periods);
             outcome.report = Some(report);
@@ -193,20 +201,21 @@ type Replayed = (
     BTreeMap<(String, String), Period>,
 );
 
-fn replay(file: &Path) -> std::result::Result<Replayed, String> {
+fn replay(file: &Path, roots: &Roots) -> std::result::Result<Replayed, String> {
     let name = file.display().to_string();
     let text = fs::read_to_string(file).map_err(|e| format!("cannot read {name}: {e}"))?;
-    let scenario = scenario::load(&name, &text).map_err(|d| d.render())?;
+    let scenario = scenario::load(&name, &text, roots).map_err(|d| d.render())?;
     let base = file.parent().unwrap_or(Path::new(""));
     let rules: Vec<PathBuf> = scenario.rules.iter().map(|r| base.join(r)).collect();
-    let (program, diagnostics) = load_rules(&rules).map_err(|e| format!("{e:#}"))?;
+    let (program, diagnostics) =
+        load_named_rules(&rules, base, roots).map_err(|e| format!("{e:#}"))?;
     let Some(program) = program else {
         let rendered: String = diagnostics.iter().map(|d| d.render()).collect();
         return Err(format!("the rules are invalid:\n{rendered}"));
     };
     let mapping = match &scenario.map {
         Some(map) => {
-            let (mapping, diagnostics) = load_mapping(&base.join(map));
+            let (mapping, diagnostics) = load_mapping(&base.join(map), Some(base), roots);
             match mapping {
                 Some(mapping) => Some(Rc::new(mapping)),
                 None => {
@@ -222,6 +231,20 @@ fn replay(file: &Path) -> std::result::Result<Replayed, String> {
         .iter()
         .map(|e| base.join(e).display().to_string())
         .collect();
+    // Each event file checked where the scenario's folder allows it, and a regular file, before
+    // the replay opens it (again, by name, as `pactum replay` does).
+    for (written, path) in scenario.events.iter().zip(&events) {
+        if let Err(err) = confine::open(Path::new(path), base, roots) {
+            return Err(match Refusal::of(&err) {
+                Some(refusal) => {
+                    Diagnostic::file_error(Code::FileRefused, &name, refusal.message(written))
+                        .with_help(refusal.help())
+                        .render()
+                }
+                None => format!("cannot open {path}: {err}"),
+            });
+        }
+    }
     let mut options = RunOptions::default();
     options.skip_invalid = scenario.expect.skipped > 0;
     let inputs = open_inputs(&events, None, mapping.as_ref()).map_err(|e| format!("{e:#}"))?;

@@ -773,8 +773,16 @@ terms:
                 let path = dir.join(rules);
                 let name = path.display().to_string();
                 let text = std::fs::read_to_string(&path).unwrap();
-                let (agreement, problems) =
-                    crate::load::agreement::load_with(&name, &text, &mut |p| std::fs::read(p));
+                let (agreement, problems) = crate::load::agreement::load_with(
+                    &name,
+                    &text,
+                    // The shipped agreements may read the shipped maps from rules/geo.
+                    &crate::load::confine::Roots::new(
+                        std::path::Path::new(env!("CARGO_MANIFEST_DIR")),
+                        [std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"))],
+                    ),
+                    &mut |p| std::fs::read(p),
+                );
                 assert!(problems.is_empty(), "{problems:?}");
                 agreements.push(agreement.unwrap());
             }

@@ -134,9 +134,15 @@ pub enum GeometryError {
         /// The width given.
         width_km: f64,
     },
-    /// Text that is not GeoJSON.
-    #[error("not valid GeoJSON: {0}")]
-    GeoJson(String),
+    /// Text that is not GeoJSON: where, and the kind of problem, never the text met there
+    /// (the file may be anything a rule file names).
+    #[error("not valid GeoJSON{}: {problem}", at_text(*.at))]
+    GeoJson {
+        /// 1-based line and column, where the parser knows them.
+        at: Option<(usize, usize)>,
+        /// What kind of problem, in words that quote nothing of the file.
+        problem: &'static str,
+    },
     /// A Feature whose geometry is null.
     #[error("feature {feature} has no geometry")]
     NoGeometry {
@@ -171,6 +177,11 @@ pub enum GeometryError {
         /// What was found, e.g. "polygons".
         found: &'static str,
     },
+}
+
+fn at_text(at: Option<(usize, usize)>) -> String {
+    at.map(|(line, column)| format!(" at line {line}, column {column}"))
+        .unwrap_or_default()
 }
 
 fn plural(n: usize) -> &'static str {

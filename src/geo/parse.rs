@@ -95,9 +95,7 @@ impl TryFrom<Geometry> for Point {
 /// a MultiPoint or a GeometryCollection is kept as [`Geometry::Unsupported`]: the file's other
 /// features stay usable, and using that one is an error.
 pub fn features(geojson_text: &str) -> Result<Vec<Feature>, GeometryError> {
-    let parsed: geojson::GeoJson = geojson_text
-        .parse()
-        .map_err(|e: geojson::Error| GeometryError::GeoJson(e.to_string()))?;
+    let parsed: geojson::GeoJson = geojson_text.parse().map_err(unquoted)?;
     match parsed {
         geojson::GeoJson::FeatureCollection(collection) => collection
             .features
@@ -110,6 +108,37 @@ pub fn features(geojson_text: &str) -> Result<Vec<Feature>, GeometryError> {
             geometry: convert_geometry(geometry.value)?,
         }]),
     }
+}
+
+/// The parser's error without its message, which quotes what it met (a string, a property
+/// value): the position and the kind of problem only.
+fn unquoted(err: geojson::Error) -> GeometryError {
+    use serde_json::error::Category;
+    let (at, problem) = match &err {
+        geojson::Error::MalformedGeoJson(json) => (
+            Some((json.line(), json.column())),
+            match json.classify() {
+                Category::Syntax => "not JSON",
+                Category::Eof => "the text ends before the JSON does",
+                Category::Data => "a value of the wrong type, or an unknown GeoJSON `type`",
+                Category::Io => "the text cannot be read",
+            },
+        ),
+        geojson::Error::ExpectedType { .. } => (None, "an object of an unexpected GeoJSON type"),
+        geojson::Error::PositionTooShort(_) => (None, "a position of fewer than two numbers"),
+        geojson::Error::GeometryWithoutCoordinatesKey { .. } => {
+            (None, "a geometry without `coordinates`")
+        }
+        geojson::Error::GeometryCollectionWithoutGeometriesKey => {
+            (None, "a GeometryCollection without `geometries`")
+        }
+        geojson::Error::InvalidGeometryDimensions { .. } => (
+            None,
+            "coordinates nested too deep or too shallow for their geometry",
+        ),
+        _ => (None, "not a GeoJSON FeatureCollection, Feature or geometry"),
+    };
+    GeometryError::GeoJson { at, problem }
 }
 
 fn convert_feature(feature: geojson::Feature) -> Result<Feature, GeometryError> {
@@ -222,8 +251,16 @@ mod tests {
     #[test]
     fn what_cannot_be_used_is_refused_with_a_reason() {
         let err = features("{\"type\":").unwrap_err();
-        assert!(matches!(err, GeometryError::GeoJson(_)), "{err}");
-        assert!(err.to_string().starts_with("not valid GeoJSON: "), "{err}");
+        assert!(matches!(err, GeometryError::GeoJson { .. }), "{err}");
+        assert_eq!(
+            err.to_string(),
+            "not valid GeoJSON at line 1, column 8: the text ends before the JSON does"
+        );
+        // What the parser met is not quoted: the file may be anything a rule names.
+        let quoted = features(r#"{"type": "Point", "coordinates": "hunter2"}"#).unwrap_err();
+        assert!(!quoted.to_string().contains("hunter2"), "{quoted}");
+        let unknown = features(r#"{"type": "hunter2", "coordinates": [1, 2]}"#).unwrap_err();
+        assert!(!unknown.to_string().contains("hunter2"), "{unknown}");
 
         let multipoint = r#"{"type":"FeatureCollection","features":[
             {"type":"Feature","properties":{},"geometry":{"type":"Point","coordinates":[1,2]}},
@@ -245,7 +282,7 @@ mod tests {
         let short = r#"{"type":"Point","coordinates":[1]}"#;
         assert!(matches!(
             features(short).unwrap_err(),
-            GeometryError::GeoJson(_)
+            GeometryError::GeoJson { .. }
         ));
 
         let point = Geometry::Point(Point { lon: 1.0, lat: 2.0 });

@@ -12,9 +12,11 @@
 //! `Spanned<T>` values and line/column for errors — which every diagnostic needs.
 //!
 //! **Invariant:** loading never compiles or evaluates anything, and opens no file itself
-//! (files an agreement names come through a [`agreement::FileReader`] the caller passes).
+//! (files an agreement names come through a [`agreement::FileReader`] the caller passes);
+//! every path a file names is confined to its folder first ([`confine`]).
 
 pub mod agreement;
+pub mod confine;
 pub(crate) mod scalar;
 
 use std::rc::Rc;

@@ -7,11 +7,13 @@
 //! is a `pactum check` error naming the YAML line, and so that evaluating `inside(event, …)`
 //! costs a prepared test (see [`crate::geo`]) rather than a parse or a scan.
 //!
-//! Files are named relative to the agreement file and read through the caller's
-//! [`FileReader`]: the library opens nothing itself.
+//! Files are named relative to the agreement file, confined to its folder (or an allowed root,
+//! [`crate::load::confine`]), and read through the caller's [`FileReader`]: the library opens
+//! nothing itself. What a GeoJSON file holds is never quoted in a message (it need not be a
+//! map, and need not be the author's): a problem names the file, where in it, and its kind.
 
 use std::collections::{BTreeMap, HashMap};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::rc::Rc;
 
 use serde::Deserialize;
@@ -22,9 +24,12 @@ use crate::diagnostic::{Code, did_you_mean};
 use crate::geo::{self, Area, Line, Point, Polygon, Strip};
 use crate::load::Checker;
 use crate::load::Scalar;
+use crate::load::confine::{Refusal, Roots};
 
 /// Reads a file an agreement refers to, at a path already resolved against the agreement
-/// file's directory. The command line passes `std::fs::read`.
+/// file's directory and checked not to leave it ([`Roots::resolve`]). The command line's
+/// reader also refuses links out of the folder and what is not a regular file, with an
+/// [`std::io::Error`] wrapping the [`Refusal`].
 pub type FileReader<'a> = &'a mut dyn FnMut(&Path) -> std::io::Result<Vec<u8>>;
 
 /// The named shapes of one agreement.
@@ -173,10 +178,12 @@ pub(super) fn geography(
     checker: &mut Checker,
     file: &GeographyFile,
     reader: FileReader,
+    roots: &Roots,
 ) -> Geography {
     let mut builder = Builder {
         checker,
         reader,
+        roots,
         files: HashMap::new(),
         geography: Geography::default(),
         declared: HashMap::new(),
@@ -197,6 +204,8 @@ pub(super) fn geography(
 struct Builder<'c, 'r> {
     checker: &'c mut Checker,
     reader: FileReader<'r>,
+    /// Where the files it names may be.
+    roots: &'r Roots,
     /// GeoJSON files already read, by path as written: a file used by several shapes is read
     /// and parsed once. `None` for a file that failed (reported once).
     files: HashMap<String, Option<Rc<Vec<geo::Feature>>>>,
@@ -632,28 +641,22 @@ impl Builder<'_, '_> {
                 .iter()
                 .map(|(k, v)| format!("{k}: {}", scalar_text(v)))
                 .collect();
-            // What the first key does take in the file, to spot a typo.
+            // How many features have the first key, to tell a wrong key from a wrong value;
+            // never the values themselves: the file is not the rule author's to quote.
             let help = wanted.first().map(|(key, value)| {
-                let mut values: Vec<String> = features
+                let having = features
                     .iter()
-                    .filter_map(|f| f.properties.get(key.as_str()))
-                    .map(|v| match v {
-                        serde_json::Value::String(s) => s.clone(),
-                        other => other.to_string(),
-                    })
-                    .collect();
-                values.sort();
-                values.dedup();
-                if values.is_empty() {
-                    return format!("no feature of the file has a property `{key}`");
-                }
-                let text = scalar_text(value);
-                match did_you_mean(&text, values.iter().map(String::as_str)) {
-                    Some(fix) => format!("did you mean `{key}: {fix}`?"),
-                    None => {
-                        let shown: Vec<&str> = values.iter().take(12).map(String::as_str).collect();
-                        format!("`{key}` takes: {}", shown.join(", "))
-                    }
+                    .filter(|f| f.properties.contains_key(key.as_str()))
+                    .count();
+                match having {
+                    0 => format!("no feature of the file has a property `{key}`"),
+                    n => format!(
+                        "{n} feature{} of {} {} a property `{key}`, none equal to `{}` (values read from a map file are not printed)",
+                        if n == 1 { "" } else { "s" },
+                        file.value,
+                        if n == 1 { "has" } else { "have" },
+                        scalar_text(value)
+                    ),
                 }
             });
             self.checker
@@ -677,16 +680,28 @@ impl Builder<'_, '_> {
         if let Some(known) = self.files.get(&file.value) {
             return known.clone();
         }
-        let path = self.resolve(&file.value);
+        let path = match self.roots.resolve(&self.checker.source.name, &file.value) {
+            Ok(path) => path,
+            Err(refusal) => {
+                self.refuse(file, refusal);
+                self.files.insert(file.value.clone(), None);
+                return None;
+            }
+        };
         let result = match (self.reader)(&path) {
             Err(err) => {
-                self.checker
-                    .error(
-                        Code::Io,
-                        file,
-                        format!("cannot read {}: {err}", path.display()),
-                    )
-                    .help = Some("paths are relative to the agreement file".into());
+                match Refusal::of(&err) {
+                    Some(refusal) => self.refuse(file, refusal),
+                    None => {
+                        self.checker
+                            .error(
+                                Code::Io,
+                                file,
+                                format!("cannot read {}: {err}", path.display()),
+                            )
+                            .help = Some("paths are relative to the agreement file".into());
+                    }
+                }
                 None
             }
             Ok(bytes) => {
@@ -713,11 +728,11 @@ impl Builder<'_, '_> {
         result
     }
 
-    fn resolve(&self, file: &str) -> PathBuf {
-        let base = Path::new(&self.checker.source.name)
-            .parent()
-            .unwrap_or(Path::new(""));
-        base.join(file)
+    /// Reports a file that is not read, at the value that names it.
+    fn refuse(&mut self, file: &Spanned<String>, refusal: Refusal) {
+        self.checker
+            .error(Code::FileRefused, file, refusal.message(&file.value))
+            .help = Some(refusal.help().into());
     }
 
     fn gazetteer(&mut self, file: &Spanned<String>) {

@@ -18,6 +18,7 @@ use super::{
     Threshold,
 };
 use crate::diagnostic::{Code, Diagnostic, Level, SourceFile, did_you_mean};
+use crate::load::confine::Roots;
 use crate::load::{
     Checker, Expression, RESERVED, Scalar, expression, is_id, is_identifier, is_party_code,
     scalar_item, suggest_id, suggest_identifier, yaml_diagnostic,
@@ -123,7 +124,8 @@ struct PeriodFile {
 /// that has errors, and callers check the diagnostics). Returns `None` when the YAML itself is
 /// malformed.
 pub fn load(name: &str, text: &str) -> (Option<Agreement>, Vec<Diagnostic>) {
-    load_with(name, text, &mut |path| {
+    let roots = Roots::none();
+    load_with(name, text, &roots, &mut |path| {
         Err(std::io::Error::new(
             std::io::ErrorKind::Unsupported,
             format!(
@@ -135,10 +137,13 @@ pub fn load(name: &str, text: &str) -> (Option<Agreement>, Vec<Diagnostic>) {
 }
 
 /// [`load`] for an agreement that may name files (its geography's GeoJSON): `reader` reads
-/// them, at paths resolved against the directory of `name`.
+/// them, at paths resolved against the directory of `name`, which they may not leave but into
+/// one of the `roots` (an absolute path or a climb out is a `file-refused` diagnostic, and
+/// nothing is read).
 pub fn load_with(
     name: &str,
     text: &str,
+    roots: &Roots,
     reader: FileReader,
 ) -> (Option<Agreement>, Vec<Diagnostic>) {
     let source = SourceFile::new(name, text);
@@ -173,7 +178,7 @@ pub fn load_with(
         source: source.clone(),
         diagnostics: keys,
     };
-    let agreement = checker.agreement(file, text, reader);
+    let agreement = checker.agreement(file, text, roots, reader);
     (agreement, checker.diagnostics)
 }
 
@@ -186,6 +191,7 @@ impl Checker {
         &mut self,
         file: AgreementFile,
         text: &str,
+        roots: &Roots,
         reader: FileReader,
     ) -> Option<Agreement> {
         if !is_id(&file.agreement.value) {
@@ -260,7 +266,7 @@ impl Checker {
 
         let functions = file.functions.as_ref().map(|f| self.expression(f));
         let geography = match &file.geography {
-            Some(spec) => geography::geography(self, spec, reader),
+            Some(spec) => geography::geography(self, spec, reader, roots),
             None => geography::Geography::default(),
         };
 
