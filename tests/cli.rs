@@ -507,7 +507,7 @@ fn main() {
         }));
     }
 
-    let checks: [(&str, fn()); 10] = [
+    let checks: [(&str, fn()); 11] = [
         ("scenario_coverage", scenario_coverage),
         ("readme_ucdp_command", readme_ucdp_command),
         ("readme_tour", readme_tour),
@@ -530,6 +530,10 @@ fn main() {
             "diff_of_saved_reports_equals_diff_of_rules",
             diff_of_saved_reports_equals_diff_of_rules,
         ),
+        (
+            "interrupted_stream_keeps_what_was_judged",
+            interrupted_stream_keeps_what_was_judged,
+        ),
     ];
     for (name, check) in checks {
         trials.push(Trial::test(name, move || {
@@ -543,6 +547,90 @@ fn main() {
     ));
 
     libtest_mimic::run(&args, trials).exit();
+}
+
+/// Issue 12: a signal during a stream wrote nothing, so everything judged was lost. Now the
+/// first SIGINT or SIGTERM ends the stream between lines: the report of the events read is
+/// written, marked `interrupted`, the incomplete line after them is dropped and said, and the
+/// exit code is 128 plus the signal's number. The signal is sent once pactum has read all it
+/// was given (blocked reading standard input again, as `/proc/PID/syscall` shows), so the
+/// outcome does not depend on timing.
+fn interrupted_stream_keeps_what_was_judged() {
+    use std::io::Write;
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("rules.yaml"),
+        "agreement: s\ntitle: S\nparties: {IQ: Iraq}\nterms:\n  - id: t\n    title: T\n    breached_by: IQ\n    when: event.kind == \"shelling\"\n",
+    )
+    .unwrap();
+    for (signal, code, format) in [("TERM", 143, "json"), ("INT", 130, "text")] {
+        let mut child = Command::new(BIN)
+            .args([
+                "replay",
+                "--rules",
+                "rules.yaml",
+                "--format",
+                format,
+                "-o",
+                "report.out",
+                "-",
+            ])
+            .current_dir(dir.path())
+            .env_remove("RUST_LOG")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut stdin = child.stdin.take().unwrap();
+        for i in 0..5 {
+            writeln!(
+                stdin,
+                r#"{{"id":"e{i}","time":"2023-05-01T00:00:0{i}Z","kind":"shelling"}}"#
+            )
+            .unwrap();
+        }
+        write!(stdin, r#"{{"id":"partial","ti"#).unwrap();
+        stdin.flush().unwrap();
+        // Blocked in read(2) (syscall 0 on x86_64, 63 on aarch64) on descriptor 0: everything
+        // written has been read.
+        let syscall = format!("/proc/{}/syscall", child.id());
+        let blocked = (0..2000).any(|_| {
+            std::thread::sleep(std::time::Duration::from_millis(10));
+            std::fs::read_to_string(&syscall)
+                .is_ok_and(|s| s.starts_with("0 0x0 ") || s.starts_with("63 0x0 "))
+        });
+        assert!(blocked, "pactum never waited on standard input");
+        let killed = Command::new("kill")
+            .args([format!("-{signal}"), child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(killed.success());
+        let output = child.wait_with_output().unwrap();
+        drop(stdin);
+        assert_eq!(output.status.code(), Some(code), "SIG{signal}");
+        assert_eq!(
+            String::from_utf8_lossy(&output.stderr),
+            format!(
+                "warning: interrupted by SIG{signal}: the stream was judged up to the last event read; the incomplete line after it (19 bytes) was not read, and the report says so\n"
+            )
+        );
+        let written = std::fs::read_to_string(dir.path().join("report.out")).unwrap();
+        if format == "json" {
+            let report: Value = serde_json::from_str(&written).unwrap();
+            assert_eq!(report["options"]["interrupted"], "SIGTERM");
+            assert_eq!(report["summary"]["events"], 5);
+            assert_eq!(report["violations"].as_array().unwrap().len(), 5);
+        } else {
+            assert!(
+                written.contains(
+                    "INTERRUPTED by SIGINT: the stream was judged up to the last event read\n"
+                ),
+                "{written}"
+            );
+            assert!(written.contains("5 event(s) from 1 input(s)"), "{written}");
+        }
+    }
 }
 
 /// One rule of the hostile corpus (`tests/hostile/`, measured by `benches/hostile.py`)

@@ -37,7 +37,12 @@ pub fn open_inputs(
     let mut inputs = Vec::new();
     for name in events {
         let reader: Box<dyn BufRead> = if name == "-" {
-            Box::new(BufReader::with_capacity(1 << 16, io::stdin()))
+            // Read so that a signal ends it between lines (when the replay of a stream has
+            // installed the handler; `interrupt`).
+            Box::new(BufReader::with_capacity(
+                1 << 16,
+                super::interrupt::Interruptible::new(io::stdin()),
+            ))
         } else {
             let file = fs::File::open(name).with_context(|| format!("cannot open {name}"))?;
             Box::new(BufReader::with_capacity(1 << 16, file))

@@ -20,6 +20,7 @@ pub mod test;
 
 pub mod confine;
 pub mod inputs;
+pub mod interrupt;
 pub mod load;
 pub mod output;
 pub mod sink;

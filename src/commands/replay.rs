@@ -8,7 +8,7 @@
 
 use std::path::PathBuf;
 
-use anyhow::{Result, bail};
+use anyhow::{Context, Result, bail};
 use clap::ValueEnum;
 
 use pactum::RunOptions;
@@ -18,6 +18,7 @@ use pactum::run::RunError;
 
 use crate::commands::confine::RootArgs;
 use crate::commands::inputs::{InputFormatArg, open_inputs};
+use crate::commands::interrupt;
 use crate::commands::load::load_program;
 use crate::commands::output::{
     EXIT_INVALID, EXIT_VIOLATIONS, Pending, ReportFormat, open_output, say, unless_pipe_closed,
@@ -120,6 +121,11 @@ pub fn run(args: ReplayArgs) -> Result<u8> {
     // Standard input alone is a stream: events are judged as they come, and JSON Lines output
     // is written as each violation is decided.
     let streaming = args.events == ["-"];
+    if streaming {
+        // A stream may run for days: a signal ends it as if it had ended, and what was
+        // judged is reported (`interrupt`).
+        interrupt::install().context("cannot install the signal handlers")?;
+    }
     let live = streaming && format == Format::JsonLines;
     // A JSON or JSON Lines report to a file is written as its violations settle, into a
     // temporary file renamed over the path at the end: nothing is held. Other formats open
@@ -179,14 +185,24 @@ pub fn run(args: ReplayArgs) -> Result<u8> {
     let report = match pending {
         Some(file) => {
             let released = sink.collector.finish_released()?;
-            let report = report::build(&program, &outcome, options, released.tally())?;
+            let report = interrupted(report::build(
+                &program,
+                &outcome,
+                options,
+                released.tally(),
+            )?);
             released.end(&report)?;
             file.commit()?;
             report
         }
         None => {
             let violations = sink.collector.finish()?;
-            let report = report::build(&program, &outcome, options, violations.tally())?;
+            let report = interrupted(report::build(
+                &program,
+                &outcome,
+                options,
+                violations.tally(),
+            )?);
             if !live {
                 write_output(args.output.as_deref(), |out| {
                     report::write(&report, &violations, format, out)
@@ -236,8 +252,29 @@ pub fn run(args: ReplayArgs) -> Result<u8> {
     let reached = |severity| {
         report::any_at_or_above(&report, severity) || worst_live.is_some_and(|w| w >= severity)
     };
+    if let Some((signal, code)) = interrupt::received() {
+        let dropped = interrupt::dropped();
+        let partial = if dropped > 0 {
+            format!("; the incomplete line after it ({dropped} bytes) was not read")
+        } else {
+            String::new()
+        };
+        let said = if live { "" } else { ", and the report says so" };
+        say!(
+            "warning: interrupted by {signal}: the stream was judged up to the last event read{partial}{said}"
+        );
+        return Ok(code);
+    }
     Ok(match threshold {
         Some(severity) if reached(severity) => EXIT_VIOLATIONS,
         _ => 0,
     })
+}
+
+/// `report`, marked interrupted if a signal ended the stream (`interrupt`).
+fn interrupted(mut report: report::Report) -> report::Report {
+    if let Some((signal, _)) = interrupt::received() {
+        report.options.interrupted = Some(signal.to_string());
+    }
+    report
 }

@@ -179,6 +179,7 @@ pub fn build(
             skip_invalid: options.skip_invalid,
             until: options.until.as_ref().map(format_instant),
             max_delay_s: outcome.max_delay.map(|d| d.num_seconds()),
+            interrupted: None,
         },
         period: match (outcome.totals.first, outcome.totals.last) {
             (Some(first), Some(last)) => Some(Span {

@@ -274,6 +274,10 @@ pub struct Options {
     /// depends on it. Absent for files.
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub max_delay_s: Option<i64>,
+    /// The signal (`SIGINT`, `SIGTERM`) that ended a stream early: the stream was judged as if
+    /// it had ended after the last event read. Absent for a run that read its inputs whole.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub interrupted: Option<String>,
 }
 
 /// A time span.

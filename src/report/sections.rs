@@ -530,6 +530,13 @@ fn options(report: &Report) -> Vec<Words<'_>> {
             prose(")"),
         ]);
     }
+    if let Some(signal) = &o.interrupted {
+        options.push(vec![
+            prose("interrupted by "),
+            Piece::Data(signal),
+            prose(": the stream was judged up to the last event read"),
+        ]);
+    }
     if let Some(delay) = o.max_delay_s {
         options.push(vec![
             prose(format!("a stream, events allowed {delay} s out of order (")),

@@ -23,6 +23,13 @@ pub(super) fn write(
         write!(out, ", {} to {}", period.first, period.last)?;
     }
     writeln!(out)?;
+    if let Some(signal) = &report.options.interrupted {
+        writeln!(
+            out,
+            "INTERRUPTED by {}: the stream was judged up to the last event read",
+            plain(signal)
+        )?;
+    }
     for agreement in &s.agreements {
         writeln!(out, "  {}: {}", agreement.id, plain(agreement.title))?;
     }
