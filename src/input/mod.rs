@@ -17,7 +17,6 @@ use std::fmt;
 use std::io::{self, BufRead, Read};
 use std::rc::Rc;
 
-use serde_saphyr::Spanned;
 use sha2::{Digest, Sha256};
 
 use rhai::{Dynamic, ImmutableString, Map};
@@ -30,6 +29,7 @@ mod csv;
 pub mod mapping;
 pub mod order;
 pub mod parse;
+mod yaml;
 
 pub use csv::MAX_RECORD_BYTES;
 
@@ -80,6 +80,9 @@ pub struct InputError {
     pub column: Option<u64>,
     /// Why it was rejected.
     pub reason: String,
+    /// Whether the input cannot be read past it (a line with no end in sight, a YAML file
+    /// that is not a list of items): the run stops here even when invalid records are skipped.
+    pub ends_input: bool,
 }
 
 impl fmt::Display for InputError {
@@ -322,6 +325,7 @@ impl<R: BufRead> EventReader<R> {
                 line,
                 column,
                 reason,
+                ends_input: false,
             };
             let record = match &mut self.mapper {
                 None => self
@@ -392,7 +396,7 @@ impl<R: BufRead> EventReader<R> {
             self.stats.lines = bytes.split(|b| *b == b'\n').count() as u64
                 - u64::from(bytes.last() == Some(&b'\n') || bytes.is_empty());
             let records = if bytes.len() as u64 > MAX_YAML_BYTES {
-                vec![Err(self.error(Invalid::TooLarge,
+                vec![Err(self.fatal(Invalid::TooLarge,
                     1,
                     None,
                     format!("YAML event file is larger than the limit of {MAX_YAML_BYTES} bytes; use JSON Lines"),
@@ -403,7 +407,7 @@ impl<R: BufRead> EventReader<R> {
                     Err(err) => {
                         let (line, column) =
                             crate::diagnostic::utf8_position(&bytes, err.valid_up_to());
-                        vec![Err(self.error(Invalid::Encoding,
+                        vec![Err(self.fatal(Invalid::Encoding,
                             line,
                             Some(column),
                             "invalid UTF-8; a YAML file is read whole, so none of its events was read".into(),
@@ -416,23 +420,18 @@ impl<R: BufRead> EventReader<R> {
         Ok(self.pending.as_mut().and_then(Iterator::next))
     }
 
+    /// The records of a YAML list: one per item, a bad item an invalid record of its own; a
+    /// file that is not a list of items is one error that ends the input.
     fn parse_yaml(&mut self, text: &str) -> Vec<Record> {
-        let items: Vec<Spanned<serde_json::Value>> = match serde_saphyr::from_str(text) {
+        let items = match yaml::items(text) {
             Ok(items) => items,
-            Err(err) => {
-                let (line, column) = err
-                    .location()
-                    .map(|l| (l.line(), Some(l.column())))
-                    .unwrap_or((1, None));
-                let mut reason = err.without_snippet().to_string();
-                if let Some(at) = reason.rfind(" at line ") {
-                    reason.truncate(at);
-                }
-                return vec![Err(self.error(Invalid::Syntax,
-                    line,
-                    column,
+            Err(problem) => {
+                return vec![Err(self.fatal(Invalid::Syntax,
+                    problem.line,
+                    problem.column,
                     format!(
-                        "not a YAML list of events: {reason}; a YAML file is read whole, so none of its events was read"
+                        "not a YAML list of events: {}; a YAML file is read whole, so none of its events was read",
+                        problem.reason
                     ),
                 ))];
             }
@@ -440,7 +439,7 @@ impl<R: BufRead> EventReader<R> {
         items
             .into_iter()
             .map(|item| {
-                let line = item.referenced.line();
+                let line = item.line;
                 let origin = Origin {
                     file: self.name.clone(),
                     line,
@@ -449,15 +448,29 @@ impl<R: BufRead> EventReader<R> {
                     kind,
                     file: self.name.to_string(),
                     line,
-                    column: Some(item.referenced.column()),
+                    column: Some(item.column),
                     reason,
+                    ends_input: false,
+                };
+                let value = match item.value {
+                    Ok(value) => value,
+                    Err(problem) => {
+                        return Err(InputError {
+                            line: problem.line,
+                            column: problem.column,
+                            ..invalid(
+                                Invalid::Syntax,
+                                format!("invalid YAML item: {}", problem.reason),
+                            )
+                        });
+                    }
                 };
                 match &mut self.mapper {
                     None => self
                         .parser
-                        .parse_value(item.value, origin)
+                        .parse_value(value, origin)
                         .map_err(|err| invalid(err.kind, err.reason)),
-                    Some(mapper) => match self.parser.value_record(item.value) {
+                    Some(mapper) => match self.parser.value_record(value) {
                         Ok(record) => mapper
                             .apply(record, origin)
                             .map_err(|err| invalid(Invalid::Mapping, err.reason)),
@@ -733,6 +746,15 @@ impl<R: BufRead> EventReader<R> {
             line,
             column,
             reason,
+            ends_input: false,
+        }
+    }
+
+    /// An error after which the input cannot be read: the run stops even with `skip_invalid`.
+    fn fatal(&self, kind: Invalid, line: u64, column: Option<u64>, reason: String) -> InputError {
+        InputError {
+            ends_input: true,
+            ..self.error(kind, line, column, reason)
         }
     }
 }
