@@ -10,7 +10,7 @@
 use std::collections::{HashMap, HashSet};
 
 use rhai::{
-    AST, ASTNode, Engine, Expr, ImmutableString, Module, ParseError, Position, Scope, Stmt,
+    AST, ASTNode, Engine, Expr, ImmutableString, Module, ParseError, Position, Scope, Stmt, Token,
 };
 
 use crate::diagnostic::{Code, Diagnostic, did_you_mean};
@@ -228,6 +228,7 @@ impl<'a> Unit<'a> {
                     .iter_functions()
                     .map(|f| (f.name.to_string(), f.params.len()))
                     .collect();
+                self.no_built_in_names(functions);
                 self.check_calls(&ast, functions, (1, 1));
                 self.functions = ast;
             }
@@ -236,6 +237,37 @@ impl<'a> Unit<'a> {
                 self.function_names = declared_functions(&functions.text);
                 self.parse_error(functions, "functions", (1, 1), &err);
             }
+        }
+    }
+
+    /// Reports every function of the block that takes the name of a built-in one (whatever
+    /// its arity), at its name: Rhai would let it replace the built-in for every call of that
+    /// arity, so that `inside` or `contains` silently mean something else in every term (and
+    /// `explain` shows the replacement's result). The names are found by Rhai's own tokenizer,
+    /// so that a `fn` in a comment or a string is no definition.
+    fn no_built_in_names(&mut self, functions: &Expression) {
+        let (tokens, _) = self.engine.lex([&functions.text]);
+        let mut after_fn = false;
+        // The tokenizer gives `EOF` for ever once the text ends.
+        for (token, at) in tokens.take_while(|(token, _)| !matches!(token, Token::EOF)) {
+            if let (true, Token::Identifier(name)) = (after_fn, &token)
+                && self.natives.contains_key(name.as_str())
+            {
+                let (line, column) = position(functions, at);
+                self.diagnostics.push(
+                    Diagnostic::error(
+                        Code::InvalidName,
+                        &functions.source,
+                        line,
+                        column,
+                        format!("`{name}` is a built-in function; choose another name"),
+                    )
+                    .with_help(
+                        "a function may not replace a built-in one: rename it and its calls",
+                    ),
+                );
+            }
+            after_fn = matches!(token, Token::Fn);
         }
     }
 
