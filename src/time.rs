@@ -351,15 +351,26 @@ mod tests {
     }
 }
 
+/// The longest duration a rule or option may give, in days: 100 years of 365.25 days
+/// (`36525d`). Longer windows would say nothing a century does not, and instants moved by them
+/// would leave the calendar (chrono's dates end in the year 262143), where they saturate.
+pub const MAX_DURATION_DAYS: i64 = 36_525;
+
 /// Parses a duration written as `90s`, `30m`, `6h`, `7d` or a combination such as `1h30m`:
 /// one or more whole numbers, each followed by a unit, units from the largest down, each at
-/// most once.
+/// most once; in all at most [`MAX_DURATION_DAYS`].
 pub fn parse_duration(text: &str) -> Result<chrono::TimeDelta, String> {
     let explain = || {
         format!(
             "`{text}` is not a duration: write a number and a unit (d, h, m, s), e.g. 24h, 90s, 1h30m"
         )
     };
+    let too_long = || {
+        format!(
+            "`{text}` is longer than the longest duration allowed, {MAX_DURATION_DAYS}d (100 years)"
+        )
+    };
+    let max = chrono::TimeDelta::days(MAX_DURATION_DAYS);
     let mut total = chrono::TimeDelta::zero();
     let mut last_rank = usize::MAX;
     let mut digits = String::new();
@@ -378,15 +389,19 @@ pub fn parse_duration(text: &str) -> Result<chrono::TimeDelta, String> {
         if digits.is_empty() || rank >= last_rank {
             return Err(explain());
         }
-        let n: i64 = digits.parse().map_err(|_| explain())?;
+        // Digits only: a number that does not fit is too long, not malformed.
+        let n: i64 = digits.parse().map_err(|_| too_long())?;
         let part = match rank {
             3 => chrono::TimeDelta::try_days(n),
             2 => chrono::TimeDelta::try_hours(n),
             1 => chrono::TimeDelta::try_minutes(n),
             _ => chrono::TimeDelta::try_seconds(n),
         }
-        .ok_or_else(explain)?;
-        total = total.checked_add(&part).ok_or_else(explain)?;
+        .ok_or_else(too_long)?;
+        total = total
+            .checked_add(&part)
+            .filter(|total| *total <= max)
+            .ok_or_else(too_long)?;
         last_rank = rank;
         digits.clear();
     }
@@ -516,6 +531,20 @@ mod duration_tests {
         assert_eq!(secs("1d2h3m4s"), Ok(93_784));
         for bad in ["", "24", "h", "1x", "30m1h", "1h1h", "-1h", "1.5h", "0s"] {
             assert!(parse_duration(bad).is_err(), "{bad:?}");
+        }
+        assert_eq!(secs("36525d"), Ok(36_525 * 86_400));
+        for long in [
+            "36525d1s",
+            "876601h",
+            "99999999d",
+            "999999999999d",
+            "99999999999999999999s",
+        ] {
+            let err = parse_duration(long).unwrap_err();
+            assert!(
+                err.contains("longest duration allowed, 36525d"),
+                "{long}: {err}"
+            );
         }
     }
 

@@ -10,7 +10,7 @@
 use std::collections::{HashMap, HashSet};
 
 use rhai::{
-    AST, ASTNode, Engine, Expr, ImmutableString, Module, ParseError, Position, Scope, Stmt,
+    AST, ASTNode, Engine, Expr, ImmutableString, Module, ParseError, Position, Scope, Stmt, Token,
 };
 
 use crate::diagnostic::{Code, Diagnostic, did_you_mean};
@@ -26,6 +26,12 @@ use crate::expr::scope_for;
 use crate::expr::template::{MAX_MESSAGE_BYTES, MAX_PLACEHOLDERS, TemplatePart, template_parts};
 use crate::load::Expression;
 use crate::load::agreement::{Agreement, Breach};
+
+/// The most `switch` cases (`=>`) one expression, or the `functions` block, may have. Rhai's
+/// optimiser compares every case of a switch with every other as it compiles it, so that
+/// checking a switch took time quadratic in its cases (20,000: 5.8 s; 100,000: 129 s); past
+/// this limit `check` reports an error instead of compiling it (docs/rules.md, "Limits").
+pub const MAX_SWITCH_CASES: usize = 1_000;
 
 /// Compiles agreements, returning the program when there were no errors, and every diagnostic.
 ///
@@ -210,6 +216,10 @@ impl<'a> Unit<'a> {
         let Some(functions) = &agreement.functions else {
             return;
         };
+        if !self.few_switch_cases(functions, &functions.text, (1, 1)) {
+            self.function_names = declared_functions(&functions.text);
+            return;
+        }
         match self.engine.compile(&functions.text) {
             Ok(ast) => {
                 if let Some(stmt) = ast.statements().first() {
@@ -229,6 +239,7 @@ impl<'a> Unit<'a> {
                     .iter_functions()
                     .map(|f| (f.name.to_string(), f.params.len()))
                     .collect();
+                self.no_built_in_names(functions);
                 self.check_calls(&ast, functions, (1, 1));
                 self.functions = ast;
             }
@@ -237,6 +248,66 @@ impl<'a> Unit<'a> {
                 self.function_names = declared_functions(&functions.text);
                 self.parse_error(functions, "functions", (1, 1), &err);
             }
+        }
+    }
+
+    /// Whether `text` (at `at` in `expression`) has at most [`MAX_SWITCH_CASES`] `switch` cases
+    /// (`=>`, counted by Rhai's tokenizer, before the text is compiled); if not, an error at
+    /// the first case past the limit.
+    fn few_switch_cases(&mut self, expression: &Expression, text: &str, at: (u64, u64)) -> bool {
+        if !text.contains("=>") {
+            return true;
+        }
+        let (tokens, _) = self.engine.lex([&text]);
+        let past = tokens
+            .take_while(|(token, _)| !matches!(token, Token::EOF))
+            .filter(|(token, _)| matches!(token, Token::DoubleArrow))
+            .nth(MAX_SWITCH_CASES);
+        let Some((_, pos)) = past else {
+            return true;
+        };
+        let (line, column) = position_from(expression, at, pos);
+        self.diagnostics.push(
+            Diagnostic::error(
+                Code::InvalidValue,
+                &expression.source,
+                line,
+                column,
+                format!("more than {MAX_SWITCH_CASES} `switch` cases in one expression"),
+            )
+            .with_help("match a list instead: `event.kind in kinds`, with `kinds` under `lists:`"),
+        );
+        false
+    }
+
+    /// Reports every function of the block that takes the name of a built-in one (whatever
+    /// its arity), at its name: Rhai would let it replace the built-in for every call of that
+    /// arity, so that `inside` or `contains` silently mean something else in every term (and
+    /// `explain` shows the replacement's result). The names are found by Rhai's own tokenizer,
+    /// so that a `fn` in a comment or a string is no definition.
+    fn no_built_in_names(&mut self, functions: &Expression) {
+        let (tokens, _) = self.engine.lex([&functions.text]);
+        let mut after_fn = false;
+        // The tokenizer gives `EOF` for ever once the text ends.
+        for (token, at) in tokens.take_while(|(token, _)| !matches!(token, Token::EOF)) {
+            if let (true, Token::Identifier(name)) = (after_fn, &token)
+                && self.natives.contains_key(name.as_str())
+            {
+                let (line, column) = position(functions, at);
+                self.diagnostics.push(
+                    Diagnostic::error(
+                        Code::InvalidName,
+                        &functions.source,
+                        line,
+                        column,
+                        format!("`{name}` is a built-in function; choose another name"),
+                    )
+                    .with_help(
+                        "a function may not replace a built-in one: rename it and its calls",
+                    ),
+                );
+            }
+            after_fn = matches!(token, Token::Fn);
         }
     }
 
@@ -322,6 +393,9 @@ impl<'a> Unit<'a> {
         text: &str,
         at: (u64, u64),
     ) -> Option<AST> {
+        if !self.few_switch_cases(expression, text, at) {
+            return None;
+        }
         match self.engine.compile_expression_with_scope(&self.scope, text) {
             Ok(ast) => {
                 let clean = self.check_calls(&ast, expression, at);
@@ -719,6 +793,37 @@ mod tests {
                 None,
             ]
         );
+    }
+
+    /// A switch of more than [`MAX_SWITCH_CASES`] cases is an error at the first case past the
+    /// limit, found before the text is compiled (whose cost grows with the square of the cases).
+    #[test]
+    fn switches_are_limited_in_cases() {
+        let when = |cases: usize| {
+            let arms: String = (0..cases).map(|i| format!(" \"k{i}\" => true,")).collect();
+            format!("switch event.kind {{{arms} _ => false }}")
+        };
+        let check = |cases: usize| {
+            let text = format!(
+                "agreement: k\ntitle: K\nparties: {{IQ: Iraq}}\nterms:\n  - {{id: t, title: T, breached_by: IQ, when: '{}'}}\n",
+                when(cases)
+            );
+            let (agreement, problems) = crate::load::agreement::load("k.yaml", &text);
+            assert!(problems.is_empty(), "{problems:?}");
+            compile(vec![agreement.unwrap()], &Limits::default()).1
+        };
+        assert!(check(MAX_SWITCH_CASES - 1).is_empty());
+        let problems = check(MAX_SWITCH_CASES);
+        let [problem] = problems.as_slice() else {
+            panic!("{problems:?}")
+        };
+        assert_eq!(
+            problem.message,
+            "more than 1000 `switch` cases in one expression"
+        );
+        // The value's first character is in column 47; the error is at the default's `=>`.
+        let arrow = when(MAX_SWITCH_CASES).rfind("=>").unwrap() as u64;
+        assert_eq!((problem.line, problem.column), (5, 47 + arrow));
     }
 
     #[test]

@@ -14,7 +14,7 @@
 //! Expressions are parsed as written, without Rhai's optimiser (which folds constants and puts
 //! each list's values where its name was), and never evaluated.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use rhai::{AST, ASTNode, Engine, Expr, FnCallExpr, OptimizationLevel, Position, Scope, Stmt};
 
@@ -23,7 +23,7 @@ use crate::expr::position::position_from;
 use crate::expr::reads::{call_of, with_quotes};
 use crate::expr::scope_for;
 use crate::expr::template::{TemplatePart, template_parts};
-use crate::load::agreement::{Agreement, Breach, DeadlineWindow, Form};
+use crate::load::agreement::{Agreement, Breach, DeadlineWindow, Form, Term};
 use crate::load::{Expression, ListItem};
 
 /// The event fields pactum knows of: a name close to one of these, and not one itself, is
@@ -578,19 +578,17 @@ fn duplicates(agreement: &Agreement, found: &mut Vec<Diagnostic>) {
         .iter()
         .map(|t| (normalised(&t.when.text), form_signature(&t.form)))
         .collect();
-    for (later, term) in agreement.terms.iter().enumerate() {
-        let Some(signature) = signatures.get(later) else {
-            continue;
-        };
-        let first = agreement
-            .terms
+    // The earlier terms of each signature: a term is compared only with those, not with every
+    // earlier term (which made `check` quadratic in the number of terms).
+    let mut earlier: HashMap<&(String, String), Vec<&Term>> = HashMap::new();
+    for (term, signature) in agreement.terms.iter().zip(&signatures) {
+        let same = earlier.entry(signature).or_default();
+        let first = same
             .iter()
-            .zip(&signatures)
-            .take(later)
-            .find(|(earlier, s)| {
-                *s == signature && earlier.effective.intersect(&term.effective).is_some()
-            });
-        let Some((first, _)) = first else {
+            .find(|earlier| earlier.effective.intersect(&term.effective).is_some())
+            .copied();
+        same.push(term);
+        let Some(first) = first else {
             continue;
         };
         found.push(

@@ -164,9 +164,13 @@ pub fn run(args: ReplayArgs) -> Result<u8> {
         Ok(outcome) => outcome,
         Err(RunError::Invalid(invalid)) => {
             say!("error: invalid event at {invalid}");
-            say!(
-                "  = help: fix the line, or pass --skip-invalid to skip such lines and list them in the report"
-            );
+            if invalid.ends_input {
+                say!("  = help: the input cannot be read past this, even with --skip-invalid");
+            } else {
+                say!(
+                    "  = help: fix the line, or pass --skip-invalid to skip such lines and list them in the report"
+                );
+            }
             return Ok(EXIT_INVALID);
         }
         Err(RunError::Io { file, source }) => {

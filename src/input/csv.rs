@@ -138,6 +138,19 @@ impl CsvParser {
                 }
             }
             reader.consume(nin);
+            if too_long
+                && let Some((offset, line)) = start
+                && self.position - offset > super::MAX_SKIPPED_LINE_BYTES
+            {
+                // A record with no end in sight: not CSV (`/dev/zero`); reading stops.
+                return Err(io::Error::new(
+                    io::ErrorKind::InvalidData,
+                    format!(
+                        "the record at line {line} is longer than the limit of {MAX_RECORD_BYTES} bytes and does not end within {} bytes: the input cannot be read as CSV",
+                        super::MAX_SKIPPED_LINE_BYTES
+                    ),
+                ));
+            }
             outlen += nout;
             endlen += nend;
             match result {

@@ -17,7 +17,6 @@ use std::fmt;
 use std::io::{self, BufRead, Read};
 use std::rc::Rc;
 
-use serde_saphyr::Spanned;
 use sha2::{Digest, Sha256};
 
 use rhai::{Dynamic, ImmutableString, Map};
@@ -30,12 +29,18 @@ mod csv;
 pub mod mapping;
 pub mod order;
 pub mod parse;
+mod yaml;
 
 pub use csv::MAX_RECORD_BYTES;
 
 /// The longest JSON Lines line accepted, in bytes (1 MiB). Real incident reports are a few
 /// hundred bytes; anything longer is almost certainly not one line of an event log.
 pub const MAX_LINE_BYTES: usize = 1 << 20;
+
+/// The most bytes of an over-long line read (and dropped) looking for its end, with
+/// `--skip-invalid` (64 MiB): past that the input is taken not to be lines at all (`/dev/zero`,
+/// a binary file) and the read ends with an error, instead of going on without bound.
+pub const MAX_SKIPPED_LINE_BYTES: u64 = 64 << 20;
 
 /// The largest YAML event file accepted, in bytes (64 MiB); YAML is for hand-written logs.
 pub const MAX_YAML_BYTES: u64 = 64 << 20;
@@ -80,6 +85,9 @@ pub struct InputError {
     pub column: Option<u64>,
     /// Why it was rejected.
     pub reason: String,
+    /// Whether the input cannot be read past it (a line with no end in sight, a YAML file
+    /// that is not a list of items): the run stops here even when invalid records are skipped.
+    pub ends_input: bool,
 }
 
 impl fmt::Display for InputError {
@@ -128,6 +136,8 @@ pub struct EventReader<R: BufRead> {
     record_offset: u64,
     /// The number of that line.
     record_line: u64,
+    /// The bytes read of an over-long line whose rest is still to be passed over (JSON Lines).
+    overlong: Option<u64>,
     /// CSV parsing state.
     csv: Option<Box<CsvState>>,
     /// Turns records into events, when a mapping was given.
@@ -168,6 +178,7 @@ impl<R: BufRead> EventReader<R> {
             position: 0,
             record_offset: 0,
             record_line: 0,
+            overlong: None,
             csv: (format == InputFormat::Csv).then(|| {
                 Box::new(CsvState {
                     parser: csv::CsvParser::new(),
@@ -250,6 +261,10 @@ impl<R: BufRead> EventReader<R> {
     /// [`Self::next_record`] reads them, and a line that makes a valid event gives that event's
     /// time: the scan decides how to order events it has not parsed.
     pub(crate) fn next_time(&mut self) -> io::Result<Option<Option<DateTime<Utc>>>> {
+        // A line with no end in sight ends the scan; reading the events stops at it too.
+        if !self.discard_rest()? {
+            return Ok(None);
+        }
         let (read, too_long) = self.read_line()?;
         self.position += read as u64;
         if read == 0 {
@@ -275,6 +290,17 @@ impl<R: BufRead> EventReader<R> {
         loop {
             if self.done {
                 return Ok(None);
+            }
+            if !self.discard_rest()? {
+                self.done = true;
+                return Ok(Some(Err(self.fatal(
+                    Invalid::TooLarge,
+                    self.stats.lines,
+                    None,
+                    format!(
+                        "line is longer than the limit of {MAX_LINE_BYTES} bytes, and no line break comes within {MAX_SKIPPED_LINE_BYTES} bytes of its start: the input cannot be read as lines"
+                    ),
+                ))));
             }
             self.record_offset = self.position;
             let (read, too_long) = self.read_line()?;
@@ -322,6 +348,7 @@ impl<R: BufRead> EventReader<R> {
                 line,
                 column,
                 reason,
+                ends_input: false,
             };
             let record = match &mut self.mapper {
                 None => self
@@ -344,11 +371,13 @@ impl<R: BufRead> EventReader<R> {
     }
 
     /// Reads one line into `buffer`, without its line break. Returns the bytes consumed and
-    /// whether the line exceeded [`MAX_LINE_BYTES`] (its content is then dropped).
+    /// whether the line exceeded [`MAX_LINE_BYTES`]. An over-long line is given up as soon as
+    /// it passes the limit: its content is dropped and the rest of it is left unread, for
+    /// [`Self::discard_rest`] to pass over before the next line (an input that is one endless
+    /// line, such as `/dev/zero`, is then not read to its end first).
     fn read_line(&mut self) -> io::Result<(usize, bool)> {
         self.buffer.clear();
         let mut consumed = 0;
-        let mut too_long = false;
         loop {
             let available = match self.reader.fill_buf() {
                 Ok(available) => available,
@@ -362,15 +391,17 @@ impl<R: BufRead> EventReader<R> {
                 Some(at) => (available.get(..at).unwrap_or(&[]), Some(at + 1)),
                 None => (available, None),
             };
-            if !too_long {
-                if self.buffer.len() + chunk.len() > MAX_LINE_BYTES {
-                    too_long = true;
-                    self.buffer.clear();
-                } else {
-                    self.buffer.extend_from_slice(chunk);
-                }
-            }
             let take = found.unwrap_or(available.len());
+            if self.buffer.len() + chunk.len() > MAX_LINE_BYTES {
+                self.buffer.clear();
+                self.reader.consume(take);
+                consumed += take;
+                if found.is_none() {
+                    self.overlong = Some(consumed as u64);
+                }
+                return Ok((consumed, true));
+            }
+            self.buffer.extend_from_slice(chunk);
             self.reader.consume(take);
             consumed += take;
             if found.is_some() {
@@ -380,7 +411,40 @@ impl<R: BufRead> EventReader<R> {
         if self.buffer.last() == Some(&b'\r') {
             self.buffer.pop();
         }
-        Ok((consumed, too_long))
+        Ok((consumed, false))
+    }
+
+    /// Passes over the rest of an over-long line (to its line break, or the end of the input),
+    /// reading at most [`MAX_SKIPPED_LINE_BYTES`] of it in all; `false` when it has not ended by
+    /// then: the input is not lines, and cannot be read further.
+    fn discard_rest(&mut self) -> io::Result<bool> {
+        let Some(mut read) = self.overlong.take() else {
+            return Ok(true);
+        };
+        loop {
+            let available = match self.reader.fill_buf() {
+                Ok(available) => available,
+                Err(err) if err.kind() == io::ErrorKind::Interrupted => continue,
+                Err(err) => return Err(err),
+            };
+            if available.is_empty() {
+                return Ok(true);
+            }
+            let (take, found) = match memchr::memchr(b'\n', available) {
+                Some(at) => (at + 1, true),
+                None => (available.len(), false),
+            };
+            self.reader.consume(take);
+            self.position += take as u64;
+            read += take as u64;
+            if found {
+                return Ok(true);
+            }
+            if read > MAX_SKIPPED_LINE_BYTES {
+                self.overlong = Some(read);
+                return Ok(false);
+            }
+        }
     }
 
     fn next_yaml(&mut self) -> io::Result<Option<Record>> {
@@ -392,7 +456,7 @@ impl<R: BufRead> EventReader<R> {
             self.stats.lines = bytes.split(|b| *b == b'\n').count() as u64
                 - u64::from(bytes.last() == Some(&b'\n') || bytes.is_empty());
             let records = if bytes.len() as u64 > MAX_YAML_BYTES {
-                vec![Err(self.error(Invalid::TooLarge,
+                vec![Err(self.fatal(Invalid::TooLarge,
                     1,
                     None,
                     format!("YAML event file is larger than the limit of {MAX_YAML_BYTES} bytes; use JSON Lines"),
@@ -403,7 +467,7 @@ impl<R: BufRead> EventReader<R> {
                     Err(err) => {
                         let (line, column) =
                             crate::diagnostic::utf8_position(&bytes, err.valid_up_to());
-                        vec![Err(self.error(Invalid::Encoding,
+                        vec![Err(self.fatal(Invalid::Encoding,
                             line,
                             Some(column),
                             "invalid UTF-8; a YAML file is read whole, so none of its events was read".into(),
@@ -416,23 +480,18 @@ impl<R: BufRead> EventReader<R> {
         Ok(self.pending.as_mut().and_then(Iterator::next))
     }
 
+    /// The records of a YAML list: one per item, a bad item an invalid record of its own; a
+    /// file that is not a list of items is one error that ends the input.
     fn parse_yaml(&mut self, text: &str) -> Vec<Record> {
-        let items: Vec<Spanned<serde_json::Value>> = match serde_saphyr::from_str(text) {
+        let items = match yaml::items(text) {
             Ok(items) => items,
-            Err(err) => {
-                let (line, column) = err
-                    .location()
-                    .map(|l| (l.line(), Some(l.column())))
-                    .unwrap_or((1, None));
-                let mut reason = err.without_snippet().to_string();
-                if let Some(at) = reason.rfind(" at line ") {
-                    reason.truncate(at);
-                }
-                return vec![Err(self.error(Invalid::Syntax,
-                    line,
-                    column,
+            Err(problem) => {
+                return vec![Err(self.fatal(Invalid::Syntax,
+                    problem.line,
+                    problem.column,
                     format!(
-                        "not a YAML list of events: {reason}; a YAML file is read whole, so none of its events was read"
+                        "not a YAML list of events: {}; a YAML file is read whole, so none of its events was read",
+                        problem.reason
                     ),
                 ))];
             }
@@ -440,7 +499,7 @@ impl<R: BufRead> EventReader<R> {
         items
             .into_iter()
             .map(|item| {
-                let line = item.referenced.line();
+                let line = item.line;
                 let origin = Origin {
                     file: self.name.clone(),
                     line,
@@ -449,15 +508,29 @@ impl<R: BufRead> EventReader<R> {
                     kind,
                     file: self.name.to_string(),
                     line,
-                    column: Some(item.referenced.column()),
+                    column: Some(item.column),
                     reason,
+                    ends_input: false,
+                };
+                let value = match item.value {
+                    Ok(value) => value,
+                    Err(problem) => {
+                        return Err(InputError {
+                            line: problem.line,
+                            column: problem.column,
+                            ..invalid(
+                                Invalid::Syntax,
+                                format!("invalid YAML item: {}", problem.reason),
+                            )
+                        });
+                    }
                 };
                 match &mut self.mapper {
                     None => self
                         .parser
-                        .parse_value(item.value, origin)
+                        .parse_value(value, origin)
                         .map_err(|err| invalid(err.kind, err.reason)),
-                    Some(mapper) => match self.parser.value_record(item.value) {
+                    Some(mapper) => match self.parser.value_record(value) {
                         Ok(record) => mapper
                             .apply(record, origin)
                             .map_err(|err| invalid(Invalid::Mapping, err.reason)),
@@ -733,6 +806,15 @@ impl<R: BufRead> EventReader<R> {
             line,
             column,
             reason,
+            ends_input: false,
+        }
+    }
+
+    /// An error after which the input cannot be read: the run stops even with `skip_invalid`.
+    fn fatal(&self, kind: Invalid, line: u64, column: Option<u64>, reason: String) -> InputError {
+        InputError {
+            ends_input: true,
+            ..self.error(kind, line, column, reason)
         }
     }
 }
@@ -753,6 +835,7 @@ impl<R: BufRead + io::Seek> EventReader<R> {
         }
         self.reader.inner.seek(io::SeekFrom::Start(offset))?;
         self.position = offset;
+        self.overlong = None;
         self.stats.lines = line.saturating_sub(1);
         if let Some(csv) = &mut self.csv {
             csv.parser.restart(offset, line);

@@ -332,7 +332,7 @@ impl<'a> Events<'a> {
                         // Shared from here on: the buffer and the engine move a pointer,
                         // never the event.
                         Ok(event) => return Ok(Some(Rc::new(event))),
-                        Err(invalid) if self.skip_invalid => {
+                        Err(invalid) if self.skip_invalid && !invalid.ends_input => {
                             tracing::debug!(%invalid, "skipped");
                             self.read.skipped.push(invalid);
                         }
@@ -483,7 +483,7 @@ impl<'a> Events<'a> {
                 }
                 let event = match record {
                     Ok(event) => event,
-                    Err(invalid) if self.skip_invalid => {
+                    Err(invalid) if self.skip_invalid && !invalid.ends_input => {
                         self.read.skipped.push(invalid);
                         continue;
                     }

@@ -16,8 +16,10 @@ pub(super) fn positions(
     column: u64,
     value: &str,
 ) -> Option<Vec<(u64, u64)>> {
-    // Line breaks are `\n` from here on: a CRLF file folds like any other.
-    let rest = text.get(start..)?.replace("\r\n", "\n");
+    // Line breaks are `\n` from here on: a CRLF file folds like any other. Read lazily: the
+    // scanner goes only as far as the scalar does (a copy of the rest of the file for each
+    // expression made `check` quadratic in the file's length).
+    let rest = text.get(start..)?;
     // Blank lines opening a block come before `start`: they are the value's first characters.
     let leading = value.chars().take_while(|c| *c == '\n').count();
     let value = value.get(leading..)?;
@@ -29,7 +31,7 @@ pub(super) fn positions(
         _ => Style::Plain,
     };
     let mut scanner = Scanner {
-        chars: rest.chars().peekable(),
+        chars: CrLf(rest.chars().peekable()).peekable(),
         line,
         column,
         out: String::new(),
@@ -84,8 +86,24 @@ fn folded_block(text: &str, start: usize) -> bool {
             .all(|c| c == '-' || c == '+' || c.is_ascii_digit())
 }
 
+/// Characters with each `\r\n` read as one `\n`.
+#[derive(Clone)]
+struct CrLf<'a>(std::iter::Peekable<std::str::Chars<'a>>);
+
+impl Iterator for CrLf<'_> {
+    type Item = char;
+
+    fn next(&mut self) -> Option<char> {
+        let c = self.0.next()?;
+        if c == '\r' && self.0.peek() == Some(&'\n') {
+            return self.0.next();
+        }
+        Some(c)
+    }
+}
+
 struct Scanner<'a> {
-    chars: std::iter::Peekable<std::str::Chars<'a>>,
+    chars: std::iter::Peekable<CrLf<'a>>,
     line: u64,
     column: u64,
     out: String,
