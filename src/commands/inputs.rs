@@ -39,9 +39,14 @@ pub fn open_inputs(
         let reader: Box<dyn BufRead> = if name == "-" {
             // Read so that a signal ends it between lines (when the replay of a stream has
             // installed the handler; `interrupt`).
+            // Its descriptor read directly (not through `Stdin`'s own buffer), so that waiting
+            // on it with poll(2) means waiting for data not yet read.
+            let stdin = std::os::fd::AsFd::as_fd(&io::stdin())
+                .try_clone_to_owned()
+                .context("cannot read standard input")?;
             Box::new(BufReader::with_capacity(
                 1 << 16,
-                super::interrupt::Interruptible::new(io::stdin()),
+                super::interrupt::Interruptible::new(fs::File::from(stdin)),
             ))
         } else {
             let file = fs::File::open(name).with_context(|| format!("cannot open {name}"))?;

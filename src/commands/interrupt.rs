@@ -9,8 +9,10 @@
 //! the signal's number, as a shell expects. A second signal has the default action at once
 //! (the handler is installed with `SA_RESETHAND`): an operator who insists is obeyed.
 //!
-//! The handler is installed without `SA_RESTART`, so a read blocked on a quiet pipe returns
-//! `EINTR` and the signal is seen at once, not at the next line. Files are not read through
+//! The handler also writes a byte to a pipe of its own, and standard input is waited on with
+//! poll(2) together with that pipe, so a signal is seen at once, not at the next line, however
+//! it falls between the check and the wait (the handler is installed without `SA_RESTART`
+//! as well). Files are not read through
 //! it: a file is read to its end in moments, and a killed run leaves the earlier report in
 //! place (reports are renamed over their path only when complete).
 
@@ -20,13 +22,35 @@ use std::sync::atomic::{AtomicI32, AtomicUsize, Ordering};
 /// The signal received, or 0.
 static RECEIVED: AtomicI32 = AtomicI32::new(0);
 
+/// The pipe the handler writes a byte to (the self-pipe), so that a reader waiting for input
+/// wakes up however the signal fell: read end, write end; -1 before [`install`].
+static WAKE: [AtomicI32; 2] = [AtomicI32::new(-1), AtomicI32::new(-1)];
+
 extern "C" fn on_signal(signal: libc::c_int) {
-    // Only an atomic store: all a signal handler may safely do.
+    // An atomic store and a write(2): all async-signal-safe.
     RECEIVED.store(signal, Ordering::SeqCst);
+    let fd = WAKE[1].load(Ordering::SeqCst);
+    if fd >= 0 {
+        let byte = 1u8;
+        // SAFETY: writes one byte from a live local to a descriptor this module opened; a
+        // full pipe (EAGAIN: it is non-blocking) loses nothing, one byte is enough.
+        #[allow(unsafe_code)]
+        unsafe {
+            libc::write(fd, (&raw const byte).cast(), 1);
+        }
+    }
 }
 
 /// Installs the handler for SIGINT and SIGTERM.
 pub fn install() -> io::Result<()> {
+    let mut fds = [-1 as libc::c_int; 2];
+    // SAFETY: `fds` has room for the two descriptors pipe2 writes.
+    #[allow(unsafe_code)]
+    if unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC | libc::O_NONBLOCK) } != 0 {
+        return Err(io::Error::last_os_error());
+    }
+    WAKE[0].store(fds[0], Ordering::SeqCst);
+    WAKE[1].store(fds[1], Ordering::SeqCst);
     for signal in [libc::SIGINT, libc::SIGTERM] {
         // SAFETY: `action` is fully initialised (zeroed, then the handler, an empty mask and
         // the flags set) before `sigaction` reads it; the handler only stores to an atomic,
@@ -53,6 +77,49 @@ pub fn received() -> Option<(&'static str, u8)> {
         libc::SIGINT => Some(("SIGINT", 128 + libc::SIGINT as u8)),
         libc::SIGTERM => Some(("SIGTERM", 128 + libc::SIGTERM as u8)),
         _ => None,
+    }
+}
+
+/// Waits until standard input can be read (data, its end or an error) or a signal came;
+/// `false` for the latter. Checking [`RECEIVED`] and then blocking in read(2) would leave a
+/// window in which a signal is missed and a quiet pipe blocks until the next line; poll(2) on
+/// standard input and the handler's pipe together has none.
+fn wait_for_input() -> bool {
+    let wake = WAKE[0].load(Ordering::SeqCst);
+    if wake < 0 {
+        return true;
+    }
+    let mut fds = [
+        libc::pollfd {
+            fd: 0,
+            events: libc::POLLIN,
+            revents: 0,
+        },
+        libc::pollfd {
+            fd: wake,
+            events: libc::POLLIN,
+            revents: 0,
+        },
+    ];
+    loop {
+        // SAFETY: `fds` is a live array of two initialised pollfd, its length passed with it.
+        #[allow(unsafe_code)]
+        let ready = unsafe { libc::poll(fds.as_mut_ptr(), 2, -1) };
+        if ready < 0 {
+            if RECEIVED.load(Ordering::SeqCst) != 0 {
+                return false;
+            }
+            if io::Error::last_os_error().kind() == io::ErrorKind::Interrupted {
+                continue; // another signal
+            }
+            return true; // let read(2) say what is wrong
+        }
+        if RECEIVED.load(Ordering::SeqCst) != 0 {
+            return false;
+        }
+        if fds[0].revents != 0 {
+            return true;
+        }
     }
 }
 
@@ -118,6 +185,9 @@ impl<R: Read> Read for Interruptible<R> {
             if self.pending.len() > pactum::input::MAX_LINE_BYTES {
                 let all = self.pending.len();
                 return Ok(self.hand_on(buf, all));
+            }
+            if !wait_for_input() {
+                continue;
             }
             match self.inner.read(&mut self.chunk) {
                 // An end that comes with a signal is the signal's: the incomplete line is

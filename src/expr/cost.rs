@@ -42,8 +42,10 @@ thread_local! {
     static CHARGED: Cell<u64> = const { Cell::new(0) };
     /// [`ALLOCATED`] when the current evaluation began.
     static ALLOCATED_AT_START: Cell<u64> = const { Cell::new(0) };
-    /// Units spent on this thread in all: operations plus charges.
+    /// Units spent on this thread in all: operations, charges and bytes.
     static SPENT: Cell<u64> = const { Cell::new(0) };
+    /// Units of the current evaluation already added to [`SPENT`].
+    static COUNTED: Cell<u64> = const { Cell::new(0) };
 }
 
 /// The global allocator that lets an evaluation's allocations be counted: the system
@@ -103,25 +105,31 @@ const BYTES_PER_UNIT: u64 = 64;
 const SCANNED_PER_UNIT: usize = 256;
 
 /// The units the current evaluation has spent, given Rhai's operation count, and the bytes it
-/// has allocated; `operations` is 1 on an evaluation's first operation, which starts anew.
+/// has allocated; what is new since the last call is added to the thread's total.
 fn units(operations: u64) -> (u64, u64) {
     let allocated = ALLOCATED.with(Cell::get);
-    if operations == 1 {
-        CHARGED.with(|c| c.set(0));
-        ALLOCATED_AT_START.with(|a| a.set(allocated));
-    }
     let bytes = allocated.wrapping_sub(ALLOCATED_AT_START.with(Cell::get));
     let units = operations
         .saturating_add(CHARGED.with(Cell::get))
         .saturating_add(bytes / BYTES_PER_UNIT);
+    // Every unit the evaluation spends, whatever it was spent on, goes to the thread's total
+    // once: a term's budget over a replay counts bytes as its evaluations do.
+    let counted = COUNTED.with(|c| c.replace(units));
+    SPENT.with(|s| s.set(s.get().wrapping_add(units.saturating_sub(counted))));
     (units, bytes)
 }
 
 /// What Rhai's progress callback does on every operation: stops the evaluation when its units
 /// or its bytes are spent.
 fn progress(operations: u64, max_operations: u64, max_allocated: u64) -> Option<Dynamic> {
+    if operations == 1 {
+        // A new evaluation (only here: a function charging during the first operation must
+        // not start it again).
+        CHARGED.with(|c| c.set(0));
+        COUNTED.with(|c| c.set(0));
+        ALLOCATED_AT_START.with(|a| a.set(ALLOCATED.with(Cell::get)));
+    }
     let (units, bytes) = units(operations);
-    SPENT.with(|s| s.set(s.get().wrapping_add(1)));
     if max_operations > 0 && units > max_operations {
         return Some(Dynamic::from(TOO_MANY_OPERATIONS));
     }
@@ -179,7 +187,6 @@ pub(crate) fn bounded_text(value: &Dynamic, max: usize) -> (String, bool) {
 /// Charges `units` to the evaluation running `ctx`; an error once its budget is spent.
 fn charge(ctx: &NativeCallContext, units: u64) -> Result<(), Box<EvalAltResult>> {
     CHARGED.with(|c| c.set(c.get().saturating_add(units)));
-    SPENT.with(|s| s.set(s.get().wrapping_add(units)));
     let max = ctx.engine().max_operations();
     let (spent, _) = self::units(ctx.global_runtime_state().num_operations);
     if max > 0 && spent > max {
@@ -208,7 +215,11 @@ pub(crate) fn install(engine: &mut Engine, max_operations: u64, max_allocated: u
         |ctx: NativeCallContext, a: &mut Array, v: Dynamic| array_index_of(ctx, a, v, 0),
     );
     engine.register_fn("index_of", array_index_of);
-    engine.register_fn("dedup", array_dedup);
+    // Not pure: it changes the array, so Rhai must refuse it on a constant (an agreement's
+    // list, shared by every term of the agreement), as it refuses its own `dedup`.
+    rhai::FuncRegistration::new("dedup")
+        .with_purity(false)
+        .register_into_engine(engine, array_dedup);
     engine.register_fn("==", map_equals);
     // Searches in text: Rhai's semantics (positions in characters), charged by length.
     engine.register_fn(
@@ -239,9 +250,58 @@ pub(crate) fn install(engine: &mut Engine, max_operations: u64, max_allocated: u
             Ok::<_, Box<EvalAltResult>>(char_position(&s, s.find(find)))
         },
     );
+    engine.register_fn(
+        "index_of",
+        |ctx: NativeCallContext, s: ImmutableString, find: ImmutableString, start: INT| {
+            charge_scan(&ctx, s.len())?;
+            Ok::<_, Box<EvalAltResult>>(match text_start(&s, start) {
+                Some(at) => char_position(
+                    &s,
+                    s.get(at..)
+                        .and_then(|rest| rest.find(find.as_str()))
+                        .map(|i| at + i),
+                ),
+                None => -1,
+            })
+        },
+    );
+    engine.register_fn(
+        "index_of",
+        |ctx: NativeCallContext, s: ImmutableString, find: char, start: INT| {
+            charge_scan(&ctx, s.len())?;
+            Ok::<_, Box<EvalAltResult>>(match text_start(&s, start) {
+                Some(at) => char_position(
+                    &s,
+                    s.get(at..).and_then(|rest| rest.find(find)).map(|i| at + i),
+                ),
+                None => -1,
+            })
+        },
+    );
     engine.register_fn("!=", |ctx: NativeCallContext, a: &mut Map, b: Map| {
         map_equals(ctx, a, b).map(|equal| !equal)
     });
+}
+
+/// Where a search of `s` from character `start` begins, in bytes, as Rhai's `index_of` with a
+/// start reads it: a negative start counts from the end (before the first character: the
+/// start); a start at or past the end finds nothing (`None`).
+fn text_start(s: &str, start: INT) -> Option<usize> {
+    if s.is_empty() {
+        return None;
+    }
+    let chars = s.chars().count();
+    let from = if start < 0 {
+        let back = usize::try_from(start.unsigned_abs()).ok()?;
+        chars.saturating_sub(back)
+    } else {
+        let start = usize::try_from(start).ok()?;
+        if start >= chars && start > 0 {
+            return None;
+        }
+        start
+    };
+    Some(s.char_indices().nth(from).map_or(s.len(), |(at, _)| at))
 }
 
 /// A byte offset found in `s` as Rhai gives it: in characters, -1 when not found (and in an

@@ -9,8 +9,9 @@
 //! problem that no single item holds (the YAML is malformed, it is not a list, it has more than
 //! one document) still concerns the whole file: [`items`] returns it as the file's error.
 //!
-//! An item read alone cannot use an anchor defined in another item: when the file holds a bad
-//! item, such an alias is reported as an invalid item of its own.
+//! An item read alone uses no alias at all (an anchor may be in another item, and what aliases
+//! expand to is bounded only for the file as a whole): when the file holds a bad item, an item
+//! with an alias is reported as an invalid item of its own.
 
 use serde_saphyr::Spanned;
 use serde_saphyr::granit_parser::{Event, Options, Parser};
@@ -65,11 +66,26 @@ pub(super) fn items(text: &str) -> Result<Vec<Item>, Problem> {
             Item {
                 line,
                 column: piece.column as u64 + 1,
-                value: serde_saphyr::from_str::<serde_json::Value>(&alone)
-                    .map_err(|err| problem(&err, line - 1)),
+                value: serde_saphyr::from_str_with_options::<serde_json::Value>(
+                    &alone,
+                    alone_options(),
+                )
+                .map_err(|err| problem(&err, line - 1)),
             }
         })
         .collect())
+}
+
+/// How an item read alone is read: without aliases. The whole file's budget of nodes bounds
+/// what aliases may expand to; items read one by one would each get that budget anew, so a
+/// file of many items each expanding just under it could be made to hold gigabytes (issue 12,
+/// found in review). Without aliases, what the items hold is what their text holds.
+fn alone_options() -> serde_saphyr::Options {
+    let mut budget = serde_saphyr::Budget::default();
+    budget.max_aliases = 0;
+    let mut options = serde_saphyr::Options::default();
+    options.budget = Some(budget);
+    options
 }
 
 /// A serde-saphyr error in words, its lines moved down by `lines`.
