@@ -62,11 +62,14 @@ pub enum Code {
     DuplicateTerm,
     /// Warning: an event field close to, but not, one the shipped rules and data use.
     UnknownField,
+    /// Warning: a deadline whose `require` cannot be indexed: every event is tried against
+    /// every open obligation (or every trigger against its whole window).
+    UnindexedDeadline,
 }
 
 impl Code {
     /// Every code, so that documentation and tests can list them.
-    pub const ALL: [Code; 18] = [
+    pub const ALL: [Code; 19] = [
         Code::Io,
         Code::FileRefused,
         Code::YamlSyntax,
@@ -85,6 +88,7 @@ impl Code {
         Code::UnusedList,
         Code::DuplicateTerm,
         Code::UnknownField,
+        Code::UnindexedDeadline,
     ];
 
     /// The code as printed: `error[unknown-key]`.
@@ -108,6 +112,7 @@ impl Code {
             Code::UnusedList => "unused-list",
             Code::DuplicateTerm => "duplicate-term",
             Code::UnknownField => "unknown-field",
+            Code::UnindexedDeadline => "unindexed-deadline",
         }
     }
 }

@@ -14,6 +14,7 @@ use rhai::{
 };
 
 use crate::diagnostic::{Code, Diagnostic, did_you_mean};
+use crate::engine::forms::obligations::Settling;
 use crate::engine::forms::{self, CompiledForm};
 use crate::engine::native::{self, Condition, Dispatch, Fields};
 use crate::engine::program::{
@@ -25,7 +26,7 @@ use crate::expr::sandbox::{self, Limits};
 use crate::expr::scope_for;
 use crate::expr::template::{MAX_MESSAGE_BYTES, MAX_PLACEHOLDERS, TemplatePart, template_parts};
 use crate::load::Expression;
-use crate::load::agreement::{Agreement, Breach};
+use crate::load::agreement::{self, Agreement, Breach, DeadlineWindow, Form, Term};
 
 /// The most `switch` cases (`=>`) one expression, or the `functions` block, may have. Rhai's
 /// optimiser compares every case of a switch with every other as it compiles it, so that
@@ -89,6 +90,8 @@ pub fn compile(agreements: Vec<Agreement>, limits: &Limits) -> (Option<Program>,
         unit.parties = agreement.parties.iter().map(|(c, _)| c.clone()).collect();
         unit.geography = agreement.geography.clone();
         unit.functions(agreement);
+        // `unindexed-deadline` warnings, given with the others for an agreement without errors.
+        let mut unindexed = Vec::new();
         for (term_index, term) in agreement.terms.iter().enumerate() {
             let when = unit.expression(&term.when, "when");
             let breached_by = match &term.breached_by {
@@ -99,8 +102,16 @@ pub fn compile(agreements: Vec<Agreement>, limits: &Limits) -> (Option<Program>,
             };
             let message = term.message.as_ref().and_then(|m| unit.template(m));
             let form = CompiledForm::compile(&term.form, &mut unit);
-            if let (Some(when), Some(breached_by), Some(form)) = (when, breached_by, form) {
+            if let (Some(when), Some(breached_by), Some(mut form)) = (when, breached_by, form) {
                 let (native, dispatch) = unit.native(&term.when, agreement, &mut fields, limits);
+                if let (CompiledForm::Deadline(compiled), Form::Deadline(written)) =
+                    (&mut form, &term.form)
+                {
+                    match unit.settling(term, written, agreement, &mut fields, limits) {
+                        Ok(settling) => compiled.settle_by(settling),
+                        Err(warning) => unindexed.push(warning),
+                    }
+                }
                 terms.push(CompiledTerm {
                     agreement: index,
                     term: term_index,
@@ -123,6 +134,7 @@ pub fn compile(agreements: Vec<Agreement>, limits: &Limits) -> (Option<Program>,
         // would make a list it names look unused, and the errors come first.
         if agreement.valid && count_errors(&diagnostics) == errors_before {
             crate::check::lint::agreement(agreement, &parser, &mut diagnostics);
+            diagnostics.extend(unindexed);
         }
     }
     let failed = agreements.iter().any(|a| !a.valid)
@@ -344,6 +356,63 @@ impl<'a> Unit<'a> {
             max_array: limits.max_array_size,
         };
         native::analyse(&ast, &mut cx)
+    }
+
+    /// What a deadline's `require` compares, for the replay to file obligations by; or the
+    /// `unindexed-deadline` warning saying why it cannot.
+    fn settling(
+        &self,
+        term: &Term,
+        deadline: &agreement::Deadline,
+        agreement: &Agreement,
+        fields: &mut Fields,
+        limits: &Limits,
+    ) -> Result<Settling, Diagnostic> {
+        let require = &deadline.require;
+        let mut scope = self.scope.clone();
+        scope.push("trigger", ());
+        let ast = self
+            .engine
+            .compile_expression_with_scope(&scope, &require.text)
+            .map_err(|err| {
+                let (line, column) = position_from(require, (1, 1), err.position());
+                Diagnostic::warning(
+                    Code::UnindexedDeadline,
+                    &require.source,
+                    line,
+                    column,
+                    format!("term `{}`: `require` could not be analysed", term.id),
+                )
+            })?;
+        let mut cx = native::Context {
+            lists: &agreement.lists,
+            contains_defined: self.function_names.contains(&("contains".to_string(), 2)),
+            fields,
+            max_operations: limits.max_operations,
+            max_array: limits.max_array_size,
+        };
+        crate::check::obligations::analyse(&ast, &mut cx, limits.max_string_size).map_err(
+            |unindexed| {
+                let (line, column) = position_from(require, (1, 1), unindexed.at);
+                let cost = match deadline.window {
+                    DeadlineWindow::Within(_) => "every event is tried against every open obligation",
+                    DeadlineWindow::Before(_) => {
+                        "every trigger is tried against every event of its window"
+                    }
+                };
+                Diagnostic::warning(
+                    Code::UnindexedDeadline,
+                    &require.source,
+                    line,
+                    column,
+                    format!(
+                        "term `{}`: `require` cannot be indexed, so {cost}: {}",
+                        term.id, unindexed.why
+                    ),
+                )
+                .with_help("begin `require` with tests of `event` alone, then `event.FIELD == trigger.FIELD`, e.g. `event.kind == \"notice\" && event.ref == trigger.id && …`: an event is then tried only against the obligations whose trigger holds its value")
+            },
+        )
     }
 
     /// Decides how to evaluate a condition that compiled cleanly.

@@ -10,5 +10,6 @@
 
 pub(crate) mod compile;
 pub(crate) mod lint;
+pub(crate) mod obligations;
 
 pub use compile::compile;

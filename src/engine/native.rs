@@ -631,6 +631,29 @@ pub(crate) fn analyse(ast: &AST, cx: &mut Context<'_>) -> (Option<Condition>, Op
     (Some(condition), dispatch)
 }
 
+/// Whether an expression is a test (reading `event` only: a test never reads another
+/// variable but a list).
+pub(crate) fn is_test(expr: &Expr, cx: &mut Context<'_>) -> bool {
+    test(expr, cx).is_some()
+}
+
+/// Operands that must all hold (the head of a deadline's `require`), as one condition: `None`
+/// unless each is a test and Rhai can evaluate them, with `extra` operations more, well within
+/// its budget (so that where the tests answer, Rhai could not have run out).
+pub(crate) fn all_of(operands: &[Expr], extra: u64, cx: &mut Context<'_>) -> Option<Condition> {
+    let tests = operands
+        .iter()
+        .map(|e| test(e, cx))
+        .collect::<Option<Vec<Test>>>()?;
+    let condition = Condition {
+        all: true,
+        tests: tests.into_boxed_slice(),
+        complete: true,
+    };
+    let affordable = cx.max_operations == 0 || 2 * (condition.cost() + extra) <= cx.max_operations;
+    affordable.then_some(condition)
+}
+
 /// The operand with the fewest texts (the likeliest to exclude an event; the first of equals)
 /// of an `&&` chain's tests.
 fn dispatch(tests: &[Test]) -> Option<Dispatch> {

@@ -226,7 +226,7 @@ impl<'p> Replay<'p> {
             };
             // Obligations fall due or are met, gaps end, on any event: in the term's period
             // or not.
-            judging.form.before(&mut state, event, sink)?;
+            judging.form.before(&mut state, event, None, sink)?;
             if term.period.contains(time) {
                 state.stats.evaluated += 1;
                 if state.select(&mut judging.memos, event, true) {
@@ -238,7 +238,7 @@ impl<'p> Replay<'p> {
             if event.unlocated() != placed {
                 state.stats.unlocated += 1;
             }
-            judging.form.after(event);
+            judging.form.after(event, None);
             let inside = judging.stats.evaluated;
             judging.charge(program, event, before, events, inside);
         }
@@ -305,7 +305,9 @@ impl<'p> Replay<'p> {
                 handle,
             };
             if every {
-                judging.form.before(&mut state, event, sink)?;
+                judging
+                    .form
+                    .before(&mut state, event, Some(&mut values), sink)?;
             }
             if inside {
                 // A term on the index is visited only when it may select the event; one
@@ -331,7 +333,7 @@ impl<'p> Replay<'p> {
                 state.stats.unlocated += 1;
             }
             if every {
-                judging.form.after(event);
+                judging.form.after(event, Some(&mut values));
             }
             judging.charge(program, event, before, events, periods.inside(at));
         }

@@ -7,14 +7,22 @@
 //! satisfies. What is still waiting when the log ends is broken if due by then, else *open*
 //! (reported as such, neither kept nor broken). `before`: the state is the recent events a
 //! later trigger may look back to; a trigger with none satisfying `require` is a breach at once.
+//!
+//! Both are kept two ways. When the checker found what `require` compares
+//! ([`obligations::Settling`]) and the replay is not the plain one, obligations and recent
+//! events are filed by those values, so that an event is tried only against what it can settle
+//! ([`obligations`]); otherwise every pair is tried, the scan that `--no-memo` keeps as the
+//! reference.
 
 use std::collections::VecDeque;
 use std::rc::Rc;
 
 use chrono::{DateTime, Utc};
 
+use super::obligations::{Obligations, Reach, Recent, Settling};
 use super::{Compiler, Judge, Source};
 use super::{FormOutcome, FormSummary};
+use crate::engine::native::Values;
 use crate::engine::sink::{Evidence, Sink};
 use crate::engine::stats::Open;
 use crate::event::Event;
@@ -25,6 +33,8 @@ pub(crate) struct Deadline {
     window: DeadlineWindow,
     /// Sees the candidate as `event` and the trigger as `trigger`.
     require: Source,
+    /// What `require` compares, when the checker found it: obligations are filed by it.
+    settling: Option<Settling>,
 }
 
 impl Deadline {
@@ -33,7 +43,13 @@ impl Deadline {
         Some(Deadline {
             window: form.window,
             require: Source::new(require, &form.require),
+            settling: None,
         })
+    }
+
+    /// Files obligations by what the checker found `require` compares.
+    pub(crate) fn settle_by(&mut self, settling: Settling) {
+        self.settling = Some(settling);
     }
 
     pub(super) fn summary(&self) -> FormSummary {
@@ -52,61 +68,130 @@ impl Deadline {
         )
     }
 
-    pub(super) fn state(&self) -> State<'_> {
-        State {
-            form: self,
-            pending: VecDeque::new(),
-            recent: VecDeque::new(),
-        }
+    /// A fresh state; `memo` off (the plain replay): the scan, whatever the checker found.
+    pub(super) fn state(&self, memo: bool) -> State<'_> {
+        let kept = match self.settling.as_ref().filter(|_| memo) {
+            Some(settling) => match self.window {
+                DeadlineWindow::Within(_) => Kept::Filed(Obligations::new(settling)),
+                DeadlineWindow::Before(_) => Kept::Recent(Recent::new(settling)),
+            },
+            None => Kept::Scan {
+                pending: VecDeque::new(),
+                recent: VecDeque::new(),
+            },
+        };
+        State { form: self, kept }
     }
+}
+
+/// What a deadline keeps between events.
+enum Kept<'p> {
+    /// Every pair tried (the reference).
+    Scan {
+        /// `within`: triggers waiting for a matching event, in the order they opened.
+        pending: VecDeque<(Rc<Event>, DateTime<Utc>)>,
+        /// `before`: the recent events a later trigger may look back to, oldest first.
+        recent: VecDeque<Rc<Event>>,
+    },
+    /// `within`: the open obligations, filed.
+    Filed(Obligations<'p>),
+    /// `before`: the recent events, filed.
+    Recent(Recent<'p>),
 }
 
 /// A deadline term's state over a replay.
 pub(crate) struct State<'p> {
     form: &'p Deadline,
-    /// `within`: triggers waiting for a matching event, in order of their due time.
-    pending: VecDeque<(Rc<Event>, DateTime<Utc>)>,
-    /// `before`: the recent events a later trigger may look back to, oldest first.
-    recent: VecDeque<Rc<Event>>,
+    kept: Kept<'p>,
 }
 
 impl State<'_> {
-    /// For a `within` deadline, on every event: breaks the obligations overdue before it,
-    /// then lets it meet the ones it satisfies.
+    /// For a `within` deadline, on every event (whose fields `values` reads, on the fast
+    /// path): breaks the obligations overdue before it, then lets it meet the ones it
+    /// satisfies.
     pub(super) fn before<S: Sink>(
         &mut self,
         cx: &mut impl Judge,
         event: &Rc<Event>,
+        values: Option<&mut Values<'_, '_, '_>>,
         sink: &mut S,
     ) -> Result<(), S::Error> {
         if !matches!(self.form.window, DeadlineWindow::Within(_)) {
             return Ok(());
         }
         let now = event.time();
-        while self.pending.front().is_some_and(|(_, due)| *due < now) {
-            if let Some((trigger, due)) = self.pending.pop_front() {
-                broken(cx, &trigger, due, sink)?;
-            }
-        }
-        if self.pending.is_empty() {
-            return Ok(());
-        }
-        let mut failure = None;
-        let mut waiting = VecDeque::with_capacity(self.pending.len());
-        for (trigger, due) in std::mem::take(&mut self.pending) {
-            match cx.require(&self.form.require, event, &trigger) {
-                Ok(true) => {}
-                Ok(false) => waiting.push_back((trigger, due)),
-                Err(first) => {
-                    failure.get_or_insert(first);
-                    waiting.push_back((trigger, due));
+        let require = &self.form.require;
+        match &mut self.kept {
+            Kept::Scan { pending, .. } => {
+                while pending.front().is_some_and(|(_, due)| *due < now) {
+                    if let Some((trigger, due)) = pending.pop_front() {
+                        broken(cx, &trigger, due, sink)?;
+                    }
+                }
+                if pending.is_empty() {
+                    return Ok(());
+                }
+                let mut failure = None;
+                pending.retain(|(trigger, _)| match cx.require(require, event, trigger) {
+                    Ok(met) => !met,
+                    Err(first) => {
+                        failure.get_or_insert(first);
+                        true
+                    }
+                });
+                cx.restore_event();
+                if let Some(failure) = failure {
+                    cx.record_error(event, failure);
                 }
             }
-        }
-        self.pending = waiting;
-        cx.restore_event();
-        if let Some(failure) = failure {
-            cx.record_error(event, failure);
+            Kept::Filed(open) => {
+                while let Some((trigger, due)) = open.pop_overdue(now) {
+                    broken(cx, &trigger, due, sink)?;
+                }
+                if open.is_empty() {
+                    return Ok(());
+                }
+                let numbers = match open.reach(event, values) {
+                    Reach::Nothing => return Ok(()),
+                    Reach::All => open.numbers(),
+                    Reach::Listed(numbers) => numbers,
+                    Reach::First => {
+                        // `require` reads no `trigger`: one answer for every obligation.
+                        let numbers = open.numbers();
+                        let first = numbers.first().and_then(|n| open.trigger(*n));
+                        let answer = first.map(|trigger| cx.require(require, event, &trigger));
+                        cx.restore_event();
+                        match answer {
+                            Some(Ok(true)) => numbers.into_iter().for_each(|n| open.meet(n)),
+                            Some(Err(failure)) => cx.record_error(event, failure),
+                            Some(Ok(false)) | None => {}
+                        }
+                        return Ok(());
+                    }
+                };
+                let mut failure = None;
+                let mut tried = false;
+                for number in numbers {
+                    let Some(trigger) = open.trigger(number) else {
+                        continue;
+                    };
+                    tried = true;
+                    match cx.require(require, event, &trigger) {
+                        Ok(true) => open.meet(number),
+                        Ok(false) => {}
+                        Err(first) => {
+                            failure.get_or_insert(first);
+                        }
+                    }
+                }
+                if tried {
+                    cx.restore_event();
+                }
+                if let Some(failure) = failure {
+                    cx.record_error(event, failure);
+                }
+            }
+            Kept::Recent(_) => {}
         }
         Ok(())
     }
@@ -125,30 +210,44 @@ impl State<'_> {
                     .time()
                     .checked_add_signed(within)
                     .unwrap_or(DateTime::<Utc>::MAX_UTC);
-                self.pending.push_back((event.clone(), due));
+                match &mut self.kept {
+                    Kept::Scan { pending, .. } => pending.push_back((event.clone(), due)),
+                    Kept::Filed(open) => open.push(event.clone(), due),
+                    Kept::Recent(_) => {}
+                }
                 Ok(())
             }
             DeadlineWindow::Before(before) => {
                 let start = event.time().checked_sub_signed(before);
-                let candidates: Vec<Rc<Event>> = self
-                    .recent
-                    .iter()
-                    .filter(|r| start.is_none_or(|start| r.time() >= start))
-                    .cloned()
-                    .collect();
+                let require = &self.form.require;
                 let mut kept = false;
                 let mut failure = None;
-                for candidate in &candidates {
-                    match cx.require(&self.form.require, candidate, event) {
-                        Ok(true) => {
-                            kept = true;
-                            break;
-                        }
-                        Ok(false) => {}
-                        Err(first) => {
-                            failure.get_or_insert(first);
+                // Tries one candidate; whether the search is over.
+                let mut meets = |candidate: &Rc<Event>| match cx.require(require, candidate, event)
+                {
+                    Ok(true) => {
+                        kept = true;
+                        true
+                    }
+                    Ok(false) => false,
+                    Err(first) => {
+                        failure.get_or_insert(first);
+                        false
+                    }
+                };
+                match &mut self.kept {
+                    Kept::Scan { recent, .. } => {
+                        for candidate in recent
+                            .iter()
+                            .filter(|r| start.is_none_or(|start| r.time() >= start))
+                        {
+                            if meets(candidate) {
+                                break;
+                            }
                         }
                     }
+                    Kept::Recent(recent) => recent.try_each(event, start, meets),
+                    Kept::Filed(_) => {}
                 }
                 cx.restore_event();
                 if let Some(failure) = failure {
@@ -163,17 +262,24 @@ impl State<'_> {
         }
     }
 
-    /// For a `before` deadline, on every event: keeps it for later triggers, and forgets
-    /// events too old for any of them.
-    pub(super) fn after(&mut self, event: &Rc<Event>) {
+    /// For a `before` deadline, on every event (whose fields `values` reads, on the fast
+    /// path): keeps it for later triggers, and forgets events too old for any of them.
+    pub(super) fn after(&mut self, event: &Rc<Event>, values: Option<&mut Values<'_, '_, '_>>) {
         let DeadlineWindow::Before(before) = self.form.window else {
             return;
         };
-        self.recent.push_back(event.clone());
-        if let Some(start) = event.time().checked_sub_signed(before) {
-            while self.recent.front().is_some_and(|r| r.time() < start) {
-                self.recent.pop_front();
+        let start = event.time().checked_sub_signed(before);
+        match &mut self.kept {
+            Kept::Scan { recent, .. } => {
+                recent.push_back(event.clone());
+                if let Some(start) = start {
+                    while recent.front().is_some_and(|r| r.time() < start) {
+                        recent.pop_front();
+                    }
+                }
             }
+            Kept::Recent(recent) => recent.push(event, values, start),
+            Kept::Filed(_) => {}
         }
     }
 
@@ -186,7 +292,12 @@ impl State<'_> {
         open: &mut Vec<Open>,
         sink: &mut S,
     ) -> Result<(), S::Error> {
-        for (trigger, due) in std::mem::take(&mut self.pending) {
+        let pending: Vec<(Rc<Event>, DateTime<Utc>)> = match &mut self.kept {
+            Kept::Scan { pending, .. } => std::mem::take(pending).into(),
+            Kept::Filed(obligations) => obligations.drain(),
+            Kept::Recent(_) => Vec::new(),
+        };
+        for (trigger, due) in pending {
             if end.is_some_and(|end| due <= end) {
                 broken(cx, &trigger, due, sink)?;
             } else {

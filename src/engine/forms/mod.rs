@@ -16,6 +16,7 @@
 
 pub(crate) mod absence;
 pub(crate) mod deadline;
+pub(crate) mod obligations;
 pub(crate) mod sequence;
 pub(crate) mod threshold;
 
@@ -25,6 +26,7 @@ use chrono::{DateTime, TimeDelta, Utc};
 use rhai::{AST, Dynamic, ImmutableString};
 
 use crate::engine::memo::Memo;
+use crate::engine::native::Values;
 use crate::engine::sink::{Evidence, Sink};
 use crate::engine::stats::{Failure, Open};
 use crate::event::Event;
@@ -185,7 +187,7 @@ impl CompiledForm {
         match self {
             CompiledForm::Each => FormState::Each,
             CompiledForm::Threshold(form) => FormState::Threshold(form.state(memo)),
-            CompiledForm::Deadline(form) => FormState::Deadline(form.state()),
+            CompiledForm::Deadline(form) => FormState::Deadline(form.state(memo)),
             CompiledForm::Absence(form) => FormState::Absence(form.state(period, memo)),
             CompiledForm::Sequence(form) => FormState::Sequence(form.state(memo)),
         }
@@ -204,15 +206,17 @@ pub(crate) enum FormState<'p> {
 
 impl FormState<'_> {
     /// On every event, in the term's period or not, before the term judges it: obligations
-    /// fall due or are met, gaps whose end has passed are reported.
+    /// fall due or are met, gaps whose end has passed are reported. `values` reads the
+    /// event's fields for the native tests (the fast path; `None` on the plain one).
     pub(crate) fn before<S: Sink>(
         &mut self,
         cx: &mut impl Judge,
         event: &Rc<Event>,
+        values: Option<&mut Values<'_, '_, '_>>,
         sink: &mut S,
     ) -> Result<(), S::Error> {
         match self {
-            FormState::Deadline(state) => state.before(cx, event, sink),
+            FormState::Deadline(state) => state.before(cx, event, values, sink),
             FormState::Absence(state) => state.before(cx, event, sink),
             FormState::Each | FormState::Threshold(_) | FormState::Sequence(_) => Ok(()),
         }
@@ -234,10 +238,10 @@ impl FormState<'_> {
         }
     }
 
-    /// On every event, after the term judged it.
-    pub(crate) fn after(&mut self, event: &Rc<Event>) {
+    /// On every event, after the term judged it (`values` as for [`FormState::before`]).
+    pub(crate) fn after(&mut self, event: &Rc<Event>, values: Option<&mut Values<'_, '_, '_>>) {
         match self {
-            FormState::Deadline(state) => state.after(event),
+            FormState::Deadline(state) => state.after(event, values),
             FormState::Each
             | FormState::Threshold(_)
             | FormState::Absence(_)

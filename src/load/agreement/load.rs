@@ -15,7 +15,7 @@ use sha2::{Digest, Sha256};
 use super::geography::{self, FileReader, GeographyFile};
 use super::{
     Absence, Agreement, Breach, Deadline, DeadlineWindow, Form, Period, Sequence, Severity, Term,
-    Threshold,
+    Threshold, limits,
 };
 use crate::diagnostic::{Code, Diagnostic, Level, SourceFile, did_you_mean};
 use crate::load::confine::Roots;
@@ -259,6 +259,17 @@ impl Checker {
                     fix => format!("try `{fix}`"),
                 });
             }
+            if let Some(first) = items.get(limits::MAX_LIST_ITEMS) {
+                self.error(
+                    Code::InvalidValue,
+                    first,
+                    format!(
+                        "list `{}` has more than {} items",
+                        name.value,
+                        limits::MAX_LIST_ITEMS
+                    ),
+                );
+            }
             let items = items.iter().map(|item| scalar_item(&item.value)).collect();
             lists.push((name.value.clone(), items));
             lists_at.push((name.referenced.line(), name.referenced.column()));
@@ -462,19 +473,26 @@ impl Checker {
         }
         if let Some(sequence) = &term.sequence {
             let q = &sequence.value;
-            let within = match crate::time::parse_duration(&q.within.value) {
-                Ok(within) => within,
-                Err(why) => {
-                    self.error(Code::InvalidValue, &q.within, why);
-                    chrono::TimeDelta::zero()
-                }
-            };
+            let within = self.duration(&q.within);
             if q.steps.value.len() < 2 {
                 self.error(
                     Code::InvalidValue,
                     &q.steps,
                     "a sequence has at least two steps".into(),
                 );
+            }
+            if q.steps.value.len() > limits::MAX_STEPS {
+                self.error(
+                    Code::InvalidValue,
+                    &q.steps,
+                    format!(
+                        "a sequence has at most {} steps, this one {}",
+                        limits::MAX_STEPS,
+                        q.steps.value.len()
+                    ),
+                )
+                .help =
+                    Some("its evidence is one event per step: split the chain into terms".into());
             }
             return Form::Sequence(Sequence {
                 within,
@@ -492,13 +510,16 @@ impl Checker {
         }
         if let Some(absence) = &term.absence {
             let a = &absence.value;
-            let within = match crate::time::parse_duration(&a.within.value) {
-                Ok(within) => within,
-                Err(why) => {
-                    self.error(Code::InvalidValue, &a.within, why);
-                    chrono::TimeDelta::zero()
-                }
-            };
+            let within = self.duration(&a.within);
+            if a.keys.len() > limits::MAX_KEYS
+                && let Some(first) = a.keys.get(limits::MAX_KEYS)
+            {
+                self.error(
+                    Code::InvalidValue,
+                    first,
+                    format!("an absence watches at most {} `keys`", limits::MAX_KEYS),
+                );
+            }
             if !a.keys.is_empty() && a.by.is_none() {
                 self.error(
                     Code::InvalidValue,
@@ -524,13 +545,19 @@ impl Checker {
                 "a threshold `count` is at least 1".into(),
             );
         }
-        let within = match crate::time::parse_duration(&t.within.value) {
-            Ok(within) => within,
-            Err(why) => {
-                self.error(Code::InvalidValue, &t.within, why);
-                chrono::TimeDelta::zero()
-            }
-        };
+        if t.count.value > limits::MAX_COUNT {
+            self.error(
+                Code::InvalidValue,
+                &t.count,
+                format!(
+                    "a threshold `count` is at most {}, not {}",
+                    limits::MAX_COUNT,
+                    t.count.value
+                ),
+            )
+            .help = Some("each violation's evidence is `count` events".into());
+        }
+        let within = self.duration(&t.within);
         Form::Threshold(Threshold {
             count: t.count.value,
             within,
@@ -540,19 +567,9 @@ impl Checker {
 
     fn deadline(&mut self, deadline: &Spanned<DeadlineFile>) -> Form {
         let d = &deadline.value;
-        let duration =
-            |checker: &mut Self, text: &Spanned<String>| match crate::time::parse_duration(
-                &text.value,
-            ) {
-                Ok(duration) => duration,
-                Err(why) => {
-                    checker.error(Code::InvalidValue, text, why);
-                    chrono::TimeDelta::zero()
-                }
-            };
         let window = match (&d.within, &d.before) {
-            (Some(within), None) => DeadlineWindow::Within(duration(self, within)),
-            (None, Some(before)) => DeadlineWindow::Before(duration(self, before)),
+            (Some(within), None) => DeadlineWindow::Within(self.duration(within)),
+            (None, Some(before)) => DeadlineWindow::Before(self.duration(before)),
             _ => {
                 self.error(
                     Code::InvalidValue,
@@ -566,6 +583,31 @@ impl Checker {
             window,
             require: self.expression(&d.require),
         })
+    }
+
+    /// A duration of a form (`within`, `before`): positive and at most
+    /// [`limits::MAX_DURATION_DAYS`]; an error at the value otherwise (and zero, so that the
+    /// other checks go on).
+    fn duration(&mut self, text: &Spanned<String>) -> chrono::TimeDelta {
+        match crate::time::parse_duration(&text.value) {
+            Ok(duration) if duration.num_days() > limits::MAX_DURATION_DAYS => {
+                self.error(
+                    Code::InvalidValue,
+                    text,
+                    format!(
+                        "`{}` is longer than the longest duration, {}d (100 years)",
+                        text.value,
+                        limits::MAX_DURATION_DAYS
+                    ),
+                );
+                chrono::TimeDelta::zero()
+            }
+            Ok(duration) => duration,
+            Err(why) => {
+                self.error(Code::InvalidValue, text, why);
+                chrono::TimeDelta::zero()
+            }
+        }
     }
 
     /// An article as written: `article: 2.10` is "2.10", not the number 2.1.

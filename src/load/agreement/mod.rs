@@ -18,6 +18,25 @@ use crate::load::{Expression, ListItem};
 pub use geography::{FileReader, Geography, Outline, Shape};
 pub use load::{load, load_with};
 
+/// The counts and durations a rule file chooses are bounded, because what a replay holds and
+/// what a report carries grow with them: a sequence's evidence is one event per step, a
+/// threshold's its `count` events, an absence watches each of its `keys`, and a window's length
+/// decides how many events stay in memory (docs/security.md, "Counts a rule file chooses").
+/// Each bound is far above what a treaty writes, and passing it is an error of `pactum check`
+/// at the value.
+pub mod limits {
+    /// Steps of a sequence (its evidence is one event per step).
+    pub const MAX_STEPS: usize = 32;
+    /// A threshold's `count` (its evidence is that many events).
+    pub const MAX_COUNT: u64 = 10_000;
+    /// Keys an absence lists under `keys`.
+    pub const MAX_KEYS: usize = 10_000;
+    /// Items of one of an agreement's `lists`.
+    pub const MAX_LIST_ITEMS: usize = 10_000;
+    /// Any duration (`within`, `before`), in days: 100 years.
+    pub const MAX_DURATION_DAYS: i64 = 36_525;
+}
+
 /// One agreement file.
 #[derive(Debug)]
 pub struct Agreement {

@@ -1,0 +1,401 @@
+//! A deadline's obligations (`within`) and candidates (`before`) filed by the values its
+//! `require` compares, so that an event meets only the obligations it can settle and a trigger
+//! looks back only at the events that can meet it (issue 12: the scan made both quadratic).
+//!
+//! A `require` such as `event.kind == "notification" && event.ref == trigger.id` is true only
+//! for pairs whose `event.ref` equals the trigger's `id`. The checker finds such `&&` operands
+//! (`event.F == trigger.G`, after simple tests of `event` alone: [`Settling`]); here each open
+//! obligation is filed under its trigger's values of the `G`s, and each recent event under its
+//! values of the `F`s, so that a lookup of one key replaces a scan of all.
+//!
+//! Why this changes no result, failures included: for a pair whose values differ, Rhai's `&&`
+//! stops at that comparison with `false`, having evaluated only the simple tests before it —
+//! which the native tests decide exactly on the event (they answer only where Rhai cannot fail
+//! or run out of budget) — and the comparisons before it, of values filed by their exact
+//! equality. A value is filed only where Rhai's `==` is plain equality: `()`, a boolean, an
+//! integer, a text no longer than the sandbox lets an expression read. A float (Rhai compares
+//! numbers within a relative epsilon, which no hash can follow), an array, a map or a long
+//! text is filed apart, and every pair with it is evaluated, as in the scan. So is an event
+//! whose simple tests the native tests cannot decide. Pairs are evaluated in the scan's order
+//! (obligations in the order they opened, candidates in the order they came), so the first
+//! failure counted is the scan's. `--no-memo` keeps the scan: `tests/reference.rs` compares.
+
+use std::collections::VecDeque;
+use std::rc::Rc;
+
+use chrono::{DateTime, Utc};
+use rhai::{Dynamic, ImmutableString};
+use rustc_hash::FxHashMap;
+
+use super::SWEEP;
+use crate::engine::native::{Condition, Values};
+use crate::event::Event;
+
+/// What the checker found in a `require` that lets obligations be filed.
+#[derive(Debug)]
+pub(crate) struct Settling {
+    /// The simple tests of `event` that `require` begins with (all the operands before the
+    /// comparisons with `trigger`; possibly none): an event they make false meets nothing.
+    pub(crate) prefix: Condition,
+    /// `(F, G)` for each operand `event.F == trigger.G`, in order; none when `require` reads
+    /// no `trigger` at all.
+    pub(crate) pairs: Box<[(ImmutableString, ImmutableString)]>,
+    /// Whether `require` reads no `trigger`: its answer is then the same for every
+    /// obligation.
+    pub(crate) free: bool,
+    /// The longest text an expression may read (0: no limit); a longer one is filed apart.
+    pub(crate) max_text: usize,
+}
+
+impl Settling {
+    /// What the simple tests make of the event (the one `values` reads): `Some(false)` — it
+    /// meets nothing and fails on nothing; `None` — only Rhai can tell.
+    fn admits(&self, values: Option<&mut Values<'_, '_, '_>>) -> Option<bool> {
+        values.and_then(|values| self.prefix.decide(values))
+    }
+
+    /// The key of an event's values of the fields `event` compares (`candidate`), or of the
+    /// trigger's (`!candidate`); `None` when one of them cannot be filed.
+    fn key(&self, event: &Event, candidate: bool) -> Option<Key> {
+        self.pairs
+            .iter()
+            .map(|(f, g)| {
+                let name = if candidate { f } else { g };
+                part(&event.get(name), self.max_text)
+            })
+            .collect()
+    }
+}
+
+/// A value as it is filed: only those whose Rhai equality is plain equality.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+enum Part {
+    Unit,
+    Bool(bool),
+    Int(i64),
+    Text(ImmutableString),
+}
+
+/// The values of the compared fields, in the order of [`Settling::pairs`].
+type Key = Box<[Part]>;
+
+fn part(value: &Dynamic, max_text: usize) -> Option<Part> {
+    if value.is_unit() {
+        Some(Part::Unit)
+    } else if let Ok(b) = value.as_bool() {
+        Some(Part::Bool(b))
+    } else if let Ok(i) = value.as_int() {
+        Some(Part::Int(i))
+    } else if value.is_string() {
+        let text = value.read_lock::<ImmutableString>()?;
+        // Rhai fails on reading a longer text: that failure must happen as in the scan.
+        (max_text == 0 || text.len() <= max_text).then(|| Part::Text(text.clone()))
+    } else {
+        None
+    }
+}
+
+/// Which obligations an event must be tried against.
+pub(crate) enum Reach {
+    /// None: it meets nothing, and fails on nothing.
+    Nothing,
+    /// Every open one, in order (the scan).
+    All,
+    /// The first open one only: `require` reads no `trigger`, so its answer holds for all.
+    First,
+    /// These, in the order they opened.
+    Listed(Vec<u64>),
+}
+
+/// A `within` deadline's open obligations, numbered in the order they opened.
+pub(crate) struct Obligations<'p> {
+    settling: &'p Settling,
+    /// The open obligations: trigger and due time.
+    open: FxHashMap<u64, (Rc<Event>, DateTime<Utc>)>,
+    /// Their numbers in the order they opened; numbers met since are skipped when they come
+    /// up.
+    order: VecDeque<u64>,
+    /// Per key of the trigger's values, the numbers filed under it, in order.
+    keyed: FxHashMap<Key, Vec<u64>>,
+    /// Numbers whose trigger has a value no key holds: every event tries them.
+    apart: Vec<u64>,
+    /// Numbers listed in `keyed` and `apart`, open or not.
+    listed: usize,
+    next: u64,
+}
+
+impl<'p> Obligations<'p> {
+    pub(crate) fn new(settling: &'p Settling) -> Self {
+        Obligations {
+            settling,
+            open: FxHashMap::default(),
+            order: VecDeque::new(),
+            keyed: FxHashMap::default(),
+            apart: Vec::new(),
+            listed: 0,
+            next: 0,
+        }
+    }
+
+    pub(crate) fn is_empty(&self) -> bool {
+        self.open.is_empty()
+    }
+
+    /// Opens an obligation.
+    pub(crate) fn push(&mut self, trigger: Rc<Event>, due: DateTime<Utc>) {
+        let number = self.next;
+        self.next += 1;
+        if !self.settling.free {
+            match self.settling.key(&trigger, false) {
+                Some(key) => self.keyed.entry(key).or_default().push(number),
+                None => self.apart.push(number),
+            }
+            self.listed += 1;
+        }
+        self.order.push_back(number);
+        self.open.insert(number, (trigger, due));
+    }
+
+    /// The first open obligation (in the order they opened), if it is due before `now`:
+    /// removed.
+    pub(crate) fn pop_overdue(&mut self, now: DateTime<Utc>) -> Option<(Rc<Event>, DateTime<Utc>)> {
+        while let Some(&number) = self.order.front() {
+            match self.open.get(&number) {
+                None => {
+                    self.order.pop_front();
+                }
+                Some((_, due)) if *due < now => {
+                    self.order.pop_front();
+                    return self.open.remove(&number);
+                }
+                Some(_) => return None,
+            }
+        }
+        None
+    }
+
+    /// Which obligations `event` (whose fields `values` reads) must be tried against.
+    pub(crate) fn reach(
+        &mut self,
+        event: &Event,
+        values: Option<&mut Values<'_, '_, '_>>,
+    ) -> Reach {
+        if self.open.is_empty() {
+            return Reach::Nothing;
+        }
+        let admits = self.settling.admits(values);
+        if admits == Some(false) {
+            return Reach::Nothing;
+        }
+        if self.settling.free {
+            return Reach::First;
+        }
+        // Simple tests only Rhai can decide may fail whatever the trigger: on every pair.
+        let Some(key) = admits.and_then(|_| self.settling.key(event, true)) else {
+            return Reach::All;
+        };
+        let open = &self.open;
+        let mut keyed = match self.keyed.get_mut(&key) {
+            Some(numbers) => {
+                let before = numbers.len();
+                numbers.retain(|n| open.contains_key(n));
+                self.listed -= before - numbers.len();
+                numbers.clone()
+            }
+            None => Vec::new(),
+        };
+        if !self.apart.is_empty() {
+            let before = self.apart.len();
+            self.apart.retain(|n| open.contains_key(n));
+            self.listed -= before - self.apart.len();
+            keyed = merge(&keyed, &self.apart);
+        }
+        Reach::Listed(keyed)
+    }
+
+    /// The numbers of the open obligations, in the order they opened.
+    pub(crate) fn numbers(&self) -> Vec<u64> {
+        self.order
+            .iter()
+            .copied()
+            .filter(|n| self.open.contains_key(n))
+            .collect()
+    }
+
+    /// The trigger of an open obligation.
+    pub(crate) fn trigger(&self, number: u64) -> Option<Rc<Event>> {
+        self.open.get(&number).map(|(trigger, _)| trigger.clone())
+    }
+
+    /// An obligation met: removed; the lists are compacted once they hold more numbers no
+    /// longer open than open ones, so that memory follows the open obligations.
+    pub(crate) fn meet(&mut self, number: u64) {
+        self.open.remove(&number);
+        let open = self.open.len();
+        if self.order.len() > 2 * open + 64 || self.listed > 2 * open + 64 {
+            let live = &self.open;
+            self.order.retain(|n| live.contains_key(n));
+            self.keyed.retain(|_, numbers| {
+                numbers.retain(|n| live.contains_key(n));
+                !numbers.is_empty()
+            });
+            self.apart.retain(|n| live.contains_key(n));
+            self.listed = self.keyed.values().map(Vec::len).sum::<usize>() + self.apart.len();
+        }
+    }
+
+    /// Every open obligation, in the order they opened; none left.
+    pub(crate) fn drain(&mut self) -> Vec<(Rc<Event>, DateTime<Utc>)> {
+        let numbers = self.numbers();
+        let mut open = std::mem::take(&mut self.open);
+        self.order.clear();
+        self.keyed.clear();
+        self.apart.clear();
+        self.listed = 0;
+        numbers
+            .into_iter()
+            .filter_map(|n| open.remove(&n))
+            .collect()
+    }
+}
+
+/// Two ascending lists of numbers as one.
+fn merge(a: &[u64], b: &[u64]) -> Vec<u64> {
+    let mut out = Vec::with_capacity(a.len() + b.len());
+    let (mut i, mut j) = (a.iter().peekable(), b.iter().peekable());
+    loop {
+        let next = match (i.peek(), j.peek()) {
+            (Some(x), Some(y)) if x <= y => i.next(),
+            (Some(_), Some(_)) => j.next(),
+            (Some(_), None) => i.next(),
+            (None, Some(_)) => j.next(),
+            (None, None) => break,
+        };
+        if let Some(n) = next {
+            out.push(*n);
+        }
+    }
+    out
+}
+
+/// A `before` deadline's recent events: those a later trigger may look back to.
+pub(crate) struct Recent<'p> {
+    settling: &'p Settling,
+    /// Every event of the last `before`, in the order they came, numbered from `first`: the
+    /// event, or `None` when its simple tests are false (it meets no trigger).
+    events: VecDeque<(DateTime<Utc>, Option<Rc<Event>>)>,
+    first: u64,
+    /// Per key of the events' values, their numbers, in order.
+    keyed: FxHashMap<Key, VecDeque<u64>>,
+    /// Numbers of events with a value no key holds, or whose simple tests only Rhai can
+    /// decide: every trigger tries them.
+    apart: VecDeque<u64>,
+    since_sweep: u64,
+}
+
+impl<'p> Recent<'p> {
+    pub(crate) fn new(settling: &'p Settling) -> Self {
+        Recent {
+            settling,
+            events: VecDeque::new(),
+            first: 0,
+            keyed: FxHashMap::default(),
+            apart: VecDeque::new(),
+            since_sweep: 0,
+        }
+    }
+
+    /// Keeps an event (whose fields `values` reads) for later triggers, and forgets those
+    /// before `start`, as the scan does: from the oldest, as long as they are older.
+    pub(crate) fn push(
+        &mut self,
+        event: &Rc<Event>,
+        values: Option<&mut Values<'_, '_, '_>>,
+        start: Option<DateTime<Utc>>,
+    ) {
+        let number = self.first + self.events.len() as u64;
+        let kept = match self.settling.admits(values) {
+            Some(false) => None,
+            decided => {
+                match decided.and_then(|_| self.settling.key(event, true)) {
+                    Some(key) => self.keyed.entry(key).or_default().push_back(number),
+                    None => self.apart.push_back(number),
+                }
+                Some(event.clone())
+            }
+        };
+        self.events.push_back((event.time(), kept));
+        if let Some(start) = start {
+            while self.events.front().is_some_and(|(time, _)| *time < start) {
+                self.events.pop_front();
+                self.first += 1;
+            }
+        }
+        let first = self.first;
+        while self.apart.front().is_some_and(|n| *n < first) {
+            self.apart.pop_front();
+        }
+        self.since_sweep += 1;
+        if self.since_sweep >= SWEEP {
+            self.since_sweep = 0;
+            self.keyed.retain(|_, numbers| {
+                while numbers.front().is_some_and(|n| *n < first) {
+                    numbers.pop_front();
+                }
+                !numbers.is_empty()
+            });
+        }
+    }
+
+    /// Tries `trigger` against the events that can meet it, at or after `start`, in the
+    /// order they came, until `meets` says one does.
+    pub(crate) fn try_each(
+        &mut self,
+        trigger: &Event,
+        start: Option<DateTime<Utc>>,
+        mut meets: impl FnMut(&Rc<Event>) -> bool,
+    ) {
+        let first = self.first;
+        let events = &self.events;
+        // The event numbered `n`, when it lies at or after `start` and may meet a trigger.
+        let candidate = |n: u64| {
+            let at = usize::try_from(n.checked_sub(first)?).ok()?;
+            let (time, event) = events.get(at)?;
+            if start.is_some_and(|start| *time < start) {
+                return None;
+            }
+            event.as_ref()
+        };
+        let Some(key) = self.settling.key(trigger, false) else {
+            for n in first..first + events.len() as u64 {
+                if candidate(n).is_some_and(&mut meets) {
+                    return;
+                }
+            }
+            return;
+        };
+        let empty = VecDeque::new();
+        let keyed = match self.keyed.get_mut(&key) {
+            Some(numbers) => {
+                while numbers.front().is_some_and(|n| *n < first) {
+                    numbers.pop_front();
+                }
+                &*numbers
+            }
+            None => &empty,
+        };
+        // Both lists ascend: merged, they are the order the events came.
+        let (mut i, mut j) = (keyed.iter().peekable(), self.apart.iter().peekable());
+        loop {
+            let next = match (i.peek(), j.peek()) {
+                (Some(x), Some(y)) if x <= y => i.next(),
+                (Some(_), Some(_)) | (None, Some(_)) => j.next(),
+                (Some(_), None) => i.next(),
+                (None, None) => return,
+            };
+            if next.and_then(|n| candidate(*n)).is_some_and(&mut meets) {
+                return;
+            }
+        }
+    }
+}
