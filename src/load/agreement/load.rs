@@ -586,22 +586,10 @@ impl Checker {
     }
 
     /// A duration of a form (`within`, `before`): positive and at most
-    /// [`limits::MAX_DURATION_DAYS`]; an error at the value otherwise (and zero, so that the
-    /// other checks go on).
+    /// [`crate::time::MAX_DURATION_DAYS`] (`parse_duration` says so); an error at the value
+    /// otherwise (and zero, so that the other checks go on).
     fn duration(&mut self, text: &Spanned<String>) -> chrono::TimeDelta {
         match crate::time::parse_duration(&text.value) {
-            Ok(duration) if duration.num_days() > limits::MAX_DURATION_DAYS => {
-                self.error(
-                    Code::InvalidValue,
-                    text,
-                    format!(
-                        "`{}` is longer than the longest duration, {}d (100 years)",
-                        text.value,
-                        limits::MAX_DURATION_DAYS
-                    ),
-                );
-                chrono::TimeDelta::zero()
-            }
             Ok(duration) => duration,
             Err(why) => {
                 self.error(Code::InvalidValue, text, why);

@@ -33,8 +33,8 @@ pub mod limits {
     pub const MAX_KEYS: usize = 10_000;
     /// Items of one of an agreement's `lists`.
     pub const MAX_LIST_ITEMS: usize = 10_000;
-    /// Any duration (`within`, `before`), in days: 100 years.
-    pub const MAX_DURATION_DAYS: i64 = 36_525;
+    /// Any duration: [`crate::time::MAX_DURATION_DAYS`], which `parse_duration` holds to.
+    pub use crate::time::MAX_DURATION_DAYS;
 }
 
 /// One agreement file.
