@@ -454,16 +454,22 @@ fn run_case(path: &Path) -> Vec<String> {
     problems
 }
 
-fn main() {
-    let args = Arguments::from_args();
-    let mut trials = Vec::new();
-
-    let mut cases: Vec<PathBuf> = std::fs::read_dir(root().join("tests/cases"))
+/// The `*.yaml` files of a folder of the repository, sorted.
+fn yaml_files(folder: &str) -> Vec<PathBuf> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(root().join(folder))
         .unwrap()
         .map(|e| e.unwrap().path())
         .filter(|p| p.extension().is_some_and(|e| e == "yaml"))
         .collect();
-    cases.sort();
+    files.sort();
+    files
+}
+
+fn main() {
+    let args = Arguments::from_args();
+    let mut trials = Vec::new();
+
+    let cases = yaml_files("tests/cases");
     assert!(cases.len() >= 10, "the case files are missing");
     for path in cases {
         let name = path.file_stem().unwrap().to_string_lossy().to_string();
@@ -492,12 +498,7 @@ fn main() {
         }));
     }
 
-    let mut hostile: Vec<PathBuf> = std::fs::read_dir(root().join("tests/hostile"))
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|e| e == "yaml"))
-        .collect();
-    hostile.sort();
+    let hostile = yaml_files("tests/hostile");
     assert!(hostile.len() >= 10, "the hostile corpus is missing");
     for path in hostile {
         let name = path.file_stem().unwrap().to_string_lossy().to_string();

@@ -348,14 +348,24 @@ impl<'a> Unit<'a> {
         else {
             return (None, None);
         };
-        let mut cx = native::Context {
+        let mut cx = self.native_context(agreement, fields, limits);
+        native::analyse(&ast, &mut cx)
+    }
+
+    /// What the native analyses of an agreement's expressions need to know.
+    fn native_context<'c>(
+        &self,
+        agreement: &'c Agreement,
+        fields: &'c mut Fields,
+        limits: &Limits,
+    ) -> native::Context<'c> {
+        native::Context {
             lists: &agreement.lists,
             contains_defined: self.function_names.contains(&("contains".to_string(), 2)),
             fields,
             max_operations: limits.max_operations,
             max_array: limits.max_array_size,
-        };
-        native::analyse(&ast, &mut cx)
+        }
     }
 
     /// What a deadline's `require` compares, for the replay to file obligations by; or the
@@ -384,13 +394,7 @@ impl<'a> Unit<'a> {
                     format!("term `{}`: `require` could not be analysed", term.id),
                 )
             })?;
-        let mut cx = native::Context {
-            lists: &agreement.lists,
-            contains_defined: self.function_names.contains(&("contains".to_string(), 2)),
-            fields,
-            max_operations: limits.max_operations,
-            max_array: limits.max_array_size,
-        };
+        let mut cx = self.native_context(agreement, fields, limits);
         crate::check::obligations::analyse(&ast, &mut cx, limits.max_string_size).map_err(
             |unindexed| {
                 let (line, column) = position_from(require, (1, 1), unindexed.at);
