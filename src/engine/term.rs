@@ -396,6 +396,7 @@ fn cut_message(mut message: String) -> String {
         return message;
     }
     let mut cut = MAX_MESSAGE_BYTES - '…'.len_utf8();
+    // Ends: 0 is always a character boundary (and `cut` is below the message's length).
     while !message.is_char_boundary(cut) {
         cut -= 1;
     }

@@ -167,6 +167,7 @@ pub(crate) fn bounded_text(value: &Dynamic, max: usize) -> (String, bool) {
                 return Ok(());
             }
             let mut cut = room;
+            // Ends: 0 is always a character boundary.
             while !s.is_char_boundary(cut) {
                 cut -= 1;
             }
