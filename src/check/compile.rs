@@ -691,43 +691,25 @@ impl<'a> Unit<'a> {
 
     /// Splits a message template into text and `{expression}` pieces and compiles each one.
     fn template(&mut self, message: &Expression) -> Option<Vec<Piece>> {
-        let mut pieces = Vec::new();
-        let mut ok = true;
         if message.text.len() > MAX_MESSAGE_BYTES {
-            let (line, column) = message.locate(1, 1);
-            self.diagnostics.push(
-                Diagnostic::error(
-                    Code::InvalidValue,
-                    &message.source,
-                    line,
-                    column,
-                    format!(
-                        "a message may be at most {MAX_MESSAGE_BYTES} bytes; this one is {}",
-                        message.text.len()
-                    ),
-                )
-                .with_help(
-                    "say the rest in the term's `description`; a message is one report line",
-                ),
+            let why = format!(
+                "a message may be at most {MAX_MESSAGE_BYTES} bytes; this one is {}",
+                message.text.len()
             );
+            let help = "say the rest in the term's `description`; a message is one report line";
+            self.template_error(message, (1, 1), why, help);
             return None;
         }
+        let mut pieces = Vec::new();
+        let mut ok = true;
         let mut placeholders = 0;
         for part in template_parts(&message.text) {
             match part {
                 TemplatePart::Text(text) => pieces.push(Piece::Text(text)),
                 TemplatePart::Placeholder { start, .. } if placeholders == MAX_PLACEHOLDERS => {
-                    let (line, column) = message.locate(start.0, start.1);
-                    self.diagnostics.push(
-                        Diagnostic::error(
-                            Code::InvalidValue,
-                            &message.source,
-                            line,
-                            column,
-                            format!("a message may hold at most {MAX_PLACEHOLDERS} placeholders"),
-                        )
-                        .with_help("each `{…}` is evaluated for every violation; compute a longer text in one function of `functions`"),
-                    );
+                    let why = format!("a message may hold at most {MAX_PLACEHOLDERS} placeholders");
+                    let help = "each `{…}` is evaluated for every violation; compute a longer text in one function of `functions`";
+                    self.template_error(message, start, why, help);
                     return None;
                 }
                 TemplatePart::Placeholder { text, start } => {
@@ -738,26 +720,25 @@ impl<'a> Unit<'a> {
                     }
                 }
                 TemplatePart::Broken { at, message: what } => {
-                    let (line, column) = message.locate(at.0, at.1);
                     let help = match what {
                         "unmatched `}` in message" => "use }} for a literal brace",
                         _ => "write {event.FIELD}; use {{ and }} for literal braces",
                     };
-                    self.diagnostics.push(
-                        Diagnostic::error(
-                            Code::InvalidValue,
-                            &message.source,
-                            line,
-                            column,
-                            what.into(),
-                        )
-                        .with_help(help),
-                    );
+                    self.template_error(message, at, what.into(), help);
                     ok = false;
                 }
             }
         }
         ok.then_some(pieces)
+    }
+
+    /// An `invalid-value` error at `at` (line, column inside the message as written).
+    fn template_error(&mut self, message: &Expression, at: (u64, u64), why: String, help: &str) {
+        let (line, column) = message.locate(at.0, at.1);
+        self.diagnostics.push(
+            Diagnostic::error(Code::InvalidValue, &message.source, line, column, why)
+                .with_help(help),
+        );
     }
 }
 

@@ -395,12 +395,7 @@ fn cut_message(mut message: String) -> String {
     if message.len() <= MAX_MESSAGE_BYTES {
         return message;
     }
-    let mut cut = MAX_MESSAGE_BYTES - '…'.len_utf8();
-    // Ends: 0 is always a character boundary (and `cut` is below the message's length).
-    while !message.is_char_boundary(cut) {
-        cut -= 1;
-    }
-    message.truncate(cut);
+    message.truncate(message.floor_char_boundary(MAX_MESSAGE_BYTES - '…'.len_utf8()));
     message.push('…');
     message
 }

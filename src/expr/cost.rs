@@ -166,12 +166,8 @@ pub(crate) fn bounded_text(value: &Dynamic, max: usize) -> (String, bool) {
                 self.text.push_str(s);
                 return Ok(());
             }
-            let mut cut = room;
-            // Ends: 0 is always a character boundary.
-            while !s.is_char_boundary(cut) {
-                cut -= 1;
-            }
-            self.text.push_str(s.get(..cut).unwrap_or(""));
+            self.text
+                .push_str(s.get(..s.floor_char_boundary(room)).unwrap_or(""));
             self.whole = false;
             Err(std::fmt::Error)
         }
@@ -237,46 +233,29 @@ pub(crate) fn install(engine: &mut Engine, max_operations: u64, max_allocated: u
             Ok::<_, Box<EvalAltResult>>(s.contains(find))
         },
     );
+    // `index_of` without a start is `index_of` from 0, as in Rhai.
     engine.register_fn(
         "index_of",
         |ctx: NativeCallContext, s: ImmutableString, find: ImmutableString| {
-            charge_scan(&ctx, s.len())?;
-            Ok::<_, Box<EvalAltResult>>(char_position(&s, s.find(find.as_str())))
+            index_in(&ctx, &s, 0, |rest| rest.find(find.as_str()))
         },
     );
     engine.register_fn(
         "index_of",
         |ctx: NativeCallContext, s: ImmutableString, find: char| {
-            charge_scan(&ctx, s.len())?;
-            Ok::<_, Box<EvalAltResult>>(char_position(&s, s.find(find)))
+            index_in(&ctx, &s, 0, |rest| rest.find(find))
         },
     );
     engine.register_fn(
         "index_of",
         |ctx: NativeCallContext, s: ImmutableString, find: ImmutableString, start: INT| {
-            charge_scan(&ctx, s.len())?;
-            Ok::<_, Box<EvalAltResult>>(match text_start(&s, start) {
-                Some(at) => char_position(
-                    &s,
-                    s.get(at..)
-                        .and_then(|rest| rest.find(find.as_str()))
-                        .map(|i| at + i),
-                ),
-                None => -1,
-            })
+            index_in(&ctx, &s, start, |rest| rest.find(find.as_str()))
         },
     );
     engine.register_fn(
         "index_of",
         |ctx: NativeCallContext, s: ImmutableString, find: char, start: INT| {
-            charge_scan(&ctx, s.len())?;
-            Ok::<_, Box<EvalAltResult>>(match text_start(&s, start) {
-                Some(at) => char_position(
-                    &s,
-                    s.get(at..).and_then(|rest| rest.find(find)).map(|i| at + i),
-                ),
-                None => -1,
-            })
+            index_in(&ctx, &s, start, |rest| rest.find(find))
         },
     );
     engine.register_fn("!=", |ctx: NativeCallContext, a: &mut Map, b: Map| {
@@ -284,36 +263,39 @@ pub(crate) fn install(engine: &mut Engine, max_operations: u64, max_allocated: u
     });
 }
 
-/// Where a search of `s` from character `start` begins, in bytes, as Rhai's `index_of` with a
-/// start reads it: a negative start counts from the end (before the first character: the
-/// start); a start at or past the end finds nothing (`None`).
-fn text_start(s: &str, start: INT) -> Option<usize> {
-    if s.is_empty() {
-        return None;
-    }
-    let chars = s.chars().count();
-    let from = if start < 0 {
-        let back = usize::try_from(start.unsigned_abs()).ok()?;
-        chars.saturating_sub(back)
-    } else {
-        let start = usize::try_from(start).ok()?;
-        if start >= chars && start > 0 {
-            return None;
+/// Rhai's `index_of` on text, charged by the text's length: where `find` (a search of the
+/// text from a byte offset on) first finds what it looks for from character `start`, in
+/// characters; -1 when nowhere. A negative start counts from the end (before the first
+/// character: the start); a start at or past the end, or an empty text, finds nothing.
+fn index_in(
+    ctx: &NativeCallContext,
+    s: &str,
+    start: INT,
+    find: impl FnOnce(&str) -> Option<usize>,
+) -> Result<INT, Box<EvalAltResult>> {
+    charge_scan(ctx, s.len())?;
+    let from = match start {
+        _ if s.is_empty() => return Ok(-1),
+        0 => 0,
+        _ => {
+            let chars = s.chars().count();
+            let Ok(magnitude) = usize::try_from(start.unsigned_abs()) else {
+                return Ok(-1);
+            };
+            let from = if start < 0 {
+                chars.saturating_sub(magnitude)
+            } else if magnitude >= chars {
+                return Ok(-1);
+            } else {
+                magnitude
+            };
+            s.char_indices().nth(from).map_or(s.len(), |(at, _)| at)
         }
-        start
     };
-    Some(s.char_indices().nth(from).map_or(s.len(), |(at, _)| at))
-}
-
-/// A byte offset found in `s` as Rhai gives it: in characters, -1 when not found (and in an
-/// empty string, even for an empty text).
-fn char_position(s: &str, found: Option<usize>) -> INT {
-    if s.is_empty() {
-        return -1;
-    }
-    found.and_then(|at| s.get(..at)).map_or(-1, |before| {
+    let found = s.get(from..).and_then(find).map(|at| from + at);
+    Ok(found.and_then(|at| s.get(..at)).map_or(-1, |before| {
         INT::try_from(before.chars().count()).unwrap_or(-1)
-    })
+    }))
 }
 
 /// `a == b` for two values inside a container, as Rhai's array functions decide it: a
@@ -431,4 +413,34 @@ fn map_equals(ctx: NativeCallContext, a: &mut Map, mut b: Map) -> Result<bool, B
         }
     }
     Ok(true)
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::expr::sandbox::{Limits, engine};
+
+    /// The charging `index_of` on text answers as Rhai's own: positions in characters, a
+    /// negative start from the end, nothing at or past the end or in an empty text.
+    #[test]
+    fn index_of_on_text_answers_as_rhai() {
+        let engine = engine(&Limits::default());
+        for (expression, expected) in [
+            (r#""héllo".index_of("l")"#, 2),
+            (r#""héllo".index_of('o')"#, 4),
+            (r#""héllo".index_of("l", 3)"#, 3),
+            (r#""abcabc".index_of("b", -3)"#, 4),
+            (r#""abcabc".index_of('b', -99)"#, 1),
+            (r#""abc".index_of("c", 3)"#, -1),
+            (r#""abc".index_of("", 1)"#, 1),
+            (r#""".index_of("")"#, -1),
+            (r#""abc".index_of("x")"#, -1),
+        ] {
+            let ours = engine
+                .eval::<rhai::INT>(expression)
+                .map_err(|e| e.to_string());
+            assert_eq!(ours, Ok(expected), "{expression}");
+            let rhai = rhai::Engine::new().eval::<rhai::INT>(expression);
+            assert_eq!(ours.ok(), rhai.ok(), "{expression}: Rhai's own");
+        }
+    }
 }
