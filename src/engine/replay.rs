@@ -277,7 +277,6 @@ impl<'p> Replay<'p> {
             if judging.suspended_after.is_some() {
                 continue;
             }
-            let before = cost::spent();
             let every = term.form.acts_on_every_event();
             let inside = periods.holds(at);
             if !every && !inside {
@@ -295,6 +294,8 @@ impl<'p> Replay<'p> {
             let Some(scope) = scopes.get_mut(term.agreement) else {
                 continue;
             };
+            // What the native tests decided cost no units; what follows may.
+            let before = cost::spent();
             let placed = event.unlocated();
             let mut state = TermState {
                 program,
