@@ -18,7 +18,7 @@ use rhai::{Dynamic, Engine, ImmutableString};
 use crate::time::format_instant;
 
 /// Where an event came from: the input's display name and the 1-based line.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Origin {
     /// The input file as named by the user (`-` for standard input).
     pub file: Rc<str>,
@@ -33,17 +33,25 @@ impl fmt::Display for Origin {
 }
 
 /// One incident report.
-#[derive(Debug, Clone)]
+///
+/// Serialisable only for a checkpoint (`crate::run::checkpoint`), which saves the events the
+/// engine's state holds: a private layout, read back by the same version of pactum.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct Event {
     time: DateTime<Utc>,
+    #[serde(with = "saved::text")]
     kind: ImmutableString,
+    #[serde(with = "saved::optional_text")]
     id: Option<ImmutableString>,
     origin: Origin,
+    #[serde(with = "saved::fields")]
     fields: Vec<(ImmutableString, Dynamic)>,
     /// How many times a geography function was given this event and found no position: the
     /// functions note it here, on what they were given, so that the replay can count the event
     /// as unlocated for the term that was judging it, and the memo can leave such an outcome
-    /// unremembered (each such event must be counted).
+    /// unremembered (each such event must be counted). Counted while one term judges the
+    /// event, never across events: not saved.
+    #[serde(skip)]
     unlocated: std::cell::Cell<u32>,
 }
 
@@ -225,4 +233,138 @@ pub(crate) fn register(engine: &mut Engine) {
         .register_fn("has", |event: &mut EventHandle, name: &str| {
             event.0.lookup(name).is_some()
         });
+}
+
+/// An event's values as a checkpoint saves them: the kinds of value an input can give (JSON's,
+/// with integers apart from floats), each saved exactly, so that a restored event compares,
+/// prints and keys as the one saved. Rhai's own serde support is not used: it needs a
+/// self-describing format, and reads back `1.0` written as text as it pleases.
+pub(crate) mod saved {
+    use rhai::{Dynamic, ImmutableString};
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+    #[derive(Serialize, Deserialize)]
+    enum Value {
+        Unit,
+        Bool(bool),
+        Int(i64),
+        Float(f64),
+        Text(String),
+        Array(Vec<Value>),
+        Map(Vec<(String, Value)>),
+    }
+
+    fn value<E: serde::ser::Error>(dynamic: &Dynamic) -> Result<Value, E> {
+        if dynamic.is_unit() {
+            return Ok(Value::Unit);
+        }
+        if let Ok(b) = dynamic.as_bool() {
+            return Ok(Value::Bool(b));
+        }
+        if let Ok(i) = dynamic.as_int() {
+            return Ok(Value::Int(i));
+        }
+        if let Ok(f) = dynamic.as_float() {
+            return Ok(Value::Float(f));
+        }
+        if let Some(text) = dynamic.read_lock::<ImmutableString>() {
+            return Ok(Value::Text(text.to_string()));
+        }
+        if let Some(array) = dynamic.read_lock::<rhai::Array>() {
+            return array
+                .iter()
+                .map(value)
+                .collect::<Result<_, _>>()
+                .map(Value::Array);
+        }
+        if let Some(map) = dynamic.read_lock::<rhai::Map>() {
+            return map
+                .iter()
+                .map(|(k, v)| Ok((k.to_string(), value(v)?)))
+                .collect::<Result<_, _>>()
+                .map(Value::Map);
+        }
+        Err(E::custom(format!(
+            "an event value of type {} cannot be saved",
+            dynamic.type_name()
+        )))
+    }
+
+    fn dynamic(value: Value) -> Dynamic {
+        match value {
+            Value::Unit => Dynamic::UNIT,
+            Value::Bool(b) => b.into(),
+            Value::Int(i) => i.into(),
+            Value::Float(f) => f.into(),
+            Value::Text(text) => text.into(),
+            Value::Array(items) => items
+                .into_iter()
+                .map(dynamic)
+                .collect::<rhai::Array>()
+                .into(),
+            Value::Map(entries) => entries
+                .into_iter()
+                .map(|(k, v)| (k.into(), dynamic(v)))
+                .collect::<rhai::Map>()
+                .into(),
+        }
+    }
+
+    pub(crate) mod text {
+        use super::*;
+
+        pub(crate) fn serialize<S: Serializer>(
+            text: &ImmutableString,
+            out: S,
+        ) -> Result<S::Ok, S::Error> {
+            out.serialize_str(text)
+        }
+
+        pub(crate) fn deserialize<'de, D: Deserializer<'de>>(
+            input: D,
+        ) -> Result<ImmutableString, D::Error> {
+            String::deserialize(input).map(Into::into)
+        }
+    }
+
+    pub(crate) mod optional_text {
+        use super::*;
+
+        pub(crate) fn serialize<S: Serializer>(
+            text: &Option<ImmutableString>,
+            out: S,
+        ) -> Result<S::Ok, S::Error> {
+            text.as_ref().map(ImmutableString::as_str).serialize(out)
+        }
+
+        pub(crate) fn deserialize<'de, D: Deserializer<'de>>(
+            input: D,
+        ) -> Result<Option<ImmutableString>, D::Error> {
+            Option::<String>::deserialize(input).map(|text| text.map(Into::into))
+        }
+    }
+
+    pub(crate) mod fields {
+        use super::*;
+
+        pub(crate) fn serialize<S: Serializer>(
+            fields: &[(ImmutableString, Dynamic)],
+            out: S,
+        ) -> Result<S::Ok, S::Error> {
+            fields
+                .iter()
+                .map(|(name, v)| Ok((name.as_str(), value(v)?)))
+                .collect::<Result<Vec<_>, S::Error>>()?
+                .serialize(out)
+        }
+
+        pub(crate) fn deserialize<'de, D: Deserializer<'de>>(
+            input: D,
+        ) -> Result<Vec<(ImmutableString, Dynamic)>, D::Error> {
+            Ok(Vec::<(String, Value)>::deserialize(input)?
+                .into_iter()
+                .map(|(name, v)| (name.into(), dynamic(v)))
+                .collect())
+        }
+    }
 }

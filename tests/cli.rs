@@ -508,7 +508,7 @@ fn main() {
         }));
     }
 
-    let checks: [(&str, fn()); 11] = [
+    let checks: [(&str, fn()); 12] = [
         ("scenario_coverage", scenario_coverage),
         ("readme_ucdp_command", readme_ucdp_command),
         ("readme_tour", readme_tour),
@@ -534,6 +534,10 @@ fn main() {
         (
             "interrupted_stream_keeps_what_was_judged",
             interrupted_stream_keeps_what_was_judged,
+        ),
+        (
+            "killed_stream_resumes_from_its_checkpoint",
+            killed_stream_resumes_from_its_checkpoint,
         ),
     ];
     for (name, check) in checks {
@@ -632,6 +636,196 @@ fn interrupted_stream_keeps_what_was_judged() {
             assert!(written.contains("5 event(s) from 1 input(s)"), "{written}");
         }
     }
+}
+
+/// A stream of `events` synthetic reports for scenarios/stream-checkpoint/agreement.yaml,
+/// from a fixed seed: one every 0–4 minutes, one in 40 up to 10 minutes late (with
+/// `--max-delay 5m`, some are judged late), an invalid line every 997 lines and a blank one
+/// every 499.
+fn sector_stream(events: usize) -> Vec<String> {
+    const KINDS: &[&str] = &[
+        "patrol",
+        "patrol",
+        "checkpoint_report",
+        "troop_movement",
+        "armed_presence",
+        "artillery",
+        "notification",
+        "airstrike",
+        "drone_strike",
+        "armed_clash",
+    ];
+    const ACTORS: &[&str] = &["TR", "TR", "KRG", "IQ", "IR", "PKK", "PJAK", "KDPI"];
+    let mut state: u64 = 0x5EED_2024_1023;
+    let mut next = move |n: u64| {
+        state = state
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        (state >> 33) % n
+    };
+    let start = chrono::DateTime::parse_from_rfc3339("2024-01-01T00:00:00Z").unwrap();
+    let mut clock = 0i64;
+    let mut lines = Vec::new();
+    for n in 1..=events {
+        clock += next(240) as i64;
+        let late = if next(40) == 0 { next(600) as i64 } else { 0 };
+        let time = start + chrono::TimeDelta::seconds(clock - late);
+        let actor = ACTORS[next(ACTORS.len() as u64) as usize];
+        let party = if actor == "KRG" { "IQ" } else { actor };
+        lines.push(format!(
+            r#"{{"id":"e{n}","time":"{}","kind":"{}","actor":"{actor}","party":"{party}","sector":"S{:02}","lat":{}.{:03},"lon":{}.{:03}}}"#,
+            time.format("%Y-%m-%dT%H:%M:%SZ"),
+            KINDS[next(KINDS.len() as u64) as usize],
+            1 + next(40),
+            36 + next(2),
+            next(1000),
+            42 + next(4),
+            next(1000),
+        ));
+        if n % 997 == 0 {
+            lines.push(r#"{"time": "not a time", "kind": "patrol"}"#.into());
+        }
+        if n % 499 == 0 {
+            lines.push(String::new());
+        }
+    }
+    lines
+}
+
+/// `replay - --checkpoint`: a stream killed with SIGKILL and given again from its start
+/// resumes from its last checkpoint, and the report is byte for byte the one a run never
+/// killed writes — every form of term (scenarios/stream-checkpoint), late events, skipped
+/// lines, a run killed twice. The kills come once pactum has judged all it was given (it
+/// waits on standard input again), after a number of lines drawn from a fixed seed, so the
+/// trial does not depend on timing; benches/kill_resume.py kills at random moments instead.
+/// A checkpoint is refused for another stream, and for other rules.
+fn killed_stream_resumes_from_its_checkpoint() {
+    use std::io::Write;
+    let dir = tempfile::tempdir().unwrap();
+    let stream = sector_stream(6000);
+    let everything = stream.join("\n") + "\n";
+    let rules = root().join("scenarios/stream-checkpoint/agreement.yaml");
+    let replay = |extra: &[&str]| {
+        let mut command = Command::new(BIN);
+        command
+            .args(["replay", "-r"])
+            .arg(&rules)
+            .args(["-", "-f", "json", "-o", "report.json", "--max-delay", "5m"])
+            .args(["--skip-invalid", "--allow-root"])
+            .arg(root())
+            .args(extra)
+            .current_dir(dir.path())
+            .env_remove("RUST_LOG")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        command
+    };
+    let run_to_end = |extra: &[&str]| {
+        let mut child = replay(extra).spawn().unwrap();
+        let mut stdin = child.stdin.take().unwrap();
+        stdin.write_all(everything.as_bytes()).unwrap();
+        drop(stdin);
+        let output = child.wait_with_output().unwrap();
+        let report = std::fs::read(dir.path().join("report.json")).unwrap();
+        (output, report)
+    };
+    let (output, expected) = run_to_end(&[]);
+    assert_eq!(output.status.code(), Some(0), "{output:?}");
+    let report: Value = serde_json::from_slice(&expected).unwrap();
+    // Worth something only if every form decided something, and lines were late and skipped.
+    for term in report["summary"]["by_term"].as_array().unwrap() {
+        assert!(term["violations"].as_u64().unwrap() > 0, "{term}");
+    }
+    assert!(!report["late"].as_array().unwrap().is_empty());
+    assert!(!report["skipped"].as_array().unwrap().is_empty());
+    let checkpoint = ["--checkpoint", "state", "--checkpoint-every", "250"];
+    let kill_after = |lines: usize| {
+        let mut child = replay(&checkpoint).spawn().unwrap();
+        let mut stdin = child.stdin.take().unwrap();
+        for line in &stream[..lines] {
+            writeln!(stdin, "{line}").unwrap();
+        }
+        stdin.flush().unwrap();
+        // Waiting in poll(2) for standard input (syscall 7 on x86_64, ppoll 73 on aarch64).
+        let syscall = format!("/proc/{}/syscall", child.id());
+        let blocked = (0..2000).any(|_| {
+            std::thread::sleep(std::time::Duration::from_millis(10));
+            std::fs::read_to_string(&syscall)
+                .is_ok_and(|s| s.starts_with("7 ") || s.starts_with("73 "))
+        });
+        assert!(blocked, "pactum never waited on standard input");
+        child.kill().unwrap();
+        child.wait().unwrap();
+        assert!(
+            dir.path().join("state").is_file(),
+            "no checkpoint after {lines} lines"
+        );
+    };
+    let mut draw: u64 = 7;
+    for kills in [1, 1, 2, 1, 3] {
+        for _ in 0..kills {
+            draw = draw.wrapping_mul(6364136223846793005).wrapping_add(1);
+            kill_after(300 + (draw >> 33) as usize % (stream.len() - 300));
+        }
+        let (output, report) = run_to_end(&checkpoint);
+        assert_eq!(output.status.code(), Some(0), "{output:?}");
+        assert!(
+            report == expected,
+            "the resumed report differs after {kills} kill(s)"
+        );
+        assert!(!dir.path().join("state").exists());
+        assert!(!dir.path().join("state.violations").exists());
+    }
+    // Two runs on one checkpoint: the second is refused while the first runs.
+    let mut first = replay(&checkpoint).spawn().unwrap();
+    let syscall = format!("/proc/{}/syscall", first.id());
+    let waiting = (0..2000).any(|_| {
+        std::thread::sleep(std::time::Duration::from_millis(10));
+        std::fs::read_to_string(&syscall).is_ok_and(|s| s.starts_with("7 ") || s.starts_with("73 "))
+    });
+    assert!(waiting, "pactum never waited on standard input");
+    let second = replay(&checkpoint).stdin(Stdio::null()).output().unwrap();
+    assert_eq!(second.status.code(), Some(2));
+    assert_eq!(
+        String::from_utf8_lossy(&second.stderr),
+        "error: state.violations is in use by another run of pactum on the same checkpoint\n"
+    );
+    first.kill().unwrap();
+    first.wait().unwrap();
+    // Another stream, or other rules: refused, and the checkpoint kept.
+    kill_after(1000);
+    let mut child = replay(&checkpoint).spawn().unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let other = everything.replacen("\"e1\"", "\"E1\"", 1);
+    // It stops reading at the checkpoint's place.
+    let _ = stdin.write_all(other.as_bytes());
+    drop(stdin);
+    let output = child.wait_with_output().unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("is not the stream the checkpoint was taken on, from its start"),
+        "{stderr}"
+    );
+    assert!(dir.path().join("state").is_file());
+    std::fs::write(
+        dir.path().join("other.yaml"),
+        "agreement: other\ntitle: O\nparties: {IQ: Iraq}\nterms:\n  - {id: t, title: T, breached_by: IQ, when: 'true'}\n",
+    )
+    .unwrap();
+    let output = Command::new(BIN)
+        .args(["replay", "-r", "other.yaml", "-", "--checkpoint", "state"])
+        .current_dir(dir.path())
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(
+        stderr,
+        "error: cannot resume from state: taken with other rules, another mapping or other options (--until, --max-delay, --skip-invalid) than this run's\n"
+    );
 }
 
 /// One rule of the hostile corpus (`tests/hostile/`, measured by `benches/hostile.py`)

@@ -16,6 +16,7 @@ use pactum::load::agreement::Severity;
 use pactum::report::{self, Format};
 use pactum::run::RunError;
 
+use crate::commands::checkpoint;
 use crate::commands::confine::RootArgs;
 use crate::commands::inputs::{InputFormatArg, open_inputs};
 use crate::commands::interrupt;
@@ -74,6 +75,16 @@ pub struct ReplayArgs {
     /// No progress bar (one is shown on a terminal when a replay runs over a second).
     #[arg(long, short = 'q')]
     quiet: bool,
+    /// Reading standard input alone: keep the replay's state in FILE (and the violations
+    /// decided in FILE.violations), so that a run killed or restarted, given the same stream
+    /// from its start, resumes from the last checkpoint. Both files are removed once the
+    /// stream has ended and the report is written. The report is written at the end, never
+    /// as violations are decided.
+    #[arg(long, value_name = "FILE")]
+    checkpoint: Option<PathBuf>,
+    /// With --checkpoint: events judged between two checkpoints.
+    #[arg(long, value_name = "EVENTS", default_value_t = 10_000, value_parser = clap::value_parser!(u64).range(1..))]
+    checkpoint_every: u64,
     #[command(flatten)]
     roots: RootArgs,
 }
@@ -126,7 +137,15 @@ pub fn run(args: ReplayArgs) -> Result<u8> {
         // judged is reported (`interrupt`).
         interrupt::install().context("cannot install the signal handlers")?;
     }
-    let live = streaming && format == Format::JsonLines;
+    if args.checkpoint.is_some() && !streaming {
+        bail!(
+            "--checkpoint is for a stream (standard input alone, `-`): a file is replayed again from its start"
+        );
+    }
+    // A checkpointed stream's violations are kept in its journal, and written at the end: a
+    // violation written as it is decided could not be taken back when the run resumes from a
+    // checkpoint before it.
+    let live = streaming && format == Format::JsonLines && args.checkpoint.is_none();
     // A JSON or JSON Lines report to a file is written as its violations settle, into a
     // temporary file renamed over the path at the end: nothing is held. Other formats open
     // with counts, and standard output gets nothing from a run that fails: those reports are
@@ -159,8 +178,44 @@ pub fn run(args: ReplayArgs) -> Result<u8> {
         } else {
             Bar::new(&args.events)
         },
+        journal: None,
     };
-    let outcome = match pactum::run(&program, inputs, options, &mut sink) {
+    let result = match &args.checkpoint {
+        None => pactum::run(&program, inputs, options, &mut sink),
+        Some(path) => {
+            let fingerprint = pactum::run::checkpoint::fingerprint(
+                &program,
+                mapping.as_ref().map(|m| m.provenance().sha256.as_str()),
+                &options,
+            );
+            let (resume, journal) = checkpoint::open(path, &fingerprint)?;
+            let resume = match resume {
+                Some(resume) => {
+                    // The violations decided before the checkpoint, as if decided now.
+                    for violation in resume.violations {
+                        pactum::Sink::violation(&mut sink, violation)?;
+                    }
+                    Some(resume.checkpoint)
+                }
+                None => None,
+            };
+            sink.journal = Some(journal);
+            let mut saver = checkpoint::Saver {
+                path: path.clone(),
+                every: args.checkpoint_every,
+            };
+            pactum::run::run_checkpointed(
+                &program,
+                inputs,
+                options,
+                &mut sink,
+                &fingerprint,
+                resume,
+                &mut saver,
+            )
+        }
+    };
+    let outcome = match result {
         Ok(outcome) => outcome,
         Err(RunError::Invalid(invalid)) => {
             say!("error: invalid event at {invalid}");
@@ -256,6 +311,13 @@ pub fn run(args: ReplayArgs) -> Result<u8> {
     let reached = |severity| {
         report::any_at_or_above(&report, severity) || worst_live.is_some_and(|w| w >= severity)
     };
+    // The stream has ended and its report is written: a later run starts afresh. (Ended by a
+    // signal, it may be restarted: the checkpoint stays.)
+    if let Some(path) = &args.checkpoint
+        && interrupt::received().is_none()
+    {
+        checkpoint::remove(path)?;
+    }
     if let Some((signal, code)) = interrupt::received() {
         let dropped = interrupt::dropped();
         let partial = if dropped > 0 {

@@ -23,6 +23,8 @@ pub struct CliSink<'p> {
     pub worst: Option<Severity>,
     /// The progress bar, when stderr is a terminal and `--quiet` was not given.
     pub bar: Option<Bar>,
+    /// With `--checkpoint`, where every violation is also kept as it is decided.
+    pub journal: Option<crate::commands::checkpoint::Journal>,
 }
 
 /// A collector's error as the sink's: an IO error keeps its kind (a closed pipe ends quietly).
@@ -115,6 +117,9 @@ impl pactum::Sink for CliSink<'_> {
     type Error = io::Error;
 
     fn violation(&mut self, violation: pactum::engine::sink::Violation) -> io::Result<()> {
+        if let Some(journal) = &mut self.journal {
+            journal.append(&violation)?;
+        }
         match &mut self.live {
             None => self.collector.violation(violation).map_err(collect_error),
             Some(out) => {

@@ -149,6 +149,20 @@ pub(crate) struct Periods {
 }
 
 impl Periods {
+    /// Per distinct period, the events inside it so far (for a checkpoint).
+    pub(crate) fn counts(&self) -> &[u64] {
+        &self.inside
+    }
+
+    /// Puts back [`Periods::counts`]; `false` when they are not this program's.
+    pub(crate) fn restore(&mut self, counts: Vec<u64>) -> bool {
+        if counts.len() != self.inside.len() {
+            return false;
+        }
+        self.inside = counts;
+        true
+    }
+
     pub(crate) fn new(program: &Program) -> Self {
         let mut distinct: Vec<Period> = Vec::new();
         let mut places = FxHashMap::default();

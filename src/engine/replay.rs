@@ -12,7 +12,7 @@ use std::rc::Rc;
 use chrono::{DateTime, Utc};
 use rhai::{Dynamic, Scope};
 
-use crate::engine::forms::FormState;
+use crate::engine::forms::{FormState, SavedForm};
 use crate::engine::index::{Index, Periods, members};
 use crate::engine::memo::Memo;
 use crate::engine::native::Reader;
@@ -423,6 +423,98 @@ impl<'p> Replay<'p> {
                 .collect(),
             open,
         })
+    }
+}
+
+/// A replay's state between two events, as a checkpoint saves it (`crate::run::checkpoint`): the
+/// counts, each term's statistics, spending and form state. The memos are not saved: they
+/// change no result, and fill again as the replay goes on.
+#[derive(serde::Serialize)]
+pub(crate) struct Saving<'r> {
+    events: u64,
+    first: Option<DateTime<Utc>>,
+    last: Option<DateTime<Utc>>,
+    judged: Option<DateTime<Utc>>,
+    inside: &'r [u64],
+    terms: Vec<SavingTerm<'r>>,
+}
+
+#[derive(serde::Serialize)]
+struct SavingTerm<'r> {
+    stats: &'r TermStats,
+    spent: u64,
+    suspended_after: Option<(u64, u64)>,
+    form: &'r FormState<'r>,
+}
+
+/// What [`Saving`] wrote, read back.
+#[derive(serde::Deserialize)]
+pub(crate) struct Saved {
+    events: u64,
+    first: Option<DateTime<Utc>>,
+    last: Option<DateTime<Utc>>,
+    judged: Option<DateTime<Utc>>,
+    inside: Vec<u64>,
+    terms: Vec<SavedTerm>,
+}
+
+#[derive(serde::Deserialize)]
+struct SavedTerm {
+    stats: TermStats,
+    spent: u64,
+    suspended_after: Option<(u64, u64)>,
+    form: SavedForm,
+}
+
+impl<'p> Replay<'p> {
+    /// The state to save between two events.
+    pub(crate) fn saving(&self) -> Saving<'_> {
+        Saving {
+            events: self.events,
+            first: self.first,
+            last: self.last,
+            judged: self.judged,
+            inside: self.periods.counts(),
+            terms: self
+                .terms
+                .iter()
+                .map(|judging| SavingTerm {
+                    stats: &judging.stats,
+                    spent: judging.spent,
+                    suspended_after: judging.suspended_after,
+                    form: &judging.form,
+                })
+                .collect(),
+        }
+    }
+
+    /// Puts back a saved state, into a replay of the program that saved it and set up as it
+    /// was (`until`, the memo); `false` when the state does not fit this program.
+    pub(crate) fn restore(&mut self, saved: Saved) -> bool {
+        if saved.terms.len() != self.terms.len() || !self.periods.restore(saved.inside) {
+            return false;
+        }
+        self.events = saved.events;
+        self.first = saved.first;
+        self.last = saved.last;
+        self.judged = saved.judged;
+        for (judging, saved) in self.terms.iter_mut().zip(saved.terms) {
+            if (saved.stats.agreement, saved.stats.term)
+                != (judging.stats.agreement, judging.stats.term)
+                || !judging.form.restore(saved.form)
+            {
+                return false;
+            }
+            judging.stats = saved.stats;
+            judging.spent = saved.spent;
+            judging.suspended_after = saved.suspended_after;
+        }
+        true
+    }
+
+    /// Events handed to [`Replay::judge`] so far.
+    pub fn events(&self) -> u64 {
+        self.events
     }
 }
 

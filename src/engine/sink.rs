@@ -9,7 +9,7 @@ use chrono::{DateTime, Utc};
 use crate::event::{Event, Origin};
 
 /// One breach of one term, as decided by the engine.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct Violation {
     /// Index of the agreement in [`crate::Program::agreements`].
@@ -34,7 +34,7 @@ pub struct Violation {
 }
 
 /// Where a violation took place, as far as the events say.
-#[derive(Debug, Clone, PartialEq, Default)]
+#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct Location {
     /// The `place` field.
@@ -72,7 +72,7 @@ impl Location {
 }
 
 /// One event cited as evidence.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct Evidence {
     /// The event's id.

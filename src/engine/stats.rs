@@ -10,7 +10,7 @@ use crate::event::Origin;
 use crate::expr::position::SourceLocation;
 
 /// What happened to one term over a replay.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct TermStats {
     /// Index of the agreement.
@@ -42,7 +42,7 @@ pub struct TermStats {
 
 /// A term stopped for spending more than its budget over a replay: after which event, and
 /// the units it had spent against the units it was allowed by then.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct Suspension {
     /// The event's id.
@@ -56,7 +56,7 @@ pub struct Suspension {
 }
 
 /// One of a term's expressions that failed on an event.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct TermError {
     /// The event's id.
@@ -68,7 +68,7 @@ pub struct TermError {
 }
 
 /// Which expression of a term failed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub enum Part {
     /// The condition, `when`.
@@ -86,7 +86,7 @@ pub enum Part {
 }
 
 /// How an expression failed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub enum FailureKind {
     /// Its evaluation stopped with an error (a missing field ordered, a limit reached, …).
@@ -101,7 +101,7 @@ pub enum FailureKind {
 ///
 /// Inside the engine a failure travels boxed (`Box<Failure>`): outcomes that are almost
 /// always a plain boolean stay small in the memo's tables and on the hot path.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct Failure {
     /// Which expression.

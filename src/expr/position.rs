@@ -22,7 +22,7 @@ pub(crate) fn position_from(expression: &Expression, at: (u64, u64), pos: Positi
 }
 
 /// A place in a rule or mapping file.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct SourceLocation {
     /// The file, as named.
     pub file: String,

@@ -72,7 +72,7 @@ impl InputFormat {
 }
 
 /// A line that is not a valid event.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct InputError {
     /// What kind of problem.
@@ -117,6 +117,14 @@ pub struct InputStats {
     pub blank: u64,
     /// Lines (CSV: records, or the header) rejected.
     pub invalid: u64,
+}
+
+/// Where a reader is in its input ([`EventReader::place`]).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub(crate) struct Place {
+    pub(crate) records: u64,
+    pub(crate) bytes: u64,
+    pub(crate) sha256: String,
 }
 
 /// Reads events from one input.
@@ -167,6 +175,7 @@ impl<R: BufRead> EventReader<R> {
                 inner: reader,
                 hasher: Sha256::new(),
                 on: true,
+                consumed: 0,
             },
             name: name.into(),
             format,
@@ -234,6 +243,21 @@ impl<R: BufRead> EventReader<R> {
     /// Counts so far.
     pub fn stats(&self) -> &InputStats {
         &self.stats
+    }
+
+    /// Records given so far (events and invalid records), the bytes consumed to read them,
+    /// and those bytes' SHA-256: where a checkpoint was taken in this input, and what the input
+    /// was up to there.
+    pub(crate) fn place_records(&self) -> u64 {
+        self.stats.events + self.stats.invalid
+    }
+
+    pub(crate) fn place(&self) -> Place {
+        Place {
+            records: self.stats.events + self.stats.invalid,
+            bytes: self.reader.consumed,
+            sha256: crate::hex(&self.reader.hasher.clone().finalize()),
+        }
     }
 
     /// Reads whatever is left (so the hash covers the whole input) and returns the SHA-256.
@@ -904,6 +928,8 @@ struct Hashing<R> {
     hasher: Sha256,
     /// Off for a scan of times, which reads the bytes a second time.
     on: bool,
+    /// Bytes consumed so far.
+    consumed: u64,
 }
 
 impl<R: BufRead> Read for Hashing<R> {
@@ -930,6 +956,7 @@ impl<R: BufRead> BufRead for Hashing<R> {
         {
             self.hasher.update(bytes);
         }
+        self.consumed += amount as u64;
         self.inner.consume(amount);
     }
 }

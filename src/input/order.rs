@@ -34,7 +34,7 @@ use std::rc::Rc;
 use chrono::{DateTime, TimeDelta, Utc};
 
 use super::mapping::{Mapping, Provenance};
-use super::{EventReader, InputError, InputFormat, InputStats};
+use super::{EventReader, InputError, InputFormat, InputStats, Place};
 use crate::engine::sink::{PROGRESS_EVERY, Progress};
 use crate::event::{Event, Origin};
 
@@ -74,7 +74,7 @@ pub struct InputSummary {
 }
 
 /// An event that arrived too late for canonical order.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct Late {
     /// Its id.
@@ -181,6 +181,62 @@ impl Source {
             source,
         }
     }
+}
+
+/// What [`Events::saving`] saves: where the stream's reader is, and what was read from it
+/// but not handed on yet (the reorder buffer), or not as an event (the lists).
+#[derive(serde::Serialize)]
+pub(crate) struct Saving<'e> {
+    place: Place,
+    records: u64,
+    pending: &'e Buffer,
+    skipped: &'e [InputError],
+    late: &'e [Late],
+}
+
+/// What [`Saving`] wrote, read back.
+#[derive(serde::Deserialize)]
+pub(crate) struct Saved {
+    place: Place,
+    records: u64,
+    pending: Buffer,
+    skipped: Vec<InputError>,
+    late: Vec<Late>,
+}
+
+/// Why a saved state cannot be resumed on the inputs given.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ResumeError {
+    /// A checkpoint is for one stream read through the reorder buffer.
+    #[error("a checkpoint can be resumed only on one stream (standard input alone)")]
+    NotAStream,
+    /// The stream ended before the place the checkpoint was taken at.
+    #[error(
+        "the stream ends after {records} record(s), before the checkpoint's place ({saved} records): it is not the stream the checkpoint was taken on, from its start"
+    )]
+    Shorter {
+        /// Records the stream has.
+        records: u64,
+        /// Records read when the checkpoint was taken.
+        saved: u64,
+    },
+    /// The stream's first bytes are not those read before the checkpoint.
+    #[error(
+        "the stream's first {bytes} bytes are not those read before the checkpoint: it is not the stream the checkpoint was taken on, from its start"
+    )]
+    Different {
+        /// Bytes read when the checkpoint was taken.
+        bytes: u64,
+    },
+    /// The stream could not be read.
+    #[error("cannot read {file}: {source}")]
+    Io {
+        /// The input.
+        file: String,
+        /// The cause.
+        source: std::io::Error,
+    },
 }
 
 /// An input being read in the order read: its index, what it is, its reader.
@@ -293,6 +349,78 @@ impl<'a> Events<'a> {
             Order::Buffered(_) => self.read.max_delay.is_none(),
             Order::AsRead => false,
         }
+    }
+
+    /// The state to save between two events (`crate::run::checkpoint`): `None` unless the events
+    /// are one stream's, read through the reorder buffer — the only inputs a checkpoint is for
+    /// (files can be read again from their start).
+    /// Whether the inputs are one stream, read through the reorder buffer: what
+    /// [`Events::saving`] can save.
+    pub(crate) fn is_stream(&self) -> bool {
+        matches!(self.order, Order::Buffered(_))
+            && self.read.max_delay.is_some()
+            && self.waiting.len() + usize::from(self.current.is_some()) == 1
+    }
+
+    pub(crate) fn saving(&self) -> Option<Saving<'_>> {
+        let Order::Buffered(_) = self.order else {
+            return None;
+        };
+        let (0, _, reader) = self.current.as_ref()? else {
+            return None;
+        };
+        if self.read.max_delay.is_none() || !self.waiting.is_empty() {
+            return None;
+        }
+        Some(Saving {
+            place: reader.place(),
+            records: self.records,
+            pending: &self.buffer,
+            skipped: &self.read.skipped,
+            late: &self.read.late,
+        })
+    }
+
+    /// Continues from a saved state: reads the stream again up to the saved place, without
+    /// handing its records on (they were judged before the checkpoint), checks that those
+    /// bytes are the ones read before, and puts back the reorder buffer and the lists.
+    pub(crate) fn resume(&mut self, saved: Saved) -> Result<(), ResumeError> {
+        let Order::Buffered(_) = self.order else {
+            return Err(ResumeError::NotAStream);
+        };
+        if self.read.max_delay.is_none() || self.waiting.len() != 1 {
+            return Err(ResumeError::NotAStream);
+        }
+        let Some((source, reader, _)) = self.waiting.pop_front() else {
+            return Err(ResumeError::NotAStream);
+        };
+        let mut reader = source.reader(reader);
+        let file = source.name.clone();
+        let io = |source: std::io::Error| ResumeError::Io {
+            file: file.clone(),
+            source,
+        };
+        while reader.place_records() < saved.place.records {
+            if reader.next_record().map_err(&io)?.is_none() {
+                return Err(ResumeError::Shorter {
+                    records: reader.place_records(),
+                    saved: saved.place.records,
+                });
+            }
+        }
+        let place = reader.place();
+        if place != saved.place {
+            return Err(ResumeError::Different {
+                bytes: saved.place.bytes,
+            });
+        }
+        self.current = Some((0, source, reader));
+        self.opened = 1;
+        self.records = saved.records;
+        self.buffer = saved.pending;
+        self.read.skipped = saved.skipped;
+        self.read.late = saved.late;
+        Ok(())
     }
 
     /// Everything reading found besides the events; call after [`Events::next`] gave `None`.
@@ -837,7 +965,7 @@ impl Indexed<'_> {
 /// event almost always goes at the back, and leaves from the front, without moving the others.
 /// Times are compared as whole nanoseconds: exact, and far cheaper per event than date
 /// arithmetic.
-#[derive(Default)]
+#[derive(Default, serde::Serialize, serde::Deserialize)]
 struct Buffer {
     pending: VecDeque<(i128, Rc<Event>)>,
     /// The latest time seen, less `max_delay`: events up to it can be handed on.

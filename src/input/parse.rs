@@ -17,7 +17,7 @@ use crate::event::{Event, FieldSet, Origin};
 use crate::time::parse_instant;
 
 /// What kind of problem makes an input record invalid.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub enum Invalid {
     /// Longer than the limit of a line, a record or a YAML file.

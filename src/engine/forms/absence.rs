@@ -81,10 +81,15 @@ impl Absence {
 /// and whether the gap has been reported already (as soon as time passed its end).
 type Since = (DateTime<Utc>, Option<Rc<Event>>, Option<SharedKey>, bool);
 
-/// An absence term's state over a replay.
+/// An absence term's state over a replay. A checkpoint saves the clock, the gaps and their
+/// dues (`crate::run::checkpoint`); the rest is the form, and the memo of `by`.
+#[derive(serde::Serialize)]
 pub(crate) struct State<'p> {
+    #[serde(skip)]
     form: &'p Absence,
+    #[serde(skip)]
     period: Period,
+    #[serde(skip)]
     key: Keyed<'p>,
     /// T0: the later of the log's first event and the term's start; set at the first event.
     start: Option<DateTime<Utc>>,
@@ -96,7 +101,21 @@ pub(crate) struct State<'p> {
     dues: BinaryHeap<Reverse<(DateTime<Utc>, SharedKey)>>,
 }
 
+/// What [`State`] saves, in its order.
+#[derive(serde::Deserialize)]
+pub(crate) struct Saved {
+    start: Option<DateTime<Utc>>,
+    last: BTreeMap<SharedKey, Since>,
+    dues: BinaryHeap<Reverse<(DateTime<Utc>, SharedKey)>>,
+}
+
 impl State<'_> {
+    pub(super) fn restore(&mut self, saved: Saved) {
+        self.start = saved.start;
+        self.last = saved.last;
+        self.dues = saved.dues;
+    }
+
     /// On every event: starts the clock at the first, then reports the gaps whose end the
     /// event's time has passed.
     pub(super) fn before<S: Sink>(

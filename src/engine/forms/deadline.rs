@@ -85,6 +85,7 @@ impl Deadline {
 }
 
 /// What a deadline keeps between events.
+#[derive(serde::Serialize)]
 enum Kept<'p> {
     /// Every pair tried (the reference).
     Scan {
@@ -99,10 +100,46 @@ enum Kept<'p> {
     Recent(Recent<'p>),
 }
 
-/// A deadline term's state over a replay.
+/// A deadline term's state over a replay. A checkpoint saves what it keeps
+/// (`crate::run::checkpoint`).
+#[derive(serde::Serialize)]
 pub(crate) struct State<'p> {
+    #[serde(skip)]
     form: &'p Deadline,
     kept: Kept<'p>,
+}
+
+/// What [`State`] saves: [`Kept`], in its order.
+#[derive(serde::Deserialize)]
+pub(crate) enum Saved {
+    Scan {
+        pending: VecDeque<(Rc<Event>, DateTime<Utc>)>,
+        recent: VecDeque<Rc<Event>>,
+    },
+    Filed(super::obligations::SavedObligations),
+    Recent(super::obligations::SavedRecent),
+}
+
+impl State<'_> {
+    /// Restores what was saved; `false` when it was saved by a form of another kind.
+    pub(super) fn restore(&mut self, saved: Saved) -> bool {
+        match (&mut self.kept, saved) {
+            (
+                Kept::Scan { pending, recent },
+                Saved::Scan {
+                    pending: p,
+                    recent: r,
+                },
+            ) => {
+                *pending = p;
+                *recent = r;
+            }
+            (Kept::Filed(open), Saved::Filed(saved)) => open.restore(saved),
+            (Kept::Recent(kept), Saved::Recent(saved)) => kept.restore(saved),
+            _ => return false,
+        }
+        true
+    }
 }
 
 impl State<'_> {

@@ -195,7 +195,9 @@ impl CompiledForm {
 }
 
 /// What one term's form keeps between events, built from the form by
-/// [`CompiledForm::state`].
+/// [`CompiledForm::state`]. Serialised only into a checkpoint (`crate::run::checkpoint`), which
+/// [`FormState::restore`] reads back into a state the same program built.
+#[derive(serde::Serialize)]
 pub(crate) enum FormState<'p> {
     Each,
     Threshold(threshold::State<'p>),
@@ -204,7 +206,33 @@ pub(crate) enum FormState<'p> {
     Sequence(sequence::State<'p>),
 }
 
+/// What [`FormState`] saves, variant for variant.
+#[derive(serde::Deserialize)]
+pub(crate) enum SavedForm {
+    Each,
+    Threshold(threshold::Saved),
+    Deadline(deadline::Saved),
+    Absence(absence::Saved),
+    Sequence(sequence::Saved),
+}
+
 impl FormState<'_> {
+    /// Puts back what a checkpoint saved; `false` when it was saved by a form of another kind
+    /// (a checkpoint of another program).
+    pub(crate) fn restore(&mut self, saved: SavedForm) -> bool {
+        match (self, saved) {
+            (FormState::Each, SavedForm::Each) => {}
+            (FormState::Threshold(state), SavedForm::Threshold(saved)) => state.restore(saved),
+            (FormState::Deadline(state), SavedForm::Deadline(saved)) => {
+                return state.restore(saved);
+            }
+            (FormState::Absence(state), SavedForm::Absence(saved)) => state.restore(saved),
+            (FormState::Sequence(state), SavedForm::Sequence(saved)) => state.restore(saved),
+            _ => return false,
+        }
+        true
+    }
+
     /// On every event, in the term's period or not, before the term judges it: obligations
     /// fall due or are met, gaps whose end has passed are reported. `values` reads the
     /// event's fields for the native tests (the fast path; `None` on the plain one).

@@ -68,12 +68,12 @@ impl Settling {
 }
 
 /// A value as it is filed: only those whose Rhai equality is plain equality.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 enum Part {
     Unit,
     Bool(bool),
     Int(i64),
-    Text(ImmutableString),
+    Text(#[serde(with = "crate::event::saved::text")] ImmutableString),
 }
 
 /// The values of the compared fields, in the order of [`Settling::pairs`].
@@ -108,7 +108,9 @@ pub(crate) enum Reach {
 }
 
 /// A `within` deadline's open obligations, numbered in the order they opened.
+#[derive(serde::Serialize)]
 pub(crate) struct Obligations<'p> {
+    #[serde(skip)]
     settling: &'p Settling,
     /// The open obligations: trigger and due time.
     open: FxHashMap<u64, (Rc<Event>, DateTime<Utc>)>,
@@ -124,7 +126,27 @@ pub(crate) struct Obligations<'p> {
     next: u64,
 }
 
+/// What [`Obligations`] saves, in its order.
+#[derive(serde::Deserialize)]
+pub(crate) struct SavedObligations {
+    open: FxHashMap<u64, (Rc<Event>, DateTime<Utc>)>,
+    order: VecDeque<u64>,
+    keyed: FxHashMap<Key, Vec<u64>>,
+    apart: Vec<u64>,
+    listed: usize,
+    next: u64,
+}
+
 impl<'p> Obligations<'p> {
+    pub(crate) fn restore(&mut self, saved: SavedObligations) {
+        self.open = saved.open;
+        self.order = saved.order;
+        self.keyed = saved.keyed;
+        self.apart = saved.apart;
+        self.listed = saved.listed;
+        self.next = saved.next;
+    }
+
     pub(crate) fn new(settling: &'p Settling) -> Self {
         Obligations {
             settling,
@@ -279,7 +301,9 @@ fn merge(a: &[u64], b: &[u64]) -> Vec<u64> {
 }
 
 /// A `before` deadline's recent events: those a later trigger may look back to.
+#[derive(serde::Serialize)]
 pub(crate) struct Recent<'p> {
+    #[serde(skip)]
     settling: &'p Settling,
     /// Every event of the last `before`, in the order they came, numbered from `first`: the
     /// event, or `None` when its simple tests are false (it meets no trigger).
@@ -293,7 +317,25 @@ pub(crate) struct Recent<'p> {
     since_sweep: u64,
 }
 
+/// What [`Recent`] saves, in its order.
+#[derive(serde::Deserialize)]
+pub(crate) struct SavedRecent {
+    events: VecDeque<(DateTime<Utc>, Option<Rc<Event>>)>,
+    first: u64,
+    keyed: FxHashMap<Key, VecDeque<u64>>,
+    apart: VecDeque<u64>,
+    since_sweep: u64,
+}
+
 impl<'p> Recent<'p> {
+    pub(crate) fn restore(&mut self, saved: SavedRecent) {
+        self.events = saved.events;
+        self.first = saved.first;
+        self.keyed = saved.keyed;
+        self.apart = saved.apart;
+        self.since_sweep = saved.since_sweep;
+    }
+
     pub(crate) fn new(settling: &'p Settling) -> Self {
         Recent {
             settling,

@@ -86,13 +86,30 @@ impl Sequence {
     }
 }
 
-/// A sequence term's state over a replay.
+/// A sequence term's state over a replay. A checkpoint saves the chains
+/// (`crate::run::checkpoint`); the memos are rebuilt as it goes.
+#[derive(serde::Serialize)]
 pub(crate) struct State<'p> {
+    #[serde(skip)]
     form: &'p Sequence,
+    #[serde(skip)]
     key: Keyed<'p>,
     /// Per step: matched or not, or the failure.
+    #[serde(skip)]
     steps: Vec<Memo<Result<bool, Box<Failure>>>>,
     chains: Chains,
+}
+
+/// What [`State`] saves.
+#[derive(serde::Deserialize)]
+pub(crate) struct Saved {
+    chains: Chains,
+}
+
+impl State<'_> {
+    pub(super) fn restore(&mut self, saved: Saved) {
+        self.chains = saved.chains;
+    }
 }
 
 impl State<'_> {
@@ -159,8 +176,8 @@ type StepQueue = VecDeque<(u64, Rc<Event>)>;
 
 /// Per key and per step but the last, the selected events that matched the step within the
 /// last `within`, in canonical order (with their position in it).
-#[derive(Default)]
-struct Chains {
+#[derive(Default, serde::Serialize, serde::Deserialize)]
+pub(crate) struct Chains {
     open: rustc_hash::FxHashMap<SharedKey, Vec<StepQueue>>,
     /// Position of the next event in canonical order.
     next: u64,

@@ -63,11 +63,27 @@ impl Threshold {
     }
 }
 
-/// A threshold term's state over a replay.
+/// A threshold term's state over a replay. A checkpoint saves the windows
+/// (`crate::run::checkpoint`); the rest is the form, and the memo of `by` (rebuilt as it goes).
+#[derive(serde::Serialize)]
 pub(crate) struct State<'p> {
+    #[serde(skip)]
     form: &'p Threshold,
+    #[serde(skip)]
     key: Keyed<'p>,
     windows: Windows,
+}
+
+/// What [`State`] saves.
+#[derive(serde::Deserialize)]
+pub(crate) struct Saved {
+    windows: Windows,
+}
+
+impl State<'_> {
+    pub(super) fn restore(&mut self, saved: Saved) {
+        self.windows = saved.windows;
+    }
 }
 
 impl State<'_> {
@@ -99,8 +115,8 @@ impl State<'_> {
 
 /// The open windows of one threshold term: per key, the selected events inside the window,
 /// oldest first.
-#[derive(Default)]
-struct Windows {
+#[derive(Default, serde::Serialize, serde::Deserialize)]
+pub(crate) struct Windows {
     open: rustc_hash::FxHashMap<SharedKey, VecDeque<Rc<Event>>>,
     /// Events pushed since the last sweep of keys whose windows have emptied.
     since_sweep: u64,

@@ -6,8 +6,13 @@
 //! never mistaken for a quiet one) or are listed and skipped ([`RunOptions::skip_invalid`]).
 //! Every line is accounted for in the outcome: judged, blank, or skipped with its reason.
 
+pub mod checkpoint;
+
 use chrono::TimeDelta;
 use thiserror::Error;
+
+pub use crate::input::order::ResumeError;
+pub use checkpoint::{Checkpoint, CheckpointError};
 
 use crate::engine::replay::{Replay, ReplayTotals};
 use crate::engine::{Program, Sink};
@@ -83,6 +88,25 @@ pub enum RunError<E> {
     /// The sink refused a violation.
     #[error("cannot write a violation")]
     Sink(E),
+    /// A checkpoint cannot be resumed on these inputs.
+    #[error("cannot resume from the checkpoint: {0}")]
+    Resume(#[from] ResumeError),
+    /// A checkpoint cannot be resumed, or taken.
+    #[error("checkpoint: {0}")]
+    Checkpoint(#[from] CheckpointError),
+    /// A checkpoint could not be kept.
+    #[error("cannot save a checkpoint: {0}")]
+    Save(std::io::Error),
+}
+
+/// Where a run keeps its checkpoints ([`run_checkpointed`]).
+pub trait Checkpoints<S: Sink> {
+    /// Events judged between two checkpoints (at least 1).
+    fn every(&self) -> u64;
+    /// Keeps `checkpoint` (its bytes) as the latest, in place of the one before. `sink` has
+    /// been given every violation decided before it: the caller keeps them with it, since the
+    /// run that resumes from it will not decide them again.
+    fn save(&mut self, checkpoint: Vec<u8>, sink: &mut S) -> std::io::Result<()>;
 }
 
 impl<E> From<ReadError> for RunError<E> {
@@ -106,6 +130,42 @@ pub fn run<S: Sink>(
     options: RunOptions,
     sink: &mut S,
 ) -> Result<RunOutcome, RunError<S::Error>> {
+    replay_inputs(program, inputs, options, sink, None)
+}
+
+/// [`run`] of one stream (the inputs can be one input without `reopen` only), saving a
+/// checkpoint every [`Checkpoints::every`] events judged into `checkpoints`, and resuming
+/// from `resume` if given: then the stream must be the one the checkpoint was taken on, from
+/// its start (its bytes up to the checkpoint are read again and checked, not judged), and
+/// the run decides exactly what the run that took the checkpoint would have decided after it.
+/// `fingerprint`: [`checkpoint::fingerprint`] of this run.
+pub fn run_checkpointed<S: Sink>(
+    program: &Program,
+    inputs: Vec<Input<'_>>,
+    options: RunOptions,
+    sink: &mut S,
+    fingerprint: &str,
+    resume: Option<Checkpoint>,
+    checkpoints: &mut dyn Checkpoints<S>,
+) -> Result<RunOutcome, RunError<S::Error>> {
+    replay_inputs(
+        program,
+        inputs,
+        options,
+        sink,
+        Some((fingerprint, resume, checkpoints)),
+    )
+}
+
+type Checkpointing<'c, S> = (&'c str, Option<Checkpoint>, &'c mut dyn Checkpoints<S>);
+
+fn replay_inputs<S: Sink>(
+    program: &Program,
+    inputs: Vec<Input<'_>>,
+    options: RunOptions,
+    sink: &mut S,
+    checkpointing: Option<Checkpointing<'_, S>>,
+) -> Result<RunOutcome, RunError<S::Error>> {
     let order = Order::choose(
         &inputs,
         program.is_temporal(),
@@ -121,12 +181,35 @@ pub fn run<S: Sink>(
         replay.forget_outcomes();
     }
     replay.until(options.until);
+    let mut saving = None;
+    if let Some((fingerprint, resume, checkpoints)) = checkpointing {
+        if !events.is_stream() {
+            return Err(ResumeError::NotAStream.into());
+        }
+        if let Some(resume) = resume {
+            events.resume(resume.events)?;
+            if !replay.restore(resume.replay) {
+                return Err(CheckpointError::Damaged(
+                    "its terms' states do not fit this program's".into(),
+                )
+                .into());
+            }
+        }
+        saving = Some((fingerprint, checkpoints));
+    }
     while let Some(event) = events.next(&mut |progress| sink.progress(progress))? {
         replay.judge(event, sink).map_err(RunError::Sink)?;
         if events.exact()
             && let Some(time) = replay.settled()
         {
             sink.settled(time).map_err(RunError::Sink)?;
+        }
+        if let Some((fingerprint, checkpoints)) = &mut saving
+            && replay.events().is_multiple_of(checkpoints.every().max(1))
+            && let Some(state) = events.saving()
+        {
+            let bytes = checkpoint::encode(fingerprint, &state, &replay.saving())?;
+            checkpoints.save(bytes, sink).map_err(RunError::Save)?;
         }
     }
     let read = events.finish();
