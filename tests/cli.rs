@@ -597,15 +597,8 @@ fn interrupted_stream_keeps_what_was_judged() {
         }
         write!(stdin, r#"{{"id":"partial","ti"#).unwrap();
         stdin.flush().unwrap();
-        // Waiting in poll(2) for standard input (syscall 7 on x86_64; ppoll, 73 on aarch64):
-        // data was there before it started, so everything written has been read.
-        let syscall = format!("/proc/{}/syscall", child.id());
-        let blocked = (0..2000).any(|_| {
-            std::thread::sleep(std::time::Duration::from_millis(10));
-            std::fs::read_to_string(&syscall)
-                .is_ok_and(|s| s.starts_with("7 ") || s.starts_with("73 "))
-        });
-        assert!(blocked, "pactum never waited on standard input");
+        // Data was there before it waited, so everything written has been read.
+        wait_for_stdin(&child);
         let killed = Command::new("kill")
             .args([format!("-{signal}"), child.id().to_string()])
             .status()
@@ -636,6 +629,17 @@ fn interrupted_stream_keeps_what_was_judged() {
             assert!(written.contains("5 event(s) from 1 input(s)"), "{written}");
         }
     }
+}
+
+/// Waits until `child` waits in poll(2) for standard input (syscall 7 on x86_64; ppoll, 73 on
+/// aarch64): once it does, it has read and judged all it was given.
+fn wait_for_stdin(child: &std::process::Child) {
+    let syscall = format!("/proc/{}/syscall", child.id());
+    let waiting = (0..2000).any(|_| {
+        std::thread::sleep(std::time::Duration::from_millis(10));
+        std::fs::read_to_string(&syscall).is_ok_and(|s| s.starts_with("7 ") || s.starts_with("73 "))
+    });
+    assert!(waiting, "pactum never waited on standard input");
 }
 
 /// A stream of `events` synthetic reports for scenarios/stream-checkpoint/agreement.yaml,
@@ -747,14 +751,7 @@ fn killed_stream_resumes_from_its_checkpoint() {
             writeln!(stdin, "{line}").unwrap();
         }
         stdin.flush().unwrap();
-        // Waiting in poll(2) for standard input (syscall 7 on x86_64, ppoll 73 on aarch64).
-        let syscall = format!("/proc/{}/syscall", child.id());
-        let blocked = (0..2000).any(|_| {
-            std::thread::sleep(std::time::Duration::from_millis(10));
-            std::fs::read_to_string(&syscall)
-                .is_ok_and(|s| s.starts_with("7 ") || s.starts_with("73 "))
-        });
-        assert!(blocked, "pactum never waited on standard input");
+        wait_for_stdin(&child);
         child.kill().unwrap();
         child.wait().unwrap();
         assert!(
@@ -777,14 +774,32 @@ fn killed_stream_resumes_from_its_checkpoint() {
         assert!(!dir.path().join("state").exists());
         assert!(!dir.path().join("state.violations").exists());
     }
+    // The plain interpreter's states (every deadline a scan): saved and resumed as well.
+    let plain = [
+        "--checkpoint",
+        "state",
+        "--checkpoint-every",
+        "250",
+        "--no-memo",
+    ];
+    let mut child = replay(&plain).spawn().unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    for line in &stream[..2500] {
+        writeln!(stdin, "{line}").unwrap();
+    }
+    stdin.flush().unwrap();
+    wait_for_stdin(&child);
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let (output, report) = run_to_end(&plain);
+    assert_eq!(output.status.code(), Some(0), "{output:?}");
+    assert!(
+        report == expected,
+        "the resumed report differs without the memo"
+    );
     // Two runs on one checkpoint: the second is refused while the first runs.
     let mut first = replay(&checkpoint).spawn().unwrap();
-    let syscall = format!("/proc/{}/syscall", first.id());
-    let waiting = (0..2000).any(|_| {
-        std::thread::sleep(std::time::Duration::from_millis(10));
-        std::fs::read_to_string(&syscall).is_ok_and(|s| s.starts_with("7 ") || s.starts_with("73 "))
-    });
-    assert!(waiting, "pactum never waited on standard input");
+    wait_for_stdin(&first);
     let second = replay(&checkpoint).stdin(Stdio::null()).output().unwrap();
     assert_eq!(second.status.code(), Some(2));
     assert_eq!(
