@@ -141,6 +141,7 @@ impl Judge for TermState<'_, '_> {
         if let Some(evidence) = evidence {
             violation.evidence = evidence;
         }
+        crate::expr::cost::charge_evidence(violation.evidence.len());
         if let (Some(failure), Some(event)) = (failure, event) {
             record_error(self.stats, event, failure);
         }

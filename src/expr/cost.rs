@@ -96,6 +96,20 @@ pub(crate) fn spent() -> u64 {
     SPENT.with(Cell::get)
 }
 
+/// Units for one evidence entry of a violation: about what writing it costs (the entry built,
+/// counted, sorted and rendered: some 200 bytes of report), in operations. Charged to the term
+/// whose violation it is ([`charge_evidence`]).
+pub(crate) const UNITS_PER_EVIDENCE: u64 = 32;
+
+/// Charges the evidence a term's violation carries to this thread's spending, as work done
+/// outside an evaluation: a threshold of `count: 10000` firing on every event writes 10,000
+/// entries per event, and a term's budget over a replay (`Replay`'s) must see that work, or
+/// a 200-byte rule fills a disk.
+pub(crate) fn charge_evidence(entries: usize) {
+    let units = UNITS_PER_EVIDENCE.saturating_mul(entries as u64);
+    SPENT.with(|s| s.set(s.get().saturating_add(units)));
+}
+
 /// The message an evaluation stops with when its units run out; the same words as Rhai's own.
 const TOO_MANY_OPERATIONS: &str = "Too many operations";
 
