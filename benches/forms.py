@@ -13,6 +13,9 @@ Each form's log is generated here, one event every 30 seconds, in time order, an
 - within-unmet: the same rule with nothing ever notified and a 100-day deadline: every
                 obligation stays open (the finding's 5k / 10k / 20k events: 8.6 / 33 / 134 s)
 - before:       the 24 h rule looking back: each operation notified 12 h before it
+- before-free:  the same log, `require` reading no `trigger` and never true past its simple
+                test (`event.ref.ends_with("x")`): each operation tried every notification of
+                its day (1,440) until each event was tried once in all
 - sequence:     clash then airstrike within 1 h, by sector (50 sectors)
 - threshold:    3 strikes within 24 h, by sector (1,000 sectors)
 - threshold-long: 3 strikes within 30 days, one key: every event breaches, and the window
@@ -53,6 +56,12 @@ RULES = {
     when: event.kind == "operation"
     deadline: {before: 24h, require: 'event.kind == "notification" && event.ref == trigger.id'}
 """,
+    "before-free": """  - id: notified-before
+    title: Notified a day before, by a notification whose reference ends in x
+    breached_by: TR
+    when: event.kind == "operation"
+    deadline: {before: 24h, require: 'event.kind == "notification" && event.ref.ends_with("x")'}
+""",
     "sequence": """  - id: clash-then-strike
     title: A strike after a clash
     breached_by: TR
@@ -90,14 +99,14 @@ def line(i, kind, **fields):
 
 def event(form, i):
     """The i-th event of a form's log."""
-    if form in ("within", "before", "within-unmet"):
+    if form in ("within", "before", "before-free", "within-unmet"):
         # Even: an operation a minute. Odd: a notification of the operation 12 h (1,440 events)
         # earlier (`within`) or later (`before`); one operation in ten is never notified.
         if i % 2 == 0:
             return line(i, "operation", party="TR")
         if form == "within-unmet":
             return line(i, "notification", ref="none")
-        op = i - 1 - 1440 if form == "within" else i + 1439
+        op = i - 1 - 1440 if form == "within" else i + 1439  # before, before-free
         ref = f"e{op}" if op >= 0 and (op // 2) % 10 else "none"
         return line(i, "notification", ref=ref)
     if form == "sequence":

@@ -19,7 +19,7 @@ use std::rc::Rc;
 
 use chrono::{DateTime, Utc};
 
-use super::obligations::{Obligations, Reach, Recent, Settling};
+use super::obligations::{Obligations, Reach, Recent, Settling, Tried};
 use super::{Compiler, Judge, Source};
 use super::{FormOutcome, FormSummary};
 use crate::engine::native::Values;
@@ -259,17 +259,17 @@ impl State<'_> {
                 let require = &self.form.require;
                 let mut kept = false;
                 let mut failure = None;
-                // Tries one candidate; whether the search is over.
+                // Tries one candidate.
                 let mut meets = |candidate: &Rc<Event>| match cx.require(require, candidate, event)
                 {
                     Ok(true) => {
                         kept = true;
-                        true
+                        Tried::Met
                     }
-                    Ok(false) => false,
+                    Ok(false) => Tried::NotMet,
                     Err(first) => {
                         failure.get_or_insert(first);
-                        false
+                        Tried::Failed
                     }
                 };
                 match &mut self.kept {
@@ -278,7 +278,7 @@ impl State<'_> {
                             .iter()
                             .filter(|r| start.is_none_or(|start| r.time() >= start))
                         {
-                            if meets(candidate) {
+                            if matches!(meets(candidate), Tried::Met) {
                                 break;
                             }
                         }

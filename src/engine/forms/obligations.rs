@@ -391,53 +391,111 @@ impl<'p> Recent<'p> {
 
     /// Tries `trigger` against the events that can meet it, at or after `start`, in the
     /// order they came, until `meets` says one does.
+    ///
+    /// When `require` reads no `trigger` ([`Settling::free`]), an event's answer is the same
+    /// for every trigger: one that does not meet a trigger meets none, and is forgotten once
+    /// tried, so that each event is tried once in all rather than once per trigger in its
+    /// window. (One whose `require` failed is tried again by the next trigger, as the scan
+    /// tries it, so that the failures counted are the same.)
     pub(crate) fn try_each(
         &mut self,
         trigger: &Event,
         start: Option<DateTime<Utc>>,
-        mut meets: impl FnMut(&Rc<Event>) -> bool,
+        mut meets: impl FnMut(&Rc<Event>) -> Tried,
     ) {
-        let first = self.first;
-        let events = &self.events;
-        // The event numbered `n`, when it lies at or after `start` and may meet a trigger.
-        let candidate = |n: u64| {
-            let at = usize::try_from(n.checked_sub(first)?).ok()?;
-            let (time, event) = events.get(at)?;
-            if start.is_some_and(|start| *time < start) {
-                return None;
-            }
-            event.as_ref()
-        };
-        let Some(key) = self.settling.key(trigger, false) else {
-            for n in first..first + events.len() as u64 {
-                if candidate(n).is_some_and(&mut meets) {
-                    return;
+        let Recent {
+            settling,
+            events,
+            first,
+            keyed,
+            apart,
+            ..
+        } = self;
+        let (first, free, len) = (*first, settling.free, events.len() as u64);
+        let key = settling.key(trigger, false);
+        {
+            // Tries the event numbered `n`, when it lies at or after `start` and may meet a
+            // trigger; whether the search is over.
+            let mut try_number = |n: u64| {
+                let at = n.checked_sub(first).and_then(|at| usize::try_from(at).ok());
+                let Some((time, slot)) = at.and_then(|at| events.get_mut(at)) else {
+                    return false;
+                };
+                if start.is_some_and(|start| *time < start) {
+                    return false;
+                }
+                let Some(event) = slot.as_ref() else {
+                    return false;
+                };
+                match meets(event) {
+                    Tried::Met => true,
+                    Tried::NotMet => {
+                        if free {
+                            *slot = None;
+                        }
+                        false
+                    }
+                    Tried::Failed => false,
+                }
+            };
+            let Some(key) = &key else {
+                for n in first..first + len {
+                    if try_number(n) {
+                        return;
+                    }
+                }
+                return;
+            };
+            let empty = VecDeque::new();
+            let keyed = match keyed.get_mut(key) {
+                Some(numbers) => {
+                    while numbers.front().is_some_and(|n| *n < first) {
+                        numbers.pop_front();
+                    }
+                    &*numbers
+                }
+                None => &empty,
+            };
+            // Both lists ascend: merged, they are the order the events came.
+            let (mut i, mut j) = (keyed.iter().peekable(), apart.iter().peekable());
+            loop {
+                let next = match (i.peek(), j.peek()) {
+                    (Some(x), Some(y)) if x <= y => i.next(),
+                    (Some(_), Some(_)) | (None, Some(_)) => j.next(),
+                    (Some(_), None) => i.next(),
+                    (None, None) => break,
+                };
+                if next.is_some_and(|n| try_number(*n)) {
+                    break;
                 }
             }
-            return;
-        };
-        let empty = VecDeque::new();
-        let keyed = match self.keyed.get_mut(&key) {
-            Some(numbers) => {
-                while numbers.front().is_some_and(|n| *n < first) {
+        }
+        if free && let Some(key) = &key {
+            // The events forgotten at the front of the lists leave them, so that the next
+            // trigger does not pass over them again.
+            let forgotten = |n: &u64| {
+                let at = n.checked_sub(first).and_then(|at| usize::try_from(at).ok());
+                at.and_then(|at| events.get(at))
+                    .is_none_or(|(_, slot)| slot.is_none())
+            };
+            if let Some(numbers) = keyed.get_mut(key) {
+                while numbers.front().is_some_and(forgotten) {
                     numbers.pop_front();
                 }
-                &*numbers
             }
-            None => &empty,
-        };
-        // Both lists ascend: merged, they are the order the events came.
-        let (mut i, mut j) = (keyed.iter().peekable(), self.apart.iter().peekable());
-        loop {
-            let next = match (i.peek(), j.peek()) {
-                (Some(x), Some(y)) if x <= y => i.next(),
-                (Some(_), Some(_)) | (None, Some(_)) => j.next(),
-                (Some(_), None) => i.next(),
-                (None, None) => return,
-            };
-            if next.and_then(|n| candidate(*n)).is_some_and(&mut meets) {
-                return;
+            while apart.front().is_some_and(forgotten) {
+                apart.pop_front();
             }
         }
     }
+}
+
+/// What trying one event against a trigger gave ([`Recent::try_each`]).
+pub(crate) enum Tried {
+    /// It meets the trigger: the search is over.
+    Met,
+    /// It does not.
+    NotMet,
+    /// `require` failed on it.
+    Failed,
 }
