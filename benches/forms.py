@@ -17,6 +17,8 @@ Each form's log is generated here, one event every 30 seconds, in time order, an
                 test (`event.ref.ends_with("x")`): each operation tried every notification of
                 its day (1,440) until each event was tried once in all
 - sequence:     clash then airstrike within 1 h, by sector (50 sectors)
+- sequence-rare: steps a, b, c over a century, b once at the start, c every 10th event: each
+                c looked for an a before the b, walking back over every a since
 - threshold:    3 strikes within 24 h, by sector (1,000 sectors)
 - threshold-long: 3 strikes within 30 days, one key: every event breaches, and the window
                 holds up to 86,400 events (the evidence was read from the window's start)
@@ -67,6 +69,11 @@ RULES = {
     breached_by: TR
     sequence: {within: 1h, by: event.sector, steps: ['event.kind == "armed_clash"', 'event.kind == "airstrike"']}
 """,
+    "sequence-rare": """  - id: a-b-c
+    title: a, then b, then c
+    breached_by: TR
+    sequence: {within: 36500d, steps: ['event.kind == "a"', 'event.kind == "b"', 'event.kind == "c"']}
+""",
     "threshold": """  - id: strikes
     title: Three strikes a day
     breached_by: TR
@@ -112,6 +119,8 @@ def event(form, i):
     if form == "sequence":
         kind = ("armed_clash", "airstrike", "patrol")[i % 3]
         return line(i, kind, sector=f"S{(i * 7) % 50}")
+    if form == "sequence-rare":
+        return line(i, "b" if i == 0 else "c" if i % 10 == 0 else "a")
     if form == "threshold":
         return line(i, "airstrike", sector=f"S{(i * 7919) % 1000}")
     if form == "threshold-long":

@@ -200,9 +200,15 @@ impl Chains {
         let mut before = self.next;
         let mut chain = Vec::with_capacity(steps);
         for step in (0..steps.saturating_sub(1)).rev() {
-            let (position, event) = queues.get(step)?.iter().rev().find(|(position, e)| {
-                *position < before && start.is_none_or(|start| e.time() >= start)
-            })?;
+            let queue = queues.get(step)?;
+            // Positions ascend: the events before `before` are the queue up to this point, found
+            // by halving rather than by walking back over the later ones (a frequent step after
+            // a rare one had made each chain cost the events since the rare one).
+            let end = queue.partition_point(|(position, _)| *position < before);
+            let (position, event) = queue
+                .range(..end)
+                .rev()
+                .find(|(_, e)| start.is_none_or(|start| e.time() >= start))?;
             before = *position;
             chain.push(Evidence::of(event));
         }
