@@ -52,6 +52,12 @@ impl Deadline {
         self.settling = Some(settling);
     }
 
+    /// What obligations are filed by, for the tests of [`obligations`].
+    #[cfg(test)]
+    pub(crate) fn settling(&self) -> Option<&Settling> {
+        self.settling.as_ref()
+    }
+
     pub(super) fn summary(&self) -> FormSummary {
         FormSummary::Deadline {
             window: self.window,

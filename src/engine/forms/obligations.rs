@@ -166,7 +166,9 @@ impl<'p> Obligations<'p> {
                 }
                 Some((_, due)) if *due < now => {
                     self.order.pop_front();
-                    return self.open.remove(&number);
+                    let overdue = self.open.remove(&number);
+                    self.compact();
+                    return overdue;
                 }
                 Some(_) => return None,
             }
@@ -204,6 +206,11 @@ impl<'p> Obligations<'p> {
             }
             None => Vec::new(),
         };
+        if keyed.is_empty() {
+            // A key none of whose obligations is open any more is forgotten, so that keys
+            // tried after their obligations closed do not pile up.
+            self.keyed.remove(&key);
+        }
         if !self.apart.is_empty() {
             let before = self.apart.len();
             self.apart.retain(|n| open.contains_key(n));
@@ -227,10 +234,17 @@ impl<'p> Obligations<'p> {
         self.open.get(&number).map(|(trigger, _)| trigger.clone())
     }
 
-    /// An obligation met: removed; the lists are compacted once they hold more numbers no
-    /// longer open than open ones, so that memory follows the open obligations.
+    /// An obligation met: removed.
     pub(crate) fn meet(&mut self, number: u64) {
         self.open.remove(&number);
+        self.compact();
+    }
+
+    /// Once the lists hold more numbers no longer open than open ones, keeps only the open
+    /// ones, so that memory follows the open obligations — those met and those broken alike
+    /// (before the broken were compacted too, a deadline of an hour whose obligations all
+    /// broke kept the number and key of every trigger of the log).
+    fn compact(&mut self) {
         let open = self.open.len();
         if self.order.len() > 2 * open + 64 || self.listed > 2 * open + 64 {
             let live = &self.open;
@@ -242,6 +256,12 @@ impl<'p> Obligations<'p> {
             self.apart.retain(|n| live.contains_key(n));
             self.listed = self.keyed.values().map(Vec::len).sum::<usize>() + self.apart.len();
         }
+    }
+
+    /// How many numbers `order` keeps, and how many keys `keyed` (open obligations or not).
+    #[cfg(test)]
+    fn filed(&self) -> (usize, usize) {
+        (self.order.len(), self.keyed.len())
     }
 
     /// Every open obligation, in the order they opened; none left.
@@ -397,5 +417,82 @@ impl<'p> Recent<'p> {
                 return;
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::forms::CompiledForm;
+    use crate::engine::native::Reader;
+    use crate::event::Origin;
+    use crate::input::EventParser;
+    use crate::{Limits, compile, load::agreement};
+
+    /// Obligations that all break keep no number or key behind them, nor do keys tried once
+    /// their obligations closed: a deadline of an hour kept every trigger's key before.
+    #[test]
+    fn what_closed_obligations_were_filed_by_is_forgotten() {
+        let rules = "agreement: o\ntitle: O\nparties: {IQ: Iraq}\nterms:\n  - {id: t, title: T, breached_by: IQ, when: 'true', deadline: {within: 1h, require: 'event.ref == trigger.id'}}\n";
+        let (agreement, problems) = agreement::load("o.yaml", rules);
+        assert!(problems.is_empty(), "{problems:?}");
+        let (program, problems) = compile(vec![agreement.unwrap()], &Limits::default());
+        assert!(problems.is_empty(), "{problems:?}");
+        let program = program.unwrap();
+        let CompiledForm::Deadline(deadline) = &program.terms[0].form else {
+            panic!("a deadline");
+        };
+        let mut open = Obligations::new(deadline.settling().expect("filed"));
+        let mut parser = EventParser::new();
+        let mut event = |line: u64, json: String| {
+            let origin = Origin {
+                file: "log".into(),
+                line,
+            };
+            Rc::new(parser.parse_json(&json, origin).unwrap())
+        };
+        let at = |second: u64| {
+            chrono::DateTime::from_timestamp(1_700_000_000 + second as i64, 0).unwrap()
+        };
+        for n in 0..10_000 {
+            let trigger = event(
+                n,
+                format!(r#"{{"id":"t{n}","time":"2024-01-01T00:00:00Z","kind":"k"}}"#),
+            );
+            open.push(trigger, at(n));
+        }
+        while open.pop_overdue(at(20_000)).is_some() {}
+        let (order, keyed) = open.filed();
+        assert!(
+            order <= 64 && keyed <= 64,
+            "{order} numbers, {keyed} keys kept"
+        );
+        let before = keyed;
+        // A key tried after its obligations closed is forgotten (with many open, the lists
+        // are not compacted).
+        let mut reader = Reader::new(&program.fields, program.max_text);
+        for n in 0..1000 {
+            let trigger = event(
+                n,
+                r#"{"id":"x","time":"2024-01-01T00:00:00Z","kind":"k"}"#.into(),
+            );
+            open.push(trigger, at(90_000));
+        }
+        for n in 0..100 {
+            let trigger = event(
+                n,
+                format!(r#"{{"id":"u{n}","time":"2024-01-01T00:00:00Z","kind":"k"}}"#),
+            );
+            open.push(trigger, at(90_000));
+            let number = open.numbers().last().copied().unwrap();
+            open.meet(number);
+            let candidate = event(
+                n,
+                format!(r#"{{"time":"2024-01-01T00:00:00Z","kind":"k","ref":"u{n}"}}"#),
+            );
+            let _ = open.reach(&candidate, Some(&mut reader.read(&candidate)));
+        }
+        let (_, keyed) = open.filed();
+        assert!(keyed <= before + 1, "{keyed} keys kept, {before} before");
     }
 }
