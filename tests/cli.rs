@@ -636,13 +636,17 @@ fn interrupted_stream_keeps_what_was_judged() {
 
 /// One rule of the hostile corpus (`tests/hostile/`, measured by `benches/hostile.py`)
 /// replayed on three events with the memo off: each evaluation ends as its `# expect:` line
-/// says (the first words of the term's error, on every event; or `fires`, on every event).
+/// says (the first words of the term's error, on every event; or `fires`, on every event), or
+/// the term is suspended for its live state after the event it names (`suspended for its live
+/// state after eN`), the limit of one term lowered to the bytes of its `# limit:` line (the
+/// real limit would take hundreds of thousands of events to pass).
 fn hostile_rule(path: &Path) {
     let text = std::fs::read_to_string(path).unwrap();
     let expect = text
         .lines()
         .find_map(|l| l.strip_prefix("# expect: "))
         .unwrap_or_else(|| panic!("{}: no `# expect:` line", path.display()));
+    let limit = text.lines().find_map(|l| l.strip_prefix("# limit: "));
     let dir = tempfile::tempdir().unwrap();
     let events: String = (0..3)
         .map(|i| {
@@ -652,10 +656,12 @@ fn hostile_rule(path: &Path) {
         })
         .collect();
     std::fs::write(dir.path().join("events.jsonl"), events).unwrap();
+    let limit = limit.map(|bytes| ["--term-state-limit".to_string(), bytes.to_string()]);
     let args: Vec<String> = ["replay", "--no-memo", "--format", "json", "--rules"]
         .iter()
         .map(|s| s.to_string())
         .chain([path.display().to_string(), "events.jsonl".into()])
+        .chain(limit.into_iter().flatten())
         .collect();
     let output = pactum(dir.path(), &args, None);
     assert_eq!(
@@ -666,7 +672,19 @@ fn hostile_rule(path: &Path) {
     );
     let report: Value = serde_json::from_slice(&output.stdout).unwrap();
     let by_term = &report["summary"]["by_term"][0];
-    if expect == "fires" {
+    if let Some(event) = expect.strip_prefix("suspended for its live state after ") {
+        let suspended = &report["suspended"][0];
+        assert_eq!(
+            suspended["reason"],
+            "state",
+            "{}: {suspended}",
+            path.display()
+        );
+        assert_eq!(suspended["event"], event, "{}: {suspended}", path.display());
+        let judged = event.trim_start_matches('e').parse::<u64>().unwrap() + 1;
+        assert_eq!(by_term["evaluated"], judged, "{}", path.display());
+        assert_eq!(by_term["suspended"], 3 - judged, "{}", path.display());
+    } else if expect == "fires" {
         assert_eq!(by_term["violations"], 3, "{}", path.display());
         assert_eq!(
             report["errors"],

@@ -19,7 +19,7 @@ use std::rc::Rc;
 
 use chrono::{DateTime, Utc};
 
-use super::obligations::{Obligations, Reach, Recent, Settling};
+use super::obligations::{self, Obligations, Reach, Recent, Settling};
 use super::{Compiler, Judge, Source};
 use super::{FormOutcome, FormSummary};
 use crate::engine::native::Values;
@@ -86,7 +86,11 @@ impl Deadline {
                 recent: VecDeque::new(),
             },
         };
-        State { form: self, kept }
+        State {
+            form: self,
+            kept,
+            held: 0,
+        }
     }
 }
 
@@ -109,9 +113,33 @@ enum Kept<'p> {
 pub(crate) struct State<'p> {
     form: &'p Deadline,
     kept: Kept<'p>,
+    /// The live state of [`Kept::Scan`], counted as `forms::live` counts it (the filed kinds count
+    /// their own).
+    held: u64,
 }
 
 impl State<'_> {
+    /// Its live state, as `forms::live` counts it.
+    pub(super) fn held(&self) -> u64 {
+        match &self.kept {
+            Kept::Scan { .. } => self.held,
+            Kept::Filed(open) => open.held(),
+            Kept::Recent(recent) => recent.held(),
+        }
+    }
+
+    #[cfg(test)]
+    pub(super) fn recount(&self) -> u64 {
+        match &self.kept {
+            Kept::Scan { pending, recent } => {
+                let pending = pending.iter().map(|(trigger, _)| scanned(trigger));
+                pending.sum::<u64>() + recent.iter().map(|e| scanned_recent(e)).sum::<u64>()
+            }
+            Kept::Filed(open) => open.recount(),
+            Kept::Recent(recent) => recent.recount(),
+        }
+    }
+
     /// For a `within` deadline, on every event (whose fields `values` reads, on the fast
     /// path): breaks the obligations overdue before it, then lets it meet the ones it
     /// satisfies.
@@ -131,6 +159,7 @@ impl State<'_> {
             Kept::Scan { pending, .. } => {
                 while pending.front().is_some_and(|(_, due)| *due < now) {
                     if let Some((trigger, due)) = pending.pop_front() {
+                        self.held = self.held.saturating_sub(scanned(&trigger));
                         broken(cx, &trigger, due, sink)?;
                     }
                 }
@@ -138,8 +167,14 @@ impl State<'_> {
                     return Ok(());
                 }
                 let mut failure = None;
+                let held = &mut self.held;
                 pending.retain(|(trigger, _)| match cx.require(require, event, trigger) {
-                    Ok(met) => !met,
+                    Ok(met) => {
+                        if met {
+                            *held = held.saturating_sub(scanned(trigger));
+                        }
+                        !met
+                    }
                     Err(first) => {
                         failure.get_or_insert(first);
                         true
@@ -217,7 +252,10 @@ impl State<'_> {
                     .checked_add_signed(within)
                     .unwrap_or(DateTime::<Utc>::MAX_UTC);
                 match &mut self.kept {
-                    Kept::Scan { pending, .. } => pending.push_back((event.clone(), due)),
+                    Kept::Scan { pending, .. } => {
+                        pending.push_back((event.clone(), due));
+                        self.held += scanned(event);
+                    }
                     Kept::Filed(open) => open.push(event.clone(), due),
                     Kept::Recent(_) => {}
                 }
@@ -278,9 +316,12 @@ impl State<'_> {
         match &mut self.kept {
             Kept::Scan { recent, .. } => {
                 recent.push_back(event.clone());
+                self.held += scanned_recent(event);
                 if let Some(start) = start {
                     while recent.front().is_some_and(|r| r.time() < start) {
-                        recent.pop_front();
+                        if let Some(gone) = recent.pop_front() {
+                            self.held = self.held.saturating_sub(scanned_recent(&gone));
+                        }
                     }
                 }
             }
@@ -298,6 +339,7 @@ impl State<'_> {
         open: &mut Vec<Open>,
         sink: &mut S,
     ) -> Result<(), S::Error> {
+        self.held = 0;
         let pending: Vec<(Rc<Event>, DateTime<Utc>)> = match &mut self.kept {
             Kept::Scan { pending, .. } => std::mem::take(pending).into(),
             Kept::Filed(obligations) => obligations.drain(),
@@ -318,6 +360,18 @@ impl State<'_> {
         }
         Ok(())
     }
+}
+
+/// What the scan's open obligation holds, counted as the filed one of one pair, so that
+/// `--no-memo` suspends a term where the filed replay does (the scan itself holds less).
+fn scanned(trigger: &Event) -> u64 {
+    obligations::obligation_held(1) + trigger.footprint()
+}
+
+/// What the scan's recent event holds, counted as the filed one of one pair. The scan keeps
+/// every recent event, where the filed replay forgets those its `require` can never accept.
+fn scanned_recent(event: &Event) -> u64 {
+    obligations::RECENT_HELD + obligations::recent_filed_held(1) + event.footprint()
 }
 
 /// An obligation opened by `trigger` and not met by `due`: a violation dated `due`.

@@ -27,7 +27,7 @@ use chrono::{DateTime, Utc};
 use rhai::{Dynamic, ImmutableString};
 use rustc_hash::FxHashMap;
 
-use super::SWEEP;
+use super::{SWEEP, live};
 use crate::engine::native::{Condition, Values};
 use crate::event::Event;
 
@@ -122,6 +122,39 @@ pub(crate) struct Obligations<'p> {
     /// Numbers listed in `keyed` and `apart`, open or not.
     listed: usize,
     next: u64,
+    /// The live state of the open obligations, counted as `forms::live` counts it.
+    held: u64,
+    /// What one open obligation holds besides its trigger ([`obligation_held`]).
+    filing: u64,
+}
+
+/// What an open obligation of a `within` deadline holds besides its trigger (`forms::live`), filed
+/// by `pairs` values: its entry in `Obligations::open`; its number in `order` and in the list
+/// it is filed in, up to twice more each for the met and broken ones those keep until they are
+/// compacted (`Obligations::compact`); and, when its values are unique, an entry of `keyed`
+/// with its key and smallest list, up to twice (a key is kept while its list has a number).
+pub(crate) const fn obligation_held(pairs: usize) -> u64 {
+    let pairs = if pairs == 0 { 1 } else { pairs };
+    live::table_entry::<u64, (Rc<Event>, DateTime<Utc>)>()
+        + 2 * 3 * live::deque_element::<u64>()
+        + 2 * (live::table_entry::<Key, Vec<u64>>()
+            + live::block(pairs * size_of::<Part>())
+            + live::smallest_deque::<u64>())
+}
+
+/// What every recent event of a `before` deadline holds: its place in `Recent::events`.
+pub(crate) const RECENT_HELD: u64 = live::deque_element::<(DateTime<Utc>, Option<Rc<Event>>)>();
+
+/// What a recent event that may meet a trigger holds besides [`RECENT_HELD`] and itself, filed
+/// by `pairs` values: its number where it is filed, and when its values are unique an entry of
+/// `keyed` with its key and smallest list. (Keys whose events all left the window stay until
+/// the next sweep: at most [`SWEEP`] of them, a constant not counted.)
+pub(crate) const fn recent_filed_held(pairs: usize) -> u64 {
+    let pairs = if pairs == 0 { 1 } else { pairs };
+    live::deque_element::<u64>()
+        + live::table_entry::<Key, VecDeque<u64>>()
+        + live::block(pairs * size_of::<Part>())
+        + live::smallest_deque::<u64>()
 }
 
 impl<'p> Obligations<'p> {
@@ -134,7 +167,14 @@ impl<'p> Obligations<'p> {
             apart: Vec::new(),
             listed: 0,
             next: 0,
+            held: 0,
+            filing: obligation_held(settling.pairs.len()),
         }
+    }
+
+    /// Its live state, as `forms::live` counts it.
+    pub(crate) fn held(&self) -> u64 {
+        self.held
     }
 
     pub(crate) fn is_empty(&self) -> bool {
@@ -153,6 +193,7 @@ impl<'p> Obligations<'p> {
             self.listed += 1;
         }
         self.order.push_back(number);
+        self.held += self.filing + trigger.footprint();
         self.open.insert(number, (trigger, due));
     }
 
@@ -167,6 +208,10 @@ impl<'p> Obligations<'p> {
                 Some((_, due)) if *due < now => {
                     self.order.pop_front();
                     let overdue = self.open.remove(&number);
+                    if let Some((trigger, _)) = &overdue {
+                        let held = self.filing + trigger.footprint();
+                        self.held = self.held.saturating_sub(held);
+                    }
                     self.compact();
                     return overdue;
                 }
@@ -236,7 +281,10 @@ impl<'p> Obligations<'p> {
 
     /// An obligation met: removed.
     pub(crate) fn meet(&mut self, number: u64) {
-        self.open.remove(&number);
+        if let Some((trigger, _)) = self.open.remove(&number) {
+            let held = self.filing + trigger.footprint();
+            self.held = self.held.saturating_sub(held);
+        }
         self.compact();
     }
 
@@ -258,6 +306,13 @@ impl<'p> Obligations<'p> {
         }
     }
 
+    #[cfg(test)]
+    pub(crate) fn recount(&self) -> u64 {
+        let open = self.open.values();
+        open.map(|(trigger, _)| self.filing + trigger.footprint())
+            .sum()
+    }
+
     /// How many numbers `order` keeps, and how many keys `keyed` (open obligations or not).
     #[cfg(test)]
     fn filed(&self) -> (usize, usize) {
@@ -272,6 +327,7 @@ impl<'p> Obligations<'p> {
         self.keyed.clear();
         self.apart.clear();
         self.listed = 0;
+        self.held = 0;
         numbers
             .into_iter()
             .filter_map(|n| open.remove(&n))
@@ -311,6 +367,11 @@ pub(crate) struct Recent<'p> {
     /// decide: every trigger tries them.
     apart: VecDeque<u64>,
     since_sweep: u64,
+    /// The live state of `events`, counted as `forms::live` counts it.
+    held: u64,
+    /// What a recent event that may meet a trigger holds where it is filed
+    /// ([`recent_filed_held`]).
+    filing: u64,
 }
 
 impl<'p> Recent<'p> {
@@ -322,7 +383,26 @@ impl<'p> Recent<'p> {
             keyed: FxHashMap::default(),
             apart: VecDeque::new(),
             since_sweep: 0,
+            held: 0,
+            filing: recent_filed_held(settling.pairs.len()),
         }
+    }
+
+    #[cfg(test)]
+    pub(crate) fn recount(&self) -> u64 {
+        let events = self.events.iter();
+        events.map(|(_, event)| self.held_by(event.as_ref())).sum()
+    }
+
+    /// What one recent event holds: `None`, one that meets no trigger, of which only the time
+    /// is kept.
+    fn held_by(&self, event: Option<&Rc<Event>>) -> u64 {
+        RECENT_HELD + event.map_or(0, |event| self.filing + event.footprint())
+    }
+
+    /// Its live state, as `forms::live` counts it.
+    pub(crate) fn held(&self) -> u64 {
+        self.held
     }
 
     /// Keeps an event (whose fields `values` reads) for later triggers, and forgets those
@@ -344,10 +424,13 @@ impl<'p> Recent<'p> {
                 Some(event.clone())
             }
         };
+        self.held += self.held_by(kept.as_ref());
         self.events.push_back((event.time(), kept));
         if let Some(start) = start {
             while self.events.front().is_some_and(|(time, _)| *time < start) {
-                self.events.pop_front();
+                if let Some((_, gone)) = self.events.pop_front() {
+                    self.held = self.held.saturating_sub(self.held_by(gone.as_ref()));
+                }
                 self.first += 1;
             }
         }
