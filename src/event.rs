@@ -53,6 +53,8 @@ pub struct Event {
     /// event, never across events: not saved.
     #[serde(skip)]
     unlocated: std::cell::Cell<u32>,
+    /// [`Event::footprint`], once computed (0: not yet; a footprint is never 0).
+    footprint: std::cell::Cell<u64>,
 }
 
 impl Event {
@@ -192,7 +194,34 @@ impl Event {
             origin,
             fields,
             unlocated: std::cell::Cell::new(0),
+            footprint: std::cell::Cell::new(0),
         }
+    }
+
+    /// The bytes this event occupies in memory, at most: what a term's state is charged for
+    /// holding it (docs/security.md, "Live state"). An upper bound by construction — every
+    /// string counted as its own allocation even when it is shared, every map as sparse as
+    /// a B-tree can be — because the limits on live state must hold for the worst event an
+    /// input can make, not the usual one. Computed on first asking, then remembered: the
+    /// state charges it when it takes the event and refunds it when it lets the event go,
+    /// and the two must agree.
+    pub(crate) fn footprint(&self) -> u64 {
+        let known = self.footprint.get();
+        if known != 0 {
+            return known;
+        }
+        let fields: u64 = self
+            .fields
+            .iter()
+            .map(|(name, value)| footprint::text(name) + footprint::value(value))
+            .sum();
+        let bytes = footprint::block(size_of::<Event>() + footprint::RC_COUNTS)
+            + footprint::buffer::<(ImmutableString, Dynamic)>(self.fields.capacity())
+            + fields
+            + footprint::text(&self.kind)
+            + self.id.as_ref().map_or(0, footprint::text);
+        self.footprint.set(bytes);
+        bytes
     }
 
     /// The value of a field as expressions see it (`time` as RFC 3339 text), `()` when absent.
@@ -206,6 +235,109 @@ impl Event {
             },
             _ => self.field(name).cloned().unwrap_or(Dynamic::UNIT),
         }
+    }
+}
+
+/// The memory model of [`Event::footprint`]: what each value parsed from an input occupies on
+/// the heap, at most, with the allocator's overhead.
+///
+/// Why a model and not the allocator's own count: the count must be the same on every run and
+/// machine (it decides when a term is suspended), and it must be charged to the state that
+/// holds the event, whoever allocated it. Measured against it (docs/security.md, "Live
+/// state"): 1 MiB lines of every shape the parser builds — long texts, arrays of numbers, of
+/// empty arrays, of one-entry objects, objects of many keys, records of many fields — each
+/// occupy less than the model says.
+pub(crate) mod footprint {
+    use std::collections::BTreeMap;
+
+    use rhai::{Dynamic, Identifier, ImmutableString};
+
+    /// What the allocator adds to a block: an 8-byte header, the whole rounded up to 16, and
+    /// never less than 32 (glibc's malloc on 64 bits).
+    const HEADER: usize = 8;
+    const ALIGN: usize = 16;
+    const SMALLEST: usize = 32;
+    /// A reference count's counters (strong and weak) before the value it shares.
+    pub(crate) const RC_COUNTS: usize = 16;
+    /// Texts up to this long are kept inline in a small string (`Identifier`).
+    const INLINE: usize = 23;
+    /// A B-tree node holds up to 11 entries, and every node but the root at least 5 (std's
+    /// `BTreeMap`, whose `B` is 6); an internal node adds 12 pointers to its children.
+    const NODE_ENTRIES: u64 = 11;
+    const NODE_MIN_ENTRIES: u64 = 5;
+
+    /// One heap block of `bytes`, as the allocator takes it.
+    pub(crate) const fn block(bytes: usize) -> u64 {
+        let taken = bytes.saturating_add(HEADER + ALIGN - 1) / ALIGN * ALIGN;
+        if taken < SMALLEST {
+            SMALLEST as u64
+        } else {
+            taken as u64
+        }
+    }
+
+    /// A block of `bytes` plus a text of any length: at most this much more than the text.
+    pub(crate) const fn block_with_text(bytes: usize) -> u64 {
+        (bytes + HEADER + ALIGN - 1) as u64
+    }
+
+    /// A vector's buffer of `capacity` elements of `T` (none when empty).
+    pub(super) fn buffer<T>(capacity: usize) -> u64 {
+        if capacity == 0 {
+            0
+        } else {
+            block(capacity.saturating_mul(size_of::<T>()))
+        }
+    }
+
+    /// A shared text (`ImmutableString`: a small string behind a reference count), and the
+    /// text's own block when it is too long to be kept inline. A text shared by several
+    /// events (field names and repeated values are) is held once but counted in each.
+    pub(super) fn text(text: &ImmutableString) -> u64 {
+        block(RC_COUNTS + size_of::<Identifier>()) + inline_or_block(text.len())
+    }
+
+    /// A small string's text: inline up to [`INLINE`] bytes, else a block of its own.
+    fn inline_or_block(len: usize) -> u64 {
+        if len > INLINE { block(len) } else { 0 }
+    }
+
+    /// What a value owns on the heap besides itself (a `Dynamic` is counted where it lies:
+    /// in the fields, an array's buffer, a map's node).
+    pub(super) fn value(value: &Dynamic) -> u64 {
+        // The usual values first: a field no expression reads is `()`, most others texts.
+        if value.is_unit() {
+            0
+        } else if let Ok(text) = value.as_immutable_string_ref() {
+            self::text(&text)
+        } else if value.is_float() || value.is_int() || value.is_bool() || value.is_char() {
+            0
+        } else if let Ok(array) = value.as_array_ref() {
+            block(size_of::<rhai::Array>())
+                + buffer::<Dynamic>(array.capacity())
+                + array.iter().map(self::value).sum::<u64>()
+        } else if let Ok(map) = value.as_map_ref() {
+            let entries: u64 = map
+                .iter()
+                .map(|(key, value)| inline_or_block(key.len()) + self::value(value))
+                .sum();
+            block(size_of::<rhai::Map>()) + nodes(&map) + entries
+        } else {
+            // Nothing an input makes (a mapping's expressions could make a function pointer,
+            // within the sandbox's sizes): a generous fixed amount.
+            block(1024)
+        }
+    }
+
+    /// The nodes of a map: at most one for every 5 entries, and the root.
+    fn nodes<K, V>(map: &BTreeMap<K, V>) -> u64 {
+        let entries = map.len() as u64;
+        if entries == 0 {
+            return 0;
+        }
+        let leaf = 8 + NODE_ENTRIES as usize * (size_of::<K>() + size_of::<V>()) + 4;
+        let internal = leaf + (NODE_ENTRIES as usize + 1) * 8;
+        (1 + entries / NODE_MIN_ENTRIES) * block(internal)
     }
 }
 

@@ -797,6 +797,45 @@ fn killed_stream_resumes_from_its_checkpoint() {
         report == expected,
         "the resumed report differs without the memo"
     );
+    // Terms suspended for their live state before the checkpoint stay suspended after it,
+    // their state let go.
+    let limited = ["--term-state-limit", "100000"];
+    let (_, expected_limited) = run_to_end(&limited);
+    let suspended: Value = serde_json::from_slice(&expected_limited).unwrap();
+    // Some before the kill below (line 4,000), so that the checkpoint holds them suspended.
+    let lines: Vec<u64> = suspended["suspended"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["line"].as_u64().unwrap())
+        .collect();
+    assert!(
+        lines.iter().filter(|&&line| line < 3500).count() >= 2,
+        "{lines:?}"
+    );
+    let limited_checkpoint = [
+        "--term-state-limit",
+        "100000",
+        "--checkpoint",
+        "state",
+        "--checkpoint-every",
+        "250",
+    ];
+    let mut child = replay(&limited_checkpoint).spawn().unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    for line in &stream[..4000] {
+        writeln!(stdin, "{line}").unwrap();
+    }
+    stdin.flush().unwrap();
+    wait_for_stdin(&child);
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let (output, report) = run_to_end(&limited_checkpoint);
+    assert_eq!(output.status.code(), Some(0), "{output:?}");
+    assert!(
+        report == expected_limited,
+        "the resumed report differs with terms suspended"
+    );
     // Two runs on one checkpoint: the second is refused while the first runs.
     let mut first = replay(&checkpoint).spawn().unwrap();
     wait_for_stdin(&first);
@@ -845,13 +884,17 @@ fn killed_stream_resumes_from_its_checkpoint() {
 
 /// One rule of the hostile corpus (`tests/hostile/`, measured by `benches/hostile.py`)
 /// replayed on three events with the memo off: each evaluation ends as its `# expect:` line
-/// says (the first words of the term's error, on every event; or `fires`, on every event).
+/// says (the first words of the term's error, on every event; or `fires`, on every event), or
+/// the term is suspended for its live state after the event it names (`suspended for its live
+/// state after eN`), the limit of one term lowered to the bytes of its `# limit:` line (the
+/// real limit would take hundreds of thousands of events to pass).
 fn hostile_rule(path: &Path) {
     let text = std::fs::read_to_string(path).unwrap();
     let expect = text
         .lines()
         .find_map(|l| l.strip_prefix("# expect: "))
         .unwrap_or_else(|| panic!("{}: no `# expect:` line", path.display()));
+    let limit = text.lines().find_map(|l| l.strip_prefix("# limit: "));
     let dir = tempfile::tempdir().unwrap();
     let events: String = (0..3)
         .map(|i| {
@@ -861,10 +904,12 @@ fn hostile_rule(path: &Path) {
         })
         .collect();
     std::fs::write(dir.path().join("events.jsonl"), events).unwrap();
+    let limit = limit.map(|bytes| ["--term-state-limit".to_string(), bytes.to_string()]);
     let args: Vec<String> = ["replay", "--no-memo", "--format", "json", "--rules"]
         .iter()
         .map(|s| s.to_string())
         .chain([path.display().to_string(), "events.jsonl".into()])
+        .chain(limit.into_iter().flatten())
         .collect();
     let output = pactum(dir.path(), &args, None);
     assert_eq!(
@@ -875,7 +920,19 @@ fn hostile_rule(path: &Path) {
     );
     let report: Value = serde_json::from_slice(&output.stdout).unwrap();
     let by_term = &report["summary"]["by_term"][0];
-    if expect == "fires" {
+    if let Some(event) = expect.strip_prefix("suspended for its live state after ") {
+        let suspended = &report["suspended"][0];
+        assert_eq!(
+            suspended["reason"],
+            "state",
+            "{}: {suspended}",
+            path.display()
+        );
+        assert_eq!(suspended["event"], event, "{}: {suspended}", path.display());
+        let judged = event.trim_start_matches('e').parse::<u64>().unwrap() + 1;
+        assert_eq!(by_term["evaluated"], judged, "{}", path.display());
+        assert_eq!(by_term["suspended"], 3 - judged, "{}", path.display());
+    } else if expect == "fires" {
         assert_eq!(by_term["violations"], 3, "{}", path.display());
         assert_eq!(
             report["errors"],

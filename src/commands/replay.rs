@@ -72,6 +72,13 @@ pub struct ReplayArgs {
     /// temporary file (for tests: the report is the same whatever the figure).
     #[arg(long, hide = true, value_name = "BYTES")]
     violations_in_memory: Option<usize>,
+    /// The live state one temporal term may hold, in bytes as the engine counts them, before
+    /// it is suspended (for tests: the limit of docs/security.md made small; 0: none).
+    #[arg(long, hide = true, value_name = "BYTES")]
+    term_state_limit: Option<u64>,
+    /// The live state all terms may hold together (for tests, as `--term-state-limit`).
+    #[arg(long, hide = true, value_name = "BYTES")]
+    state_limit: Option<u64>,
     /// No progress bar (one is shown on a terminal when a replay runs over a second).
     #[arg(long, short = 'q')]
     quiet: bool,
@@ -128,6 +135,8 @@ pub fn run(args: ReplayArgs) -> Result<u8> {
     options.memo = !args.no_memo;
     options.until = args.until;
     options.max_delay = args.max_delay;
+    options.max_term_state = args.term_state_limit.unwrap_or(options.max_term_state);
+    options.max_state = args.state_limit.unwrap_or(options.max_state);
     let format = args.format.format();
     // Standard input alone is a stream: events are judged as they come, and JSON Lines output
     // is written as each violation is decided.
@@ -280,8 +289,22 @@ pub fn run(args: ReplayArgs) -> Result<u8> {
         );
     }
     for s in &report.suspended {
+        let why = match s.reason {
+            report::SuspensionReason::Budget => "spent more than its budget".to_string(),
+            report::SuspensionReason::State => format!(
+                "held more live state than one term may ({} bytes; the limit is {})",
+                s.state_bytes.unwrap_or_default(),
+                s.state_limit_bytes.unwrap_or_default()
+            ),
+            report::SuspensionReason::AllState => format!(
+                "held the most live state ({} bytes) when all terms held more than they may together ({} bytes; the limit is {})",
+                s.state_bytes.unwrap_or_default(),
+                s.all_state_bytes.unwrap_or_default(),
+                s.state_limit_bytes.unwrap_or_default()
+            ),
+        };
         say!(
-            "warning: term {}/{} spent more than its budget and was suspended after {} ({}:{}); it did not judge the {} later event(s)",
+            "warning: term {}/{} {why} and was suspended after {} ({}:{}); it did not judge the {} later event(s)",
             s.agreement,
             s.term,
             s.event,

@@ -6,6 +6,13 @@
 //! operation budget exhausted, …) simply does not fire for that event; the failure is counted
 //! for the term, with the first failing event and message, and the replay goes on. One broken
 //! term must not hide the breaches of the others.
+//!
+//! A term that costs more than a term may is suspended: it judges no later event, lets go of
+//! its state and decides nothing at the end, and the report says after which event and why.
+//! Two things are limited: the units it spends (`Judging::charge`), and the live state its
+//! form holds — the windows, gaps, chains and obligations a rule can make grow with the log
+//! (`Judging::weigh`, and `Replay::limit_all` for all terms together). Both are counted, not
+//! measured, so the same inputs suspend the same term after the same event on every run.
 
 use std::rc::Rc;
 
@@ -18,7 +25,7 @@ use crate::engine::memo::Memo;
 use crate::engine::native::Reader;
 use crate::engine::program::{Plan, Program};
 use crate::engine::sink::Sink;
-pub use crate::engine::stats::{Open, Suspension, TermError, TermStats};
+pub use crate::engine::stats::{Open, Suspension, SuspensionReason, TermError, TermStats};
 
 use crate::engine::term::{Extras, TermState};
 use crate::event::{Event, EventHandle};
@@ -52,7 +59,20 @@ pub struct Replay<'p> {
     /// The terms whose form can date a violation before the event that decides it, by more
     /// than the events in between (see [`Replay::settled`]).
     dating_back: Vec<usize>,
+    /// The live state of all terms together, in bytes as `forms::live` counts them: the sum
+    /// of their [`Judging::held`].
+    held: u64,
+    /// The most live state one term may hold, and all terms together (0: no limit).
+    state_limits: (u64, u64),
 }
+
+/// The live state one term may hold, in bytes as the engine counts them, before it is
+/// suspended (docs/security.md, "Live state").
+pub const MAX_TERM_STATE: u64 = 160 << 20;
+
+/// The live state all terms of a replay may hold together: past it, the term holding the most
+/// is suspended (docs/security.md, "Live state").
+pub const MAX_STATE: u64 = 192 << 20;
 
 /// What a replay keeps for one term.
 struct Judging<'p> {
@@ -67,6 +87,8 @@ struct Judging<'p> {
     spent: u64,
     /// Once suspended: events read and events in the term's period up to the suspension.
     suspended_after: Option<(u64, u64)>,
+    /// Its form's live state after its last visit (`FormState::held`).
+    held: u64,
 }
 
 /// The totals of a finished replay.
@@ -113,6 +135,7 @@ impl<'p> Replay<'p> {
                 form: t.form.state(t.period, true),
                 spent: 0,
                 suspended_after: None,
+                held: 0,
             })
             .collect::<Vec<_>>();
         let dating_back = (0..terms.len())
@@ -133,7 +156,15 @@ impl<'p> Replay<'p> {
             last: None,
             judged: None,
             dating_back,
+            held: 0,
+            state_limits: (MAX_TERM_STATE, MAX_STATE),
         }
+    }
+
+    /// Sets the live state one term may hold and all terms together, in bytes as the engine
+    /// counts them (0: no limit); by default [`MAX_TERM_STATE`] and [`MAX_STATE`].
+    pub fn limit_state(&mut self, term: u64, all: u64) {
+        self.state_limits = (term, all);
     }
 
     /// Ends the replay at `until`: later events are judged by no term, and `until` is T1 for
@@ -156,7 +187,9 @@ impl<'p> Replay<'p> {
         for (term, judging) in self.program.terms.iter().zip(&mut self.terms) {
             judging.extras = Extras::new(term, false);
             judging.form = term.form.state(term.period, false);
+            judging.held = 0;
         }
+        self.held = 0;
     }
 
     /// Judges one event under every term and pushes each breach into `sink`.
@@ -190,9 +223,47 @@ impl<'p> Replay<'p> {
             scope.set_value("event", handle.clone());
         }
         if self.plain {
-            self.judge_by_every_term(&event, &handle, sink)
+            self.judge_by_every_term(&event, &handle, sink)?;
         } else {
-            self.judge_by_index(&event, &handle, sink)
+            self.judge_by_index(&event, &handle, sink)?;
+        }
+        self.limit_all(&event);
+        Ok(())
+    }
+
+    /// Once all terms' live state passes its limit, after an event every term has judged:
+    /// suspends the term holding the most (the first in program order among equals), until
+    /// what the others hold is within the limit.
+    fn limit_all(&mut self, event: &Event) {
+        let (_, limit) = self.state_limits;
+        while limit != 0 && self.held > limit {
+            let largest = self
+                .terms
+                .iter()
+                .enumerate()
+                .filter(|(_, t)| t.suspended_after.is_none())
+                .fold(None, |largest, (at, t)| match largest {
+                    Some((_, most)) if most >= t.held => largest,
+                    _ => Some((at, t.held)),
+                });
+            let (Some((at, held)), Some(judging)) =
+                (largest, largest.and_then(|(at, _)| self.terms.get_mut(at)))
+            else {
+                return;
+            };
+            let inside = if self.plain {
+                judging.stats.evaluated
+            } else {
+                self.periods.inside(at)
+            };
+            let reason = SuspensionReason::AllState {
+                held,
+                all: self.held,
+                limit,
+            };
+            judging.suspend(self.program, event, self.events, inside, reason);
+            judging.held = 0;
+            self.held = self.held.saturating_sub(held);
         }
     }
 
@@ -241,6 +312,14 @@ impl<'p> Replay<'p> {
             judging.form.after(event, None);
             let inside = judging.stats.evaluated;
             judging.charge(program, event, before, events, inside);
+            judging.weigh(
+                program,
+                event,
+                events,
+                inside,
+                self.state_limits.0,
+                &mut self.held,
+            );
         }
         Ok(())
     }
@@ -263,6 +342,8 @@ impl<'p> Replay<'p> {
             reader,
             visit,
             events,
+            held,
+            state_limits,
             ..
         } = self;
         let events = *events;
@@ -336,7 +417,9 @@ impl<'p> Replay<'p> {
             if every {
                 judging.form.after(event, Some(&mut values));
             }
-            judging.charge(program, event, before, events, periods.inside(at));
+            let inside = periods.inside(at);
+            judging.charge(program, event, before, events, inside);
+            judging.weigh(program, event, events, inside, state_limits.0, held);
         }
         Ok(())
     }
@@ -436,6 +519,7 @@ pub(crate) struct Saving<'r> {
     last: Option<DateTime<Utc>>,
     judged: Option<DateTime<Utc>>,
     inside: &'r [u64],
+    held: u64,
     terms: Vec<SavingTerm<'r>>,
 }
 
@@ -444,6 +528,7 @@ struct SavingTerm<'r> {
     stats: &'r TermStats,
     spent: u64,
     suspended_after: Option<(u64, u64)>,
+    held: u64,
     form: &'r FormState<'r>,
 }
 
@@ -455,6 +540,7 @@ pub(crate) struct Saved {
     last: Option<DateTime<Utc>>,
     judged: Option<DateTime<Utc>>,
     inside: Vec<u64>,
+    held: u64,
     terms: Vec<SavedTerm>,
 }
 
@@ -463,6 +549,7 @@ struct SavedTerm {
     stats: TermStats,
     spent: u64,
     suspended_after: Option<(u64, u64)>,
+    held: u64,
     form: SavedForm,
 }
 
@@ -475,6 +562,7 @@ impl<'p> Replay<'p> {
             last: self.last,
             judged: self.judged,
             inside: self.periods.counts(),
+            held: self.held,
             terms: self
                 .terms
                 .iter()
@@ -482,6 +570,7 @@ impl<'p> Replay<'p> {
                     stats: &judging.stats,
                     spent: judging.spent,
                     suspended_after: judging.suspended_after,
+                    held: judging.held,
                     form: &judging.form,
                 })
                 .collect(),
@@ -498,16 +587,23 @@ impl<'p> Replay<'p> {
         self.first = saved.first;
         self.last = saved.last;
         self.judged = saved.judged;
+        self.held = saved.held;
         for (judging, saved) in self.terms.iter_mut().zip(saved.terms) {
             if (saved.stats.agreement, saved.stats.term)
                 != (judging.stats.agreement, judging.stats.term)
-                || !judging.form.restore(saved.form)
             {
+                return false;
+            }
+            if saved.suspended_after.is_some() {
+                // A suspended term let its state go.
+                judging.form = FormState::Each;
+            } else if !judging.form.restore(saved.form) {
                 return false;
             }
             judging.stats = saved.stats;
             judging.spent = saved.spent;
             judging.suspended_after = saved.suspended_after;
+            judging.held = saved.held;
         }
         true
     }
@@ -525,22 +621,78 @@ impl Judging<'_> {
     /// term's period so far, this one included. Spending is counted as work done, so the
     /// verdict is the same on every run.
     fn charge(&mut self, program: &Program, event: &Event, before: u64, events: u64, inside: u64) {
-        let (base, per_event) = program.term_budget;
+        let (base, _) = program.term_budget;
         self.spent = self
             .spent
             .saturating_add(cost::spent().wrapping_sub(before));
-        let allowance = base.saturating_add(per_event.saturating_mul(events));
-        if base == 0 || self.spent <= allowance {
+        if base == 0 || self.spent <= allowance(program, events) {
             return;
         }
+        self.suspend(program, event, events, inside, SuspensionReason::Budget);
+    }
+
+    /// Counts the term's live state after judging `event` (`all`: every term's, kept as the
+    /// sum of theirs), and suspends the term once it holds more than `limit` (0: no limit).
+    /// Counted as entries come and go (`forms::live`), so reading it costs nothing.
+    #[inline]
+    fn weigh(
+        &mut self,
+        program: &Program,
+        event: &Event,
+        events: u64,
+        inside: u64,
+        limit: u64,
+        all: &mut u64,
+    ) {
+        let held = self.form.held();
+        if held == self.held {
+            // Unchanged (a term without a form always is): nothing to count or decide.
+            return;
+        }
+        *all = all.saturating_sub(self.held).saturating_add(held);
+        self.held = held;
+        if limit == 0 || held <= limit {
+            return;
+        }
+        self.suspend(
+            program,
+            event,
+            events,
+            inside,
+            SuspensionReason::State { held, limit },
+        );
+        *all = all.saturating_sub(held);
+        self.held = 0;
+    }
+
+    /// Suspends the term after `event` (`events` read, `inside` of them in its period): it
+    /// judges no later event, and its state is let go — what it held is what a term must not
+    /// keep, and it decides nothing more from it.
+    fn suspend(
+        &mut self,
+        program: &Program,
+        event: &Event,
+        events: u64,
+        inside: u64,
+        reason: SuspensionReason,
+    ) {
         self.suspended_after = Some((events, inside));
+        self.form = FormState::Each;
         self.stats.suspension = Some(Suspension {
             event: event.id(),
             origin: event.origin().clone(),
             spent: self.spent,
-            allowance,
+            allowance: allowance(program, events),
+            reason,
         });
     }
+}
+
+/// The units a term may have spent once `events` have been read: a fixed amount plus an amount
+/// per event.
+fn allowance(program: &Program, events: u64) -> u64 {
+    let (base, per_event) = program.term_budget;
+    base.saturating_add(per_event.saturating_mul(events))
 }
 
 #[cfg(test)]
@@ -760,5 +912,153 @@ terms:
             "{}",
             first.failure.message
         );
+    }
+}
+
+#[cfg(test)]
+mod live_state {
+    use super::*;
+    use crate::engine::sink::Collect;
+    use crate::event::Origin;
+    use crate::input::EventParser;
+    use crate::{Limits, compile, load::agreement};
+
+    /// Every form that keeps state, filed and scanned, keyed and not.
+    const TERMS: &str = r#"
+  - {id: by-sector, title: T, breached_by: IQ, when: 'event.kind == "a"', threshold: {count: 3, within: 1h, by: event.sector}}
+  - {id: by-id, title: T, breached_by: IQ, when: 'true', threshold: {count: 2, within: 36500d, by: event.id}}
+  - {id: gaps, title: T, breached_by: IQ, when: 'event.kind == "b"', absence: {within: 30m, by: event.sector}}
+  - {id: listed, title: T, breached_by: IQ, when: 'event.kind == "c"', absence: {within: 20m, by: event.sector, keys: [s1, s2, s3]}}
+  - {id: chain, title: T, breached_by: IQ, sequence: {within: 1h, by: event.sector, steps: ['event.kind == "a"', 'event.kind == "b"']}}
+  - {id: filed, title: T, breached_by: IQ, when: 'event.kind == "a"', deadline: {within: 30m, require: 'event.kind == "b" && event.ref == trigger.id'}}
+  - {id: scanned, title: T, breached_by: IQ, when: 'event.kind == "c"', deadline: {within: 30m, require: 'event.n > trigger.n'}}
+"#;
+
+    /// Look back: the filed replay keeps fewer recent events than the scan.
+    const LOOKING_BACK: &str = r#"
+  - {id: looks-back, title: T, breached_by: IQ, when: 'event.kind == "b"', deadline: {before: 30m, require: 'event.kind == "a" && event.id == trigger.ref'}}
+  - {id: looks-back-scanned, title: T, breached_by: IQ, when: 'event.kind == "b"', deadline: {before: 20m, require: 'event.n < trigger.n'}}
+"#;
+
+    fn program(terms: &str) -> Program {
+        let text = format!("agreement: s\ntitle: S\nparties: {{IQ: Iraq}}\nterms:{terms}");
+        let (agreement, problems) = agreement::load("s.yaml", &text);
+        assert!(problems.is_empty(), "{problems:?}");
+        let (program, _warnings) = compile(vec![agreement.unwrap()], &Limits::default());
+        program.unwrap()
+    }
+
+    /// Events of three kinds in ten sectors, with pauses long enough for windows, gaps and
+    /// obligations to close, and references to earlier events.
+    fn events() -> Vec<Event> {
+        let mut parser = EventParser::new();
+        let mut second = 0u64;
+        (0u64..6000)
+            .map(|n| {
+                let h = n.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 20;
+                second += if h % 50 == 0 { 3600 } else { h % 90 };
+                let time = chrono::DateTime::from_timestamp(1_700_000_000 + second as i64, 0);
+                let json = format!(
+                    r#"{{"id":"e{n}","time":"{}","kind":"{}","sector":"s{}","ref":"e{}","n":{}}}"#,
+                    time.unwrap().to_rfc3339(),
+                    ["a", "b", "c"][(h % 3) as usize],
+                    (h >> 3) % 10,
+                    n.saturating_sub((h >> 7) % 40),
+                    (h >> 11) % 100
+                );
+                let origin = Origin {
+                    file: "g".into(),
+                    line: n + 1,
+                };
+                parser.parse_json(&json, origin).unwrap()
+            })
+            .collect()
+    }
+
+    /// What each term's form counts as it goes is what it holds, after every event, with the
+    /// memo and without; and the replay's total is their sum.
+    #[test]
+    fn the_running_count_is_what_the_state_holds() {
+        let program = program(&format!("{TERMS}{LOOKING_BACK}"));
+        for plain in [false, true] {
+            let mut replay = Replay::new(&program);
+            if plain {
+                replay.forget_outcomes();
+            }
+            let mut sink = Collect::default();
+            let mut most = vec![0; replay.terms.len()];
+            for event in events() {
+                replay.judge(event, &mut sink).unwrap();
+                for (at, judging) in replay.terms.iter().enumerate() {
+                    let held = judging.form.held();
+                    assert_eq!(held, judging.form.recount(), "term {at}, plain: {plain}");
+                    assert_eq!(held, judging.held, "term {at}, plain: {plain}");
+                    most[at] = held.max(most[at]);
+                }
+                let all: u64 = replay.terms.iter().map(|t| t.held).sum();
+                assert_eq!(replay.held, all);
+            }
+            assert!(most.iter().all(|&m| m > 0), "{most:?}");
+            assert!(replay.terms.iter().all(|t| t.suspended_after.is_none()));
+        }
+    }
+
+    fn suspensions(program: &Program, plain: bool, limits: (u64, u64)) -> Vec<Option<Suspension>> {
+        let mut replay = Replay::new(program);
+        if plain {
+            replay.forget_outcomes();
+        }
+        replay.limit_state(limits.0, limits.1);
+        let mut sink = Collect::default();
+        for event in events() {
+            replay.judge(event, &mut sink).unwrap();
+            let all: u64 = replay.terms.iter().map(|t| t.held).sum();
+            assert_eq!(replay.held, all);
+            assert!(limits.1 == 0 || all <= limits.1);
+            for judging in &replay.terms {
+                assert!(limits.0 == 0 || judging.held <= limits.0);
+                if judging.suspended_after.is_some() {
+                    assert_eq!(judging.form.held(), 0, "a suspended term lets its state go");
+                }
+            }
+        }
+        let totals = replay.finish(&mut sink).unwrap();
+        totals.terms.into_iter().map(|t| t.suspension).collect()
+    }
+
+    /// The limits suspend the same terms after the same events with the memo and without:
+    /// the term past its own limit, and, past all terms' limit, the one holding the most.
+    #[test]
+    fn limits_suspend_the_same_terms_with_the_memo_or_without() {
+        let program = program(TERMS);
+        let limits = (31_000, 60_000);
+        // Units are work done, which the memo changes: the rest must not change.
+        let without_units = |suspensions: Vec<Option<Suspension>>| -> Vec<_> {
+            suspensions
+                .into_iter()
+                .map(|s| s.map(|s| (s.event, s.origin, s.reason)))
+                .collect()
+        };
+        let fast = suspensions(&program, false, limits);
+        assert_eq!(
+            without_units(fast.clone()),
+            without_units(suspensions(&program, true, limits))
+        );
+        let reasons: Vec<_> = fast
+            .iter()
+            .map(|s| s.as_ref().map(|s| std::mem::discriminant(&s.reason)))
+            .collect();
+        let state = std::mem::discriminant(&SuspensionReason::State { held: 0, limit: 0 });
+        let all = std::mem::discriminant(&SuspensionReason::AllState {
+            held: 0,
+            all: 0,
+            limit: 0,
+        });
+        assert!(reasons.contains(&Some(state)), "{fast:?}");
+        assert!(reasons.contains(&Some(all)), "{fast:?}");
+        assert!(reasons.contains(&None), "{fast:?}");
+        // No limit: nothing suspended.
+        let none = suspensions(&program, false, (0, 0));
+        assert!(none.iter().all(Option::is_none), "{none:?}");
     }
 }

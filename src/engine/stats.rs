@@ -34,14 +34,14 @@ pub struct TermStats {
     /// Events not judged because the term had been suspended (see [`TermStats::suspension`]);
     /// `evaluated + out_of_period + suspended` is every event read.
     pub suspended: u64,
-    /// The event after which the term was suspended for spending more than its budget over
-    /// the replay, and how much it had spent; it judged no later event and decided nothing
-    /// at the end.
+    /// The event after which the term was suspended — for spending more than its budget over
+    /// the replay, or for holding more live state than it may — and why; it judged no later
+    /// event and decided nothing at the end.
     pub suspension: Option<Suspension>,
 }
 
-/// A term stopped for spending more than its budget over a replay: after which event, and
-/// the units it had spent against the units it was allowed by then.
+/// A term stopped during a replay: after which event, why, and the units it had spent against
+/// the units it was allowed by then.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct Suspension {
@@ -53,6 +53,33 @@ pub struct Suspension {
     pub spent: u64,
     /// Units it was allowed by then.
     pub allowance: u64,
+    /// Why it was suspended.
+    pub reason: SuspensionReason,
+}
+
+/// Why a term was suspended (docs/security.md).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
+pub enum SuspensionReason {
+    /// It spent more units than it was allowed by then ([`Suspension::spent`],
+    /// [`Suspension::allowance`]).
+    Budget,
+    /// Its live state passed the limit of one term.
+    State {
+        /// Bytes of live state it held, as the engine counts them.
+        held: u64,
+        /// The limit of one term, in the same bytes.
+        limit: u64,
+    },
+    /// All terms' live state together passed the program's limit, and it held the most.
+    AllState {
+        /// Bytes of live state it held.
+        held: u64,
+        /// Bytes all terms held together.
+        all: u64,
+        /// The limit of all terms together.
+        limit: u64,
+    },
 }
 
 /// One of a term's expressions that failed on an event.

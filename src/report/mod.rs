@@ -29,6 +29,7 @@ pub use store::{CollectError, Collected, Collector, Released, Tally};
 pub use text::plain;
 
 use crate::engine::Program;
+use crate::engine::replay::SuspensionReason as EngineReason;
 use crate::engine::sink::Violation;
 use crate::load::agreement::{Agreement, Period, Term};
 use crate::run::{RunOptions, RunOutcome};
@@ -111,6 +112,18 @@ pub fn build(
             unlocated: stats.unlocated,
         });
         if let Some(at) = &stats.suspension {
+            let (reason, state_bytes, all_state_bytes, state_limit_bytes) = match at.reason {
+                EngineReason::Budget => (SuspensionReason::Budget, None, None, None),
+                EngineReason::State { held, limit } => {
+                    (SuspensionReason::State, Some(held), None, Some(limit))
+                }
+                EngineReason::AllState { held, all, limit } => (
+                    SuspensionReason::AllState,
+                    Some(held),
+                    Some(all),
+                    Some(limit),
+                ),
+            };
             suspended.push(SuspendedTerm {
                 agreement: agreement.id.clone(),
                 term: term.id.clone(),
@@ -120,6 +133,10 @@ pub fn build(
                 spent: at.spent,
                 allowance: at.allowance,
                 not_judged: stats.suspended,
+                reason,
+                state_bytes,
+                all_state_bytes,
+                state_limit_bytes,
             });
         }
         if let Some(first) = &stats.first_error {

@@ -45,7 +45,8 @@ pub struct Report {
     pub skipped: Vec<Skipped>,
     /// Terms whose expressions failed on some events.
     pub errors: Vec<TermErrors>,
-    /// Terms suspended for spending more than their budget over the replay.
+    /// Terms suspended for spending more than their budget over the replay, or for holding
+    /// more live state than they may.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub suspended: Vec<SuspendedTerm>,
     /// Deadline obligations neither kept nor broken: due after the last event.
@@ -565,8 +566,9 @@ pub struct TermErrors {
     pub first: FirstError,
 }
 
-/// A term suspended for spending more than its budget over the replay: it judged no event
-/// after `event` and decided nothing at the end of the log.
+/// A term suspended during the replay — for spending more than its budget, or for holding
+/// more live state than it may: it judged no event after `event` and decided nothing at the
+/// end of the log.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SuspendedTerm {
     /// Agreement id.
@@ -585,6 +587,34 @@ pub struct SuspendedTerm {
     pub allowance: u64,
     /// Events read after it, not judged by the term.
     pub not_judged: u64,
+    /// Why it was suspended. Reports written before it was added hold only suspensions for
+    /// the budget, which is what reads when it is absent.
+    #[serde(default)]
+    pub reason: SuspensionReason,
+    /// Bytes of live state the term held, as pactum counts them (`docs/security.md`): for a
+    /// suspension for its live state; absent for its budget.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub state_bytes: Option<u64>,
+    /// Bytes of live state all terms held together: for a suspension for theirs.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub all_state_bytes: Option<u64>,
+    /// The limit passed, in the same bytes: one term's (`state`) or all terms' (`all_state`).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub state_limit_bytes: Option<u64>,
+}
+
+/// Why a term was suspended.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SuspensionReason {
+    /// It spent more units than it was allowed by then (`spent`, `allowance`).
+    #[default]
+    Budget,
+    /// Its live state passed the limit of one term (`state_bytes`, `state_limit_bytes`).
+    State,
+    /// All terms' live state together passed its limit, and this term held the most
+    /// (`state_bytes`, `all_state_bytes`, `state_limit_bytes`).
+    AllState,
 }
 
 /// The first failure of a term's expressions.

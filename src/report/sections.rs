@@ -21,9 +21,32 @@ use std::collections::BTreeMap;
 use std::io;
 
 use super::{
-    InputFile, InputInfo, MapShape, MappingInfo, Report, Severity, Span, ViolationRecord,
-    ViolationSource,
+    InputFile, InputInfo, MapShape, MappingInfo, Report, Severity, Span, SuspendedTerm,
+    SuspensionReason, ViolationRecord, ViolationSource,
 };
+
+/// Why a term was suspended, in words: "suspended after this event, …".
+fn suspended_for(s: &SuspendedTerm) -> String {
+    // A saved report could lack a figure its reason comes with: shown as `?`.
+    let bytes = |n: Option<u64>| n.map_or_else(|| "?".to_string(), |n| n.to_string());
+    match s.reason {
+        SuspensionReason::Budget => format!(
+            "having spent {} units against an allowance of {} by then",
+            s.spent, s.allowance
+        ),
+        SuspensionReason::State => format!(
+            "its live state holding {} bytes against a limit of {} for one term",
+            bytes(s.state_bytes),
+            bytes(s.state_limit_bytes)
+        ),
+        SuspensionReason::AllState => format!(
+            "holding {} bytes of live state, the most of any term, when all terms held {} against a limit of {}",
+            bytes(s.state_bytes),
+            bytes(s.all_state_bytes),
+            bytes(s.state_limit_bytes)
+        ),
+    }
+}
 
 /// Builds the sections of `report`, whose violations are `violations` (read by
 /// [`Sections::each_violation`] and [`Sections::days`], as a rendering needs them).
@@ -124,8 +147,9 @@ pub fn sections<'r>(report: &'r Report, violations: &'r dyn ViolationSource) -> 
                 event: &s.event,
                 at: at(&s.file, s.line),
                 message: Cow::Owned(format!(
-                    "suspended after this event, having spent {} units against an allowance of {} by then (docs/security.md); the {} later event(s) were not judged by this term",
-                    s.spent, s.allowance, s.not_judged
+                    "suspended after this event, {} (docs/security.md); the {} later event(s) were not judged by this term",
+                    suspended_for(s),
+                    s.not_judged
                 )),
             }))
             .collect(),

@@ -97,10 +97,12 @@ pub fn fingerprint(
         until,
         max_delay,
         in_memory: _,
+        max_term_state,
+        max_state,
     } = options;
     hasher.update(
         format!(
-            "\0{skip_invalid}\0{memo}\0{until:?}\0{}",
+            "\0{skip_invalid}\0{memo}\0{until:?}\0{}\0{max_term_state}\0{max_state}",
             max_delay.num_nanoseconds().unwrap_or(i64::MAX)
         )
         .as_bytes(),

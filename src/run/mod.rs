@@ -14,7 +14,7 @@ use thiserror::Error;
 pub use crate::input::order::ResumeError;
 pub use checkpoint::{Checkpoint, CheckpointError};
 
-use crate::engine::replay::{Replay, ReplayTotals};
+use crate::engine::replay::{MAX_STATE, MAX_TERM_STATE, Replay, ReplayTotals};
 use crate::engine::{Program, Sink};
 use crate::input::InputError;
 use crate::input::order::{Events, Order, ReadError};
@@ -38,6 +38,14 @@ pub struct RunOptions {
     /// Bytes of input whose events a replay that sorts its inputs keeps in memory; beyond it,
     /// only an index is kept and the events are read again in order. Default 8 MiB.
     pub in_memory: u64,
+    /// The live state one temporal term may hold — its windows, gaps, chains, obligations —
+    /// in bytes as the engine counts them (an upper bound of what they occupy); past it the
+    /// term is suspended (docs/security.md, "Live state"). Default [`MAX_TERM_STATE`],
+    /// 160 MiB; 0: no limit.
+    pub max_term_state: u64,
+    /// The live state all terms may hold together; past it the term holding the most is
+    /// suspended. Default [`MAX_STATE`], 192 MiB; 0: no limit.
+    pub max_state: u64,
 }
 
 impl Default for RunOptions {
@@ -48,6 +56,8 @@ impl Default for RunOptions {
             until: None,
             max_delay: TimeDelta::minutes(10),
             in_memory: 8 << 20,
+            max_term_state: MAX_TERM_STATE,
+            max_state: MAX_STATE,
         }
     }
 }
@@ -181,6 +191,7 @@ fn replay_inputs<S: Sink>(
         replay.forget_outcomes();
     }
     replay.until(options.until);
+    replay.limit_state(options.max_term_state, options.max_state);
     let mut saving = None;
     if let Some((fingerprint, resume, checkpoints)) = checkpointing {
         if !events.is_stream() {

@@ -13,7 +13,7 @@ use std::rc::Rc;
 
 use chrono::{DateTime, TimeDelta, Utc};
 
-use super::{Compiler, Evaluate, Judge, Keyed, SharedKey, Source, key_of};
+use super::{Compiler, Evaluate, Judge, Keyed, SharedKey, Source, key_of, live};
 use super::{FormOutcome, FormSummary};
 use crate::engine::sink::{Evidence, Sink};
 use crate::event::Event;
@@ -73,6 +73,7 @@ impl Absence {
             start: None,
             last: BTreeMap::new(),
             dues: BinaryHeap::new(),
+            held: 0,
         }
     }
 }
@@ -99,6 +100,8 @@ pub(crate) struct State<'p> {
     /// moved on (a newer event, or the gap reported); stale entries are skipped when they come
     /// up, so checking costs a heap operation per event, not a scan of every key.
     dues: BinaryHeap<Reverse<(DateTime<Utc>, SharedKey)>>,
+    /// The live state of `last` and `dues`, counted as `forms::live` counts it.
+    held: u64,
 }
 
 /// What [`State`] saves, in its order.
@@ -107,6 +110,7 @@ pub(crate) struct Saved {
     start: Option<DateTime<Utc>>,
     last: BTreeMap<SharedKey, Since>,
     dues: BinaryHeap<Reverse<(DateTime<Utc>, SharedKey)>>,
+    held: u64,
 }
 
 impl State<'_> {
@@ -114,6 +118,7 @@ impl State<'_> {
         self.start = saved.start;
         self.last = saved.last;
         self.dues = saved.dues;
+        self.held = saved.held;
     }
 
     /// On every event: starts the clock at the first, then reports the gaps whose end the
@@ -130,10 +135,9 @@ impl State<'_> {
             self.start = Some(start);
             for (key, label) in &self.form.keys {
                 let key = SharedKey::from(key.as_str());
-                self.last.insert(
-                    key.clone(),
-                    (start, None, Some(SharedKey::from(label.as_str())), false),
-                );
+                let since = (start, None, Some(SharedKey::from(label.as_str())), false);
+                self.held += gap_held(&key, &since);
+                self.last.insert(key.clone(), since);
                 self.note_due(&key, start);
             }
         }
@@ -145,6 +149,7 @@ impl State<'_> {
             let Some(Reverse((due, key))) = self.dues.pop() else {
                 break;
             };
+            self.held = self.held.saturating_sub(DUE);
             let Some((since, opened_by, label, reported)) = self.last.get_mut(&key) else {
                 continue;
             };
@@ -182,10 +187,13 @@ impl State<'_> {
         {
             return Ok(());
         }
-        let (since, opened_by, _, reported) =
-            self.last
-                .remove(&key)
-                .unwrap_or((start, None, label.clone(), false));
+        let (since, opened_by, _, reported) = match self.last.remove(&key) {
+            Some(gone) => {
+                self.held = self.held.saturating_sub(gap_held(&key, &gone));
+                gone
+            }
+            None => (start, None, label.clone(), false),
+        };
         let result = match since.checked_add_signed(self.form.within) {
             Some(end) if event.time() > end && !reported => {
                 gap(cx, opened_by.as_ref(), end, label.clone(), sink)
@@ -193,8 +201,9 @@ impl State<'_> {
             _ => Ok(()),
         };
         self.note_due(&key, event.time());
-        self.last
-            .insert(key, (event.time(), Some(event.clone()), label, false));
+        let since = (event.time(), Some(event.clone()), label, false);
+        self.held += gap_held(&key, &since);
+        self.last.insert(key, since);
         result
     }
 
@@ -225,6 +234,7 @@ impl State<'_> {
             return Ok(());
         };
         let end_of_log = self.period.until.map_or(last, |until| until.min(last));
+        self.held = 0;
         for (since, opened_by, label, reported) in std::mem::take(&mut self.last).into_values() {
             if let Some(end) = since.checked_add_signed(self.form.within)
                 && end_of_log > end
@@ -239,9 +249,39 @@ impl State<'_> {
     fn note_due(&mut self, key: &SharedKey, since: DateTime<Utc>) {
         if let Some(due) = since.checked_add_signed(self.form.within) {
             self.dues.push(Reverse((due, key.clone())));
+            self.held += DUE;
         }
     }
+
+    /// Its live state, as `forms::live` counts it.
+    pub(super) fn held(&self) -> u64 {
+        self.held
+    }
+
+    #[cfg(test)]
+    pub(super) fn recount(&self) -> u64 {
+        let gaps: u64 = self
+            .last
+            .iter()
+            .map(|(key, since)| gap_held(key, since))
+            .sum();
+        gaps + self.dues.len() as u64 * DUE
+    }
 }
+
+/// What one key's current gap holds: the key, its text for the report, and the event that
+/// opened the gap.
+fn gap_held(key: &str, (_, opened_by, label, _): &Since) -> u64 {
+    // Its entry in `State::last`, and the blocks of the key and its text.
+    const KEY: u64 = live::btree_entry::<SharedKey, Since>() + 2 * live::SHARED_TEXT;
+    live::key(key, KEY)
+        + label.as_ref().map_or(0, |label| label.len() as u64)
+        + opened_by.as_ref().map_or(0, |event| live::event(event))
+}
+
+/// An entry of `State::dues`. Stale entries stay until their time comes, so they are counted
+/// until then.
+const DUE: u64 = live::deque_element::<Reverse<(DateTime<Utc>, SharedKey)>>();
 
 /// A gap: a violation dated at its end, resting on the event that opened it, if any (with
 /// none, `event` is `()` for `breached_by` and the message).

@@ -19,7 +19,7 @@ use std::rc::Rc;
 
 use chrono::{DateTime, Utc};
 
-use super::obligations::{Obligations, Reach, Recent, Settling, Tried};
+use super::obligations::{self, Obligations, Reach, Recent, Settling, Tried};
 use super::{Compiler, Judge, Source};
 use super::{FormOutcome, FormSummary};
 use crate::engine::native::Values;
@@ -52,6 +52,12 @@ impl Deadline {
         self.settling = Some(settling);
     }
 
+    /// What obligations are filed by, for the tests of [`obligations`].
+    #[cfg(test)]
+    pub(crate) fn settling(&self) -> Option<&Settling> {
+        self.settling.as_ref()
+    }
+
     pub(super) fn summary(&self) -> FormSummary {
         FormSummary::Deadline {
             window: self.window,
@@ -80,7 +86,11 @@ impl Deadline {
                 recent: VecDeque::new(),
             },
         };
-        State { form: self, kept }
+        State {
+            form: self,
+            kept,
+            held: 0,
+        }
     }
 }
 
@@ -107,26 +117,37 @@ pub(crate) struct State<'p> {
     #[serde(skip)]
     form: &'p Deadline,
     kept: Kept<'p>,
+    /// The live state of [`Kept::Scan`], counted as `forms::live` counts it (the filed kinds count
+    /// their own).
+    held: u64,
 }
 
-/// What [`State`] saves: [`Kept`], in its order.
+/// What [`State`] saves, in its order.
 #[derive(serde::Deserialize)]
-pub(crate) enum Saved {
+pub(crate) struct Saved {
+    kept: SavedKept,
+    held: u64,
+}
+
+/// What [`Kept`] saves, variant for variant.
+#[derive(serde::Deserialize)]
+enum SavedKept {
     Scan {
         pending: VecDeque<(Rc<Event>, DateTime<Utc>)>,
         recent: VecDeque<Rc<Event>>,
     },
-    Filed(super::obligations::SavedObligations),
-    Recent(super::obligations::SavedRecent),
+    Filed(obligations::SavedObligations),
+    Recent(obligations::SavedRecent),
 }
 
 impl State<'_> {
     /// Restores what was saved; `false` when it was saved by a form of another kind.
     pub(super) fn restore(&mut self, saved: Saved) -> bool {
-        match (&mut self.kept, saved) {
+        self.held = saved.held;
+        match (&mut self.kept, saved.kept) {
             (
                 Kept::Scan { pending, recent },
-                Saved::Scan {
+                SavedKept::Scan {
                     pending: p,
                     recent: r,
                 },
@@ -134,8 +155,8 @@ impl State<'_> {
                 *pending = p;
                 *recent = r;
             }
-            (Kept::Filed(open), Saved::Filed(saved)) => open.restore(saved),
-            (Kept::Recent(kept), Saved::Recent(saved)) => kept.restore(saved),
+            (Kept::Filed(open), SavedKept::Filed(saved)) => open.restore(saved),
+            (Kept::Recent(kept), SavedKept::Recent(saved)) => kept.restore(saved),
             _ => return false,
         }
         true
@@ -143,6 +164,27 @@ impl State<'_> {
 }
 
 impl State<'_> {
+    /// Its live state, as `forms::live` counts it.
+    pub(super) fn held(&self) -> u64 {
+        match &self.kept {
+            Kept::Scan { .. } => self.held,
+            Kept::Filed(open) => open.held(),
+            Kept::Recent(recent) => recent.held(),
+        }
+    }
+
+    #[cfg(test)]
+    pub(super) fn recount(&self) -> u64 {
+        match &self.kept {
+            Kept::Scan { pending, recent } => {
+                let pending = pending.iter().map(|(trigger, _)| scanned(trigger));
+                pending.sum::<u64>() + recent.iter().map(|e| scanned_recent(e)).sum::<u64>()
+            }
+            Kept::Filed(open) => open.recount(),
+            Kept::Recent(recent) => recent.recount(),
+        }
+    }
+
     /// For a `within` deadline, on every event (whose fields `values` reads, on the fast
     /// path): breaks the obligations overdue before it, then lets it meet the ones it
     /// satisfies.
@@ -162,6 +204,7 @@ impl State<'_> {
             Kept::Scan { pending, .. } => {
                 while pending.front().is_some_and(|(_, due)| *due < now) {
                     if let Some((trigger, due)) = pending.pop_front() {
+                        self.held = self.held.saturating_sub(scanned(&trigger));
                         broken(cx, &trigger, due, sink)?;
                     }
                 }
@@ -169,8 +212,14 @@ impl State<'_> {
                     return Ok(());
                 }
                 let mut failure = None;
+                let held = &mut self.held;
                 pending.retain(|(trigger, _)| match cx.require(require, event, trigger) {
-                    Ok(met) => !met,
+                    Ok(met) => {
+                        if met {
+                            *held = held.saturating_sub(scanned(trigger));
+                        }
+                        !met
+                    }
                     Err(first) => {
                         failure.get_or_insert(first);
                         true
@@ -248,7 +297,10 @@ impl State<'_> {
                     .checked_add_signed(within)
                     .unwrap_or(DateTime::<Utc>::MAX_UTC);
                 match &mut self.kept {
-                    Kept::Scan { pending, .. } => pending.push_back((event.clone(), due)),
+                    Kept::Scan { pending, .. } => {
+                        pending.push_back((event.clone(), due));
+                        self.held += scanned(event);
+                    }
                     Kept::Filed(open) => open.push(event.clone(), due),
                     Kept::Recent(_) => {}
                 }
@@ -309,9 +361,12 @@ impl State<'_> {
         match &mut self.kept {
             Kept::Scan { recent, .. } => {
                 recent.push_back(event.clone());
+                self.held += scanned_recent(event);
                 if let Some(start) = start {
                     while recent.front().is_some_and(|r| r.time() < start) {
-                        recent.pop_front();
+                        if let Some(gone) = recent.pop_front() {
+                            self.held = self.held.saturating_sub(scanned_recent(&gone));
+                        }
                     }
                 }
             }
@@ -329,6 +384,7 @@ impl State<'_> {
         open: &mut Vec<Open>,
         sink: &mut S,
     ) -> Result<(), S::Error> {
+        self.held = 0;
         let pending: Vec<(Rc<Event>, DateTime<Utc>)> = match &mut self.kept {
             Kept::Scan { pending, .. } => std::mem::take(pending).into(),
             Kept::Filed(obligations) => obligations.drain(),
@@ -349,6 +405,18 @@ impl State<'_> {
         }
         Ok(())
     }
+}
+
+/// What the scan's open obligation holds, counted as the filed one of one pair, so that
+/// `--no-memo` suspends a term where the filed replay does (the scan itself holds less).
+fn scanned(trigger: &Event) -> u64 {
+    obligations::obligation_held(1) + trigger.footprint()
+}
+
+/// What the scan's recent event holds, counted as the filed one of one pair. The scan keeps
+/// every recent event, where the filed replay forgets those its `require` can never accept.
+fn scanned_recent(event: &Event) -> u64 {
+    obligations::RECENT_HELD + obligations::recent_filed_held(1) + event.footprint()
 }
 
 /// An obligation opened by `trigger` and not met by `due`: a violation dated `due`.

@@ -27,7 +27,7 @@ use chrono::{DateTime, Utc};
 use rhai::{Dynamic, ImmutableString};
 use rustc_hash::FxHashMap;
 
-use super::SWEEP;
+use super::{SWEEP, live};
 use crate::engine::native::{Condition, Values};
 use crate::event::Event;
 
@@ -124,6 +124,39 @@ pub(crate) struct Obligations<'p> {
     /// Numbers listed in `keyed` and `apart`, open or not.
     listed: usize,
     next: u64,
+    /// The live state of the open obligations, counted as `forms::live` counts it.
+    held: u64,
+    /// What one open obligation holds besides its trigger ([`obligation_held`]).
+    filing: u64,
+}
+
+/// What an open obligation of a `within` deadline holds besides its trigger (`forms::live`), filed
+/// by `pairs` values: its entry in `Obligations::open`; its number in `order` and in the list
+/// it is filed in, up to twice more each for the met and broken ones those keep until they are
+/// compacted (`Obligations::compact`); and, when its values are unique, an entry of `keyed`
+/// with its key and smallest list, up to twice (a key is kept while its list has a number).
+pub(crate) const fn obligation_held(pairs: usize) -> u64 {
+    let pairs = if pairs == 0 { 1 } else { pairs };
+    live::table_entry::<u64, (Rc<Event>, DateTime<Utc>)>()
+        + 2 * 3 * live::deque_element::<u64>()
+        + 2 * (live::table_entry::<Key, Vec<u64>>()
+            + live::block(pairs * size_of::<Part>())
+            + live::smallest_deque::<u64>())
+}
+
+/// What every recent event of a `before` deadline holds: its place in `Recent::events`.
+pub(crate) const RECENT_HELD: u64 = live::deque_element::<(DateTime<Utc>, Option<Rc<Event>>)>();
+
+/// What a recent event that may meet a trigger holds besides [`RECENT_HELD`] and itself, filed
+/// by `pairs` values: its number where it is filed, and when its values are unique an entry of
+/// `keyed` with its key and smallest list. (Keys whose events all left the window stay until
+/// the next sweep: at most [`SWEEP`] of them, a constant not counted.)
+pub(crate) const fn recent_filed_held(pairs: usize) -> u64 {
+    let pairs = if pairs == 0 { 1 } else { pairs };
+    live::deque_element::<u64>()
+        + live::table_entry::<Key, VecDeque<u64>>()
+        + live::block(pairs * size_of::<Part>())
+        + live::smallest_deque::<u64>()
 }
 
 /// What [`Obligations`] saves, in its order.
@@ -135,6 +168,8 @@ pub(crate) struct SavedObligations {
     apart: Vec<u64>,
     listed: usize,
     next: u64,
+    held: u64,
+    filing: u64,
 }
 
 impl<'p> Obligations<'p> {
@@ -145,6 +180,8 @@ impl<'p> Obligations<'p> {
         self.apart = saved.apart;
         self.listed = saved.listed;
         self.next = saved.next;
+        self.held = saved.held;
+        self.filing = saved.filing;
     }
 
     pub(crate) fn new(settling: &'p Settling) -> Self {
@@ -156,7 +193,14 @@ impl<'p> Obligations<'p> {
             apart: Vec::new(),
             listed: 0,
             next: 0,
+            held: 0,
+            filing: obligation_held(settling.pairs.len()),
         }
+    }
+
+    /// Its live state, as `forms::live` counts it.
+    pub(crate) fn held(&self) -> u64 {
+        self.held
     }
 
     pub(crate) fn is_empty(&self) -> bool {
@@ -175,6 +219,7 @@ impl<'p> Obligations<'p> {
             self.listed += 1;
         }
         self.order.push_back(number);
+        self.held += self.filing + trigger.footprint();
         self.open.insert(number, (trigger, due));
     }
 
@@ -188,7 +233,13 @@ impl<'p> Obligations<'p> {
                 }
                 Some((_, due)) if *due < now => {
                     self.order.pop_front();
-                    return self.open.remove(&number);
+                    let overdue = self.open.remove(&number);
+                    if let Some((trigger, _)) = &overdue {
+                        let held = self.filing + trigger.footprint();
+                        self.held = self.held.saturating_sub(held);
+                    }
+                    self.compact();
+                    return overdue;
                 }
                 Some(_) => return None,
             }
@@ -226,6 +277,11 @@ impl<'p> Obligations<'p> {
             }
             None => Vec::new(),
         };
+        if keyed.is_empty() {
+            // A key none of whose obligations is open any more is forgotten, so that keys
+            // tried after their obligations closed do not pile up.
+            self.keyed.remove(&key);
+        }
         if !self.apart.is_empty() {
             let before = self.apart.len();
             self.apart.retain(|n| open.contains_key(n));
@@ -249,10 +305,20 @@ impl<'p> Obligations<'p> {
         self.open.get(&number).map(|(trigger, _)| trigger.clone())
     }
 
-    /// An obligation met: removed; the lists are compacted once they hold more numbers no
-    /// longer open than open ones, so that memory follows the open obligations.
+    /// An obligation met: removed.
     pub(crate) fn meet(&mut self, number: u64) {
-        self.open.remove(&number);
+        if let Some((trigger, _)) = self.open.remove(&number) {
+            let held = self.filing + trigger.footprint();
+            self.held = self.held.saturating_sub(held);
+        }
+        self.compact();
+    }
+
+    /// Once the lists hold more numbers no longer open than open ones, keeps only the open
+    /// ones, so that memory follows the open obligations — those met and those broken alike
+    /// (before the broken were compacted too, a deadline of an hour whose obligations all
+    /// broke kept the number and key of every trigger of the log).
+    fn compact(&mut self) {
         let open = self.open.len();
         if self.order.len() > 2 * open + 64 || self.listed > 2 * open + 64 {
             let live = &self.open;
@@ -266,6 +332,19 @@ impl<'p> Obligations<'p> {
         }
     }
 
+    #[cfg(test)]
+    pub(crate) fn recount(&self) -> u64 {
+        let open = self.open.values();
+        open.map(|(trigger, _)| self.filing + trigger.footprint())
+            .sum()
+    }
+
+    /// How many numbers `order` keeps, and how many keys `keyed` (open obligations or not).
+    #[cfg(test)]
+    fn filed(&self) -> (usize, usize) {
+        (self.order.len(), self.keyed.len())
+    }
+
     /// Every open obligation, in the order they opened; none left.
     pub(crate) fn drain(&mut self) -> Vec<(Rc<Event>, DateTime<Utc>)> {
         let numbers = self.numbers();
@@ -274,6 +353,7 @@ impl<'p> Obligations<'p> {
         self.keyed.clear();
         self.apart.clear();
         self.listed = 0;
+        self.held = 0;
         numbers
             .into_iter()
             .filter_map(|n| open.remove(&n))
@@ -315,6 +395,11 @@ pub(crate) struct Recent<'p> {
     /// decide: every trigger tries them.
     apart: VecDeque<u64>,
     since_sweep: u64,
+    /// The live state of `events`, counted as `forms::live` counts it.
+    held: u64,
+    /// What a recent event that may meet a trigger holds where it is filed
+    /// ([`recent_filed_held`]).
+    filing: u64,
 }
 
 /// What [`Recent`] saves, in its order.
@@ -325,6 +410,8 @@ pub(crate) struct SavedRecent {
     keyed: FxHashMap<Key, VecDeque<u64>>,
     apart: VecDeque<u64>,
     since_sweep: u64,
+    held: u64,
+    filing: u64,
 }
 
 impl<'p> Recent<'p> {
@@ -334,6 +421,8 @@ impl<'p> Recent<'p> {
         self.keyed = saved.keyed;
         self.apart = saved.apart;
         self.since_sweep = saved.since_sweep;
+        self.held = saved.held;
+        self.filing = saved.filing;
     }
 
     pub(crate) fn new(settling: &'p Settling) -> Self {
@@ -344,7 +433,26 @@ impl<'p> Recent<'p> {
             keyed: FxHashMap::default(),
             apart: VecDeque::new(),
             since_sweep: 0,
+            held: 0,
+            filing: recent_filed_held(settling.pairs.len()),
         }
+    }
+
+    #[cfg(test)]
+    pub(crate) fn recount(&self) -> u64 {
+        let events = self.events.iter();
+        events.map(|(_, event)| self.held_by(event.as_ref())).sum()
+    }
+
+    /// What one recent event holds: `None`, one that meets no trigger, of which only the time
+    /// is kept.
+    fn held_by(&self, event: Option<&Rc<Event>>) -> u64 {
+        RECENT_HELD + event.map_or(0, |event| self.filing + event.footprint())
+    }
+
+    /// Its live state, as `forms::live` counts it.
+    pub(crate) fn held(&self) -> u64 {
+        self.held
     }
 
     /// Keeps an event (whose fields `values` reads) for later triggers, and forgets those
@@ -366,10 +474,13 @@ impl<'p> Recent<'p> {
                 Some(event.clone())
             }
         };
+        self.held += self.held_by(kept.as_ref());
         self.events.push_back((event.time(), kept));
         if let Some(start) = start {
             while self.events.front().is_some_and(|(time, _)| *time < start) {
-                self.events.pop_front();
+                if let Some((_, gone)) = self.events.pop_front() {
+                    self.held = self.held.saturating_sub(self.held_by(gone.as_ref()));
+                }
                 self.first += 1;
             }
         }
@@ -409,6 +520,8 @@ impl<'p> Recent<'p> {
             first,
             keyed,
             apart,
+            held,
+            filing,
             ..
         } = self;
         let (first, free, len) = (*first, settling.free, events.len() as u64);
@@ -431,6 +544,10 @@ impl<'p> Recent<'p> {
                     Tried::Met => true,
                     Tried::NotMet => {
                         if free {
+                            // Counted from now on as an event that meets no trigger (its
+                            // number may stay in a list behind a failing one until that is
+                            // forgotten: a few bytes not counted meanwhile).
+                            *held = held.saturating_sub(*filing + event.footprint());
                             *slot = None;
                         }
                         false
@@ -498,4 +615,81 @@ pub(crate) enum Tried {
     NotMet,
     /// `require` failed on it.
     Failed,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::forms::CompiledForm;
+    use crate::engine::native::Reader;
+    use crate::event::Origin;
+    use crate::input::EventParser;
+    use crate::{Limits, compile, load::agreement};
+
+    /// Obligations that all break keep no number or key behind them, nor do keys tried once
+    /// their obligations closed: a deadline of an hour kept every trigger's key before.
+    #[test]
+    fn what_closed_obligations_were_filed_by_is_forgotten() {
+        let rules = "agreement: o\ntitle: O\nparties: {IQ: Iraq}\nterms:\n  - {id: t, title: T, breached_by: IQ, when: 'true', deadline: {within: 1h, require: 'event.ref == trigger.id'}}\n";
+        let (agreement, problems) = agreement::load("o.yaml", rules);
+        assert!(problems.is_empty(), "{problems:?}");
+        let (program, problems) = compile(vec![agreement.unwrap()], &Limits::default());
+        assert!(problems.is_empty(), "{problems:?}");
+        let program = program.unwrap();
+        let CompiledForm::Deadline(deadline) = &program.terms[0].form else {
+            panic!("a deadline");
+        };
+        let mut open = Obligations::new(deadline.settling().expect("filed"));
+        let mut parser = EventParser::new();
+        let mut event = |line: u64, json: String| {
+            let origin = Origin {
+                file: "log".into(),
+                line,
+            };
+            Rc::new(parser.parse_json(&json, origin).unwrap())
+        };
+        let at = |second: u64| {
+            chrono::DateTime::from_timestamp(1_700_000_000 + second as i64, 0).unwrap()
+        };
+        for n in 0..10_000 {
+            let trigger = event(
+                n,
+                format!(r#"{{"id":"t{n}","time":"2024-01-01T00:00:00Z","kind":"k"}}"#),
+            );
+            open.push(trigger, at(n));
+        }
+        while open.pop_overdue(at(20_000)).is_some() {}
+        let (order, keyed) = open.filed();
+        assert!(
+            order <= 64 && keyed <= 64,
+            "{order} numbers, {keyed} keys kept"
+        );
+        let before = keyed;
+        // A key tried after its obligations closed is forgotten (with many open, the lists
+        // are not compacted).
+        let mut reader = Reader::new(&program.fields, program.max_text);
+        for n in 0..1000 {
+            let trigger = event(
+                n,
+                r#"{"id":"x","time":"2024-01-01T00:00:00Z","kind":"k"}"#.into(),
+            );
+            open.push(trigger, at(90_000));
+        }
+        for n in 0..100 {
+            let trigger = event(
+                n,
+                format!(r#"{{"id":"u{n}","time":"2024-01-01T00:00:00Z","kind":"k"}}"#),
+            );
+            open.push(trigger, at(90_000));
+            let number = open.numbers().last().copied().unwrap();
+            open.meet(number);
+            let candidate = event(
+                n,
+                format!(r#"{{"time":"2024-01-01T00:00:00Z","kind":"k","ref":"u{n}"}}"#),
+            );
+            let _ = open.reach(&candidate, Some(&mut reader.read(&candidate)));
+        }
+        let (_, keyed) = open.filed();
+        assert!(keyed <= before + 1, "{keyed} keys kept, {before} before");
+    }
 }

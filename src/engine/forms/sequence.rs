@@ -7,11 +7,12 @@
 //! they age out, and keys without any are swept now and then.
 
 use std::collections::VecDeque;
+use std::collections::hash_map::Entry;
 use std::rc::Rc;
 
 use chrono::TimeDelta;
 
-use super::{Compiler, Evaluate, Judge, Keyed, SWEEP, SharedKey, Source};
+use super::{Compiler, Evaluate, Judge, Keyed, SWEEP, SharedKey, Source, live};
 use super::{FormOutcome, FormSummary, Key};
 use crate::engine::memo::Memo;
 use crate::engine::sink::{Evidence, Sink};
@@ -113,6 +114,22 @@ impl State<'_> {
 }
 
 impl State<'_> {
+    /// Its live state, as `forms::live` counts it.
+    pub(super) fn held(&self) -> u64 {
+        self.chains.held
+    }
+
+    #[cfg(test)]
+    pub(super) fn recount(&self) -> u64 {
+        let chains = self.chains.open.iter();
+        chains
+            .map(|(key, queues)| {
+                let events = queues.iter().flatten().map(|(_, e)| live::event(e));
+                key_held(key, queues.len()) + events.sum::<u64>()
+            })
+            .sum()
+    }
+
     pub(super) fn fire<S: Sink>(
         &mut self,
         cx: &mut impl Judge,
@@ -171,6 +188,17 @@ impl State<'_> {
     }
 }
 
+/// What a key's chains hold besides their events: the key, and a queue for each step but the
+/// last.
+fn key_held(key: &str, queues: usize) -> u64 {
+    // Its entry in `Chains::open` and the key's block; each queue's place in the vector of
+    // queues, the vector's rounding, and the queue's smallest buffer.
+    const KEY: u64 = live::table_entry::<SharedKey, Vec<StepQueue>>() + live::SHARED_TEXT;
+    const QUEUE: u64 =
+        size_of::<StepQueue>() as u64 + live::block(0) + live::smallest_deque::<(u64, Rc<Event>)>();
+    live::key(key, KEY) + queues as u64 * QUEUE
+}
+
 /// The events that matched one step, with their position in canonical order.
 type StepQueue = VecDeque<(u64, Rc<Event>)>;
 
@@ -182,6 +210,8 @@ pub(crate) struct Chains {
     /// Position of the next event in canonical order.
     next: u64,
     since_sweep: u64,
+    /// The live state of `open`, counted as `forms::live` counts it.
+    held: u64,
 }
 
 impl Chains {
@@ -223,30 +253,42 @@ impl Chains {
         self.next += 1;
         let start = event.time().checked_sub_signed(within);
         let earlier = matched.len().saturating_sub(1);
-        let queues = self
-            .open
-            .entry(key)
-            .or_insert_with(|| vec![VecDeque::new(); earlier]);
+        let queues = match self.open.entry(key) {
+            Entry::Occupied(queues) => queues.into_mut(),
+            Entry::Vacant(vacant) => {
+                self.held += key_held(vacant.key(), earlier);
+                vacant.insert(vec![VecDeque::new(); earlier])
+            }
+        };
         for (queue, matched) in queues.iter_mut().zip(matched) {
             while queue
                 .front()
                 .is_some_and(|(_, e)| start.is_some_and(|start| e.time() < start))
             {
-                queue.pop_front();
+                if let Some((_, gone)) = queue.pop_front() {
+                    self.held = self.held.saturating_sub(live::event(&gone));
+                }
             }
             if *matched {
                 queue.push_back((position, event.clone()));
+                self.held += live::event(event);
             }
         }
         self.since_sweep += 1;
         if self.since_sweep >= SWEEP {
             self.since_sweep = 0;
-            self.open.retain(|_, queues| {
-                queues.iter().any(|queue| {
+            let held = &mut self.held;
+            self.open.retain(|key, queues| {
+                let open = queues.iter().any(|queue| {
                     queue
                         .back()
                         .is_some_and(|(_, e)| start.is_none_or(|start| e.time() >= start))
-                })
+                });
+                if !open {
+                    let events: u64 = queues.iter().flatten().map(|(_, e)| live::event(e)).sum();
+                    *held = held.saturating_sub(key_held(key, queues.len()) + events);
+                }
+                open
             });
         }
     }

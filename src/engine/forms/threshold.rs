@@ -8,11 +8,12 @@
 //! and then, so memory follows the keys still active.
 
 use std::collections::VecDeque;
+use std::collections::hash_map::Entry;
 use std::rc::Rc;
 
 use chrono::TimeDelta;
 
-use super::{Compiler, Evaluate, Judge, Keyed, SWEEP, SharedKey, Source};
+use super::{Compiler, Evaluate, Judge, Keyed, SWEEP, SharedKey, Source, live};
 use super::{FormOutcome, FormSummary, Key};
 use crate::engine::sink::{Evidence, Sink};
 use crate::event::Event;
@@ -87,6 +88,21 @@ impl State<'_> {
 }
 
 impl State<'_> {
+    /// Its live state, as `forms::live` counts it.
+    pub(super) fn held(&self) -> u64 {
+        self.windows.held
+    }
+
+    #[cfg(test)]
+    pub(super) fn recount(&self) -> u64 {
+        let windows = self.windows.open.iter();
+        windows
+            .map(|(key, window)| {
+                live::key(key, KEY_HELD) + window.iter().map(|e| live::event(e)).sum::<u64>()
+            })
+            .sum()
+    }
+
     pub(super) fn fire<S: Sink>(
         &mut self,
         cx: &mut impl Judge,
@@ -113,6 +129,12 @@ impl State<'_> {
     }
 }
 
+/// What a key's window holds besides its events (`forms::live`): its entry in `Windows::open`, the
+/// key's block, and the window's smallest buffer.
+const KEY_HELD: u64 = live::table_entry::<SharedKey, VecDeque<Rc<Event>>>()
+    + live::SHARED_TEXT
+    + live::smallest_deque::<Rc<Event>>();
+
 /// The open windows of one threshold term: per key, the selected events inside the window,
 /// oldest first.
 #[derive(Default, serde::Serialize, serde::Deserialize)]
@@ -120,6 +142,8 @@ pub(crate) struct Windows {
     open: rustc_hash::FxHashMap<SharedKey, VecDeque<Rc<Event>>>,
     /// Events pushed since the last sweep of keys whose windows have emptied.
     since_sweep: u64,
+    /// The live state of `open`, counted as `forms::live` counts it.
+    held: u64,
 }
 
 impl Windows {
@@ -135,17 +159,26 @@ impl Windows {
         let now = event.time();
         // The window is (now - within, now]: an event exactly `within` before is outside.
         let start = now.checked_sub_signed(within);
-        let window = self.open.entry(key).or_default();
+        let window = match self.open.entry(key) {
+            Entry::Occupied(window) => window.into_mut(),
+            Entry::Vacant(vacant) => {
+                self.held += live::key(vacant.key(), KEY_HELD);
+                vacant.insert(VecDeque::new())
+            }
+        };
         while window
             .front()
             .is_some_and(|e| start.is_some_and(|start| e.time() <= start))
         {
-            window.pop_front();
+            if let Some(gone) = window.pop_front() {
+                self.held = self.held.saturating_sub(live::event(&gone));
+            }
         }
         // In time order: a late event on a stream goes where its time puts it, so that the
         // window still expires from its front.
         let at = window.partition_point(|e| e.time() <= now);
         window.insert(at, event.clone());
+        self.held += live::event(event);
         let in_window = window
             .iter()
             .take(at + 1)
@@ -176,10 +209,16 @@ impl Windows {
         self.since_sweep += 1;
         if self.since_sweep >= SWEEP {
             self.since_sweep = 0;
-            self.open.retain(|_, window| {
-                window
+            let held = &mut self.held;
+            self.open.retain(|key, window| {
+                let open = window
                     .back()
-                    .is_some_and(|e| start.is_none_or(|start| e.time() > start))
+                    .is_some_and(|e| start.is_none_or(|start| e.time() > start));
+                if !open {
+                    let events: u64 = window.iter().map(|e| live::event(e)).sum();
+                    *held = held.saturating_sub(live::key(key, KEY_HELD) + events);
+                }
+                open
             });
         }
         full
