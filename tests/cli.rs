@@ -508,7 +508,7 @@ fn main() {
         }));
     }
 
-    let checks: [(&str, fn()); 12] = [
+    let checks: [(&str, fn()); 13] = [
         ("scenario_coverage", scenario_coverage),
         ("readme_ucdp_command", readme_ucdp_command),
         ("readme_tour", readme_tour),
@@ -538,6 +538,10 @@ fn main() {
         (
             "killed_stream_resumes_from_its_checkpoint",
             killed_stream_resumes_from_its_checkpoint,
+        ),
+        (
+            "regression_waiting_events_bounded_in_memory",
+            regression_waiting_events_bounded_in_memory,
         ),
     ];
     for (name, check) in checks {
@@ -640,6 +644,72 @@ fn wait_for_stdin(child: &std::process::Child) {
         std::fs::read_to_string(&syscall).is_ok_and(|s| s.starts_with("7 ") || s.starts_with("73 "))
     });
     assert!(waiting, "pactum never waited on standard input");
+}
+
+/// Issue 12: events waiting in a stream's reorder buffer were bounded in time
+/// (`--max-delay`), not in memory: 9 lines of 1 MiB of one-entry objects made the buffer hold
+/// 644 MiB. Now the events waiting may occupy 48 MiB (as `Event::footprint` counts them; each
+/// such line counts some 79 MB): past that the earliest is judged ahead of its time, and an
+/// event that then comes with an earlier time is late. Here three such lines come out of
+/// order within a minute: before, all three waited and were judged in time order (no late
+/// event); now each is judged on arrival, and the second, earlier than the first, is late.
+/// The same for a file read through a buffer as long as its lateness.
+fn regression_waiting_events_bounded_in_memory() {
+    use std::io::Write;
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("rules.yaml"),
+        // The second term reads `x`, so that it is parsed (it fails: the arrays are longer
+        // than Rhai allows).
+        "agreement: w\ntitle: W\nparties: {IQ: Iraq}\nterms:\n  - {id: t, title: T, breached_by: IQ, when: 'event.kind == \"k\"', threshold: {count: 1, within: 1h}}\n  - {id: x, title: X, breached_by: IQ, when: 'event.x.len() > 0'}\n",
+    )
+    .unwrap();
+    // A line just under the 1 MiB limit: an array of `{"a":0}`.
+    let dense = |id: &str, second: u32| {
+        let head =
+            format!(r#"{{"id":"{id}","time":"2024-01-01T00:00:{second:02}Z","kind":"k","x":["#);
+        let mut line = head;
+        while line.len() < (1 << 20) - 16 {
+            line.push_str(r#"{"a":0},"#);
+        }
+        line.pop();
+        line.push_str("]}");
+        line
+    };
+    let lines = [dense("e2", 20), dense("e1", 10), dense("e3", 30)].join("\n") + "\n";
+    std::fs::write(dir.path().join("dense.jsonl"), &lines).unwrap();
+    for input in ["-", "dense.jsonl"] {
+        let mut child = Command::new(BIN)
+            .args(["replay", "-r", "rules.yaml", "-f", "json", input])
+            .current_dir(dir.path())
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut stdin = child.stdin.take().unwrap();
+        if input == "-" {
+            stdin.write_all(lines.as_bytes()).unwrap();
+        }
+        drop(stdin);
+        let output = child.wait_with_output().unwrap();
+        assert_eq!(output.status.code(), Some(0), "{input}: {output:?}");
+        let report: Value = serde_json::from_slice(&output.stdout).unwrap();
+        let late: Vec<&str> = report["late"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|l| l["event"].as_str().unwrap())
+            .collect();
+        assert_eq!(late, ["e1"], "{input}");
+        let judged: Vec<&str> = report["violations"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v["evidence"][0]["id"].as_str().unwrap())
+            .collect();
+        assert_eq!(judged, ["e1", "e2", "e3"], "{input}");
+    }
 }
 
 /// A stream of `events` synthetic reports for scenarios/stream-checkpoint/agreement.yaml,

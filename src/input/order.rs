@@ -345,8 +345,9 @@ impl<'a> Events<'a> {
     pub fn exact(&self) -> bool {
         match self.order {
             Order::Sorted { .. } => true,
-            // A file scanned and read through a buffer as long as its worst lateness.
-            Order::Buffered(_) => self.read.max_delay.is_none(),
+            // A file scanned and read through a buffer as long as its worst lateness, unless
+            // the buffer had to hand an event on ahead of its time.
+            Order::Buffered(_) => self.read.max_delay.is_none() && !self.buffer.overflowed,
             Order::AsRead => false,
         }
     }
@@ -592,6 +593,7 @@ impl<'a> Events<'a> {
         let mut reopens = Vec::new();
         let mut entries = EntrySort::new(in_memory);
         let mut kept: Option<Vec<(Entry, Event)>> = Some(Vec::new());
+        let mut kept_held = 0u64;
         let mut yaml: Vec<Vec<Option<Event>>> = Vec::new();
         // Bytes of the inputs already read to their end.
         let mut before = 0u64;
@@ -630,13 +632,20 @@ impl<'a> Events<'a> {
                     events_of_yaml.push(Some(event.clone()));
                 }
                 match &mut kept {
-                    Some(events) => events.push((entry, event)),
+                    Some(events) => {
+                        kept_held += event.footprint();
+                        events.push((entry, event));
+                    }
                     None => entries.push(entry).map_err(source.io_error())?,
                 }
                 // Past the budget, forget the events kept: only where they are is remembered.
-                if kept.is_some() && before.saturating_add(reader.offset()) > in_memory {
+                // The budget is of the input's bytes, and of what the events occupy: a dense
+                // line parses into some 66 times its size.
+                if kept.is_some()
+                    && (before.saturating_add(reader.offset()) > in_memory || kept_held > MAX_KEPT)
+                {
                     tracing::info!(
-                        "more than {in_memory} bytes of events: indexing them, to read them again in order"
+                        "more than {in_memory} bytes of events, or {MAX_KEPT} bytes of memory: indexing them, to read them again in order"
                     );
                     if let Some(events) = kept.take() {
                         for (entry, _) in events {
@@ -974,7 +983,22 @@ struct Buffer {
     handed: Option<i128>,
     /// The same, as an instant.
     handed_time: Option<DateTime<Utc>>,
+    /// What the events waiting occupy, as `Event::footprint` counts it.
+    held: u64,
+    /// Whether an event was ever handed on before its time because the events waiting held
+    /// more than [`MAX_WAITING`]: the order is no longer exact.
+    overflowed: bool,
 }
+
+/// What the events waiting in a reorder buffer may occupy (as `Event::footprint` counts it)
+/// before the earliest is handed on ahead of its time: `--max-delay` bounds the wait in time,
+/// this in memory, whatever the events' size (9 lines of 1 MiB of one-entry objects had made
+/// a stream's buffer hold 644 MiB). docs/security.md, "Events waiting to be judged".
+pub(crate) const MAX_WAITING: u64 = 48 << 20;
+
+/// What events a sort keeps in memory may occupy (as `Event::footprint` counts it), besides the
+/// input's bytes (`RunOptions::in_memory`), before it indexes them instead.
+pub(crate) const MAX_KEPT: u64 = 48 << 20;
 
 /// An instant as nanoseconds since 1970, exactly.
 fn nanos(time: DateTime<Utc>) -> i128 {
@@ -1007,6 +1031,7 @@ impl Buffer {
         if self.watermark.is_none_or(|w| watermark > w) {
             self.watermark = Some(watermark);
         }
+        self.held += event.footprint();
         // After every event of the same time or earlier: ties keep their arrival order.
         if self.pending.back().is_none_or(|(last, _)| *last <= time) {
             self.pending.push_back((time, event));
@@ -1017,13 +1042,20 @@ impl Buffer {
         None
     }
 
-    /// The earliest event waiting, once an event at least `max_delay` later has come.
+    /// The earliest event waiting, once an event at least `max_delay` later has come, or once
+    /// the events waiting hold more than [`MAX_WAITING`].
     fn release(&mut self) -> Option<Rc<Event>> {
         let (front, _) = self.pending.front()?;
-        if *front > self.watermark? {
+        if self.held > MAX_WAITING {
+            // Ahead of its time: an event that comes later with an earlier time is late.
+            if self.watermark.is_none_or(|watermark| *front > watermark) {
+                self.overflowed = true;
+            }
+        } else if *front > self.watermark? {
             return None;
         }
         let (time, next) = self.pending.pop_front()?;
+        self.held = self.held.saturating_sub(next.footprint());
         self.handed = Some(self.handed.map_or(time, |h| h.max(time)));
         self.handed_time = Some(next.time()).max(self.handed_time);
         Some(next)
@@ -1031,6 +1063,8 @@ impl Buffer {
 
     /// At the end of the stream: the next event still waiting, in order.
     fn drain(&mut self) -> Option<Rc<Event>> {
-        self.pending.pop_front().map(|(_, event)| event)
+        let (_, event) = self.pending.pop_front()?;
+        self.held = self.held.saturating_sub(event.footprint());
+        Some(event)
     }
 }
