@@ -77,6 +77,8 @@ enum Command {
 }
 
 fn main() -> ExitCode {
+    // Before anything uses Rhai (docs/security.md: the same report on every run).
+    pactum::expr::sandbox::fix_hashing_seed();
     let cli = Cli::parse();
     init_logging(cli.verbose);
     match execute(cli.command) {

@@ -508,7 +508,7 @@ fn main() {
         }));
     }
 
-    let checks: [(&str, fn()); 13] = [
+    let checks: [(&str, fn()); 14] = [
         ("scenario_coverage", scenario_coverage),
         ("readme_ucdp_command", readme_ucdp_command),
         ("readme_tour", readme_tour),
@@ -542,6 +542,10 @@ fn main() {
         (
             "regression_waiting_events_bounded_in_memory",
             regression_waiting_events_bounded_in_memory,
+        ),
+        (
+            "regression_units_do_not_depend_on_the_address_layout",
+            regression_units_do_not_depend_on_the_address_layout,
         ),
     ];
     for (name, check) in checks {
@@ -709,6 +713,51 @@ fn regression_waiting_events_bounded_in_memory() {
             .map(|v| v["evidence"][0]["id"].as_str().unwrap())
             .collect();
         assert_eq!(judged, ["e1", "e2", "e3"], "{input}");
+    }
+}
+
+/// Issue 12, found while merging: Rhai seeded its hashes from each run's address layout, and
+/// what an evaluation allocated (so the units a term was charged) depended on them: one run in
+/// twenty of `case::regression-term-budget-bytes` reported 3,100 units more spent. pactum now
+/// fixes the seed. The same replay, 24 times (each with its own address layout): one report.
+/// (Before the fix, 24 runs differed at least once about seven times in ten.)
+fn regression_units_do_not_depend_on_the_address_layout() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("rules.yaml"),
+        "agreement: budget\ntitle: Budget\nparties: {IQ: Iraq}\nfunctions: |\n  fn heavy(e) { let s = e.id; s.pad(8000, \"y\"); for i in 0..70 { let t = s + s; } e.id != \"\" }\nterms:\n  - {id: bytes, title: Allocates, breached_by: IQ, when: heavy(event)}\n",
+    )
+    .unwrap();
+    let events: String = (0..700)
+        .map(|i| format!("{{\"id\":\"e{i}\",\"time\":\"2024-01-01T00:{:02}:{:02}Z\",\"kind\":\"shelling\"}}\n", i / 60, i % 60))
+        .collect();
+    std::fs::write(dir.path().join("events.jsonl"), events).unwrap();
+    let reports: Vec<Vec<u8>> = (0..6)
+        .flat_map(|_| {
+            let children: Vec<_> = (0..4)
+                .map(|_| {
+                    Command::new(BIN)
+                        .args(["replay", "-r", "rules.yaml", "-f", "json", "events.jsonl"])
+                        .current_dir(dir.path())
+                        .stdout(Stdio::piped())
+                        .stderr(Stdio::null())
+                        .spawn()
+                        .unwrap()
+                })
+                .collect();
+            children
+                .into_iter()
+                .map(|child| child.wait_with_output().unwrap().stdout)
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    let first: Value = serde_json::from_slice(&reports[0]).unwrap();
+    assert_eq!(
+        first["suspended"][0]["term"], "bytes",
+        "the term must pass its budget"
+    );
+    for report in &reports {
+        assert!(report == &reports[0], "two runs of one replay differ");
     }
 }
 
