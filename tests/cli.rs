@@ -863,8 +863,9 @@ fn killed_stream_resumes_from_its_checkpoint() {
     assert!(!report["late"].as_array().unwrap().is_empty());
     assert!(!report["skipped"].as_array().unwrap().is_empty());
     let checkpoint = ["--checkpoint", "state", "--checkpoint-every", "250"];
-    let kill_after = |lines: usize| {
-        let mut child = replay(&checkpoint).spawn().unwrap();
+    // Judges the first `lines` lines with `args`, then SIGKILL.
+    let kill_after = |args: &[&str], lines: usize| {
+        let mut child = replay(args).spawn().unwrap();
         let mut stdin = child.stdin.take().unwrap();
         for line in &stream[..lines] {
             writeln!(stdin, "{line}").unwrap();
@@ -882,7 +883,10 @@ fn killed_stream_resumes_from_its_checkpoint() {
     for kills in [1, 1, 2, 1, 3] {
         for _ in 0..kills {
             draw = draw.wrapping_mul(6364136223846793005).wrapping_add(1);
-            kill_after(300 + (draw >> 33) as usize % (stream.len() - 300));
+            kill_after(
+                &checkpoint,
+                300 + (draw >> 33) as usize % (stream.len() - 300),
+            );
         }
         let (output, report) = run_to_end(&checkpoint);
         assert_eq!(output.status.code(), Some(0), "{output:?}");
@@ -901,15 +905,7 @@ fn killed_stream_resumes_from_its_checkpoint() {
         "250",
         "--no-memo",
     ];
-    let mut child = replay(&plain).spawn().unwrap();
-    let mut stdin = child.stdin.take().unwrap();
-    for line in &stream[..2500] {
-        writeln!(stdin, "{line}").unwrap();
-    }
-    stdin.flush().unwrap();
-    wait_for_stdin(&child);
-    child.kill().unwrap();
-    child.wait().unwrap();
+    kill_after(&plain, 2500);
     let (output, report) = run_to_end(&plain);
     assert_eq!(output.status.code(), Some(0), "{output:?}");
     assert!(
@@ -940,15 +936,7 @@ fn killed_stream_resumes_from_its_checkpoint() {
         "--checkpoint-every",
         "250",
     ];
-    let mut child = replay(&limited_checkpoint).spawn().unwrap();
-    let mut stdin = child.stdin.take().unwrap();
-    for line in &stream[..4000] {
-        writeln!(stdin, "{line}").unwrap();
-    }
-    stdin.flush().unwrap();
-    wait_for_stdin(&child);
-    child.kill().unwrap();
-    child.wait().unwrap();
+    kill_after(&limited_checkpoint, 4000);
     let (output, report) = run_to_end(&limited_checkpoint);
     assert_eq!(output.status.code(), Some(0), "{output:?}");
     assert!(
@@ -967,7 +955,7 @@ fn killed_stream_resumes_from_its_checkpoint() {
     first.kill().unwrap();
     first.wait().unwrap();
     // Another stream, or other rules: refused, and the checkpoint kept.
-    kill_after(1000);
+    kill_after(&checkpoint, 1000);
     let mut child = replay(&checkpoint).spawn().unwrap();
     let mut stdin = child.stdin.take().unwrap();
     let other = everything.replacen("\"e1\"", "\"E1\"", 1);
