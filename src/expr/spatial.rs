@@ -19,7 +19,7 @@ use rhai::{Dynamic, Engine, EvalAltResult, Position};
 use crate::diagnostic::did_you_mean;
 use crate::event::EventHandle;
 use crate::geo::Point;
-use crate::load::agreement::{Geography, Shape};
+use crate::load::agreement::{Geography, NEAR_KM, Nearest, Shape};
 
 /// The functions, with their number of arguments.
 pub(crate) const FUNCTIONS: [(&str, usize); 3] =
@@ -67,21 +67,51 @@ pub(crate) fn register(engine: &mut Engine, geography: Rc<Geography>) {
             Ok(Dynamic::from_float(km))
         },
     );
-    let g = geography;
+    let g = geography.clone();
     engine.register_fn(
         "nearest_place",
         move |event: &mut EventHandle| -> Result<Dynamic, Box<EvalAltResult>> {
-            let Some(p) = position(event) else {
-                return Ok(Dynamic::UNIT);
-            };
-            match g.nearest_place(p) {
-                Some((name, _)) => Ok(Dynamic::from(name.to_string())),
-                None => Err(error(
-                    "`nearest_place` needs places: this agreement's geography names none".into(),
-                )),
-            }
+            nearest_place(&g, event, NEAR_KM)
         },
     );
+    let g = geography.clone();
+    engine.register_fn(
+        "nearest_place",
+        move |event: &mut EventHandle, km: f64| -> Result<Dynamic, Box<EvalAltResult>> {
+            nearest_place(&g, event, km)
+        },
+    );
+    let g = geography;
+    engine.register_fn(
+        "nearest_place",
+        move |event: &mut EventHandle, km: rhai::INT| -> Result<Dynamic, Box<EvalAltResult>> {
+            nearest_place(&g, event, km as f64)
+        },
+    );
+}
+
+/// `nearest_place(event[, km])`: the name of the place nearest the event within `km`; `()` when
+/// none is that near, or the event has no position.
+fn nearest_place(
+    geography: &Geography,
+    event: &EventHandle,
+    km: f64,
+) -> Result<Dynamic, Box<EvalAltResult>> {
+    if !(km.is_finite() && km > 0.0) {
+        return Err(error(format!(
+            "`nearest_place` needs a distance in km above 0, and was given {km}"
+        )));
+    }
+    let Some(p) = position(event) else {
+        return Ok(Dynamic::UNIT);
+    };
+    match geography.nearest_place_within(p, km) {
+        Nearest::Place(name, _) => Ok(Dynamic::from(name.to_string())),
+        Nearest::NoneWithin => Ok(Dynamic::UNIT),
+        Nearest::NoPlaces => Err(error(
+            "`nearest_place` needs places: this agreement's geography names none".into(),
+        )),
+    }
 }
 
 /// The event's position, or `None` (counted) when it has no usable `lat` and `lon`.

@@ -31,7 +31,7 @@ pub use text::plain;
 use crate::engine::Program;
 use crate::engine::replay::SuspensionReason as EngineReason;
 use crate::engine::sink::Violation;
-use crate::load::agreement::{Agreement, Period, Term};
+use crate::load::agreement::{Agreement, Nearest, Period, Term};
 use crate::run::{RunOptions, RunOutcome};
 use crate::time::format_instant;
 
@@ -374,7 +374,12 @@ pub(super) fn near(
     let (lat, lon) = (lat?, lon?);
     let point = crate::geo::Point::new(lon, lat).ok()?;
     let geography = &agreement.geography;
-    let place = geography.nearest_place(point);
+    let (place, no_place_within_km) =
+        match geography.nearest_place_within(point, crate::load::agreement::NEAR_KM) {
+            Nearest::Place(name, km) => (Some((name, km)), None),
+            Nearest::NoneWithin => (None, Some(crate::load::agreement::NEAR_KM)),
+            Nearest::NoPlaces => (None, None),
+        };
     let line = geography
         .names()
         .filter_map(|name| match geography.get(name) {
@@ -384,13 +389,14 @@ pub(super) fn near(
             _ => None,
         })
         .min_by(|a, b| a.1.total_cmp(&b.1));
-    if place.is_none() && line.is_none() {
+    if place.is_none() && no_place_within_km.is_none() && line.is_none() {
         return None;
     }
     let round = |km: f64| (km * 10.0).round() / 10.0;
     Some(NearRecord {
         place: place.map(|(name, _)| name.to_string()),
         place_km: place.map(|(_, km)| round(km)),
+        no_place_within_km,
         line: line.map(|(name, _)| name.to_string()),
         line_km: line.map(|(_, km)| round(km)),
     })

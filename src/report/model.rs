@@ -188,6 +188,9 @@ pub struct NearRecord {
     /// Its distance, km (0.1).
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub place_km: Option<f64>,
+    /// When the geography names places but none within this many km: no place is named.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub no_place_within_km: Option<f64>,
     /// The nearest line (a border).
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub line: Option<String>,

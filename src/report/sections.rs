@@ -623,6 +623,9 @@ fn near(near: Option<&super::NearRecord>) -> Vec<String> {
     if let (Some(place), Some(km)) = (&near.place, near.place_km) {
         words.push(format!("{km:.1} km from {place}"));
     }
+    if let Some(km) = near.no_place_within_km {
+        words.push(format!("no named place within {km:.0} km"));
+    }
     if let (Some(line), Some(km)) = (&near.line, near.line_km) {
         words.push(format!("{km:.1} km from the line {line}"));
     }

@@ -114,8 +114,18 @@ impl Geography {
         !self.places.is_empty()
     }
 
+    /// The place nearest to `point` within `km`, with its great-circle distance. A place
+    /// further than a few tens of km is not "near" in a monitor's words ([`NEAR_KM`]).
+    pub fn nearest_place_within(&self, point: Point, km: f64) -> Nearest<'_> {
+        match self.nearest_place(point) {
+            Some((_, distance)) if distance > km => Nearest::NoneWithin,
+            Some((name, distance)) => Nearest::Place(name, distance),
+            None => Nearest::NoPlaces,
+        }
+    }
+
     /// The place nearest to `point`, with its great-circle distance in km (ties: the first
-    /// name in sorted order).
+    /// name in sorted order), however far.
     pub fn nearest_place(&self, point: Point) -> Option<(&str, f64)> {
         let mut best: Option<(&str, f64)> = None;
         for (name, place) in &self.places {
@@ -127,6 +137,22 @@ impl Geography {
         best
     }
 }
+
+/// What [`Geography::nearest_place_within`] found.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Nearest<'g> {
+    /// The nearest place, and its distance in km.
+    Place(&'g str, f64),
+    /// The geography names places, none within the distance.
+    NoneWithin,
+    /// The geography names no place.
+    NoPlaces,
+}
+
+/// How far a place may be and still be named as near a position, by `nearest_place(event)` and
+/// in a report's `location.near`, in km: a monitor says "near Zakho" of a village a few km away,
+/// not of one 164 km away (what a report had said). `nearest_place(event, km)` takes its own.
+pub const NEAR_KM: f64 = 50.0;
 
 #[derive(Deserialize)]
 pub(super) struct GeographyFile {

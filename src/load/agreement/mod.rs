@@ -15,7 +15,7 @@ use chrono::{DateTime, Utc};
 use crate::diagnostic::SourceFile;
 use crate::load::{Expression, ListItem};
 
-pub use geography::{FileReader, Geography, Outline, Shape};
+pub use geography::{FileReader, Geography, NEAR_KM, Nearest, Outline, Shape};
 pub use load::{load, load_with};
 
 /// The counts and durations a rule file chooses are bounded, because what a replay holds and
