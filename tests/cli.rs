@@ -1746,7 +1746,15 @@ fn html_report_renders_in_chromium() -> Result<Completion, Failed> {
     let (_, html) = replay_as(&dir, &rules, &events, &[], "html");
     let work = tempfile::tempdir().unwrap();
     let page = work.path().join("report.html");
-    std::fs::write(&page, &html).unwrap();
+    // After the report's own script, as a reader would: sort the violations by severity, then
+    // by time, and write down each order (issue 13: time was sorted by year alone, severity
+    // alphabetically).
+    let sorting = "<script>const t=document.getElementById('violations'),h=t.tHead.rows[0].cells;\
+const col=i=>[...t.tBodies[0].rows].map(r=>r.cells[i].dataset.sort??r.cells[i].innerText).join(',');\
+h[4].click();const sev=col(4);h[1].dispatchEvent(new KeyboardEvent('keydown',{key:'Enter'}));\
+const time=col(1);const p=document.createElement('pre');p.id='sorted';\
+p.textContent=sev+'|'+time+'|'+h[1].getAttribute('aria-sort');document.body.appendChild(p);</script></body>";
+    std::fs::write(&page, html.replace("</body>", sorting)).unwrap();
     let out = Command::new(chromium)
         .args([
             "--headless",
@@ -1782,5 +1790,19 @@ fn html_report_renders_in_chromium() -> Result<Completion, Failed> {
     // The script ran: it reveals the filter, hidden for readers without JavaScript.
     assert!(dom.contains("id=\"filter\""));
     assert!(!dom.contains("hidden=\"hidden\""), "the script did not run");
+    // Sorted by severity's rank, then (from the keyboard) by time as instants, not years.
+    let sorted = dom
+        .split("<pre id=\"sorted\">")
+        .nth(1)
+        .and_then(|rest| rest.split("</pre>").next())
+        .expect("the sorting script ran");
+    let parts: Vec<&str> = sorted.split('|').collect();
+    let ranks: Vec<u8> = parts[0].split(',').map(|r| r.parse().unwrap()).collect();
+    assert!(ranks.windows(2).all(|w| w[0] <= w[1]), "{ranks:?}");
+    assert!(ranks.first() < ranks.last(), "one severity only: {ranks:?}");
+    let times: Vec<&str> = parts[1].split(',').collect();
+    assert!(times.windows(2).all(|w| w[0] <= w[1]), "{times:?}");
+    assert_eq!(times.len(), violations);
+    assert_eq!(parts[2], "ascending");
     Ok(Completion::Completed)
 }

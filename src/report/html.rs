@@ -20,12 +20,21 @@ th{background:#eee;cursor:pointer}td.n{text-align:right}\
 code{font-size:0.95em}svg text{font-size:10px}\
 @media print{input,.noprint{display:none}th{cursor:auto}body{margin:0}}";
 
+// Sorting: by a cell's `data-sort` where it has one (a severity's rank), else its text; as
+// numbers only when both texts are whole numbers (`parseFloat` had read "2024-05-02T…" as
+// 2024, so times sorted by year alone), else as text (times and days are ISO 8601, which
+// sorts as text). Headers take the keyboard too (Enter, Space) and say how they sort
+// (`aria-sort`).
 const SCRIPT: &str = "for(const t of document.querySelectorAll('table.sortable')){\
-const h=t.tHead.rows[0].cells;for(let i=0;i<h.length;i++){h[i].addEventListener('click',()=>{\
+const h=t.tHead.rows[0].cells,k=c=>c.dataset.sort??c.innerText,\
+n=s=>s.trim()!==''&&isFinite(Number(s))?Number(s):NaN;\
+for(let i=0;i<h.length;i++){const go=()=>{\
 const b=t.tBodies[0],r=[...b.rows],d=h[i].dataset.dir==='a'?'d':'a';h[i].dataset.dir=d;\
-r.sort((x,y)=>{const p=x.cells[i].innerText,q=y.cells[i].innerText,np=parseFloat(p),nq=parseFloat(q);\
+for(const o of h)o.removeAttribute('aria-sort');h[i].setAttribute('aria-sort',d==='a'?'ascending':'descending');\
+r.sort((x,y)=>{const p=k(x.cells[i]),q=k(y.cells[i]),np=n(p),nq=n(q);\
 const c=(!isNaN(np)&&!isNaN(nq))?np-nq:p.localeCompare(q);return d==='a'?c:-c});\
-r.forEach(e=>b.appendChild(e))})}}\
+r.forEach(e=>b.appendChild(e))};h[i].tabIndex=0;h[i].addEventListener('click',go);\
+h[i].addEventListener('keydown',e=>{if(e.key==='Enter'||e.key===' '){e.preventDefault();go()}})}}\
 const f=document.getElementById('filter');if(f){f.hidden=false;f.addEventListener('input',()=>{\
 const w=f.value.toLowerCase();for(const r of document.querySelectorAll('#violations tbody tr')){\
 r.style.display=r.innerText.toLowerCase().includes(w)?'':'none'}})}";
@@ -139,9 +148,10 @@ pub(super) fn write(
     for t in &s.terms {
         writeln!(
             out,
-            "<tr><td><code>{}</code> {}</td><td>{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td></tr>",
+            "<tr><td><code>{}</code> {}</td><td data-sort=\"{}\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td></tr>",
             esc(&t.clause),
             esc(t.title),
+            rank(&t.severity.to_string()),
             t.severity,
             t.evaluated,
             t.out_of_period,
@@ -269,6 +279,17 @@ pub(super) fn write(
     writeln!(out, "</body></html>")
 }
 
+/// A severity's rank, for sorting by it (alphabetically, `critical` came before `low`).
+fn rank(severity: &str) -> u8 {
+    match severity {
+        "low" => 0,
+        "medium" => 1,
+        "high" => 2,
+        "critical" => 3,
+        _ => 4,
+    }
+}
+
 fn violation(out: &mut dyn Write, v: &Violation<'_>) -> io::Result<()> {
     let clause = match v.article {
         Some(article) => format!("{} ({})", esc(v.title), esc(article)),
@@ -300,11 +321,12 @@ fn violation(out: &mut dyn Write, v: &Violation<'_>) -> io::Result<()> {
     let n = v.number;
     writeln!(
         out,
-        "<tr id=\"v{n}\"><td class=\"n\">{n}</td><td>{}</td><td><code>{}</code><br/>{clause}</td><td>{}</td><td class=\"{}\">{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+        "<tr id=\"v{n}\"><td class=\"n\">{n}</td><td>{}</td><td><code>{}</code><br/>{clause}</td><td>{}</td><td class=\"{}\" data-sort=\"{}\">{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
         esc(v.time),
         esc(&v.clause),
         esc(v.party),
         v.severity,
+        rank(&v.severity.to_string()),
         v.severity,
         place.join("<br/>"),
         esc(v.message),
