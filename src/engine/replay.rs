@@ -56,6 +56,8 @@ pub struct Replay<'p> {
     last: Option<DateTime<Utc>>,
     /// The time of the last event the terms judged (not one after `--until`).
     judged: Option<DateTime<Utc>>,
+    /// Events read after `--until`, judged by no term.
+    after_until: u64,
     /// The terms whose form can date a violation before the event that decides it, by more
     /// than the events in between (see [`Replay::settled`]).
     dating_back: Vec<usize>,
@@ -105,6 +107,8 @@ pub struct ReplayTotals {
     pub terms: Vec<TermStats>,
     /// Obligations neither kept nor broken at the end, in term order then due time.
     pub open: Vec<Open>,
+    /// Events read after `--until`, judged by no term (counted in `events`).
+    pub after_until: u64,
 }
 
 impl<'p> Replay<'p> {
@@ -155,6 +159,7 @@ impl<'p> Replay<'p> {
             first: None,
             last: None,
             judged: None,
+            after_until: 0,
             dating_back,
             held: 0,
             state_limits: (MAX_TERM_STATE, MAX_STATE),
@@ -206,6 +211,7 @@ impl<'p> Replay<'p> {
         if self.until.is_some_and(|until| time > until) {
             // After the end of the replay: read and counted, judged by no term (out of every
             // term's period: the fast path counts it so at the end).
+            self.after_until += 1;
             if self.plain {
                 for judging in &mut self.terms {
                     if judging.suspended_after.is_some() {
@@ -496,6 +502,7 @@ impl<'p> Replay<'p> {
                 .finish(&mut state, self.until.or(self.last), &mut open, sink)?;
         }
         Ok(ReplayTotals {
+            after_until: self.after_until,
             events: self.events,
             first: self.first,
             last: self.last,
@@ -518,6 +525,7 @@ pub(crate) struct Saving<'r> {
     first: Option<DateTime<Utc>>,
     last: Option<DateTime<Utc>>,
     judged: Option<DateTime<Utc>>,
+    after_until: u64,
     inside: &'r [u64],
     held: u64,
     terms: Vec<SavingTerm<'r>>,
@@ -539,6 +547,7 @@ pub(crate) struct Saved {
     first: Option<DateTime<Utc>>,
     last: Option<DateTime<Utc>>,
     judged: Option<DateTime<Utc>>,
+    after_until: u64,
     inside: Vec<u64>,
     held: u64,
     terms: Vec<SavedTerm>,
@@ -561,6 +570,7 @@ impl<'p> Replay<'p> {
             first: self.first,
             last: self.last,
             judged: self.judged,
+            after_until: self.after_until,
             inside: self.periods.counts(),
             held: self.held,
             terms: self
@@ -587,6 +597,7 @@ impl<'p> Replay<'p> {
         self.first = saved.first;
         self.last = saved.last;
         self.judged = saved.judged;
+        self.after_until = saved.after_until;
         self.held = saved.held;
         for (judging, saved) in self.terms.iter_mut().zip(saved.terms) {
             if (saved.stats.agreement, saved.stats.term)

@@ -69,10 +69,10 @@ pub(super) fn write(
     match h.period {
         Some(p) => writeln!(
             out,
-            "Events from <b>{}</b> to <b>{}</b>: {} event(s) judged, {} violation(s).</p>",
+            "Events from <b>{}</b> to <b>{}</b>: {}, {} violation(s).</p>",
             esc(&p.first),
             esc(&p.last),
-            h.events,
+            h.events_judged(),
             h.violations
         )?,
         None => writeln!(out, "No event was judged.</p>")?,

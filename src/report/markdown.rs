@@ -36,8 +36,11 @@ pub(super) fn write(
     match h.period {
         Some(period) => writeln!(
             out,
-            "Events from **{}** to **{}**: {} event(s) judged, {} violation(s).",
-            period.first, period.last, h.events, h.violations
+            "Events from **{}** to **{}**: {}, {} violation(s).",
+            period.first,
+            period.last,
+            h.events_judged(),
+            h.violations
         )?,
         None => writeln!(out, "No event was judged.")?,
     }

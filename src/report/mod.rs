@@ -207,6 +207,7 @@ pub fn build(
         },
         summary: Summary {
             events: outcome.totals.events,
+            after_until: options.until.map(|_| outcome.totals.after_until),
             violations: tally.violations,
             hypothetical: tally.hypothetical,
             by_term,

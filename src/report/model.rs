@@ -296,8 +296,12 @@ pub struct Span {
 /// Counts over the whole replay.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Summary {
-    /// Events judged.
+    /// Events read (those after `--until` included, which no term judged).
     pub events: u64,
+    /// With `--until`: the events read after it, judged by no term (absent without `--until`,
+    /// and in reports written before this was counted).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub after_until: Option<u64>,
     /// Violations raised.
     pub violations: u64,
     /// One entry per term of every agreement, in file order.

@@ -60,6 +60,7 @@ pub fn sections<'r>(report: &'r Report, violations: &'r dyn ViolationSource) -> 
             agreements: report.agreements.len(),
             inputs: report.inputs.len(),
             events: s.events,
+            after_until: s.after_until,
             violations: s.violations,
             period: report.period.as_ref(),
         },
@@ -291,9 +292,26 @@ pub struct Heading<'r> {
     pub agreements: usize,
     pub inputs: usize,
     pub events: u64,
+    /// Of `events`, those read after `--until`, judged by no term (when counted).
+    pub after_until: Option<u64>,
     pub violations: u64,
     /// The first and last event time judged; none when no event was.
     pub period: Option<&'r Span>,
+}
+
+impl Heading<'_> {
+    /// "28 event(s) judged", or, with events after `--until`, "28 event(s) read, 16 judged":
+    /// what the reader must not take for events the terms saw.
+    pub fn events_judged(&self) -> String {
+        match self.after_until {
+            Some(after) if after > 0 => format!(
+                "{} event(s) read, {} judged",
+                self.events,
+                self.events.saturating_sub(after)
+            ),
+            _ => format!("{} event(s) judged", self.events),
+        }
+    }
 }
 
 /// An agreement applied.
@@ -551,7 +569,12 @@ fn options(report: &Report) -> Vec<Words<'_>> {
             Piece::Data(until),
             prose(" ("),
             code("--until"),
-            prose(")"),
+            match report.summary.after_until {
+                Some(after) => prose(format!(
+                    "): {after} event(s) after it read, judged by no term"
+                )),
+                None => prose(")"),
+            },
         ]);
     }
     if let Some(signal) = &o.interrupted {

@@ -23,6 +23,13 @@ pub(super) fn write(
         write!(out, ", {} to {}", period.first, period.last)?;
     }
     writeln!(out)?;
+    if let Some(until) = &report.options.until {
+        write!(out, "replay ended at {} (--until)", plain(until))?;
+        match h.after_until {
+            Some(after) => writeln!(out, ": {after} event(s) after it read, judged by no term")?,
+            None => writeln!(out)?,
+        }
+    }
     if let Some(signal) = &report.options.interrupted {
         writeln!(
             out,
