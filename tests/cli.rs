@@ -1776,6 +1776,14 @@ p.textContent=sev+'|'+time+'|'+h[1].getAttribute('aria-sort');document.body.appe
         .unwrap();
     let dom = String::from_utf8_lossy(&out.stdout);
     assert!(dom.contains("id=\"map\""), "no map in the rendered page");
+    // Accessibility (issue 13): one main landmark; the map a group, not an image, so that its
+    // links to the violations are reachable; a viewport for small screens.
+    assert_eq!(dom.matches("<main>").count(), 1, "no main landmark");
+    assert!(
+        dom.contains("id=\"map\" role=\"group\""),
+        "the map is not a group"
+    );
+    assert!(dom.contains("name=\"viewport\""), "no viewport");
     assert!(
         dom.contains("id=\"timeline\""),
         "no timeline in the rendered page"

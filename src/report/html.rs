@@ -12,11 +12,12 @@ use std::io::{self, Write};
 use super::sections::{Day, NoteKind, Piece, Sections, Violation, sections};
 use super::{Report, ViolationSource};
 
+// `high` in #a40, 5.9:1 against white (#c50 had 4.3:1, under WCAG AA's 4.5:1 for text).
 const STYLE: &str = "body{font-family:system-ui,sans-serif;margin:2em;color:#111;max-width:80em}\
 table{border-collapse:collapse;margin:0.5em 0 1.5em;font-size:0.9em}\
 th,td{border:1px solid #bbb;padding:0.25em 0.5em;text-align:left;vertical-align:top}\
 th{background:#eee;cursor:pointer}td.n{text-align:right}\
-.critical{color:#a00;font-weight:bold}.high{color:#c50}.hyp{color:#555;font-style:italic}\
+.critical{color:#a00;font-weight:bold}.high{color:#a40}.hyp{color:#555;font-style:italic}\
 code{font-size:0.95em}svg text{font-size:10px}\
 @media print{input,.noprint{display:none}th{cursor:auto}body{margin:0}}";
 
@@ -49,7 +50,11 @@ pub(super) fn write(
     let h = &s.heading;
     let titles: Vec<String> = h.titles.iter().map(|t| esc(t)).collect();
     writeln!(out, "<!DOCTYPE html>")?;
-    writeln!(out, "<html lang=\"en\"><head><meta charset=\"utf-8\"/>")?;
+    // A viewport, so that a phone shows the page at its width rather than zoomed out.
+    writeln!(
+        out,
+        "<html lang=\"en\"><head><meta charset=\"utf-8\"/><meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"/>"
+    )?;
     writeln!(
         out,
         "<title>Violation report: {}</title>",
@@ -57,7 +62,7 @@ pub(super) fn write(
     )?;
     writeln!(
         out,
-        "<style>/*<![CDATA[*/{STYLE}/*]]>*/</style></head><body>"
+        "<style>/*<![CDATA[*/{STYLE}/*]]>*/</style></head><body><main>"
     )?;
     writeln!(out, "<h1>Violation report: {}</h1>", titles.join("; "))?;
     writeln!(
@@ -276,7 +281,8 @@ pub(super) fn write(
     }
     // In CDATA, so that the file stays well-formed XML (`<` and `&&` in the script).
     writeln!(out, "<script>//<![CDATA[\n{SCRIPT}\n//]]></script>")?;
-    writeln!(out, "</body></html>")
+    // The page's content is one landmark, for screen readers' navigation.
+    writeln!(out, "</main></body></html>")
 }
 
 /// A severity's rank, for sorting by it (alphabetically, `critical` came before `low`).
@@ -481,7 +487,7 @@ fn map(s: &Sections<'_>, out: &mut dyn Write) -> io::Result<()> {
     };
     writeln!(
         out,
-        "<figure><svg xmlns=\"http://www.w3.org/2000/svg\" id=\"map\" role=\"img\" width=\"{width:.0}\" height=\"{height:.0}\" viewBox=\"0 0 {width:.0} {height:.0}\" style=\"background:#f4f8fb;border:1px solid #bbb\"><title>Map of the agreements\u{2019} geography and of the violations with a position</title>"
+        "<figure><svg xmlns=\"http://www.w3.org/2000/svg\" id=\"map\" role=\"group\" aria-label=\"Map of the agreements\u{2019} geography and of the violations with a position\" width=\"{width:.0}\" height=\"{height:.0}\" viewBox=\"0 0 {width:.0} {height:.0}\" style=\"background:#f4f8fb;border:1px solid #bbb\"><title>Map of the agreements\u{2019} geography and of the violations with a position</title>"
     )?;
     // The frame clips countries that reach past it.
     for shape in shapes.iter().filter(|s| s.kind == "area") {
