@@ -384,6 +384,9 @@ pub(crate) mod saved {
         Text(String),
         Array(Vec<Value>),
         Map(Vec<(String, Value)>),
+        // What a mapping's expression can make besides (`record.name[0]`, `blob(2)`).
+        Char(char),
+        Blob(Vec<u8>),
     }
 
     fn value<E: serde::ser::Error>(dynamic: &Dynamic) -> Result<Value, E> {
@@ -401,6 +404,12 @@ pub(crate) mod saved {
         }
         if let Some(text) = dynamic.read_lock::<ImmutableString>() {
             return Ok(Value::Text(text.to_string()));
+        }
+        if let Ok(c) = dynamic.as_char() {
+            return Ok(Value::Char(c));
+        }
+        if let Some(blob) = dynamic.read_lock::<rhai::Blob>() {
+            return Ok(Value::Blob(blob.to_vec()));
         }
         if let Some(array) = dynamic.read_lock::<rhai::Array>() {
             return array
@@ -429,6 +438,8 @@ pub(crate) mod saved {
             Value::Int(i) => i.into(),
             Value::Float(f) => f.into(),
             Value::Text(text) => text.into(),
+            Value::Char(c) => c.into(),
+            Value::Blob(bytes) => Dynamic::from_blob(bytes),
             Value::Array(items) => items
                 .into_iter()
                 .map(dynamic)

@@ -114,10 +114,12 @@ const HASHING_SEED: [u64; 4] = [
     0x7061_6374_756d_0004,
 ];
 
-/// Fixes Rhai's hashing seed ([`HASHING_SEED`]), if nothing has hashed yet: call before any
-/// other use of Rhai. [`engine`] calls it; a program calls it first thing, before it loads
-/// anything. Returns `false` when Rhai's seed was already set otherwise (by the program, or
-/// at random by an earlier use): units, and so suspensions, may then differ between runs.
+/// Fixes Rhai's hashing seed ([`HASHING_SEED`]) for the whole process. A program calls it
+/// first thing, before it, or any library it uses, uses Rhai: an engine built before would
+/// no longer find its functions (their hashes change with the seed). The `pactum` binary does;
+/// a program using pactum as a library that does not keeps Rhai's random seed, and units, so
+/// suspensions, may differ from one run to the next. Returns `false` when the seed was set
+/// before, to another value.
 pub fn fix_hashing_seed() -> bool {
     match rhai::config::hashing::set_hashing_seed(Some(HASHING_SEED)) {
         Ok(()) => true,
@@ -127,9 +129,10 @@ pub fn fix_hashing_seed() -> bool {
 
 /// Builds the sandboxed engine used both to compile and to evaluate rule expressions.
 pub fn engine(limits: &Limits) -> Engine {
-    if !fix_hashing_seed() {
-        tracing::warn!(
-            "Rhai's hashing seed was set before pactum's: units spent, and so suspensions, may differ between runs"
+    // Not set from here: switching the seed under a program's own engines would break them.
+    if rhai::config::hashing::get_hashing_seed() != &Some(HASHING_SEED) {
+        tracing::debug!(
+            "Rhai's hashing seed is not pactum's (`fix_hashing_seed`): units spent, and so suspensions, may differ between runs"
         );
     }
     let mut engine = Engine::new_raw();
@@ -258,5 +261,16 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(err.starts_with("Length of string too large"), "{err}");
+    }
+
+    /// Building pactum's engines leaves a program's own Rhai engines working (found in
+    /// review: `engine` had fixed the hashing seed itself, and an engine built before then no
+    /// longer found `len`). The binary fixes the seed first thing, in `main`.
+    #[test]
+    fn building_an_engine_leaves_the_program_s_engines_working() {
+        let host = rhai::Engine::new();
+        assert_eq!(host.eval::<rhai::INT>(r#""abc".len()"#).unwrap(), 3);
+        let _ours = engine(&Limits::default());
+        assert_eq!(host.eval::<rhai::INT>(r#""abc".len()"#).unwrap(), 3);
     }
 }

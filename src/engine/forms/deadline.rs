@@ -38,6 +38,13 @@ pub(crate) struct Deadline {
 }
 
 impl Deadline {
+    /// How many `event.F == trigger.G` pairs its `require` is filed by (1 when it is not
+    /// filed): what the scan counts an obligation or a recent event at, as the filed replay
+    /// does.
+    fn pairs(&self) -> usize {
+        self.settling.as_ref().map_or(1, |s| s.pairs.len().max(1))
+    }
+
     pub(super) fn compile(form: &agreement::Deadline, compiler: &mut dyn Compiler) -> Option<Self> {
         let require = compiler.with_trigger(&form.require, "require")?;
         Some(Deadline {
@@ -175,10 +182,11 @@ impl State<'_> {
 
     #[cfg(test)]
     pub(super) fn recount(&self) -> u64 {
+        let pairs = self.form.pairs();
         match &self.kept {
             Kept::Scan { pending, recent } => {
-                let pending = pending.iter().map(|(trigger, _)| scanned(trigger));
-                pending.sum::<u64>() + recent.iter().map(|e| scanned_recent(e)).sum::<u64>()
+                let pending = pending.iter().map(|(trigger, _)| scanned(trigger, pairs));
+                pending.sum::<u64>() + recent.iter().map(|e| scanned_recent(e, pairs)).sum::<u64>()
             }
             Kept::Filed(open) => open.recount(),
             Kept::Recent(recent) => recent.recount(),
@@ -198,13 +206,14 @@ impl State<'_> {
         if !matches!(self.form.window, DeadlineWindow::Within(_)) {
             return Ok(());
         }
+        let pairs = self.form.pairs();
         let now = event.time();
         let require = &self.form.require;
         match &mut self.kept {
             Kept::Scan { pending, .. } => {
                 while pending.front().is_some_and(|(_, due)| *due < now) {
                     if let Some((trigger, due)) = pending.pop_front() {
-                        self.held = self.held.saturating_sub(scanned(&trigger));
+                        self.held = self.held.saturating_sub(scanned(&trigger, pairs));
                         broken(cx, &trigger, due, sink)?;
                     }
                 }
@@ -216,7 +225,7 @@ impl State<'_> {
                 pending.retain(|(trigger, _)| match cx.require(require, event, trigger) {
                     Ok(met) => {
                         if met {
-                            *held = held.saturating_sub(scanned(trigger));
+                            *held = held.saturating_sub(scanned(trigger, pairs));
                         }
                         !met
                     }
@@ -290,6 +299,7 @@ impl State<'_> {
         event: &Rc<Event>,
         sink: &mut S,
     ) -> Result<(), S::Error> {
+        let pairs = self.form.pairs();
         match self.form.window {
             DeadlineWindow::Within(within) => {
                 let due = event
@@ -299,7 +309,7 @@ impl State<'_> {
                 match &mut self.kept {
                     Kept::Scan { pending, .. } => {
                         pending.push_back((event.clone(), due));
-                        self.held += scanned(event);
+                        self.held += scanned(event, pairs);
                     }
                     Kept::Filed(open) => open.push(event.clone(), due),
                     Kept::Recent(_) => {}
@@ -357,15 +367,16 @@ impl State<'_> {
         let DeadlineWindow::Before(before) = self.form.window else {
             return;
         };
+        let pairs = self.form.pairs();
         let start = event.time().checked_sub_signed(before);
         match &mut self.kept {
             Kept::Scan { recent, .. } => {
                 recent.push_back(event.clone());
-                self.held += scanned_recent(event);
+                self.held += scanned_recent(event, pairs);
                 if let Some(start) = start {
                     while recent.front().is_some_and(|r| r.time() < start) {
                         if let Some(gone) = recent.pop_front() {
-                            self.held = self.held.saturating_sub(scanned_recent(&gone));
+                            self.held = self.held.saturating_sub(scanned_recent(&gone, pairs));
                         }
                     }
                 }
@@ -407,16 +418,17 @@ impl State<'_> {
     }
 }
 
-/// What the scan's open obligation holds, counted as the filed one of one pair, so that
-/// `--no-memo` suspends a term where the filed replay does (the scan itself holds less).
-fn scanned(trigger: &Event) -> u64 {
-    obligations::obligation_held(1) + trigger.footprint()
+/// What the scan's open obligation holds, counted as the filed one of as many pairs as the
+/// term's `require` compares (`Deadline::pairs`), so that `--no-memo` suspends a term where
+/// the filed replay does (the scan itself holds less).
+fn scanned(trigger: &Event, pairs: usize) -> u64 {
+    obligations::obligation_held(pairs) + trigger.footprint()
 }
 
-/// What the scan's recent event holds, counted as the filed one of one pair. The scan keeps
+/// What the scan's recent event holds, counted as the filed one (`Deadline::pairs`). The scan keeps
 /// every recent event, where the filed replay forgets those its `require` can never accept.
-fn scanned_recent(event: &Event) -> u64 {
-    obligations::RECENT_HELD + obligations::recent_filed_held(1) + event.footprint()
+fn scanned_recent(event: &Event, pairs: usize) -> u64 {
+    obligations::RECENT_HELD + obligations::recent_filed_held(pairs) + event.footprint()
 }
 
 /// An obligation opened by `trigger` and not met by `due`: a violation dated `due`.
