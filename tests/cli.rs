@@ -987,6 +987,29 @@ fn killed_stream_resumes_from_its_checkpoint() {
         stderr,
         "error: cannot resume from state: taken with other rules, another mapping or other options (--until, --max-delay, --skip-invalid) than this run's\n"
     );
+    // SIGINT while the stream before the checkpoint is read again (found in review: it said
+    // the stream was another): an interruption, exit 130, the checkpoint kept.
+    let mut child = replay(&checkpoint).spawn().unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    for line in &stream[..100] {
+        writeln!(stdin, "{line}").unwrap();
+    }
+    stdin.flush().unwrap();
+    wait_for_stdin(&child);
+    let signalled = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(signalled.success());
+    let output = child.wait_with_output().unwrap();
+    drop(stdin);
+    assert_eq!(output.status.code(), Some(130), "{output:?}");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.starts_with("warning: interrupted by SIGINT while reading the stream again up to the checkpoint (100 of "),
+        "{stderr}"
+    );
+    assert!(dir.path().join("state").is_file());
 }
 
 /// One rule of the hostile corpus (`tests/hostile/`, measured by `benches/hostile.py`)

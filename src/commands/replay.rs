@@ -240,6 +240,17 @@ pub fn run(args: ReplayArgs) -> Result<u8> {
         Err(RunError::Io { file, source }) => {
             return Err(anyhow::Error::new(source).context(format!("cannot read {file}")));
         }
+        Err(RunError::Resume(pactum::run::ResumeError::Shorter { records, saved }))
+            if interrupt::received().is_some() =>
+        {
+            // The stream ended because a signal ended it, while the part before the
+            // checkpoint was being read again: nothing was judged, and the checkpoint stays.
+            let (signal, code) = interrupt::received().unwrap_or(("a signal", 130));
+            say!(
+                "warning: interrupted by {signal} while reading the stream again up to the checkpoint ({records} of {saved} records): nothing judged; the checkpoint is kept"
+            );
+            return Ok(code);
+        }
         Err(RunError::Sink(err)) => {
             unless_pipe_closed(Err(err))?;
             return Ok(0);

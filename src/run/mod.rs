@@ -98,15 +98,28 @@ pub enum RunError<E> {
     /// The sink refused a violation.
     #[error("cannot write a violation")]
     Sink(E),
-    /// A checkpoint cannot be resumed on these inputs.
+    /// A checkpoint cannot be resumed on these inputs. (Its words are in the message, not
+    /// as a source too: a chain of errors would print them twice.)
     #[error("cannot resume from the checkpoint: {0}")]
-    Resume(#[from] ResumeError),
+    Resume(ResumeError),
     /// A checkpoint cannot be resumed, or taken.
     #[error("checkpoint: {0}")]
-    Checkpoint(#[from] CheckpointError),
+    Checkpoint(CheckpointError),
     /// A checkpoint could not be kept.
     #[error("cannot save a checkpoint: {0}")]
     Save(std::io::Error),
+}
+
+impl<E> From<ResumeError> for RunError<E> {
+    fn from(err: ResumeError) -> Self {
+        RunError::Resume(err)
+    }
+}
+
+impl<E> From<CheckpointError> for RunError<E> {
+    fn from(err: CheckpointError) -> Self {
+        RunError::Checkpoint(err)
+    }
 }
 
 /// Where a run keeps its checkpoints ([`run_checkpointed`]).
