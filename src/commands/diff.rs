@@ -35,9 +35,22 @@ pub struct DiffArgs {
     /// Output format.
     #[arg(long, short = 'f', value_enum, default_value_t = DiffFormat::Text)]
     format: DiffFormat,
+    /// Replaying: skip invalid event lines (listed in each report), as `replay --skip-invalid`.
+    #[arg(long)]
+    skip_invalid: bool,
+    /// Replaying: end both replays at this instant, as `replay --until`.
+    #[arg(long, value_parser = crate::commands::replay::parse_until)]
+    until: Option<chrono::DateTime<chrono::Utc>>,
+    /// Exit 1 when the two reports differ (a violation only in one, or changed), 0 when not,
+    /// as `git diff --exit-code` does.
+    #[arg(long)]
+    exit_code: bool,
     #[command(flatten)]
     roots: RootArgs,
 }
+
+/// `--exit-code`: the reports differ.
+const EXIT_DIFFERENT: u8 = 1;
 
 #[derive(Clone, Copy, ValueEnum)]
 enum DiffFormat {
@@ -48,30 +61,47 @@ enum DiffFormat {
 
 /// Runs `pactum diff`; returns the exit code.
 pub fn run(args: DiffArgs) -> Result<u8> {
-    diff(
+    let mut options = RunOptions::default();
+    options.skip_invalid = args.skip_invalid;
+    options.until = args.until;
+    if args.rules.is_empty() && (args.skip_invalid || args.until.is_some()) {
+        bail!(
+            "--skip-invalid and --until apply to replays (--rules OLD --rules NEW EVENTS…): two saved reports were made with their own options"
+        );
+    }
+    let d = diff(
         &args.rules,
         &args.files,
         args.map.as_deref(),
         args.format,
+        options,
         &args.roots.roots()?,
-    )
+    )?;
+    Ok(match d {
+        None => EXIT_INVALID,
+        Some(true) if args.exit_code => EXIT_DIFFERENT,
+        Some(_) => 0,
+    })
 }
 
-/// `pactum diff`: two reports of the same events, from two rule sets or two saved files.
+/// `pactum diff`: two reports of the same events, from two rule sets or two saved files,
+/// compared and written; whether they differ, or `None` (said on stderr) when one cannot be
+/// made.
 fn diff(
     rules: &[PathBuf],
     files: &[String],
     map: Option<&Path>,
     format: DiffFormat,
+    options: RunOptions,
     roots: &Roots,
-) -> Result<u8> {
+) -> Result<Option<bool>> {
     let (old, new) = match (rules, files) {
         ([], [old, new]) => {
             let budget = report::Collector::DEFAULT_BUDGET;
             let (Some(old_report), Some(new_report)) =
                 (read_report(old, budget)?, read_report(new, budget)?)
             else {
-                return Ok(EXIT_INVALID);
+                return Ok(None);
             };
             // Compared whole: `diff` pairs every violation of one with those of the other.
             let (old_report, new_report) = (old_report.into_whole()?, new_report.into_whole()?);
@@ -87,16 +117,17 @@ fn diff(
                 say!(
                     "  = help: replay both with this pactum (`pactum diff --rules OLD --rules NEW EVENTS…`), or compare reports written by one version"
                 );
-                return Ok(EXIT_INVALID);
+                return Ok(None);
             }
             (old_report, new_report)
         }
         ([old, new], _) => {
-            let (Some(old), Some(new)) = (
-                replay_report(old, files, map, roots)?,
-                replay_report(new, files, map, roots)?,
-            ) else {
-                return Ok(EXIT_INVALID);
+            // One after the other: an invalid event stops the first, and is said once.
+            let Some(old) = replay_report(old, files, map, options, roots)? else {
+                return Ok(None);
+            };
+            let Some(new) = replay_report(new, files, map, options, roots)? else {
+                return Ok(None);
             };
             (old, new)
         }
@@ -119,7 +150,9 @@ fn diff(
     }
     .and_then(|()| out.flush());
     unless_pipe_closed(written)?;
-    Ok(0)
+    Ok(Some(
+        !(d.only_old.is_empty() && d.only_new.is_empty() && d.changed.is_empty()),
+    ))
 }
 
 /// The report of replaying `events` under `rules`, or `None` (said on stderr) when the rules,
@@ -128,6 +161,7 @@ fn replay_report(
     rules: &Path,
     events: &[String],
     map: Option<&Path>,
+    options: RunOptions,
     roots: &Roots,
 ) -> Result<Option<report::Report>> {
     let Some((program, mapping)) = load_program(&[rules.to_path_buf()], map, "compared", roots)?
@@ -135,7 +169,6 @@ fn replay_report(
         return Ok(None);
     };
     let inputs = open_inputs(events, None, mapping.as_ref())?;
-    let options = RunOptions::default();
     let mut sink = report::Collector::new(&program);
     match pactum::run(&program, inputs, options, &mut sink) {
         Ok(outcome) => {
@@ -146,6 +179,11 @@ fn replay_report(
         }
         Err(RunError::Invalid(invalid)) => {
             say!("error: invalid event at {invalid}");
+            if !invalid.ends_input {
+                say!(
+                    "  = help: fix the line, or pass --skip-invalid to skip such lines and list them in each report"
+                );
+            }
             Ok(None)
         }
         Err(err) => Err(err.into()),

@@ -111,7 +111,9 @@ fn parse_delay(text: &str) -> std::result::Result<chrono::TimeDelta, String> {
     pactum::time::parse_duration(text)
 }
 
-fn parse_until(text: &str) -> std::result::Result<chrono::DateTime<chrono::Utc>, String> {
+pub(crate) fn parse_until(
+    text: &str,
+) -> std::result::Result<chrono::DateTime<chrono::Utc>, String> {
     pactum::time::parse_instant(text).map(|(time, _)| time)
 }
 
