@@ -87,27 +87,27 @@ pub(super) fn write(
         writeln!(out, "<p>Options: {}.</p>", options.join("; "))?;
     }
 
-    // The HTML's tables of agreements and inputs have fewer columns than the Markdown's (no
-    // period in force; no blank lines or mapping): kept so, since the published pages are
-    // pinned byte for byte (tests/golden/).
+    // The same columns as the Markdown's (issue 13: the HTML had left out the period in
+    // force, an input's blank lines and its mapping).
     writeln!(out, "<h2>Agreements</h2>")?;
     writeln!(
         out,
-        "<table><thead><tr><th>id</th><th>title</th><th>rule file</th><th>SHA-256</th></tr></thead><tbody>"
+        "<table><thead><tr><th>id</th><th>title</th><th>rule file</th><th>SHA-256</th><th>in force</th></tr></thead><tbody>"
     )?;
     for a in &s.agreements {
         writeln!(
             out,
-            "<tr><td><code>{}</code></td><td>{}</td><td>{}</td><td><code>{}</code></td></tr>",
+            "<tr><td><code>{}</code></td><td>{}</td><td>{}</td><td><code>{}</code></td><td>{}</td></tr>",
             esc(a.id),
             esc(a.title),
             esc(a.file),
-            esc(a.sha256)
+            esc(a.sha256),
+            esc(&a.in_force)
         )?;
         for g in a.geography {
             writeln!(
                 out,
-                "<tr><td></td><td>geography</td><td>{}</td><td><code>{}</code></td></tr>",
+                "<tr><td></td><td>geography</td><td>{}</td><td><code>{}</code></td><td></td></tr>",
                 esc(&g.file),
                 esc(&g.sha256)
             )?;
@@ -118,17 +118,30 @@ pub(super) fn write(
     writeln!(out, "<h2>Inputs</h2>")?;
     writeln!(
         out,
-        "<table><thead><tr><th>file</th><th>SHA-256</th><th>lines</th><th>events</th><th>skipped</th></tr></thead><tbody>"
+        "<table><thead><tr><th>file</th><th>SHA-256</th><th>lines</th><th>events</th><th>skipped</th><th>blank</th><th>mapping</th></tr></thead><tbody>"
     )?;
     for i in s.inputs {
+        let mapping = i
+            .mapping
+            .as_ref()
+            .map(|m| {
+                format!(
+                    "<code>{}</code> ({}, <code>{}</code>)",
+                    esc(&m.id),
+                    esc(&m.file),
+                    esc(&m.sha256)
+                )
+            })
+            .unwrap_or_default();
         writeln!(
             out,
-            "<tr><td>{}</td><td><code>{}</code></td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td></tr>",
+            "<tr><td>{}</td><td><code>{}</code></td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td>{mapping}</td></tr>",
             esc(&i.file),
             esc(&i.sha256),
             i.lines,
             i.events,
-            i.skipped
+            i.skipped,
+            i.blank
         )?;
     }
     writeln!(out, "</tbody></table>")?;
@@ -301,11 +314,11 @@ fn violation(out: &mut dyn Write, v: &Violation<'_>) -> io::Result<()> {
         Some(article) => format!("{} ({})", esc(v.title), esc(article)),
         None => esc(v.title),
     };
-    // Place, coordinates and distances; the country is not shown in this column (as the
-    // HTML has always been, pinned by tests/golden/).
+    // Place, coordinates, country and distances, as the Markdown gives them.
     let mut place = Vec::new();
     place.extend(v.place.map(esc));
     place.extend(v.coordinates.clone());
+    place.extend(v.country.map(esc));
     place.extend(v.near.iter().map(|w| esc(w)));
     let mut evidence: Vec<String> = v
         .evidence
@@ -324,6 +337,12 @@ fn violation(out: &mut dyn Write, v: &Violation<'_>) -> io::Result<()> {
         })
         .collect();
     evidence.extend(v.window.as_ref().map(|w| format!("({})", esc(w))));
+    // The key a threshold or absence violation concerns, under its message (the Markdown's
+    // "Key").
+    let message = match v.key {
+        Some(key) => format!("{}<br/>key: <code>{}</code>", esc(v.message), esc(key)),
+        None => esc(v.message),
+    };
     let n = v.number;
     writeln!(
         out,
@@ -335,7 +354,7 @@ fn violation(out: &mut dyn Write, v: &Violation<'_>) -> io::Result<()> {
         rank(&v.severity.to_string()),
         v.severity,
         place.join("<br/>"),
-        esc(v.message),
+        message,
         evidence.join("<br/>")
     )
 }
