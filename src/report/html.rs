@@ -9,7 +9,7 @@
 
 use std::io::{self, Write};
 
-use super::sections::{Day, NoteKind, Piece, Sections, Violation, sections};
+use super::sections::{Day, Piece, Sections, Violation, sections};
 use super::{Report, ViolationSource};
 
 // `high` in #a40, 5.9:1 against white (#c50 had 4.3:1, under WCAG AA's 4.5:1 for text).
@@ -214,10 +214,9 @@ pub(super) fn write(
         }
         writeln!(out, "</tbody></table>")?;
     }
-    // Only the notes about events without a position, after the tables: the HTML has never
-    // shown those about unkeyed events, and its pages are pinned byte for byte
-    // (tests/golden/); adding them is a change of output to make on purpose.
-    for note in s.notes.iter().filter(|n| n.kind == NoteKind::Unlocated) {
+    // The notes, after the tables: events without a position, events whose key was `()`
+    // (the latter had been left out, issue 13).
+    for note in &s.notes {
         writeln!(out, "<p>{}</p>", words(&note.words()))?;
     }
     writeln!(out, "<h2>Violations</h2>")?;
