@@ -879,6 +879,15 @@ fn killed_stream_resumes_from_its_checkpoint() {
             "no checkpoint after {lines} lines"
         );
     };
+    // The run to the end after kills: it exits 0, writes `expected`, and leaves no
+    // checkpoint behind.
+    let resumes_to = |args: &[&str], expected: &[u8], what: &str| {
+        let (output, report) = run_to_end(args);
+        assert_eq!(output.status.code(), Some(0), "{output:?}");
+        assert!(report == expected, "the resumed report differs {what}");
+        assert!(!dir.path().join("state").exists());
+        assert!(!dir.path().join("state.violations").exists());
+    };
     let mut draw: u64 = 7;
     for kills in [1, 1, 2, 1, 3] {
         for _ in 0..kills {
@@ -888,14 +897,7 @@ fn killed_stream_resumes_from_its_checkpoint() {
                 300 + (draw >> 33) as usize % (stream.len() - 300),
             );
         }
-        let (output, report) = run_to_end(&checkpoint);
-        assert_eq!(output.status.code(), Some(0), "{output:?}");
-        assert!(
-            report == expected,
-            "the resumed report differs after {kills} kill(s)"
-        );
-        assert!(!dir.path().join("state").exists());
-        assert!(!dir.path().join("state.violations").exists());
+        resumes_to(&checkpoint, &expected, &format!("after {kills} kill(s)"));
     }
     // The plain interpreter's states (every deadline a scan): saved and resumed as well.
     let plain = [
@@ -906,12 +908,7 @@ fn killed_stream_resumes_from_its_checkpoint() {
         "--no-memo",
     ];
     kill_after(&plain, 2500);
-    let (output, report) = run_to_end(&plain);
-    assert_eq!(output.status.code(), Some(0), "{output:?}");
-    assert!(
-        report == expected,
-        "the resumed report differs without the memo"
-    );
+    resumes_to(&plain, &expected, "without the memo");
     // Terms suspended for their live state before the checkpoint stay suspended after it,
     // their state let go.
     let limited = ["--term-state-limit", "100000"];
@@ -937,11 +934,10 @@ fn killed_stream_resumes_from_its_checkpoint() {
         "250",
     ];
     kill_after(&limited_checkpoint, 4000);
-    let (output, report) = run_to_end(&limited_checkpoint);
-    assert_eq!(output.status.code(), Some(0), "{output:?}");
-    assert!(
-        report == expected_limited,
-        "the resumed report differs with terms suspended"
+    resumes_to(
+        &limited_checkpoint,
+        &expected_limited,
+        "with terms suspended",
     );
     // Two runs on one checkpoint: the second is refused while the first runs.
     let mut first = replay(&checkpoint).spawn().unwrap();

@@ -50,15 +50,15 @@ fn lock(file: &File, journal: &Path) -> Result<()> {
     }
 }
 
-/// A checkpoint read back, and the violations decided before it.
-pub struct Resume {
-    pub checkpoint: Checkpoint,
-    pub violations: Vec<Violation>,
-}
-
-/// The checkpoint at `path`, if there is one, for a run of `fingerprint`; and the journal,
-/// cut to the checkpoint's length (or emptied, with no checkpoint) and open for appending.
-pub fn open(path: &Path, fingerprint: &str) -> Result<(Option<Resume>, Journal)> {
+/// The checkpoint at `path`, if there is one, for a run of `fingerprint`, the violations
+/// decided before it handed to `decided` one at a time (a journal holds every violation of
+/// the stream so far: it is read as it is handed on, never held); and the journal, cut to the
+/// checkpoint's length (or emptied, with no checkpoint) and open for appending.
+pub fn open(
+    path: &Path,
+    fingerprint: &str,
+    decided: &mut dyn FnMut(Violation) -> io::Result<()>,
+) -> Result<(Option<Checkpoint>, Journal)> {
     let journal = journal_path(path);
     let bytes = match fs::read(path) {
         Ok(bytes) => Some(bytes),
@@ -96,7 +96,7 @@ pub fn open(path: &Path, fingerprint: &str) -> Result<(Option<Resume>, Journal)>
             )
         })?;
     lock(&file, &journal)?;
-    let violations = read_journal(&mut file, length).with_context(|| {
+    read_journal(&mut file, length, decided).with_context(|| {
         format!(
             "cannot read {}, the checkpoint's journal",
             journal.display()
@@ -105,19 +105,18 @@ pub fn open(path: &Path, fingerprint: &str) -> Result<(Option<Resume>, Journal)>
     // What was decided after the checkpoint is decided again.
     file.set_len(length)?;
     file.seek(SeekFrom::Start(length))?;
-    Ok((
-        Some(Resume {
-            checkpoint,
-            violations,
-        }),
-        Journal::new(file, length),
-    ))
+    Ok((Some(checkpoint), Journal::new(file, length)))
 }
 
-/// The violations of the journal's first `length` bytes.
-fn read_journal(file: &mut File, length: u64) -> Result<Vec<Violation>> {
+/// Hands `decided` the violations of the journal's first `length` bytes, in order. A frame's
+/// size is checked against what is left before room is made for it: a damaged journal cannot
+/// ask for more memory than its own length.
+fn read_journal(
+    file: &mut File,
+    length: u64,
+    decided: &mut dyn FnMut(Violation) -> io::Result<()>,
+) -> Result<()> {
     let mut reader = BufReader::new(Read::by_ref(file).take(length));
-    let mut violations = Vec::new();
     let mut read = 0;
     let mut frame = Vec::new();
     while read < length {
@@ -125,15 +124,21 @@ fn read_journal(file: &mut File, length: u64) -> Result<Vec<Violation>> {
         reader
             .read_exact(&mut size)
             .context("shorter than its checkpoint says")?;
-        let size = u32::from_le_bytes(size);
+        let size = u64::from(u32::from_le_bytes(size));
+        if size > length - read - 4 {
+            bail!(
+                "damaged: a violation of {size} bytes where {} are left",
+                length - read - 4
+            );
+        }
         frame.resize(size as usize, 0);
         reader
             .read_exact(&mut frame)
             .context("shorter than its checkpoint says")?;
-        violations.push(postcard::from_bytes(&frame).context("damaged")?);
-        read += 4 + u64::from(size);
+        decided(postcard::from_bytes(&frame).context("damaged")?)?;
+        read += 4 + size;
     }
-    Ok(violations)
+    Ok(())
 }
 
 /// Deletes the checkpoint and its journal, once the stream has ended and its report is

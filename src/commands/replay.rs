@@ -199,17 +199,10 @@ pub fn run(args: ReplayArgs) -> Result<u8> {
                 mapping.as_ref().map(|m| m.provenance().sha256.as_str()),
                 &options,
             );
-            let (resume, journal) = checkpoint::open(path, &fingerprint)?;
-            let resume = match resume {
-                Some(resume) => {
-                    // The violations decided before the checkpoint, as if decided now.
-                    for violation in resume.violations {
-                        pactum::Sink::violation(&mut sink, violation)?;
-                    }
-                    Some(resume.checkpoint)
-                }
-                None => None,
-            };
+            // The violations decided before the checkpoint, as if decided now.
+            let (resume, journal) = checkpoint::open(path, &fingerprint, &mut |violation| {
+                pactum::Sink::violation(&mut sink, violation)
+            })?;
             sink.journal = Some(journal);
             let mut saver = checkpoint::Saver {
                 path: path.clone(),

@@ -364,15 +364,10 @@ impl<'a> Events<'a> {
     }
 
     pub(crate) fn saving(&self) -> Option<Saving<'_>> {
-        let Order::Buffered(_) = self.order else {
+        // The stream's reader, once opened (none before its first record, nor after its end).
+        let (0, _, reader) = self.current.as_ref().filter(|_| self.is_stream())? else {
             return None;
         };
-        let (0, _, reader) = self.current.as_ref()? else {
-            return None;
-        };
-        if self.read.max_delay.is_none() || !self.waiting.is_empty() {
-            return None;
-        }
         Some(Saving {
             place: reader.place(),
             records: self.records,
@@ -386,10 +381,7 @@ impl<'a> Events<'a> {
     /// handing its records on (they were judged before the checkpoint), checks that those
     /// bytes are the ones read before, and puts back the reorder buffer and the lists.
     pub(crate) fn resume(&mut self, saved: Saved) -> Result<(), ResumeError> {
-        let Order::Buffered(_) = self.order else {
-            return Err(ResumeError::NotAStream);
-        };
-        if self.read.max_delay.is_none() || self.waiting.len() != 1 {
+        if !self.is_stream() || self.current.is_some() {
             return Err(ResumeError::NotAStream);
         }
         let Some((source, reader, _)) = self.waiting.pop_front() else {
