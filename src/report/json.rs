@@ -22,6 +22,9 @@ use crate::engine::sink::{Evidence, Violation};
 use crate::load::agreement::{Agreement, Term};
 use crate::time::format_instant;
 
+use super::jsontext::JsonText;
+use chrono::{DateTime, Utc};
+
 /// Writes a report's violations as they are released, in the report's order, then the rest
 /// of the report once it is known.
 pub trait Release {
@@ -42,7 +45,10 @@ pub fn release<'w>(
     // A buffer of a known type: serde's small writes are inlined copies.
     let out = io::BufWriter::with_capacity(64 << 10, out);
     Ok(if lines {
-        Box::new(Lines { out })
+        Box::new(Lines {
+            out,
+            buffer: Vec::new(),
+        })
     } else {
         // As `build` will say them.
         let agreements: Vec<_> = program
@@ -70,7 +76,10 @@ pub(super) fn write(
     // known type, each is a copy the compiler inlines, not a call through `dyn Write`.
     let out = io::BufWriter::with_capacity(64 << 10, out);
     let mut release: Box<dyn Release> = if lines {
-        Box::new(Lines { out })
+        Box::new(Lines {
+            out,
+            buffer: Vec::new(),
+        })
     } else {
         Box::new(Json::begin(&report.parts().0, out)?)
     };
@@ -84,12 +93,16 @@ pub(super) fn write(
 /// JSON Lines: one violation a line, nothing else.
 struct Lines<W: Write> {
     out: W,
+    /// Reused for each violation's text.
+    buffer: Vec<u8>,
 }
 
 impl<W: Write> Release for Lines<W> {
     fn violation(&mut self, record: &RecordView<'_>) -> io::Result<()> {
-        serde_json::to_writer(&mut self.out, record)?;
-        self.out.write_all(b"\n")
+        self.buffer.clear();
+        record.write(&mut JsonText::new(&mut self.buffer, false, 0));
+        self.buffer.push(b'\n');
+        self.out.write_all(&self.buffer)
     }
 
     fn end(mut self: Box<Self>, _: &Report) -> io::Result<()> {
@@ -105,10 +118,6 @@ struct Json<W: Write> {
     /// Reused for each violation's own serialisation.
     buffer: Vec<u8>,
 }
-
-/// What a record printed two arrays deep opens and closes with, around the element.
-const NESTING_OPEN: &[u8] = b"[\n  [";
-const NESTING_CLOSE: &[u8] = b"\n  ]\n]";
 
 impl<W: Write> Json<W> {
     /// Writes the head: `{`, the fields before `violations`, and its key.
@@ -132,14 +141,11 @@ impl<W: Write> Release for Json<W> {
             .write_all(if self.written == 0 { b"[" } else { b"," })?;
         self.written += 1;
         self.buffer.clear();
-        // Printed two arrays deep, the record comes out indented as it stands in the
-        // report's array: `[\n  [` + `\n    {…\n    }` + `\n  ]\n]`. The middle is the element.
-        serde_json::to_writer_pretty(&mut self.buffer, &[[record]])?;
-        let element = self
-            .buffer
-            .get(NESTING_OPEN.len()..self.buffer.len().saturating_sub(NESTING_CLOSE.len()))
-            .ok_or_else(unexpected)?;
-        self.out.write_all(element)
+        // The element stands in the report's array, two levels deep.
+        let mut text = JsonText::new(&mut self.buffer, true, 2);
+        text.element();
+        record.write(&mut text);
+        self.out.write_all(&self.buffer)
     }
 
     fn end(mut self: Box<Self>, report: &Report) -> io::Result<()> {
@@ -176,7 +182,7 @@ pub struct RecordView<'a> {
     title: &'a str,
     severity: Severity,
     breached_by: Option<&'a str>,
-    time: Cow<'a, str>,
+    time: TimeView<'a>,
     message: &'a str,
     #[serde(skip_serializing_if = "Option::is_none")]
     location: Option<LocationView<'a>>,
@@ -201,6 +207,31 @@ struct LocationView<'a> {
     near: Option<Cow<'a, NearRecord>>,
 }
 
+/// A time as a report writes it: a saved report's text, or the engine's instant (written
+/// without a `String` of its own).
+enum TimeView<'a> {
+    Text(&'a str),
+    Instant(DateTime<Utc>),
+}
+
+impl TimeView<'_> {
+    fn write(&self, text: &mut JsonText<'_>) {
+        match self {
+            TimeView::Text(time) => text.text(time),
+            TimeView::Instant(time) => text.instant(time),
+        }
+    }
+}
+
+impl Serialize for TimeView<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        match self {
+            TimeView::Text(time) => serializer.serialize_str(time),
+            TimeView::Instant(time) => serializer.serialize_str(&format_instant(time)),
+        }
+    }
+}
+
 /// The evidence of a [`RecordView`]: a record's, or the engine's, each serialised as an
 /// [`EvidenceRecord`] is.
 enum EvidenceList<'a> {
@@ -213,7 +244,7 @@ struct EvidenceView<'a> {
     id: &'a str,
     file: &'a str,
     line: u64,
-    time: Cow<'a, str>,
+    time: TimeView<'a>,
     kind: &'a str,
     #[serde(skip_serializing_if = "Option::is_none")]
     source: Option<&'a str>,
@@ -232,7 +263,7 @@ impl Serialize for EvidenceList<'_> {
                         id: &e.id,
                         file: &e.file,
                         line: e.line,
-                        time: Cow::Borrowed(&e.time),
+                        time: TimeView::Text(&e.time),
                         kind: &e.kind,
                         source: e.source.as_deref(),
                         hypothetical: e.hypothetical,
@@ -247,7 +278,7 @@ impl Serialize for EvidenceList<'_> {
                         id: &e.id,
                         file: &e.origin.file,
                         line: e.origin.line,
-                        time: Cow::Owned(format_instant(&e.time)),
+                        time: TimeView::Instant(e.time),
                         kind: &e.kind,
                         source: e.source.as_deref(),
                         hypothetical: e.hypothetical,
@@ -256,6 +287,126 @@ impl Serialize for EvidenceList<'_> {
                 seq.end()
             }
         }
+    }
+}
+
+impl RecordView<'_> {
+    /// Writes the record: the bytes serde_json writes of it (`Serialize`, which the tests
+    /// compare with this), without serde's calls per key and piece of punctuation.
+    fn write(&self, text: &mut JsonText<'_>) {
+        text.open(b'{');
+        text.key("agreement");
+        text.text(self.agreement);
+        text.key("term");
+        text.text(self.term);
+        if let Some(article) = self.article {
+            text.key("article");
+            text.text(article);
+        }
+        text.key("title");
+        text.text(self.title);
+        text.key("severity");
+        text.text(self.severity.as_str());
+        text.key("breached_by");
+        text.optional_text(self.breached_by);
+        text.key("time");
+        self.time.write(text);
+        text.key("message");
+        text.text(self.message);
+        if let Some(location) = &self.location {
+            text.key("location");
+            text.open(b'{');
+            if let Some(place) = location.place {
+                text.key("place");
+                text.text(place);
+            }
+            if let Some(country) = location.country {
+                text.key("country");
+                text.text(country);
+            }
+            if let Some(lat) = location.lat {
+                text.key("lat");
+                text.serde(&lat);
+            }
+            if let Some(lon) = location.lon {
+                text.key("lon");
+                text.serde(&lon);
+            }
+            if let Some(near) = &location.near {
+                text.key("near");
+                text.serde(near);
+            }
+            text.close(b'}');
+        }
+        if let Some(key) = self.key {
+            text.key("key");
+            text.text(key);
+        }
+        if let Some(in_window) = self.in_window {
+            text.key("in_window");
+            text.integer(in_window);
+        }
+        text.key("evidence");
+        text.open(b'[');
+        match &self.evidence {
+            EvidenceList::Records(records) => {
+                for e in *records {
+                    text.element();
+                    EvidenceView {
+                        id: &e.id,
+                        file: &e.file,
+                        line: e.line,
+                        time: TimeView::Text(&e.time),
+                        kind: &e.kind,
+                        source: e.source.as_deref(),
+                        hypothetical: e.hypothetical,
+                    }
+                    .write(text);
+                }
+            }
+            EvidenceList::Engine(evidence) => {
+                for e in *evidence {
+                    text.element();
+                    EvidenceView {
+                        id: &e.id,
+                        file: &e.origin.file,
+                        line: e.origin.line,
+                        time: TimeView::Instant(e.time),
+                        kind: &e.kind,
+                        source: e.source.as_deref(),
+                        hypothetical: e.hypothetical,
+                    }
+                    .write(text);
+                }
+            }
+        }
+        text.close(b']');
+        text.close(b'}');
+    }
+}
+
+impl EvidenceView<'_> {
+    fn write(&self, text: &mut JsonText<'_>) {
+        text.open(b'{');
+        text.key("id");
+        text.text(self.id);
+        text.key("file");
+        text.text(self.file);
+        text.key("line");
+        text.integer(self.line);
+        text.key("time");
+        self.time.write(text);
+        text.key("kind");
+        text.text(self.kind);
+        if let Some(source) = self.source {
+            text.key("source");
+            text.text(source);
+        }
+        if self.hypothetical {
+            text.key("hypothetical");
+            text.serde(&true);
+        }
+        text.close(b'}');
     }
 }
 
@@ -283,7 +434,7 @@ impl<'a> RecordView<'a> {
             title,
             severity: *severity,
             breached_by: breached_by.as_deref(),
-            time: Cow::Borrowed(time),
+            time: TimeView::Text(time),
             message,
             location: location.as_ref().map(|l| LocationView {
                 place: l.place.as_deref(),
@@ -316,12 +467,117 @@ impl<'a> RecordView<'a> {
             title: &term.title,
             severity: term.severity.into(),
             breached_by: v.breached_by.as_deref(),
-            time: Cow::Owned(format_instant(&v.time)),
+            time: TimeView::Instant(v.time),
             message: &v.message,
             location,
             key: v.key.as_deref(),
             in_window: v.in_window,
             evidence: EvidenceList::Engine(&v.evidence),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::{EvidenceRecord, LocationRecord};
+
+    fn evidence(id: &str, time: &str, source: Option<&str>, hypothetical: bool) -> EvidenceRecord {
+        EvidenceRecord {
+            id: id.to_string(),
+            file: "scenarios/a \"b\"/events.jsonl".to_string(),
+            line: 18_446_744_073_709_551_615,
+            time: time.to_string(),
+            kind: "drone_strike".to_string(),
+            source: source.map(str::to_string),
+            hypothetical,
+        }
+    }
+
+    /// Records with every optional part present and absent, and texts that need escaping.
+    fn records() -> Vec<ViolationRecord> {
+        let full = ViolationRecord {
+            agreement: "iq-ir-2023".to_string(),
+            term: "t\u{1}".to_string(),
+            article: Some("Art. 2 \\ §1".to_string()),
+            title: "Türkiye's \"strikes\"\n".to_string(),
+            severity: Severity::Critical,
+            breached_by: Some("TR".to_string()),
+            time: "2023-03-19T12:30:00.120Z".to_string(),
+            message: "🙂 tab\there".to_string(),
+            location: Some(LocationRecord {
+                place: Some("Zap".to_string()),
+                country: Some("IQ".to_string()),
+                lat: Some(37.06908),
+                lon: Some(-0.0),
+                near: Some(NearRecord {
+                    place: Some("Metina".to_string()),
+                    place_km: Some(1.5),
+                    no_place_within_km: None,
+                    line: Some("iq-tr \"border\"".to_string()),
+                    line_km: Some(1e-7),
+                }),
+            }),
+            key: Some("S22".to_string()),
+            in_window: Some(0),
+            evidence: vec![
+                evidence("e1", "2024-01-01T00:00:08Z", Some("https://x/\"y\""), true),
+                evidence("", "", None, false),
+            ],
+        };
+        let bare = ViolationRecord {
+            article: None,
+            breached_by: None,
+            location: None,
+            key: None,
+            in_window: None,
+            evidence: Vec::new(),
+            ..full.clone()
+        };
+        let located = ViolationRecord {
+            location: Some(LocationRecord {
+                place: None,
+                country: None,
+                lat: Some(1e300),
+                lon: None,
+                near: None,
+            }),
+            ..bare.clone()
+        };
+        let nowhere = ViolationRecord {
+            location: Some(LocationRecord {
+                place: None,
+                country: None,
+                lat: None,
+                lon: None,
+                near: None,
+            }),
+            ..bare.clone()
+        };
+        vec![full, bare, located, nowhere]
+    }
+
+    #[test]
+    fn a_record_is_written_as_serde_json_writes_it() {
+        for record in records() {
+            let view = RecordView::of_record(&record);
+            let mut compact = Vec::new();
+            view.write(&mut JsonText::new(&mut compact, false, 0));
+            assert_eq!(
+                String::from_utf8_lossy(&compact),
+                serde_json::to_string(&view).unwrap_or_default()
+            );
+            let mut pretty = Vec::new();
+            view.write(&mut JsonText::new(&mut pretty, true, 0));
+            assert_eq!(
+                String::from_utf8_lossy(&pretty),
+                serde_json::to_string_pretty(&view).unwrap_or_default()
+            );
+            // And as the report's own type serialises: the view stands for it.
+            assert_eq!(
+                serde_json::to_string(&view).unwrap_or_default(),
+                serde_json::to_string(&record).unwrap_or_default()
+            );
         }
     }
 }

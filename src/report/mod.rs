@@ -11,6 +11,7 @@
 pub mod diff;
 mod html;
 mod json;
+mod jsontext;
 mod markdown;
 mod model;
 pub mod outputs;
