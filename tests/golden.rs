@@ -75,8 +75,18 @@ fn main() {
                 ],
                 _ => &[("spilled", &["--violations-in-memory", "1"])],
             };
+            // A replay with one thread and with two (the input hashed and the report written
+            // on threads of their own): the same bytes, whatever the machine's cores.
+            let threads: &[(&str, &[&str])] = match format.as_str() {
+                _ if run.args.first().is_none_or(|a| a != "replay") => &[],
+                "json" | "jsonl" => &[
+                    ("threads1", &["--threads", "1"]),
+                    ("file.threads2", &["-o", OUTPUT, "--threads", "2"]),
+                ],
+                _ => &[("threads1", &["--threads", "1"])],
+            };
             const PLAIN: (&str, &[&str]) = ("", &[]);
-            for (variant, extra) in std::iter::once(&PLAIN).chain(variants) {
+            for (variant, extra) in std::iter::once(&PLAIN).chain(variants).chain(threads) {
                 let (root, golden, run, format) =
                     (root.clone(), golden.clone(), run.clone(), format.clone());
                 let name = match *variant {

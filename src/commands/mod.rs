@@ -18,6 +18,7 @@ pub mod report;
 pub mod schema;
 pub mod test;
 
+pub mod background;
 pub mod checkpoint;
 pub mod confine;
 pub mod inputs;

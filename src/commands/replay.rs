@@ -16,6 +16,7 @@ use pactum::load::agreement::Severity;
 use pactum::report::{self, Format};
 use pactum::run::RunError;
 
+use crate::commands::background::BackgroundWriter;
 use crate::commands::checkpoint;
 use crate::commands::confine::RootArgs;
 use crate::commands::inputs::{InputFormatArg, open_inputs};
@@ -79,6 +80,11 @@ pub struct ReplayArgs {
     /// The live state all terms may hold together (for tests, as `--term-state-limit`).
     #[arg(long, hide = true, value_name = "BYTES")]
     state_limit: Option<u64>,
+    /// Threads to use. With 2 or more, each input is hashed, and a JSON or JSON Lines report
+    /// written to a file, on threads of their own beside the one that reads and judges the
+    /// events. The report is the same with any number. Default: the number of cores.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
+    threads: Option<u16>,
     /// No progress bar (one is shown on a terminal when a replay runs over a second).
     #[arg(long, short = 'q')]
     quiet: bool,
@@ -139,6 +145,10 @@ pub fn run(args: ReplayArgs) -> Result<u8> {
     options.max_delay = args.max_delay;
     options.max_term_state = args.term_state_limit.unwrap_or(options.max_term_state);
     options.max_state = args.state_limit.unwrap_or(options.max_state);
+    options.threads = match args.threads {
+        Some(threads) => usize::from(threads),
+        None => std::thread::available_parallelism().map_or(1, usize::from),
+    };
     let format = args.format.format();
     // Standard input alone is a stream: events are judged as they come, and JSON Lines output
     // is written as each violation is decided.
@@ -170,7 +180,12 @@ pub fn run(args: ReplayArgs) -> Result<u8> {
             let (file, out) = Pending::create(path)?;
             pending = Some(file);
             let lines = format == Format::JsonLines;
-            let release = report::release(&program, lines, Box::new(out))?;
+            let out: Box<dyn std::io::Write> = if options.threads >= 2 {
+                Box::new(BackgroundWriter::new(out).context("cannot start a thread")?)
+            } else {
+                Box::new(out)
+            };
+            let release = report::release(&program, lines, out)?;
             report::Collector::releasing(&program, budget, release)
         }
         _ => report::Collector::with_budget(&program, budget),

@@ -17,7 +17,7 @@ use std::fmt;
 use std::io::{self, BufRead, Read};
 use std::rc::Rc;
 
-use sha2::{Digest, Sha256};
+use digest::InputDigest;
 
 use rhai::{Dynamic, ImmutableString, Map};
 
@@ -26,6 +26,7 @@ use crate::input::mapping::{Mapper, Mapping, MappingError};
 pub use parse::{EventError, EventParser, Invalid};
 
 mod csv;
+mod digest;
 pub mod mapping;
 pub mod order;
 pub mod parse;
@@ -173,7 +174,7 @@ impl<R: BufRead> EventReader<R> {
         EventReader {
             reader: Hashing {
                 inner: reader,
-                hasher: Sha256::new(),
+                digest: InputDigest::new(false),
                 on: true,
                 consumed: 0,
             },
@@ -201,6 +202,15 @@ impl<R: BufRead> EventReader<R> {
     /// Has `mapping` make the events from the records (default: none, records are events).
     pub fn with_mapping(mut self, mapping: Option<Rc<Mapping>>) -> Self {
         self.mapper = mapping.map(Mapper::new);
+        self
+    }
+
+    /// Hashes the bytes on a thread of its own (`elsewhere`) rather than as they are read:
+    /// the same digest, off the reading thread ([`digest`]).
+    pub(crate) fn hashing_elsewhere(mut self, elsewhere: bool) -> Self {
+        if elsewhere && self.reader.on {
+            self.reader.digest = InputDigest::new(true);
+        }
         self
     }
 
@@ -256,7 +266,13 @@ impl<R: BufRead> EventReader<R> {
         Place {
             records: self.stats.events + self.stats.invalid,
             bytes: self.reader.consumed,
-            sha256: crate::hex(&self.reader.hasher.clone().finalize()),
+            // Should the hashing thread have stopped, the place names no digest, and a run
+            // resumed from it finds the input different: a refusal, never a wrong resume.
+            sha256: self
+                .reader
+                .digest
+                .peek()
+                .unwrap_or_else(|err| format!("unavailable: {err}")),
         }
     }
 
@@ -268,8 +284,8 @@ impl<R: BufRead> EventReader<R> {
             self.stats.lines = csv.parser.lines();
         }
         io::copy(&mut self.reader, &mut io::sink())?;
-        let digest = self.reader.hasher.finalize();
-        Ok((self.stats, crate::hex(&digest)))
+        let sha256 = self.reader.digest.finish()?;
+        Ok((self.stats, sha256))
     }
 
     /// A reader of JSON Lines that only looks for each line's time (see [`Self::next_time`]),
@@ -925,7 +941,7 @@ fn json_value_column(text: &str, field: &str) -> Option<u64> {
 /// A reader that hashes every byte consumed through it.
 struct Hashing<R> {
     inner: R,
-    hasher: Sha256,
+    digest: InputDigest,
     /// Off for a scan of times, which reads the bytes a second time.
     on: bool,
     /// Bytes consumed so far.
@@ -954,7 +970,7 @@ impl<R: BufRead> BufRead for Hashing<R> {
             && let Ok(available) = self.inner.fill_buf()
             && let Some(bytes) = available.get(..amount)
         {
-            self.hasher.update(bytes);
+            self.digest.update(bytes);
         }
         self.consumed += amount as u64;
         self.inner.consume(amount);

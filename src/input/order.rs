@@ -157,6 +157,8 @@ struct Source {
     mapping: Option<Rc<Mapping>>,
     /// The fields the program reads (`None`: all).
     reads: Option<Rc<crate::event::FieldSet>>,
+    /// Whether its bytes are hashed on a thread of their own.
+    hash_elsewhere: bool,
 }
 
 impl Source {
@@ -164,6 +166,7 @@ impl Source {
         EventReader::new(&self.name, bytes, self.format)
             .with_mapping(self.mapping.clone())
             .reading_only(self.reads.clone())
+            .hashing_elsewhere(self.hash_elsewhere)
     }
 
     fn summary(&self, sha256: String, stats: InputStats) -> InputSummary {
@@ -259,6 +262,15 @@ pub struct Events<'a> {
 }
 
 impl<'a> Events<'a> {
+    /// Hashes each input's bytes on a thread of its own (`elsewhere`) rather than on the
+    /// thread that reads them (see `super::digest`).
+    pub fn hashing_elsewhere(mut self, elsewhere: bool) -> Self {
+        for (source, _, _) in &mut self.waiting {
+            source.hash_elsewhere = elsewhere;
+        }
+        self
+    }
+
     /// Reads `inputs` in `order`; with `skip_invalid`, invalid records are listed instead of
     /// stopping the run.
     pub fn new(
@@ -278,6 +290,7 @@ impl<'a> Events<'a> {
                         format: i.format,
                         mapping: i.mapping,
                         reads: reads.clone(),
+                        hash_elsewhere: false,
                     };
                     (source, i.reader, i.reopen)
                 })

@@ -97,6 +97,8 @@ pub fn fingerprint(
         until,
         max_delay,
         in_memory: _,
+        // Speed only: the same results with any number.
+        threads: _,
         max_term_state,
         max_state,
     } = options;

@@ -46,6 +46,10 @@ pub struct RunOptions {
     /// The live state all terms may hold together; past it the term holding the most is
     /// suspended. Default [`MAX_STATE`], 192 MiB; 0: no limit.
     pub max_state: u64,
+    /// Threads the run may use (`--threads`). With two or more, each input's bytes are hashed
+    /// on a thread of their own while the run reads and judges on its own; the results, the
+    /// digests and the report are the same with any number. Default 1.
+    pub threads: usize,
 }
 
 impl Default for RunOptions {
@@ -58,6 +62,7 @@ impl Default for RunOptions {
             in_memory: 8 << 20,
             max_term_state: MAX_TERM_STATE,
             max_state: MAX_STATE,
+            threads: 1,
         }
     }
 }
@@ -198,7 +203,8 @@ fn replay_inputs<S: Sink>(
     // Only the fields some expression or the report reads become values; the plain
     // evaluation (`memo` off), the reference, reads every field.
     let reads = if options.memo { program.reads() } else { None };
-    let mut events = Events::new(inputs, order, options.skip_invalid, reads);
+    let mut events = Events::new(inputs, order, options.skip_invalid, reads)
+        .hashing_elsewhere(options.threads >= 2);
     let mut replay = Replay::new(program);
     if !options.memo {
         replay.forget_outcomes();
