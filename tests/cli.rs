@@ -508,7 +508,7 @@ fn main() {
         }));
     }
 
-    let checks: [(&str, fn()); 14] = [
+    let checks: [(&str, fn()); 15] = [
         ("scenario_coverage", scenario_coverage),
         ("readme_ucdp_command", readme_ucdp_command),
         ("readme_tour", readme_tour),
@@ -546,6 +546,10 @@ fn main() {
         (
             "regression_units_do_not_depend_on_the_address_layout",
             regression_units_do_not_depend_on_the_address_layout,
+        ),
+        (
+            "a_burst_of_ten_thousand_is_one_incident",
+            a_burst_of_ten_thousand_is_one_incident,
         ),
     ];
     for (name, check) in checks {
@@ -658,6 +662,78 @@ fn wait_for_stdin(child: &std::process::Child) {
 /// order within a minute: before, all three waited and were judged in time order (no late
 /// event); now each is judged on arrival, and the second, earlier than the first, is late.
 /// The same for a file read through a buffer as long as its lateness.
+/// Issue 13: a burst of 10,000 qualifying events for one threshold term (one a minute, a
+/// window of an hour, a count of 3) is one incident of 9,998 violations, whose peak is the
+/// window's 60 events; the Markdown and HTML reports show the incident before the violations,
+/// which are folded away.
+fn a_burst_of_ten_thousand_is_one_incident() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("rules.yaml"),
+        "agreement: b\ntitle: Burst\nparties: {TR: Türkiye}\nterms:\n  - {id: tempo, title: Tempo, breached_by: TR, when: 'event.kind == \"strike\"', threshold: {count: 3, within: 1h, by: event.sector}}\n",
+    )
+    .unwrap();
+    let start = chrono::DateTime::parse_from_rfc3339("2024-03-01T00:00:00Z").unwrap();
+    let mut events = String::new();
+    for i in 0..10_000 {
+        let time = (start + chrono::TimeDelta::minutes(i)).to_utc();
+        events.push_str(&format!(
+            "{{\"id\":\"s{i}\",\"time\":\"{}\",\"kind\":\"strike\",\"sector\":\"Zap\"}}\n",
+            time.format("%Y-%m-%dT%H:%M:%SZ")
+        ));
+    }
+    std::fs::write(dir.path().join("burst.jsonl"), events).unwrap();
+    let replay = |format: &str| {
+        let output = Command::new(BIN)
+            .args(["replay", "-q", "-r", "rules.yaml", "-f", format, "burst.jsonl"])
+            .current_dir(dir.path())
+            .output()
+            .unwrap();
+        assert_eq!(output.status.code(), Some(0), "{format}: {output:?}");
+        String::from_utf8(output.stdout).unwrap()
+    };
+    let report: Value = serde_json::from_str(&replay("json")).unwrap();
+    assert_eq!(report["summary"]["violations"], 9_998);
+    let incidents = report["incidents"].as_array().unwrap();
+    assert_eq!(incidents.len(), 1);
+    let incident = &incidents[0];
+    assert_eq!(incident["term"], "tempo");
+    assert_eq!(incident["key"], "Zap");
+    assert_eq!(incident["first"], "2024-03-01T00:02:00Z");
+    assert_eq!(incident["last"], "2024-03-07T22:39:00Z");
+    assert_eq!(incident["violations"], 9_998);
+    // Within an hour, an hour earlier excluded (docs/semantics.md): the 60 events of minutes
+    // m-59 to m, first at minute 59.
+    assert_eq!(incident["peak"]["in_window"], 60);
+    assert_eq!(incident["peak"]["time"], "2024-03-01T00:59:00Z");
+    let opened_by: Vec<&str> = incident["evidence"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(opened_by, ["s0", "s1", "s2"]);
+    let markdown = replay("markdown");
+    let incidents_at = markdown.find("\n## Incidents\n").unwrap();
+    let violations_at = markdown.find("\n## Violations\n").unwrap();
+    assert!(incidents_at < violations_at);
+    assert!(markdown.contains(
+        "| 1 | `b/tempo` Tempo | medium | TR | Zap | 2024-03-01T00:02:00Z | 2024-03-07T22:39:00Z | 9998 | 60 events in the window at 2024-03-01T00:59:00Z |"
+    ));
+    assert!(
+        markdown[violations_at..]
+            .starts_with("\n## Violations\n\n<details><summary>9998 violations, one by one</summary>\n")
+    );
+    let html = replay("html");
+    let incidents_at = html.find("<h2>Incidents</h2>").unwrap();
+    let folded_at = html
+        .find("<details id=\"violations-one-by-one\"><summary>9998 violations, one by one</summary>")
+        .unwrap();
+    assert!(incidents_at < folded_at);
+    assert!(html.find("id=\"violations\"").unwrap() > folded_at);
+    assert_eq!(html.matches("<table class=\"sortable\" id=\"incidents\">").count(), 1);
+}
+
 fn regression_waiting_events_bounded_in_memory() {
     use std::io::Write;
     let dir = tempfile::tempdir().unwrap();

@@ -106,9 +106,11 @@ fn diff(
             // Compared whole: `diff` pairs every violation of one with those of the other.
             let (old_report, new_report) = (old_report.into_whole()?, new_report.into_whole()?);
             // Violations are matched by their evidence, whose meaning the format's version
-            // sets (version 2 cut a threshold's to the events that reach it): reports of two
-            // versions would differ where nothing did.
-            if old_report.report_version != new_report.report_version {
+            // sets (version 2 cut a threshold's to the events that reach it; version 3 added
+            // incidents and left evidence as it was): reports of version 1 and a later one
+            // would differ where nothing did.
+            let evidence_of = |version: u32| version.min(2);
+            if evidence_of(old_report.report_version) != evidence_of(new_report.report_version) {
                 say!(
                     "error: {old} is a report of format version {} and {new} of version {}: their evidence is not comparable",
                     old_report.report_version,

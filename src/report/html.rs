@@ -219,7 +219,53 @@ pub(super) fn write(
     for note in &s.notes {
         writeln!(out, "<p>{}</p>", words(&note.words()))?;
     }
+    let incidents = s.incidents()?;
+    writeln!(out, "<h2>Incidents</h2>")?;
+    writeln!(
+        out,
+        "<p>A term's violations for one key and one party, none more than {} after the one before; listed as they ended.</p>",
+        esc(&s.incident_gap_words())
+    )?;
+    if incidents.is_empty() {
+        writeln!(out, "<p>None.</p>")?;
+    } else {
+        writeln!(
+            out,
+            "<table class=\"sortable\" id=\"incidents\"><thead><tr><th>#</th><th>term</th><th>severity</th><th>party</th><th>key</th><th>first</th><th>last</th><th>violations</th><th>peak</th><th>opened by</th></tr></thead><tbody>"
+        )?;
+        for i in &incidents {
+            writeln!(
+                out,
+                "<tr><td class=\"n\">{}</td><td><code>{}</code> {}</td><td class=\"{}\" data-sort=\"{}\">{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td class=\"n\">{}</td><td>{}</td><td>{}</td></tr>",
+                i.number,
+                esc(&i.clause),
+                esc(&i.title),
+                i.severity,
+                rank(&i.severity.to_string()),
+                i.severity,
+                esc(&i.party),
+                esc(i.key.as_deref().unwrap_or("")),
+                esc(&i.first),
+                esc(&i.last),
+                i.violations,
+                esc(i.peak.as_deref().unwrap_or("")),
+                esc(&i.opened_by.join(", "))
+            )?;
+        }
+        writeln!(out, "</tbody></table>")?;
+    }
     writeln!(out, "<h2>Violations</h2>")?;
+    let count = s.violations.count();
+    // Incidents come first; where they group violations, the violations one by one are
+    // folded away (a threshold's burst is one incident and thousands of violations). A link
+    // to a row (the map's) opens the fold.
+    let folded = (incidents.len() as u64) < count;
+    if folded {
+        writeln!(
+            out,
+            "<details id=\"violations-one-by-one\"><summary>{count} violations, one by one</summary>"
+        )?;
+    }
     writeln!(
         out,
         "<p class=\"noprint\"><input id=\"filter\" type=\"search\" placeholder=\"filter\" hidden=\"hidden\"/></p>"
@@ -230,6 +276,9 @@ pub(super) fn write(
     )?;
     s.each_violation(&mut |v| violation(out, v))?;
     writeln!(out, "</tbody></table>")?;
+    if folded {
+        writeln!(out, "</details>")?;
+    }
 
     if !s.open.is_empty() {
         writeln!(

@@ -22,7 +22,10 @@ use crate::engine::sink::{Evidence, Violation};
 use crate::load::agreement::{Agreement, Term};
 use crate::time::format_instant;
 
+use super::IncidentRecord;
+use super::incidents::{INCIDENT_GAP, Incidents, Seen};
 use super::jsontext::JsonText;
+use crate::time::parse_instant;
 use chrono::{DateTime, Utc};
 
 /// Writes a report's violations as they are released, in the report's order, then the rest
@@ -61,7 +64,7 @@ pub fn release<'w>(
             pactum_version: env!("CARGO_PKG_VERSION"),
             agreements: &agreements,
         };
-        Box::new(Json::begin(&head, out)?)
+        Box::new(Json::begin(&head, out, INCIDENT_GAP)?)
     })
 }
 
@@ -81,7 +84,7 @@ pub(super) fn write(
             buffer: Vec::new(),
         })
     } else {
-        Box::new(Json::begin(&report.parts().0, out)?)
+        Box::new(Json::begin(&report.parts().0, out, incident_gap(report))?)
     };
     for violation in violations.records() {
         let violation = violation?;
@@ -117,11 +120,70 @@ struct Json<W: Write> {
     written: u64,
     /// Reused for each violation's own serialisation.
     buffer: Vec<u8>,
+    /// The incidents of the violations written, grouped as they come.
+    incidents: Incidents,
+    /// The closed incidents' text, to follow the violations.
+    closed: ClosedIncidents,
+}
+
+/// Closed incidents as the report's array elements, in memory up to [`ClosedIncidents::HELD`]
+/// bytes and in an anonymous temporary file beyond: a report's memory does not grow with its
+/// incidents any more than with its violations.
+#[derive(Default)]
+struct ClosedIncidents {
+    text: Vec<u8>,
+    spilled: Option<std::fs::File>,
+    count: u64,
+    /// The first error met (an incident is closed where no error can be returned).
+    failed: Option<io::Error>,
+}
+
+impl ClosedIncidents {
+    const HELD: usize = 4 << 20;
+
+    fn add(&mut self, incident: &IncidentRecord) {
+        self.text
+            .extend_from_slice(if self.count == 0 { b"[" } else { b"," });
+        self.count += 1;
+        let mut text = JsonText::new(&mut self.text, true, 2);
+        text.element();
+        text.serde(incident);
+        if self.text.len() >= Self::HELD && self.failed.is_none() {
+            let spilled = match self.spilled.take() {
+                Some(file) => Ok(file),
+                None => tempfile::tempfile(),
+            };
+            match spilled.and_then(|mut file| file.write_all(&self.text).map(|()| file)) {
+                Ok(file) => self.spilled = Some(file),
+                Err(err) => self.failed = Some(err),
+            }
+            self.text.clear();
+        }
+    }
+
+    /// Writes `"incidents": [...]` to `out`.
+    fn write_to(self, out: &mut dyn Write) -> io::Result<()> {
+        use std::io::{Seek, SeekFrom};
+        if let Some(err) = self.failed {
+            return Err(err);
+        }
+        out.write_all(b"\n  \"incidents\": ")?;
+        if self.count == 0 {
+            return out.write_all(b"[]");
+        }
+        if let Some(mut file) = self.spilled {
+            file.seek(SeekFrom::Start(0))?;
+            io::copy(&mut file, out)?;
+        }
+        out.write_all(&self.text)?;
+        out.write_all(b"\n  ]")
+    }
 }
 
 impl<W: Write> Json<W> {
     /// Writes the head: `{`, the fields before `violations`, and its key.
-    fn begin(head: &Head<'_>, mut out: W) -> io::Result<Self> {
+    /// `gap`: the incident gap (`Options::incident_gap_s`).
+    fn begin(head: &Head<'_>, mut out: W, gap: chrono::TimeDelta) -> io::Result<Self> {
         let text = serde_json::to_vec_pretty(head)?;
         // `{ … \n}` without its closing line: the violations follow.
         let open = text.strip_suffix(b"\n}").ok_or_else(unexpected)?;
@@ -131,6 +193,8 @@ impl<W: Write> Json<W> {
             out,
             written: 0,
             buffer: Vec::new(),
+            incidents: Incidents::new(gap),
+            closed: ClosedIncidents::default(),
         })
     }
 }
@@ -145,21 +209,42 @@ impl<W: Write> Release for Json<W> {
         let mut text = JsonText::new(&mut self.buffer, true, 2);
         text.element();
         record.write(&mut text);
-        self.out.write_all(&self.buffer)
+        self.out.write_all(&self.buffer)?;
+        let closed = &mut self.closed;
+        record.incident(&mut self.incidents, &mut |incident| closed.add(&incident));
+        Ok(())
     }
 
     fn end(mut self: Box<Self>, report: &Report) -> io::Result<()> {
         self.out
             .write_all(if self.written == 0 { b"[]" } else { b"\n  ]" })?;
+        let Json {
+            mut out,
+            incidents,
+            mut closed,
+            ..
+        } = *self;
+        incidents.finish(&mut |incident| closed.add(&incident));
+        out.write_all(b",")?;
+        closed.write_to(&mut out)?;
         let (_, tail) = report.parts();
         let text = serde_json::to_vec_pretty(&tail)?;
-        // `{\n  "options": … }`: its fields follow the violations.
+        // `{\n  "options": … }`: its fields follow the incidents.
         let fields = text.strip_prefix(b"{").ok_or_else(unexpected)?;
-        self.out.write_all(b",")?;
-        self.out.write_all(fields)?;
-        self.out.write_all(b"\n")?;
-        self.out.flush()
+        out.write_all(b",")?;
+        out.write_all(fields)?;
+        out.write_all(b"\n")?;
+        out.flush()
     }
+}
+
+/// The incident gap a report was written with: one day before version 3 said it.
+pub(super) fn incident_gap(report: &Report) -> chrono::TimeDelta {
+    report
+        .options
+        .incident_gap_s
+        .and_then(chrono::TimeDelta::try_seconds)
+        .unwrap_or(INCIDENT_GAP)
 }
 
 fn unexpected() -> io::Error {
@@ -382,6 +467,47 @@ impl RecordView<'_> {
         }
         text.close(b']');
         text.close(b'}');
+    }
+}
+
+impl RecordView<'_> {
+    /// Hands this violation to `incidents` (in a saved report, a violation whose time is not
+    /// one is placed at the start of time: its incident says so).
+    pub(super) fn incident(
+        &self,
+        incidents: &mut Incidents,
+        closed: &mut dyn FnMut(IncidentRecord),
+    ) {
+        let time = match &self.time {
+            TimeView::Instant(time) => Some(*time),
+            TimeView::Text(text) => parse_instant(text).ok().map(|(time, _)| time),
+        };
+        let evidence = || match &self.evidence {
+            EvidenceList::Records(records) => records.to_vec(),
+            EvidenceList::Engine(evidence) => evidence
+                .iter()
+                .map(|e| EvidenceRecord {
+                    id: e.id.clone(),
+                    file: e.origin.file.to_string(),
+                    line: e.origin.line,
+                    time: format_instant(&e.time),
+                    kind: e.kind.clone(),
+                    source: e.source.clone(),
+                    hypothetical: e.hypothetical,
+                })
+                .collect(),
+        };
+        let seen = Seen {
+            agreement: self.agreement,
+            term: self.term,
+            title: self.title,
+            severity: self.severity,
+            breached_by: self.breached_by,
+            key: self.key,
+            time: time.unwrap_or(DateTime::<Utc>::MIN_UTC),
+            in_window: self.in_window,
+        };
+        incidents.push(&seen, evidence, closed);
     }
 }
 

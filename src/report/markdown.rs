@@ -159,11 +159,58 @@ pub(super) fn write(
         }
     }
 
+    let incidents = s.incidents()?;
+    writeln!(out, "\n## Incidents\n")?;
+    writeln!(
+        out,
+        "A term's violations for one key and one party, none more than {} after the one before; listed as they ended.\n",
+        s.incident_gap_words()
+    )?;
+    if incidents.is_empty() {
+        writeln!(out, "None.")?;
+    } else {
+        writeln!(
+            out,
+            "| # | term | severity | party | key | first | last | violations | peak | opened by |"
+        )?;
+        writeln!(out, "|---:|---|---|---|---|---|---|---:|---|---|")?;
+        for i in &incidents {
+            writeln!(
+                out,
+                "| {} | `{}` {} | {} | {} | {} | {} | {} | {} | {} | {} |",
+                i.number,
+                code(&i.clause),
+                cell(&i.title),
+                i.severity,
+                cell(&i.party),
+                i.key.as_deref().map(cell).unwrap_or_default(),
+                i.first,
+                i.last,
+                i.violations,
+                i.peak.as_deref().map(cell).unwrap_or_default(),
+                cell(&i.opened_by.join(", "))
+            )?;
+        }
+    }
+
     writeln!(out, "\n## Violations\n")?;
-    if s.violations.count() == 0 {
+    let count = s.violations.count();
+    if count == 0 {
         writeln!(out, "None.")?;
     }
+    // Incidents come first; where they group violations, the violations one by one are
+    // folded away (a burst of a threshold is one incident and thousands of violations).
+    let folded = (incidents.len() as u64) < count;
+    if folded {
+        writeln!(
+            out,
+            "<details><summary>{count} violations, one by one</summary>\n"
+        )?;
+    }
     s.each_violation(&mut |v| violation(out, v))?;
+    if folded {
+        writeln!(out, "\n</details>")?;
+    }
 
     if !s.open.is_empty() {
         writeln!(

@@ -10,9 +10,11 @@
 
 pub mod diff;
 mod html;
+mod incidents;
 mod json;
 mod jsontext;
 mod markdown;
+pub use incidents::INCIDENT_GAP;
 mod model;
 pub mod outputs;
 mod saved;
@@ -197,6 +199,7 @@ pub fn build(
             skip_invalid: options.skip_invalid,
             until: options.until.as_ref().map(format_instant),
             max_delay_s: outcome.max_delay.map(|d| d.num_seconds()),
+            incident_gap_s: Some(incidents::INCIDENT_GAP.num_seconds()),
             interrupted: None,
         },
         period: match (outcome.totals.first, outcome.totals.last) {

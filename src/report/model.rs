@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 use crate::load::agreement;
 
 /// Version of the report format described here.
-pub const REPORT_VERSION: u32 = 2;
+pub const REPORT_VERSION: u32 = 3;
 
 /// A whole replay report.
 ///
@@ -278,10 +278,54 @@ pub struct Options {
     /// depends on it. Absent for files.
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub max_delay_s: Option<i64>,
+    /// The gap, in seconds, after which a term's next violation for the same key and party
+    /// begins a new incident (`incidents`; docs/semantics.md). Absent in reports before
+    /// version 3, read as one day.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub incident_gap_s: Option<i64>,
     /// The signal (`SIGINT`, `SIGTERM`) that ended a stream early: the stream was judged as if
     /// it had ended after the last event read. Absent for a run that read its inputs whole.
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub interrupted: Option<String>,
+}
+
+/// An incident: a term's consecutive violations for one key and one party, none more than
+/// the report's incident gap after the one before (docs/semantics.md, "Incidents").
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct IncidentRecord {
+    /// Agreement id.
+    pub agreement: String,
+    /// Term id.
+    pub term: String,
+    /// Term title.
+    pub title: String,
+    /// Term severity.
+    pub severity: Severity,
+    /// The party in breach, as its violations say.
+    pub breached_by: Option<String>,
+    /// The key its violations concern (thresholds and absences).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub key: Option<String>,
+    /// The time of its first violation.
+    pub first: String,
+    /// The time of its last violation.
+    pub last: String,
+    /// How many violations it groups.
+    pub violations: u64,
+    /// For a threshold: the most events its window held, and when first.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub peak: Option<PeakRecord>,
+    /// The evidence of its first violation: what opened it.
+    pub evidence: Vec<EvidenceRecord>,
+}
+
+/// The peak of a threshold's incident.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PeakRecord {
+    /// The most events the window held at one of its violations.
+    pub in_window: u64,
+    /// The time of the first violation at which it held that many.
+    pub time: String,
 }
 
 /// A time span.

@@ -120,6 +120,7 @@ pub fn sections<'r>(report: &'r Report, violations: &'r dyn ViolationSource) -> 
             .map(|(party, count)| (party.as_str(), *count))
             .collect(),
         violations,
+        incident_gap: super::json::incident_gap(report),
         shapes: shapes(report),
         open: report
             .open
@@ -185,6 +186,55 @@ impl Sections<'_> {
     /// violations, for the renderings that show days.
     pub fn days(&self) -> io::Result<Vec<Day>> {
         days(self.violations)
+    }
+
+    /// The violations grouped into incidents (`super::incidents`), in the order they ended:
+    /// one pass over the violations. The incidents are held (a rendering lists them all);
+    /// the violations are not.
+    pub fn incidents(&self) -> io::Result<Vec<Incident>> {
+        let mut grouping = super::incidents::Incidents::new(self.incident_gap);
+        let mut closed = Vec::new();
+        for record in self.violations.records() {
+            let record = record?;
+            super::RecordView::of_record(&record).incident(&mut grouping, &mut |i| closed.push(i));
+        }
+        grouping.finish(&mut |i| closed.push(i));
+        Ok(closed
+            .into_iter()
+            .enumerate()
+            .map(|(i, r)| Incident {
+                number: i + 1,
+                clause: clause(&r.agreement, &r.term),
+                title: r.title,
+                severity: r.severity,
+                party: r.breached_by.unwrap_or_else(|| UNATTRIBUTED.to_string()),
+                key: r.key,
+                first: r.first,
+                last: r.last,
+                violations: r.violations,
+                peak: r
+                    .peak
+                    .map(|p| format!("{} events in the window at {}", p.in_window, p.time)),
+                opened_by: r
+                    .evidence
+                    .iter()
+                    .map(|e| format!("{} ({})", e.id, at(&e.file, e.line)))
+                    .collect(),
+            })
+            .collect())
+    }
+
+    /// The incident gap in words: "1 day", "6 hours", "90 seconds".
+    pub fn incident_gap_words(&self) -> String {
+        let seconds = self.incident_gap.num_seconds();
+        let (n, unit) = if seconds % 86_400 == 0 {
+            (seconds / 86_400, "day")
+        } else if seconds % 3_600 == 0 {
+            (seconds / 3_600, "hour")
+        } else {
+            (seconds, "second")
+        };
+        format!("{n} {unit}{}", if n == 1 { "" } else { "s" })
     }
 
     /// Calls `each` with every violation, in the report's order, numbered from 1.
@@ -270,6 +320,8 @@ pub struct Sections<'r> {
     /// Every violation, in the report's order: read one at a time
     /// ([`Sections::each_violation`]), since a report may hold more than memory.
     pub violations: &'r dyn ViolationSource,
+    /// The gap that ends an incident ([`Sections::incidents`]).
+    pub incident_gap: chrono::TimeDelta,
     /// The agreements' named shapes to draw, each once (two agreements often name the same
     /// country).
     pub shapes: Vec<&'r MapShape>,
@@ -432,6 +484,27 @@ pub struct Day {
     pub total: u64,
     /// Per `agreement/term`, in order.
     pub terms: Vec<(String, u64)>,
+}
+
+/// One incident (`super::IncidentRecord`), as readers see it.
+#[derive(Debug)]
+pub struct Incident {
+    /// Its number in the report, from 1.
+    pub number: usize,
+    /// `agreement/term`.
+    pub clause: String,
+    pub title: String,
+    pub severity: Severity,
+    /// The party in breach, or `unattributed`.
+    pub party: String,
+    pub key: Option<String>,
+    pub first: String,
+    pub last: String,
+    pub violations: u64,
+    /// For a threshold: its peak, in words.
+    pub peak: Option<String>,
+    /// The events its first violation rests on: `ID (FILE:LINE)`.
+    pub opened_by: Vec<String>,
 }
 
 /// One violation.

@@ -97,6 +97,32 @@ pub(super) fn write(
         table(out, &["PARTY".into(), "VIOLATIONS".into()], &rows)?;
     }
 
+    // On a terminal, incidents are listed only where they group violations: otherwise they
+    // would say again, line for line, what the violations below say.
+    let incidents = s.incidents()?;
+    if (incidents.len() as u64) < s.violations.count() {
+        writeln!(
+            out,
+            "\nINCIDENTS (a term's violations for one key and party, none more than {} apart)",
+            s.incident_gap_words()
+        )?;
+        let header = ["TERM", "PARTY", "KEY", "FIRST", "LAST", "VIOLATIONS"].map(String::from);
+        let rows: Vec<[String; 6]> = incidents
+            .iter()
+            .map(|i| {
+                [
+                    plain(&i.clause).into_owned(),
+                    plain(&i.party).into_owned(),
+                    plain(i.key.as_deref().unwrap_or("")).into_owned(),
+                    i.first.clone(),
+                    i.last.clone(),
+                    i.violations.to_string(),
+                ]
+            })
+            .collect();
+        table(out, &header, &rows)?;
+    }
+
     if s.violations.count() > 0 {
         writeln!(out, "\nVIOLATIONS")?;
         s.each_violation(&mut |v| {
