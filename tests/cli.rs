@@ -685,7 +685,15 @@ fn a_burst_of_ten_thousand_is_one_incident() {
     std::fs::write(dir.path().join("burst.jsonl"), events).unwrap();
     let replay = |format: &str| {
         let output = Command::new(BIN)
-            .args(["replay", "-q", "-r", "rules.yaml", "-f", format, "burst.jsonl"])
+            .args([
+                "replay",
+                "-q",
+                "-r",
+                "rules.yaml",
+                "-f",
+                format,
+                "burst.jsonl",
+            ])
             .current_dir(dir.path())
             .output()
             .unwrap();
@@ -720,18 +728,23 @@ fn a_burst_of_ten_thousand_is_one_incident() {
     assert!(markdown.contains(
         "| 1 | `b/tempo` Tempo | medium | TR | Zap | 2024-03-01T00:02:00Z | 2024-03-07T22:39:00Z | 9998 | 60 events in the window at 2024-03-01T00:59:00Z |"
     ));
-    assert!(
-        markdown[violations_at..]
-            .starts_with("\n## Violations\n\n<details><summary>9998 violations, one by one</summary>\n")
-    );
+    assert!(markdown[violations_at..].starts_with(
+        "\n## Violations\n\n<details><summary>9998 violations, one by one</summary>\n"
+    ));
     let html = replay("html");
     let incidents_at = html.find("<h2>Incidents</h2>").unwrap();
     let folded_at = html
-        .find("<details id=\"violations-one-by-one\"><summary>9998 violations, one by one</summary>")
+        .find(
+            "<details id=\"violations-one-by-one\"><summary>9998 violations, one by one</summary>",
+        )
         .unwrap();
     assert!(incidents_at < folded_at);
     assert!(html.find("id=\"violations\"").unwrap() > folded_at);
-    assert_eq!(html.matches("<table class=\"sortable\" id=\"incidents\">").count(), 1);
+    assert_eq!(
+        html.matches("<table class=\"sortable\" id=\"incidents\">")
+            .count(),
+        1
+    );
 }
 
 fn regression_waiting_events_bounded_in_memory() {

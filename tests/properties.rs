@@ -874,3 +874,91 @@ fn whole(
     assert_eq!(collect(2048), report, "spilled a few violations per run");
     report
 }
+
+const INCIDENT_RULES: &str = r#"agreement: i
+title: Incidents
+parties: {TR: Türkiye}
+terms:
+  - {id: t, title: T, breached_by: TR, when: 'event.kind == "strike"', threshold: {count: 1, within: 1h, by: event.sector}}
+"#;
+
+/// The incidents the rule of docs/semantics.md gives for strikes at `hours` (hour, sector):
+/// per sector, strikes in time order, a new incident wherever one comes more than a day
+/// after the one before. As (sector, first hour, last hour, violations), sorted.
+fn incident_oracle(strikes: &[(u32, u8)]) -> Vec<(String, u32, u32, u64)> {
+    let mut found = Vec::new();
+    for sector in 0..3u8 {
+        let mut hours: Vec<u32> = strikes
+            .iter()
+            .filter(|(_, s)| *s == sector)
+            .map(|(h, _)| *h)
+            .collect();
+        hours.sort_unstable();
+        let mut open: Option<(u32, u32, u64)> = None;
+        for hour in hours {
+            open = match open {
+                Some((first, last, n)) if hour - last <= 24 => Some((first, hour, n + 1)),
+                Some((first, last, n)) => {
+                    found.push((format!("S{sector}"), first, last, n));
+                    Some((hour, hour, 1))
+                }
+                None => Some((hour, hour, 1)),
+            };
+        }
+        if let Some((first, last, n)) = open {
+            found.push((format!("S{sector}"), first, last, n));
+        }
+    }
+    found.sort();
+    found
+}
+
+fn hour_of(time: &serde_json::Value) -> u32 {
+    let time = chrono::DateTime::parse_from_rfc3339(time.as_str().unwrap()).unwrap();
+    let start = chrono::DateTime::parse_from_rfc3339("2024-01-01T00:00:00Z").unwrap();
+    u32::try_from((time - start).num_hours()).unwrap()
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(64))]
+
+    /// Incidents follow their rule for strikes over twelve days, and are listed as they
+    /// ended; every violation is in exactly one.
+    #[test]
+    fn incidents_follow_their_rule(
+        strikes in prop::collection::vec((0u32..288, 0u8..3), 0..60),
+    ) {
+        let lines: Vec<String> = strikes
+            .iter()
+            .enumerate()
+            .map(|(i, (hour, sector))| {
+                format!(
+                    r#"{{"id":"e{i}","time":"2024-01-{:02}T{:02}:00:00Z","kind":"strike","sector":"S{sector}"}}"#,
+                    hour / 24 + 1,
+                    hour % 24
+                )
+            })
+            .collect();
+        let report = replay_files(&program_of(INCIDENT_RULES), &[lines]);
+        let mut json = Vec::new();
+        pactum::report::write(&report, &report.violations, pactum::report::Format::Json, &mut json)
+            .unwrap();
+        let json: serde_json::Value = serde_json::from_slice(&json).unwrap();
+        let incidents = json["incidents"].as_array().unwrap();
+        let mut found: Vec<(String, u32, u32, u64)> = incidents
+            .iter()
+            .map(|i| {
+                (
+                    i["key"].as_str().unwrap().to_string(),
+                    hour_of(&i["first"]),
+                    hour_of(&i["last"]),
+                    i["violations"].as_u64().unwrap(),
+                )
+            })
+            .collect();
+        let lasts: Vec<u32> = found.iter().map(|f| f.2).collect();
+        prop_assert!(lasts.is_sorted(), "listed as they ended: {:?}", lasts);
+        found.sort();
+        prop_assert_eq!(found, incident_oracle(&strikes));
+    }
+}
