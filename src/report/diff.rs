@@ -6,8 +6,12 @@
 //! is identified across them by what it rests on — its time and its evidence (event ids) —
 //! since a redraft may rename a term or move it to another agreement. Pairs with the same
 //! identity and the same agreement, term, severity and party are unchanged; the rest of the
-//! pairs with the same identity are *changed*; what is left is only in the old report or only
-//! in the new one. Works on the versioned [`Report`] only, so saved reports diff the same as
+//! pairs with the same identity are *changed*. Then what is left is paired by term and
+//! evidence alone: a deadline shortened from 72 h to 36 h breaks on the same trigger at another
+//! time, and is one violation *changed* (its time), not one removed and one added. What is
+//! left after both is only in the old report or only in the new one. An agreement whose id
+//! alone changed (the same place in both reports' lists, neither id in the other) is
+//! *renamed*: its violations compare as if the id had stayed. Works on the versioned [`Report`] only, so saved reports diff the same as
 //! fresh replays. A [`Diff`] is not serialised: `pactum diff --format json` writes the versioned
 //! [`DiffOutput`](super::outputs::DiffOutput) built from it.
 
@@ -29,8 +33,11 @@ pub struct Diff {
     pub only_old: Vec<Finding>,
     /// Violations only the new rules raise.
     pub only_new: Vec<Finding>,
-    /// Violations on the same evidence whose agreement, term, severity or party changed.
+    /// Violations on the same evidence whose agreement, term, severity, party or time
+    /// changed.
     pub changed: Vec<(Finding, Finding)>,
+    /// Agreements whose id alone changed: (old id, new id).
+    pub renamed: Vec<(String, String)>,
     /// Violations both raise alike.
     pub unchanged: usize,
 }
@@ -71,19 +78,53 @@ impl Finding {
         (self.time.clone(), self.evidence.clone())
     }
 
-    fn same_judgement(&self, other: &Finding) -> bool {
+    /// Whether `other` (of the new report) judges alike; `renamed` maps old agreement ids to
+    /// new ones.
+    fn same_judgement(&self, other: &Finding, renamed: &[(String, String)]) -> bool {
         (
-            &self.agreement,
+            renamed_to(&self.agreement, renamed),
             &self.term,
             &self.severity,
             &self.breached_by,
         ) == (
-            &other.agreement,
+            other.agreement.as_str(),
             &other.term,
             &other.severity,
             &other.breached_by,
         )
     }
+}
+
+/// The id the old agreement `id` has in the new report.
+fn renamed_to<'a>(id: &'a str, renamed: &'a [(String, String)]) -> &'a str {
+    renamed
+        .iter()
+        .find(|(old, _)| old == id)
+        .map_or(id, |(_, new)| new.as_str())
+}
+
+/// What changed from `old` to `new`, a phrase each: `severity: high → critical`.
+pub fn what_changed(old: &Finding, new: &Finding, renamed: &[(String, String)]) -> Vec<String> {
+    let mut what = Vec::new();
+    let mut field = |name: &str, o: &str, n: &str| {
+        if o != n {
+            what.push(format!("{name}: {o} → {n}"));
+        }
+    };
+    field("time", &old.time, &new.time);
+    field(
+        "agreement",
+        renamed_to(&old.agreement, renamed),
+        &new.agreement,
+    );
+    field("term", &old.term, &new.term);
+    field("severity", old.severity.as_str(), new.severity.as_str());
+    field(
+        "party",
+        old.breached_by.as_deref().unwrap_or("unattributed"),
+        new.breached_by.as_deref().unwrap_or("unattributed"),
+    );
+    what
 }
 
 /// What identifies a violation across two reports: its time and its evidence ids.
@@ -100,6 +141,18 @@ pub fn diff(old: &Report, new: &Report) -> Diff {
         let f = Finding::of(v);
         by_identity.entry(f.identity()).or_default().1.push(f);
     }
+    // An agreement renamed: at the same place in both lists, each id absent from the other.
+    let renamed: Vec<(String, String)> = old
+        .agreements
+        .iter()
+        .zip(&new.agreements)
+        .filter(|(o, n)| {
+            o.id != n.id
+                && !new.agreements.iter().any(|a| a.id == o.id)
+                && !old.agreements.iter().any(|a| a.id == n.id)
+        })
+        .map(|(o, n)| (o.id.clone(), n.id.clone()))
+        .collect();
     let mut result = Diff {
         old: old
             .agreements
@@ -119,18 +172,49 @@ pub fn diff(old: &Report, new: &Report) -> Diff {
         only_old: Vec::new(),
         only_new: Vec::new(),
         changed: Vec::new(),
+        renamed,
         unchanged: 0,
     };
+    let renamed = result.renamed.clone();
+    let mut left_old = Vec::new();
+    let mut left_new = Vec::new();
     for (_, (mut olds, mut news)) in by_identity {
         // Alike first, so that a term renamed beside one that stayed pairs the right way.
-        olds.retain(|o| match news.iter().position(|n| o.same_judgement(n)) {
-            Some(i) => {
-                news.remove(i);
-                result.unchanged += 1;
-                false
-            }
-            None => true,
-        });
+        olds.retain(
+            |o| match news.iter().position(|n| o.same_judgement(n, &renamed)) {
+                Some(i) => {
+                    news.remove(i);
+                    result.unchanged += 1;
+                    false
+                }
+                None => true,
+            },
+        );
+        let pairs = olds.len().min(news.len());
+        let rest_old = olds.split_off(pairs);
+        let rest_new = news.split_off(pairs);
+        result.changed.extend(olds.into_iter().zip(news));
+        left_old.extend(rest_old);
+        left_new.extend(rest_new);
+    }
+    // What is left, paired by term and evidence (its time moved), in time order.
+    let mut by_term: BTreeMap<(String, Vec<String>), (Vec<Finding>, Vec<Finding>)> =
+        BTreeMap::new();
+    for f in left_old {
+        by_term
+            .entry((f.term.clone(), f.evidence.clone()))
+            .or_default()
+            .0
+            .push(f);
+    }
+    for f in left_new {
+        by_term
+            .entry((f.term.clone(), f.evidence.clone()))
+            .or_default()
+            .1
+            .push(f);
+    }
+    for (_, (mut olds, mut news)) in by_term {
         let pairs = olds.len().min(news.len());
         let rest_old = olds.split_off(pairs);
         let rest_new = news.split_off(pairs);
@@ -138,6 +222,9 @@ pub fn diff(old: &Report, new: &Report) -> Diff {
         result.only_old.extend(rest_old);
         result.only_new.extend(rest_new);
     }
+    result.changed.sort();
+    result.only_old.sort();
+    result.only_new.sort();
     result
 }
 
@@ -153,7 +240,13 @@ pub fn write_text(d: &Diff, out: &mut dyn Write) -> io::Result<()> {
     }
     for (o, n) in &d.changed {
         writeln!(out, "~ {}", line(o))?;
-        writeln!(out, "  now {}", judgement(n))?;
+        writeln!(
+            out,
+            "  now {} at {} ({})",
+            judgement(n),
+            n.time,
+            what_changed(o, n, &d.renamed).join("; ")
+        )?;
     }
     Ok(())
 }
@@ -195,12 +288,12 @@ pub fn write_markdown(d: &Diff, out: &mut dyn Write) -> io::Result<()> {
     table(out, "Only under the new rules", &d.only_new)?;
     if !d.changed.is_empty() {
         writeln!(out, "\n## Changed\n")?;
-        writeln!(out, "| time | evidence | old | new |")?;
-        writeln!(out, "|---|---|---|---|")?;
+        writeln!(out, "| time | evidence | old | new | what changed |")?;
+        writeln!(out, "|---|---|---|---|---|")?;
         for (o, n) in &d.changed {
             writeln!(
                 out,
-                "| {} | {} | {} | {} |",
+                "| {} | {} | {} | {} | {} |",
                 o.time,
                 o.evidence
                     .iter()
@@ -208,7 +301,8 @@ pub fn write_markdown(d: &Diff, out: &mut dyn Write) -> io::Result<()> {
                     .collect::<Vec<_>>()
                     .join(", "),
                 super::markdown::md(&judgement(o)),
-                super::markdown::md(&judgement(n))
+                super::markdown::md(&judgement(n)),
+                super::markdown::md(&what_changed(o, n, &d.renamed).join("; "))
             )?;
         }
     }
@@ -224,6 +318,9 @@ fn summary(d: &Diff, out: &mut dyn Write) -> io::Result<()> {
     };
     writeln!(out, "old rules: {}", ids(&d.old))?;
     writeln!(out, "new rules: {}", ids(&d.new))?;
+    for (old, new) in &d.renamed {
+        writeln!(out, "renamed: agreement {old} is {new} in the new rules")?;
+    }
     if !d.same_inputs {
         writeln!(
             out,

@@ -4,7 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::report::Severity;
-use crate::report::diff::{Diff, Finding};
+use crate::report::diff::{Diff, Finding, what_changed};
 
 /// Version of the diff output described here.
 pub const DIFF_VERSION: u32 = 2;
@@ -27,9 +27,13 @@ pub struct DiffOutput {
     pub only_old: Vec<FindingRecord>,
     /// Violations only the new rules raise.
     pub only_new: Vec<FindingRecord>,
-    /// Violations on the same time and evidence whose agreement, term, severity or party
-    /// changed.
+    /// Violations on the same evidence whose agreement, term, severity, party or time changed
+    /// (paired by time and evidence, then by term and evidence).
     pub changed: Vec<Change>,
+    /// Agreements whose id alone changed (the same place in both lists, neither id in the
+    /// other): their violations compare as if it had not. Absent when none.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub renamed: Vec<Renamed>,
     /// How many violations both raise alike.
     pub unchanged: u64,
 }
@@ -72,6 +76,19 @@ pub struct Change {
     pub old: FindingRecord,
     /// Under the new rules.
     pub new: FindingRecord,
+    /// What changed, a phrase each: `severity: high → critical`, `time: … → …`.
+    #[serde(default)]
+    pub what: Vec<String>,
+}
+
+/// An agreement renamed between the two reports.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Renamed {
+    /// Its id in the old report.
+    pub old: String,
+    /// Its id in the new report.
+    pub new: String,
 }
 
 /// The diff output of `d`.
@@ -98,6 +115,15 @@ pub fn build(d: &Diff) -> DiffOutput {
             .map(|(old, new)| Change {
                 old: finding(old),
                 new: finding(new),
+                what: what_changed(old, new, &d.renamed),
+            })
+            .collect(),
+        renamed: d
+            .renamed
+            .iter()
+            .map(|(old, new)| Renamed {
+                old: old.clone(),
+                new: new.clone(),
             })
             .collect(),
         unchanged: d.unchanged as u64,
