@@ -127,12 +127,16 @@ pub fn what_changed(old: &Finding, new: &Finding, renamed: &[(String, String)]) 
     what
 }
 
-/// What identifies a violation across two reports: its time and its evidence ids.
+/// What identifies a violation across two reports: its time (or, in the second pairing, its
+/// term) and its evidence ids.
 type Identity = (String, Vec<String>);
+
+/// The findings of one identity: the old report's and the new one's.
+type Sides = (Vec<Finding>, Vec<Finding>);
 
 /// Compares `old` with `new`.
 pub fn diff(old: &Report, new: &Report) -> Diff {
-    let mut by_identity: BTreeMap<Identity, (Vec<Finding>, Vec<Finding>)> = BTreeMap::new();
+    let mut by_identity: BTreeMap<Identity, Sides> = BTreeMap::new();
     for v in &old.violations {
         let f = Finding::of(v);
         by_identity.entry(f.identity()).or_default().0.push(f);
@@ -198,8 +202,7 @@ pub fn diff(old: &Report, new: &Report) -> Diff {
         left_new.extend(rest_new);
     }
     // What is left, paired by term and evidence (its time moved), in time order.
-    let mut by_term: BTreeMap<(String, Vec<String>), (Vec<Finding>, Vec<Finding>)> =
-        BTreeMap::new();
+    let mut by_term: BTreeMap<Identity, Sides> = BTreeMap::new();
     for f in left_old {
         by_term
             .entry((f.term.clone(), f.evidence.clone()))
