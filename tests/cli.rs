@@ -732,7 +732,7 @@ fn a_burst_of_ten_thousand_is_one_incident() {
         "\n## Violations\n\n<details><summary>9998 violations, one by one</summary>\n"
     ));
     let html = replay("html");
-    let incidents_at = html.find("<h2>Incidents</h2>").unwrap();
+    let incidents_at = html.find("<h2 id=\"incidents\">Incidents</h2>").unwrap();
     let folded_at = html
         .find(
             "<details id=\"violations-one-by-one\"><summary>9998 violations, one by one</summary>",
@@ -1332,8 +1332,8 @@ fn scenario(dir: &Path) {
             );
             if rows > 0 {
                 assert!(
-                    direct.contains("<table class=\"sortable\" id=\"days\">"),
-                    "{name}: per-day table"
+                    direct.contains("<table class=\"sortable\" id=\"periods\">"),
+                    "{name}: per-period table"
                 );
             }
             if rows > 0 {

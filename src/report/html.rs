@@ -9,7 +9,7 @@
 
 use std::io::{self, Write};
 
-use super::sections::{Day, Piece, Sections, Violation, sections};
+use super::sections::{Periods, Piece, Sections, Violation, sections};
 use super::{Report, ViolationSource};
 
 // `high` in #a40, 5.9:1 against white (#c50 had 4.3:1, under WCAG AA's 4.5:1 for text).
@@ -46,7 +46,7 @@ pub(super) fn write(
     out: &mut dyn Write,
 ) -> io::Result<()> {
     let s = sections(report, violations);
-    let days = s.days()?;
+    let periods = s.periods()?;
     let h = &s.heading;
     let titles: Vec<String> = h.titles.iter().map(|t| esc(t)).collect();
     writeln!(out, "<!DOCTYPE html>")?;
@@ -87,9 +87,37 @@ pub(super) fn write(
         writeln!(out, "<p>Options: {}.</p>", options.join("; "))?;
     }
 
+    // A table of contents, as the Markdown's.
+    let mut contents = vec![
+        ("agreements", "Agreements"),
+        ("inputs", "Inputs"),
+        ("summary", "Summary"),
+        ("incidents", "Incidents"),
+        ("violations-section", "Violations"),
+    ];
+    for (present, link) in [
+        (!s.open.is_empty(), ("open-obligations", "Open obligations")),
+        (!s.errors.is_empty(), ("rule-errors", "Rule errors")),
+        (!s.skipped.is_empty(), ("skipped-lines", "Skipped lines")),
+        (!s.late.is_empty(), ("late-events", "Late events")),
+    ] {
+        if present {
+            contents.push(link);
+        }
+    }
+    let links: Vec<String> = contents
+        .iter()
+        .map(|(id, name)| format!("<li><a href=\"#{id}\">{name}</a></li>"))
+        .collect();
+    writeln!(
+        out,
+        "<nav aria-label=\"Contents\"><ul class=\"contents\">{}</ul></nav>",
+        links.join("")
+    )?;
+
     // The same columns as the Markdown's (issue 13: the HTML had left out the period in
     // force, an input's blank lines and its mapping).
-    writeln!(out, "<h2>Agreements</h2>")?;
+    writeln!(out, "<h2 id=\"agreements\">Agreements</h2>")?;
     writeln!(
         out,
         "<table><thead><tr><th>id</th><th>title</th><th>rule file</th><th>SHA-256</th><th>in force</th></tr></thead><tbody>"
@@ -115,7 +143,7 @@ pub(super) fn write(
     }
     writeln!(out, "</tbody></table>")?;
 
-    writeln!(out, "<h2>Inputs</h2>")?;
+    writeln!(out, "<h2 id=\"inputs\">Inputs</h2>")?;
     writeln!(
         out,
         "<table><thead><tr><th>file</th><th>SHA-256</th><th>lines</th><th>events</th><th>skipped</th><th>blank</th><th>mapping</th></tr></thead><tbody>"
@@ -146,7 +174,7 @@ pub(super) fn write(
     }
     writeln!(out, "</tbody></table>")?;
 
-    writeln!(out, "<h2>Summary</h2>")?;
+    writeln!(out, "<h2 id=\"summary\">Summary</h2>")?;
     writeln!(
         out,
         "<p>{}{}.</p>",
@@ -157,7 +185,7 @@ pub(super) fn write(
             String::new()
         }
     )?;
-    timeline(&days, out)?;
+    timeline(&periods, out)?;
     map(&s, out)?;
     writeln!(
         out,
@@ -193,23 +221,36 @@ pub(super) fn write(
         writeln!(out, "</tbody></table>")?;
     }
 
-    if !days.is_empty() {
+    if !periods.rows.is_empty() {
+        let unit = periods.unit.name();
         writeln!(
             out,
-            "<table class=\"sortable\" id=\"days\"><thead><tr><th>day (UTC)</th><th>violations</th><th>terms</th></tr></thead><tbody>"
+            "<p>Every {unit} from the first violation's to the last's (UTC); the change is from the {unit} before.</p>"
         )?;
-        for day in &days {
-            let listed: Vec<String> = day
+        writeln!(
+            out,
+            "<table class=\"sortable\" id=\"periods\"><thead><tr><th>{unit} (UTC)</th><th>violations</th><th>change</th><th>parties</th><th>terms</th></tr></thead><tbody>"
+        )?;
+        for period in &periods.rows {
+            let parties: Vec<String> = period
+                .parties
+                .iter()
+                .map(|(party, n)| format!("{} {n}", esc(party)))
+                .collect();
+            let terms: Vec<String> = period
                 .terms
                 .iter()
                 .map(|(term, n)| format!("<code>{}</code> {n}", esc(term)))
                 .collect();
             writeln!(
                 out,
-                "<tr><td>{}</td><td class=\"n\">{}</td><td>{}</td></tr>",
-                esc(&day.day),
-                day.total,
-                listed.join(", ")
+                "<tr><td>{}</td><td class=\"n\">{}</td><td class=\"n\" data-sort=\"{}\">{}</td><td>{}</td><td>{}</td></tr>",
+                esc(&period.label),
+                period.total,
+                period.change.unwrap_or(0),
+                esc(&period.change_words()),
+                parties.join(", "),
+                terms.join(", ")
             )?;
         }
         writeln!(out, "</tbody></table>")?;
@@ -220,7 +261,7 @@ pub(super) fn write(
         writeln!(out, "<p>{}</p>", words(&note.words()))?;
     }
     let incidents = s.incidents()?;
-    writeln!(out, "<h2>Incidents</h2>")?;
+    writeln!(out, "<h2 id=\"incidents\">Incidents</h2>")?;
     writeln!(
         out,
         "<p>A term's violations for one key and one party, none more than {} after the one before; listed as they ended.</p>",
@@ -254,7 +295,7 @@ pub(super) fn write(
         }
         writeln!(out, "</tbody></table>")?;
     }
-    writeln!(out, "<h2>Violations</h2>")?;
+    writeln!(out, "<h2 id=\"violations-section\">Violations</h2>")?;
     let count = s.violations.count();
     // Incidents come first; where they group violations, the violations one by one are
     // folded away (a threshold's burst is one incident and thousands of violations). A link
@@ -283,7 +324,7 @@ pub(super) fn write(
     if !s.open.is_empty() {
         writeln!(
             out,
-            "<h2>Open obligations</h2><p>Due after the last event: neither kept nor broken.</p>"
+            "<h2 id=\"open-obligations\">Open obligations</h2><p>Due after the last event: neither kept nor broken.</p>"
         )?;
         writeln!(
             out,
@@ -302,7 +343,7 @@ pub(super) fn write(
         writeln!(out, "</tbody></table>")?;
     }
     if !s.errors.is_empty() {
-        writeln!(out, "<h2>Rule errors</h2>")?;
+        writeln!(out, "<h2 id=\"rule-errors\">Rule errors</h2>")?;
         writeln!(
             out,
             "<table><thead><tr><th>term</th><th>events</th><th>first</th><th>message</th></tr></thead><tbody>"
@@ -320,11 +361,10 @@ pub(super) fn write(
         }
         writeln!(out, "</tbody></table>")?;
     }
-    // Skipped lines by FILE:LINE, without the column the other renderings give; and no
-    // section of late events (a stream's): both as the HTML has always been, pinned byte for
-    // byte (tests/golden/), to change on purpose.
+    // Skipped lines and late events as the Markdown gives them (issue 13: the HTML had left
+    // out the column of a skipped line and the late events of a stream).
     if !s.skipped.is_empty() {
-        writeln!(out, "<h2>Skipped lines</h2>")?;
+        writeln!(out, "<h2 id=\"skipped-lines\">Skipped lines</h2>")?;
         writeln!(
             out,
             "<table><thead><tr><th>where</th><th>reason</th></tr></thead><tbody>"
@@ -332,10 +372,29 @@ pub(super) fn write(
         for k in &s.skipped {
             writeln!(
                 out,
-                "<tr><td>{}:{}</td><td>{}</td></tr>",
-                esc(k.file),
-                k.line,
+                "<tr><td>{}</td><td>{}</td></tr>",
+                esc(&k.at),
                 esc(k.reason)
+            )?;
+        }
+        writeln!(out, "</tbody></table>")?;
+    }
+    if !s.late.is_empty() {
+        writeln!(
+            out,
+            "<h2 id=\"late-events\">Late events</h2><p>Came on a stream after the reorder buffer had passed their time: judged on arrival.</p>"
+        )?;
+        writeln!(
+            out,
+            "<table><thead><tr><th>event</th><th>where</th><th>time</th></tr></thead><tbody>"
+        )?;
+        for l in &s.late {
+            writeln!(
+                out,
+                "<tr><td><code>{}</code></td><td>{}</td><td>{}</td></tr>",
+                esc(l.event),
+                esc(&l.at),
+                esc(l.time)
             )?;
         }
         writeln!(out, "</tbody></table>")?;
@@ -408,7 +467,9 @@ fn violation(out: &mut dyn Write, v: &Violation<'_>) -> io::Result<()> {
 }
 
 /// Violations per day as an SVG bar chart, one colour per term, with a legend.
-fn timeline(days: &[Day], out: &mut dyn Write) -> io::Result<()> {
+fn timeline(periods: &Periods, out: &mut dyn Write) -> io::Result<()> {
+    let days = &periods.rows;
+    let unit = periods.unit.name();
     if days.is_empty() {
         return Ok(());
     }
@@ -435,7 +496,7 @@ fn timeline(days: &[Day], out: &mut dyn Write) -> io::Result<()> {
     let legend = terms.len() as u64 * 14 + 30;
     writeln!(
         out,
-        "<figure><svg xmlns=\"http://www.w3.org/2000/svg\" id=\"timeline\" role=\"img\" width=\"{}\" height=\"{}\" viewBox=\"0 0 {} {}\"><title>Violations per day, by term</title>",
+        "<figure><svg xmlns=\"http://www.w3.org/2000/svg\" id=\"timeline\" role=\"img\" width=\"{}\" height=\"{}\" viewBox=\"0 0 {} {}\"><title>Violations per {unit}, by term</title>",
         width.max(560),
         height + 80 + legend,
         width.max(560),
@@ -451,7 +512,7 @@ fn timeline(days: &[Day], out: &mut dyn Write) -> io::Result<()> {
                 out,
                 "<rect x=\"{x}\" y=\"{y}\" width=\"{bar}\" height=\"{h}\" fill=\"{}\"><title>{} {}: {n}</title></rect>",
                 colour(term),
-                esc(&day.day),
+                esc(&day.label),
                 esc(term)
             )?;
         }
@@ -462,7 +523,7 @@ fn timeline(days: &[Day], out: &mut dyn Write) -> io::Result<()> {
             height + 22,
             x,
             height + 22,
-            esc(&day.day)
+            esc(&day.label)
         )?;
     }
     writeln!(
@@ -483,7 +544,7 @@ fn timeline(days: &[Day], out: &mut dyn Write) -> io::Result<()> {
     }
     writeln!(
         out,
-        "</svg><figcaption>Violations per day (UTC), by term.</figcaption></figure>"
+        "</svg><figcaption>Violations per {unit} (UTC), by term; every {unit} from the first violation's to the last's, those without one included.</figcaption></figure>"
     )
 }
 

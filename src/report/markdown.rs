@@ -48,6 +48,26 @@ pub(super) fn write(
         let options: Vec<String> = s.options.iter().map(|o| words(o)).collect();
         writeln!(out, "Options: {}.", options.join("; "))?;
     }
+    // A table of contents: the sections this report has, linked by the anchors Markdown
+    // renderers give headings.
+    let mut contents = vec![
+        "[Agreements](#agreements)",
+        "[Inputs](#inputs)",
+        "[Summary](#summary)",
+        "[Incidents](#incidents)",
+        "[Violations](#violations)",
+    ];
+    for (present, link) in [
+        (!s.open.is_empty(), "[Open obligations](#open-obligations)"),
+        (!s.errors.is_empty(), "[Rule errors](#rule-errors)"),
+        (!s.skipped.is_empty(), "[Skipped lines](#skipped-lines)"),
+        (!s.late.is_empty(), "[Late events](#late-events)"),
+    ] {
+        if present {
+            contents.push(link);
+        }
+    }
+    writeln!(out, "\nContents: {}.", contents.join(" · "))?;
 
     writeln!(out, "\n## Agreements\n")?;
     writeln!(out, "| id | title | rule file | SHA-256 | in force |")?;
@@ -138,23 +158,35 @@ pub(super) fn write(
             writeln!(out, "| {} | {count} |", cell(party))?;
         }
     }
-    let days = s.days()?;
-    if !days.is_empty() {
-        writeln!(out, "\n### By day\n")?;
-        writeln!(out, "| day (UTC) | violations | terms |")?;
-        writeln!(out, "|---|---:|---|")?;
-        for day in &days {
-            let listed: Vec<String> = day
+    let periods = s.periods()?;
+    if !periods.rows.is_empty() {
+        let unit = periods.unit.name();
+        writeln!(out, "\n### By {unit}\n")?;
+        writeln!(
+            out,
+            "Every {unit} from the first violation's to the last's (UTC); the change is from the {unit} before.\n"
+        )?;
+        writeln!(out, "| {unit} | violations | change | parties | terms |")?;
+        writeln!(out, "|---|---:|---:|---|---|")?;
+        for period in &periods.rows {
+            let parties: Vec<String> = period
+                .parties
+                .iter()
+                .map(|(party, n)| format!("{} {n}", cell(party)))
+                .collect();
+            let terms: Vec<String> = period
                 .terms
                 .iter()
                 .map(|(term, n)| format!("`{}` {n}", code(term)))
                 .collect();
             writeln!(
                 out,
-                "| {} | {} | {} |",
-                day.day,
-                day.total,
-                listed.join(", ")
+                "| {} | {} | {} | {} | {} |",
+                period.label,
+                period.total,
+                period.change_words(),
+                parties.join(", "),
+                terms.join(", ")
             )?;
         }
     }

@@ -18,6 +18,8 @@
 
 use std::borrow::Cow;
 use std::collections::BTreeMap;
+
+use chrono::{Datelike, NaiveDate};
 use std::io;
 
 use super::{
@@ -163,8 +165,6 @@ pub fn sections<'r>(report: &'r Report, violations: &'r dyn ViolationSource) -> 
                     Some(column) => format!("{}:{}:{column}", k.file, k.line),
                     None => at(&k.file, k.line),
                 },
-                file: &k.file,
-                line: k.line,
                 reason: &k.reason,
             })
             .collect(),
@@ -182,10 +182,10 @@ pub fn sections<'r>(report: &'r Report, violations: &'r dyn ViolationSource) -> 
 }
 
 impl Sections<'_> {
-    /// Violations per UTC day and, within a day, per `agreement/term`: one pass over the
-    /// violations, for the renderings that show days.
-    pub fn days(&self) -> io::Result<Vec<Day>> {
-        days(self.violations)
+    /// Violations per reporting period (UTC), the unit chosen from their span ([`PeriodUnit`]),
+    /// and within a period per party and per `agreement/term`: two passes over the violations.
+    pub fn periods(&self) -> io::Result<Periods> {
+        periods(self.violations)
     }
 
     /// The violations grouped into incidents (`super::incidents`), in the order they ended:
@@ -476,14 +476,107 @@ impl Note {
     }
 }
 
-/// One UTC day's violations.
+/// The length of the reporting periods violations are counted in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PeriodUnit {
+    Day,
+    Week,
+    Month,
+    Year,
+}
+
+impl PeriodUnit {
+    /// Its name: `day`, `week`, `month`, `year`.
+    pub fn name(self) -> &'static str {
+        match self {
+            PeriodUnit::Day => "day",
+            PeriodUnit::Week => "week",
+            PeriodUnit::Month => "month",
+            PeriodUnit::Year => "year",
+        }
+    }
+
+    /// The unit for violations spread over `days`: a table and a timeline of at most about
+    /// sixty rows or bars for a span up to two months, a year or ten years, and a row a
+    /// year beyond.
+    fn for_span(days: i64) -> Self {
+        match days {
+            ..=62 => PeriodUnit::Day,
+            ..=366 => PeriodUnit::Week,
+            ..=3653 => PeriodUnit::Month,
+            _ => PeriodUnit::Year,
+        }
+    }
+
+    /// The first day of the period holding `date`.
+    fn start(self, date: NaiveDate) -> NaiveDate {
+        match self {
+            PeriodUnit::Day => date,
+            PeriodUnit::Week => date.week(chrono::Weekday::Mon).first_day(),
+            PeriodUnit::Month => date.with_day(1).unwrap_or(date),
+            PeriodUnit::Year => NaiveDate::from_ymd_opt(date.year(), 1, 1).unwrap_or(date),
+        }
+    }
+
+    /// The first day of the period after the one starting at `start`.
+    fn next(self, start: NaiveDate) -> Option<NaiveDate> {
+        match self {
+            PeriodUnit::Day => start.succ_opt(),
+            PeriodUnit::Week => start.checked_add_days(chrono::Days::new(7)),
+            PeriodUnit::Month => start.checked_add_months(chrono::Months::new(1)),
+            PeriodUnit::Year => start.checked_add_months(chrono::Months::new(12)),
+        }
+    }
+
+    /// The period starting at `start`, as missions write it: `2024-03-05`, `2024-W10`,
+    /// `2024-03`, `2024`.
+    fn label(self, start: NaiveDate) -> String {
+        match self {
+            PeriodUnit::Day => start.format("%Y-%m-%d").to_string(),
+            PeriodUnit::Week => {
+                let week = start.iso_week();
+                format!("{}-W{:02}", week.year(), week.week())
+            }
+            PeriodUnit::Month => start.format("%Y-%m").to_string(),
+            PeriodUnit::Year => start.format("%Y").to_string(),
+        }
+    }
+}
+
+/// The reporting periods of a report's violations: every period from the first violation's to
+/// the last's, those without a violation included (a time axis, not a list of dates).
 #[derive(Debug)]
-pub struct Day {
-    /// `YYYY-MM-DD`.
-    pub day: String,
+pub struct Periods {
+    pub unit: PeriodUnit,
+    pub rows: Vec<Period>,
+}
+
+/// One reporting period's violations (UTC).
+#[derive(Debug)]
+pub struct Period {
+    /// `2024-03-05`, `2024-W10`, `2024-03` or `2024`; `unknown` for violations whose time a
+    /// saved report does not give as a time.
+    pub label: String,
     pub total: u64,
+    /// The change from the period before (none for the first).
+    pub change: Option<i64>,
+    /// Per party in breach (`unattributed` when none), by code.
+    pub parties: Vec<(String, u64)>,
     /// Per `agreement/term`, in order.
     pub terms: Vec<(String, u64)>,
+}
+
+impl Period {
+    /// The change from the period before as missions print it: `+3`, `−2`, `=`; empty for
+    /// the first.
+    pub fn change_words(&self) -> String {
+        match self.change {
+            None => String::new(),
+            Some(0) => "=".to_string(),
+            Some(n) if n > 0 => format!("+{n}"),
+            Some(n) => format!("−{}", n.unsigned_abs()),
+        }
+    }
 }
 
 /// One incident (`super::IncidentRecord`), as readers see it.
@@ -577,8 +670,6 @@ pub struct RuleError<'r> {
 pub struct SkippedLine<'r> {
     /// `FILE:LINE`, or `FILE:LINE:COLUMN` where the column is known.
     pub at: String,
-    pub file: &'r str,
-    pub line: u64,
     pub reason: &'r str,
 }
 
@@ -689,25 +780,67 @@ fn mappings(inputs: &[InputInfo]) -> Vec<&MappingInfo> {
 }
 
 /// Violations per UTC day and, within a day, per `agreement/term`.
-fn days(violations: &dyn ViolationSource) -> io::Result<Vec<Day>> {
-    let mut days: BTreeMap<String, BTreeMap<String, u64>> = BTreeMap::new();
+fn periods(violations: &dyn ViolationSource) -> io::Result<Periods> {
+    let date_of = |time: &str| {
+        crate::time::parse_instant(time)
+            .ok()
+            .map(|(t, _)| t.date_naive())
+    };
+    let (mut first, mut last) = (None::<NaiveDate>, None::<NaiveDate>);
+    for v in violations.records() {
+        if let Some(date) = date_of(&v?.time) {
+            first = Some(first.map_or(date, |f| f.min(date)));
+            last = Some(last.map_or(date, |l| l.max(date)));
+        }
+    }
+    let unit = match (first, last) {
+        (Some(first), Some(last)) => PeriodUnit::for_span((last - first).num_days()),
+        _ => PeriodUnit::Day,
+    };
+    type Counts = (BTreeMap<String, u64>, BTreeMap<String, u64>);
+    let mut counted: BTreeMap<Option<NaiveDate>, Counts> = BTreeMap::new();
     for v in violations.records() {
         let v = v?;
-        let day = v.time.get(..10).unwrap_or(&v.time);
-        let terms = match days.get_mut(day) {
-            Some(terms) => terms,
-            None => days.entry(day.to_string()).or_default(),
-        };
+        let start = date_of(&v.time).map(|date| unit.start(date));
+        let (parties, terms) = counted.entry(start).or_default();
+        *parties
+            .entry(
+                v.breached_by
+                    .clone()
+                    .unwrap_or_else(|| UNATTRIBUTED.to_string()),
+            )
+            .or_default() += 1;
         *terms.entry(clause(&v.agreement, &v.term)).or_default() += 1;
     }
-    Ok(days
-        .into_iter()
-        .map(|(day, terms)| Day {
-            day,
-            total: terms.values().sum(),
+    let mut rows: Vec<Period> = Vec::new();
+    let row = |label: String, counts: Option<Counts>, before: Option<&Period>| {
+        let (parties, terms) = counts.unwrap_or_default();
+        let total: u64 = terms.values().sum();
+        Period {
+            label,
+            total,
+            change: before.map(|b| total as i64 - b.total as i64),
+            parties: parties.into_iter().collect(),
             terms: terms.into_iter().collect(),
-        })
-        .collect())
+        }
+    };
+    let unknown = counted.remove(&None);
+    if let (Some(first), Some(last)) = (first, last) {
+        let (mut start, end) = (unit.start(first), unit.start(last));
+        loop {
+            let counts = counted.remove(&Some(start));
+            let period = row(unit.label(start), counts, rows.last());
+            rows.push(period);
+            match unit.next(start) {
+                Some(next) if next <= end => start = next,
+                _ => break,
+            }
+        }
+    }
+    if let Some(counts) = unknown {
+        rows.push(row("unknown".to_string(), Some(counts), None));
+    }
+    Ok(Periods { unit, rows })
 }
 
 /// "12.3 km from Metina", "4.1 km from the line iq-tr-border": where a position lies.
