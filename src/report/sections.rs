@@ -502,8 +502,8 @@ impl PeriodUnit {
     fn for_span(days: i64) -> Self {
         match days {
             ..=62 => PeriodUnit::Day,
-            ..=366 => PeriodUnit::Week,
-            ..=3653 => PeriodUnit::Month,
+            63..=366 => PeriodUnit::Week,
+            367..=3653 => PeriodUnit::Month,
             _ => PeriodUnit::Year,
         }
     }
@@ -918,17 +918,19 @@ mod tests {
             s.tally.words(),
             "3 violation(s): 0 critical, 3 high, 0 medium, 0 low"
         );
-        let days: Vec<String> = s
-            .days()
-            .unwrap()
+        let periods = s.periods().unwrap();
+        assert_eq!(periods.unit, PeriodUnit::Day);
+        let days: Vec<String> = periods
+            .rows
             .iter()
-            .map(|d| format!("{} {} {:?}", d.day, d.total, d.terms))
+            .map(|d| format!("{} {} {} {:?}", d.label, d.total, d.change_words(), d.terms))
             .collect();
         assert_eq!(
             days,
             [
-                r#"2024-01-01 2 [("a/x", 1), ("a/y", 1)]"#,
-                r#"2024-01-03 1 [("a/x", 1)]"#,
+                r#"2024-01-01 2  [("a/x", 1), ("a/y", 1)]"#,
+                r#"2024-01-02 0 −2 []"#,
+                r#"2024-01-03 1 +1 [("a/x", 1)]"#,
             ]
         );
         let notes: Vec<(NoteKind, u64)> = s.notes.iter().map(|n| (n.kind, n.count)).collect();
