@@ -54,7 +54,11 @@ pub(crate) const KNOWN_FIELDS: &[&str] = &[
     "provoked",
     "hypothetical",
     "source",
+    // The event's account, reported with it as evidence (docs/inputs.md).
     "summary",
+    "reliability",
+    "verification",
+    "casualties",
     // rules/mappings/ucdp-ged.yaml.
     "target",
     "province",

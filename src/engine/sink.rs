@@ -54,11 +54,28 @@ const LON: &str = "lon";
 const SOURCE: &str = "source";
 const HYPOTHETICAL: &str = "hypothetical";
 
+/// The event fields that are its account of what happened, reported with it as evidence when
+/// it has them (docs/inputs.md, "The event's account"): a one-line summary, the reliability of
+/// its source, whether it is confirmed, alleged or denied, and the casualties it reports. In
+/// the order of their names, as a report writes them.
+pub const ACCOUNT: [&str; 4] = ["casualties", "reliability", "summary", "verification"];
+
 /// The event fields a violation reports besides the event's time, kind and id: its place
-/// ([`Location::of`]) and each evidence's source and whether it is hypothetical
+/// ([`Location::of`]) and each evidence's source, whether it is hypothetical, and its account
 /// ([`Evidence::of`]), which read them by these names. A replay parses them whatever the rules
 /// read.
-pub(crate) const FIELDS_REPORTED: [&str; 6] = [PLACE, COUNTRY, LAT, LON, SOURCE, HYPOTHETICAL];
+pub(crate) const FIELDS_REPORTED: [&str; 10] = [
+    PLACE,
+    COUNTRY,
+    LAT,
+    LON,
+    SOURCE,
+    HYPOTHETICAL,
+    ACCOUNT[0],
+    ACCOUNT[1],
+    ACCOUNT[2],
+    ACCOUNT[3],
+];
 
 impl Location {
     pub(crate) fn of(event: &Event) -> Self {
@@ -88,9 +105,19 @@ pub struct Evidence {
     /// Whether the event says it is invented (`"hypothetical": true`), as scenario events
     /// may be: a reader must be able to tell such evidence from reported fact.
     pub hypothetical: bool,
+    /// Its account ([`ACCOUNT`]): (field, text) for those of its fields it has, in that order.
+    pub account: Vec<(String, String)>,
 }
 
 impl Evidence {
+    /// What the event says of its verification (`confirmed`, `alleged`, `denied`, …).
+    pub fn verification(&self) -> Option<&str> {
+        self.account
+            .iter()
+            .find(|(field, _)| field == "verification")
+            .map(|(_, text)| text.as_str())
+    }
+
     pub(crate) fn of(event: &Event) -> Self {
         Evidence {
             id: event.id(),
@@ -101,6 +128,10 @@ impl Evidence {
             hypothetical: event
                 .field(HYPOTHETICAL)
                 .is_some_and(|v| v.as_bool() == Ok(true)),
+            account: ACCOUNT
+                .iter()
+                .filter_map(|field| Some((field.to_string(), event.field_text(field)?)))
+                .collect(),
         }
     }
 }

@@ -183,7 +183,7 @@ pub(super) fn write(
             format!("; {} rest on hypothetical evidence", s.tally.hypothetical)
         } else {
             String::new()
-        }
+        } + esc(&s.tally.verification_words()).as_str()
     )?;
     timeline(&periods, out)?;
     map(&s, out)?;
@@ -421,6 +421,11 @@ fn violation(out: &mut dyn Write, v: &Violation<'_>) -> io::Result<()> {
         Some(article) => format!("{} ({})", esc(v.title), esc(article)),
         None => esc(v.title),
     };
+    // The clause's own words under its title, as the Markdown's "Clause text".
+    let clause = match v.clause_text {
+        Some(text) => format!("{clause}<br/><q>{}</q>", esc(text)),
+        None => clause,
+    };
     // Place, coordinates, country and distances, as the Markdown gives them.
     let mut place = Vec::new();
     place.extend(v.place.map(esc));
@@ -435,6 +440,16 @@ fn violation(out: &mut dyn Write, v: &Violation<'_>) -> io::Result<()> {
             let id = match e.source.filter(|s| web(s)) {
                 Some(source) => format!("<a href=\"{}\">{id}</a>", esc(source)),
                 None => id,
+            };
+            let id = match e.verification_mark() {
+                Some(mark) => format!("{id} <strong>{mark}</strong>"),
+                None => id,
+            };
+            let account = e.account_words();
+            let id = if account.is_empty() {
+                id
+            } else {
+                format!("{id}<br/><small>{}</small>", esc(&account))
             };
             if e.hypothetical {
                 format!("<span class=\"hyp\">{id} HYPOTHETICAL</span>")

@@ -335,6 +335,41 @@ struct EvidenceView<'a> {
     source: Option<&'a str>,
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     hypothetical: bool,
+    #[serde(skip_serializing_if = "Vec::is_empty", serialize_with = "as_map")]
+    account: Vec<(&'a str, &'a str)>,
+}
+
+/// An evidence's account as pairs, in the order of the fields' names (a record's map keeps
+/// that order; the engine's list is made in it, `engine::sink::ACCOUNT`).
+trait AccountOf {
+    fn pairs(&self) -> Vec<(&str, &str)>;
+}
+
+impl AccountOf for EvidenceRecord {
+    fn pairs(&self) -> Vec<(&str, &str)> {
+        self.account
+            .iter()
+            .map(|(f, t)| (f.as_str(), t.as_str()))
+            .collect()
+    }
+}
+
+impl AccountOf for Evidence {
+    fn pairs(&self) -> Vec<(&str, &str)> {
+        self.account
+            .iter()
+            .map(|(f, t)| (f.as_str(), t.as_str()))
+            .collect()
+    }
+}
+
+fn account_of(e: &impl AccountOf) -> Vec<(&str, &str)> {
+    e.pairs()
+}
+
+/// An account's (field, text) pairs as the JSON object a report writes.
+fn as_map<S: serde::Serializer>(pairs: &[(&str, &str)], serializer: S) -> Result<S::Ok, S::Error> {
+    serializer.collect_map(pairs.iter().copied())
 }
 
 impl Serialize for EvidenceList<'_> {
@@ -352,6 +387,7 @@ impl Serialize for EvidenceList<'_> {
                         kind: &e.kind,
                         source: e.source.as_deref(),
                         hypothetical: e.hypothetical,
+                        account: account_of(e),
                     })?;
                 }
                 seq.end()
@@ -367,6 +403,7 @@ impl Serialize for EvidenceList<'_> {
                         kind: &e.kind,
                         source: e.source.as_deref(),
                         hypothetical: e.hypothetical,
+                        account: account_of(e),
                     })?;
                 }
                 seq.end()
@@ -445,6 +482,7 @@ impl RecordView<'_> {
                         kind: &e.kind,
                         source: e.source.as_deref(),
                         hypothetical: e.hypothetical,
+                        account: account_of(e),
                     }
                     .write(text);
                 }
@@ -460,6 +498,7 @@ impl RecordView<'_> {
                         kind: &e.kind,
                         source: e.source.as_deref(),
                         hypothetical: e.hypothetical,
+                        account: account_of(e),
                     }
                     .write(text);
                 }
@@ -494,6 +533,7 @@ impl RecordView<'_> {
                     kind: e.kind.clone(),
                     source: e.source.clone(),
                     hypothetical: e.hypothetical,
+                    account: e.account.iter().cloned().collect(),
                 })
                 .collect(),
         };
@@ -531,6 +571,15 @@ impl EvidenceView<'_> {
         if self.hypothetical {
             text.key("hypothetical");
             text.serde(&true);
+        }
+        if !self.account.is_empty() {
+            text.key("account");
+            text.open(b'{');
+            for (field, said) in &self.account {
+                text.key(field);
+                text.text(said);
+            }
+            text.close(b'}');
         }
         text.close(b'}');
     }
@@ -617,6 +666,17 @@ mod tests {
             kind: "drone_strike".to_string(),
             source: source.map(str::to_string),
             hypothetical,
+            account: if hypothetical {
+                [
+                    ("summary", "a \"quoted\" summary"),
+                    ("verification", "alleged"),
+                ]
+                .into_iter()
+                .map(|(f, t)| (f.to_string(), t.to_string()))
+                .collect()
+            } else {
+                std::collections::BTreeMap::new()
+            },
         }
     }
 

@@ -125,6 +125,10 @@ pub(super) fn write(
             s.tally.hypothetical
         )?;
     }
+    let verification = s.tally.verification_words();
+    if let Some(words) = verification.strip_prefix("; ") {
+        writeln!(out, "Of them, {words} (as their events say).")?;
+    }
     writeln!(out, "\n### By term\n")?;
     writeln!(
         out,
@@ -323,6 +327,9 @@ fn violation(out: &mut dyn Write, v: &Violation<'_>) -> io::Result<()> {
         code(&v.clause)
     )?;
     writeln!(out, "- **Clause:** {clause}")?;
+    if let Some(text) = v.clause_text {
+        writeln!(out, "- **Clause text:** “{}”", md(text))?;
+    }
     writeln!(out, "- **Breached by:** {}", md(v.party))?;
     writeln!(out, "- **Severity:** {}", v.severity)?;
     writeln!(out, "- **When:** {}", v.time)?;
@@ -343,11 +350,18 @@ fn violation(out: &mut dyn Write, v: &Violation<'_>) -> io::Result<()> {
     writeln!(out, "- **Message:** {}", md(v.message))?;
     writeln!(out, "- **Evidence:**")?;
     for e in &v.evidence {
-        let mark = if e.hypothetical {
-            " **HYPOTHETICAL**"
+        let mut mark = if e.hypothetical {
+            " **HYPOTHETICAL**".to_string()
         } else {
-            ""
+            String::new()
         };
+        if let Some(verification) = e.verification_mark() {
+            mark.push_str(&format!(" **{verification}**"));
+        }
+        let account = e.account_words();
+        if !account.is_empty() {
+            mark.push_str(&format!(" — {}", md(&account)));
+        }
         let source = e
             .source
             .map(|s| format!(", source: {}", link(s)))

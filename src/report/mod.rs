@@ -105,6 +105,7 @@ pub fn build(
             agreement: agreement.id.clone(),
             term: term.id.clone(),
             title: term.title.clone(),
+            text: term.text.clone(),
             severity: term.severity.into(),
             evaluated: stats.evaluated,
             out_of_period: stats.out_of_period,
@@ -214,6 +215,8 @@ pub fn build(
             after_until: options.until.map(|_| outcome.totals.after_until),
             violations: tally.violations,
             hypothetical: tally.hypothetical,
+            alleged: tally.alleged,
+            denied: tally.denied,
             by_term,
             by_party: tally.by_party.clone(),
             by_severity: tally.by_severity.clone(),
@@ -357,6 +360,7 @@ pub(crate) fn record(agreement: &Agreement, term: &Term, v: Violation) -> Violat
                 kind: e.kind,
                 source: e.source,
                 hypothetical: e.hypothetical,
+                account: e.account.iter().cloned().collect(),
             })
             .collect(),
     }

@@ -357,6 +357,13 @@ pub struct Summary {
     /// Violations resting on at least one hypothetical event.
     #[serde(default)]
     pub hypothetical: u64,
+    /// Violations resting on at least one event whose `verification` is `alleged` (absent
+    /// before report version 3).
+    #[serde(default)]
+    pub alleged: u64,
+    /// Violations resting on at least one event whose `verification` is `denied`.
+    #[serde(default)]
+    pub denied: u64,
 }
 
 /// Counts for one term.
@@ -368,6 +375,9 @@ pub struct TermSummary {
     pub term: String,
     /// Term title.
     pub title: String,
+    /// The clause's own words, when the term gives them (`text:`).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub text: Option<String>,
     /// Term severity.
     pub severity: Severity,
     /// Events judged by the term.
@@ -588,6 +598,10 @@ pub struct EvidenceRecord {
     /// The event is marked `"hypothetical": true` (invented, as in scenarios); absent otherwise.
     #[serde(skip_serializing_if = "std::ops::Not::not", default)]
     pub hypothetical: bool,
+    /// The event's account, those of `summary`, `reliability`, `verification` and
+    /// `casualties` it has (docs/inputs.md); absent when it has none.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty", default)]
+    pub account: BTreeMap<String, String>,
 }
 
 /// A line skipped as invalid.

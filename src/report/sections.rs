@@ -85,6 +85,8 @@ pub fn sections<'r>(report: &'r Report, violations: &'r dyn ViolationSource) -> 
             violations: s.violations,
             by_severity: Severity::ALL.map(|severity| (severity, s.by_severity.count(severity))),
             hypothetical: s.hypothetical,
+            alleged: s.alleged,
+            denied: s.denied,
         },
         terms: s
             .by_term
@@ -123,6 +125,12 @@ pub fn sections<'r>(report: &'r Report, violations: &'r dyn ViolationSource) -> 
             .collect(),
         violations,
         incident_gap: super::json::incident_gap(report),
+        clause_texts: report
+            .summary
+            .by_term
+            .iter()
+            .filter_map(|t| Some(((t.agreement.as_str(), t.term.as_str()), t.text.as_deref()?)))
+            .collect(),
         shapes: shapes(report),
         open: report
             .open
@@ -244,7 +252,12 @@ impl Sections<'_> {
     ) -> io::Result<()> {
         for (i, record) in self.violations.records().enumerate() {
             let record = record?;
-            each(&violation(i + 1, &record))?;
+            let mut section = violation(i + 1, &record);
+            section.clause_text = self
+                .clause_texts
+                .get(&(record.agreement.as_str(), record.term.as_str()))
+                .copied();
+            each(&section)?;
         }
         Ok(())
     }
@@ -257,6 +270,7 @@ fn violation(number: usize, v: &ViolationRecord) -> Violation<'_> {
     let lon = location.and_then(|l| l.lon);
     Violation {
         number,
+        clause_text: None,
         time: &v.time,
         clause: clause(&v.agreement, &v.term),
         article: v.article.as_deref(),
@@ -291,6 +305,11 @@ fn violation(number: usize, v: &ViolationRecord) -> Violation<'_> {
                 kind: &e.kind,
                 source: e.source.as_deref(),
                 hypothetical: e.hypothetical,
+                account: e
+                    .account
+                    .iter()
+                    .map(|(f, t)| (f.as_str(), t.as_str()))
+                    .collect(),
             })
             .collect(),
     }
@@ -322,6 +341,8 @@ pub struct Sections<'r> {
     pub violations: &'r dyn ViolationSource,
     /// The gap that ends an incident ([`Sections::incidents`]).
     pub incident_gap: chrono::TimeDelta,
+    /// Each term's own words, by (agreement, term), for the terms that give them.
+    pub clause_texts: BTreeMap<(&'r str, &'r str), &'r str>,
     /// The agreements' named shapes to draw, each once (two agreements often name the same
     /// country).
     pub shapes: Vec<&'r MapShape>,
@@ -389,9 +410,23 @@ pub struct Tally {
     /// hypothetical evidence"): the sentences differ in each medium's published output, so
     /// they stay with the renderers.
     pub hypothetical: u64,
+    /// Those resting on evidence whose verification is `alleged`, and `denied`: counted apart,
+    /// as hypothetical ones are.
+    pub alleged: u64,
+    pub denied: u64,
 }
 
 impl Tally {
+    /// `; 2 rest on alleged evidence, 1 on denied`: empty when none.
+    pub fn verification_words(&self) -> String {
+        match (self.alleged, self.denied) {
+            (0, 0) => String::new(),
+            (a, 0) => format!("; {a} rest on alleged evidence"),
+            (0, d) => format!("; {d} rest on denied evidence"),
+            (a, d) => format!("; {a} rest on alleged evidence, {d} on denied"),
+        }
+    }
+
     /// `14 violation(s): 3 critical, 6 high, 2 medium, 3 low`.
     pub fn words(&self) -> String {
         let counts: Vec<String> = self
@@ -609,6 +644,8 @@ pub struct Violation<'r> {
     /// `agreement/term`.
     pub clause: String,
     pub article: Option<&'r str>,
+    /// The clause's own words, when its term gives them (`summary.by_term[].text`).
+    pub clause_text: Option<&'r str>,
     pub title: &'r str,
     pub severity: Severity,
     /// The party in breach, or `unattributed`.
@@ -638,6 +675,33 @@ pub struct Evidence<'r> {
     pub kind: &'r str,
     pub source: Option<&'r str>,
     pub hypothetical: bool,
+    /// The event's account (`summary`, `reliability`, `verification`, `casualties`), those it
+    /// has, in that order of names.
+    pub account: Vec<(&'r str, &'r str)>,
+}
+
+impl Evidence<'_> {
+    /// The account in words: `verification: alleged; summary: …`; empty when none.
+    pub fn account_words(&self) -> String {
+        self.account
+            .iter()
+            .map(|(field, said)| format!("{field}: {said}"))
+            .collect::<Vec<_>>()
+            .join("; ")
+    }
+
+    /// `ALLEGED` or `DENIED` when the event says so: marked as hypothetical evidence is.
+    pub fn verification_mark(&self) -> Option<&'static str> {
+        match self
+            .account
+            .iter()
+            .find(|(field, _)| *field == "verification")
+        {
+            Some((_, "alleged")) => Some("ALLEGED"),
+            Some((_, "denied")) => Some("DENIED"),
+            _ => None,
+        }
+    }
 }
 
 /// An obligation still open when the log ends.

@@ -81,6 +81,10 @@ pub struct Tally {
     pub by_severity: BySeverity,
     /// Resting on at least one hypothetical event.
     pub hypothetical: u64,
+    /// Resting on at least one event whose verification is `alleged`.
+    pub alleged: u64,
+    /// Resting on at least one event whose verification is `denied`.
+    pub denied: u64,
 }
 
 /// Takes a run's violations (a [`Sink`]); [`Collector::finish`] gives them back in order.
@@ -281,6 +285,20 @@ impl Sink for Collector<'_> {
             }
         }
         tally.by_severity.add(term.severity.into());
+        if violation
+            .evidence
+            .iter()
+            .any(|e| e.verification() == Some("alleged"))
+        {
+            tally.alleged += 1;
+        }
+        if violation
+            .evidence
+            .iter()
+            .any(|e| e.verification() == Some("denied"))
+        {
+            tally.denied += 1;
+        }
         if violation.evidence.iter().any(|e| e.hypothetical) {
             tally.hypothetical += 1;
         }
@@ -446,6 +464,7 @@ struct SpilledEvidence<'a> {
     kind: Cow<'a, str>,
     source: Option<Cow<'a, str>>,
     hypothetical: bool,
+    account: Vec<(Cow<'a, str>, Cow<'a, str>)>,
 }
 
 fn instant(time: &DateTime<Utc>) -> (i64, u32) {
@@ -484,6 +503,11 @@ fn write_run(runs: &mut Runs, chunk: &[Ranked]) -> io::Result<()> {
                     kind: Cow::Borrowed(&e.kind),
                     source: text(&e.source),
                     hypothetical: e.hypothetical,
+                    account: e
+                        .account
+                        .iter()
+                        .map(|(f, t)| (Cow::Borrowed(f.as_str()), Cow::Borrowed(t.as_str())))
+                        .collect(),
                 })
                 .collect(),
         };
@@ -518,6 +542,11 @@ fn decoder() -> impl FnMut(&[u8]) -> io::Result<Canonical> {
                 kind: e.kind.into_owned(),
                 source: e.source.map(Cow::into_owned),
                 hypothetical: e.hypothetical,
+                account: e
+                    .account
+                    .into_iter()
+                    .map(|(f, t)| (f.into_owned(), t.into_owned()))
+                    .collect(),
             });
         }
         Ok(Canonical(Ranked {

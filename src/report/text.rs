@@ -56,6 +56,7 @@ pub(super) fn write(
             s.tally.hypothetical
         )?;
     }
+    write!(out, "{}", plain(&s.tally.verification_words()))?;
     writeln!(out)?;
 
     let rows: Vec<[String; 6]> = s
@@ -131,7 +132,12 @@ pub(super) fn write(
                 .iter()
                 .map(|e| {
                     let at = plain(&e.at);
-                    let mark = if e.hypothetical { " HYPOTHETICAL" } else { "" };
+                    let mark = match (e.hypothetical, e.verification_mark()) {
+                        (true, Some(v)) => format!(" HYPOTHETICAL {v}"),
+                        (true, None) => " HYPOTHETICAL".to_string(),
+                        (false, Some(v)) => format!(" {v}"),
+                        (false, None) => String::new(),
+                    };
                     // An event without an id is named by its place: said once. (Compared with
                     // the place as shown, as this rendering always has.)
                     if e.id == at {

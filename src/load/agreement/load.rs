@@ -52,6 +52,8 @@ struct TermFile {
     article: Option<Spanned<Scalar>>,
     title: Spanned<String>,
     #[serde(default)]
+    text: Option<String>,
+    #[serde(default)]
     description: Option<String>,
     #[serde(default)]
     severity: Option<Spanned<String>>,
@@ -446,6 +448,7 @@ impl Checker {
             id: term.id.value.clone(),
             article: term.article.as_ref().map(|a| self.article(a)),
             title: term.title.value.clone(),
+            text: term.text.clone(),
             description: term.description.clone(),
             severity,
             breached_by,

@@ -83,6 +83,8 @@ pub struct Term {
     pub article: Option<String>,
     /// Human title.
     pub title: String,
+    /// The clause's own words (`text:`), shown with each breach of it.
+    pub text: Option<String>,
     /// Free text.
     pub description: Option<String>,
     /// How serious a breach is.

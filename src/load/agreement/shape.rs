@@ -136,6 +136,7 @@ fn agreement() -> Expected {
         ("id", true, Any),
         ("article", false, Any),
         ("title", true, Any),
+        ("text", false, Any),
         ("description", false, Any),
         ("severity", false, Any),
         ("breached_by", true, Any),
