@@ -92,6 +92,11 @@ impl Event {
         &self.origin
     }
 
+    /// Every field, in the order read.
+    pub(crate) fn fields(&self) -> impl Iterator<Item = (&ImmutableString, &Dynamic)> {
+        self.fields.iter().map(|(name, value)| (name, value))
+    }
+
     /// A free-form field, or `None` when the event lacks it.
     pub fn field(&self, name: &str) -> Option<&Dynamic> {
         self.fields
