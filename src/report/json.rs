@@ -339,76 +339,54 @@ struct EvidenceView<'a> {
     account: Vec<(&'a str, &'a str)>,
 }
 
-/// An evidence's account as pairs, in the order of the fields' names (a record's map keeps
-/// that order; the engine's list is made in it, `engine::sink::ACCOUNT`).
-trait AccountOf {
-    fn pairs(&self) -> Vec<(&str, &str)>;
-}
-
-impl AccountOf for EvidenceRecord {
-    fn pairs(&self) -> Vec<(&str, &str)> {
-        self.account
-            .iter()
-            .map(|(f, t)| (f.as_str(), t.as_str()))
-            .collect()
-    }
-}
-
-impl AccountOf for Evidence {
-    fn pairs(&self) -> Vec<(&str, &str)> {
-        self.account
-            .iter()
-            .map(|(f, t)| (f.as_str(), t.as_str()))
-            .collect()
-    }
-}
-
-fn account_of(e: &impl AccountOf) -> Vec<(&str, &str)> {
-    e.pairs()
-}
-
 /// An account's (field, text) pairs as the JSON object a report writes.
 fn as_map<S: serde::Serializer>(pairs: &[(&str, &str)], serializer: S) -> Result<S::Ok, S::Error> {
     serializer.collect_map(pairs.iter().copied())
 }
 
+impl<'a> EvidenceList<'a> {
+    /// Each entry as the report writes it, from a record or from the engine's evidence.
+    fn views(&self) -> impl Iterator<Item = EvidenceView<'a>> + '_ {
+        let (records, engine): (&'a [EvidenceRecord], &'a [Evidence]) = match *self {
+            EvidenceList::Records(records) => (records, &[]),
+            EvidenceList::Engine(evidence) => (&[], evidence),
+        };
+        let records = records.iter().map(|e| EvidenceView {
+            id: &e.id,
+            file: &e.file,
+            line: e.line,
+            time: TimeView::Text(&e.time),
+            kind: &e.kind,
+            source: e.source.as_deref(),
+            hypothetical: e.hypothetical,
+            account: e
+                .account
+                .iter()
+                .map(|(f, t)| (f.as_str(), t.as_str()))
+                .collect(),
+        });
+        let engine = engine.iter().map(|e| EvidenceView {
+            id: &e.id,
+            file: &e.origin.file,
+            line: e.origin.line,
+            time: TimeView::Instant(e.time),
+            kind: &e.kind,
+            source: e.source.as_deref(),
+            hypothetical: e.hypothetical,
+            // Made in the order of the names, as a record's map keeps them.
+            account: e
+                .account
+                .iter()
+                .map(|(f, t)| (f.as_str(), t.as_str()))
+                .collect(),
+        });
+        records.chain(engine)
+    }
+}
+
 impl Serialize for EvidenceList<'_> {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeSeq;
-        match self {
-            EvidenceList::Records(records) => {
-                let mut seq = serializer.serialize_seq(Some(records.len()))?;
-                for e in *records {
-                    seq.serialize_element(&EvidenceView {
-                        id: &e.id,
-                        file: &e.file,
-                        line: e.line,
-                        time: TimeView::Text(&e.time),
-                        kind: &e.kind,
-                        source: e.source.as_deref(),
-                        hypothetical: e.hypothetical,
-                        account: account_of(e),
-                    })?;
-                }
-                seq.end()
-            }
-            EvidenceList::Engine(evidence) => {
-                let mut seq = serializer.serialize_seq(Some(evidence.len()))?;
-                for e in *evidence {
-                    seq.serialize_element(&EvidenceView {
-                        id: &e.id,
-                        file: &e.origin.file,
-                        line: e.origin.line,
-                        time: TimeView::Instant(e.time),
-                        kind: &e.kind,
-                        source: e.source.as_deref(),
-                        hypothetical: e.hypothetical,
-                        account: account_of(e),
-                    })?;
-                }
-                seq.end()
-            }
-        }
+        serializer.collect_seq(self.views())
     }
 }
 
@@ -470,39 +448,9 @@ impl RecordView<'_> {
         }
         text.key("evidence");
         text.open(b'[');
-        match &self.evidence {
-            EvidenceList::Records(records) => {
-                for e in *records {
-                    text.element();
-                    EvidenceView {
-                        id: &e.id,
-                        file: &e.file,
-                        line: e.line,
-                        time: TimeView::Text(&e.time),
-                        kind: &e.kind,
-                        source: e.source.as_deref(),
-                        hypothetical: e.hypothetical,
-                        account: account_of(e),
-                    }
-                    .write(text);
-                }
-            }
-            EvidenceList::Engine(evidence) => {
-                for e in *evidence {
-                    text.element();
-                    EvidenceView {
-                        id: &e.id,
-                        file: &e.origin.file,
-                        line: e.origin.line,
-                        time: TimeView::Instant(e.time),
-                        kind: &e.kind,
-                        source: e.source.as_deref(),
-                        hypothetical: e.hypothetical,
-                        account: account_of(e),
-                    }
-                    .write(text);
-                }
-            }
+        for e in self.evidence.views() {
+            text.element();
+            e.write(text);
         }
         text.close(b']');
         text.close(b'}');
