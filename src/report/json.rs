@@ -473,16 +473,8 @@ impl RecordView<'_> {
             EvidenceList::Records(records) => records.to_vec(),
             EvidenceList::Engine(evidence) => evidence
                 .iter()
-                .map(|e| EvidenceRecord {
-                    id: e.id.clone(),
-                    file: e.origin.file.to_string(),
-                    line: e.origin.line,
-                    time: format_instant(&e.time),
-                    kind: e.kind.clone(),
-                    source: e.source.clone(),
-                    hypothetical: e.hypothetical,
-                    account: e.account.iter().cloned().collect(),
-                })
+                .cloned()
+                .map(super::evidence_record)
                 .collect(),
         };
         let seen = Seen {

@@ -349,20 +349,21 @@ pub(crate) fn record(agreement: &Agreement, term: &Term, v: Violation) -> Violat
         location,
         key: v.key,
         in_window: v.in_window,
-        evidence: v
-            .evidence
-            .into_iter()
-            .map(|e| EvidenceRecord {
-                id: e.id,
-                file: e.origin.file.to_string(),
-                line: e.origin.line,
-                time: format_instant(&e.time),
-                kind: e.kind,
-                source: e.source,
-                hypothetical: e.hypothetical,
-                account: e.account.iter().cloned().collect(),
-            })
-            .collect(),
+        evidence: v.evidence.into_iter().map(evidence_record).collect(),
+    }
+}
+
+/// The engine's evidence entry as the report's record.
+pub(super) fn evidence_record(e: crate::engine::sink::Evidence) -> EvidenceRecord {
+    EvidenceRecord {
+        id: e.id,
+        file: e.origin.file.to_string(),
+        line: e.origin.line,
+        time: format_instant(&e.time),
+        kind: e.kind,
+        source: e.source,
+        hypothetical: e.hypothetical,
+        account: e.account.into_iter().collect(),
     }
 }
 
