@@ -1362,6 +1362,22 @@ fn scenario(dir: &Path) {
                 located,
                 "{name}: one dot per located violation"
             );
+            // Every strip cut to an area is drawn on that side of its line only: clipped to
+            // the area (issue 13: strips inside Iraq were drawn into Iran and Türkiye).
+            let cut_strips = report["agreements"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .flat_map(|a| a["shapes"].as_array().cloned().unwrap_or_default())
+                .filter(|s| s["kind"] == "strip" && s["inside"].is_string())
+                .map(|s| s["name"].as_str().unwrap().to_string())
+                .collect::<std::collections::BTreeSet<_>>()
+                .len();
+            assert_eq!(
+                direct.matches("clip-path=\"url(#strip-inside-").count(),
+                cut_strips,
+                "{name}: every strip with `inside` clipped to its area"
+            );
         }
         if format == "markdown" {
             for input in report["inputs"].as_array().unwrap() {
@@ -1821,11 +1837,15 @@ fn assert_self_contained_html(html: &str, name: &str) {
         assert!(depth >= 0, "{name}: an element closed twice");
     }
     assert_eq!(depth, 0, "{name}: unclosed elements");
-    for load in [
-        "<link", "@import", "url(", " src=", "<iframe", "<object", "<embed",
-    ] {
+    for load in ["<link", "@import", " src=", "<iframe", "<object", "<embed"] {
         assert!(!html.contains(load), "{name}: `{load}` in the HTML report");
     }
+    // `url(` only for a reference inside the page (a strip's clip path, `url(#…)`).
+    assert!(
+        html.match_indices("url(")
+            .all(|(at, _)| html[at..].starts_with("url(#")),
+        "{name}: a `url(` to outside the HTML report"
+    );
 }
 
 /// The HTML report of the shipped scenario, rendered by a real browser (headless Chromium):

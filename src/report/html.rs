@@ -641,15 +641,37 @@ fn map(s: &Sections<'_>, out: &mut dyn Write) -> io::Result<()> {
             esc(&shape.name)
         )?;
     }
-    for shape in shapes.iter().filter(|s| s.kind == "strip") {
-        // Twice the width: the strip reaches `width_km` on each side before its clipping.
+    for (i, shape) in shapes.iter().filter(|s| s.kind == "strip").enumerate() {
+        // Twice the width: the strip reaches `width_km` on each side of its line, and is cut
+        // to its `inside` area, so that only that side shows (issue 13: a strip inside Iraq
+        // was drawn into Iran and Türkiye).
         let px = shape.width_km.unwrap_or(0.0) * 2.0 / 111.2 * scale;
+        let inside = shape
+            .inside
+            .as_ref()
+            .and_then(|name| shapes.iter().find(|s| s.kind == "area" && &s.name == name));
+        let clip = match inside {
+            Some(area) => {
+                writeln!(
+                    out,
+                    "<clipPath id=\"strip-inside-{i}\"><path d=\"{}\" clip-rule=\"evenodd\"/></clipPath>",
+                    path(&area.paths, true)
+                )?;
+                format!(" clip-path=\"url(#strip-inside-{i})\"")
+            }
+            None => String::new(),
+        };
         writeln!(
             out,
-            "<path class=\"strip\" d=\"{}\" fill=\"none\" stroke=\"#f28e2b\" stroke-opacity=\"0.25\" stroke-width=\"{px:.1}\" stroke-linejoin=\"round\"><title>{} ({} km)</title></path>",
+            "<path class=\"strip\" d=\"{}\" fill=\"none\" stroke=\"#f28e2b\" stroke-opacity=\"0.25\" stroke-width=\"{px:.1}\" stroke-linejoin=\"round\"{clip}><title>{} ({} km{})</title></path>",
             path(&shape.paths, false),
             esc(&shape.name),
-            shape.width_km.unwrap_or(0.0)
+            shape.width_km.unwrap_or(0.0),
+            shape
+                .inside
+                .as_ref()
+                .map(|name| format!(", inside {}", esc(name)))
+                .unwrap_or_default()
         )?;
     }
     for shape in shapes.iter().filter(|s| s.kind == "line") {

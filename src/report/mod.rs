@@ -304,6 +304,7 @@ pub(super) fn agreement_info(agreement: &Agreement) -> AgreementInfo {
                     .map(|path| path.iter().map(|p| [p.lon, p.lat]).collect())
                     .collect(),
                 width_km: o.width_km,
+                inside: o.inside.clone(),
             })
             .collect(),
     }

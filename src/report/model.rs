@@ -212,6 +212,10 @@ pub struct MapShape {
     /// A strip's width in km.
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub width_km: Option<f64>,
+    /// The area a strip is cut to (its `inside`), by name: a map draws the strip on that
+    /// side of its line only.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub inside: Option<String>,
 }
 
 /// A file an agreement depends on, and the SHA-256 of its bytes.

@@ -56,6 +56,8 @@ pub struct Outline {
     pub paths: Vec<Vec<Point>>,
     /// A strip's width.
     pub width_km: Option<f64>,
+    /// The area a strip is cut to (`inside`), by name.
+    pub inside: Option<String>,
 }
 
 /// One named shape.
@@ -277,6 +279,7 @@ impl Builder<'_, '_> {
                     .unwrap_or_default();
                 let drawn = Outline {
                     width_km: Some(strip.width_km()),
+                    inside: area.value.inside.as_ref().map(|i| i.value.clone()),
                     ..outline("strip", paths)
                 };
                 self.insert(name, Shape::Strip(strip), drawn);
@@ -815,6 +818,7 @@ fn outline(kind: &'static str, paths: Vec<Vec<Point>>) -> Outline {
         kind,
         paths,
         width_km: None,
+        inside: None,
     }
 }
 
