@@ -1356,6 +1356,24 @@ fn scenario(dir: &Path) {
                 .count();
             if shapes || located > 0 {
                 assert!(direct.contains("id=\"map\""), "{name}: no map");
+                // Fit to print (issue 13): a scale bar and a legend of the severities.
+                assert!(
+                    direct.contains("<g class=\"scale\">"),
+                    "{name}: no scale bar"
+                );
+                assert!(direct.contains("<g class=\"legend\">"), "{name}: no legend");
+            }
+            // Each dot says its violation's severity, and is coloured by it.
+            for v in report["violations"].as_array().unwrap() {
+                if v["location"]["lat"].is_f64() && v["location"]["lon"].is_f64() {
+                    let severity = v["severity"].as_str().unwrap();
+                    assert!(
+                        direct.contains(&format!(
+                            "<circle class=\"violation\" data-severity=\"{severity}\""
+                        )),
+                        "{name}: a dot of severity {severity}"
+                    );
+                }
             }
             assert_eq!(
                 direct.matches("<circle class=\"violation\"").count(),

@@ -10,7 +10,7 @@
 use std::io::{self, Write};
 
 use super::sections::{Periods, Piece, Sections, Violation, sections};
-use super::{Report, ViolationSource};
+use super::{Report, Severity, ViolationSource};
 
 // `high` in #a40, 5.9:1 against white (#c50 had 4.3:1, under WCAG AA's 4.5:1 for text).
 const STYLE: &str = "body{font-family:system-ui,sans-serif;margin:2em;color:#111;max-width:80em}\
@@ -702,21 +702,71 @@ fn map(s: &Sections<'_>, out: &mut dyn Write) -> io::Result<()> {
         };
         writeln!(
             out,
-            "<a href=\"#v{n}\"><circle class=\"violation\" cx=\"{:.1}\" cy=\"{:.1}\" r=\"5\" fill=\"#d62728\" fill-opacity=\"0.8\" stroke=\"#fff\"><title>#{n} {} {}: {}</title></circle></a>",
+            "<a href=\"#v{n}\"><circle class=\"violation\" data-severity=\"{}\" cx=\"{:.1}\" cy=\"{:.1}\" r=\"5\" fill=\"{}\" fill-opacity=\"0.85\" stroke=\"#fff\"><title>#{n} {} {} ({}): {}</title></circle></a>",
+            v.severity,
             x(lon),
             y(lat),
+            severity_colour(v.severity),
             esc(v.time),
             esc(&v.clause),
+            v.severity,
             esc(v.message),
             n = v.number
         )
     })?;
+    // A legend of the dots' colours, and a scale bar of a round length between 60 and 200 px
+    // (one degree of latitude is 111.2 km, and the map keeps km alike both ways).
+    let px_per_km = scale / 111.2;
+    let km = [5.0, 10.0, 20.0, 50.0, 100.0, 200.0, 500.0, 1000.0]
+        .into_iter()
+        .find(|km| km * px_per_km >= 60.0)
+        .unwrap_or(1000.0);
+    let bar = km * px_per_km;
+    let (bx, by) = (width - bar - 20.0, height - 16.0);
     writeln!(
         out,
-        "</svg><figcaption>Borders, areas and strips named by the agreements; red: violations with a position ({} of {}), each linked to its row. Violations without coordinates are not drawn.</figcaption></figure>",
+        "<g class=\"scale\"><rect x=\"{:.1}\" y=\"{:.1}\" width=\"{:.1}\" height=\"22\" fill=\"#fff\" fill-opacity=\"0.8\"/><path d=\"M{bx:.1} {:.1}V{by:.1}H{:.1}V{:.1}\" fill=\"none\" stroke=\"#333\" stroke-width=\"1.5\"/><text x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"middle\" fill=\"#333\">{km} km</text></g>",
+        bx - 8.0,
+        by - 18.0,
+        bar + 16.0,
+        by - 5.0,
+        bx + bar,
+        by - 5.0,
+        bx + bar / 2.0,
+        by - 7.0
+    )?;
+    writeln!(
+        out,
+        "<g class=\"legend\"><rect x=\"6\" y=\"{:.1}\" width=\"92\" height=\"74\" fill=\"#fff\" fill-opacity=\"0.8\"/>",
+        height - 80.0
+    )?;
+    for (i, severity) in Severity::ALL.iter().enumerate() {
+        let cy = height - 68.0 + 16.0 * i as f64;
+        writeln!(
+            out,
+            "<circle cx=\"16\" cy=\"{cy:.1}\" r=\"5\" fill=\"{}\"/><text x=\"26\" y=\"{:.1}\" fill=\"#333\">{severity}</text>",
+            severity_colour(*severity),
+            cy + 4.0
+        )?;
+    }
+    writeln!(out, "</g>")?;
+    writeln!(
+        out,
+        "</svg><figcaption>Borders, areas and strips named by the agreements (a strip on its own side of its line); dots: violations with a position ({} of {}), coloured by severity, each linked to its row. Violations without coordinates are not drawn.</figcaption></figure>",
         points,
         s.violations.count()
     )
+}
+
+/// A severity's colour on the map: darker as it is more serious, told apart without red
+/// alone (blue for low).
+fn severity_colour(severity: Severity) -> &'static str {
+    match severity {
+        Severity::Critical => "#7f0000",
+        Severity::High => "#d62728",
+        Severity::Medium => "#ff7f0e",
+        Severity::Low => "#1f77b4",
+    }
 }
 
 /// A plain web address, safe as a link target.
