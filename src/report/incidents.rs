@@ -24,6 +24,12 @@ use crate::time::format_instant;
 /// The gap that ends an incident: a day without a violation of its term, key and party.
 pub const INCIDENT_GAP: TimeDelta = TimeDelta::days(1);
 
+/// The most incidents open at once. A log whose every violation has a key of its own (a
+/// threshold `by: event.id`, say) opens one per violation within the gap; past this many, the
+/// incident whose last violation is oldest is closed before its gap has passed, and says so
+/// (`closed_early`), so that memory stays bounded whatever the log.
+pub const MAX_OPEN_INCIDENTS: usize = 1 << 16;
+
 /// A violation, as much of it as incidents need.
 pub(super) struct Seen<'a> {
     pub agreement: &'a str,
@@ -54,8 +60,10 @@ pub(super) struct Incidents {
     free: Vec<usize>,
     /// Each group's (agreement, term, key, party) open incident, by slot.
     by_group: HashMap<Box<str>, usize>,
-    /// Every open incident's last violation time, with its seq and slot; an entry whose
-    /// incident has moved on (a later last) or closed is passed over when it comes up.
+    /// One entry per open incident: a time no later than its last violation's, its seq and
+    /// slot. An entry is not moved when its incident's last violation is: when it comes up
+    /// with a time older than the incident's last, it is put back at that time. So the heap
+    /// holds the open incidents, not their violations.
     due: BinaryHeap<Reverse<(DateTime<Utc>, u64, usize)>>,
     next_seq: u64,
     /// The group of the violation read, made in place for the lookup.
@@ -111,11 +119,11 @@ impl Incidents {
             .get(self.group.as_str())
             .copied()
             .and_then(|slot| Some(slot).zip(self.slots.get_mut(slot)?.as_mut()));
-        let (slot, open) = match open {
-            Some((slot, open)) => {
+        let open = match open {
+            Some((_, open)) => {
                 open.record.violations += 1;
                 open.last = seen.time;
-                (slot, open)
+                open
             }
             None => {
                 let open = Open {
@@ -132,6 +140,7 @@ impl Incidents {
                         violations: 1,
                         peak: None,
                         evidence: evidence(),
+                        closed_early: false,
                     },
                     last: seen.time,
                     group: self.group.as_str().into(),
@@ -145,10 +154,18 @@ impl Incidents {
                     }
                 };
                 self.by_group.insert(open.group.clone(), slot);
-                let Some(place) = self.slots.get_mut(slot) else {
+                self.due.push(Reverse((open.last, open.seq, slot)));
+                if let Some(place) = self.slots.get_mut(slot) {
+                    *place = Some(open);
+                }
+                if self.by_group.len() > MAX_OPEN_INCIDENTS {
+                    self.close_oldest(closed);
+                }
+                let Some(Some(open)) = self.slots.get_mut(slot) else {
+                    // Closed at once: it was the oldest (its violation came earliest).
                     return;
                 };
-                (slot, place.insert(open))
+                open
             }
         };
         if let Some(in_window) = seen.in_window
@@ -163,7 +180,6 @@ impl Incidents {
                 time: format_instant(&seen.time),
             });
         }
-        self.due.push(Reverse((open.last, open.seq, slot)));
     }
 
     /// Closes every incident still open, in order: the report's violations are all read.
@@ -174,25 +190,92 @@ impl Incidents {
     /// Closes the incidents whose last violation is before `before`, in the order of their
     /// last violations.
     fn close_before(&mut self, before: DateTime<Utc>, closed: &mut dyn FnMut(IncidentRecord)) {
-        while let Some(Reverse((last, seq, slot))) = self.due.peek().copied() {
-            if last >= before {
-                break;
-            }
-            self.due.pop();
-            let current = self
-                .slots
-                .get(slot)
-                .and_then(Option::as_ref)
-                .is_some_and(|open| open.seq == seq && open.last == last);
-            if !current {
-                continue;
-            }
-            if let Some(mut open) = self.slots.get_mut(slot).and_then(Option::take) {
-                self.free.push(slot);
-                self.by_group.remove(&open.group);
-                open.record.last = format_instant(&open.last);
-                closed(open.record);
-            }
+        while self
+            .due
+            .peek()
+            .is_some_and(|Reverse((last, _, _))| *last < before)
+        {
+            self.close_next(false, closed);
         }
+    }
+
+    /// Closes the open incident whose last violation is oldest, before its gap has passed.
+    fn close_oldest(&mut self, closed: &mut dyn FnMut(IncidentRecord)) {
+        let open = self.by_group.len();
+        while self.by_group.len() == open && !self.due.is_empty() {
+            self.close_next(true, closed);
+        }
+    }
+
+    /// Takes the heap's first entry: closes its incident when the entry's time is the
+    /// incident's last violation's, else puts it back at that time.
+    fn close_next(&mut self, early: bool, closed: &mut dyn FnMut(IncidentRecord)) {
+        let Some(Reverse((due, seq, slot))) = self.due.pop() else {
+            return;
+        };
+        let Some(open) = self.slots.get_mut(slot).and_then(Option::as_mut) else {
+            return;
+        };
+        if open.last > due {
+            self.due.push(Reverse((open.last, seq, slot)));
+            return;
+        }
+        if let Some(mut open) = self.slots.get_mut(slot).and_then(Option::take) {
+            self.free.push(slot);
+            self.by_group.remove(&open.group);
+            open.record.last = format_instant(&open.last);
+            open.record.closed_early = early;
+            closed(open.record);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn seen(key: &str, second: i64) -> Seen<'_> {
+        Seen {
+            agreement: "a",
+            term: "t",
+            title: "T",
+            severity: Severity::High,
+            breached_by: Some("TR"),
+            key: Some(key),
+            time: DateTime::<Utc>::UNIX_EPOCH + TimeDelta::seconds(second),
+            in_window: None,
+        }
+    }
+
+    /// A burst of one incident's violations holds one entry, not one per violation.
+    #[test]
+    fn an_incident_holds_one_entry_whatever_its_violations() {
+        let mut incidents = Incidents::new(INCIDENT_GAP);
+        let mut closed = Vec::new();
+        for second in 0..100_000 {
+            incidents.push(&seen("S1", second), Vec::new, &mut |i| closed.push(i));
+        }
+        assert_eq!(incidents.due.len(), 1);
+        incidents.finish(&mut |i| closed.push(i));
+        assert_eq!(closed.len(), 1);
+        assert_eq!(closed.first().map(|i| i.violations), Some(100_000));
+    }
+
+    /// Past the most open incidents, the oldest is closed early and says so; none is lost.
+    #[test]
+    fn too_many_open_incidents_close_the_oldest_early() {
+        let mut incidents = Incidents::new(INCIDENT_GAP);
+        let mut closed = Vec::new();
+        let keys: Vec<String> = (0..=MAX_OPEN_INCIDENTS).map(|k| format!("k{k}")).collect();
+        for (second, key) in keys.iter().enumerate() {
+            incidents.push(&seen(key, second as i64), Vec::new, &mut |i| closed.push(i));
+        }
+        assert_eq!(incidents.by_group.len(), MAX_OPEN_INCIDENTS);
+        assert_eq!(closed.len(), 1);
+        assert_eq!(closed.first().and_then(|i| i.key.as_deref()), Some("k0"));
+        assert!(closed.first().is_some_and(|i| i.closed_early));
+        incidents.finish(&mut |i| closed.push(i));
+        assert_eq!(closed.len(), MAX_OPEN_INCIDENTS + 1);
+        assert_eq!(closed.iter().filter(|i| i.closed_early).count(), 1);
     }
 }

@@ -321,6 +321,11 @@ pub struct IncidentRecord {
     pub peak: Option<PeakRecord>,
     /// The evidence of its first violation: what opened it.
     pub evidence: Vec<EvidenceRecord>,
+    /// Closed before its gap had passed, because more incidents were open at once than a
+    /// report holds (`MAX_OPEN_INCIDENTS`): a later violation of its term, key and party may
+    /// begin another. Absent when not.
+    #[serde(skip_serializing_if = "std::ops::Not::not", default)]
+    pub closed_early: bool,
 }
 
 /// The peak of a threshold's incident.
