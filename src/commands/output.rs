@@ -15,7 +15,8 @@ use anyhow::{Context, Result};
 use clap::ValueEnum;
 
 use pactum::diagnostic::Diagnostic;
-use pactum::report::Format;
+use chrono_tz::Tz;
+use pactum::report::{Format, PeriodUnit, Rendering};
 
 /// A violation at or above `--fail-on`, or a scenario that does not hold.
 pub const EXIT_VIOLATIONS: u8 = 1;
@@ -141,6 +142,68 @@ pub enum ReportFormat {
     Jsonl,
     Markdown,
     Html,
+}
+
+/// How a report for readers is shown: `--period` and `--timezone` (`replay`, `report`).
+#[derive(clap::Args, Clone, Copy, Default)]
+pub struct RenderingArgs {
+    /// The reporting period of the counts per period, the timeline and the party × term
+    /// matrix: day, week, month, quarter or year (default: chosen from the violations' span)
+    #[arg(long, value_name = "PERIOD", value_parser = period_unit)]
+    period: Option<PeriodUnit>,
+    /// Show times, and begin the periods' days, in this IANA time zone (Asia/Baghdad,
+    /// Europe/Istanbul, UTC); the JSON report stays in UTC
+    #[arg(long, value_name = "ZONE", value_parser = time_zone)]
+    timezone: Option<Tz>,
+}
+
+impl RenderingArgs {
+    /// The rendering asked for, in `format`: an error for JSON, whose times stay in UTC and
+    /// which counts nothing per period (saying so rather than ignoring the options).
+    pub fn rendering(self, format: ReportFormat) -> Result<Rendering> {
+        let rendering = Rendering {
+            period: self.period,
+            zone: self.timezone,
+        };
+        if matches!(format, ReportFormat::Json | ReportFormat::Jsonl)
+            && rendering != Rendering::default()
+        {
+            anyhow::bail!(
+                "--period and --timezone shape a report for readers (text, markdown, html); a JSON report keeps its times in UTC and counts nothing per period (render it with `pactum report --format markdown --timezone ZONE`)"
+            );
+        }
+        Ok(rendering)
+    }
+}
+
+/// `--period`: a unit's name.
+fn period_unit(name: &str) -> Result<PeriodUnit, String> {
+    PeriodUnit::named(name).ok_or_else(|| {
+        let names: Vec<&str> = PeriodUnit::ALL.iter().map(|u| u.name()).collect();
+        format!("not a reporting period; one of: {}", names.join(", "))
+    })
+}
+
+/// `--timezone`: an IANA zone name, with the nearest names when it is not one.
+fn time_zone(name: &str) -> Result<Tz, String> {
+    if let Ok(zone) = name.parse::<Tz>() {
+        return Ok(zone);
+    }
+    let mut near: Vec<(f64, &str)> = chrono_tz::TZ_VARIANTS
+        .iter()
+        .map(|zone| (strsim::jaro_winkler(&zone.name().to_lowercase(), &name.to_lowercase()), zone.name()))
+        .filter(|(score, _)| *score > 0.85)
+        .collect();
+    near.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(b.1)));
+    let near: Vec<&str> = near.into_iter().take(3).map(|(_, name)| name).collect();
+    Err(if near.is_empty() {
+        "not an IANA time zone name (such as Asia/Baghdad, Europe/Istanbul or UTC)".to_string()
+    } else {
+        format!(
+            "not an IANA time zone name; did you mean {}?",
+            near.join(", ")
+        )
+    })
 }
 
 impl ReportFormat {

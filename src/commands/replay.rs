@@ -23,7 +23,7 @@ use crate::commands::inputs::{InputFormatArg, open_inputs};
 use crate::commands::interrupt;
 use crate::commands::load::load_program;
 use crate::commands::output::{
-    EXIT_INVALID, EXIT_VIOLATIONS, Pending, ReportFormat, open_output, say, unless_pipe_closed,
+    EXIT_INVALID, EXIT_VIOLATIONS, Pending, RenderingArgs, ReportFormat, open_output, say, unless_pipe_closed,
     write_output,
 };
 use crate::commands::sink::{Bar, CliSink};
@@ -41,6 +41,8 @@ pub struct ReplayArgs {
     /// Report format.
     #[arg(long, short = 'f', value_enum, default_value_t = ReportFormat::Text)]
     format: ReportFormat,
+    #[command(flatten)]
+    rendering: RenderingArgs,
     /// Write the report to this file instead of standard output.
     #[arg(long, short = 'o')]
     output: Option<PathBuf>,
@@ -125,6 +127,8 @@ pub(crate) fn parse_until(
 
 /// Runs `pactum replay`; returns the exit code.
 pub fn run(args: ReplayArgs) -> Result<u8> {
+    // Before anything is read: a rendering JSON cannot show is the command line's mistake.
+    let rendering = args.rendering.rendering(args.format)?;
     let Some((program, mapping)) = load_program(
         &args.rules,
         args.map.as_deref(),
@@ -294,7 +298,7 @@ pub fn run(args: ReplayArgs) -> Result<u8> {
             )?);
             if !live {
                 write_output(args.output.as_deref(), |out| {
-                    report::write(&report, &violations, format, out)
+                    report::write(&report, &violations, format, rendering, out)
                 })?;
             }
             report

@@ -11,7 +11,7 @@ use anyhow::Result;
 use pactum::report;
 
 use crate::commands::load::read_report;
-use crate::commands::output::{EXIT_INVALID, ReportFormat, write_output};
+use crate::commands::output::{EXIT_INVALID, RenderingArgs, ReportFormat, write_output};
 
 /// What `pactum report` is given.
 #[derive(clap::Args)]
@@ -21,6 +21,8 @@ pub struct ReportArgs {
     /// Output format.
     #[arg(long, short = 'f', value_enum, default_value_t = ReportFormat::Text)]
     format: ReportFormat,
+    #[command(flatten)]
+    rendering: RenderingArgs,
     /// Write to this file instead of standard output.
     #[arg(long, short = 'o')]
     output: Option<PathBuf>,
@@ -35,7 +37,14 @@ pub fn run(args: ReportArgs) -> Result<u8> {
     let budget = args
         .violations_in_memory
         .unwrap_or(report::Collector::DEFAULT_BUDGET);
-    render_saved(&args.report, args.format, args.output.as_deref(), budget)
+    let rendering = args.rendering.rendering(args.format)?;
+    render_saved(
+        &args.report,
+        args.format,
+        rendering,
+        args.output.as_deref(),
+        budget,
+    )
 }
 
 /// `pactum report`: a saved JSON report rendered in `format`, its violations read as they
@@ -43,6 +52,7 @@ pub fn run(args: ReportArgs) -> Result<u8> {
 fn render_saved(
     file: &str,
     format: ReportFormat,
+    rendering: report::Rendering,
     output: Option<&Path>,
     budget: usize,
 ) -> Result<u8> {
@@ -50,7 +60,13 @@ fn render_saved(
         return Ok(EXIT_INVALID);
     };
     write_output(output, |out| {
-        report::write(&saved.report, &saved.violations, format.format(), out)
+        report::write(
+            &saved.report,
+            &saved.violations,
+            format.format(),
+            rendering,
+            out,
+        )
     })?;
     Ok(0)
 }

@@ -9,7 +9,7 @@
 
 use std::io::{self, Write};
 
-use super::sections::{Periods, Piece, Sections, Violation, sections};
+use super::sections::{Periods, Piece, Rendering, Sections, Violation, sections};
 use super::{Report, Severity, ViolationSource};
 
 // `high` in #a40, 5.9:1 against white (#c50 had 4.3:1, under WCAG AA's 4.5:1 for text).
@@ -43,9 +43,10 @@ r.style.display=r.innerText.toLowerCase().includes(w)?'':'none'}})}";
 pub(super) fn write(
     report: &Report,
     violations: &dyn ViolationSource,
+    rendering: Rendering,
     out: &mut dyn Write,
 ) -> io::Result<()> {
-    let s = sections(report, violations);
+    let s = sections(report, violations, rendering);
     let periods = s.periods()?;
     let h = &s.heading;
     let titles: Vec<String> = h.titles.iter().map(|t| esc(t)).collect();
@@ -71,7 +72,7 @@ pub(super) fn write(
         esc(h.pactum_version),
         h.report_version
     )?;
-    match h.period {
+    match &h.period {
         Some(p) => writeln!(
             out,
             "Events from <b>{}</b> to <b>{}</b>: {}, {} violation(s).</p>",
@@ -81,6 +82,9 @@ pub(super) fn write(
             h.violations
         )?,
         None => writeln!(out, "No event was judged.</p>")?,
+    }
+    if let Some(zone) = h.zone_words() {
+        writeln!(out, "<p>{}</p>", esc(&zone))?;
     }
     if !s.options.is_empty() {
         let options: Vec<String> = s.options.iter().map(|o| words(o)).collect();
@@ -223,13 +227,10 @@ pub(super) fn write(
 
     if !periods.rows.is_empty() {
         let unit = periods.unit.name();
+        writeln!(out, "<p>{}</p>", esc(&periods.words()))?;
         writeln!(
             out,
-            "<p>Every {unit} from the first violation's to the last's (UTC); the change is from the {unit} before.</p>"
-        )?;
-        writeln!(
-            out,
-            "<table class=\"sortable\" id=\"periods\"><thead><tr><th>{unit} (UTC)</th><th>violations</th><th>change</th><th>parties</th><th>terms</th></tr></thead><tbody>"
+            "<table class=\"sortable\" id=\"periods\"><thead><tr><th>{unit}</th><th>violations</th><th>change</th><th>parties</th><th>terms</th></tr></thead><tbody>"
         )?;
         for period in &periods.rows {
             let parties: Vec<String> = period
@@ -254,27 +255,56 @@ pub(super) fn write(
             )?;
         }
         writeln!(out, "</tbody></table>")?;
+        // The party × term matrix (as in the Markdown).
+        writeln!(
+            out,
+            "<h3 id=\"matrix\">Parties and terms, by {unit}</h3><p>Each party's violations of each term per {unit}, for the {unit}s in which it was in breach or had been the {unit} before; the change is from its violations the {unit} before.</p>"
+        )?;
+        write!(
+            out,
+            "<table class=\"sortable\" id=\"matrix-table\"><thead><tr><th>{unit}</th><th>party</th>"
+        )?;
+        for term in &periods.terms {
+            write!(out, "<th><code>{}</code></th>", esc(term))?;
+        }
+        writeln!(out, "<th>total</th><th>change</th></tr></thead><tbody>")?;
+        for (label, row) in periods.matrix_rows() {
+            write!(out, "<tr><td>{}</td><td>{}</td>", esc(label), esc(&row.party))?;
+            for n in &row.counts {
+                write!(out, "<td class=\"n\">{n}</td>")?;
+            }
+            writeln!(
+                out,
+                "<td class=\"n\">{}</td><td class=\"n\" data-sort=\"{}\">{}</td></tr>",
+                row.total,
+                row.change.unwrap_or(0),
+                esc(&row.change_words())
+            )?;
+        }
+        writeln!(out, "</tbody></table>")?;
     }
     // The notes, after the tables: events without a position, events whose key was `()`
     // (the latter had been left out, issue 13).
     for note in &s.notes {
         writeln!(out, "<p>{}</p>", words(&note.words()))?;
     }
-    let incidents = s.incidents()?;
+    // Two passes over the violations: the number of incidents first (whether there are any,
+    // and below whether they group violations), then their rows; none is held.
+    let incident_count = s.incident_count()?;
     writeln!(out, "<h2 id=\"incidents\">Incidents</h2>")?;
     writeln!(
         out,
         "<p>A term's violations for one key and one party, none more than {} after the one before; listed as they ended.</p>",
         esc(&s.incident_gap_words())
     )?;
-    if incidents.is_empty() {
+    if incident_count == 0 {
         writeln!(out, "<p>None.</p>")?;
     } else {
         writeln!(
             out,
             "<table class=\"sortable\" id=\"incidents\"><thead><tr><th>#</th><th>term</th><th>severity</th><th>party</th><th>key</th><th>first</th><th>last</th><th>violations</th><th>peak</th><th>opened by</th></tr></thead><tbody>"
         )?;
-        for i in &incidents {
+        s.each_incident(&mut |i| {
             writeln!(
                 out,
                 "<tr><td class=\"n\">{}</td><td><code>{}</code> {}</td><td class=\"{}\" data-sort=\"{}\">{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td class=\"n\">{}</td><td>{}</td><td>{}</td></tr>",
@@ -291,8 +321,8 @@ pub(super) fn write(
                 i.violations,
                 esc(i.peak.as_deref().unwrap_or("")),
                 esc(&i.opened_by.join(", "))
-            )?;
-        }
+            )
+        })?;
         writeln!(out, "</tbody></table>")?;
     }
     writeln!(out, "<h2 id=\"violations-section\">Violations</h2>")?;
@@ -300,7 +330,7 @@ pub(super) fn write(
     // Incidents come first; where they group violations, the violations one by one are
     // folded away (a threshold's burst is one incident and thousands of violations). A link
     // to a row (the map's) opens the fold.
-    let folded = (incidents.len() as u64) < count;
+    let folded = (incident_count) < count;
     if folded {
         writeln!(
             out,
@@ -337,7 +367,7 @@ pub(super) fn write(
                 esc(&o.clause),
                 esc(o.trigger),
                 esc(&o.at),
-                esc(o.due)
+                esc(&o.due)
             )?;
         }
         writeln!(out, "</tbody></table>")?;
@@ -394,7 +424,7 @@ pub(super) fn write(
                 "<tr><td><code>{}</code></td><td>{}</td><td>{}</td></tr>",
                 esc(l.event),
                 esc(&l.at),
-                esc(l.time)
+                esc(&l.time)
             )?;
         }
         writeln!(out, "</tbody></table>")?;
@@ -469,7 +499,7 @@ fn violation(out: &mut dyn Write, v: &Violation<'_>) -> io::Result<()> {
     writeln!(
         out,
         "<tr id=\"v{n}\"><td class=\"n\">{n}</td><td>{}</td><td><code>{}</code><br/>{clause}</td><td>{}</td><td class=\"{}\" data-sort=\"{}\">{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
-        esc(v.time),
+        esc(&v.time),
         esc(&v.clause),
         esc(v.party),
         v.severity,
@@ -707,7 +737,7 @@ fn map(s: &Sections<'_>, out: &mut dyn Write) -> io::Result<()> {
             x(lon),
             y(lat),
             severity_colour(v.severity),
-            esc(v.time),
+            esc(&v.time),
             esc(&v.clause),
             v.severity,
             esc(v.message),

@@ -14,15 +14,16 @@
 
 use std::io::{self, Write};
 
-use super::sections::{Piece, Violation, sections};
+use super::sections::{Piece, Rendering, Violation, sections};
 use super::{Report, ViolationSource};
 
 pub(super) fn write(
     report: &Report,
     violations: &dyn ViolationSource,
+    rendering: Rendering,
     out: &mut dyn Write,
 ) -> io::Result<()> {
-    let s = sections(report, violations);
+    let s = sections(report, violations, rendering);
     let h = &s.heading;
     let titles: Vec<String> = h.titles.iter().map(|t| md(t)).collect();
     writeln!(out, "# Violation report: {}", titles.join("; "))?;
@@ -33,7 +34,7 @@ pub(super) fn write(
         md(h.pactum_version),
         h.report_version
     )?;
-    match h.period {
+    match &h.period {
         Some(period) => writeln!(
             out,
             "Events from **{}** to **{}**: {}, {} violation(s).",
@@ -43,6 +44,9 @@ pub(super) fn write(
             h.violations
         )?,
         None => writeln!(out, "No event was judged.")?,
+    }
+    if let Some(zone) = h.zone_words() {
+        writeln!(out, "{zone}")?;
     }
     if !s.options.is_empty() {
         let options: Vec<String> = s.options.iter().map(|o| words(o)).collect();
@@ -166,10 +170,7 @@ pub(super) fn write(
     if !periods.rows.is_empty() {
         let unit = periods.unit.name();
         writeln!(out, "\n### By {unit}\n")?;
-        writeln!(
-            out,
-            "Every {unit} from the first violation's to the last's (UTC); the change is from the {unit} before.\n"
-        )?;
+        writeln!(out, "{}\n", periods.words())?;
         writeln!(out, "| {unit} | violations | change | parties | terms |")?;
         writeln!(out, "|---|---:|---:|---|---|")?;
         for period in &periods.rows {
@@ -193,16 +194,42 @@ pub(super) fn write(
                 terms.join(", ")
             )?;
         }
+        // The party × term matrix, as missions print it: per period, a row per party in
+        // breach, a column per term, and the party's change from the period before.
+        writeln!(out, "\n### Parties and terms, by {unit}\n")?;
+        writeln!(
+            out,
+            "Each party's violations of each term per {unit}, for the {unit}s in which it was in breach or had been the {unit} before; the change is from its violations the {unit} before.\n"
+        )?;
+        let columns: Vec<String> = periods
+            .terms
+            .iter()
+            .map(|t| format!(" `{}` |", code(t)))
+            .collect();
+        writeln!(out, "| {unit} | party |{} total | change |", columns.concat())?;
+        writeln!(out, "|---|---|{}---:|---:|", "---:|".repeat(periods.terms.len()))?;
+        for (label, row) in periods.matrix_rows() {
+            let counts: Vec<String> = row.counts.iter().map(|n| format!(" {n} |")).collect();
+            writeln!(
+                out,
+                "| {label} | {} |{} {} | {} |",
+                cell(&row.party),
+                counts.concat(),
+                row.total,
+                row.change_words()
+            )?;
+        }
     }
 
-    let incidents = s.incidents()?;
+    // Two passes over the violations: the number of incidents, then their rows; none held.
+    let incident_count = s.incident_count()?;
     writeln!(out, "\n## Incidents\n")?;
     writeln!(
         out,
         "A term's violations for one key and one party, none more than {} after the one before; listed as they ended.\n",
         s.incident_gap_words()
     )?;
-    if incidents.is_empty() {
+    if incident_count == 0 {
         writeln!(out, "None.")?;
     } else {
         writeln!(
@@ -210,7 +237,7 @@ pub(super) fn write(
             "| # | term | severity | party | key | first | last | violations | peak | opened by |"
         )?;
         writeln!(out, "|---:|---|---|---|---|---|---|---:|---|---|")?;
-        for i in &incidents {
+        s.each_incident(&mut |i| {
             writeln!(
                 out,
                 "| {} | `{}` {} | {} | {} | {} | {} | {} | {} | {} | {} |",
@@ -225,8 +252,8 @@ pub(super) fn write(
                 i.violations,
                 i.peak.as_deref().map(cell).unwrap_or_default(),
                 cell(&i.opened_by.join(", "))
-            )?;
-        }
+            )
+        })?;
     }
 
     writeln!(out, "\n## Violations\n")?;
@@ -236,7 +263,7 @@ pub(super) fn write(
     }
     // Incidents come first; where they group violations, the violations one by one are
     // folded away (a burst of a threshold is one incident and thousands of violations).
-    let folded = (incidents.len() as u64) < count;
+    let folded = (incident_count) < count;
     if folded {
         writeln!(
             out,
@@ -262,7 +289,7 @@ pub(super) fn write(
                 code(&o.clause),
                 code(o.trigger),
                 cell(&o.at),
-                cell(o.due)
+                cell(&o.due)
             )?;
         }
     }
@@ -306,7 +333,7 @@ pub(super) fn write(
                 "| `{}` | {} | {} |",
                 code(l.event),
                 cell(&l.at),
-                cell(l.time)
+                cell(&l.time)
             )?;
         }
     }

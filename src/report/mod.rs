@@ -19,6 +19,7 @@ mod model;
 pub mod outputs;
 mod saved;
 mod sections;
+pub use sections::{PeriodUnit, Rendering};
 mod store;
 mod text;
 
@@ -448,17 +449,19 @@ impl ViolationSource for Vec<ViolationRecord> {
 }
 
 /// Writes `report`, whose violations are `violations` (for a saved report, its own:
-/// `&report.violations`), in `format`.
+/// `&report.violations`), in `format`; a format for readers shows it as `rendering` says
+/// (JSON ignores it: it stays in UTC).
 pub fn write(
     report: &Report,
     violations: &dyn ViolationSource,
     format: Format,
+    rendering: Rendering,
     out: &mut dyn Write,
 ) -> io::Result<()> {
     match format {
-        Format::Text => text::write(report, violations, out),
-        Format::Markdown => markdown::write(report, violations, out),
-        Format::Html => html::write(report, violations, out),
+        Format::Text => text::write(report, violations, rendering, out),
+        Format::Markdown => markdown::write(report, violations, rendering, out),
+        Format::Html => html::write(report, violations, rendering, out),
         Format::Json => json::write(report, violations, false, out),
         Format::JsonLines => json::write(report, violations, true, out),
     }

@@ -19,7 +19,8 @@
 use std::borrow::Cow;
 use std::collections::BTreeMap;
 
-use chrono::{Datelike, NaiveDate};
+use chrono::{Datelike, NaiveDate, SecondsFormat};
+use chrono_tz::Tz;
 use std::io;
 
 use super::{
@@ -50,11 +51,59 @@ fn suspended_for(s: &SuspendedTerm) -> String {
     }
 }
 
+/// How a report is shown to readers: chosen by whoever renders it (`--period`,
+/// `--timezone`), not part of the report, whose JSON stays in UTC and counts nothing per
+/// period — so that one saved report can be read by missions that keep other calendars.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Rendering {
+    /// The length of the reporting periods; `None`: chosen from the violations' span
+    /// ([`PeriodUnit::for_span`]).
+    pub period: Option<PeriodUnit>,
+    /// The time zone that times are shown in and periods begin in; `None`: UTC, as the
+    /// report gives them.
+    pub zone: Option<Tz>,
+}
+
+impl Rendering {
+    /// `time` (an instant of the report: RFC 3339, UTC) as shown: in [`Rendering::zone`]
+    /// with its offset there. A date without a time, or text that is not an instant (a saved
+    /// report may hold anything), is shown as it is.
+    pub fn time<'a>(&self, time: &'a str) -> Cow<'a, str> {
+        let Some(zone) = self.zone else {
+            return Cow::Borrowed(time);
+        };
+        match crate::time::parse_instant(time) {
+            Ok((instant, crate::time::Precision::Time)) => Cow::Owned(
+                instant
+                    .with_timezone(&zone)
+                    .to_rfc3339_opts(SecondsFormat::AutoSi, true),
+            ),
+            _ => Cow::Borrowed(time),
+        }
+    }
+
+    /// The calendar day of `time` where periods are counted: in the zone, else UTC.
+    fn date(&self, time: &str) -> Option<NaiveDate> {
+        let (instant, _) = crate::time::parse_instant(time).ok()?;
+        Some(match self.zone {
+            Some(zone) => instant.with_timezone(&zone).date_naive(),
+            None => instant.date_naive(),
+        })
+    }
+}
+
 /// Builds the sections of `report`, whose violations are `violations` (read by
-/// [`Sections::each_violation`] and [`Sections::days`], as a rendering needs them).
-pub fn sections<'r>(report: &'r Report, violations: &'r dyn ViolationSource) -> Sections<'r> {
+/// [`Sections::each_violation`] and [`Sections::periods`], as a rendering needs them), shown
+/// as `rendering` says.
+pub fn sections<'r>(
+    report: &'r Report,
+    violations: &'r dyn ViolationSource,
+    rendering: Rendering,
+) -> Sections<'r> {
     let s = &report.summary;
+    let time = move |t: &'r str| rendering.time(t);
     Sections {
+        rendering,
         heading: Heading {
             titles: report.agreements.iter().map(|a| a.title.as_str()).collect(),
             pactum_version: &report.pactum_version,
@@ -64,7 +113,11 @@ pub fn sections<'r>(report: &'r Report, violations: &'r dyn ViolationSource) -> 
             events: s.events,
             after_until: s.after_until,
             violations: s.violations,
-            period: report.period.as_ref(),
+            period: report.period.as_ref().map(|p: &'r Span| Times {
+                first: time(&p.first),
+                last: time(&p.last),
+            }),
+            zone: rendering.zone.map(|z| z.name()),
         },
         options: options(report),
         agreements: report
@@ -139,7 +192,7 @@ pub fn sections<'r>(report: &'r Report, violations: &'r dyn ViolationSource) -> 
                 clause: clause(&o.agreement, &o.term),
                 trigger: &o.trigger,
                 at: at(&o.file, o.line),
-                due: &o.due,
+                due: time(&o.due),
             })
             .collect(),
         errors: report
@@ -182,8 +235,8 @@ pub fn sections<'r>(report: &'r Report, violations: &'r dyn ViolationSource) -> 
             .map(|l| Late {
                 event: &l.event,
                 at: at(&l.file, l.line),
-                time: &l.time,
-                after: &l.after,
+                time: time(&l.time),
+                after: time(&l.after),
             })
             .collect(),
     }
@@ -193,43 +246,45 @@ impl Sections<'_> {
     /// Violations per reporting period (UTC), the unit chosen from their span ([`PeriodUnit`]),
     /// and within a period per party and per `agreement/term`: two passes over the violations.
     pub fn periods(&self) -> io::Result<Periods> {
-        periods(self.violations)
+        periods(self.violations, self.rendering)
     }
 
-    /// The violations grouped into incidents (`super::incidents`), in the order they ended:
-    /// one pass over the violations. The incidents are held (a rendering lists them all);
-    /// the violations are not.
-    pub fn incidents(&self) -> io::Result<Vec<Incident>> {
+    /// Calls `each` with the violations' incidents (`super::incidents`), in the order they
+    /// ended, numbered from 1, and returns how many there are: one pass over the violations.
+    /// Neither the incidents nor the violations are held, only the incidents still open; a
+    /// rendering that needs their number before their rows counts them in a pass of its own
+    /// ([`Sections::incident_count`]).
+    pub fn each_incident(
+        &self,
+        each: &mut dyn FnMut(&Incident) -> io::Result<()>,
+    ) -> io::Result<u64> {
         let mut grouping = super::incidents::Incidents::new(self.incident_gap);
-        let mut closed = Vec::new();
+        let mut number = 0_u64;
+        // The grouping hands closed incidents to a callback that cannot fail: the first
+        // failure of `each` is kept, and no incident is rendered after it.
+        let mut failed: Option<io::Error> = None;
+        let mut render = |record: super::IncidentRecord| {
+            if failed.is_none() {
+                number += 1;
+                if let Err(e) = each(&incident(number, record, self.rendering)) {
+                    failed = Some(e);
+                }
+            }
+        };
         for record in self.violations.records() {
             let record = record?;
-            super::RecordView::of_record(&record).incident(&mut grouping, &mut |i| closed.push(i));
+            super::RecordView::of_record(&record).incident(&mut grouping, &mut render);
         }
-        grouping.finish(&mut |i| closed.push(i));
-        Ok(closed
-            .into_iter()
-            .enumerate()
-            .map(|(i, r)| Incident {
-                number: i + 1,
-                clause: clause(&r.agreement, &r.term),
-                title: r.title,
-                severity: r.severity,
-                party: r.breached_by.unwrap_or_else(|| UNATTRIBUTED.to_string()),
-                key: r.key,
-                first: r.first,
-                last: r.last,
-                violations: r.violations,
-                peak: r
-                    .peak
-                    .map(|p| format!("{} events in the window at {}", p.in_window, p.time)),
-                opened_by: r
-                    .evidence
-                    .iter()
-                    .map(|e| format!("{} ({})", e.id, at(&e.file, e.line)))
-                    .collect(),
-            })
-            .collect())
+        grouping.finish(&mut render);
+        match failed {
+            Some(e) => Err(e),
+            None => Ok(number),
+        }
+    }
+
+    /// The number of incidents: a pass over the violations.
+    pub fn incident_count(&self) -> io::Result<u64> {
+        self.each_incident(&mut |_| Ok(()))
     }
 
     /// The incident gap in words: "1 day", "6 hours", "90 seconds".
@@ -252,7 +307,7 @@ impl Sections<'_> {
     ) -> io::Result<()> {
         for (i, record) in self.violations.records().enumerate() {
             let record = record?;
-            let mut section = violation(i + 1, &record);
+            let mut section = violation(i + 1, &record, self.rendering);
             section.clause_text = self
                 .clause_texts
                 .get(&(record.agreement.as_str(), record.term.as_str()))
@@ -263,15 +318,42 @@ impl Sections<'_> {
     }
 }
 
+/// The section of incident `number` (from 1).
+fn incident(number: u64, r: super::IncidentRecord, rendering: Rendering) -> Incident {
+    Incident {
+        number,
+        clause: clause(&r.agreement, &r.term),
+        title: r.title,
+        severity: r.severity,
+        party: r.breached_by.unwrap_or_else(|| UNATTRIBUTED.to_string()),
+        key: r.key,
+        first: rendering.time(&r.first).into_owned(),
+        last: rendering.time(&r.last).into_owned(),
+        violations: r.violations,
+        peak: r.peak.map(|p| {
+            format!(
+                "{} events in the window at {}",
+                p.in_window,
+                rendering.time(&p.time)
+            )
+        }),
+        opened_by: r
+            .evidence
+            .iter()
+            .map(|e| format!("{} ({})", e.id, at(&e.file, e.line)))
+            .collect(),
+    }
+}
+
 /// The section of one violation, `number` in the report.
-fn violation(number: usize, v: &ViolationRecord) -> Violation<'_> {
+fn violation(number: usize, v: &ViolationRecord, rendering: Rendering) -> Violation<'_> {
     let location = v.location.as_ref();
     let lat = location.and_then(|l| l.lat);
     let lon = location.and_then(|l| l.lon);
     Violation {
         number,
         clause_text: None,
-        time: &v.time,
+        time: rendering.time(&v.time),
         clause: clause(&v.agreement, &v.term),
         article: v.article.as_deref(),
         title: &v.title,
@@ -301,7 +383,7 @@ fn violation(number: usize, v: &ViolationRecord) -> Violation<'_> {
             .map(|e| Evidence {
                 id: &e.id,
                 at: at(&e.file, e.line),
-                time: &e.time,
+                time: rendering.time(&e.time),
                 kind: &e.kind,
                 source: e.source.as_deref(),
                 hypothetical: e.hypothetical,
@@ -317,6 +399,8 @@ fn violation(number: usize, v: &ViolationRecord) -> Violation<'_> {
 
 /// What every rendering shows of a report, derived once. `'r` is the report's lifetime.
 pub struct Sections<'r> {
+    /// How it is shown: its times' zone, its periods' length.
+    pub rendering: Rendering,
     /// What was judged, by which pactum.
     pub heading: Heading<'r>,
     /// The options that changed the result, each as a phrase.
@@ -369,10 +453,28 @@ pub struct Heading<'r> {
     pub after_until: Option<u64>,
     pub violations: u64,
     /// The first and last event time judged; none when no event was.
-    pub period: Option<&'r Span>,
+    pub period: Option<Times<'r>>,
+    /// The time zone times are shown in, when not UTC (`Asia/Baghdad`).
+    pub zone: Option<&'static str>,
+}
+
+/// The first and last of some times, as shown.
+#[derive(Debug)]
+pub struct Times<'r> {
+    pub first: Cow<'r, str>,
+    pub last: Cow<'r, str>,
 }
 
 impl Heading<'_> {
+    /// "Times are shown in Asia/Baghdad, …", when they are not in UTC.
+    pub fn zone_words(&self) -> Option<String> {
+        self.zone.map(|zone| {
+            format!(
+                "Times are shown in {zone}, with their offset from UTC; the JSON report gives them in UTC."
+            )
+        })
+    }
+
     /// "28 event(s) judged", or, with events after `--until`, "28 event(s) read, 16 judged":
     /// what the reader must not take for events the terms saw.
     pub fn events_judged(&self) -> String {
@@ -514,21 +616,42 @@ impl Note {
 /// The length of the reporting periods violations are counted in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum PeriodUnit {
+    /// A calendar day.
     Day,
+    /// An ISO 8601 week, from Monday.
     Week,
+    /// A calendar month.
     Month,
+    /// A quarter of the year, from January, April, July or October.
+    Quarter,
+    /// A calendar year.
     Year,
 }
 
 impl PeriodUnit {
-    /// Its name: `day`, `week`, `month`, `year`.
+    /// Every unit, shortest first.
+    pub const ALL: [PeriodUnit; 5] = [
+        PeriodUnit::Day,
+        PeriodUnit::Week,
+        PeriodUnit::Month,
+        PeriodUnit::Quarter,
+        PeriodUnit::Year,
+    ];
+
+    /// Its name: `day`, `week`, `month`, `quarter`, `year`.
     pub fn name(self) -> &'static str {
         match self {
             PeriodUnit::Day => "day",
             PeriodUnit::Week => "week",
             PeriodUnit::Month => "month",
+            PeriodUnit::Quarter => "quarter",
             PeriodUnit::Year => "year",
         }
+    }
+
+    /// The unit named `name` ([`PeriodUnit::name`]).
+    pub fn named(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|unit| unit.name() == name)
     }
 
     /// The unit for violations spread over `days`: a table and a timeline of at most about
@@ -549,6 +672,10 @@ impl PeriodUnit {
             PeriodUnit::Day => date,
             PeriodUnit::Week => date.week(chrono::Weekday::Mon).first_day(),
             PeriodUnit::Month => date.with_day(1).unwrap_or(date),
+            PeriodUnit::Quarter => {
+                NaiveDate::from_ymd_opt(date.year(), (date.month0() / 3) * 3 + 1, 1)
+                    .unwrap_or(date)
+            }
             PeriodUnit::Year => NaiveDate::from_ymd_opt(date.year(), 1, 1).unwrap_or(date),
         }
     }
@@ -559,12 +686,13 @@ impl PeriodUnit {
             PeriodUnit::Day => start.succ_opt(),
             PeriodUnit::Week => start.checked_add_days(chrono::Days::new(7)),
             PeriodUnit::Month => start.checked_add_months(chrono::Months::new(1)),
+            PeriodUnit::Quarter => start.checked_add_months(chrono::Months::new(3)),
             PeriodUnit::Year => start.checked_add_months(chrono::Months::new(12)),
         }
     }
 
     /// The period starting at `start`, as missions write it: `2024-03-05`, `2024-W10`,
-    /// `2024-03`, `2024`.
+    /// `2024-03`, `2024-Q1`, `2024`.
     fn label(self, start: NaiveDate) -> String {
         match self {
             PeriodUnit::Day => start.format("%Y-%m-%d").to_string(),
@@ -573,6 +701,7 @@ impl PeriodUnit {
                 format!("{}-W{:02}", week.year(), week.week())
             }
             PeriodUnit::Month => start.format("%Y-%m").to_string(),
+            PeriodUnit::Quarter => format!("{}-Q{}", start.year(), start.month0() / 3 + 1),
             PeriodUnit::Year => start.format("%Y").to_string(),
         }
     }
@@ -583,14 +712,46 @@ impl PeriodUnit {
 #[derive(Debug)]
 pub struct Periods {
     pub unit: PeriodUnit,
+    /// Whether the unit was chosen by the reader (`--period`) rather than from the span.
+    pub chosen: bool,
+    /// The zone their days begin in, when not UTC.
+    pub zone: Option<&'static str>,
     pub rows: Vec<Period>,
+    /// Every `agreement/term` with a violation, in order: the columns of each period's
+    /// matrix.
+    pub terms: Vec<String>,
 }
 
-/// One reporting period's violations (UTC).
+impl Periods {
+    /// What the periods are, in words: "Every week from the first violation's to the
+    /// last's (UTC, the unit chosen from their span); the change is from the week before."
+    pub fn words(&self) -> String {
+        let unit = self.unit.name();
+        format!(
+            "Every {unit} from the first violation's to the last's ({}, {}); the change is from the {unit} before.",
+            self.zone.unwrap_or("UTC"),
+            if self.chosen {
+                "the unit chosen by the reader"
+            } else {
+                "the unit chosen from their span"
+            }
+        )
+    }
+
+    /// The rows of the party × term matrix, with their period's label: the periods in which
+    /// some party is in breach, or was in the period before.
+    pub fn matrix_rows(&self) -> impl Iterator<Item = (&str, &MatrixRow)> {
+        self.rows
+            .iter()
+            .flat_map(|p| p.matrix.iter().map(move |row| (p.label.as_str(), row)))
+    }
+}
+
+/// One reporting period's violations.
 #[derive(Debug)]
 pub struct Period {
-    /// `2024-03-05`, `2024-W10`, `2024-03` or `2024`; `unknown` for violations whose time a
-    /// saved report does not give as a time.
+    /// `2024-03-05`, `2024-W10`, `2024-03`, `2024-Q1` or `2024`; `unknown` for violations
+    /// whose time a saved report does not give as a time.
     pub label: String,
     pub total: u64,
     /// The change from the period before (none for the first).
@@ -599,18 +760,45 @@ pub struct Period {
     pub parties: Vec<(String, u64)>,
     /// Per `agreement/term`, in order.
     pub terms: Vec<(String, u64)>,
+    /// The party × term matrix: a row per party in breach in this period or the one before
+    /// (so that a party's fall to none shows), by code.
+    pub matrix: Vec<MatrixRow>,
+}
+
+/// One party's violations in a period, per term ([`Periods::terms`]), with the change from
+/// its violations in the period before.
+#[derive(Debug)]
+pub struct MatrixRow {
+    pub party: String,
+    /// Per column of [`Periods::terms`].
+    pub counts: Vec<u64>,
+    pub total: u64,
+    /// The change from the party's violations in the period before (none for the first).
+    pub change: Option<i64>,
+}
+
+impl MatrixRow {
+    /// The change as missions print it: `+3`, `−2`, `=`; empty for the first period.
+    pub fn change_words(&self) -> String {
+        change_words(self.change)
+    }
+}
+
+/// A change from the period before as missions print it: `+3`, `−2`, `=`; empty for none.
+fn change_words(change: Option<i64>) -> String {
+    match change {
+        None => String::new(),
+        Some(0) => "=".to_string(),
+        Some(n) if n > 0 => format!("+{n}"),
+        Some(n) => format!("−{}", n.unsigned_abs()),
+    }
 }
 
 impl Period {
     /// The change from the period before as missions print it: `+3`, `−2`, `=`; empty for
     /// the first.
     pub fn change_words(&self) -> String {
-        match self.change {
-            None => String::new(),
-            Some(0) => "=".to_string(),
-            Some(n) if n > 0 => format!("+{n}"),
-            Some(n) => format!("−{}", n.unsigned_abs()),
-        }
+        change_words(self.change)
     }
 }
 
@@ -618,7 +806,7 @@ impl Period {
 #[derive(Debug)]
 pub struct Incident {
     /// Its number in the report, from 1.
-    pub number: usize,
+    pub number: u64,
     /// `agreement/term`.
     pub clause: String,
     pub title: String,
@@ -640,7 +828,7 @@ pub struct Incident {
 pub struct Violation<'r> {
     /// Its number in the report, from 1.
     pub number: usize,
-    pub time: &'r str,
+    pub time: Cow<'r, str>,
     /// `agreement/term`.
     pub clause: String,
     pub article: Option<&'r str>,
@@ -671,7 +859,7 @@ pub struct Evidence<'r> {
     pub id: &'r str,
     /// `FILE:LINE`.
     pub at: String,
-    pub time: &'r str,
+    pub time: Cow<'r, str>,
     pub kind: &'r str,
     pub source: Option<&'r str>,
     pub hypothetical: bool,
@@ -713,7 +901,7 @@ pub struct Open<'r> {
     pub trigger: &'r str,
     /// `FILE:LINE` of that event.
     pub at: String,
-    pub due: &'r str,
+    pub due: Cow<'r, str>,
 }
 
 /// A term whose expressions failed.
@@ -743,8 +931,8 @@ pub struct Late<'r> {
     pub event: &'r str,
     /// `FILE:LINE`.
     pub at: String,
-    pub time: &'r str,
-    pub after: &'r str,
+    pub time: Cow<'r, str>,
+    pub after: Cow<'r, str>,
 }
 
 /// A phrase of pactum's own words around names and data, each piece rendered by its medium.
@@ -843,57 +1031,102 @@ fn mappings(inputs: &[InputInfo]) -> Vec<&MappingInfo> {
         .collect()
 }
 
-/// Violations per UTC day and, within a day, per `agreement/term`.
-fn periods(violations: &dyn ViolationSource) -> io::Result<Periods> {
-    let date_of = |time: &str| {
-        crate::time::parse_instant(time)
-            .ok()
-            .map(|(t, _)| t.date_naive())
-    };
+/// Violations per reporting period, and within a period per party and per `agreement/term`:
+/// a pass for the span (which chooses the unit unless the reader did), a pass to count.
+/// Counts are held per period, party and term, never per violation.
+fn periods(violations: &dyn ViolationSource, rendering: Rendering) -> io::Result<Periods> {
     let (mut first, mut last) = (None::<NaiveDate>, None::<NaiveDate>);
+    if rendering.period.is_none() {
+        for v in violations.records() {
+            if let Some(date) = rendering.date(&v?.time) {
+                first = Some(first.map_or(date, |f| f.min(date)));
+                last = Some(last.map_or(date, |l| l.max(date)));
+            }
+        }
+    }
+    let unit = match (rendering.period, first, last) {
+        (Some(unit), _, _) => unit,
+        (None, Some(first), Some(last)) => PeriodUnit::for_span((last - first).num_days()),
+        _ => PeriodUnit::Day,
+    };
+    // (party, term) → violations, per period start (`None`: no time).
+    type Cells = BTreeMap<(String, String), u64>;
+    let mut counted: BTreeMap<Option<NaiveDate>, Cells> = BTreeMap::new();
+    let mut terms: std::collections::BTreeSet<String> = Default::default();
     for v in violations.records() {
-        if let Some(date) = date_of(&v?.time) {
+        let v = v?;
+        let date = rendering.date(&v.time);
+        if let Some(date) = date {
             first = Some(first.map_or(date, |f| f.min(date)));
             last = Some(last.map_or(date, |l| l.max(date)));
         }
-    }
-    let unit = match (first, last) {
-        (Some(first), Some(last)) => PeriodUnit::for_span((last - first).num_days()),
-        _ => PeriodUnit::Day,
-    };
-    type Counts = (BTreeMap<String, u64>, BTreeMap<String, u64>);
-    let mut counted: BTreeMap<Option<NaiveDate>, Counts> = BTreeMap::new();
-    for v in violations.records() {
-        let v = v?;
-        let start = date_of(&v.time).map(|date| unit.start(date));
-        let (parties, terms) = counted.entry(start).or_default();
-        *parties
-            .entry(
-                v.breached_by
-                    .clone()
-                    .unwrap_or_else(|| UNATTRIBUTED.to_string()),
-            )
+        let party = v.breached_by.as_deref().unwrap_or(UNATTRIBUTED);
+        let term = clause(&v.agreement, &v.term);
+        if !terms.contains(&term) {
+            terms.insert(term.clone());
+        }
+        *counted
+            .entry(date.map(|date| unit.start(date)))
+            .or_default()
+            .entry((party.to_string(), term))
             .or_default() += 1;
-        *terms.entry(clause(&v.agreement, &v.term)).or_default() += 1;
     }
-    let mut rows: Vec<Period> = Vec::new();
-    let row = |label: String, counts: Option<Counts>, before: Option<&Period>| {
-        let (parties, terms) = counts.unwrap_or_default();
-        let total: u64 = terms.values().sum();
+    let terms: Vec<String> = terms.into_iter().collect();
+    let row = |label: String, cells: Cells, before: Option<&Period>| {
+        let mut parties: BTreeMap<String, u64> = BTreeMap::new();
+        let mut by_term: BTreeMap<String, u64> = BTreeMap::new();
+        let mut matrix: BTreeMap<String, Vec<u64>> = BTreeMap::new();
+        for ((party, term), count) in cells {
+            *parties.entry(party.clone()).or_default() += count;
+            *by_term.entry(term.clone()).or_default() += count;
+            let column = terms.iter().position(|t| *t == term).unwrap_or(0);
+            matrix.entry(party).or_insert_with(|| vec![0; terms.len()])[column] += count;
+        }
+        // A party in breach in the period before and not in this one keeps its row.
+        if let Some(before) = before {
+            for (party, _) in &before.parties {
+                matrix
+                    .entry(party.clone())
+                    .or_insert_with(|| vec![0; terms.len()]);
+            }
+        }
+        let total: u64 = parties.values().sum();
+        let matrix = matrix
+            .into_iter()
+            .map(|(party, counts)| {
+                let total: u64 = counts.iter().sum();
+                let change = before.map(|b| {
+                    let was = b
+                        .parties
+                        .iter()
+                        .find(|(p, _)| *p == party)
+                        .map_or(0, |(_, n)| *n);
+                    total as i64 - was as i64
+                });
+                MatrixRow {
+                    party,
+                    counts,
+                    total,
+                    change,
+                }
+            })
+            .collect();
         Period {
             label,
             total,
             change: before.map(|b| total as i64 - b.total as i64),
             parties: parties.into_iter().collect(),
-            terms: terms.into_iter().collect(),
+            terms: by_term.into_iter().collect(),
+            matrix,
         }
     };
     let unknown = counted.remove(&None);
+    let mut rows: Vec<Period> = Vec::new();
     if let (Some(first), Some(last)) = (first, last) {
         let (mut start, end) = (unit.start(first), unit.start(last));
         loop {
-            let counts = counted.remove(&Some(start));
-            let period = row(unit.label(start), counts, rows.last());
+            let cells = counted.remove(&Some(start)).unwrap_or_default();
+            let period = row(unit.label(start), cells, rows.last());
             rows.push(period);
             match unit.next(start) {
                 Some(next) if next <= end => start = next,
@@ -901,10 +1134,16 @@ fn periods(violations: &dyn ViolationSource) -> io::Result<Periods> {
             }
         }
     }
-    if let Some(counts) = unknown {
-        rows.push(row("unknown".to_string(), Some(counts), None));
+    if let Some(cells) = unknown {
+        rows.push(row("unknown".to_string(), cells, None));
     }
-    Ok(Periods { unit, rows })
+    Ok(Periods {
+        unit,
+        chosen: rendering.period.is_some(),
+        zone: rendering.zone.map(|z| z.name()),
+        rows,
+        terms,
+    })
 }
 
 /// "12.3 km from Metina", "4.1 km from the line iq-tr-border": where a position lies.

@@ -4,25 +4,29 @@
 use std::borrow::Cow;
 use std::io::{self, Write};
 
-use super::sections::{Piece, sections};
+use super::sections::{Incident, Piece, Rendering, sections};
 use super::{Report, ViolationSource};
 
 pub(super) fn write(
     report: &Report,
     violations: &dyn ViolationSource,
+    rendering: Rendering,
     out: &mut dyn Write,
 ) -> io::Result<()> {
-    let s = sections(report, violations);
+    let s = sections(report, violations, rendering);
     let h = &s.heading;
     write!(
         out,
         "{} agreement(s), {} event(s) from {} input(s)",
         h.agreements, h.events, h.inputs
     )?;
-    if let Some(period) = h.period {
+    if let Some(period) = &h.period {
         write!(out, ", {} to {}", period.first, period.last)?;
     }
     writeln!(out)?;
+    if let Some(zone) = h.zone_words() {
+        writeln!(out, "{zone}")?;
+    }
     if let Some(until) = &report.options.until {
         write!(out, "replay ended at {} (--until)", plain(until))?;
         match h.after_until {
@@ -100,28 +104,32 @@ pub(super) fn write(
 
     // On a terminal, incidents are listed only where they group violations: otherwise they
     // would say again, line for line, what the violations below say.
-    let incidents = s.incidents()?;
-    if (incidents.len() as u64) < s.violations.count() {
+    // Two passes over the violations, none held: the incidents' number and the columns'
+    // widths, then their rows.
+    let header = ["TERM", "PARTY", "KEY", "FIRST", "LAST", "VIOLATIONS"].map(String::from);
+    let row = |i: &Incident| {
+        [
+            plain(&i.clause).into_owned(),
+            plain(&i.party).into_owned(),
+            plain(i.key.as_deref().unwrap_or("")).into_owned(),
+            i.first.clone(),
+            i.last.clone(),
+            i.violations.to_string(),
+        ]
+    };
+    let mut widths = Widths::of(&header);
+    let incident_count = s.each_incident(&mut |i| {
+        widths.widen(&row(i));
+        Ok(())
+    })?;
+    if incident_count < s.violations.count() {
         writeln!(
             out,
             "\nINCIDENTS (a term's violations for one key and party, none more than {} apart)",
             s.incident_gap_words()
         )?;
-        let header = ["TERM", "PARTY", "KEY", "FIRST", "LAST", "VIOLATIONS"].map(String::from);
-        let rows: Vec<[String; 6]> = incidents
-            .iter()
-            .map(|i| {
-                [
-                    plain(&i.clause).into_owned(),
-                    plain(&i.party).into_owned(),
-                    plain(i.key.as_deref().unwrap_or("")).into_owned(),
-                    i.first.clone(),
-                    i.last.clone(),
-                    i.violations.to_string(),
-                ]
-            })
-            .collect();
-        table(out, &header, &rows)?;
+        widths.line(out, &header)?;
+        s.each_incident(&mut |i| widths.line(out, &row(i)))?;
     }
 
     if s.violations.count() > 0 {
@@ -284,22 +292,42 @@ fn table<const N: usize>(
     header: &[String; N],
     rows: &[[String; N]],
 ) -> io::Result<()> {
-    let mut widths = header.clone().map(|h| h.chars().count());
+    let mut widths = Widths::of(header);
     for row in rows {
-        for (width, cell) in widths.iter_mut().zip(row) {
+        widths.widen(row);
+    }
+    for row in std::iter::once(header).chain(rows) {
+        widths.line(out, row)?;
+    }
+    Ok(())
+}
+
+/// The widths of a table's columns, so that rows can be printed aligned as they come once
+/// every row has been measured (a table of incidents is measured in one pass over the
+/// violations and printed in another, never held).
+struct Widths<const N: usize>([usize; N]);
+
+impl<const N: usize> Widths<N> {
+    fn of(header: &[String; N]) -> Self {
+        Widths(header.clone().map(|h| h.chars().count()))
+    }
+
+    fn widen(&mut self, row: &[String; N]) {
+        for (width, cell) in self.0.iter_mut().zip(row) {
             *width = (*width).max(cell.chars().count());
         }
     }
-    for row in std::iter::once(header).chain(rows) {
+
+    /// The first column left-aligned, the others right-aligned, two spaces apart.
+    fn line(&self, out: &mut dyn Write, row: &[String; N]) -> io::Result<()> {
         let mut line = String::new();
-        for (i, (cell, width)) in row.iter().zip(widths).enumerate() {
+        for (i, (cell, width)) in row.iter().zip(self.0).enumerate() {
             if i == 0 {
                 line.push_str(&format!("{cell:<width$}"));
             } else {
                 line.push_str(&format!("  {cell:>width$}"));
             }
         }
-        writeln!(out, "{}", line.trim_end())?;
+        writeln!(out, "{}", line.trim_end())
     }
-    Ok(())
 }
