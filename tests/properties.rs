@@ -941,7 +941,7 @@ proptest! {
             .collect();
         let report = replay_files(&program_of(INCIDENT_RULES), &[lines]);
         let mut json = Vec::new();
-        pactum::report::write(&report, &report.violations, pactum::report::Format::Json, &mut json)
+        pactum::report::write(&report, &report.violations, pactum::report::Format::Json, pactum::report::Rendering::default(), &mut json)
             .unwrap();
         let json: serde_json::Value = serde_json::from_slice(&json).unwrap();
         let incidents = json["incidents"].as_array().unwrap();

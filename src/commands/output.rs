@@ -14,8 +14,8 @@ use std::path::Path;
 use anyhow::{Context, Result};
 use clap::ValueEnum;
 
-use pactum::diagnostic::Diagnostic;
 use chrono_tz::Tz;
+use pactum::diagnostic::Diagnostic;
 use pactum::report::{Format, PeriodUnit, Rendering};
 
 /// A violation at or above `--fail-on`, or a scenario that does not hold.
@@ -191,7 +191,12 @@ fn time_zone(name: &str) -> Result<Tz, String> {
     }
     let mut near: Vec<(f64, &str)> = chrono_tz::TZ_VARIANTS
         .iter()
-        .map(|zone| (strsim::jaro_winkler(&zone.name().to_lowercase(), &name.to_lowercase()), zone.name()))
+        .map(|zone| {
+            (
+                strsim::jaro_winkler(&zone.name().to_lowercase(), &name.to_lowercase()),
+                zone.name(),
+            )
+        })
         .filter(|(score, _)| *score > 0.85)
         .collect();
     near.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(b.1)));

@@ -23,8 +23,8 @@ use crate::commands::inputs::{InputFormatArg, open_inputs};
 use crate::commands::interrupt;
 use crate::commands::load::load_program;
 use crate::commands::output::{
-    EXIT_INVALID, EXIT_VIOLATIONS, Pending, RenderingArgs, ReportFormat, open_output, say, unless_pipe_closed,
-    write_output,
+    EXIT_INVALID, EXIT_VIOLATIONS, Pending, RenderingArgs, ReportFormat, open_output, say,
+    unless_pipe_closed, write_output,
 };
 use crate::commands::sink::{Bar, CliSink};
 

@@ -269,7 +269,12 @@ pub(super) fn write(
         }
         writeln!(out, "<th>total</th><th>change</th></tr></thead><tbody>")?;
         for (label, row) in periods.matrix_rows() {
-            write!(out, "<tr><td>{}</td><td>{}</td>", esc(label), esc(&row.party))?;
+            write!(
+                out,
+                "<tr><td>{}</td><td>{}</td>",
+                esc(label),
+                esc(&row.party)
+            )?;
             for n in &row.counts {
                 write!(out, "<td class=\"n\">{n}</td>")?;
             }

@@ -206,8 +206,16 @@ pub(super) fn write(
             .iter()
             .map(|t| format!(" `{}` |", code(t)))
             .collect();
-        writeln!(out, "| {unit} | party |{} total | change |", columns.concat())?;
-        writeln!(out, "|---|---|{}---:|---:|", "---:|".repeat(periods.terms.len()))?;
+        writeln!(
+            out,
+            "| {unit} | party |{} total | change |",
+            columns.concat()
+        )?;
+        writeln!(
+            out,
+            "|---|---|{}---:|---:|",
+            "---:|".repeat(periods.terms.len())
+        )?;
         for (label, row) in periods.matrix_rows() {
             let counts: Vec<String> = row.counts.iter().map(|n| format!(" {n} |")).collect();
             writeln!(

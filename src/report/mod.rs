@@ -682,7 +682,14 @@ mod tests {
             let collected = collector.finish().unwrap();
             let report = build(&program, &outcome, options, collected.tally()).unwrap();
             let mut at_the_end = Vec::new();
-            write(&report, &collected, format, &mut at_the_end).unwrap();
+            write(
+                &report,
+                &collected,
+                format,
+                Rendering::default(),
+                &mut at_the_end,
+            )
+            .unwrap();
             assert!(
                 collected.tally().violations >= 10,
                 "{}",

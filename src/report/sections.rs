@@ -673,8 +673,7 @@ impl PeriodUnit {
             PeriodUnit::Week => date.week(chrono::Weekday::Mon).first_day(),
             PeriodUnit::Month => date.with_day(1).unwrap_or(date),
             PeriodUnit::Quarter => {
-                NaiveDate::from_ymd_opt(date.year(), (date.month0() / 3) * 3 + 1, 1)
-                    .unwrap_or(date)
+                NaiveDate::from_ymd_opt(date.year(), (date.month0() / 3) * 3 + 1, 1).unwrap_or(date)
             }
             PeriodUnit::Year => NaiveDate::from_ymd_opt(date.year(), 1, 1).unwrap_or(date),
         }
@@ -1079,8 +1078,15 @@ fn periods(violations: &dyn ViolationSource, rendering: Rendering) -> io::Result
         for ((party, term), count) in cells {
             *parties.entry(party.clone()).or_default() += count;
             *by_term.entry(term.clone()).or_default() += count;
-            let column = terms.iter().position(|t| *t == term).unwrap_or(0);
-            matrix.entry(party).or_insert_with(|| vec![0; terms.len()])[column] += count;
+            let row = matrix.entry(party).or_insert_with(|| vec![0; terms.len()]);
+            // `terms` holds every term counted, so the column is always found.
+            if let Some(cell) = terms
+                .iter()
+                .position(|t| *t == term)
+                .and_then(|column| row.get_mut(column))
+            {
+                *cell += count;
+            }
         }
         // A party in breach in the period before and not in this one keeps its row.
         if let Some(before) = before {
@@ -1216,7 +1222,7 @@ mod tests {
     #[test]
     fn derived_facts() {
         let report = report();
-        let s = sections(&report, &report.violations);
+        let s = sections(&report, &report.violations, Rendering::default());
         assert_eq!(
             s.tally.words(),
             "3 violation(s): 0 critical, 3 high, 0 medium, 0 low"

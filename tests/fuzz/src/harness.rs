@@ -436,9 +436,29 @@ pub fn saved_report(data: &[u8]) {
     let mut json = Vec::new();
     for format in FORMATS {
         let mut out = Vec::new();
-        let written = pactum::report::write(&saved.report, &saved.violations, format, &mut out);
+        let written = pactum::report::write(
+            &saved.report,
+            &saved.violations,
+            format,
+            pactum::report::Rendering::default(),
+            &mut out,
+        );
         if format == pactum::report::Format::Json && written.is_ok() {
             json = out;
+        } else if format != pactum::report::Format::JsonLines {
+            // Readers' formats again with a period and a zone: times a saved report holds
+            // (any text) pass through the zone's conversion and the quarters' calendar.
+            let rendering = pactum::report::Rendering {
+                period: Some(pactum::report::PeriodUnit::Quarter),
+                zone: "Asia/Baghdad".parse().ok(),
+            };
+            let _ = pactum::report::write(
+                &saved.report,
+                &saved.violations,
+                format,
+                rendering,
+                &mut std::io::sink(),
+            );
         }
     }
     if json.is_empty() {
@@ -455,6 +475,7 @@ pub fn saved_report(data: &[u8]) {
         &again.report,
         &again.violations,
         pactum::report::Format::Json,
+        pactum::report::Rendering::default(),
         &mut twice,
     )
     .unwrap();
@@ -1219,6 +1240,13 @@ fn report_of(program: &Program, decided: &Decided, options: RunOptions) {
     let collected = collector.finish().unwrap();
     let report = pactum::report::build(program, outcome, options, collected.tally()).unwrap();
     for format in FORMATS {
-        pactum::report::write(&report, &collected, format, &mut std::io::sink()).unwrap();
+        pactum::report::write(
+            &report,
+            &collected,
+            format,
+            pactum::report::Rendering::default(),
+            &mut std::io::sink(),
+        )
+        .unwrap();
     }
 }
