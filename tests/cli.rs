@@ -562,6 +562,10 @@ fn main() {
         "html_report_renders_in_chromium",
         html_report_renders_in_chromium,
     ));
+    trials.push(Trial::ignorable_test(
+        "html_report_passes_axe_in_chromium",
+        html_report_passes_axe_in_chromium,
+    ));
 
     libtest_mimic::run(&args, trials).exit();
 }
@@ -1871,17 +1875,7 @@ fn assert_self_contained_html(html: &str, name: &str) {
 /// where Chromium is not installed, unless `PACTUM_REQUIRE_CHROMIUM` is set (`.ci/run`
 /// installs Debian's `chromium` and sets it).
 fn html_report_renders_in_chromium() -> Result<Completion, Failed> {
-    let chromium = ["chromium", "chromium-browser"].into_iter().find(|c| {
-        Command::new(c)
-            .arg("--version")
-            .output()
-            .is_ok_and(|o| o.status.success())
-    });
-    let Some(chromium) = chromium else {
-        assert!(
-            std::env::var_os("PACTUM_REQUIRE_CHROMIUM").is_none(),
-            "PACTUM_REQUIRE_CHROMIUM is set but Chromium is not installed"
-        );
+    let Some(chromium) = chromium() else {
         return Ok(Completion::ignored_with("no chromium on this machine"));
     };
     let dir = root().join("scenarios/ankara-strikes-2024");
@@ -1901,21 +1895,7 @@ h[4].click();const sev=col(4);h[1].dispatchEvent(new KeyboardEvent('keydown',{ke
 const time=col(1);const p=document.createElement('pre');p.id='sorted';\
 p.textContent=sev+'|'+time+'|'+h[1].getAttribute('aria-sort');document.body.appendChild(p);</script></body>";
     std::fs::write(&page, html.replace("</body>", sorting)).unwrap();
-    let out = Command::new(chromium)
-        .args([
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-quic",
-            "--no-first-run",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-        ])
-        .arg(format!(
-            "--user-data-dir={}",
-            work.path().join("profile").display()
-        ))
+    let out = headless_chromium(chromium, &work.path().join("profile"))
         .arg("--dump-dom")
         .arg(format!("file://{}", page.display()))
         .output()
@@ -1958,5 +1938,379 @@ p.textContent=sev+'|'+time+'|'+h[1].getAttribute('aria-sort');document.body.appe
     assert!(times.windows(2).all(|w| w[0] <= w[1]), "{times:?}");
     assert_eq!(times.len(), violations);
     assert_eq!(parts[2], "ascending");
+    Ok(Completion::Completed)
+}
+
+/// The Chromium this machine has (`chromium` or `chromium-browser`), or `None`: the browser
+/// trials are then skipped, unless `PACTUM_REQUIRE_CHROMIUM` is set (`.ci/run` sets it), where
+/// a missing browser fails them rather than passing them unseen.
+fn chromium() -> Option<&'static str> {
+    let found = ["chromium", "chromium-browser"].into_iter().find(|c| {
+        Command::new(c)
+            .arg("--version")
+            .output()
+            .is_ok_and(|o| o.status.success())
+    });
+    assert!(
+        found.is_some() || std::env::var_os("PACTUM_REQUIRE_CHROMIUM").is_none(),
+        "PACTUM_REQUIRE_CHROMIUM is set but Chromium is not installed"
+    );
+    found
+}
+
+/// Headless Chromium with a profile of its own (`profile`, a fresh folder, so that trials run
+/// side by side), and nothing that reaches out to the network on its own: the trials read local
+/// files only.
+fn headless_chromium(chromium: &str, profile: &Path) -> Command {
+    let mut command = Command::new(chromium);
+    command
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+        ])
+        .arg(format!("--user-data-dir={}", profile.display()));
+    command
+}
+
+/// The axe-core rules run on the HTML report: WCAG 2.0, 2.1 and 2.2 at levels A and AA, and
+/// Deque's best practices.
+const AXE_TAGS: &str = "['wcag2a','wcag2aa','wcag21a','wcag21aa','wcag22aa','best-practice']";
+
+/// What the test's copy of a report runs after the report's own script (which has revealed the
+/// filter), with `AXE_TAGS` defined before it: every `<details>` opened, so that the violations folded away are checked too; axe
+/// on the whole page; then axe on a control of two known faults added to the page (an image
+/// without a text alternative, faint text), which must be found, so that a check that finds
+/// nothing cannot pass unseen. The outcome goes into the page as JSON (`<` escaped, so that no
+/// text ends the element) for `--dump-dom` to bring out; a failure, as `{"error": …}`.
+const AXE_RUN: &str = r#"for(const d of document.querySelectorAll('details'))d.open=true;
+const opts={runOnly:{type:'tag',values:AXE_TAGS},resultTypes:['violations','incomplete']};
+const brief=l=>l.map(v=>({id:v.id,impact:v.impact,help:v.help,
+targets:v.nodes.map(n=>n.target.flat(9).join(' '))}));
+const put=o=>{const s=document.createElement('script');s.type='application/json';s.id='axe-results';
+s.textContent=JSON.stringify(o).replace(/</g,'\\u003c');document.body.appendChild(s)};
+(async()=>{const page=await axe.run(document,opts);
+const c=document.createElement('div');c.id='axe-control';
+c.innerHTML='<img src="data:image/gif;base64,R0lGODlhAQABAAAAACw="/><p style="color:#bbb;background:#fff">faint text</p>';
+(document.querySelector('main')||document.body).appendChild(c);
+const control=await axe.run({include:[['#axe-control']]},opts);
+put({version:page.testEngine.version,
+rules:new Set([page.passes,page.violations,page.incomplete,page.inapplicable].flat().map(r=>r.id)).size,
+violations:brief(page.violations),review:brief(page.incomplete),
+control:brief(control.violations)})})().catch(e=>put({error:String(e&&e.stack||e)}));"#;
+
+/// What one run of axe said of a page (the JSON `AXE_RUN` writes); `rules`, how many rules it
+/// ran (passed, broken, undecided or without an element to apply to).
+#[derive(Deserialize, Default)]
+#[serde(default, deny_unknown_fields)]
+struct AxeOutcome {
+    error: Option<String>,
+    version: String,
+    rules: usize,
+    violations: Vec<AxeViolation>,
+    /// What axe could not decide and leaves to a person (a colour over a drawing, say).
+    review: Vec<AxeViolation>,
+    control: Vec<AxeViolation>,
+}
+
+/// One rule axe found broken (or could not decide), with its elements (CSS selectors).
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AxeViolation {
+    id: String,
+    impact: Option<String>,
+    help: String,
+    targets: Vec<String>,
+}
+
+impl AxeViolation {
+    /// Serious and critical violations fail the trial; moderate and minor ones are printed.
+    fn fails(&self) -> bool {
+        matches!(self.impact.as_deref(), Some("serious" | "critical"))
+    }
+
+    /// The rule, its impact and help, and its elements: the first `most` of them (a failure
+    /// lists all; what is only printed, a few).
+    fn describe(&self, page: &str, most: usize) -> String {
+        let mut targets = self.targets.iter().take(most).cloned().collect::<Vec<_>>();
+        if self.targets.len() > most {
+            targets.push(format!("… {} more", self.targets.len() - most));
+        }
+        format!(
+            "{page}: {} {} ({}), {} element(s): {}",
+            self.impact.as_deref().unwrap_or("(no impact)"),
+            self.id,
+            self.help,
+            self.targets.len(),
+            targets.join("; ")
+        )
+    }
+}
+
+/// A copy of `html` without any Content-Security-Policy `<meta>`: a policy would (rightly)
+/// block the scripts the test injects. Only the test's temporary copy is changed, never the
+/// report. Event data is escaped in the report, so every `<meta` in it is markup.
+fn without_csp(html: &str) -> String {
+    let mut out = String::with_capacity(html.len());
+    let mut rest = html;
+    while let Some(start) = rest.find("<meta") {
+        let end = start + rest[start..].find('>').expect("a <meta> closed") + 1;
+        let tag = &rest[start..end];
+        out.push_str(&rest[..start]);
+        if !tag.to_ascii_lowercase().contains("content-security-policy") {
+            out.push_str(tag);
+        }
+        rest = &rest[end..];
+    }
+    out.push_str(rest);
+    out
+}
+
+/// Runs `command` to its end, its output collected, or kills it after `limit` and fails: a
+/// browser that hangs fails its trial instead of hanging the suite.
+fn output_within(mut command: Command, limit: std::time::Duration, what: &str) -> Output {
+    use std::io::Read;
+    let mut child = command
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Drained on threads of their own: a full pipe must not stall the child.
+    let drain = |mut pipe: Box<dyn Read + Send>| {
+        std::thread::spawn(move || {
+            let mut bytes = Vec::new();
+            pipe.read_to_end(&mut bytes).unwrap();
+            bytes
+        })
+    };
+    let stdout = drain(Box::new(child.stdout.take().unwrap()));
+    let stderr = drain(Box::new(child.stderr.take().unwrap()));
+    let started = std::time::Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if started.elapsed() > limit {
+            child.kill().unwrap();
+            child.wait().unwrap();
+            panic!("{what} did not finish within {} s: killed", limit.as_secs());
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    };
+    Output {
+        status,
+        stdout: stdout.join().unwrap(),
+        stderr: stderr.join().unwrap(),
+    }
+}
+
+/// Loads `html` (a copy, in `work`, beside axe.min.js) in headless Chromium with axe-core run
+/// on it, and returns what axe said. The window is a desktop's, 1280 by 1024, whatever
+/// Chromium's default (a narrower one overflows the wide tables, which axe then cannot judge
+/// for contrast). `--virtual-time-budget` lets the page's asynchronous work
+/// (axe's) finish before the DOM is dumped; virtual time only moves on while the page is idle,
+/// so a slow machine makes the run slower, not shorter.
+fn axe_in_chromium(chromium: &str, work: &Path, name: &str, html: &str) -> AxeOutcome {
+    let html = without_csp(html);
+    let body = html.rfind("</body>").expect("a </body> in the report");
+    let page = work.join(format!("{name}.html"));
+    std::fs::write(
+        &page,
+        format!(
+            "{}<script src=\"axe.min.js\"></script><script>const AXE_TAGS={AXE_TAGS};\n{AXE_RUN}</script>{}",
+            &html[..body],
+            &html[body..]
+        ),
+    )
+    .unwrap();
+    let mut command = headless_chromium(chromium, &work.join(format!("profile-{name}")));
+    command
+        .arg("--window-size=1280,1024")
+        .arg("--virtual-time-budget=60000")
+        .arg("--dump-dom")
+        .arg(format!("file://{}", page.display()));
+    let out = output_within(
+        command,
+        std::time::Duration::from_secs(180),
+        &format!("Chromium with axe on {name}"),
+    );
+    let dom = String::from_utf8_lossy(&out.stdout);
+    let results = dom
+        .split_once("id=\"axe-results\">")
+        .and_then(|(_, rest)| rest.split_once("</script>"))
+        .map(|(json, _)| json);
+    let Some(results) = results else {
+        panic!(
+            "{name}: axe left no results in the page: its scripts were blocked, failed or did not finish (Chromium's exit {:?}); Chromium said:\n{}",
+            out.status.code(),
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    let outcome: AxeOutcome = serde_json::from_str(results)
+        .unwrap_or_else(|e| panic!("{name}: axe's results are not as expected: {e}: {results}"));
+    if let Some(error) = &outcome.error {
+        panic!("{name}: axe failed in the page: {error}");
+    }
+    outcome
+}
+
+/// The HTML report of a replay that gives every section a report can have: a stream with a
+/// late event and a line skipped, a term that fails on an event (a rule error), an obligation
+/// left open, an incident that folds its violations away.
+fn every_section_html() -> String {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("rules.yaml"),
+        r#"agreement: a11y
+title: Every section
+parties: {TR: Türkiye}
+terms:
+  - {id: limit, title: Limit, severity: critical, breached_by: TR, when: 'event.kind == "strike"', threshold: {count: 2, within: 24h}}
+  - {id: casualties, title: Casualties, severity: low, breached_by: TR, when: 'event.kind == "strike" && event.killed > 0'}
+  - {id: notified, title: Notified, breached_by: TR, when: 'event.kind == "strike"', deadline: {within: 72h, require: 'event.kind == "notification" && event.ref == trigger.id'}}
+"#,
+    )
+    .unwrap();
+    let stream = r#"{"id":"a","time":"2024-10-23T00:00:00Z","kind":"strike","killed":1,"lat":37.1,"lon":43.2}
+{"id":"b","time":"2024-10-23T02:00:00Z","kind":"strike"}
+not json
+{"id":"c","time":"2024-10-23T05:00:00Z","kind":"strike","killed":0}
+{"id":"d","time":"2024-10-23T01:00:00Z","kind":"strike","killed":2}
+"#;
+    let args: Vec<String> = [
+        "replay",
+        "--rules",
+        "rules.yaml",
+        "--max-delay",
+        "2h",
+        "--skip-invalid",
+        "--format",
+        "html",
+        "-",
+    ]
+    .map(String::from)
+    .to_vec();
+    let out = pactum(dir.path(), &args, Some(stream));
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let html = String::from_utf8(out.stdout).unwrap();
+    for section in [
+        "agreements",
+        "inputs",
+        "summary",
+        "incidents",
+        "violations-section",
+        "open-obligations",
+        "rule-errors",
+        "skipped-lines",
+        "late-events",
+    ] {
+        assert!(
+            html.contains(&format!("<h2 id=\"{section}\">")),
+            "every-section: no {section}"
+        );
+    }
+    assert!(html.contains("<details id=\"violations-one-by-one\">"));
+    html
+}
+
+/// Accessibility: axe-core (`tests/vendor/axe-core/axe.min.js`, vendored so that no network is
+/// needed) run in headless Chromium on the HTML report of every shipped scenario (the UCDP
+/// replay's among them) and of a replay with every section, checking WCAG 2.0–2.2 A and AA and
+/// best practices. Any serious or critical violation fails, each listed with its rule, help
+/// and elements; moderate and minor ones are printed, and so is what axe leaves to a person. The trial first makes sure axe is the
+/// vendored version and finds the two faults of a control added to each page (an image without
+/// `alt`, faint text). Ignored where Chromium is not installed, unless
+/// `PACTUM_REQUIRE_CHROMIUM` is set.
+fn html_report_passes_axe_in_chromium() -> Result<Completion, Failed> {
+    let Some(chromium) = chromium() else {
+        return Ok(Completion::ignored_with("no chromium on this machine"));
+    };
+    let axe = root().join("tests/vendor/axe-core/axe.min.js");
+    let header = std::fs::read_to_string(&axe).unwrap();
+    let version = header
+        .lines()
+        .next()
+        .and_then(|line| line.strip_prefix("/*! axe v"))
+        .expect("axe.min.js begins with its version")
+        .trim()
+        .to_string();
+    let mut pages: Vec<(String, String)> = Vec::new();
+    let mut scenarios: Vec<PathBuf> = std::fs::read_dir(root().join("scenarios"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.join("scenario.yaml").is_file())
+        .collect();
+    scenarios.sort();
+    for dir in scenarios {
+        let path = dir.join("scenario.yaml");
+        let text = std::fs::read_to_string(&path).unwrap();
+        let scenario =
+            pactum::scenario::load(&path.display().to_string(), &text, &repository_roots())
+                .unwrap();
+        let mut extra: Vec<String> = vec!["--allow-root".into(), root().display().to_string()];
+        if let Some(file) = &scenario.map {
+            extra.extend(["--map".into(), dir.join(file).display().to_string()]);
+        }
+        let extra: Vec<&str> = extra.iter().map(String::as_str).collect();
+        let (_, html) = replay_as(&dir, &scenario.rules, &scenario.events, &extra, "html");
+        let name = dir.file_name().unwrap().to_string_lossy().to_string();
+        pages.push((name, html));
+    }
+    assert!(
+        pages.iter().any(|(name, _)| name == "ucdp-northern-iraq"),
+        "the UCDP scenario is missing"
+    );
+    pages.push(("every-section".into(), every_section_html()));
+
+    let work = tempfile::tempdir().unwrap();
+    std::fs::copy(&axe, work.path().join("axe.min.js")).unwrap();
+    let mut failures = Vec::new();
+    for (name, html) in &pages {
+        let outcome = axe_in_chromium(chromium, work.path(), name, html);
+        assert_eq!(outcome.version, version, "{name}: not the vendored axe ran");
+        let mut control: Vec<&str> = outcome
+            .control
+            .iter()
+            .filter(|v| v.fails())
+            .map(|v| v.id.as_str())
+            .collect();
+        control.sort();
+        assert_eq!(
+            control,
+            ["color-contrast", "image-alt"],
+            "{name}: axe missed the control's known faults"
+        );
+        let (failing, other): (Vec<_>, Vec<_>) = outcome.violations.iter().partition(|v| v.fails());
+        println!(
+            "axe {version} on {name}: {} rules, {} serious or critical, {} moderate or minor, {} to review",
+            outcome.rules,
+            failing.len(),
+            other.len(),
+            outcome.review.len()
+        );
+        for v in other {
+            println!("  {}", v.describe(name, 10));
+        }
+        for v in &outcome.review {
+            println!("  needs review: {}", v.describe(name, 10));
+        }
+        failures.extend(failing.iter().map(|v| v.describe(name, usize::MAX)));
+    }
+    assert!(
+        failures.is_empty(),
+        "axe-core found serious or critical accessibility violations in the HTML report:\n  {}",
+        failures.join("\n  ")
+    );
     Ok(Completion::Completed)
 }
