@@ -508,7 +508,7 @@ fn main() {
         }));
     }
 
-    let checks: [(&str, fn()); 15] = [
+    let checks: [(&str, fn()); 18] = [
         ("scenario_coverage", scenario_coverage),
         ("readme_ucdp_command", readme_ucdp_command),
         ("readme_tour", readme_tour),
@@ -550,6 +550,15 @@ fn main() {
         (
             "a_burst_of_ten_thousand_is_one_incident",
             a_burst_of_ten_thousand_is_one_incident,
+        ),
+        ("map_labels_do_not_overlap", map_labels_do_not_overlap),
+        (
+            "map_keeps_its_view_and_lists_a_far_outlier",
+            map_keeps_its_view_and_lists_a_far_outlier,
+        ),
+        (
+            "timeline_colours_stand_for_one_thing_each",
+            timeline_colours_stand_for_one_thing_each,
         ),
     ];
     for (name, check) in checks {
@@ -1379,10 +1388,18 @@ fn scenario(dir: &Path) {
                     );
                 }
             }
+            // Each located violation is a dot in view or listed under the map (issue 13: the
+            // view is fitted to the area of interest, a far outlier listed rather than drawn).
+            let map = elements(&direct);
+            let listed = map
+                .iter()
+                .filter(|e| e.name == "li" && e.is_within("outside"))
+                .count();
+            assert!(listed <= 20, "{name}: {listed} listed outside the map");
             assert_eq!(
-                direct.matches("<circle class=\"violation\"").count(),
+                direct.matches("<circle class=\"violation\"").count() + listed,
                 located,
-                "{name}: one dot per located violation"
+                "{name}: one dot per located violation, or a line under the map"
             );
             // Every strip cut to an area is drawn on that side of its line only: clipped to
             // the area (issue 13: strips inside Iraq were drawn into Iran and Türkiye).
@@ -1893,7 +1910,9 @@ fn html_report_renders_in_chromium() -> Result<Completion, Failed> {
 const col=i=>[...t.tBodies[0].rows].map(r=>r.cells[i].dataset.sort??r.cells[i].innerText).join(',');\
 h[4].click();const sev=col(4);h[1].dispatchEvent(new KeyboardEvent('keydown',{key:'Enter'}));\
 const time=col(1);const p=document.createElement('pre');p.id='sorted';\
-p.textContent=sev+'|'+time+'|'+h[1].getAttribute('aria-sort');document.body.appendChild(p);</script></body>";
+p.textContent=sev+'|'+time+'|'+h[1].getAttribute('aria-sort');document.body.appendChild(p);</script>\
+<script>const q=document.createElement('pre');q.id='labels';q.textContent=[...document.querySelectorAll('#map text.label')]\
+.map(t=>{const b=t.getBBox();return [b.x,b.y,b.width,b.height].join(' ')}).join('\\n');document.body.appendChild(q);</script></body>";
     std::fs::write(&page, html.replace("</body>", sorting)).unwrap();
     let out = headless_chromium(chromium, &work.path().join("profile"))
         .arg("--dump-dom")
@@ -1938,6 +1957,42 @@ p.textContent=sev+'|'+time+'|'+h[1].getAttribute('aria-sort');document.body.appe
     assert!(times.windows(2).all(|w| w[0] <= w[1]), "{times:?}");
     assert_eq!(times.len(), violations);
     assert_eq!(parts[2], "ascending");
+    // The map's labels as drawn (issue 13): no two overlap, and none is wider than the
+    // estimate their placement used (`label_box`), so that labels apart on paper are apart.
+    let drawn: Vec<[f64; 4]> = dom
+        .split("<pre id=\"labels\">")
+        .nth(1)
+        .and_then(|rest| rest.split("</pre>").next())
+        .expect("the measuring script ran")
+        .lines()
+        .map(|line| {
+            let n: Vec<f64> = line.split(' ').map(|v| v.parse().unwrap()).collect();
+            [n[0], n[1], n[0] + n[2], n[1] + n[3]]
+        })
+        .collect();
+    let labels: Vec<Element> = elements(&html)
+        .into_iter()
+        .filter(|e| e.name == "text" && e.is_within("labels"))
+        .collect();
+    assert_eq!(drawn.len(), labels.len(), "every label drawn");
+    assert!(labels.len() >= 20, "the map's labels: {}", labels.len());
+    for (i, (a, label)) in drawn.iter().zip(&labels).enumerate() {
+        let estimate = label_box(label);
+        assert!(
+            a[2] - a[0] <= estimate[2] - estimate[0],
+            "{:?} is {} px wide as drawn, more than its estimate {}",
+            label.text,
+            a[2] - a[0],
+            estimate[2] - estimate[0]
+        );
+        for b in drawn.iter().skip(i + 1) {
+            assert!(
+                !overlap(a, b),
+                "{:?} overlaps another label as drawn",
+                label.text
+            );
+        }
+    }
     Ok(Completion::Completed)
 }
 
@@ -2313,4 +2368,554 @@ fn html_report_passes_axe_in_chromium() -> Result<Completion, Failed> {
         failures.join("\n  ")
     );
     Ok(Completion::Completed)
+}
+
+/// An element of an HTML report (well-formed XML): its name, its attributes, its text (its
+/// descendants' included), and the `id` and `class` of every element it lies in.
+#[derive(Debug)]
+struct Element {
+    name: String,
+    attributes: BTreeMap<String, String>,
+    text: String,
+    within: Vec<String>,
+}
+
+impl Element {
+    fn attr(&self, name: &str) -> &str {
+        self.attributes.get(name).map(String::as_str).unwrap_or("")
+    }
+
+    fn number(&self, name: &str) -> f64 {
+        self.attr(name)
+            .parse()
+            .unwrap_or_else(|_| panic!("{}: `{name}` is not a number: {self:?}", self.name))
+    }
+
+    fn has_class(&self, class: &str) -> bool {
+        self.attr("class").split(' ').any(|c| c == class)
+    }
+
+    /// Whether it lies in an element of this `id` or `class`.
+    fn is_within(&self, what: &str) -> bool {
+        self.within.iter().any(|w| w.split(' ').any(|c| c == what))
+    }
+}
+
+/// Every element of an HTML report, in document order.
+fn elements(html: &str) -> Vec<Element> {
+    use quick_xml::events::Event;
+    let mut reader = quick_xml::Reader::from_str(html);
+    let mut all: Vec<Element> = Vec::new();
+    let mut open: Vec<usize> = Vec::new();
+    loop {
+        let event = reader.read_event().unwrap();
+        let text = match &event {
+            Event::Start(e) | Event::Empty(e) => {
+                let attributes = e
+                    .attributes()
+                    .map(|a| {
+                        let a = a.unwrap();
+                        (
+                            String::from_utf8(a.key.as_ref().to_vec()).unwrap(),
+                            a.unescape_value().unwrap().into_owned(),
+                        )
+                    })
+                    .collect::<BTreeMap<_, _>>();
+                let within = open
+                    .iter()
+                    .flat_map(|&i| {
+                        let a = &all[i].attributes;
+                        a.get("id").into_iter().chain(a.get("class")).cloned()
+                    })
+                    .collect();
+                all.push(Element {
+                    name: String::from_utf8(e.name().as_ref().to_vec()).unwrap(),
+                    attributes,
+                    text: String::new(),
+                    within,
+                });
+                if matches!(event, Event::Start(_)) {
+                    open.push(all.len() - 1);
+                }
+                continue;
+            }
+            Event::End(_) => {
+                open.pop();
+                continue;
+            }
+            Event::Text(t) => t.decode().unwrap().into_owned(),
+            Event::GeneralRef(r) => match r.resolve_char_ref().unwrap() {
+                Some(c) => c.to_string(),
+                None => match &*r.decode().unwrap() {
+                    "amp" => "&",
+                    "lt" => "<",
+                    "gt" => ">",
+                    "quot" => "\"",
+                    "apos" => "'",
+                    other => panic!("an entity the report does not write: {other}"),
+                }
+                .to_string(),
+            },
+            Event::Eof => break,
+            _ => continue,
+        };
+        for &i in &open {
+            all[i].text.push_str(&text);
+        }
+    }
+    all
+}
+
+/// A map label's box as docs/report-format.md gives the rule (computed here on its own, not
+/// with the product's code): per character 0.45 em for `ijlftrI.,:;'|! ()-`, 1.0 for
+/// `mwMW` and wide scripts (from U+1100), 0.8 for other capitals, 0.65 for digits, 0.64 for
+/// the rest, at 10 px; from 9 px above the baseline to 2.5 below.
+fn label_box(e: &Element) -> [f64; 4] {
+    let width: f64 = e
+        .text
+        .chars()
+        .map(|c| match c {
+            'i' | 'j' | 'l' | 'f' | 't' | 'r' | 'I' | '.' | ',' | ':' | ';' | '\'' | '|' | '!'
+            | ' ' | '(' | ')' | '-' => 0.45,
+            'm' | 'w' | 'M' | 'W' => 1.0,
+            c if c.is_ascii_uppercase() => 0.8,
+            c if c.is_ascii_digit() => 0.65,
+            c if u32::from(c) >= 0x1100 => 1.0,
+            _ => 0.64,
+        })
+        .sum::<f64>()
+        * 10.0;
+    let (x, y) = (e.number("x"), e.number("y"));
+    let left = match e.attr("text-anchor") {
+        "start" => x,
+        "middle" => x - width / 2.0,
+        "end" => x - width,
+        other => panic!("a label anchored `{other}`"),
+    };
+    [left, y - 9.0, left + width, y + 2.5]
+}
+
+fn overlap(a: &[f64; 4], b: &[f64; 4]) -> bool {
+    a[0] < b[2] && b[0] < a[2] && a[1] < b[3] && b[1] < a[3]
+}
+
+/// The map's labels in an HTML report, checked: none overlaps another, a place's mark, the
+/// legend or the scale bar, all lie on the map, and every place drawn is named — by its
+/// label, by a number explained under the map, or in the list of names left out for want of
+/// room. Gives the labels' texts and classes, the numbered names and how many are left out.
+fn checked_labels(html: &str, name: &str) -> (Vec<(String, String)>, Vec<String>, usize) {
+    let all = elements(html);
+    let svg = all
+        .iter()
+        .find(|e| e.name == "svg" && e.attr("id") == "map")
+        .unwrap_or_else(|| panic!("{name}: no map"));
+    let (width, height) = (svg.number("width"), svg.number("height"));
+    let labels: Vec<&Element> = all
+        .iter()
+        .filter(|e| e.name == "text" && e.is_within("labels"))
+        .collect();
+    let boxes: Vec<[f64; 4]> = labels.iter().map(|e| label_box(e)).collect();
+    for (i, a) in boxes.iter().enumerate() {
+        let text = &labels[i].text;
+        assert!(
+            a[0] >= 0.0 && a[1] >= 0.0 && a[2] <= width && a[3] <= height,
+            "{name}: label {text:?} off the map: {a:?}"
+        );
+        for (j, b) in boxes.iter().enumerate().skip(i + 1) {
+            assert!(
+                !overlap(a, b),
+                "{name}: labels {text:?} {a:?} and {:?} {b:?} overlap",
+                labels[j].text
+            );
+        }
+    }
+    let fixed: Vec<[f64; 4]> = all
+        .iter()
+        .filter(|e| e.name == "rect" && (e.is_within("legend") || e.is_within("scale")))
+        .map(|e| {
+            let (x, y) = (e.number("x"), e.number("y"));
+            [x, y, x + e.number("width"), y + e.number("height")]
+        })
+        .chain(
+            all.iter()
+                .filter(|e| e.name == "circle" && e.has_class("place"))
+                .map(|e| {
+                    let (x, y, r) = (e.number("cx"), e.number("cy"), e.number("r"));
+                    [x - r, y - r, x + r, y + r]
+                }),
+        )
+        .collect();
+    assert!(fixed.len() >= 2, "{name}: no legend or scale bar");
+    for (label, a) in labels.iter().zip(&boxes) {
+        for b in &fixed {
+            assert!(
+                !overlap(a, b),
+                "{name}: label {:?} {a:?} covers {b:?}",
+                label.text
+            );
+        }
+    }
+    // The key under the map: "Numbered on the map: 1 A, 2 B." and "Not named … room (…): C, D."
+    let key = |prefix: &str| -> Vec<String> {
+        all.iter()
+            .filter(|e| e.name == "p" && e.has_class("map-key") && e.text.starts_with(prefix))
+            .flat_map(|e| {
+                let list = e.text.split_once(": ").unwrap().1.trim_end_matches('.');
+                list.split(", ").map(str::to_string).collect::<Vec<_>>()
+            })
+            .collect()
+    };
+    let numbered = key("Numbered on the map");
+    let mut unnamed = key("Not named on the map");
+    // "…: C, D and 12 more."
+    let mut more = 0;
+    if let Some(last) = unnamed.pop() {
+        match last.split_once(" and ") {
+            Some((name, n)) => {
+                more = n.trim_end_matches(" more").parse().unwrap();
+                unnamed.push(name.to_string());
+            }
+            None => unnamed.push(last),
+        }
+    }
+    let callouts: Vec<&str> = labels
+        .iter()
+        .filter(|e| e.has_class("callout"))
+        .map(|e| e.text.as_str())
+        .collect();
+    let numbers: Vec<String> = (1..=numbered.len()).map(|n| n.to_string()).collect();
+    assert_eq!(callouts, numbers, "{name}: each callout once, in order");
+    let numbered: Vec<String> = numbered
+        .iter()
+        .zip(&numbers)
+        .map(|(entry, n)| {
+            entry
+                .strip_prefix(&format!("{n} "))
+                .unwrap_or_else(|| panic!("{name}: key entry {entry:?} is not number {n}"))
+                .to_string()
+        })
+        .collect();
+    let texts: Vec<(String, String)> = labels
+        .iter()
+        .filter(|e| !e.has_class("callout"))
+        .map(|e| {
+            let class = e.attr("class").trim_start_matches("label ").to_string();
+            (class, e.text.clone())
+        })
+        .collect();
+    let mut not_found = 0;
+    for place in all
+        .iter()
+        .filter(|e| e.name == "circle" && e.has_class("place"))
+    {
+        let place = &place.text;
+        if !(texts.contains(&("place".to_string(), place.clone()))
+            || numbered.contains(place)
+            || unnamed.contains(place))
+        {
+            not_found += 1;
+        }
+    }
+    assert_eq!(
+        not_found, more,
+        "{name}: places drawn but neither named nor counted as left out"
+    );
+    (texts, numbered, unnamed.len() + more)
+}
+
+/// Issue 13, a map fit to print: the shipped scenarios' maps and a crowded one (forty places
+/// within a few km) label every line, strip, area and place without two labels overlapping,
+/// by the estimate of their widths that the placement uses (the headless-browser test holds
+/// the estimate to the drawn widths).
+fn map_labels_do_not_overlap() {
+    let shapes: BTreeSet<(String, String)> = [
+        ("line", "iq-tr-border"),
+        ("line", "iq-ir-border"),
+        ("strip", "iq-tr-strip (30 km)"),
+        ("strip", "iq-ir-strip (20 km)"),
+        ("area", "iraq"),
+    ]
+    .iter()
+    .map(|(c, t)| (c.to_string(), t.to_string()))
+    .collect();
+    for (name, dir, rules, events, extra) in [
+        (
+            "ankara-strikes-2024",
+            "scenarios/ankara-strikes-2024",
+            vec!["../../rules".to_string()],
+            vec!["events.jsonl".to_string()],
+            vec![],
+        ),
+        (
+            "ucdp-northern-iraq",
+            "scenarios/ucdp-northern-iraq",
+            vec!["cross-border.yaml".to_string()],
+            vec!["ucdp_ged_iraq_north.csv".to_string()],
+            vec![
+                "--allow-root",
+                "../../rules",
+                "--map",
+                "../../rules/mappings/ucdp-ged.yaml",
+            ],
+        ),
+    ] {
+        let (_, html) = replay_as(&root().join(dir), &rules, &events, &extra, "html");
+        let (texts, _, _) = checked_labels(&html, name);
+        let drawn: BTreeSet<(String, String)> = texts
+            .into_iter()
+            .filter(|(class, _)| class != "place")
+            .collect();
+        assert_eq!(drawn, shapes, "{name}: every line, strip and area labelled");
+    }
+
+    let dir = tempfile::tempdir().unwrap();
+    let places: Vec<String> = (0..40)
+        .map(|i| {
+            format!(
+                "    Place {i:02}: {{lat: {:.3}, lon: {:.3}}}",
+                36.0 + f64::from(i % 5) * 0.01,
+                44.0 + f64::from(i / 5) * 0.01
+            )
+        })
+        .collect();
+    std::fs::write(
+        dir.path().join("rules.yaml"),
+        format!(
+            "agreement: crowd\ntitle: Crowd\nparties: {{XX: Someone}}\ngeography:\n  lines:\n    border: {{line: [[43.5, 36.3], [44.5, 36.3]]}}\n  places:\n{}\nterms:\n  - {{id: t, title: T, breached_by: XX, when: 'event.kind == \"op\"'}}\n",
+            places.join("\n")
+        ),
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("events.jsonl"),
+        "{\"id\":\"a\",\"time\":\"2024-01-01T00:00:00Z\",\"kind\":\"op\",\"lat\":36.02,\"lon\":44.03}\n",
+    )
+    .unwrap();
+    let (_, html) = replay_as(
+        dir.path(),
+        &["rules.yaml".to_string()],
+        &["events.jsonl".to_string()],
+        &[],
+        "html",
+    );
+    let (texts, numbered, unnamed) = checked_labels(&html, "crowd");
+    assert_eq!(
+        texts.len() + numbered.len() + unnamed,
+        41,
+        "crowd: 40 places and a line, each labelled, numbered or left out"
+    );
+    assert!(texts.contains(&("line".to_string(), "border".to_string())));
+    assert!(
+        !numbered.is_empty() && unnamed > 0,
+        "crowd: forty places within 5 km need numbers, and some have no room even for one: {texts:?}"
+    );
+}
+
+/// Issue 13: one distant event stretched the map until the area of interest was squeezed into
+/// a corner. A violation far from the agreement's shapes and from the others is listed under
+/// the map, linked to its row, and the map is the one drawn without it: the same view, the
+/// same dots. Many such (more than 20) are a second area of interest: drawn, none listed.
+fn map_keeps_its_view_and_lists_a_far_outlier() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("rules.yaml"),
+        "agreement: far\ntitle: Far\nparties: {XX: Someone}\ngeography:\n  lines:\n    border: {line: [[44.0, 36.0], [44.5, 36.1], [45.0, 36.0]]}\n  places:\n    Alpha: {lat: 35.9, lon: 44.1}\nterms:\n  - {id: t, title: T, breached_by: XX, when: 'event.kind == \"op\"'}\n",
+    )
+    .unwrap();
+    let event = |i: usize, lat: f64, lon: f64| {
+        format!(
+            "{{\"id\":\"e{i}\",\"time\":\"2024-01-01T00:{:02}:{:02}Z\",\"kind\":\"op\",\"lat\":{lat},\"lon\":{lon},\"place\":\"P{i}\"}}\n",
+            i / 60,
+            i % 60
+        )
+    };
+    let near: Vec<String> = [(35.9, 44.2), (35.8, 44.6), (35.6, 44.8), (35.95, 44.4)]
+        .iter()
+        .enumerate()
+        .map(|(i, (lat, lon))| event(i, *lat, *lon))
+        .collect();
+    std::fs::write(dir.path().join("near.jsonl"), near.concat()).unwrap();
+    std::fs::write(
+        dir.path().join("far.jsonl"),
+        near.concat() + event(4, 51.5, -0.1).as_str(),
+    )
+    .unwrap();
+    let html = |events: &str| {
+        replay_as(
+            dir.path(),
+            &["rules.yaml".to_string()],
+            &[events.to_string()],
+            &[],
+            "html",
+        )
+        .1
+    };
+    // The view (the map's size, the scale bar) and the dots (where, linked to which row).
+    let drawn = |html: &str| -> Vec<String> {
+        elements(html)
+            .iter()
+            .filter(|e| {
+                (e.name == "svg" && e.attr("id") == "map")
+                    || (e.name == "circle" && e.has_class("violation"))
+                    || (e.name == "a" && e.is_within("map"))
+                    || (e.name == "text" && e.is_within("scale"))
+            })
+            .map(|e| format!("{} {:?} {}", e.name, e.attributes, e.text))
+            .collect()
+    };
+    let (with, without) = (html("far.jsonl"), html("near.jsonl"));
+    assert_eq!(drawn(&with), drawn(&without), "the outlier moved the view");
+    let scale: Vec<String> = elements(&with)
+        .iter()
+        .filter(|e| e.name == "text" && e.is_within("scale"))
+        .map(|e| e.text.clone())
+        .collect();
+    assert_eq!(
+        scale,
+        ["20 km"],
+        "the view is not that of the four near ones"
+    );
+    let all = elements(&with);
+    let listed: Vec<&Element> = all
+        .iter()
+        .filter(|e| e.name == "li" && e.is_within("outside"))
+        .collect();
+    assert_eq!(listed.len(), 1, "one violation listed outside the map");
+    assert_eq!(
+        listed[0].text,
+        "#5 2024-01-01T00:00:04Z, far/t, medium: P4, 51.5, -0.1 (about 3817 km north-west of the map)"
+    );
+    let link = all
+        .iter()
+        .find(|e| e.name == "a" && e.is_within("outside"))
+        .unwrap();
+    assert_eq!(link.attr("href"), "#v5");
+    assert!(with.contains("<tr id=\"v5\">"));
+    let heading = all
+        .iter()
+        .find(|e| e.name == "p" && e.is_within("outside"))
+        .unwrap();
+    assert_eq!(heading.text, "1 violation outside this view:");
+    assert!(!without.contains("class=\"outside\""));
+
+    // A hundred near and twenty-one far: too many to list, so the view takes them in.
+    let many: String = (0..100)
+        .map(|i| {
+            event(
+                i,
+                35.6 + (i % 10) as f64 * 0.04,
+                44.1 + (i / 10) as f64 * 0.08,
+            )
+        })
+        .chain((100..121).map(|i| event(i, 51.5, -0.1 + (i - 100) as f64 * 0.01)))
+        .collect();
+    std::fs::write(dir.path().join("many.jsonl"), many).unwrap();
+    let many = html("many.jsonl");
+    assert!(!many.contains("class=\"outside\""), "21 listed");
+    assert_eq!(many.matches("<circle class=\"violation\"").count(), 121);
+    assert!(many.contains("(121 of 121 drawn)"));
+}
+
+/// Issue 13: the timeline's eight colours repeated from the ninth term on. Now the nine terms
+/// with the most violations have a colour each and the rest share grey as "other terms",
+/// named in the caption: every colour of the legend is distinct, every bar is one of them, and
+/// each colour's bars add up to its legend's count. Nine terms or fewer: no grouping.
+fn timeline_colours_stand_for_one_thing_each() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = |terms: usize| -> Vec<Element> {
+        let rules: String = (0..terms)
+            .map(|i| {
+                format!("  - {{id: t{i:02}, title: T, breached_by: XX, when: 'event.kind == \"k{i:02}\"'}}\n")
+            })
+            .collect();
+        std::fs::write(
+            dir.path().join("rules.yaml"),
+            format!("agreement: many\ntitle: Many\nparties: {{XX: Someone}}\nterms:\n{rules}"),
+        )
+        .unwrap();
+        // Term i is broken i + 1 times, over the first days of January.
+        let mut events: Vec<(String, String)> = Vec::new();
+        for i in 0..terms {
+            for j in 0..=i {
+                let time = format!("2024-01-{:02}T00:00:{:02}Z", j % 28 + 1, i);
+                events.push((
+                    time.clone(),
+                    format!("{{\"id\":\"e{i}-{j}\",\"time\":\"{time}\",\"kind\":\"k{i:02}\"}}\n"),
+                ));
+            }
+        }
+        events.sort();
+        let lines: String = events.into_iter().map(|(_, line)| line).collect();
+        std::fs::write(dir.path().join("events.jsonl"), lines).unwrap();
+        let (_, html) = replay_as(
+            dir.path(),
+            &["rules.yaml".to_string()],
+            &["events.jsonl".to_string()],
+            &[],
+            "html",
+        );
+        elements(&html)
+    };
+    for terms in [12, 9] {
+        let all = run(terms);
+        let legend: Vec<(String, String)> = all
+            .iter()
+            .filter(|e| e.is_within("terms-legend"))
+            .collect::<Vec<_>>()
+            .chunks(2)
+            .map(|pair| (pair[0].attr("fill").to_string(), pair[1].text.clone()))
+            .collect();
+        let mut expected: Vec<String> = (0..terms.min(9))
+            .map(|k| {
+                let i = terms - 1 - k;
+                format!("many/t{i:02} ({})", i + 1)
+            })
+            .collect();
+        if terms == 12 {
+            expected.push("other terms (3 terms, 6 violations)".to_string());
+        }
+        let texts: Vec<String> = legend.iter().map(|(_, t)| t.clone()).collect();
+        assert_eq!(texts, expected, "{terms} terms: the legend");
+        let colours: BTreeSet<&str> = legend.iter().map(|(c, _)| c.as_str()).collect();
+        assert_eq!(
+            colours.len(),
+            legend.len(),
+            "{terms} terms: a colour repeats"
+        );
+        // Each colour's bars add up to its legend's count.
+        let mut by_colour: BTreeMap<String, u64> = BTreeMap::new();
+        for bar in all
+            .iter()
+            .filter(|e| e.name == "rect" && e.is_within("timeline") && !e.is_within("terms-legend"))
+        {
+            let n: u64 = bar.text.rsplit(": ").next().unwrap().parse().unwrap();
+            *by_colour.entry(bar.attr("fill").to_string()).or_default() += n;
+        }
+        for (colour, text) in &legend {
+            // "many/t11 (12)"; "other terms (3 terms, 6 violations)".
+            let count: u64 = match text.strip_prefix("other terms (") {
+                Some(rest) => rest.split(", ").nth(1).unwrap().split(' ').next().unwrap(),
+                None => text.rsplit_once(" (").unwrap().1.trim_end_matches(')'),
+            }
+            .parse()
+            .unwrap();
+            assert_eq!(by_colour.remove(colour), Some(count), "{terms}: {text}");
+        }
+        assert!(
+            by_colour.is_empty(),
+            "bars of no legend's colour: {by_colour:?}"
+        );
+        let caption = all
+            .iter()
+            .find(|e| e.name == "figcaption" && e.text.starts_with("Violations per day"))
+            .unwrap();
+        assert_eq!(
+            caption.text.contains(
+                "the rest, 3 terms, are drawn together in grey as other terms (so that no two terms share a colour): many/t02 (3), many/t01 (2), many/t00 (1)."
+            ),
+            terms == 12,
+            "{}",
+            caption.text
+        );
+    }
 }
