@@ -122,7 +122,7 @@ pub(super) fn write(
         .collect();
     writeln!(
         out,
-        "<nav aria-label=\"Contents\"><ul class=\"contents\">{}</ul></nav>",
+        "<nav aria-label=\"Contents\"><strong>Contents</strong><ul class=\"contents\">{}</ul></nav>",
         links.join("")
     )?;
 
@@ -186,18 +186,21 @@ pub(super) fn write(
     writeln!(out, "</tbody></table>")?;
 
     writeln!(out, "<h2 id=\"summary\">Summary</h2>")?;
+    let sentences: Vec<String> = s.tally.evidence_sentences();
     writeln!(
         out,
-        "<p>{}{}.</p>",
+        "<p>{}.{}</p>",
         s.tally.words(),
-        if s.tally.hypothetical > 0 {
-            format!("; {} rest on hypothetical evidence", s.tally.hypothetical)
-        } else {
-            String::new()
-        } + esc(&s.tally.verification_words()).as_str()
+        sentences
+            .iter()
+            .map(|sentence| format!(" {}", esc(sentence)))
+            .collect::<String>()
     )?;
     timeline::draw(&periods, out)?;
     map::draw(&s, out)?;
+    // The summary's parts under the headings the Markdown gives them, so that the two
+    // documents have the same sections (a trial compares them section by section).
+    writeln!(out, "<h3 id=\"by-term\">By term</h3>")?;
     writeln!(
         out,
         "<table class=\"sortable\" id=\"terms\"><thead><tr><th>term</th><th>severity</th><th>judged</th><th>out of period</th><th>violations</th><th>errors</th></tr></thead><tbody>"
@@ -217,7 +220,13 @@ pub(super) fn write(
         )?;
     }
     writeln!(out, "</tbody></table>")?;
+    // The notes about the terms, after their table as in the Markdown: events without a
+    // position, events whose key was `()` (the latter had been left out, issue 13).
+    for note in &s.notes {
+        writeln!(out, "<p>{}</p>", words(&note.words()))?;
+    }
     if !s.parties.is_empty() {
+        writeln!(out, "<h3 id=\"by-party\">By party</h3>")?;
         writeln!(
             out,
             "<table class=\"sortable\" id=\"parties\"><thead><tr><th>party</th><th>violations</th></tr></thead><tbody>"
@@ -234,6 +243,7 @@ pub(super) fn write(
 
     if !periods.rows.is_empty() {
         let unit = periods.unit.name();
+        writeln!(out, "<h3 id=\"by-period\">By {unit}</h3>")?;
         writeln!(out, "<p>{}</p>", esc(&periods.words()))?;
         writeln!(
             out,
@@ -294,11 +304,6 @@ pub(super) fn write(
             )?;
         }
         writeln!(out, "</tbody></table>")?;
-    }
-    // The notes, after the tables: events without a position, events whose key was `()`
-    // (the latter had been left out, issue 13).
-    for note in &s.notes {
-        writeln!(out, "<p>{}</p>", words(&note.words()))?;
     }
     // Two passes over the violations: the number of incidents first (whether there are any,
     // and below whether they group violations), then their rows; none is held.
@@ -478,11 +483,22 @@ fn violation(out: &mut dyn Write, v: &Violation<'_>) -> io::Result<()> {
         .evidence
         .iter()
         .map(|e| {
-            let id = format!("<code>{}</code> ({})", esc(e.id), esc(&e.at));
-            let id = match e.source.filter(|s| web(s)) {
-                Some(source) => format!("<a href=\"{}\">{id}</a>", esc(source)),
-                None => id,
+            // As the Markdown: id, place, kind, time and source, the source a link when it is
+            // a web address (shown as well, so that a printed page keeps it).
+            let source = match e.source {
+                Some(source) if web(source) => {
+                    format!(", source: <a href=\"{}\">{}</a>", esc(source), esc(source))
+                }
+                Some(source) => format!(", source: {}", esc(source)),
+                None => String::new(),
             };
+            let id = format!(
+                "<code>{}</code> ({}), {} {}{source}",
+                esc(e.id),
+                esc(&e.at),
+                esc(e.kind),
+                esc(&e.time)
+            );
             let id = match e.verification_mark() {
                 Some(mark) => format!("{id} <strong>{mark}</strong>"),
                 None => id,

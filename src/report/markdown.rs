@@ -122,16 +122,8 @@ pub(super) fn write(
 
     writeln!(out, "\n## Summary\n")?;
     writeln!(out, "{}.", s.tally.words())?;
-    if s.tally.hypothetical > 0 {
-        writeln!(
-            out,
-            "{} of them rest on evidence marked hypothetical (invented to exercise a term).",
-            s.tally.hypothetical
-        )?;
-    }
-    let verification = s.tally.verification_words();
-    if let Some(words) = verification.strip_prefix("; ") {
-        writeln!(out, "Of them, {words} (as their events say).")?;
+    for sentence in s.tally.evidence_sentences() {
+        writeln!(out, "{sentence}")?;
     }
     writeln!(out, "\n### By term\n")?;
     writeln!(

@@ -529,6 +529,22 @@ impl Tally {
         }
     }
 
+    /// The summary's sentences after [`Tally::words`], the same in every document: how many
+    /// rest on hypothetical evidence, and on alleged or denied.
+    pub fn evidence_sentences(&self) -> Vec<String> {
+        let mut sentences = Vec::new();
+        if self.hypothetical > 0 {
+            sentences.push(format!(
+                "{} of them rest on evidence marked hypothetical (invented to exercise a term).",
+                self.hypothetical
+            ));
+        }
+        if let Some(words) = self.verification_words().strip_prefix("; ") {
+            sentences.push(format!("Of them, {words} (as their events say)."));
+        }
+        sentences
+    }
+
     /// `14 violation(s): 3 critical, 6 high, 2 medium, 3 low`.
     pub fn words(&self) -> String {
         let counts: Vec<String> = self
