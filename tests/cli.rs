@@ -2993,8 +2993,8 @@ fn markdown_sections(markdown: &str) -> Vec<(String, std::collections::BTreeSet<
             .or_else(|| line.strip_prefix("### "))
             // A violation's heading (`### 12. TIME — clause`) belongs to its section.
             .filter(|h| {
-                !h.split_once(". ")
-                    .is_some_and(|(n, _)| n.parse::<u32>().is_ok())
+                h.split_once(". ")
+                    .is_none_or(|(n, _)| n.parse::<u32>().is_err())
             });
         match heading {
             Some(title) => sections.push((title.trim().to_string(), String::new())),
