@@ -1625,7 +1625,7 @@ fn shipped_mappings_check() {
     assert_eq!(String::from_utf8_lossy(&out.stderr), "");
     assert_eq!(
         String::from_utf8(out.stdout).unwrap(),
-        "ok: rules/mappings/ucdp-ged.yaml (mapping ucdp-ged, 19 field(s))\n"
+        "ok: rules/mappings/ucdp-ged.yaml (mapping ucdp-ged, 21 field(s))\n"
     );
     assert_eq!(out.status.code(), Some(0));
 }
