@@ -1916,15 +1916,69 @@ h[4].click();const sev=col(4);h[1].dispatchEvent(new KeyboardEvent('keydown',{ke
 const time=col(1);const p=document.createElement('pre');p.id='sorted';\
 p.textContent=sev+'|'+time+'|'+h[1].getAttribute('aria-sort');document.body.appendChild(p);</script>\
 <script>const q=document.createElement('pre');q.id='labels';q.textContent=[...document.querySelectorAll('#map text.label')]\
-.map(t=>{const b=t.getBBox();return [b.x,b.y,b.width,b.height].join(' ')}).join('\\n');document.body.appendChild(q);</script></body>";
+.map(t=>{const b=t.getBBox();return [b.x,b.y,b.width,b.height].join(' ')}).join('\\n');document.body.appendChild(q);</script>\
+<script>(()=>{const m=document.getElementById('map');m.scrollIntoView();const out=[];\
+const probe=(s,c)=>{const b=s.getBBox(),w=+s.getAttribute('stroke-width'),svg=s.ownerSVGElement;const n=[0,0,0,0,0];\
+for(let i=0;i<=60;i++)for(let j=0;j<=60;j++){const p=svg.createSVGPoint();p.x=b.x-w/2+(b.width+w)*i/60;p.y=b.y-w/2+(b.height+w)*j/60;\
+if(!s.isPointInStroke(p))continue;const q=p.matrixTransform(s.getScreenCTM());\
+if(q.x<0||q.y<0||q.x>=innerWidth||q.y>=innerHeight){n[4]++;continue}\
+const hit=document.elementsFromPoint(q.x,q.y).includes(s);const k=c.isPointInFill(p)?2:0;n[k]++;if(hit)n[k+1]++}return n};\
+for(const s of m.querySelectorAll('path.strip[clip-path]')){const id=s.getAttribute('clip-path').slice(5,-1);\
+const c=document.getElementById(id).querySelector('path');const drawn=probe(s,c);\
+s.removeAttribute('clip-path');const unclipped=probe(s,c);out.push([id,...drawn,unclipped[1]].join(' '))}\
+const r=document.createElement('pre');r.id='clipping';r.textContent=out.join('\\n');document.body.appendChild(r)})()</script></body>";
     std::fs::write(&page, html.replace("</body>", sorting)).unwrap();
     let out = headless_chromium(chromium, &work.path().join("profile"))
+        // Tall enough for the whole map in view, for the clipping probe's hit tests.
+        .arg("--window-size=1000,1600")
         .arg("--dump-dom")
         .arg(format!("file://{}", page.display()))
         .output()
         .unwrap();
     let dom = String::from_utf8_lossy(&out.stdout);
     assert!(dom.contains("id=\"map\""), "no map in the rendered page");
+    // The strips as the browser draws them (issue 13: a strip inside Iraq was drawn into Iran
+    // and Türkiye): points of a strip's band on the wrong side of its line — outside its
+    // `inside` area — are not painted by it (hit tests honour the clip), points on its side
+    // are; and the same strip without its clip paints the wrong side (the probe can fail).
+    let clipping: Vec<Vec<&str>> = dom
+        .split("<pre id=\"clipping\">")
+        .nth(1)
+        .and_then(|rest| rest.split("</pre>").next())
+        .expect("the clipping probe ran")
+        .lines()
+        .map(|line| line.split(' ').collect())
+        .collect();
+    assert_eq!(clipping.len(), 2, "the two strips: {clipping:?}");
+    for strip in &clipping {
+        let n: Vec<u32> = strip[1..].iter().map(|v| v.parse().unwrap()).collect();
+        let [
+            wrong,
+            wrong_painted,
+            right,
+            right_painted,
+            out_of_view,
+            unclipped_wrong_painted,
+        ] = n[..]
+        else {
+            panic!("{strip:?}")
+        };
+        assert!(
+            wrong > 100 && right > 100,
+            "too few points probed: {strip:?}"
+        );
+        assert_eq!(out_of_view, 0, "the map out of the window: {strip:?}");
+        assert_eq!(wrong_painted, 0, "{}: painted on the wrong side", strip[0]);
+        assert_eq!(
+            right_painted, right,
+            "{}: not painted on its side",
+            strip[0]
+        );
+        assert_eq!(
+            unclipped_wrong_painted, wrong,
+            "the probe cannot see: {strip:?}"
+        );
+    }
     // Accessibility (issue 13): one main landmark; the map a group, not an image, so that its
     // links to the violations are reachable; a viewport for small screens.
     assert_eq!(dom.matches("<main>").count(), 1, "no main landmark");
