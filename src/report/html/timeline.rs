@@ -140,7 +140,8 @@ pub(super) fn draw(periods: &Periods, out: &mut dyn Write) -> io::Result<()> {
     write_legend(&terms, height, out)?;
     writeln!(
         out,
-        "</svg><figcaption>Violations per {unit} (UTC), by term; every {unit} from the first violation's to the last's, those without one included.{}</figcaption></figure>",
+        "</svg><figcaption>Violations per {unit} ({}), by term; every {unit} from the first violation's to the last's, those without one included.{}</figcaption></figure>",
+        super::esc(periods.zone.unwrap_or("UTC")),
         others_words(&terms)
     )
 }
