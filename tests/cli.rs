@@ -1899,12 +1899,41 @@ fn html_report_renders_in_chromium() -> Result<Completion, Failed> {
     let Some(chromium) = chromium() else {
         return Ok(Completion::ignored_with("no chromium on this machine"));
     };
-    let dir = root().join("scenarios/ankara-strikes-2024");
-    let rules = ["../../rules".to_string()];
-    let events = ["events.jsonl".to_string()];
-    let (report, _) = replay_as(&dir, &rules, &events, &[], "json");
+    // A shipped scenario and the UCDP replay (issue 13's acceptance: each rendered).
+    renders_in_chromium(
+        chromium,
+        &root().join("scenarios/ankara-strikes-2024"),
+        &["../../rules".to_string()],
+        &["events.jsonl".to_string()],
+        &[],
+    );
+    renders_in_chromium(
+        chromium,
+        &root(),
+        &["scenarios/ucdp-northern-iraq/cross-border.yaml".to_string()],
+        &["scenarios/ucdp-northern-iraq/ucdp_ged_iraq_north.csv".to_string()],
+        &[
+            "--allow-root",
+            "rules",
+            "--map",
+            "rules/mappings/ucdp-ged.yaml",
+        ],
+    );
+    Ok(Completion::Completed)
+}
+
+/// Replays `events` under `rules` in `dir` to HTML and checks the page as Chromium draws it:
+/// its parts, its landmarks, sorting, the strips' clipping and the labels.
+fn renders_in_chromium(
+    chromium: &str,
+    dir: &Path,
+    rules: &[String],
+    events: &[String],
+    extra: &[&str],
+) {
+    let (report, _) = replay_as(dir, rules, events, extra, "json");
     let report = report.unwrap();
-    let (_, html) = replay_as(&dir, &rules, &events, &[], "html");
+    let (_, html) = replay_as(dir, rules, events, extra, "html");
     let work = tempfile::tempdir().unwrap();
     let page = work.path().join("report.html");
     // After the report's own script, as a reader would: sort the violations by severity, then
@@ -2051,7 +2080,6 @@ const r=document.createElement('pre');r.id='clipping';r.textContent=out.join('\\
             );
         }
     }
-    Ok(Completion::Completed)
 }
 
 /// The Chromium this machine has (`chromium` or `chromium-browser`), or `None`: the browser
