@@ -61,8 +61,18 @@ fn repository_roots() -> pactum::load::confine::Roots {
     pactum::load::confine::Roots::new(&root(), [root()])
 }
 
+/// Reads `pipe` to its end on a thread of its own, so that a full pipe never stalls a child
+/// while it is being waited for.
+fn drain(mut pipe: impl std::io::Read + Send + 'static) -> std::thread::JoinHandle<Vec<u8>> {
+    std::thread::spawn(move || {
+        let mut bytes = Vec::new();
+        pipe.read_to_end(&mut bytes).unwrap();
+        bytes
+    })
+}
+
 fn pactum(dir: &Path, args: &[String], stdin: Option<&str>) -> Output {
-    use std::io::{Read, Write};
+    use std::io::Write;
     let mut child = Command::new(BIN)
         .args(args)
         .current_dir(dir)
@@ -72,49 +82,42 @@ fn pactum(dir: &Path, args: &[String], stdin: Option<&str>) -> Output {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    // Both pipes drained on threads of their own, so that a full pipe never stalls the child
-    // while it is being waited for.
-    let drain = |pipe: Option<Box<dyn Read + Send>>| {
-        std::thread::spawn(move || {
-            let mut bytes = Vec::new();
-            if let Some(mut pipe) = pipe {
-                pipe.read_to_end(&mut bytes).unwrap();
-            }
-            bytes
-        })
-    };
-    let stdout = drain(
-        child
-            .stdout
-            .take()
-            .map(|p| Box::new(p) as Box<dyn Read + Send>),
-    );
-    let stderr = drain(
-        child
-            .stderr
-            .take()
-            .map(|p| Box::new(p) as Box<dyn Read + Send>),
-    );
+    let stdout = drain(child.stdout.take().unwrap());
+    let stderr = drain(child.stderr.take().unwrap());
     let mut input = child.stdin.take().unwrap();
     // A child that exits without reading its input closes the pipe: not the test's failure.
     let _ = input.write_all(stdin.unwrap_or("").as_bytes());
     drop(input);
+    finish_within(
+        child,
+        [stdout, stderr],
+        TIMEOUT,
+        &format!("`pactum {}`", args.join(" ")),
+    )
+}
+
+/// Waits for `child`, whose output `pipes` (standard output, then error) are drained on
+/// threads, or kills it after `limit` and fails: a run that blocks fails its trial instead of
+/// hanging the suite.
+fn finish_within(
+    mut child: std::process::Child,
+    pipes: [std::thread::JoinHandle<Vec<u8>>; 2],
+    limit: std::time::Duration,
+    what: &str,
+) -> Output {
     let started = std::time::Instant::now();
     let status = loop {
         if let Some(status) = child.try_wait().unwrap() {
             break status;
         }
-        if started.elapsed() > TIMEOUT {
+        if started.elapsed() > limit {
             child.kill().unwrap();
             child.wait().unwrap();
-            panic!(
-                "`pactum {}` did not finish within {} s: killed",
-                args.join(" "),
-                TIMEOUT.as_secs()
-            );
+            panic!("{what} did not finish within {} s: killed", limit.as_secs());
         }
         std::thread::sleep(std::time::Duration::from_millis(20));
     };
+    let [stdout, stderr] = pipes;
     Output {
         status,
         stdout: stdout.join().unwrap(),
@@ -2215,40 +2218,15 @@ fn without_csp(html: &str) -> String {
 /// Runs `command` to its end, its output collected, or kills it after `limit` and fails: a
 /// browser that hangs fails its trial instead of hanging the suite.
 fn output_within(mut command: Command, limit: std::time::Duration, what: &str) -> Output {
-    use std::io::Read;
     let mut child = command
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    // Drained on threads of their own: a full pipe must not stall the child.
-    let drain = |mut pipe: Box<dyn Read + Send>| {
-        std::thread::spawn(move || {
-            let mut bytes = Vec::new();
-            pipe.read_to_end(&mut bytes).unwrap();
-            bytes
-        })
-    };
-    let stdout = drain(Box::new(child.stdout.take().unwrap()));
-    let stderr = drain(Box::new(child.stderr.take().unwrap()));
-    let started = std::time::Instant::now();
-    let status = loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            break status;
-        }
-        if started.elapsed() > limit {
-            child.kill().unwrap();
-            child.wait().unwrap();
-            panic!("{what} did not finish within {} s: killed", limit.as_secs());
-        }
-        std::thread::sleep(std::time::Duration::from_millis(20));
-    };
-    Output {
-        status,
-        stdout: stdout.join().unwrap(),
-        stderr: stderr.join().unwrap(),
-    }
+    let stdout = drain(child.stdout.take().unwrap());
+    let stderr = drain(child.stderr.take().unwrap());
+    finish_within(child, [stdout, stderr], limit, what)
 }
 
 /// Loads `html` (a copy, in `work`, beside axe.min.js) in headless Chromium with axe-core run
