@@ -835,15 +835,15 @@ mod tests {
             [
                 Some(("kind", vec!["a"], vec![])),
                 Some(("kind", vec!["a"], vec![])),
-                Some(("actor", vec!["PKK"], vec![("kind", Need::Known)])),
+                Some(("actor", vec!["PKK"], vec![("kind", Need::KNOWN)])),
                 Some(("actor", vec!["b", "c"], vec![])),
-                Some(("kind", vec!["a"], vec![("killed", Need::Ordered)])),
+                Some(("kind", vec!["a"], vec![("killed", Need::ORDERED)])),
                 None,
                 Some(("kind", vec!["a"], vec![])),
                 None,
                 None,
                 None,
-                Some(("party", vec!["TR"], vec![("place", Need::Known)])),
+                Some(("party", vec!["TR"], vec![("place", Need::KNOWN)])),
                 None,
             ]
         );

@@ -367,7 +367,11 @@ fn comparison(call: &FnCallExpr) -> Option<(String, String)> {
     if left.ty == right.ty || (ordering && (left.ty == Type::Unit || right.ty == Type::Unit)) {
         return None;
     }
-    let verdict = if op == "!=" {
+    // An order between a text, a number and a boolean fails at run time (the sandbox's rule,
+    // issue 14); an equality is merely never true.
+    let verdict = if ordering {
+        "an error on every event"
+    } else if op == "!=" {
         "always true"
     } else {
         "never true"

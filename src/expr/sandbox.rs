@@ -143,7 +143,8 @@ pub fn engine(limits: &Limits) -> Engine {
     }
     engine
         .set_strict_variables(true)
-        // Let the overloads in `register_missing_value_comparisons` take effect.
+        // Let the overloads in `register_missing_value_comparisons` and
+        // `register_mixed_type_comparisons` take effect.
         .set_fast_operators(false)
         .set_fail_on_invalid_map_property(false)
         // Closures could capture `event` and share it between evaluations; named functions
@@ -160,6 +161,7 @@ pub fn engine(limits: &Limits) -> Engine {
         .set_max_functions(limits.max_functions);
     event::register(&mut engine);
     register_missing_value_comparisons(&mut engine);
+    register_mixed_type_comparisons(&mut engine);
     crate::expr::cost::install(
         &mut engine,
         limits.max_operations,
@@ -207,6 +209,66 @@ fn register_missing_value_comparisons(engine: &mut Engine) {
     refuse!(">", ">=", "<", "<=");
 }
 
+/// Makes ordering a text, a number and a boolean against each other fail instead of quietly
+/// giving `false` (issue 14).
+///
+/// Rhai answers `"90" > 75` with `false`, so a cap written as `event.tanks > 75` never
+/// matched an exporter's `"tanks": "90"`: every breach vanished and nothing said so. pactum
+/// treats such an order as a failure of the condition on that event, counted per term and
+/// shown in the report with both values, as it treats a missing field ordered. Integers and
+/// floats still compare with each other. Equality keeps Rhai's meaning (a value of another
+/// type is not equal: `"90" == 90` is `false`), because equality is also how values are
+/// matched by key — a deadline's `event.X == trigger.X`, a threshold's `by` — where a
+/// failure per pair of values would make an event's errors depend on what else is waiting.
+fn register_mixed_type_comparisons(engine: &mut Engine) {
+    use rhai::{EvalAltResult, FLOAT, INT, ImmutableString};
+    type Outcome = Result<bool, Box<EvalAltResult>>;
+    fn mixed(op: &str, left: String, right: String) -> Outcome {
+        let help = if left.starts_with("the text") != right.starts_with("the text")
+            && (left.starts_with("the number") || right.starts_with("the number"))
+        {
+            "a number written as text? Convert it (`parse_int`, `parse_float`) or fix the data"
+        } else {
+            "fix the data or the condition"
+        };
+        Err(format!("{left} cannot be compared with {right} by `{op}`: {help}").into())
+    }
+    // The value as the message shows it: its type and, shortened, itself.
+    fn text(s: &ImmutableString) -> String {
+        let shown: String = s.chars().take(40).collect();
+        let more = if s.chars().nth(40).is_some() {
+            "…"
+        } else {
+            ""
+        };
+        format!("the text {shown:?}{more}")
+    }
+    fn int(n: INT) -> String {
+        format!("the number {n}")
+    }
+    fn float(n: FLOAT) -> String {
+        format!("the number {n:?}")
+    }
+    fn boolean(b: bool) -> String {
+        format!("the boolean {b}")
+    }
+    macro_rules! refuse {
+        ($($op:literal),*) => {$(
+            engine.register_fn($op, |a: ImmutableString, b: INT| mixed($op, text(&a), int(b)));
+            engine.register_fn($op, |a: INT, b: ImmutableString| mixed($op, int(a), text(&b)));
+            engine.register_fn($op, |a: ImmutableString, b: FLOAT| mixed($op, text(&a), float(b)));
+            engine.register_fn($op, |a: FLOAT, b: ImmutableString| mixed($op, float(a), text(&b)));
+            engine.register_fn($op, |a: bool, b: INT| mixed($op, boolean(a), int(b)));
+            engine.register_fn($op, |a: INT, b: bool| mixed($op, int(a), boolean(b)));
+            engine.register_fn($op, |a: bool, b: FLOAT| mixed($op, boolean(a), float(b)));
+            engine.register_fn($op, |a: FLOAT, b: bool| mixed($op, float(a), boolean(b)));
+            engine.register_fn($op, |a: bool, b: ImmutableString| mixed($op, boolean(a), text(&b)));
+            engine.register_fn($op, |a: ImmutableString, b: bool| mixed($op, text(&a), boolean(b)));
+        )*};
+    }
+    refuse!(">", ">=", "<", "<=");
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -219,6 +281,42 @@ mod tests {
         engine
             .eval_with_scope::<bool>(&mut scope, expression)
             .map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn a_text_a_number_and_a_boolean_cannot_be_ordered() {
+        for (expression, message) in [
+            (
+                r#""90" > 75"#,
+                r#"the text "90" cannot be compared with the number 75 by `>`: a number written as text?"#,
+            ),
+            (
+                r#"90 >= "90""#,
+                r#"the number 90 cannot be compared with the text "90" by `>=`: a number written as text?"#,
+            ),
+            (
+                r#""1.5" <= 2.0"#,
+                r#"the text "1.5" cannot be compared with the number 2.0 by `<=`"#,
+            ),
+            (
+                "true < 1",
+                "the boolean true cannot be compared with the number 1 by `<`: fix the data or the condition",
+            ),
+            (
+                r#""yes" > false"#,
+                r#"the text "yes" cannot be compared with the boolean false by `>`"#,
+            ),
+        ] {
+            let err = eval(expression).unwrap_err();
+            assert!(err.contains(message), "{expression}: {err}");
+        }
+        // Numbers of either kind still compare; equality across types is false; membership
+        // keeps Rhai's rule.
+        assert_eq!(eval("90 == 90.0"), Ok(true));
+        assert_eq!(eval("2 < 2.5"), Ok(true));
+        assert_eq!(eval(r#""90" == 90"#), Ok(false));
+        assert_eq!(eval("true != 1"), Ok(true));
+        assert_eq!(eval(r#""90" in [90, 100]"#), Ok(false));
     }
 
     #[test]
