@@ -44,6 +44,11 @@ pub fn parse_instant(text: &str) -> Result<(DateTime<Utc>, Precision), String> {
     {
         return Ok((midnight.and_utc(), Precision::Date));
     }
+    // Shaped as a date but not one of the calendar (`1974-02-30`): say which part is wrong
+    // rather than that the shape is (issue 14).
+    if shaped && let Some(why) = not_in_calendar(text) {
+        return Err(format!("`{text}` is not a day of the calendar: {why}"));
+    }
     // A date and time without an offset is the commonest slip: say so.
     if chrono::NaiveDateTime::parse_from_str(text, "%Y-%m-%dT%H:%M:%S%.f").is_ok() {
         return Err(format!(
@@ -53,6 +58,30 @@ pub fn parse_instant(text: &str) -> Result<(DateTime<Utc>, Precision), String> {
     Err(format!(
         "`{text}` is not a date (YYYY-MM-DD) or an RFC 3339 time (e.g. 2023-09-19T06:30:00Z)"
     ))
+}
+
+/// Why `YYYY-MM-DD` names no day: "there is no month 13", "February 1974 has 28 days";
+/// `None` when it does name one (or is not made of numbers).
+fn not_in_calendar(text: &str) -> Option<String> {
+    let number = |range: std::ops::Range<usize>| text.get(range)?.parse::<u32>().ok();
+    let (year, month, day) = (
+        i32::try_from(number(0..4)?).ok()?,
+        number(5..7)?,
+        number(8..10)?,
+    );
+    let Some(first) = NaiveDate::from_ymd_opt(year, month, 1) else {
+        return Some(format!("there is no month {month}"));
+    };
+    let days = first
+        .checked_add_months(chrono::Months::new(1))
+        .map_or(31, |next| (next - first).num_days());
+    (NaiveDate::from_ymd_opt(year, month, day).is_none()).then(|| {
+        if day == 0 {
+            "days are numbered from 01".to_string()
+        } else {
+            format!("{} has {days} days", first.format("%B %Y"))
+        }
+    })
 }
 
 /// The commonest shape of an event's time, `YYYY-MM-DDTHH:MM:SSZ`, read without chrono's

@@ -519,10 +519,16 @@ impl<'a> Unit<'a> {
                     "functions see only their parameters: pass `event` or a list as an argument"
                         .to_string()
                 } else if key == "breached_by" {
-                    format!(
-                        "`breached_by` takes a declared party code ({}) or an expression such as `event.party`",
-                        self.parties.join(", ")
-                    )
+                    // `il` for `IL`: party codes are case-sensitive (issue 14).
+                    match self.parties.iter().find(|p| p.eq_ignore_ascii_case(name)) {
+                        Some(code) => format!(
+                            "did you mean `{code}`? Party codes are written as declared under `parties`"
+                        ),
+                        None => format!(
+                            "`breached_by` takes a declared party code ({}) or an expression such as `event.party`",
+                            self.parties.join(", ")
+                        ),
+                    }
                 } else {
                     match did_you_mean(name, visible.iter().copied()) {
                         Some(fix) => format!("did you mean `{fix}`?"),
@@ -541,6 +547,16 @@ impl<'a> Unit<'a> {
                     Some(help),
                 )
             }
+            // `when: !(event.kind == "y")`: YAML took `!(event.kind` for a tag, and the
+            // condition Rhai sees begins after it (issue 14).
+            _ if tagged(expression) => (
+                Code::RhaiSyntax,
+                format!(
+                    "Rhai syntax error in `{key}`: {kind}; YAML read the `!…` before `{}` as a tag, not as Rhai's `not`",
+                    expression.text.trim()
+                ),
+                Some(format!("quote the whole condition: {key}: '!(…)'")),
+            ),
             _ => {
                 let text = kind.to_string();
                 let help = match text.as_str() {
@@ -773,6 +789,23 @@ fn declared_functions(text: &str) -> HashSet<(String, usize)> {
         }
     }
     found
+}
+
+/// Whether YAML read a tag just before `expression`'s value: an unquoted value whose line
+/// has `!` between the key's colon and the value (`when: !(event.kind == "y")` gives Rhai
+/// `== "y")`).
+fn tagged(expression: &Expression) -> bool {
+    if expression.quoted {
+        return false;
+    }
+    let Some(line) = expression.source.line(expression.line) else {
+        return false;
+    };
+    let start = usize::try_from(expression.column.saturating_sub(1)).unwrap_or(usize::MAX);
+    let before: String = line.chars().take(start).collect();
+    before
+        .rsplit_once(':')
+        .is_some_and(|(_, between)| between.trim_start().starts_with('!'))
 }
 
 #[cfg(test)]

@@ -217,6 +217,26 @@ pub(crate) fn yaml_diagnostic(source: &SourceFile, err: &serde_saphyr::Error) ->
             "a `: ` inside a value that is not quoted".to_string(),
             Some("quote the value: message: \"Breach: {event.kind}\""),
         )
+    } else if message.starts_with("while scanning a tag") {
+        // `when: !event.has("x")`: YAML reads a leading `!` as a tag (issue 14).
+        (
+            "a value starting with `!` is a YAML tag, not Rhai's `not`".to_string(),
+            Some("quote the condition: when: '!event.has(\"x\")'"),
+        )
+    } else if message == "expected string scalar"
+        && source
+            .line(line)
+            .and_then(|l| {
+                l.chars()
+                    .nth(usize::try_from(column.saturating_sub(1)).unwrap_or(usize::MAX))
+            })
+            .is_some_and(|c| c == '{' || c == '[')
+    {
+        // `message: {event.party} crossed`: YAML reads `{…}` as a mapping (issue 14).
+        (
+            "a value starting with `{` or `[` is a YAML mapping or list, not text".to_string(),
+            Some("quote the text: message: \"{event.party} crossed the line\""),
+        )
     } else if message == "expected mapping start" {
         let key = source
             .line(line)
