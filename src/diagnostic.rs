@@ -65,11 +65,14 @@ pub enum Code {
     /// Warning: a deadline whose `require` cannot be indexed: every event is tried against
     /// every open obligation (or every trigger against its whole window).
     UnindexedDeadline,
+    /// Warning: an unquoted expression whose line goes on after ` #`, which YAML reads as a
+    /// comment, with what looks like more of the expression (`when: a #&& b`).
+    CutByComment,
 }
 
 impl Code {
     /// Every code, so that documentation and tests can list them.
-    pub const ALL: [Code; 19] = [
+    pub const ALL: [Code; 20] = [
         Code::Io,
         Code::FileRefused,
         Code::YamlSyntax,
@@ -89,6 +92,7 @@ impl Code {
         Code::DuplicateTerm,
         Code::UnknownField,
         Code::UnindexedDeadline,
+        Code::CutByComment,
     ];
 
     /// The code as printed: `error[unknown-key]`.
@@ -113,6 +117,7 @@ impl Code {
             Code::DuplicateTerm => "duplicate-term",
             Code::UnknownField => "unknown-field",
             Code::UnindexedDeadline => "unindexed-deadline",
+            Code::CutByComment => "cut-by-comment",
         }
     }
 }

@@ -86,6 +86,59 @@ pub(crate) const KNOWN_FIELDS: &[&str] = &[
 /// Fields whose type is known whatever the event: text.
 const TEXT_FIELDS: &[&str] = &["time", "kind", "id"];
 
+/// An unquoted expression on one line ends where YAML sees ` #`: the rest is a comment. That
+/// is often meant (`when: event.kind == "x"  # strikes only`), but a comment that reads as
+/// more of the expression (`when: event.kind in kinds #&& event.party == "TR"`, an operator,
+/// a field, a closing bracket) means the condition was cut in half and `check` would pass
+/// it (issue 14).
+fn cut_by_comment(w: &Written, found: &mut Vec<Diagnostic>) {
+    let e = w.expression;
+    if e.quoted || e.text.contains('\n') {
+        return;
+    }
+    let Some(line) = e.source.line(e.line) else {
+        return;
+    };
+    let start = usize::try_from(e.column.saturating_sub(1)).unwrap_or(usize::MAX);
+    let rest: String = line.chars().skip(start).collect();
+    let Some(after) = rest.strip_prefix(e.text.as_str()) else {
+        return;
+    };
+    let Some(comment) = after.trim_start().strip_prefix('#') else {
+        return;
+    };
+    let comment = comment.trim_start();
+    let continues = [
+        "&&", "||", "==", "!=", ">", "<", ")", "]", ".", "+", "-", "*", "/", "in ",
+    ]
+    .iter()
+    .any(|start| comment.starts_with(start))
+        || comment.contains("event.")
+        || comment.contains("trigger.");
+    if !continues {
+        return;
+    }
+    let column = e.column
+        + u64::try_from(e.text.chars().count()).unwrap_or(0)
+        + u64::try_from(after.len() - after.trim_start().len()).unwrap_or(0);
+    found.push(
+        Diagnostic::warning(
+            Code::CutByComment,
+            &e.source,
+            e.line,
+            column,
+            format!(
+                "`{}` ends here: YAML reads ` #` and the rest of the line as a comment, and the rest looks like more of the expression",
+                w.key
+            ),
+        )
+        .with_help(format!(
+            "if the rest belongs to the `{}`, delete the ` #`; a `#` meant inside it needs the whole value quoted",
+            w.key
+        )),
+    );
+}
+
 /// Finds the likely mistakes of one agreement (which compiled without error) and adds a
 /// warning for each, in the order of their positions in the file.
 pub(crate) fn agreement(agreement: &Agreement, parser: &Engine, diagnostics: &mut Vec<Diagnostic>) {
@@ -102,6 +155,7 @@ pub(crate) fn agreement(agreement: &Agreement, parser: &Engine, diagnostics: &mu
         if w.key != "functions" {
             fields(w, &mut found);
         }
+        cut_by_comment(w, &mut found);
     }
     unused_lists(agreement, &written, &mut found);
     duplicates(agreement, &mut found);
