@@ -160,6 +160,16 @@ pub(crate) const RESERVED: &[&str] = &[
     "_",
 ];
 
+/// The line and column (1-based) of the first tab at or after `line`, outside any comment.
+fn first_tab_from(source: &SourceFile, line: u64) -> Option<(u64, u64)> {
+    (line.max(1)..=line.max(1) + 1_000).find_map(|n| {
+        let text = source.line(n)?;
+        let code = text.split(" #").next().unwrap_or(text);
+        let at = code.chars().position(|c| c == '\t')?;
+        Some((n, u64::try_from(at).ok()? + 1))
+    })
+}
+
 /// Turns a serde-saphyr error into a diagnostic, recognising the common shapes.
 pub(crate) fn yaml_diagnostic(source: &SourceFile, err: &serde_saphyr::Error) -> Diagnostic {
     let (line, column) = err
@@ -169,6 +179,20 @@ pub(crate) fn yaml_diagnostic(source: &SourceFile, err: &serde_saphyr::Error) ->
     let mut message = err.without_snippet().to_string();
     if let Some(at) = message.rfind(" at line ") {
         message.truncate(at);
+    }
+    // YAML reports a tab where the scalar before it began, often a line above (issue 14):
+    // point at the tab itself.
+    if message.contains("found a tab")
+        && let Some((tab_line, tab_column)) = first_tab_from(source, line)
+    {
+        return Diagnostic::error(
+            Code::YamlSyntax,
+            source,
+            tab_line,
+            tab_column,
+            "a tab: YAML indents with spaces only".to_string(),
+        )
+        .with_help("replace the tab with spaces");
     }
     if let Some(rest) = message.strip_prefix("unknown field `") {
         let key = rest.split('`').next().unwrap_or("");
