@@ -182,11 +182,22 @@ pub fn load(name: &str, text: &str, roots: &Roots) -> Result<Scenario, Diagnosti
         rules: plain(file.rules),
         events: plain(file.events),
         map: file.map.map(|map| map.value),
+        // Instants compared as instants (issue 14): `2024-01-15T03:00:00+03:00` and
+        // `2024-01-15` state the report's `2024-01-15T00:00:00Z`.
         expect: Expect {
-            violations: expect.violations,
+            violations: expect
+                .violations
+                .map(|v| v.into_iter().map(Stated::canonical).collect()),
             counts: expect.counts,
-            includes: expect.includes,
-            open: expect.open,
+            includes: expect.includes.into_iter().map(Stated::canonical).collect(),
+            open: expect
+                .open
+                .into_iter()
+                .map(|mut o| {
+                    o.due = canonical_instant(o.due);
+                    o
+                })
+                .collect(),
             quiet: expect.quiet,
             skipped: expect.skipped,
             events: expect.events,
@@ -217,6 +228,23 @@ impl Verdict {
     /// Whether the scenario holds.
     pub fn passed(&self) -> bool {
         self.failures.is_empty()
+    }
+}
+
+impl Stated {
+    /// The violation with its time as the report writes it.
+    fn canonical(mut self) -> Self {
+        self.time = canonical_instant(self.time);
+        self
+    }
+}
+
+/// `time` as the report writes instants (RFC 3339 in UTC, `Z`), when it is one; as written
+/// otherwise, so that the difference shows what the scenario says.
+fn canonical_instant(time: String) -> String {
+    match crate::time::parse_instant(&time) {
+        Ok((instant, _)) => crate::time::format_instant(&instant),
+        Err(_) => time,
     }
 }
 
