@@ -479,6 +479,12 @@ fn diff(stated: &[String], found: &[String]) -> String {
 pub struct Coverage {
     /// `(agreement, term)` → (scenarios with a positive case, scenarios with a negative case).
     pub terms: BTreeMap<(String, String), (Vec<String>, Vec<String>)>,
+    /// Agreement id → the first agreement seen under it: (file, SHA-256, scenario).
+    seen: BTreeMap<String, (String, String, String)>,
+    /// Agreement ids that name two different agreements (other texts) across the scenarios,
+    /// each in words: their terms would otherwise be merged into one coverage line (issue 14;
+    /// a replay refuses two agreements with one id).
+    pub conflicts: Vec<String>,
 }
 
 impl Coverage {
@@ -495,6 +501,26 @@ impl Coverage {
     /// Counts every term of `report`'s agreements (so that a term no scenario exercises shows
     /// as 0), and what `verdict` says `scenario` exercised.
     pub fn add(&mut self, scenario: &str, report: &Report, verdict: &Verdict) {
+        for a in &report.agreements {
+            match self.seen.get(&a.id) {
+                Some((file, sha256, first)) if *sha256 != a.sha256 => {
+                    let conflict = format!(
+                        "agreement id `{}` names two different agreements: {file} (scenario {first}) and {} (scenario {scenario}); give each its own id",
+                        a.id, a.file
+                    );
+                    if !self.conflicts.contains(&conflict) {
+                        self.conflicts.push(conflict);
+                    }
+                }
+                Some(_) => {}
+                None => {
+                    self.seen.insert(
+                        a.id.clone(),
+                        (a.file.clone(), a.sha256.clone(), scenario.to_string()),
+                    );
+                }
+            }
+        }
         for t in &report.summary.by_term {
             self.terms
                 .entry((t.agreement.clone(), t.term.clone()))

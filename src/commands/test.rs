@@ -119,6 +119,13 @@ fn test(
             total.add(&outcome.name, report, &outcome.verdict);
         }
     }
+    // Two agreements under one id would be one line of coverage, their terms merged.
+    if coverage && !total.conflicts.is_empty() {
+        for conflict in &total.conflicts {
+            say!("error: {conflict}");
+        }
+        return Ok(EXIT_INVALID);
+    }
     let failed = outcomes.iter().filter(|o| !o.verdict.passed()).count();
     let below = min_coverage
         .filter(|min| total.percent() + 1e-9 < *min)
