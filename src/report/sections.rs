@@ -630,7 +630,7 @@ impl Note {
 }
 
 /// The length of the reporting periods violations are counted in.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum PeriodUnit {
     /// A calendar day.
     Day,
@@ -663,6 +663,18 @@ impl PeriodUnit {
             PeriodUnit::Quarter => "quarter",
             PeriodUnit::Year => "year",
         }
+    }
+
+    /// How many periods of this unit a span of `days` days touches, at most.
+    fn periods_in(self, days: i64) -> i64 {
+        let shortest = match self {
+            PeriodUnit::Day => 1,
+            PeriodUnit::Week => 7,
+            PeriodUnit::Month => 28,
+            PeriodUnit::Quarter => 89,
+            PeriodUnit::Year => 365,
+        };
+        days / shortest + 2
     }
 
     /// The unit named `name` ([`PeriodUnit::name`]).
@@ -727,8 +739,9 @@ impl PeriodUnit {
 #[derive(Debug)]
 pub struct Periods {
     pub unit: PeriodUnit,
-    /// Whether the unit was chosen by the reader (`--period`) rather than from the span.
-    pub chosen: bool,
+    /// The unit the reader asked for (`--period`), if any: `unit` unless it would have given
+    /// more than [`MAX_PERIODS`] periods.
+    pub asked: Option<PeriodUnit>,
     /// The zone their days begin in, when not UTC.
     pub zone: Option<&'static str>,
     pub rows: Vec<Period>,
@@ -745,10 +758,14 @@ impl Periods {
         format!(
             "Every {unit} from the first violation's to the last's ({}, {}); the change is from the {unit} before.",
             self.zone.unwrap_or("UTC"),
-            if self.chosen {
-                "the unit chosen by the reader"
-            } else {
-                "the unit chosen from their span"
+            match self.asked {
+                Some(asked) if asked == self.unit => "the unit chosen by the reader".to_string(),
+                Some(asked) => format!(
+                    "per {} as more than {MAX_PERIODS} {}s would have been too many rows",
+                    unit,
+                    asked.name()
+                ),
+                None => "the unit chosen from their span".to_string(),
             }
         )
     }
@@ -1046,23 +1063,32 @@ fn mappings(inputs: &[InputInfo]) -> Vec<&MappingInfo> {
         .collect()
 }
 
+/// The most reporting periods a report lists. The violations' times decide the span, and a
+/// log's times may be anything from year 0 to 9999: `--period day` over them would be 3.65
+/// million rows. The limit holds a year per row over any span RFC 3339 can write.
+const MAX_PERIODS: i64 = 20_000;
+
 /// Violations per reporting period, and within a period per party and per `agreement/term`:
-/// a pass for the span (which chooses the unit unless the reader did), a pass to count.
-/// Counts are held per period, party and term, never per violation.
+/// a pass for the span (which chooses the unit, unless the reader did and it gives at most
+/// [`MAX_PERIODS`] periods), a pass to count. Counts are held per period, party and term,
+/// never per violation.
 fn periods(violations: &dyn ViolationSource, rendering: Rendering) -> io::Result<Periods> {
     let (mut first, mut last) = (None::<NaiveDate>, None::<NaiveDate>);
-    if rendering.period.is_none() {
-        for v in violations.records() {
-            if let Some(date) = rendering.date(&v?.time) {
-                first = Some(first.map_or(date, |f| f.min(date)));
-                last = Some(last.map_or(date, |l| l.max(date)));
-            }
+    for v in violations.records() {
+        if let Some(date) = rendering.date(&v?.time) {
+            first = Some(first.map_or(date, |f| f.min(date)));
+            last = Some(last.map_or(date, |l| l.max(date)));
         }
     }
-    let unit = match (rendering.period, first, last) {
-        (Some(unit), _, _) => unit,
-        (None, Some(first), Some(last)) => PeriodUnit::for_span((last - first).num_days()),
-        _ => PeriodUnit::Day,
+    let days = first
+        .zip(last)
+        .map_or(0, |(first, last)| (last - first).num_days());
+    let unit = match rendering.period {
+        Some(asked) => PeriodUnit::ALL
+            .into_iter()
+            .find(|unit| *unit >= asked && unit.periods_in(days) <= MAX_PERIODS)
+            .unwrap_or(PeriodUnit::Year),
+        None => PeriodUnit::for_span(days),
     };
     // (party, term) → violations, per period start (`None`: no time).
     type Cells = BTreeMap<(String, String), u64>;
@@ -1071,10 +1097,6 @@ fn periods(violations: &dyn ViolationSource, rendering: Rendering) -> io::Result
     for v in violations.records() {
         let v = v?;
         let date = rendering.date(&v.time);
-        if let Some(date) = date {
-            first = Some(first.map_or(date, |f| f.min(date)));
-            last = Some(last.map_or(date, |l| l.max(date)));
-        }
         let party = v.breached_by.as_deref().unwrap_or(UNATTRIBUTED);
         let term = clause(&v.agreement, &v.term);
         if !terms.contains(&term) {
@@ -1161,7 +1183,7 @@ fn periods(violations: &dyn ViolationSource, rendering: Rendering) -> io::Result
     }
     Ok(Periods {
         unit,
-        chosen: rendering.period.is_some(),
+        asked: rendering.period,
         zone: rendering.zone.map(|z| z.name()),
         rows,
         terms,

@@ -93,7 +93,8 @@ pub(super) fn draw(s: &Sections<'_>, out: &mut dyn Write) -> io::Result<()> {
     writeln!(
         out,
         "<figcaption>Borders, areas and strips named by the agreements (a strip on its own side of its line), each labelled; dots: violations with a position ({} of {} drawn), coloured by severity, each linked to its row.{} Violations without coordinates are not drawn.</figcaption></figure>",
-        spread.count - outliers.len() as u64,
+        // The three passes read the same violations; saturating all the same.
+        spread.count.saturating_sub(outliers.len() as u64),
         s.violations.count(),
         if outliers.is_empty() {
             String::new()
@@ -364,7 +365,10 @@ impl Projection {
             bounds: b,
             squeeze,
             scale,
-            height: ((b.north - b.south) * scale).max(1.0),
+            // Within these bounds already but for rounding; clamped, so that no coordinates a
+            // saved report gives (it is not checked as a geography file is) can size the
+            // drawing, and the labels' board with it, beyond the view.
+            height: ((b.north - b.south) * scale).clamp(FLATTEST * WIDTH, TALLEST * WIDTH),
         }
     }
 
@@ -979,8 +983,9 @@ fn write_outliers(outliers: &[Outlier], view: &Bounds, out: &mut dyn Write) -> i
 /// map)"; empty when the position is not one on Earth.
 fn away((lon, lat): (f64, f64), view: &Bounds) -> String {
     let nearest = (
-        lon.clamp(view.west, view.east),
-        lat.clamp(view.south, view.north),
+        // Not `clamp`, which panics on an empty or NaN range.
+        lon.max(view.west).min(view.east),
+        lat.max(view.south).min(view.north),
     );
     let km = crate::geo::Point::new(lon, lat)
         .ok()

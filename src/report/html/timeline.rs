@@ -141,7 +141,7 @@ pub(super) fn draw(periods: &Periods, out: &mut dyn Write) -> io::Result<()> {
     writeln!(
         out,
         "</svg><figcaption>Violations per {unit} ({}), by term; every {unit} from the first violation's to the last's, those without one included.{}</figcaption></figure>",
-        super::esc(periods.zone.unwrap_or("UTC")),
+        esc(periods.zone.unwrap_or("UTC")),
         others_words(&terms)
     )
 }
