@@ -68,11 +68,19 @@ pub enum Code {
     /// Warning: an unquoted expression whose line goes on after ` #`, which YAML reads as a
     /// comment, with what looks like more of the expression (`when: a #&& b`).
     CutByComment,
+    /// An expression reads a field its agreement's vocabulary does not declare.
+    UndeclaredField,
+    /// A kind, or a value of an enumerated field, that the vocabulary does not declare: in an
+    /// expression's comparison, a list compared with the field, or a vocabulary's own
+    /// declarations.
+    UnknownValue,
+    /// A field declared twice, in two ways, by the vocabularies of one agreement or one run.
+    VocabularyConflict,
 }
 
 impl Code {
     /// Every code, so that documentation and tests can list them.
-    pub const ALL: [Code; 20] = [
+    pub const ALL: [Code; 23] = [
         Code::Io,
         Code::FileRefused,
         Code::YamlSyntax,
@@ -93,6 +101,9 @@ impl Code {
         Code::UnknownField,
         Code::UnindexedDeadline,
         Code::CutByComment,
+        Code::UndeclaredField,
+        Code::UnknownValue,
+        Code::VocabularyConflict,
     ];
 
     /// The code as printed: `error[unknown-key]`.
@@ -118,6 +129,9 @@ impl Code {
             Code::UnknownField => "unknown-field",
             Code::UnindexedDeadline => "unindexed-deadline",
             Code::CutByComment => "cut-by-comment",
+            Code::UndeclaredField => "undeclared-field",
+            Code::UnknownValue => "unknown-value",
+            Code::VocabularyConflict => "vocabulary-conflict",
         }
     }
 }

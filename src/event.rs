@@ -55,6 +55,106 @@ pub struct Event {
     unlocated: std::cell::Cell<u32>,
     /// [`Event::footprint`], once computed (0: not yet; a footprint is never 0).
     footprint: std::cell::Cell<u64>,
+    /// The fields whose values contradict the run's vocabulary (`crate::input::conform`):
+    /// an expression that reads one fails, rather than compare a value of the wrong type.
+    /// `None` for almost every event.
+    #[serde(default)]
+    nonconforming: Option<Box<[(String, Nonconformity)]>>,
+}
+
+/// The type a field's values must have.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum FieldType {
+    /// A string.
+    Text,
+    /// An integer or a float.
+    Number,
+    /// An integer (a float is not one, even `90.0`).
+    Integer,
+    /// `true` or `false`.
+    Boolean,
+    /// A string that is an RFC 3339 instant or a date (`2024-03-14`).
+    Time,
+    /// A list (a JSON array).
+    List,
+    /// An object (a JSON object).
+    Object,
+}
+
+impl FieldType {
+    /// Every type, as written.
+    pub const ALL: [FieldType; 7] = [
+        FieldType::Text,
+        FieldType::Number,
+        FieldType::Integer,
+        FieldType::Boolean,
+        FieldType::Time,
+        FieldType::List,
+        FieldType::Object,
+    ];
+
+    /// As written in a vocabulary: `text`, `number`, …
+    pub fn name(self) -> &'static str {
+        match self {
+            FieldType::Text => "text",
+            FieldType::Number => "number",
+            FieldType::Integer => "integer",
+            FieldType::Boolean => "boolean",
+            FieldType::Time => "time",
+            FieldType::List => "list",
+            FieldType::Object => "object",
+        }
+    }
+
+    /// As a sentence names it: "text", "a number", "an integer", …
+    pub fn described(self) -> &'static str {
+        match self {
+            FieldType::Text => "text",
+            FieldType::Number => "a number",
+            FieldType::Integer => "an integer",
+            FieldType::Boolean => "a boolean",
+            FieldType::Time => "a time",
+            FieldType::List => "a list",
+            FieldType::Object => "an object",
+        }
+    }
+
+    pub(crate) fn parse(text: &str) -> Option<FieldType> {
+        FieldType::ALL.into_iter().find(|t| t.name() == text)
+    }
+
+    /// Whether `value` (not `()`, which is a value not reported) is of this type.
+    pub fn admits(self, value: &Dynamic) -> bool {
+        match self {
+            FieldType::Text => value.is_string(),
+            FieldType::Number => value.is_int() || value.is_float(),
+            FieldType::Integer => value.is_int(),
+            FieldType::Boolean => value.is_bool(),
+            FieldType::Time => value
+                .read_lock::<rhai::ImmutableString>()
+                .is_some_and(|text| crate::time::parse_instant(&text).is_ok()),
+            FieldType::List => value.is_array(),
+            FieldType::Object => value.is_map(),
+        }
+    }
+}
+
+impl fmt::Display for FieldType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// How a field's value contradicts its declaration.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub enum Nonconformity {
+    /// The value is not of the declared type.
+    Type(FieldType),
+    /// The value is of the type but not one of the declared values.
+    Value,
 }
 
 impl Event {
@@ -200,6 +300,53 @@ impl Event {
             fields,
             unlocated: std::cell::Cell::new(0),
             footprint: std::cell::Cell::new(0),
+            nonconforming: None,
+        }
+    }
+
+    /// Marks the fields whose values contradict the vocabulary (none: unmarks).
+    pub(crate) fn mark_nonconforming(&mut self, fields: Vec<(String, Nonconformity)>) {
+        self.nonconforming = (!fields.is_empty()).then(|| fields.into_boxed_slice());
+    }
+
+    /// How field `name`'s value contradicts the vocabulary, if it does.
+    #[inline]
+    pub(crate) fn nonconformity(&self, name: &str) -> Option<Nonconformity> {
+        let marked = self.nonconforming.as_ref()?;
+        marked
+            .iter()
+            .find(|(field, _)| field == name)
+            .map(|(_, how)| *how)
+    }
+
+    /// Whether some field's value contradicts the vocabulary.
+    #[inline]
+    pub(crate) fn has_nonconforming(&self) -> bool {
+        self.nonconforming.is_some()
+    }
+
+    /// `event.NAME` as an expression reads it: the value, or the failure of reading a value
+    /// that contradicts the vocabulary ("the field `tanks` is the text "90", not an integer").
+    pub(crate) fn read(&self, name: &str) -> Result<Dynamic, Box<rhai::EvalAltResult>> {
+        if self.nonconforming.is_some()
+            && let Some(how) = self.nonconformity(name)
+        {
+            return Err(self.nonconforming_message(name, how).into());
+        }
+        Ok(self.get(name))
+    }
+
+    /// Why reading field `name` fails.
+    pub(crate) fn nonconforming_message(&self, name: &str, how: Nonconformity) -> String {
+        let value = self.field(name).map_or_else(|| "()".to_string(), described);
+        match how {
+            Nonconformity::Type(ty) => format!(
+                "the field `{name}` is {value}, not {} as the vocabulary declares",
+                ty.described()
+            ),
+            Nonconformity::Value => format!(
+                "the field `{name}` is {value}, not one of the values the vocabulary declares"
+            ),
         }
     }
 
@@ -224,7 +371,14 @@ impl Event {
             + footprint::buffer::<(ImmutableString, Dynamic)>(self.fields.capacity())
             + fields
             + footprint::text(&self.kind)
-            + self.id.as_ref().map_or(0, footprint::text);
+            + self.id.as_ref().map_or(0, footprint::text)
+            + self.nonconforming.as_ref().map_or(0, |marked| {
+                footprint::buffer::<(String, Nonconformity)>(marked.len())
+                    + marked
+                        .iter()
+                        .map(|(name, _)| footprint::block(name.len()))
+                        .sum::<u64>()
+            });
         self.footprint.set(bytes);
         bytes
     }
@@ -357,6 +511,36 @@ pub(crate) struct FieldHint {
     name: Option<ImmutableString>,
 }
 
+/// A value as a message shows it: its type and, shortened, itself ("the text "90"").
+pub(crate) fn described(value: &Dynamic) -> String {
+    let shorten = |text: &str| {
+        let shown: String = text.chars().take(40).collect();
+        let more = if text.chars().nth(40).is_some() {
+            "…"
+        } else {
+            ""
+        };
+        format!("{shown:?}{more}")
+    };
+    if let Some(text) = value.read_lock::<ImmutableString>() {
+        format!("the text {}", shorten(&text))
+    } else if let Ok(i) = value.as_int() {
+        format!("the number {i}")
+    } else if let Ok(f) = value.as_float() {
+        format!("the number {f:?}")
+    } else if let Ok(b) = value.as_bool() {
+        format!("the boolean {b}")
+    } else if value.is_array() {
+        "a list".to_string()
+    } else if value.is_map() {
+        "an object".to_string()
+    } else if value.is_unit() {
+        "`()`".to_string()
+    } else {
+        format!("a {}", value.type_name())
+    }
+}
+
 /// The event as a Rhai value: a shared, read-only handle.
 #[derive(Debug, Clone)]
 pub struct EventHandle(pub Rc<Event>);
@@ -366,7 +550,7 @@ pub struct EventHandle(pub Rc<Event>);
 pub(crate) fn register(engine: &mut Engine) {
     engine
         .register_type_with_name::<EventHandle>("Event")
-        .register_indexer_get(|event: &mut EventHandle, name: &str| event.0.get(name))
+        .register_indexer_get(|event: &mut EventHandle, name: &str| event.0.read(name))
         .register_fn("has", |event: &mut EventHandle, name: &str| {
             event.0.lookup(name).is_some()
         });

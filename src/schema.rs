@@ -49,6 +49,10 @@ pub const SCHEMAS: &[Schema] = &[
         "scenario",
         "scenario files: rules, events and the outcome they must give (docs/testing.md)"
     ),
+    schema!(
+        "vocabulary",
+        "vocabulary files: the kinds and fields of events, with types (docs/rules.md)"
+    ),
 ];
 
 /// The schema of the kind named `kind`.

@@ -403,10 +403,15 @@ fn the_shipped_scenarios_decide_what_the_interpreter_decides() {
         let mapping = scenario.map.as_ref().map(|map| {
             let path = dir.join(map);
             let text = std::fs::read_to_string(&path).unwrap();
-            let (mapping, problems) = pactum::input::mapping::load(
+            // The shipped mapping reads its vocabulary beside it.
+            let repository = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+            let roots = pactum::load::confine::Roots::new(&repository, [repository.clone()]);
+            let (mapping, problems) = pactum::input::mapping::load_with(
                 &path.display().to_string(),
                 &text,
                 &Limits::default(),
+                &roots,
+                &mut |p| std::fs::read(p),
             );
             assert!(problems.is_empty(), "{problems:?}");
             std::rc::Rc::new(mapping.unwrap())

@@ -71,6 +71,8 @@ fn kind_of(document: &Value) -> Option<&'static str> {
         Some("mapping")
     } else if document.get("expect").is_some() {
         Some("scenario")
+    } else if document.get("vocabulary").is_some() {
+        Some("vocabulary")
     } else {
         None
     }
@@ -187,6 +189,8 @@ fn schemas_are_draft_2020_12_and_describe_every_property() {
 fn shipped_files_are_valid() {
     let mut files: Vec<PathBuf> = yaml_files(&root().join("rules"));
     files.extend(yaml_files(&root().join("rules/mappings")));
+    files.extend(yaml_files(&root().join("rules/vocabularies")));
+    files.extend(yaml_files(&root().join("rules/mappings/vocabularies")));
     let mut scenarios: Vec<PathBuf> = std::fs::read_dir(root().join("scenarios"))
         .unwrap()
         .map(|e| e.unwrap().path())
@@ -218,6 +222,7 @@ fn shipped_files_are_valid() {
     assert!(checked["agreement"] >= 4, "{checked:?}");
     assert!(checked["mapping"] >= 1, "{checked:?}");
     assert!(checked["scenario"] >= 4, "{checked:?}");
+    assert!(checked["vocabulary"] >= 2, "{checked:?}");
 }
 
 /// The shipped files in `rules/` open with the editor's header, whose relative path leads
@@ -226,6 +231,8 @@ fn shipped_files_are_valid() {
 fn shipped_rules_name_their_schema() {
     let mut files: Vec<PathBuf> = yaml_files(&root().join("rules"));
     files.extend(yaml_files(&root().join("rules/mappings")));
+    files.extend(yaml_files(&root().join("rules/vocabularies")));
+    files.extend(yaml_files(&root().join("rules/mappings/vocabularies")));
     assert!(files.len() >= 3);
     for file in &files {
         let text = std::fs::read_to_string(file).unwrap();
@@ -360,6 +367,35 @@ fn schemas_accept_what_the_case_files_load() {
             let Some(kind) = kind_of(&document) else {
                 continue;
             };
+            // Vocabulary files are read through the agreements that include them; their loader
+            // is the library's.
+            if kind == "vocabulary" {
+                let found = problems(&validators[kind], &document);
+                let (_, diagnostics) = pactum::load::vocabulary::load_file(name, content);
+                let codes: Vec<&str> = diagnostics
+                    .iter()
+                    .filter(|d| d.level == pactum::diagnostic::Level::Error)
+                    .map(|d| d.code.as_str())
+                    .collect();
+                let at = format!("{}: {name}", case.display());
+                if codes.is_empty() {
+                    accepted += 1;
+                    if !found.is_empty() {
+                        failures.push(format!("{at}: loads, but the schema refuses it: {found:?}"));
+                    }
+                } else if codes
+                    .iter()
+                    .all(|c| *c == "unknown-key" || *c == "missing-key")
+                {
+                    refused += 1;
+                    if found.is_empty() {
+                        failures.push(format!(
+                            "{at}: refused by the loader ({codes:?}), accepted by the schema"
+                        ));
+                    }
+                }
+                continue;
+            }
             // Scenarios are read by `pactum test`; their loader is the library's.
             if kind == "scenario" {
                 let found = problems(&validators[kind], &document);

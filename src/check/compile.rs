@@ -130,12 +130,26 @@ pub fn compile(agreements: Vec<Agreement>, limits: &Limits) -> (Option<Program>,
             (Some(reads), Some(fields)) => reads.extend(fields),
             (reads, _) => *reads = None,
         }
+        // The vocabulary's errors, whatever else failed: all problems in one run.
+        let written = crate::check::lint::written(agreement, &parser);
+        crate::check::vocabulary::agreement(agreement, &written, &mut diagnostics);
+        drop(written);
         // Warnings only for an agreement without errors: an expression that does not compile
         // would make a list it names look unused, and the errors come first.
         if agreement.valid && count_errors(&diagnostics) == errors_before {
             crate::check::lint::agreement(agreement, &parser, &mut diagnostics);
             diagnostics.extend(unindexed);
         }
+    }
+    let vocabulary = merged_vocabulary(&agreements, &mut diagnostics);
+    if let Some(reads) = &mut reads {
+        // Declared fields are read to be held to their declarations.
+        reads.extend(
+            vocabulary
+                .fields
+                .keys()
+                .map(|f| ImmutableString::from(f.as_str())),
+        );
     }
     let failed = agreements.iter().any(|a| !a.valid)
         || diagnostics
@@ -153,8 +167,45 @@ pub fn compile(agreements: Vec<Agreement>, limits: &Limits) -> (Option<Program>,
         fields,
         max_text: limits.max_string_size,
         term_budget: (limits.max_term_units, limits.max_term_units_per_event),
+        vocabulary: std::rc::Rc::new(vocabulary),
     });
     (program, diagnostics)
+}
+
+/// The vocabularies of a run's agreements as one: a field two agreements declare differently
+/// is an error at the later one's `vocabulary:` (one event log cannot be both).
+fn merged_vocabulary(
+    agreements: &[Agreement],
+    diagnostics: &mut Vec<Diagnostic>,
+) -> crate::load::vocabulary::Vocabulary {
+    let mut merged = crate::load::vocabulary::Vocabulary::default();
+    for agreement in agreements {
+        for conflict in merged.merge(&agreement.vocabulary) {
+            let second = &conflict.second.at;
+            let source = if second.file == agreement.source.name {
+                agreement.source.clone()
+            } else {
+                crate::diagnostic::SourceFile::new(second.file.clone(), "")
+            };
+            diagnostics.push(
+                Diagnostic::error(
+                    Code::VocabularyConflict,
+                    &source,
+                    second.line,
+                    second.column,
+                    format!(
+                        "field `{}` is declared as {} here, and as {} at {}, by another agreement of this run",
+                        conflict.field,
+                        crate::load::vocabulary::declaration(&conflict.second),
+                        crate::load::vocabulary::declaration(&conflict.first),
+                        conflict.first.at
+                    ),
+                )
+                .with_help("the agreements of one run judge the same events: give them one vocabulary"),
+            );
+        }
+    }
+    merged
 }
 
 fn count_errors(diagnostics: &[Diagnostic]) -> usize {

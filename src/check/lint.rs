@@ -9,7 +9,8 @@
 //! The checks are sound: they warn only where the mistake is certain from the text. A field's
 //! type is known only for `time`, `kind` and `id` (always text); events are free-form
 //! otherwise. The one guess, the did-you-mean for fields, speaks only when a name is one or
-//! two edits from a field the shipped mappings, scenarios and rules use ([`KNOWN_FIELDS`]).
+//! two edits from a field the shipped vocabularies declare ([`known_fields`]), in an agreement
+//! that declares none of its own.
 //!
 //! Expressions are parsed as written, without Rhai's optimiser (which folds constants and puts
 //! each list's values where its name was), and never evaluated.
@@ -24,64 +25,42 @@ use crate::expr::reads::{call_of, with_quotes};
 use crate::expr::scope_for;
 use crate::expr::template::{TemplatePart, template_parts};
 use crate::load::agreement::{Agreement, Breach, DeadlineWindow, Form, Term};
+use crate::load::vocabulary::{FieldType, Vocabulary};
 use crate::load::{Expression, ListItem};
 
-/// The event fields pactum knows of: a name close to one of these, and not one itself, is
-/// likely a misspelling of it.
-///
-/// Where they come from: the fields every event has (`time`, `kind`, `id`); the convention of
-/// docs/rules.md ("JSON Lines"); the `fields:` keys of every mapping under `rules/mappings/`;
-/// and the fields of the shipped scenarios' events (`scenarios/*/events.jsonl`). Tests hold
-/// this list to the mappings and the scenarios, so that it cannot fall behind them.
-pub(crate) const KNOWN_FIELDS: &[&str] = &[
-    // Every event.
-    "time",
-    "kind",
-    "id",
-    // docs/rules.md, the convention of the shipped rules.
-    "actor",
-    "party",
-    "country",
-    "origin_country",
-    "target_country",
-    "place",
-    "lat",
-    "lon",
-    "targets",
-    "killed",
-    "wounded",
-    "coordinated",
-    "provoked",
-    "hypothetical",
-    "source",
-    // The event's account, reported with it as evidence (docs/inputs.md).
-    "summary",
-    "reliability",
-    "verification",
-    "casualties",
-    // rules/mappings/ucdp-ged.yaml.
-    "target",
-    "province",
-    "where_prec",
-    "date_prec",
-    "date_end",
-    "killed_low",
-    "killed_high",
-    "civilians_killed",
-    "conflict",
-    "dyad",
-    // scenarios/*/events.jsonl.
-    "designated",
-    "fighters",
-    "governorate",
-    "intercepted",
-    "persons",
-    "ref",
-    "regions",
-    "requested_by",
-    "sector",
-    "strikes",
+/// The shipped vocabularies (`rules/vocabularies/`), compiled in: the event fields pactum knows
+/// of. A name close to one of their fields, and not one itself, is likely a misspelling of it —
+/// in an agreement that declares no vocabulary of its own (one that does is held to its own,
+/// `crate::check::vocabulary`). Tests hold the shipped mappings and scenarios to them.
+const SHIPPED_VOCABULARIES: [(&str, &str); 2] = [
+    (
+        "rules/vocabularies/border-incidents.yaml",
+        include_str!("../../rules/vocabularies/border-incidents.yaml"),
+    ),
+    (
+        "rules/mappings/vocabularies/ucdp-ged.yaml",
+        include_str!("../../rules/mappings/vocabularies/ucdp-ged.yaml"),
+    ),
 ];
+
+/// Every field of the shipped vocabularies, and those every event has, sorted.
+pub(crate) fn known_fields() -> &'static [String] {
+    static KNOWN: std::sync::OnceLock<Vec<String>> = std::sync::OnceLock::new();
+    KNOWN.get_or_init(|| {
+        let mut known: Vec<String> = crate::load::vocabulary::BUILT_IN_FIELDS
+            .iter()
+            .map(|f| f.to_string())
+            .collect();
+        for (name, text) in SHIPPED_VOCABULARIES {
+            if let (Some(vocabulary), _) = crate::load::vocabulary::load_file(name, text) {
+                known.extend(vocabulary.fields.into_keys());
+            }
+        }
+        known.sort();
+        known.dedup();
+        known
+    })
+}
 
 /// Fields whose type is known whatever the event: text.
 const TEXT_FIELDS: &[&str] = &["time", "kind", "id"];
@@ -152,7 +131,8 @@ pub(crate) fn agreement(agreement: &Agreement, parser: &Engine, diagnostics: &mu
         if w.key == "when" && !mismatched {
             constant_false(agreement, parser, w, &mut found);
         }
-        if w.key != "functions" {
+        // With a vocabulary, a field it lacks is an error (`crate::check::vocabulary`).
+        if w.key != "functions" && agreement.vocabulary.is_empty() {
             fields(w, &mut found);
         }
         cut_by_comment(w, &mut found);
@@ -164,20 +144,20 @@ pub(crate) fn agreement(agreement: &Agreement, parser: &Engine, diagnostics: &mu
 }
 
 /// One expression of an agreement, parsed as written.
-struct Written<'a> {
-    expression: &'a Expression,
+pub(crate) struct Written<'a> {
+    pub(crate) expression: &'a Expression,
     /// The key it is written under (`when`, `message`, `require`, …).
-    key: &'static str,
+    pub(crate) key: &'static str,
     /// Where its text starts inside the value (a message placeholder starts after its brace).
-    at: (u64, u64),
-    ast: AST,
+    pub(crate) at: (u64, u64),
+    pub(crate) ast: AST,
     /// Whether it decides something (`when`, `require`, a step): a comparison in it that
     /// never holds is a mistake.
     condition: bool,
 }
 
 /// Every expression of the agreement that parses, with the functions block as a script.
-fn written<'a>(agreement: &'a Agreement, parser: &Engine) -> Vec<Written<'a>> {
+pub(crate) fn written<'a>(agreement: &'a Agreement, parser: &Engine) -> Vec<Written<'a>> {
     let scope = scope_for(agreement, false);
     let with_trigger = scope_for(agreement, true);
     let mut out = Vec::new();
@@ -301,16 +281,20 @@ struct Side {
     field: Option<String>,
     /// For a literal, its value without quotes (for help text).
     raw: String,
+    /// For a field, what makes its type certain: "always text" (built in), "declared an
+    /// integer" (the agreement's vocabulary).
+    certain: String,
 }
 
 impl Side {
-    fn of(expr: &Expr) -> Option<Side> {
+    fn of(expr: &Expr, vocabulary: &Vocabulary) -> Option<Side> {
         let literal = |shown: String, raw: String, ty| {
             Some(Side {
                 shown,
                 ty,
                 field: None,
                 raw,
+                certain: String::new(),
             })
         };
         match expr {
@@ -324,17 +308,30 @@ impl Side {
             Expr::Unit(_) => literal("()".into(), "()".into(), Type::Unit),
             _ => {
                 let (subject, name, _) = field_read(expr)?;
-                TEXT_FIELDS.contains(&name.as_str()).then(|| {
-                    let shown = match expr {
-                        Expr::Index(..) => format!("{subject}[{name:?}]"),
-                        _ => format!("{subject}.{name}"),
+                let shown = match expr {
+                    Expr::Index(..) => format!("{subject}[{name:?}]"),
+                    _ => format!("{subject}.{name}"),
+                };
+                let (ty, certain) = if TEXT_FIELDS.contains(&name.as_str()) {
+                    (Type::Text, "always text".to_string())
+                } else {
+                    // A declared field's type is certain too: a value of another type fails
+                    // the term that reads it (`crate::input::conform`).
+                    let declared = vocabulary.fields.get(&name)?;
+                    let ty = match declared.ty {
+                        FieldType::Text | FieldType::Time => Type::Text,
+                        FieldType::Number | FieldType::Integer => Type::Number,
+                        FieldType::Boolean => Type::Bool,
+                        FieldType::List | FieldType::Object => return None,
                     };
-                    Side {
-                        field: Some(shown.clone()),
-                        shown,
-                        ty: Type::Text,
-                        raw: String::new(),
-                    }
+                    (ty, format!("declared {}", declared.ty.described()))
+                };
+                Some(Side {
+                    field: Some(shown.clone()),
+                    shown,
+                    ty,
+                    raw: String::new(),
+                    certain,
                 })
             }
         }
@@ -343,7 +340,7 @@ impl Side {
     /// "`event.kind` is always text", "`5` is a number".
     fn described(&self) -> String {
         match &self.field {
-            Some(field) => format!("`{field}` is always text"),
+            Some(field) => format!("`{field}` is {}", self.certain),
             None => format!("`{}` is {}", self.shown, self.ty.one()),
         }
     }
@@ -384,7 +381,9 @@ fn mismatches(agreement: &Agreement, w: &Written, found: &mut Vec<Diagnostic>) -
         let Some((call, false, pos)) = path.last().and_then(call_of) else {
             return true;
         };
-        if let Some(warning) = comparison(call).or_else(|| membership(agreement, call)) {
+        if let Some(warning) =
+            comparison(call, &agreement.vocabulary).or_else(|| membership(agreement, call))
+        {
             warnings.push((pos, warning.0, warning.1));
         }
         true
@@ -407,7 +406,7 @@ fn mismatches(agreement: &Agreement, w: &Written, found: &mut Vec<Diagnostic>) -
 }
 
 /// `a OP b` with sides of certain and different types: the message and help.
-fn comparison(call: &FnCallExpr) -> Option<(String, String)> {
+fn comparison(call: &FnCallExpr, vocabulary: &Vocabulary) -> Option<(String, String)> {
     let op = call.name.as_str();
     if call.op_token.is_none() || !COMPARISONS.contains(&op) {
         return None;
@@ -415,7 +414,12 @@ fn comparison(call: &FnCallExpr) -> Option<(String, String)> {
     let [left, right] = call.args.as_slice() else {
         return None;
     };
-    let (left, right) = (Side::of(left)?, Side::of(right)?);
+    let (left, right) = (Side::of(left, vocabulary)?, Side::of(right, vocabulary)?);
+    // A declared field may be absent, so `()` is a value it can have.
+    let declared = |side: &Side| side.field.is_some() && side.certain.starts_with("declared");
+    if (declared(&left) && right.ty == Type::Unit) || (declared(&right) && left.ty == Type::Unit) {
+        return None;
+    }
     // Ordering `()` fails at run time (the sandbox refuses it) rather than giving false.
     let ordering = !matches!(op, "==" | "!=");
     if left.ty == right.ty || (ordering && (left.ty == Type::Unit || right.ty == Type::Unit)) {
@@ -437,12 +441,25 @@ fn comparison(call: &FnCallExpr) -> Option<(String, String)> {
         left.shown,
         right.shown
     );
-    let (field, literal) = match (&left.field, &right.field) {
-        (Some(field), None) => (Some(field), &right),
-        (None, Some(field)) => (Some(field), &left),
-        _ => (None, &left),
+    let (field, literal, side) = match (&left.field, &right.field) {
+        (Some(field), None) => (Some(field), &right, &left),
+        (None, Some(field)) => (Some(field), &left, &right),
+        _ => (None, &left, &left),
     };
     let help = match field {
+        Some(field) if side.certain.starts_with("declared") => {
+            let example = match side.ty {
+                Type::Number if literal.raw.parse::<f64>().is_ok() => {
+                    format!(", as in `{field} {op} {}`", literal.raw)
+                }
+                Type::Text => format!(", as in `{field} {op} \"{}\"`", literal.raw),
+                _ => String::new(),
+            };
+            format!(
+                "the agreement's vocabulary says `{field}` is {}: compare it with a value of that type{example}",
+                side.certain.trim_start_matches("declared ")
+            )
+        }
         Some(field) if field.ends_with(".time") => format!(
             "`{field}` is RFC 3339 text in UTC: compare it with text, as in `{field} >= \"2024-01-01T00:00:00Z\"`"
         ),
@@ -464,14 +481,17 @@ fn membership(agreement: &Agreement, call: &FnCallExpr) -> Option<(String, Strin
     let [list, needle] = call.args.as_slice() else {
         return None;
     };
-    let needle = Side::of(needle)?;
+    let needle = Side::of(needle, &agreement.vocabulary)?;
     let (shown, types): (String, Vec<Type>) = match list {
         Expr::Variable(v, ..) => {
             let (name, items) = agreement.lists.iter().find(|(name, _)| *name == v.1)?;
             (name.clone(), items.iter().map(Type::of_item).collect())
         }
         Expr::Array(items, _) => {
-            let sides: Option<Vec<Side>> = items.iter().map(Side::of).collect();
+            let sides: Option<Vec<Side>> = items
+                .iter()
+                .map(|item| Side::of(item, &agreement.vocabulary))
+                .collect();
             let sides = sides?;
             let shown = sides
                 .iter()
@@ -578,7 +598,7 @@ fn fields(w: &Written, found: &mut Vec<Diagnostic>) {
                 format!("unknown field `{name}` in `{}`", w.key),
             )
             .with_help(format!(
-                "did you mean `{known}`? (events may carry any field, but no shipped mapping, scenario or rule uses `{name}`)"
+                "did you mean `{known}`? (events may carry any field, but no shipped vocabulary declares `{name}`; an agreement can declare its own, docs/rules.md \"Vocabularies\")"
             )),
         );
     }
@@ -588,12 +608,13 @@ fn fields(w: &Written, found: &mut Vec<Diagnostic>) {
 /// it (two for names of five characters or more, where two edits still leave most of the
 /// word).
 fn likely_field(name: &str) -> Option<&'static str> {
-    if KNOWN_FIELDS.contains(&name) {
+    let known = known_fields();
+    if known.iter().any(|k| k == name) {
         return None;
     }
-    KNOWN_FIELDS
+    known
         .iter()
-        .map(|known| (strsim::osa_distance(name, known), *known))
+        .map(|known| (strsim::osa_distance(name, known), known.as_str()))
         .filter(|(distance, known)| {
             let shorter = name.chars().count().min(known.chars().count());
             *distance == 1 || (*distance == 2 && shorter >= 5)
@@ -739,6 +760,18 @@ mod tests {
         assert_eq!(likely_field("sectr"), Some("sector"));
     }
 
+    /// The shipped vocabularies load without a problem, and declare what the warnings know.
+    #[test]
+    fn shipped_vocabularies_load_cleanly() {
+        for (name, text) in SHIPPED_VOCABULARIES {
+            let (vocabulary, problems) = crate::load::vocabulary::load_file(name, text);
+            assert!(problems.is_empty(), "{name}: {problems:?}");
+            assert!(vocabulary.unwrap().fields.len() >= 20, "{name}");
+        }
+        assert!(known_fields().iter().any(|k| k == "verification"));
+        assert!(known_fields().iter().any(|k| k == "where_prec"));
+    }
+
     /// Every `fields:` key of every shipped mapping is known, so that a rule reading one is
     /// never told it misspelt it.
     #[test]
@@ -751,13 +784,20 @@ mod tests {
                 continue;
             }
             let text = std::fs::read_to_string(&path).unwrap();
-            let (mapping, problems) =
-                crate::input::mapping::load("m.yaml", &text, &crate::Limits::default());
+            let name = path.display().to_string();
+            let roots = crate::load::confine::Roots::new(root, [root.to_path_buf()]);
+            let (mapping, problems) = crate::input::mapping::load_with(
+                &name,
+                &text,
+                &crate::Limits::default(),
+                &roots,
+                &mut |p| std::fs::read(p),
+            );
             assert!(problems.is_empty(), "{}: {problems:?}", path.display());
             for field in mapping.unwrap().field_names() {
                 assert!(
-                    KNOWN_FIELDS.contains(&field),
-                    "{}: field `{field}` is missing from KNOWN_FIELDS",
+                    known_fields().iter().any(|k| k == field),
+                    "{}: field `{field}` is in no shipped vocabulary",
                     path.display()
                 );
             }
@@ -780,8 +820,8 @@ mod tests {
                 let value: serde_json::Value = serde_json::from_str(line).unwrap();
                 for field in value.as_object().unwrap().keys() {
                     assert!(
-                        KNOWN_FIELDS.contains(&field.as_str()),
-                        "{}: field `{field}` is missing from KNOWN_FIELDS",
+                        known_fields().iter().any(|k| k == field),
+                        "{}: field `{field}` is in no shipped vocabulary",
                         path.display()
                     );
                 }

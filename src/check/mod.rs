@@ -11,5 +11,6 @@
 pub(crate) mod compile;
 pub(crate) mod lint;
 pub(crate) mod obligations;
+pub(crate) mod vocabulary;
 
 pub use compile::compile;

@@ -38,7 +38,7 @@ fn read_geography(path: &Path, folder: &Path, roots: &Roots) -> io::Result<Vec<u
     read_at_most(
         confine::open(path, folder, roots)?,
         MAX_GEOGRAPHY_BYTES,
-        "a geography file",
+        "a file an agreement names",
     )
 }
 
@@ -106,6 +106,7 @@ fn load_rule_files(
     let mut diagnostics = Vec::new();
     let mut agreements: Vec<Agreement> = Vec::new();
     let mut complete = true;
+    let mut shared = std::collections::HashSet::new();
     for file in files {
         let name = file.display().to_string();
         let text = match read_text(&name, &file, named_in, roots) {
@@ -122,7 +123,15 @@ fn load_rule_files(
         let (agreement, found) = agreement::load_with(&name, &text, roots, &mut |path| {
             read_geography(path, folder, roots)
         });
-        diagnostics.extend(found);
+        // A vocabulary file several agreements include is checked with each: its problems are
+        // shown once.
+        for d in found {
+            if d.file == name
+                || shared.insert((d.file.clone(), d.line, d.column, d.message.clone()))
+            {
+                diagnostics.push(d);
+            }
+        }
         match agreement {
             Some(agreement) => agreements.push(agreement),
             None => complete = false,
@@ -142,7 +151,13 @@ pub fn load_mapping(
 ) -> (Option<Mapping>, Vec<Diagnostic>) {
     let name = path.display().to_string();
     match read_text(&name, path, named_in, roots) {
-        Ok(text) => mapping::load(&name, &text, &Limits::default()),
+        // A vocabulary file is named relative to the mapping, as an agreement's files are.
+        Ok(text) => {
+            let folder = folder_of(&name);
+            mapping::load_with(&name, &text, &Limits::default(), roots, &mut |path| {
+                read_geography(path, folder, roots)
+            })
+        }
         Err(problem) => (None, vec![problem]),
     }
 }
@@ -205,7 +220,42 @@ pub fn load_program(
         say!("error: the mapping is invalid; nothing was {not_done}");
         return Ok(None);
     }
+    if let Some(mapping) = &mapping {
+        let conflicts = vocabulary_conflicts(&program, mapping);
+        if !conflicts.is_empty() {
+            print_diagnostics(&conflicts);
+            say!("error: the mapping's vocabulary contradicts the rules'; nothing was {not_done}");
+            return Ok(None);
+        }
+    }
     Ok(Some((program, mapping.map(Rc::new))))
+}
+
+/// The fields the mapping's vocabulary declares otherwise than the rules' (one event cannot be
+/// both), as errors at the mapping's declarations.
+pub fn vocabulary_conflicts(program: &Program, mapping: &Mapping) -> Vec<Diagnostic> {
+    let mut merged = pactum::load::vocabulary::Vocabulary::clone(program.vocabulary());
+    merged
+        .merge(mapping.vocabulary())
+        .into_iter()
+        .map(|conflict| {
+            let at = &conflict.second.at;
+            Diagnostic::error(
+                Code::VocabularyConflict,
+                &SourceFile::new(at.file.clone(), ""),
+                at.line,
+                at.column,
+                format!(
+                    "field `{}` is declared as {} here, and as {} by the rules at {}",
+                    conflict.field,
+                    pactum::load::vocabulary::declaration(&conflict.second),
+                    pactum::load::vocabulary::declaration(&conflict.first),
+                    conflict.first.at
+                ),
+            )
+            .with_help("the rules judge the events the mapping makes: give them one vocabulary")
+        })
+        .collect()
 }
 
 /// A saved JSON report, or `None` (said on stderr) when it is not one this pactum reads.

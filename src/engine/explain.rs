@@ -791,11 +791,23 @@ terms:
             assert!(problems.is_empty(), "{problems:?}");
             let program = program.unwrap();
             let mapping = scenario.map.as_ref().map(|map| {
-                let text = std::fs::read_to_string(dir.join(map)).unwrap();
+                let path = dir.join(map);
+                let text = std::fs::read_to_string(&path).unwrap();
+                // The shipped mapping reads its vocabulary beside it.
+                let roots = crate::load::confine::Roots::new(
+                    std::path::Path::new(env!("CARGO_MANIFEST_DIR")),
+                    [std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"))],
+                );
                 Rc::new(
-                    crate::input::mapping::load("map.yaml", &text, &Limits::default())
-                        .0
-                        .unwrap(),
+                    crate::input::mapping::load_with(
+                        &path.display().to_string(),
+                        &text,
+                        &Limits::default(),
+                        &roots,
+                        &mut |p| std::fs::read(p),
+                    )
+                    .0
+                    .unwrap(),
                 )
             });
             let mut all = Vec::new();

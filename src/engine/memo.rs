@@ -182,6 +182,11 @@ impl<T: Clone + Weigh> Memo<T> {
         let Some(reads) = &self.reads else {
             return evaluate();
         };
+        // An event with a value that contradicts the vocabulary fails the terms that read it:
+        // rare, and judged directly rather than keyed.
+        if event.has_nonconforming() {
+            return evaluate();
+        }
         self.key.clear();
         let mut bytes = 0;
         for (name, hint) in reads.iter().zip(&mut self.hints) {

@@ -211,6 +211,10 @@ impl<'p> Reader<'p> {
         let Some(value) = event.field_hinted(name, hint) else {
             return Value::Missing;
         };
+        // A value that contradicts the vocabulary is not compared: the interpreter fails on it.
+        if event.has_nonconforming() && event.nonconformity(name).is_some() {
+            return Value::Other;
+        }
         if value.is_string() {
             return match value.read_lock::<ImmutableString>() {
                 Some(text) => self.text(field, &text),

@@ -29,6 +29,8 @@ pub struct Program {
     /// What one term may spend over a replay: units in all, and units per event read
     /// (`Limits::max_term_units`, `Limits::max_term_units_per_event`).
     pub(crate) term_budget: (u64, u64),
+    /// The agreements' vocabularies merged: what the run holds its events to (empty: none).
+    pub(crate) vocabulary: std::rc::Rc<crate::load::vocabulary::Vocabulary>,
 }
 
 impl std::fmt::Debug for Program {
@@ -66,6 +68,12 @@ impl Program {
     /// The top-level event fields the program can read (`None`: any).
     pub(crate) fn reads(&self) -> Option<std::rc::Rc<crate::event::FieldSet>> {
         self.reads.clone()
+    }
+
+    /// The agreements' vocabularies, merged: what the events are held to (empty when no
+    /// agreement declares one).
+    pub fn vocabulary(&self) -> &std::rc::Rc<crate::load::vocabulary::Vocabulary> {
+        &self.vocabulary
     }
 
     /// The agreements, in the order they were given.

@@ -47,7 +47,7 @@ pub(crate) fn register(engine: &mut Engine, geography: Rc<Geography>) {
                     )));
                 }
             };
-            Ok(position(event).map_or(Dynamic::UNIT, |p| Dynamic::from_bool(contains(p))))
+            Ok(position(event)?.map_or(Dynamic::UNIT, |p| Dynamic::from_bool(contains(p))))
         },
     );
     let g = geography.clone();
@@ -55,7 +55,7 @@ pub(crate) fn register(engine: &mut Engine, geography: Rc<Geography>) {
         "distance_km",
         move |event: &mut EventHandle, name: &str| -> Result<Dynamic, Box<EvalAltResult>> {
             let shape = shape(&g, name)?;
-            let Some(p) = position(event) else {
+            let Some(p) = position(event)? else {
                 return Ok(Dynamic::UNIT);
             };
             let km = match shape {
@@ -102,7 +102,7 @@ fn nearest_place(
             "`nearest_place` needs a distance in km above 0, and was given {km}"
         )));
     }
-    let Some(p) = position(event) else {
+    let Some(p) = position(event)? else {
         return Ok(Dynamic::UNIT);
     };
     match geography.nearest_place_within(p, km) {
@@ -114,8 +114,15 @@ fn nearest_place(
     }
 }
 
-/// The event's position, or `None` (counted) when it has no usable `lat` and `lon`.
-fn position(event: &EventHandle) -> Option<Point> {
+/// The event's position, or `None` (counted) when it has no usable `lat` and `lon`; an error
+/// when either contradicts the vocabulary (`"36.2"` where a number is declared), which must
+/// fail the term rather than pass for a missing position.
+fn position(event: &EventHandle) -> Result<Option<Point>, Box<EvalAltResult>> {
+    for field in ["lat", "lon"] {
+        if let Some(how) = event.0.nonconformity(field) {
+            return Err(event.0.nonconforming_message(field, how).into());
+        }
+    }
     let lat = event.0.field_number("lat");
     let lon = event.0.field_number("lon");
     match (lat, lon) {
@@ -125,11 +132,11 @@ fn position(event: &EventHandle) -> Option<Point> {
                 && (-90.0..=90.0).contains(&lat)
                 && (-180.0..=180.0).contains(&lon) =>
         {
-            Some(Point { lon, lat })
+            Ok(Some(Point { lon, lat }))
         }
         _ => {
             event.0.note_unlocated();
-            None
+            Ok(None)
         }
     }
 }

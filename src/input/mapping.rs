@@ -28,6 +28,7 @@ use crate::diagnostic::{Code, Diagnostic, Level, SourceFile};
 use crate::event::{Event, Origin};
 use crate::expr::list_value;
 use crate::expr::sandbox::{self, Limits};
+use crate::load::vocabulary::Vocabulary;
 use crate::load::{self, Expression, Scalar};
 use crate::time::{TimeFormat, TimeFormatError};
 
@@ -51,6 +52,8 @@ struct MappingFile {
     kind: Spanned<String>,
     #[serde(default)]
     fields: HashMap<Spanned<String>, Spanned<String>>,
+    #[serde(default)]
+    vocabulary: Option<Spanned<crate::load::vocabulary::VocabularySpec>>,
 }
 
 #[derive(Deserialize)]
@@ -86,6 +89,7 @@ pub struct Mapping {
     id: Option<Compiled>,
     kind: Compiled,
     fields: Vec<(ImmutableString, Compiled)>,
+    vocabulary: Rc<Vocabulary>,
 }
 
 impl std::fmt::Debug for Mapping {
@@ -127,6 +131,12 @@ pub struct MappingError {
 }
 
 impl Mapping {
+    /// The kinds and fields of the events it makes (`vocabulary:`); empty when it declares
+    /// none.
+    pub fn vocabulary(&self) -> &Rc<Vocabulary> {
+        &self.vocabulary
+    }
+
     /// Which mapping this is.
     pub fn provenance(&self) -> &Provenance {
         &self.provenance
@@ -286,8 +296,30 @@ fn time_of(mapping: &Mapping, record: &Map) -> Result<chrono::DateTime<chrono::U
 
 /// Loads and compiles one mapping file from its name and text.
 ///
-/// Returns the mapping when there is no error, and every diagnostic found either way.
+/// Returns the mapping when there is no error, and every diagnostic found either way. A mapping
+/// that names a vocabulary file needs [`load_with`].
 pub fn load(name: &str, text: &str, limits: &Limits) -> (Option<Mapping>, Vec<Diagnostic>) {
+    let roots = crate::load::confine::Roots::none();
+    load_with(name, text, limits, &roots, &mut |path| {
+        Err(std::io::Error::new(
+            std::io::ErrorKind::Unsupported,
+            format!(
+                "this caller reads no files (use `mapping::load_with`), so {} cannot be read",
+                path.display()
+            ),
+        ))
+    })
+}
+
+/// [`load`] for a mapping that may name a vocabulary file: `reader` reads it, at a path
+/// resolved against the mapping's folder and confined as an agreement's files are.
+pub fn load_with(
+    name: &str,
+    text: &str,
+    limits: &Limits,
+    roots: &crate::load::confine::Roots,
+    reader: crate::load::FileReader,
+) -> (Option<Mapping>, Vec<Diagnostic>) {
     let source = SourceFile::new(name, text);
     let file: MappingFile = match serde_saphyr::from_str(text) {
         Ok(file) => file,
@@ -512,6 +544,38 @@ pub fn load(name: &str, text: &str, limits: &Limits) -> (Option<Mapping>, Vec<Di
     }
     diagnostics.extend(compiled_diagnostics);
 
+    // The vocabulary of the events it makes: every field it writes must be one it declares.
+    let mut checker = crate::load::Checker {
+        source: source.clone(),
+        diagnostics: Vec::new(),
+    };
+    let vocabulary = match &file.vocabulary {
+        Some(spec) => crate::load::vocabulary::vocabulary(&mut checker, spec, roots, reader),
+        None => Vocabulary::default(),
+    };
+    diagnostics.extend(checker.diagnostics);
+    if !vocabulary.is_empty() {
+        for (name, _) in &fields {
+            if vocabulary.knows_field(&name.value) {
+                continue;
+            }
+            let (line, column) = at(name);
+            let d = Diagnostic::error(
+                Code::UndeclaredField,
+                &source,
+                line,
+                column,
+                format!("field `{}` is not in the mapping's vocabulary", name.value),
+            );
+            diagnostics.push(match vocabulary.nearest_field(&name.value) {
+                Some(fix) => d.with_help(format!("did you mean `{fix}`?")),
+                None => d.with_help(
+                    "declare it in the vocabulary (with its type), or leave it out of `fields`",
+                ),
+            });
+        }
+    }
+
     let failed = diagnostics.iter().any(|d| d.level == Level::Error);
     let mapping = match (
         failed,
@@ -537,6 +601,7 @@ pub fn load(name: &str, text: &str, limits: &Limits) -> (Option<Mapping>, Vec<Di
                 id: id.flatten(),
                 kind,
                 fields,
+                vocabulary: Rc::new(vocabulary),
             })
         }
         _ => None,

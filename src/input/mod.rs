@@ -25,6 +25,7 @@ use crate::event::{Event, Origin};
 use crate::input::mapping::{Mapper, Mapping, MappingError};
 pub use parse::{EventError, EventParser, Invalid};
 
+pub mod conform;
 mod csv;
 mod digest;
 pub mod mapping;
@@ -118,6 +119,8 @@ pub struct InputStats {
     pub blank: u64,
     /// Lines (CSV: records, or the header) rejected.
     pub invalid: u64,
+    /// What the events showed against the run's vocabulary ([`conform`]).
+    pub conformance: conform::Conformance,
 }
 
 /// Where a reader is in its input ([`EventReader::place`]).
@@ -151,6 +154,8 @@ pub struct EventReader<R: BufRead> {
     csv: Option<Box<CsvState>>,
     /// Turns records into events, when a mapping was given.
     mapper: Option<Mapper>,
+    /// Holds the events to the run's vocabulary, when it has one.
+    conformer: Option<conform::Conformer>,
 }
 
 /// What a CSV input needs besides the bytes: the parser and the header once read.
@@ -196,7 +201,18 @@ impl<R: BufRead> EventReader<R> {
                 })
             }),
             mapper: None,
+            conformer: None,
         }
+    }
+
+    /// Holds each event to `vocabulary` (default: none): what contradicts it is counted in
+    /// the stats and marked on the event ([`conform`]).
+    pub fn conforming_to(
+        mut self,
+        vocabulary: Option<Rc<crate::load::vocabulary::Vocabulary>>,
+    ) -> Self {
+        self.conformer = vocabulary.and_then(conform::Conformer::new);
+        self
     }
 
     /// Has `mapping` make the events from the records (default: none, records are events).
@@ -237,11 +253,14 @@ impl<R: BufRead> EventReader<R> {
 
     /// The next record: `Ok(None)` at the end, `Err` only when the input cannot be read at all.
     pub fn next_record(&mut self) -> io::Result<Option<Record>> {
-        let record = match self.format {
+        let mut record = match self.format {
             InputFormat::JsonLines => self.next_json()?,
             InputFormat::Yaml => self.next_yaml()?,
             InputFormat::Csv => self.next_csv()?,
         };
+        if let (Some(conformer), Some(Ok(event))) = (&self.conformer, &mut record) {
+            conformer.conform(event, &mut self.stats.conformance);
+        }
         match &record {
             Some(Ok(_)) => self.stats.events += 1,
             Some(Err(_)) => self.stats.invalid += 1,
@@ -1057,7 +1076,8 @@ mod tests {
                 lines: 4,
                 events: 2,
                 blank: 2,
-                invalid: 0
+                invalid: 0,
+                conformance: Default::default(),
             }
         );
         // Computed independently with `printf '<the bytes above>' | sha256sum`: the hash

@@ -159,6 +159,8 @@ struct Source {
     reads: Option<Rc<crate::event::FieldSet>>,
     /// Whether its bytes are hashed on a thread of their own.
     hash_elsewhere: bool,
+    /// The run's vocabulary, which its events are held to.
+    vocabulary: Option<Rc<crate::load::vocabulary::Vocabulary>>,
 }
 
 impl Source {
@@ -167,6 +169,7 @@ impl Source {
             .with_mapping(self.mapping.clone())
             .reading_only(self.reads.clone())
             .hashing_elsewhere(self.hash_elsewhere)
+            .conforming_to(self.vocabulary.clone())
     }
 
     fn summary(&self, sha256: String, stats: InputStats) -> InputSummary {
@@ -271,6 +274,29 @@ impl<'a> Events<'a> {
         self
     }
 
+    /// Holds every event to `vocabulary` (default: none), counting what contradicts it per
+    /// input (`crate::input::conform`).
+    pub fn conforming_to(
+        mut self,
+        vocabulary: Option<Rc<crate::load::vocabulary::Vocabulary>>,
+    ) -> Self {
+        for (source, _, _) in &mut self.waiting {
+            // A mapped input's events are held to its mapping's vocabulary too.
+            source.vocabulary = match (&vocabulary, &source.mapping) {
+                (Some(run), Some(mapping)) if !mapping.vocabulary().is_empty() => {
+                    let mut merged = crate::load::vocabulary::Vocabulary::clone(run);
+                    // A field declared differently by both was refused at load
+                    // (`Vocabulary::merge`'s conflicts); the run's declaration is kept.
+                    let _ = merged.merge(mapping.vocabulary());
+                    Some(Rc::new(merged))
+                }
+                (None, Some(mapping)) => Some(mapping.vocabulary().clone()),
+                (run, _) => run.clone(),
+            };
+        }
+        self
+    }
+
     /// Reads `inputs` in `order`; with `skip_invalid`, invalid records are listed instead of
     /// stopping the run.
     pub fn new(
@@ -291,6 +317,7 @@ impl<'a> Events<'a> {
                         mapping: i.mapping,
                         reads: reads.clone(),
                         hash_elsewhere: false,
+                        vocabulary: None,
                     };
                     (source, i.reader, i.reopen)
                 })

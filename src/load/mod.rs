@@ -18,6 +18,8 @@
 pub mod agreement;
 pub mod confine;
 pub(crate) mod scalar;
+pub(crate) mod shape;
+pub mod vocabulary;
 
 use std::rc::Rc;
 
@@ -25,6 +27,10 @@ use serde::Deserialize;
 use serde_saphyr::Spanned;
 
 use crate::diagnostic::{Code, Diagnostic, SourceFile, did_you_mean};
+
+/// Reads a file an agreement, a mapping or a scenario names, at a path already resolved and
+/// confined ([`confine::Roots::resolve`]): the library opens no file itself.
+pub type FileReader<'a> = &'a mut dyn FnMut(&std::path::Path) -> std::io::Result<Vec<u8>>;
 
 /// Collects the diagnostics of one file as it is checked, positioned by its `Spanned` values.
 pub(crate) struct Checker {
@@ -41,6 +47,21 @@ impl Checker {
         message: String,
     ) -> &mut Diagnostic {
         let d = Diagnostic::error(code, &self.source, at.line(), at.column(), message);
+        self.diagnostics.push(d);
+        // PANIC SAFETY: an element was pushed on the line above.
+        #[allow(clippy::unwrap_used)]
+        self.diagnostics.last_mut().unwrap()
+    }
+
+    /// An error at a line and column of the file.
+    pub(crate) fn error_at_place(
+        &mut self,
+        code: Code,
+        line: u64,
+        column: u64,
+        message: String,
+    ) -> &mut Diagnostic {
+        let d = Diagnostic::error(code, &self.source, line, column, message);
         self.diagnostics.push(d);
         // PANIC SAFETY: an element was pushed on the line above.
         #[allow(clippy::unwrap_used)]

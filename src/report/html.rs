@@ -109,6 +109,10 @@ pub(super) fn write(
     for (present, link) in [
         (!s.open.is_empty(), ("open-obligations", "Open obligations")),
         (!s.errors.is_empty(), ("rule-errors", "Rule errors")),
+        (
+            !s.off_vocabulary.is_empty(),
+            ("data-outside-the-vocabulary", "Data outside the vocabulary"),
+        ),
         (!s.skipped.is_empty(), ("skipped-lines", "Skipped lines")),
         (!s.late.is_empty(), ("late-events", "Late events")),
     ] {
@@ -149,6 +153,14 @@ pub(super) fn write(
                 "<tr><td></td><td>geography</td><td>{}</td><td><code>{}</code></td><td></td></tr>",
                 esc(&g.file),
                 esc(&g.sha256)
+            )?;
+        }
+        for v in a.vocabulary {
+            writeln!(
+                out,
+                "<tr><td></td><td>vocabulary</td><td>{}</td><td><code>{}</code></td><td></td></tr>",
+                esc(&v.file),
+                esc(&v.sha256)
             )?;
         }
     }
@@ -410,6 +422,26 @@ pub(super) fn write(
     }
     // Skipped lines and late events as the Markdown gives them (issue 13: the HTML had left
     // out the column of a skipped line and the late events of a stream).
+    if !s.off_vocabulary.is_empty() {
+        writeln!(
+            out,
+            "<h2 id=\"data-outside-the-vocabulary\">Data outside the vocabulary</h2><p>Events the vocabulary does not describe: a term that reads a value contradicting its declaration fails on that event (rule errors).</p>"
+        )?;
+        writeln!(
+            out,
+            "<table><thead><tr><th>first</th><th>found</th><th>events</th></tr></thead><tbody>"
+        )?;
+        for o in &s.off_vocabulary {
+            writeln!(
+                out,
+                "<tr><td>{}</td><td>{}</td><td>{}</td></tr>",
+                esc(&o.at),
+                words(&o.what),
+                o.events
+            )?;
+        }
+        writeln!(out, "</tbody></table>")?;
+    }
     if !s.skipped.is_empty() {
         writeln!(out, "<h2 id=\"skipped-lines\">Skipped lines</h2>")?;
         writeln!(

@@ -64,6 +64,10 @@ pub(super) fn write(
     for (present, link) in [
         (!s.open.is_empty(), "[Open obligations](#open-obligations)"),
         (!s.errors.is_empty(), "[Rule errors](#rule-errors)"),
+        (
+            !s.off_vocabulary.is_empty(),
+            "[Data outside the vocabulary](#data-outside-the-vocabulary)",
+        ),
         (!s.skipped.is_empty(), "[Skipped lines](#skipped-lines)"),
         (!s.late.is_empty(), "[Late events](#late-events)"),
     ] {
@@ -92,6 +96,14 @@ pub(super) fn write(
                 "| | geography | {} | `{}` | |",
                 cell(&g.file),
                 g.sha256
+            )?;
+        }
+        for v in a.vocabulary {
+            writeln!(
+                out,
+                "| | vocabulary | {} | `{}` | |",
+                cell(&v.file),
+                v.sha256
             )?;
         }
     }
@@ -309,6 +321,23 @@ pub(super) fn write(
                 code(e.event),
                 cell(&e.at),
                 cell(&e.message)
+            )?;
+        }
+    }
+    if !s.off_vocabulary.is_empty() {
+        writeln!(
+            out,
+            "\n## Data outside the vocabulary\n\nEvents the vocabulary does not describe: a term that reads a value contradicting its declaration fails on that event (rule errors).\n"
+        )?;
+        writeln!(out, "| first | found | events |")?;
+        writeln!(out, "|---|---|---:|")?;
+        for o in &s.off_vocabulary {
+            writeln!(
+                out,
+                "| {} | {} | {} |",
+                cell(&o.at),
+                words(&o.what),
+                o.events
             )?;
         }
     }

@@ -195,6 +195,7 @@ pub fn build(
                     file: m.file.clone(),
                     sha256: m.sha256.clone(),
                 }),
+                vocabulary: off_vocabulary(&input.stats.conformance, program.vocabulary()),
             })
             .collect(),
         options: Options {
@@ -250,6 +251,63 @@ pub fn build(
     })
 }
 
+/// An input's conformance as the report lists it: unknown kinds, then wrong types, wrong values
+/// and missing fields, each by name.
+fn off_vocabulary(
+    found: &crate::input::conform::Conformance,
+    vocabulary: &crate::load::vocabulary::Vocabulary,
+) -> Vec<OffVocabulary> {
+    use crate::load::vocabulary::{Required, shown};
+    let entry =
+        |problem, name: &str, declared: Option<String>, tally: &crate::input::conform::Tally| {
+            OffVocabulary {
+                problem,
+                name: name.to_string(),
+                declared,
+                events: tally.events,
+                first_line: tally.first_line,
+                first_value: (!tally.first_value.is_empty()
+                    && problem != VocabularyProblem::MoreUnknownKinds)
+                    .then(|| tally.first_value.clone()),
+            }
+        };
+    let field = |name: &str| vocabulary.fields.get(name);
+    let mut out = Vec::new();
+    for (kind, tally) in &found.unknown_kinds {
+        out.push(entry(VocabularyProblem::UnknownKind, kind, None, tally));
+    }
+    if found.other_unknown_kinds.events > 0 {
+        let tally = &found.other_unknown_kinds;
+        out.push(entry(
+            VocabularyProblem::MoreUnknownKinds,
+            &tally.first_value,
+            None,
+            tally,
+        ));
+    }
+    for (name, tally) in &found.wrong_type {
+        let declared = field(name).map(|f| f.ty.described().to_string());
+        out.push(entry(VocabularyProblem::WrongType, name, declared, tally));
+    }
+    for (name, tally) in &found.wrong_value {
+        let declared = field(name).map(|f| {
+            format!(
+                "one of {}",
+                f.values.iter().map(shown).collect::<Vec<_>>().join(", ")
+            )
+        });
+        out.push(entry(VocabularyProblem::WrongValue, name, declared, tally));
+    }
+    for (name, tally) in &found.missing {
+        let declared = field(name).map(|f| match &f.required {
+            Required::ForKinds(kinds) => format!("required for {}", kinds.join(", ")),
+            _ => "required".to_string(),
+        });
+        out.push(entry(VocabularyProblem::Missing, name, declared, tally));
+    }
+    out
+}
+
 /// [`build`], with every violation in `Report::violations`: for reports held whole in memory
 /// (a scenario's test, a `diff`, the library's users with small logs).
 pub fn build_whole(
@@ -285,6 +343,15 @@ pub(super) fn agreement_info(agreement: &Agreement) -> AgreementInfo {
         effective: effective(&agreement.effective),
         geography: agreement
             .geography
+            .files
+            .iter()
+            .map(|(file, sha256)| model::InputFile {
+                file: file.clone(),
+                sha256: sha256.clone(),
+            })
+            .collect(),
+        vocabulary: agreement
+            .vocabulary
             .files
             .iter()
             .map(|(file, sha256)| model::InputFile {

@@ -174,6 +174,9 @@ pub struct AgreementInfo {
     /// The files its geography was read from, as named in the rule file, with their SHA-256.
     #[serde(skip_serializing_if = "Vec::is_empty", default)]
     pub geography: Vec<InputFile>,
+    /// The vocabulary files it includes, as named in the rule file, with their SHA-256.
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
+    pub vocabulary: Vec<InputFile>,
     /// Its named shapes, as coordinates, so that a saved report can draw its map.
     #[serde(skip_serializing_if = "Vec::is_empty", default)]
     pub shapes: Vec<MapShape>,
@@ -257,6 +260,47 @@ pub struct InputInfo {
     /// events.
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub mapping: Option<MappingInfo>,
+    /// What its events showed against the run's vocabulary: kinds it does not declare, values
+    /// that contradict their field's declaration, required fields missing. Absent when every
+    /// event conformed, or the run had no vocabulary.
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
+    pub vocabulary: Vec<OffVocabulary>,
+}
+
+/// Events of one input that the run's vocabulary does not describe, of one sort.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OffVocabulary {
+    /// What was found.
+    pub problem: VocabularyProblem,
+    /// The kind (`unknown_kind`; for `more_unknown_kinds`, the first of them), or the field.
+    pub name: String,
+    /// What the vocabulary declares for the field ("an integer"; "one of …"; "required"); absent
+    /// for kinds.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub declared: Option<String>,
+    /// Events it was found on.
+    pub events: u64,
+    /// The line of the first.
+    pub first_line: u64,
+    /// The first value that contradicts the declaration, as a message shows it (`the text "90"`).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub first_value: Option<String>,
+}
+
+/// What an [`OffVocabulary`] entry counts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum VocabularyProblem {
+    /// Events of a kind the vocabulary does not declare.
+    UnknownKind,
+    /// Events of other undeclared kinds, past the hundred listed.
+    MoreUnknownKinds,
+    /// Values not of the field's declared type.
+    WrongType,
+    /// Values of the type, but not one of the field's declared values.
+    WrongValue,
+    /// Events without a field they are declared to have.
+    Missing,
 }
 
 /// A mapping applied to an input: how its events were derived.

@@ -24,8 +24,8 @@ use chrono_tz::Tz;
 use std::io;
 
 use super::{
-    InputFile, InputInfo, MapShape, MappingInfo, Report, Severity, Span, SuspendedTerm,
-    SuspensionReason, ViolationRecord, ViolationSource,
+    InputFile, InputInfo, MapShape, MappingInfo, OffVocabulary, Report, Severity, Span,
+    SuspendedTerm, SuspensionReason, ViolationRecord, ViolationSource, VocabularyProblem,
 };
 
 /// Why a term was suspended, in words: "suspended after this event, …".
@@ -130,6 +130,7 @@ pub fn sections<'r>(
                 sha256: &a.sha256,
                 in_force: in_force(a.effective.from.as_deref(), a.effective.until.as_deref()),
                 geography: &a.geography,
+                vocabulary: &a.vocabulary,
             })
             .collect(),
         inputs: &report.inputs,
@@ -239,7 +240,55 @@ pub fn sections<'r>(
                 after: time(&l.after),
             })
             .collect(),
+        off_vocabulary: report
+            .inputs
+            .iter()
+            .flat_map(|input| {
+                input.vocabulary.iter().map(|o| OffVocabularyLine {
+                    at: at(&input.file, o.first_line),
+                    what: off_vocabulary(o),
+                    events: o.events,
+                })
+            })
+            .collect(),
     }
+}
+
+/// What an input's entry of data outside the vocabulary says, in words.
+fn off_vocabulary(o: &OffVocabulary) -> Words<'_> {
+    fn first(v: &Option<String>) -> Words<'_> {
+        match v {
+            Some(v) => vec![prose(", first "), Piece::Data(v.as_str())],
+            None => Vec::new(),
+        }
+    }
+    let name = Piece::Code(Cow::Borrowed(o.name.as_str()));
+    let declared = Piece::Data(o.declared.as_deref().unwrap_or("declared"));
+    let mut words = match o.problem {
+        VocabularyProblem::UnknownKind => {
+            vec![prose("kind "), name, prose(" is not in the vocabulary")]
+        }
+        VocabularyProblem::MoreUnknownKinds => vec![
+            prose("more kinds not in the vocabulary, past the 100 listed, the first "),
+            name,
+        ],
+        VocabularyProblem::WrongType | VocabularyProblem::WrongValue => {
+            let mut w = vec![
+                prose("field "),
+                name,
+                prose(" is not "),
+                declared,
+                prose(" as declared"),
+            ];
+            w.extend(first(&o.first_value));
+            w
+        }
+        VocabularyProblem::Missing => {
+            vec![prose("field "), name, prose(" is missing: "), declared]
+        }
+    };
+    words.shrink_to_fit();
+    words
 }
 
 impl Sections<'_> {
@@ -438,6 +487,19 @@ pub struct Sections<'r> {
     pub skipped: Vec<SkippedLine<'r>>,
     /// Events that came too late on a stream.
     pub late: Vec<Late<'r>>,
+    /// What the inputs' events showed against the run's vocabulary, input by input.
+    pub off_vocabulary: Vec<OffVocabularyLine<'r>>,
+}
+
+/// Events of one input that the vocabulary does not describe, of one sort.
+#[derive(Debug)]
+pub struct OffVocabularyLine<'r> {
+    /// `FILE:LINE` of the first.
+    pub at: String,
+    /// What was found.
+    pub what: Words<'r>,
+    /// On how many events.
+    pub events: u64,
 }
 
 /// What was judged, by which pactum.
@@ -499,6 +561,8 @@ pub struct Agreement<'r> {
     /// When it is in force: `FROM to UNTIL`, `from FROM`, `until UNTIL` or `always`.
     pub in_force: String,
     pub geography: &'r [InputFile],
+    /// The vocabulary files it includes.
+    pub vocabulary: &'r [InputFile],
 }
 
 /// The counts of violations.

@@ -230,6 +230,22 @@ pub(super) fn write(
         }
     }
 
+    if !s.off_vocabulary.is_empty() {
+        writeln!(
+            out,
+            "\nDATA OUTSIDE THE VOCABULARY (each with its first line and the events it was found on)"
+        )?;
+        for o in &s.off_vocabulary {
+            writeln!(
+                out,
+                "{}: {} ({} event(s))",
+                plain(&o.at),
+                words(&o.what),
+                o.events
+            )?;
+        }
+    }
+
     if !s.errors.is_empty() {
         writeln!(
             out,

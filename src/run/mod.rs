@@ -204,7 +204,8 @@ fn replay_inputs<S: Sink>(
     // evaluation (`memo` off), the reference, reads every field.
     let reads = if options.memo { program.reads() } else { None };
     let mut events = Events::new(inputs, order, options.skip_invalid, reads)
-        .hashing_elsewhere(options.threads >= 2);
+        .hashing_elsewhere(options.threads >= 2)
+        .conforming_to(Some(program.vocabulary().clone()));
     let mut replay = Replay::new(program);
     if !options.memo {
         replay.forget_outcomes();

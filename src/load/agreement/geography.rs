@@ -13,7 +13,6 @@
 //! map, and need not be the author's): a problem names the file, where in it, and its kind.
 
 use std::collections::{BTreeMap, HashMap};
-use std::path::Path;
 use std::rc::Rc;
 
 use serde::Deserialize;
@@ -30,7 +29,7 @@ use crate::load::confine::{Refusal, Roots};
 /// file's directory and checked not to leave it ([`Roots::resolve`]). The command line's
 /// reader also refuses links out of the folder and what is not a regular file, with an
 /// [`std::io::Error`] wrapping the [`Refusal`].
-pub type FileReader<'a> = &'a mut dyn FnMut(&Path) -> std::io::Result<Vec<u8>>;
+pub use crate::load::FileReader;
 
 /// The named shapes of one agreement.
 #[derive(Debug, Default)]

@@ -19,6 +19,7 @@ use super::{
 };
 use crate::diagnostic::{Code, Diagnostic, Level, SourceFile, did_you_mean};
 use crate::load::confine::Roots;
+use crate::load::vocabulary::{self, Vocabulary, VocabularySpec};
 use crate::load::{
     Checker, Expression, RESERVED, Scalar, expression, is_id, is_identifier, is_party_code,
     scalar_item, suggest_id, suggest_identifier, yaml_diagnostic,
@@ -42,6 +43,8 @@ struct AgreementFile {
     functions: Option<Spanned<String>>,
     #[serde(default)]
     geography: Option<GeographyFile>,
+    #[serde(default)]
+    vocabulary: Option<Spanned<VocabularySpec>>,
     terms: Spanned<Vec<TermFile>>,
 }
 
@@ -150,7 +153,7 @@ pub fn load_with(
 ) -> (Option<Agreement>, Vec<Diagnostic>) {
     let source = SourceFile::new(name, text);
     // Every unknown and missing key at once (the typed read below ignores unknown keys).
-    let keys = super::shape::check(&source, text).unwrap_or_default();
+    let keys = crate::load::shape::check(&source, text).unwrap_or_default();
     // Another kind of file given where an agreement is expected: say which, not every key.
     let no_agreement = keys
         .iter()
@@ -242,6 +245,7 @@ impl Checker {
 
         let mut lists = Vec::new();
         let mut lists_at = Vec::new();
+        let mut items_at: Vec<Vec<(u64, u64)>> = Vec::new();
         let mut named = file.lists.iter().collect::<Vec<_>>();
         named.sort_by(|a, b| a.0.value.cmp(&b.0.value));
         for (name, items) in named {
@@ -272,12 +276,22 @@ impl Checker {
                     ),
                 );
             }
+            items_at.push(
+                items
+                    .iter()
+                    .map(|item| (item.referenced.line(), item.referenced.column()))
+                    .collect(),
+            );
             let items = items.iter().map(|item| scalar_item(&item.value)).collect();
             lists.push((name.value.clone(), items));
             lists_at.push((name.referenced.line(), name.referenced.column()));
         }
 
         let functions = file.functions.as_ref().map(|f| self.expression(f));
+        let vocabulary = match &file.vocabulary {
+            Some(spec) => vocabulary::vocabulary(self, spec, roots, &mut *reader),
+            None => Vocabulary::default(),
+        };
         let geography = match &file.geography {
             Some(spec) => geography::geography(self, spec, reader, roots),
             None => geography::Geography::default(),
@@ -327,8 +341,10 @@ impl Checker {
             description: file.description,
             lists,
             lists_at,
+            items_at,
             functions,
             geography: Rc::new(geography),
+            vocabulary: Rc::new(vocabulary),
             terms,
         })
     }

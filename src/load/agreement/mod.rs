@@ -6,7 +6,6 @@
 
 mod geography;
 mod load;
-mod shape;
 
 use std::rc::Rc;
 
@@ -15,7 +14,8 @@ use chrono::{DateTime, Utc};
 use crate::diagnostic::SourceFile;
 use crate::load::{Expression, ListItem};
 
-pub use geography::{FileReader, Geography, NEAR_KM, Nearest, Outline, Shape};
+pub use crate::load::FileReader;
+pub use geography::{Geography, NEAR_KM, Nearest, Outline, Shape};
 pub use load::{load, load_with};
 
 /// The counts and durations a rule file chooses are bounded, because what a replay holds and
@@ -60,10 +60,15 @@ pub struct Agreement {
     pub lists: Vec<(String, Vec<ListItem>)>,
     /// Line and column of each list's name, in the order of `lists` (for warnings about one).
     pub(crate) lists_at: Vec<(u64, u64)>,
+    /// Line and column of each item of each list, in the order of `lists` (for errors about
+    /// one, such as a kind the vocabulary does not know).
+    pub(crate) items_at: Vec<Vec<(u64, u64)>>,
     /// Rhai functions shared by every term.
     pub functions: Option<Expression>,
     /// Named lines, areas, strips and places (`geography:`), prepared.
     pub geography: Rc<Geography>,
+    /// The kinds and fields its events carry (`vocabulary:`); empty when it declares none.
+    pub vocabulary: Rc<crate::load::vocabulary::Vocabulary>,
     /// The terms, in file order.
     pub terms: Vec<Term>,
     /// Whether loading found no error; [`crate::compile()`] builds no program otherwise.

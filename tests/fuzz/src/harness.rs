@@ -308,6 +308,7 @@ pub fn events(data: &[u8]) {
 // (c) CSV and mappings
 
 const UCDP_MAPPING: &str = include_str!("../../../rules/mappings/ucdp-ged.yaml");
+const UCDP_VOCABULARY: &str = include_str!("../../../rules/mappings/vocabularies/ucdp-ged.yaml");
 const UCDP_CSV: &str =
     include_str!("../../../scenarios/ucdp-northern-iraq/ucdp_ged_iraq_north.csv");
 
@@ -322,7 +323,20 @@ terms:
 
 thread_local! {
     static MAPPED: (Program, Rc<Mapping>, String) = {
-        let (mapping, problems) = pactum::input::mapping::load("ucdp-ged.yaml", UCDP_MAPPING, &Limits::default());
+        // The shipped mapping names its vocabulary, read here from the embedded copy.
+        let (mapping, problems) = pactum::input::mapping::load_with(
+            "ucdp-ged.yaml",
+            UCDP_MAPPING,
+            &Limits::default(),
+            &pactum::load::confine::Roots::none(),
+            &mut |path| {
+                if path.ends_with("vocabularies/ucdp-ged.yaml") {
+                    Ok(UCDP_VOCABULARY.as_bytes().to_vec())
+                } else {
+                    Err(std::io::Error::other(format!("not embedded: {}", path.display())))
+                }
+            },
+        );
         let mapping = mapping.unwrap_or_else(|| panic!("{problems:?}"));
         // The header and a few rows of the shipped extract.
         let rows: String = UCDP_CSV.lines().take(6).map(|l| format!("{l}\n")).collect();

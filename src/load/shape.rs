@@ -1,4 +1,5 @@
-//! The keys of an agreement file, checked all at once before the values are read.
+//! The keys of an agreement or a vocabulary file, checked all at once before the values are
+//! read.
 //!
 //! A typed deserialiser stops at the first key it does not know, so a file with two misspelt
 //! keys would need two runs of `check` to show both. This pass reads the YAML as a bare tree
@@ -108,7 +109,7 @@ impl<'de> Deserialize<'de> for Node {
 }
 
 /// What a place in the file may hold.
-enum Expected {
+pub(crate) enum Expected {
     /// A map with these keys (name, required, what its value may hold).
     Keys(Vec<(&'static str, bool, Expected)>),
     /// A map whose keys are names of the author's (parties, lists, shapes), each value this.
@@ -211,13 +212,49 @@ fn agreement() -> Expected {
         ("lists", false, Any),
         ("functions", false, Any),
         ("geography", false, geography),
+        ("vocabulary", false, vocabulary_body(false)),
         ("terms", true, Expected::Each(Box::new(term))),
     ])
 }
 
+/// The declarations of a vocabulary: inline in an agreement or a mapping (`include` allowed),
+/// or a vocabulary file (`vocabulary`, `title`, `description` instead).
+pub(crate) fn vocabulary_body(file: bool) -> Expected {
+    use Expected::Any;
+    let field = keys(vec![
+        ("type", true, Any),
+        ("values", false, Any),
+        ("unit", false, Any),
+        ("required", false, Any),
+        ("description", false, Any),
+    ]);
+    let mut allowed = if file {
+        vec![
+            ("vocabulary", true, Any),
+            ("title", true, Any),
+            ("description", false, Any),
+        ]
+    } else {
+        vec![("include", false, Any)]
+    };
+    allowed.push(("kinds", false, Any));
+    allowed.push(("fields", false, Expected::Named(Box::new(field))));
+    keys(allowed)
+}
+
+/// Every unknown and missing key of a vocabulary file, in file order; `None` when the text is
+/// not YAML this pass can read.
+pub fn vocabulary_keys(source: &SourceFile, text: &str) -> Option<Vec<Diagnostic>> {
+    let root: Spanned<Node> = serde_saphyr::from_str(text).ok()?;
+    let mut found = Vec::new();
+    walk(source, &root, &vocabulary_body(true), &mut found);
+    found.sort_by_key(|d| (d.line, d.column));
+    Some(found)
+}
+
 /// Every unknown and missing key of an agreement file, in file order; `None` when the text is
 /// not YAML this pass can read (the typed read reports that).
-pub(super) fn check(source: &SourceFile, text: &str) -> Option<Vec<Diagnostic>> {
+pub(crate) fn check(source: &SourceFile, text: &str) -> Option<Vec<Diagnostic>> {
     let root: Spanned<Node> = serde_saphyr::from_str(text).ok()?;
     let mut found = Vec::new();
     walk(source, &root, &agreement(), &mut found);
