@@ -151,8 +151,8 @@ pub struct RenderingArgs {
     /// matrix: day, week, month, quarter or year (default: chosen from the violations' span)
     #[arg(long, value_name = "PERIOD", value_parser = period_unit)]
     period: Option<PeriodUnit>,
-    /// Show times, and begin the periods' days, in this IANA time zone (Asia/Baghdad,
-    /// Europe/Istanbul, UTC); the JSON report stays in UTC
+    /// Show times, and begin the periods' days, in this IANA time zone (Europe/Paris,
+    /// America/New_York, UTC); the JSON report stays in UTC
     #[arg(long, value_name = "ZONE", value_parser = time_zone)]
     timezone: Option<Tz>,
 }
@@ -202,7 +202,7 @@ fn time_zone(name: &str) -> Result<Tz, String> {
     near.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(b.1)));
     let near: Vec<&str> = near.into_iter().take(3).map(|(_, name)| name).collect();
     Err(if near.is_empty() {
-        "not an IANA time zone name (such as Asia/Baghdad, Europe/Istanbul or UTC)".to_string()
+        "not an IANA time zone name (such as Europe/Paris, America/New_York or UTC)".to_string()
     } else {
         format!(
             "not an IANA time zone name; did you mean {}?",
