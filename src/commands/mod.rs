@@ -6,7 +6,8 @@
 //! than one command needs lives in a shared module with one job: [`output`] (exit codes,
 //! stderr, where output goes), [`load`] (rule files, mappings, saved reports), [`confine`]
 //! (`--allow-root`, and opening the files those name), [`inputs`]
-//! (event inputs) and [`sink`] (a replay's violations and progress bar). Nothing here imports
+//! (event inputs), [`sink`] (a replay's violations and progress bar) and [`bless`] (`test
+//! --bless`: scenarios' expectations written from their replays). Nothing here imports
 //! from `main.rs`.
 
 pub mod check;
@@ -19,6 +20,7 @@ pub mod schema;
 pub mod test;
 
 pub mod background;
+pub mod bless;
 pub mod checkpoint;
 pub mod confine;
 pub mod inputs;

@@ -117,6 +117,14 @@ impl Pending {
         ))
     }
 
+    /// Gives the file being written `permissions` (those of the file it is to replace).
+    pub fn set_permissions(&self, permissions: fs::Permissions) -> Result<()> {
+        self.temporary
+            .as_file()
+            .set_permissions(permissions)
+            .with_context(|| format!("cannot write {}", self.path.display()))
+    }
+
     /// Puts the file written in place of the one at its path.
     pub fn commit(self) -> Result<()> {
         let path = self.path;

@@ -49,6 +49,12 @@ pub struct TestArgs {
     /// a directory of them; repeatable): a new agreement with no scenario counts as 0 %.
     #[arg(long = "rules", short = 'r', value_name = "PATH")]
     rules: Vec<PathBuf>,
+    /// Write each scenario's `violations` (or `counts`) and `open` from its replay, editing
+    /// only those in the file (comments and the rest kept), and show the change as a diff. A
+    /// scenario whose replay fails is left as it was (exit 2); one that then still fails on
+    /// what --bless does not write (quiet events, includes, skipped) exits 1.
+    #[arg(long, conflicts_with_all = ["coverage", "min_coverage", "rules"])]
+    bless: bool,
     #[command(flatten)]
     roots: RootArgs,
 }
@@ -74,6 +80,15 @@ struct Outcome {
 
 /// Runs `pactum test`; returns the exit code.
 pub fn run(args: TestArgs) -> Result<u8> {
+    if args.bless {
+        if matches!(args.format, TestFormat::Junit) {
+            say!(
+                "error: --bless writes the scenarios' files and shows what changed as text; it has no JUnit output"
+            );
+            return Ok(EXIT_INVALID);
+        }
+        return crate::commands::bless::bless(&args.paths, &args.roots.roots()?);
+    }
     test(
         &args.paths,
         &args.rules,
@@ -153,7 +168,7 @@ fn test(
 
 /// Scenario files: a file as given; a directory holding `scenario.yaml`; or a directory whose
 /// subdirectories hold one (sorted by name).
-fn scenario_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>> {
+pub(crate) fn scenario_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>> {
     let mut files = Vec::new();
     for path in paths {
         if path.is_file() {
@@ -173,17 +188,21 @@ fn scenario_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>> {
     Ok(files)
 }
 
-fn run_one(file: &Path, roots: &Roots) -> Outcome {
-    let name = match file.file_name().and_then(|n| n.to_str()) {
+/// A scenario's name: its directory's, or the file's for a loose file.
+pub(crate) fn scenario_name(file: &Path) -> String {
+    match file.file_name().and_then(|n| n.to_str()) {
         Some("scenario.yaml") => file.parent().and_then(Path::file_name),
         _ => file.file_name(),
     }
     .map_or_else(
         || file.display().to_string(),
         |n| n.to_string_lossy().into_owned(),
-    );
+    )
+}
+
+fn run_one(file: &Path, roots: &Roots) -> Outcome {
     let mut outcome = Outcome {
-        name,
+        name: scenario_name(file),
         file: file.to_path_buf(),
         verdict: Verdict::default(),
         report: None,
@@ -201,7 +220,7 @@ fn run_one(file: &Path, roots: &Roots) -> Outcome {
 /// Loads the scenario and its rules, replays its events; a problem is the failure's text.
 /// What a replay gives the judge: the report, the id and time of every event read, and each
 /// term's period.
-type Replayed = (
+pub(crate) type Replayed = (
     Scenario,
     Report,
     HashMap<String, DateTime<Utc>>,
@@ -212,6 +231,16 @@ fn replay(file: &Path, roots: &Roots) -> std::result::Result<Replayed, String> {
     let name = file.display().to_string();
     let text = fs::read_to_string(file).map_err(|e| format!("cannot read {name}: {e}"))?;
     let scenario = scenario::load(&name, &text, roots).map_err(|d| d.render())?;
+    replay_scenario(file, scenario, roots)
+}
+
+/// [`replay`] for a scenario already read (`--bless` reads a draft, which may state nothing).
+pub(crate) fn replay_scenario(
+    file: &Path,
+    scenario: Scenario,
+    roots: &Roots,
+) -> std::result::Result<Replayed, String> {
+    let name = file.display().to_string();
     let base = file.parent().unwrap_or(Path::new(""));
     let rules: Vec<PathBuf> = scenario.rules.iter().map(|r| base.join(r)).collect();
     let (program, diagnostics) =
