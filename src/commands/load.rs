@@ -59,7 +59,7 @@ fn read_at_most(reader: impl io::Read, limit: u64, what: &str) -> io::Result<Vec
 }
 
 /// Expands directories into the `*.yaml` and `*.yml` files directly inside them, sorted by name.
-fn rule_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>> {
+pub(crate) fn rule_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>> {
     let mut files = Vec::new();
     for path in paths {
         if path.is_dir() {

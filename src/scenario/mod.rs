@@ -12,6 +12,7 @@
 //! for the term), which [`Coverage`] adds up per clause.
 
 pub mod bless;
+pub mod expectations;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::fmt::Write as _;
