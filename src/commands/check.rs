@@ -30,7 +30,9 @@ use pactum::report;
 use pactum::scenario;
 
 use crate::commands::confine::{self, RootArgs};
-use crate::commands::load::{load_mapping, load_named_rules, load_rules, rule_files};
+use crate::commands::load::{
+    load_mapping, load_named_rules, load_rules, peek_text, read_text, rule_files,
+};
 use crate::commands::output::{EXIT_INVALID, print_diagnostics, say, unless_pipe_closed};
 use crate::commands::test::scenario_files;
 
@@ -110,8 +112,9 @@ fn check(
     let files = files_of(paths)?;
     let (mut agreements, mut mappings, mut scenarios) = (Vec::new(), Vec::new(), Vec::new());
     for file in files {
-        // A file that cannot be read is the agreement loader's to report, as before.
-        let kind = fs::read_to_string(&file).map_or(Kind::Agreement, |t| pactum::load::kind_of(&t));
+        // A file that cannot be read (or never ends: /dev/zero) is the agreement loader's to
+        // report, as before.
+        let kind = peek_text(&file).map_or(Kind::Agreement, |t| pactum::load::kind_of(&t));
         match kind {
             Kind::Agreement => agreements.push(file),
             Kind::Mapping => mappings.push(file),
@@ -237,14 +240,10 @@ fn mapping_line(mapping: &pactum::input::mapping::Mapping) -> String {
 /// its expectations against its rules. True when all of it is valid.
 fn check_scenario(file: &Path, roots: &Roots, found: &mut Found) -> Result<bool> {
     let name = file.display().to_string();
-    let text = match fs::read_to_string(file) {
+    let text = match read_text(&name, file, None, roots) {
         Ok(text) => text,
-        Err(e) => {
-            found.diagnostics.push(Diagnostic::file_error(
-                Code::Io,
-                &name,
-                format!("cannot read the file: {e}"),
-            ));
+        Err(d) => {
+            found.diagnostics.push(d);
             return Ok(false);
         }
     };

@@ -80,6 +80,15 @@ pub(crate) fn rule_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>> {
     Ok(files)
 }
 
+/// The text of a file named on the command line, read as a rule file is (at most the bytes a
+/// rule file may have), for telling its kind; `None` when it cannot be had (its loader then
+/// says why).
+pub(crate) fn peek_text(path: &Path) -> Option<String> {
+    let file = fs::File::open(path).ok()?;
+    let bytes = read_at_most(file, MAX_RULE_BYTES, "a rule or mapping file").ok()?;
+    String::from_utf8(bytes).ok()
+}
+
 /// Loads and compiles rule files named on the command line; returns the program (when
 /// valid) and every diagnostic. The files their geography names are confined.
 pub fn load_rules(paths: &[PathBuf], roots: &Roots) -> Result<(Option<Program>, Vec<Diagnostic>)> {
@@ -150,7 +159,7 @@ pub fn load_mapping(
 /// A rule file's text, or the diagnostic that says why it cannot be had (for bytes that are
 /// not UTF-8: where the first bad one is). A file another names (in the folder `named_in`) is
 /// confined.
-fn read_text(
+pub(crate) fn read_text(
     name: &str,
     path: &Path,
     named_in: Option<&Path>,
