@@ -18,7 +18,7 @@ use pactum::load::confine::Roots;
 use pactum::scenario::{self, bless::BlessError};
 
 use crate::commands::output::{EXIT_INVALID, EXIT_VIOLATIONS, Pending, say};
-use crate::commands::test::{replay_scenario, scenario_files, scenario_name};
+use crate::commands::scenarios::{replay_scenario, scenario_files, scenario_name};
 
 /// What became of one scenario.
 enum Outcome {

@@ -34,7 +34,7 @@ use crate::commands::load::{
     load_mapping, load_named_rules, load_rules, peek_text, read_text, rule_files,
 };
 use crate::commands::output::{EXIT_INVALID, print_diagnostics, say, unless_pipe_closed};
-use crate::commands::test::scenario_files;
+use crate::commands::scenarios::scenario_files;
 
 /// What `pactum check` is given.
 #[derive(clap::Args)]
