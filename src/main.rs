@@ -38,7 +38,8 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Validate agreement files: YAML shape, keys, parties, ids and every Rhai expression.
+    /// Validate agreement, mapping and scenario files: YAML shape, keys, parties, ids, every Rhai
+    /// expression, and what a scenario names and states.
     ///
     /// Exit 0 when every file is valid (warnings allowed), 2 otherwise.
     Check(check::CheckArgs),

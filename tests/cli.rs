@@ -14,7 +14,11 @@
 //!   diagnostics, each key named must match), `report` (the JSON report, each key named must
 //!   match), `jsonl` (one value per line); `output` (check the file written by `--output`
 //!   instead of standard output, which must then be empty); `same_without_memo: true` (again
-//!   with `--no-memo`, byte-identical). Whatever the keys, the JSON of `check`, `explain` and
+//!   with `--no-memo`, byte-identical); `then` (further runs in the same directory, in order,
+//!   each with `args`, `exit` and optionally `stdout`, `stderr`, `stdout_contains`,
+//!   `stderr_contains`: a command and what it left behind checked by the next, as `test
+//!   --bless` then `test`); `files_after` (name: the exact text a file must hold after the
+//!   last run, `null` for a file that must not exist). Whatever the keys, the JSON of `check`, `explain` and
 //!   `diff` (`--format json`) must read back into the library's output type
 //!   (`pactum::report::outputs`, which refuses unknown fields), carry its version, write
 //!   again to the same bytes, and name no key that docs/report-format.md does not.
@@ -180,6 +184,29 @@ struct Case {
     /// Named pipes (FIFOs) made in the case's directory.
     #[serde(default)]
     fifos: Vec<String>,
+    /// Further runs of `pactum` in the same directory, in order, after the case's own.
+    #[serde(default)]
+    then: Vec<Step>,
+    /// Files that must hold exactly this text after the last run (name: content); `null`:
+    /// the file must not exist.
+    #[serde(default)]
+    files_after: BTreeMap<String, Option<String>>,
+}
+
+/// A further run of a case (`then`): its arguments and what it must give.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Step {
+    args: Vec<String>,
+    exit: i32,
+    #[serde(default)]
+    stdout: Option<String>,
+    #[serde(default)]
+    stderr: Option<String>,
+    #[serde(default)]
+    stdout_contains: Vec<String>,
+    #[serde(default)]
+    stderr_contains: Vec<String>,
 }
 
 /// `expected` matches `actual` when every key it names matches, recursively; arrays must have
@@ -450,6 +477,55 @@ fn run_case(path: &Path) -> Vec<String> {
             problems.push(format!(
                 "the memo changed the output; without it:\n{}",
                 String::from_utf8_lossy(&plain.stdout)
+            ));
+        }
+    }
+    let mut stderr = stderr;
+    for (i, step) in case.then.iter().enumerate() {
+        let out = pactum(dir.path(), &step.args, None);
+        let (stdout, err) = (
+            String::from_utf8_lossy(&out.stdout).to_string(),
+            String::from_utf8_lossy(&out.stderr).to_string(),
+        );
+        let what = format!("then[{i}] (`pactum {}`)", step.args.join(" "));
+        if out.status.code() != Some(step.exit) {
+            problems.push(format!(
+                "{what}: exit {:?}, expected {}",
+                out.status.code(),
+                step.exit
+            ));
+        }
+        for (name, want, actual) in [
+            ("stdout", &step.stdout, &stdout),
+            ("stderr", &step.stderr, &err),
+        ] {
+            if let Some(want) = want
+                && want != actual
+            {
+                problems.push(format!(
+                    "{what}: {name} differs:\n--- expected\n{want}--- actual\n{actual}"
+                ));
+            }
+        }
+        for want in &step.stdout_contains {
+            if !stdout.contains(want.as_str()) {
+                problems.push(format!("{what}: stdout lacks {want:?}"));
+            }
+        }
+        for want in &step.stderr_contains {
+            if !err.contains(want.as_str()) {
+                problems.push(format!("{what}: stderr lacks {want:?}"));
+            }
+        }
+        stderr.push_str(&format!("[{what}]\n{err}"));
+    }
+    for (name, want) in &case.files_after {
+        let found = std::fs::read_to_string(dir.path().join(name)).ok();
+        if found != *want {
+            problems.push(format!(
+                "{name} after the runs differs:\n--- expected\n{}--- actual\n{}",
+                want.as_deref().unwrap_or("(no file)\n"),
+                found.as_deref().unwrap_or("(no file)\n")
             ));
         }
     }
@@ -1663,7 +1739,8 @@ fn closed_pipe_keeps_the_exit_code() {
 }
 
 /// `pactum new` writes files that pass `check` and `test` (a scenario with full clause
-/// coverage), and never overwrites.
+/// coverage), neutral (no real state's name or code), and never overwrites. (That each names
+/// its schema, written beside it, is `tests/schema.rs`'s.)
 fn new_scaffolds_pass_check_and_test() {
     let dir = tempfile::tempdir().unwrap();
     let run = |args: &[&str]| {
@@ -1689,6 +1766,19 @@ fn new_scaffolds_pass_check_and_test() {
         "{}",
         String::from_utf8_lossy(&out.stdout)
     );
+    for file in [
+        "border-deal.yaml",
+        "first-strikes/agreement.yaml",
+        "first-strikes/events.jsonl",
+        "first-strikes/scenario.yaml",
+    ] {
+        let text = std::fs::read_to_string(dir.path().join(file)).unwrap();
+        for word in [
+            "Iraq", "Iran", "Türk", "Turk", "\"IQ\"", "\"TR\"", ": IQ", ": TR",
+        ] {
+            assert!(!text.contains(word), "{file} names {word}:\n{text}");
+        }
+    }
     let out = run(&["new", "agreement", "border-deal"]);
     assert_eq!(out.status.code(), Some(2));
     assert_eq!(

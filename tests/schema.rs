@@ -452,3 +452,46 @@ fn schemas_accept_what_the_case_files_load() {
     assert!(failures.is_empty(), "{}", failures.join("\n"));
     assert!(accepted >= 20 && refused >= 2, "{accepted} {refused}");
 }
+
+/// What `pactum new` writes names its schema in its first line, by a path beside it that holds
+/// this pactum's schema (the shipped bytes), and validates against it.
+#[test]
+fn new_files_name_their_schema_beside_them() {
+    let dir = tempfile::tempdir().unwrap();
+    assert_eq!(
+        pactum(dir.path(), &["new", "scenario", "demo"])
+            .status
+            .code(),
+        Some(0)
+    );
+    assert_eq!(
+        pactum(dir.path(), &["new", "agreement", "loose"])
+            .status
+            .code(),
+        Some(0)
+    );
+    let mut files = yaml_files(&dir.path().join("demo"));
+    files.extend(yaml_files(dir.path()));
+    assert_eq!(files.len(), 3, "{files:?}");
+    for file in &files {
+        let text = std::fs::read_to_string(file).unwrap();
+        let document = json_of(&text);
+        let kind = kind_of(&document).unwrap();
+        let first = text.lines().next().unwrap_or("");
+        assert_eq!(
+            first,
+            format!("# yaml-language-server: $schema={kind}.schema.json"),
+            "{}",
+            file.display()
+        );
+        let beside = file.parent().unwrap().join(format!("{kind}.schema.json"));
+        assert_eq!(
+            std::fs::read_to_string(&beside).unwrap(),
+            pactum::schema::find(kind).unwrap().text,
+            "{}",
+            beside.display()
+        );
+        let found = problems(&validator(kind), &document);
+        assert!(found.is_empty(), "{}: {found:?}", file.display());
+    }
+}

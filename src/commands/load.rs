@@ -59,7 +59,7 @@ fn read_at_most(reader: impl io::Read, limit: u64, what: &str) -> io::Result<Vec
 }
 
 /// Expands directories into the `*.yaml` and `*.yml` files directly inside them, sorted by name.
-fn rule_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>> {
+pub(crate) fn rule_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>> {
     let mut files = Vec::new();
     for path in paths {
         if path.is_dir() {
@@ -78,6 +78,15 @@ fn rule_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>> {
         }
     }
     Ok(files)
+}
+
+/// The text of a file named on the command line, read as a rule file is (at most the bytes a
+/// rule file may have), for telling its kind; `None` when it cannot be had (its loader then
+/// says why).
+pub(crate) fn peek_text(path: &Path) -> Option<String> {
+    let file = fs::File::open(path).ok()?;
+    let bytes = read_at_most(file, MAX_RULE_BYTES, "a rule or mapping file").ok()?;
+    String::from_utf8(bytes).ok()
 }
 
 /// Loads and compiles rule files named on the command line; returns the program (when
@@ -165,7 +174,7 @@ pub fn load_mapping(
 /// A rule file's text, or the diagnostic that says why it cannot be had (for bytes that are
 /// not UTF-8: where the first bad one is). A file another names (in the folder `named_in`) is
 /// confined.
-fn read_text(
+pub(crate) fn read_text(
     name: &str,
     path: &Path,
     named_in: Option<&Path>,

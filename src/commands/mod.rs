@@ -6,7 +6,9 @@
 //! than one command needs lives in a shared module with one job: [`output`] (exit codes,
 //! stderr, where output goes), [`load`] (rule files, mappings, saved reports), [`confine`]
 //! (`--allow-root`, and opening the files those name), [`inputs`]
-//! (event inputs) and [`sink`] (a replay's violations and progress bar). Nothing here imports
+//! (event inputs), [`sink`] (a replay's violations and progress bar), [`scenarios`] (scenario files found
+//! and replayed, for `test`, `test --bless` and `check`) and [`bless`] (`test --bless`:
+//! scenarios' expectations written from their replays). Nothing here imports
 //! from `main.rs`.
 
 pub mod check;
@@ -19,10 +21,12 @@ pub mod schema;
 pub mod test;
 
 pub mod background;
+pub mod bless;
 pub mod checkpoint;
 pub mod confine;
 pub mod inputs;
 pub mod interrupt;
 pub mod load;
 pub mod output;
+pub mod scenarios;
 pub mod sink;

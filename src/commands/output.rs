@@ -117,6 +117,14 @@ impl Pending {
         ))
     }
 
+    /// Gives the file being written `permissions` (those of the file it is to replace).
+    pub fn set_permissions(&self, permissions: fs::Permissions) -> Result<()> {
+        self.temporary
+            .as_file()
+            .set_permissions(permissions)
+            .with_context(|| format!("cannot write {}", self.path.display()))
+    }
+
     /// Puts the file written in place of the one at its path.
     pub fn commit(self) -> Result<()> {
         let path = self.path;
@@ -151,8 +159,8 @@ pub struct RenderingArgs {
     /// matrix: day, week, month, quarter or year (default: chosen from the violations' span)
     #[arg(long, value_name = "PERIOD", value_parser = period_unit)]
     period: Option<PeriodUnit>,
-    /// Show times, and begin the periods' days, in this IANA time zone (Asia/Baghdad,
-    /// Europe/Istanbul, UTC); the JSON report stays in UTC
+    /// Show times, and begin the periods' days, in this IANA time zone (Europe/Paris,
+    /// America/New_York, UTC); the JSON report stays in UTC
     #[arg(long, value_name = "ZONE", value_parser = time_zone)]
     timezone: Option<Tz>,
 }
@@ -202,7 +210,7 @@ fn time_zone(name: &str) -> Result<Tz, String> {
     near.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(b.1)));
     let near: Vec<&str> = near.into_iter().take(3).map(|(_, name)| name).collect();
     Err(if near.is_empty() {
-        "not an IANA time zone name (such as Asia/Baghdad, Europe/Istanbul or UTC)".to_string()
+        "not an IANA time zone name (such as Europe/Paris, America/New_York or UTC)".to_string()
     } else {
         format!(
             "not an IANA time zone name; did you mean {}?",

@@ -1,32 +1,23 @@
 //! `pactum test`: runs scenarios and reports, per scenario, whether it holds; with
 //! `--coverage`, which clauses the scenarios exercise.
 //!
-//! The library's [`pactum::scenario`] reads a scenario and judges a report against it; this
-//! module finds the scenario files, reads the files they name (relative to the scenario, and
-//! confined to its folder or an allowed root: [`crate::commands::confine`]), runs
-//! each replay exactly as `pactum replay` would, and renders the results as text or JUnit XML.
+//! The library's [`pactum::scenario`] reads a scenario and judges a report against it;
+//! [`crate::commands::scenarios`] finds the scenario files and replays each exactly as `pactum
+//! replay` would; this module judges, adds up the coverage and renders the results as text or
+//! JUnit XML. `--bless` hands over to [`crate::commands::bless`].
 
-use std::collections::{BTreeMap, HashMap};
-
-use chrono::{DateTime, Utc};
-use pactum::load::agreement::Period;
 use std::fmt::Write as _;
-use std::fs;
 use std::path::{Path, PathBuf};
-use std::rc::Rc;
 
-use anyhow::{Context, Result};
-use pactum::diagnostic::{Code, Diagnostic};
-use pactum::input::EventReader;
-use pactum::load::confine::{Refusal, Roots};
-use pactum::report::{self, Report};
-use pactum::scenario::{self, Coverage, Scenario, Verdict};
-use pactum::{InputFormat, RunOptions};
+use anyhow::Result;
+use pactum::load::confine::Roots;
+use pactum::report::Report;
+use pactum::scenario::{self, Coverage, Verdict};
 
-use crate::commands::confine::{self, RootArgs};
-use crate::commands::inputs::open_inputs;
-use crate::commands::load::{load_mapping, load_named_rules, load_rules};
+use crate::commands::confine::RootArgs;
+use crate::commands::load::load_rules;
 use crate::commands::output::{EXIT_INVALID, EXIT_VIOLATIONS, say};
+use crate::commands::scenarios::{replay, scenario_files, scenario_name};
 
 /// What `pactum test` is given.
 #[derive(clap::Args)]
@@ -49,6 +40,12 @@ pub struct TestArgs {
     /// a directory of them; repeatable): a new agreement with no scenario counts as 0 %.
     #[arg(long = "rules", short = 'r', value_name = "PATH")]
     rules: Vec<PathBuf>,
+    /// Write each scenario's `violations` (or `counts`) and `open` from its replay, editing
+    /// only those in the file (comments and the rest kept), and show the change as a diff. A
+    /// scenario whose replay fails is left as it was (exit 2); one that then still fails on
+    /// what --bless does not write (quiet events, includes, skipped) exits 1.
+    #[arg(long, conflicts_with_all = ["coverage", "min_coverage", "rules"])]
+    bless: bool,
     #[command(flatten)]
     roots: RootArgs,
 }
@@ -74,6 +71,15 @@ struct Outcome {
 
 /// Runs `pactum test`; returns the exit code.
 pub fn run(args: TestArgs) -> Result<u8> {
+    if args.bless {
+        if matches!(args.format, TestFormat::Junit) {
+            say!(
+                "error: --bless writes the scenarios' files and shows what changed as text; it has no JUnit output"
+            );
+            return Ok(EXIT_INVALID);
+        }
+        return crate::commands::bless::bless(&args.paths, &args.roots.roots()?);
+    }
     test(
         &args.paths,
         &args.rules,
@@ -151,39 +157,9 @@ fn test(
     })
 }
 
-/// Scenario files: a file as given; a directory holding `scenario.yaml`; or a directory whose
-/// subdirectories hold one (sorted by name).
-fn scenario_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>> {
-    let mut files = Vec::new();
-    for path in paths {
-        if path.is_file() {
-            files.push(path.clone());
-        } else if path.join("scenario.yaml").is_file() {
-            files.push(path.join("scenario.yaml"));
-        } else {
-            let mut found: Vec<PathBuf> = fs::read_dir(path)
-                .with_context(|| format!("cannot list {}", path.display()))?
-                .filter_map(|entry| entry.ok().map(|e| e.path().join("scenario.yaml")))
-                .filter(|p| p.is_file())
-                .collect();
-            found.sort();
-            files.extend(found);
-        }
-    }
-    Ok(files)
-}
-
 fn run_one(file: &Path, roots: &Roots) -> Outcome {
-    let name = match file.file_name().and_then(|n| n.to_str()) {
-        Some("scenario.yaml") => file.parent().and_then(Path::file_name),
-        _ => file.file_name(),
-    }
-    .map_or_else(
-        || file.display().to_string(),
-        |n| n.to_string_lossy().into_owned(),
-    );
     let mut outcome = Outcome {
-        name,
+        name: scenario_name(file),
         file: file.to_path_buf(),
         verdict: Verdict::default(),
         report: None,
@@ -196,108 +172,6 @@ fn run_one(file: &Path, roots: &Roots) -> Outcome {
         Err(why) => outcome.verdict.failures.push(why),
     }
     outcome
-}
-
-/// Loads the scenario and its rules, replays its events; a problem is the failure's text.
-/// What a replay gives the judge: the report, the id and time of every event read, and each
-/// term's period.
-type Replayed = (
-    Scenario,
-    Report,
-    HashMap<String, DateTime<Utc>>,
-    BTreeMap<(String, String), Period>,
-);
-
-fn replay(file: &Path, roots: &Roots) -> std::result::Result<Replayed, String> {
-    let name = file.display().to_string();
-    let text = fs::read_to_string(file).map_err(|e| format!("cannot read {name}: {e}"))?;
-    let scenario = scenario::load(&name, &text, roots).map_err(|d| d.render())?;
-    let base = file.parent().unwrap_or(Path::new(""));
-    let rules: Vec<PathBuf> = scenario.rules.iter().map(|r| base.join(r)).collect();
-    let (program, diagnostics) =
-        load_named_rules(&rules, base, roots).map_err(|e| format!("{e:#}"))?;
-    let Some(program) = program else {
-        let rendered: String = diagnostics.iter().map(|d| d.render()).collect();
-        return Err(format!("the rules are invalid:\n{rendered}"));
-    };
-    let mapping = match &scenario.map {
-        Some(map) => {
-            let (mapping, diagnostics) = load_mapping(&base.join(map), Some(base), roots);
-            match mapping {
-                Some(mapping) => Some(Rc::new(mapping)),
-                None => {
-                    let rendered: String = diagnostics.iter().map(|d| d.render()).collect();
-                    return Err(format!("the mapping is invalid:\n{rendered}"));
-                }
-            }
-        }
-        None => None,
-    };
-    let events: Vec<String> = scenario
-        .events
-        .iter()
-        .map(|e| base.join(e).display().to_string())
-        .collect();
-    // Each event file checked where the scenario's folder allows it, and a regular file, before
-    // the replay opens it (again, by name, as `pactum replay` does).
-    for (written, path) in scenario.events.iter().zip(&events) {
-        if let Err(err) = confine::open(Path::new(path), base, roots) {
-            return Err(match Refusal::of(&err) {
-                Some(refusal) => {
-                    Diagnostic::file_error(Code::FileRefused, &name, refusal.message(written))
-                        .with_help(refusal.help())
-                        .render()
-                }
-                None => format!("cannot open {path}: {err}"),
-            });
-        }
-    }
-    let mut options = RunOptions::default();
-    options.skip_invalid = scenario.expect.skipped > 0;
-    let inputs = open_inputs(&events, None, mapping.as_ref()).map_err(|e| format!("{e:#}"))?;
-    let mut sink = report::Collector::new(&program);
-    let outcome = pactum::run(&program, inputs, options, &mut sink).map_err(|e| match e {
-        pactum::run::RunError::Invalid(invalid) => format!("invalid event at {invalid}"),
-        other => other.to_string(),
-    })?;
-    let collected = sink.finish().map_err(|e| e.to_string())?;
-    let report =
-        report::build_whole(&program, &outcome, options, &collected).map_err(|e| e.to_string())?;
-    let ids = event_ids(&events, mapping.as_ref()).map_err(|e| format!("{e:#}"))?;
-    let periods = program
-        .agreements()
-        .iter()
-        .flat_map(|a| {
-            a.terms
-                .iter()
-                .map(|t| ((a.id.clone(), t.id.clone()), t.effective))
-        })
-        .collect();
-    Ok((scenario, report, ids, periods))
-}
-
-/// The id and time of every valid event of the inputs (for quiet events: one that is not read
-/// is a typo, not a negative case; one outside a term's period does not test it).
-fn event_ids(
-    events: &[String],
-    mapping: Option<&Rc<pactum::input::mapping::Mapping>>,
-) -> Result<HashMap<String, DateTime<Utc>>> {
-    let mut ids = HashMap::new();
-    for name in events {
-        let file = fs::File::open(name).with_context(|| format!("cannot open {name}"))?;
-        let mut reader = EventReader::new(
-            name,
-            std::io::BufReader::new(file),
-            InputFormat::from_name(name),
-        )
-        .with_mapping(mapping.cloned());
-        while let Some(record) = reader.next_record()? {
-            if let Ok(event) = record {
-                ids.entry(event.id()).or_insert(event.time());
-            }
-        }
-    }
-    Ok(ids)
 }
 
 fn text(outcomes: &[Outcome], coverage: Option<&Coverage>) -> String {

@@ -32,6 +32,46 @@ use crate::diagnostic::{Code, Diagnostic, SourceFile, did_you_mean};
 /// confined ([`confine::Roots::resolve`]): the library opens no file itself.
 pub type FileReader<'a> = &'a mut dyn FnMut(&std::path::Path) -> std::io::Result<Vec<u8>>;
 
+/// The kinds of YAML file pactum reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// An agreement: `agreement: ID` (and what is not recognisably another kind, so that its
+    /// loader says what is wrong with it).
+    Agreement,
+    /// A mapping file: `mapping: ID`.
+    Mapping,
+    /// A scenario: `expect`, or `rules` and `events`.
+    Scenario,
+    /// A vocabulary file: `vocabulary: ID` without `agreement` or `mapping` (which may name
+    /// a vocabulary too).
+    Vocabulary,
+}
+
+/// The kind of the YAML file `text`, by its top-level keys: `agreement` makes an agreement,
+/// `mapping` a mapping, `expect` (or `rules` with `events`) a scenario — the keys each loader
+/// requires and no other has, which the agreement loader's "this looks like a mapping
+/// (scenario) file" help names too. Text that is no YAML mapping is an agreement's, for the
+/// agreement loader to report.
+pub fn kind_of(text: &str) -> Kind {
+    let Ok(keys) =
+        serde_saphyr::from_str::<std::collections::BTreeMap<String, serde::de::IgnoredAny>>(text)
+    else {
+        return Kind::Agreement;
+    };
+    let has = |key: &str| keys.contains_key(key);
+    if has("agreement") {
+        Kind::Agreement
+    } else if has("mapping") {
+        Kind::Mapping
+    } else if has("expect") || (has("rules") && has("events")) {
+        Kind::Scenario
+    } else if has("vocabulary") {
+        Kind::Vocabulary
+    } else {
+        Kind::Agreement
+    }
+}
+
 /// Collects the diagnostics of one file as it is checked, positioned by its `Spanned` values.
 pub(crate) struct Checker {
     pub(crate) source: Rc<SourceFile>,

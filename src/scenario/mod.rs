@@ -11,6 +11,9 @@
 //! exercises positively (a stated violation of the term) and negatively (a quiet event named
 //! for the term), which [`Coverage`] adds up per clause.
 
+pub mod bless;
+pub mod expectations;
+
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::fmt::Write as _;
 
@@ -61,7 +64,7 @@ pub struct Expect {
 }
 
 /// A violation as a scenario states it.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Stated {
     /// Agreement id.
@@ -81,7 +84,7 @@ pub struct Stated {
 }
 
 /// An open obligation as a scenario states it.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct StatedOpen {
     /// Agreement id.
@@ -118,10 +121,20 @@ struct ScenarioFile {
     events: Vec<Spanned<String>>,
     #[serde(default)]
     map: Option<Spanned<String>>,
-    expect: ExpectFile,
+    /// Required ([`load`]); absent in a draft ([`load_draft`]), which `--bless` completes.
+    #[serde(default)]
+    expect: Option<ExpectFile>,
 }
 
+/// What `expect` is to serde when it is required: the same "missing key" a required field of
+/// [`ScenarioFile`] would give, at the same place.
 #[derive(Deserialize)]
+struct RequiredExpect {
+    #[allow(dead_code)]
+    expect: serde::de::IgnoredAny,
+}
+
+#[derive(Deserialize, Default)]
 #[serde(deny_unknown_fields)]
 struct ExpectFile {
     #[serde(default)]
@@ -144,6 +157,17 @@ struct ExpectFile {
 /// be in its folder or one of `roots` (an absolute path or a `..` out of them is refused, a
 /// `file-refused` diagnostic at the path; links are the opener's to check).
 pub fn load(name: &str, text: &str, roots: &Roots) -> Result<Scenario, Diagnostic> {
+    read(name, text, roots, false)
+}
+
+/// [`load`] for a scenario whose expectations `pactum test --bless` is to write: `expect` may be
+/// absent (the scenario's [`Expect`] is then empty), or state neither `violations` nor `counts`.
+/// Everything else is checked as [`load`] checks it.
+pub fn load_draft(name: &str, text: &str, roots: &Roots) -> Result<Scenario, Diagnostic> {
+    read(name, text, roots, true)
+}
+
+fn read(name: &str, text: &str, roots: &Roots, draft: bool) -> Result<Scenario, Diagnostic> {
     let source = SourceFile::new(name, text);
     let file: ScenarioFile =
         serde_saphyr::from_str(text).map_err(|err| crate::load::yaml_diagnostic(&source, &err))?;
@@ -169,8 +193,17 @@ pub fn load(name: &str, text: &str, roots: &Roots) -> Result<Scenario, Diagnosti
         }
     }
     let plain = |paths: Vec<Spanned<String>>| paths.into_iter().map(|p| p.value).collect();
-    let expect = file.expect;
-    if expect.violations.is_none() && expect.counts.is_none() {
+    let expect = match file.expect {
+        Some(expect) => expect,
+        None if draft => ExpectFile::default(),
+        None => {
+            return Err(match serde_saphyr::from_str::<RequiredExpect>(text) {
+                Err(err) => crate::load::yaml_diagnostic(&source, &err),
+                Ok(_) => at("missing required key `expect`"),
+            });
+        }
+    };
+    if expect.violations.is_none() && expect.counts.is_none() && !draft {
         return Err(at(
             "`expect` states the violations exactly (`violations`) or per term (`counts`)",
         )
@@ -190,14 +223,7 @@ pub fn load(name: &str, text: &str, roots: &Roots) -> Result<Scenario, Diagnosti
                 .map(|v| v.into_iter().map(Stated::canonical).collect()),
             counts: expect.counts,
             includes: expect.includes.into_iter().map(Stated::canonical).collect(),
-            open: expect
-                .open
-                .into_iter()
-                .map(|mut o| {
-                    o.due = canonical_instant(o.due);
-                    o
-                })
-                .collect(),
+            open: expect.open.into_iter().map(StatedOpen::canonical).collect(),
             quiet: expect.quiet,
             skipped: expect.skipped,
             events: expect.events,
@@ -235,6 +261,14 @@ impl Stated {
     /// The violation with its time as the report writes it.
     fn canonical(mut self) -> Self {
         self.time = canonical_instant(self.time);
+        self
+    }
+}
+
+impl StatedOpen {
+    /// The obligation with its due time as the report writes it.
+    fn canonical(mut self) -> Self {
+        self.due = canonical_instant(self.due);
         self
     }
 }
