@@ -105,6 +105,9 @@ fn place(document: &Document, line: usize, column: usize) -> Place {
             _ => text.get(..column).unwrap_or("").trim_start(),
         };
         let first_line = n.value.is_some_and(|v| v.line == line);
+        // Inside quotes, the expression as YAML will give it: `\"` in a double-quoted value
+        // is a quote.
+        let double = before.starts_with('"');
         let before = if first_line {
             before
                 .strip_prefix('"')
@@ -113,6 +116,12 @@ fn place(document: &Document, line: usize, column: usize) -> Place {
         } else {
             before
         };
+        let before = if double {
+            before.replace("\\\"", "\"")
+        } else {
+            before.to_string()
+        };
+        let before = before.as_str();
         if n.block && first_line {
             return Place::Nowhere;
         }
@@ -307,12 +316,21 @@ fn expression_completions(document: &Document, node: usize, before: &str) -> Vec
     }
     let mut items = Vec::new();
     if path.last() == Some(&"breached_by") && head.trim().is_empty() {
+        // A party code, or an expression giving one: the file's functions, `event.…`.
         items.extend(symbols.parties.iter().map(|p| Completion {
             label: p.code.name.clone(),
             kind: CompletionKind::Party,
             detail: p.title.clone(),
             insert: None,
         }));
+        items.extend(symbols.functions.iter().map(function_completion));
+        items.push(Completion {
+            label: "event".to_string(),
+            kind: CompletionKind::Variable,
+            detail: "the event judged".to_string(),
+            insert: None,
+        });
+        return items;
     }
     let lists = symbols
         .lists
@@ -322,12 +340,7 @@ fn expression_completions(document: &Document, node: usize, before: &str) -> Vec
         return lists.collect();
     }
     items.extend(lists);
-    items.extend(symbols.functions.iter().map(|f| Completion {
-        label: f.name.name.clone(),
-        kind: CompletionKind::Function,
-        detail: f.signature.clone(),
-        insert: None,
-    }));
+    items.extend(symbols.functions.iter().map(function_completion));
     items.extend(BUILTINS.iter().map(|b| Completion {
         label: b.name.to_string(),
         kind: CompletionKind::Function,
@@ -349,6 +362,15 @@ fn expression_completions(document: &Document, node: usize, before: &str) -> Vec
         insert: None,
     }));
     items
+}
+
+fn function_completion(f: &super::symbols::Function) -> Completion {
+    Completion {
+        label: f.name.name.clone(),
+        kind: CompletionKind::Function,
+        detail: f.signature.clone(),
+        insert: None,
+    }
 }
 
 fn list_completion(name: &str, items: &[String]) -> Completion {
@@ -601,7 +623,7 @@ terms:
         let d = Document::new("a.yaml", FILE);
         // After `breached_by: `.
         let items = complete(&d, 18, at(FILE, 18, "TR"));
-        assert_eq!(labels(items)[..2], ["IQ", "TR"]);
+        assert_eq!(labels(items), ["IQ", "TR", "by_turkey", "event"]);
         // After `event.kind in `.
         let column = at(FILE, 19, "strikes &&");
         assert_eq!(labels(complete(&d, 19, column)), ["strikes"]);

@@ -265,9 +265,10 @@ fn scenario(job: &Job, name: &str, outline: &Outline, roots: &Roots) -> Vec<Diag
                 line,
                 column,
                 format!(
-                    "{what} `{written}` is invalid: {} error(s), the first at {}: {}",
+                    "{what} `{written}` is invalid: {} error(s), the first at line {}, column {}: {}",
                     errors.len(),
-                    first.location(),
+                    first.line,
+                    first.column,
                     first.message
                 ),
             )
