@@ -37,27 +37,29 @@ pub enum Kind {
 
 impl Kind {
     /// The kind of the file named `name` with `text`: by its top-level keys, then by the
-    /// schema its first lines name, then by its name (`scenario.yaml`); an agreement
-    /// otherwise.
-    pub fn of(name: &str, text: &str, outline: &Outline) -> Kind {
+    /// schema its first lines name, then by its name (`scenario.yaml`); `None` for a YAML
+    /// file that is none of pactum's (an editor's server leaves it alone).
+    pub fn of(name: &str, text: &str, outline: &Outline) -> Option<Kind> {
         let has = |key: &str| outline.find(&[key]).is_some();
         if has("agreement") || has("terms") || has("parties") {
-            return Kind::Agreement;
+            return Some(Kind::Agreement);
         }
-        if has("mapping") || has("fields") {
-            return Kind::Mapping;
+        if has("mapping") {
+            return Some(Kind::Mapping);
         }
-        if has("expect") || has("events") || has("rules") {
-            return Kind::Scenario;
+        if has("expect") {
+            return Some(Kind::Scenario);
         }
         let head: String = text.lines().take(3).collect::<Vec<_>>().join("\n");
-        if head.contains("mapping.schema.json") {
-            return Kind::Mapping;
+        for kind in [Kind::Agreement, Kind::Mapping, Kind::Scenario] {
+            if head.contains(&format!("{}.schema.json", kind.as_str())) {
+                return Some(kind);
+            }
         }
-        if head.contains("scenario.schema.json") || name.ends_with("scenario.yaml") {
-            return Kind::Scenario;
+        if name.ends_with("scenario.yaml") {
+            return Some(Kind::Scenario);
         }
-        Kind::Agreement
+        None
     }
 
     /// The kind's name, as `pactum schema KIND` takes it.
@@ -86,7 +88,8 @@ impl Document {
     /// Reads the file named `name` (its kind may depend on it) with `text`.
     pub fn new(name: &str, text: &str) -> Document {
         let outline = Outline::new(text);
-        let kind = Kind::of(name, text, &outline);
+        // A file of no known kind is read as an agreement, the most common.
+        let kind = Kind::of(name, text, &outline).unwrap_or(Kind::Agreement);
         let symbols = Symbols::of(&outline);
         Document {
             kind,
@@ -97,10 +100,10 @@ impl Document {
 }
 
 /// The span to underline for a diagnostic at 1-based `line` and `column` (in characters, as
-/// [`crate::Diagnostic`] counts them): the word, number, quoted text or run of punctuation that
-/// starts there, else the one character; the whole line for column 0, the file's start for
-/// line 0.
-pub fn diagnostic_span(text: &str, line: u64, column: u64) -> Span {
+/// [`crate::Diagnostic`] counts them), `source` being that line's text: the word, number,
+/// quoted text or run of punctuation that starts there, else the one character; the whole line
+/// for column 0, the file's start for line 0.
+pub fn diagnostic_span(source: &str, line: u64, column: u64) -> Span {
     let Some(index) = usize::try_from(line).ok().and_then(|l| l.checked_sub(1)) else {
         return Span {
             line: 0,
@@ -108,7 +111,6 @@ pub fn diagnostic_span(text: &str, line: u64, column: u64) -> Span {
             end: 0,
         };
     };
-    let source = text.split('\n').nth(index).unwrap_or("");
     let source = source.strip_suffix('\r').unwrap_or(source);
     if column == 0 {
         let start = source.len() - source.trim_start().len();
@@ -148,7 +150,7 @@ mod tests {
 
     #[test]
     fn a_diagnostic_underlines_the_word_at_its_column() {
-        let text = "a: 1\n    breached_by: Türkiye – x\n";
+        let text = "    breached_by: Türkiye – x";
         // `Türkiye` starts at character 18 (1-based), byte 17.
         assert_eq!(
             diagnostic_span(text, 2, 18),
@@ -188,17 +190,15 @@ mod tests {
     #[test]
     fn kinds_are_told_by_keys_then_schema_then_name() {
         let kind = |name: &str, text: &str| Kind::of(name, text, &Outline::new(text));
-        assert_eq!(kind("a.yaml", "agreement: x\n"), Kind::Agreement);
-        assert_eq!(kind("a.yaml", "mapping: x\n"), Kind::Mapping);
-        assert_eq!(kind("a.yaml", "title: x\nexpect: {}\n"), Kind::Scenario);
-        assert_eq!(kind("x/scenario.yaml", "title: x\n"), Kind::Scenario);
+        assert_eq!(kind("a.yaml", "agreement: x\n"), Some(Kind::Agreement));
+        assert_eq!(kind("a.yaml", "mapping: x\n"), Some(Kind::Mapping));
         assert_eq!(
-            kind(
-                "m.yaml",
-                "# yaml-language-server: $schema=mapping.schema.json\n"
-            ),
-            Kind::Mapping
+            kind("a.yaml", "title: x\nexpect: {}\n"),
+            Some(Kind::Scenario)
         );
-        assert_eq!(kind("a.yaml", ""), Kind::Agreement);
+        assert_eq!(kind("x/scenario.yaml", "title: x\n"), Some(Kind::Scenario));
+        let schema = "# yaml-language-server: $schema=mapping.schema.json\n";
+        assert_eq!(kind("m.yaml", schema), Some(Kind::Mapping));
+        assert_eq!(kind("ci.yaml", "on: push\njobs: {}\n"), None);
     }
 }

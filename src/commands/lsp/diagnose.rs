@@ -170,7 +170,7 @@ fn work(
             let lines = Lines::new(&job.text);
             let converted = found
                 .iter()
-                .map(|d| to_protocol(d, &name_of(&job), &job.text, &lines, encoding))
+                .map(|d| to_protocol(d, &name_of(&job), &lines, encoding))
                 .collect();
             let queue = lock(shared);
             if queue.latest.get(job.uri.as_str()) == Some(&generation) {
@@ -203,7 +203,9 @@ pub fn diagnose(job: &Job, roots: &Roots) -> Vec<Diagnostic> {
     }
     let outline = Outline::new(&job.text);
     match Kind::of(&name, &job.text, &outline) {
-        Kind::Agreement => {
+        // A YAML file that is none of pactum's: left alone.
+        None => Vec::new(),
+        Some(Kind::Agreement) => {
             let (agreement, mut found) = match &job.path {
                 Some(_) => load_agreement(&name, &job.text, roots),
                 // A file not saved yet has no folder to read geography files from.
@@ -215,8 +217,8 @@ pub fn diagnose(job: &Job, roots: &Roots) -> Vec<Diagnostic> {
             }
             found
         }
-        Kind::Mapping => pactum::input::mapping::load(&name, &job.text, &Limits::default()).1,
-        Kind::Scenario => scenario(job, &name, &outline, roots),
+        Some(Kind::Mapping) => pactum::input::mapping::load(&name, &job.text, &Limits::default()).1,
+        Some(Kind::Scenario) => scenario(job, &name, &outline, roots),
     }
 }
 
@@ -320,15 +322,15 @@ fn scenario(job: &Job, name: &str, outline: &Outline, roots: &Roots) -> Vec<Diag
 pub fn to_protocol(
     d: &Diagnostic,
     name: &str,
-    text: &str,
     lines: &Lines<'_>,
     encoding: Encoding,
 ) -> lsp_types::Diagnostic {
     let here = d.file == name;
     let span = if here {
-        diagnostic_span(text, d.line, d.column)
+        let index = usize::try_from(d.line.saturating_sub(1)).unwrap_or(usize::MAX);
+        diagnostic_span(lines.line(index), d.line, d.column)
     } else {
-        diagnostic_span(text, 0, 0)
+        diagnostic_span("", 0, 0)
     };
     let mut message = if here {
         d.message.clone()
