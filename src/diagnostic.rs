@@ -143,6 +143,10 @@ pub struct SourceFile {
     pub name: String,
     /// Its whole text.
     pub text: String,
+    /// Where each line starts, found the first time a line is asked for: checks ask for the
+    /// line of every expression, and finding it from the top each time made `check` take time
+    /// quadratic in the file's length.
+    starts: std::cell::OnceCell<Vec<usize>>,
 }
 
 impl SourceFile {
@@ -151,13 +155,27 @@ impl SourceFile {
         Rc::new(SourceFile {
             name: name.into(),
             text: text.into(),
+            starts: std::cell::OnceCell::new(),
         })
     }
 
-    /// The text of 1-based line `line`, without its line break.
+    /// The text of 1-based line `line`, without its line break (as [`str::lines`] gives it).
     pub fn line(&self, line: u64) -> Option<&str> {
         let index = usize::try_from(line.checked_sub(1)?).ok()?;
-        self.text.lines().nth(index)
+        let starts = self.starts.get_or_init(|| {
+            std::iter::once(0)
+                .chain(memchr::memchr_iter(b'\n', self.text.as_bytes()).map(|at| at + 1))
+                .collect()
+        });
+        let start = *starts.get(index)?;
+        if start >= self.text.len() {
+            return None;
+        }
+        let end = starts
+            .get(index + 1)
+            .map_or(self.text.len(), |next| next - 1);
+        let text = self.text.get(start..end)?;
+        Some(text.strip_suffix('\r').unwrap_or(text))
     }
 }
 
@@ -303,6 +321,20 @@ pub fn did_you_mean<'a>(
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn lines_are_those_str_lines_gives() {
+        for text in ["", "\n", "a", "a\n", "a\r\nb", "a\n\nb\n", "x\r\n\r\n"] {
+            let source = super::SourceFile::new("f", text);
+            let expected: Vec<&str> = text.lines().collect();
+            let got: Vec<&str> = (1..=expected.len() as u64 + 2)
+                .map_while(|n| source.line(n))
+                .collect();
+            assert_eq!(got, expected, "{text:?}");
+            assert_eq!(source.line(expected.len() as u64 + 1), None);
+            assert_eq!(source.line(0), None);
+        }
+    }
+
     use super::*;
 
     #[test]

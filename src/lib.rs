@@ -65,6 +65,7 @@
 
 pub mod check;
 pub mod diagnostic;
+pub mod editor;
 pub mod engine;
 pub mod event;
 pub mod expr;

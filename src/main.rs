@@ -23,7 +23,7 @@ mod commands;
 static ALLOCATOR: pactum::expr::cost::CountingAllocator = pactum::expr::cost::CountingAllocator;
 
 use commands::output::{EXIT_INVALID, say};
-use commands::{check, diff, explain, new, replay, report, schema, test};
+use commands::{check, diff, explain, lsp, new, replay, report, schema, test};
 
 /// Judge event logs against security agreements written as rules.
 #[derive(Parser)]
@@ -75,6 +75,11 @@ enum Command {
     /// Exit 0 whatever the terms make of the event; 2 for invalid rules, an invalid event, or an
     /// id not found.
     Explain(explain::ExplainArgs),
+    /// Run a language server on standard input and output, for editors: `pactum check`'s
+    /// diagnostics as you type, completion, hover and go-to-definition (docs/rules.md).
+    ///
+    /// Exit 0 after the client's `shutdown` and `exit`, 1 when it exits without `shutdown`.
+    Lsp(lsp::LspArgs),
 }
 
 fn main() -> ExitCode {
@@ -128,5 +133,6 @@ fn execute(command: Command) -> Result<u8> {
         Command::Diff(args) => diff::run(args),
         Command::Schema(args) => schema::run(args),
         Command::Explain(args) => explain::run(args),
+        Command::Lsp(args) => lsp::run(args),
     }
 }

@@ -33,6 +33,7 @@ const STAGES: &[&[&str]] = &[
     &["run"],
     &["report"],
     &["scenario"],
+    &["editor"],
 ];
 
 /// A reference from one place in the source to a module path.

@@ -30,7 +30,7 @@ use crate::commands::output::{print_diagnostics, say};
 const MAX_GEOGRAPHY_BYTES: u64 = 64 << 20;
 
 /// The largest rule or mapping file: hand-written YAML; the shipped ones are a few KiB.
-const MAX_RULE_BYTES: u64 = 16 << 20;
+pub const MAX_RULE_BYTES: u64 = 16 << 20;
 
 /// Reads a file an agreement's geography names (an agreement in `folder`), refusing one out of
 /// the folder and the roots, one that is not a regular file, and one too large to be a map.
@@ -40,6 +40,12 @@ fn read_geography(path: &Path, folder: &Path, roots: &Roots) -> io::Result<Vec<u
         MAX_GEOGRAPHY_BYTES,
         "a file an agreement names",
     )
+}
+
+/// A file an agreement or a mapping names (a vocabulary file), read as its geography files are:
+/// confined to `folder` (or a root), at most as many bytes.
+pub fn read_included(path: &Path, folder: &Path, roots: &Roots) -> io::Result<Vec<u8>> {
+    read_geography(path, folder, roots)
 }
 
 /// Everything `reader` gives, refusing more than `limit` bytes. The size is checked on the
@@ -126,12 +132,7 @@ fn load_rule_files(
                 continue;
             }
         };
-        // Geography files are named relative to the agreement file; the library resolves
-        // the path and refuses one out of the folder, the command line reads it.
-        let folder = folder_of(&name);
-        let (agreement, found) = agreement::load_with(&name, &text, roots, &mut |path| {
-            read_geography(path, folder, roots)
-        });
+        let (agreement, found) = load_agreement(&name, &text, roots);
         // A vocabulary file several agreements include is checked with each: its problems are
         // shown once.
         for d in found {
@@ -149,6 +150,21 @@ fn load_rule_files(
     let (program, found) = compile(agreements, &Limits::default());
     diagnostics.extend(found);
     Ok((program.filter(|_| complete), diagnostics))
+}
+
+/// Loads one agreement from its text (`name`: its path as the user named it), reading the
+/// geography files it names from its folder (or `roots`), confined.
+pub fn load_agreement(
+    name: &str,
+    text: &str,
+    roots: &Roots,
+) -> (Option<Agreement>, Vec<Diagnostic>) {
+    // Geography files are named relative to the agreement file; the library resolves the path
+    // and refuses one out of the folder, the command line reads it.
+    let folder = folder_of(name);
+    agreement::load_with(name, text, roots, &mut |path| {
+        read_geography(path, folder, roots)
+    })
 }
 
 /// Loads and compiles a mapping file; returns the mapping (when valid) and every diagnostic.

@@ -14,6 +14,7 @@
 pub mod check;
 pub mod diff;
 pub mod explain;
+pub mod lsp;
 pub mod new;
 pub mod replay;
 pub mod report;

@@ -901,6 +901,39 @@ pub fn declaration(field: &Field) -> String {
     out
 }
 
+/// Only the `vocabulary:` of a file's text, read as the file's loader reads it (the files it
+/// includes through `reader`, confined): for an editor, which needs the vocabulary of a file
+/// being typed without loading the rest. Empty when the text is no YAML with one, or it has
+/// errors.
+pub fn declared_in(name: &str, text: &str, roots: &Roots, reader: FileReader) -> Vocabulary {
+    #[derive(Deserialize)]
+    struct Declares {
+        #[serde(default)]
+        agreement: Option<de::IgnoredAny>,
+        #[serde(default)]
+        mapping: Option<de::IgnoredAny>,
+        #[serde(default)]
+        vocabulary: Option<Spanned<VocabularySpec>>,
+    }
+    // A vocabulary file's own `vocabulary:` is its id, not a declaration.
+    let Ok(Declares {
+        agreement,
+        mapping,
+        vocabulary: Some(spec),
+    }) = serde_saphyr::from_str::<Declares>(text)
+    else {
+        return Vocabulary::default();
+    };
+    if agreement.is_none() && mapping.is_none() {
+        return Vocabulary::default();
+    }
+    let mut checker = Checker {
+        source: SourceFile::new(name, text),
+        diagnostics: Vec::new(),
+    };
+    vocabulary(&mut checker, &spec, roots, reader)
+}
+
 /// A shared, empty vocabulary.
 pub fn none() -> Rc<Vocabulary> {
     Rc::new(Vocabulary::default())
