@@ -94,13 +94,28 @@ pub fn compile(agreements: Vec<Agreement>, limits: &Limits) -> (Option<Program>,
         let mut unindexed = Vec::new();
         for (term_index, term) in agreement.terms.iter().enumerate() {
             let when = unit.expression(&term.when, "when");
-            let breached_by = match &term.breached_by {
-                Breach::Party(code) => Some(CompiledBreach::Party(code.clone())),
-                Breach::Expression(e) => unit
-                    .expression(e, "breached_by")
-                    .map(CompiledBreach::Expression),
-            };
-            let message = term.message.as_ref().and_then(|m| unit.template(m));
+            // A keyed form's violations have a key: `breached_by` and the message read it as
+            // `key` (an absence's gap at the start of the log has no event to read it from).
+            let keyed = term.form.by().is_some();
+            let (breached_by, message) = unit.with_key(keyed, |unit| {
+                let breached_by = match &term.breached_by {
+                    Breach::Party(code) => Some(CompiledBreach::Party(code.clone())),
+                    Breach::Expression(e) => unit
+                        .expression(e, "breached_by")
+                        .map(CompiledBreach::Expression),
+                };
+                (
+                    breached_by,
+                    term.message.as_ref().and_then(|m| unit.template(m)),
+                )
+            });
+            let reads_key = keyed
+                && (matches!(&breached_by, Some(CompiledBreach::Expression(ast)) if names_key(ast))
+                    || message.as_ref().is_some_and(|pieces| {
+                        pieces
+                            .iter()
+                            .any(|p| matches!(p, Piece::Expression(ast, _) if names_key(ast)))
+                    }));
             let form = CompiledForm::compile(&term.form, &mut unit);
             if let (Some(when), Some(breached_by), Some(mut form)) = (when, breached_by, form) {
                 let (native, dispatch) = unit.native(&term.when, agreement, &mut fields, limits);
@@ -113,6 +128,7 @@ pub fn compile(agreements: Vec<Agreement>, limits: &Limits) -> (Option<Program>,
                     }
                 }
                 terms.push(CompiledTerm {
+                    reads_key,
                     agreement: index,
                     term: term_index,
                     period: term.effective,
@@ -181,31 +197,29 @@ fn merged_vocabulary(
     let mut merged = crate::load::vocabulary::Vocabulary::default();
     for agreement in agreements {
         for conflict in merged.merge(&agreement.vocabulary) {
-            let second = &conflict.second.at;
-            let source = if second.file == agreement.source.name {
-                agreement.source.clone()
-            } else {
-                crate::diagnostic::SourceFile::new(second.file.clone(), "")
-            };
-            diagnostics.push(
-                Diagnostic::error(
-                    Code::VocabularyConflict,
-                    &source,
-                    second.line,
-                    second.column,
-                    format!(
-                        "field `{}` is declared as {} here, and as {} at {}, by another agreement of this run",
-                        conflict.field,
-                        crate::load::vocabulary::declaration(&conflict.second),
-                        crate::load::vocabulary::declaration(&conflict.first),
-                        conflict.first.at
-                    ),
-                )
-                .with_help("the agreements of one run judge the same events: give them one vocabulary"),
-            );
+            let here = conflict.second.at.file == agreement.source.name;
+            diagnostics.push(conflict.diagnostic(
+                here.then_some(&*agreement.source),
+                "by another agreement of this run",
+                "the agreements of one run judge the same events: give them one vocabulary",
+            ));
         }
     }
     merged
+}
+
+/// Whether `ast` reads the variable `key`.
+fn names_key(ast: &AST) -> bool {
+    let mut found = false;
+    ast.walk(&mut |path: &[rhai::ASTNode]| {
+        if let Some(rhai::ASTNode::Expr(rhai::Expr::Variable(v, ..))) = path.last()
+            && v.1 == "key"
+        {
+            found = true;
+        }
+        !found
+    });
+    found
 }
 
 fn count_errors(diagnostics: &[Diagnostic]) -> usize {
@@ -372,6 +386,17 @@ impl<'a> Unit<'a> {
             }
             after_fn = matches!(token, Token::Fn);
         }
+    }
+
+    /// Runs `compile` with `key` in scope too, for a keyed term's `breached_by` and message.
+    fn with_key<T>(&mut self, keyed: bool, compile: impl FnOnce(&mut Self) -> T) -> T {
+        if !keyed {
+            return compile(self);
+        }
+        self.scope.push("key", ());
+        let result = compile(self);
+        self.scope.rewind(self.scope.len() - 1);
+        result
     }
 
     /// Runs `compile` with `trigger` in scope too: a deadline's `require` sees the event that
@@ -552,7 +577,11 @@ impl<'a> Unit<'a> {
             rhai::ParseErrorType::VariableUndefined(name) => {
                 let visible: Vec<&str> = self.scope.iter_raw().map(|(n, _, _)| n).collect();
                 let subject = self.subject;
-                let lists: Vec<&str> = visible.iter().copied().filter(|n| *n != subject).collect();
+                let lists: Vec<&str> = visible
+                    .iter()
+                    .copied()
+                    .filter(|n| *n != subject && *n != "key" && *n != "trigger")
+                    .collect();
                 let file = if subject == "record" {
                     "mapping"
                 } else {
@@ -566,7 +595,10 @@ impl<'a> Unit<'a> {
                         lists.join(", ")
                     )
                 };
-                let help = if key == "functions" {
+                let help = if name == "key" && key != "functions" {
+                    "`key` is the key of a term that groups its events `by` (a threshold, an absence, a sequence with `by`): only its `breached_by` and message can read it"
+                        .to_string()
+                } else if key == "functions" {
                     "functions see only their parameters: pass `event` or a list as an argument"
                         .to_string()
                 } else if key == "breached_by" {

@@ -160,6 +160,9 @@ pub(crate) struct Written<'a> {
 pub(crate) fn written<'a>(agreement: &'a Agreement, parser: &Engine) -> Vec<Written<'a>> {
     let scope = scope_for(agreement, false);
     let with_trigger = scope_for(agreement, true);
+    // A keyed term's `breached_by` and message may read `key` (`compile`).
+    let mut with_key = scope_for(agreement, false);
+    with_key.push("key", ());
     let mut out = Vec::new();
     let mut add = |expression: &'a Expression,
                    key: &'static str,
@@ -179,13 +182,18 @@ pub(crate) fn written<'a>(agreement: &'a Agreement, parser: &Engine) -> Vec<Writ
     };
     for term in &agreement.terms {
         add(&term.when, "when", &term.when.text, (1, 1), &scope, true);
+        let outcome_scope = if term.form.by().is_some() {
+            &with_key
+        } else {
+            &scope
+        };
         if let Breach::Expression(e) = &term.breached_by {
-            add(e, "breached_by", &e.text, (1, 1), &scope, false);
+            add(e, "breached_by", &e.text, (1, 1), outcome_scope, false);
         }
         if let Some(message) = &term.message {
             for part in template_parts(&message.text) {
                 if let TemplatePart::Placeholder { text, start } = part {
-                    add(message, "message", &text, start, &scope, false);
+                    add(message, "message", &text, start, outcome_scope, false);
                 }
             }
         }

@@ -264,21 +264,11 @@ pub fn vocabulary_conflicts(program: &Program, mapping: &Mapping) -> Vec<Diagnos
         .merge(mapping.vocabulary())
         .into_iter()
         .map(|conflict| {
-            let at = &conflict.second.at;
-            Diagnostic::error(
-                Code::VocabularyConflict,
-                &SourceFile::new(at.file.clone(), ""),
-                at.line,
-                at.column,
-                format!(
-                    "field `{}` is declared as {} here, and as {} by the rules at {}",
-                    conflict.field,
-                    pactum::load::vocabulary::declaration(&conflict.second),
-                    pactum::load::vocabulary::declaration(&conflict.first),
-                    conflict.first.at
-                ),
+            conflict.diagnostic(
+                None,
+                "by the rules",
+                "the rules judge the events the mapping makes: give them one vocabulary",
             )
-            .with_help("the rules judge the events the mapping makes: give them one vocabulary")
         })
         .collect()
 }

@@ -215,6 +215,7 @@ pub fn explain(program: &Program, event: &Event) -> Explanation {
         .map(|agreement| {
             // As the replay's scopes: `event`, the lists, then `trigger`.
             let mut scope = scope_for(agreement, true);
+            scope.push("key", ());
             scope.set_value("event", handle.clone());
             scope
         })

@@ -124,6 +124,9 @@ pub(crate) struct CompiledTerm {
     pub breached_by: CompiledBreach,
     pub message: Option<Vec<Piece>>,
     pub form: CompiledForm,
+    /// Whether `breached_by` or the message reads `key` (a keyed form's violation's key):
+    /// they are then evaluated with it bound, and never remembered by the event alone.
+    pub reads_key: bool,
 }
 
 /// The longest `&&`/`||` chain evaluated operand by operand.

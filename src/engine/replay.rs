@@ -117,7 +117,12 @@ impl<'p> Replay<'p> {
         let scopes = program
             .agreements
             .iter()
-            .map(|agreement| crate::expr::scope_for(agreement, true))
+            .map(|agreement| {
+                let mut scope = crate::expr::scope_for(agreement, true);
+                // A keyed term's violation key, for its `breached_by` and message.
+                scope.push("key", ());
+                scope
+            })
             .collect();
         let terms = program
             .terms

@@ -133,8 +133,14 @@ impl Judge for TermState<'_, '_> {
         sink: &mut S,
     ) -> Result<(), S::Error> {
         self.stats.violations += 1;
-        let (mut violation, failure) =
-            build(self.program, self.term, self.scope, self.extras, event);
+        let (mut violation, failure) = build(
+            self.program,
+            self.term,
+            self.scope,
+            self.extras,
+            event,
+            key.as_deref(),
+        );
         violation.time = time;
         violation.key = key;
         violation.in_window = in_window;
@@ -384,7 +390,7 @@ pub(crate) fn violation_for(
     event: &Event,
 ) -> (Violation, Option<Box<Failure>>) {
     let mut extras = Extras::new(term, false);
-    build(program, term, scope, &mut extras, Some(event))
+    build(program, term, scope, &mut extras, Some(event), None)
 }
 
 /// Bytes of a form's key (the text of what `by` gave).
@@ -409,7 +415,19 @@ fn build(
     scope: &mut Scope<'static>,
     extras: &mut Extras,
     event: Option<&Event>,
+    key: Option<&str>,
 ) -> (Violation, Option<Box<Failure>>) {
+    // A keyed term whose party or message reads `key` sees the violation's key; what depends on
+    // it is not the event's alone, so nothing is remembered by the event.
+    let event_alone = if term.reads_key {
+        scope.set_value(
+            "key",
+            key.map_or(Dynamic::UNIT, |k| Dynamic::from(k.to_string())),
+        );
+        None
+    } else {
+        event
+    };
     // Without a deciding event (an absence with none before the gap), nothing is remembered.
     fn remembered<T: Clone + crate::engine::memo::Weigh>(
         memo: &mut Memo<T>,
@@ -428,7 +446,7 @@ fn build(
             (Some(code.clone()), None)
         }
         (CompiledBreach::Expression(ast), Breach::Expression(expression)) => {
-            remembered(&mut extras.breach, event, || {
+            remembered(&mut extras.breach, event_alone, || {
                 match eval(program, term, scope, ast) {
                     Ok(value) if value.is_unit() => (None, None),
                     Ok(value) => {
@@ -483,8 +501,8 @@ fn build(
                 let Some(memo) = memos.next() else {
                     continue;
                 };
-                let (text, why) =
-                    remembered(memo, event, || match eval(program, term, scope, ast) {
+                let (text, why) = remembered(memo, event_alone, || {
+                    match eval(program, term, scope, ast) {
                         // No placeholder can give more than a whole message holds.
                         Ok(value) if !value.is_unit() => {
                             (bounded_text(&value, MAX_MESSAGE_BYTES + 1).0, None)
@@ -501,7 +519,8 @@ fn build(
                                 functions,
                             )),
                         ),
-                    });
+                    }
+                });
                 out.push_str(&text);
                 if failure.is_none() {
                     failure = why;

@@ -165,6 +165,7 @@ pub(crate) enum Scalar {
 pub(crate) const RESERVED: &[&str] = &[
     "event",
     "trigger",
+    "key",
     "true",
     "false",
     "let",

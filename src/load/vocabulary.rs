@@ -175,6 +175,37 @@ pub struct Conflict {
     pub second: Field,
 }
 
+impl Conflict {
+    /// The conflict as an error at the second declaration (`source`: its file's text, when
+    /// the caller has it, for the quoted line); `whose` says where the first comes from ("by
+    /// another agreement of this run"), `help` why one must give way.
+    pub fn diagnostic(&self, source: Option<&SourceFile>, whose: &str, help: &str) -> Diagnostic {
+        let at = &self.second.at;
+        let blank;
+        let source = match source {
+            Some(source) => source,
+            None => {
+                blank = SourceFile::new(at.file.clone(), "");
+                &blank
+            }
+        };
+        Diagnostic::error(
+            Code::VocabularyConflict,
+            source,
+            at.line,
+            at.column,
+            format!(
+                "field `{}` is declared as {} here, and as {} at {} ({whose})",
+                self.field,
+                declaration(&self.second),
+                declaration(&self.first),
+                self.first.at
+            ),
+        )
+        .with_help(help)
+    }
+}
+
 impl Vocabulary {
     /// Whether it declares nothing.
     pub fn is_empty(&self) -> bool {

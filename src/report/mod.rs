@@ -333,6 +333,16 @@ pub enum BuildError {
     Io(#[from] io::Error),
 }
 
+/// Files an agreement read, `(as named, SHA-256)`, as the report lists them.
+fn files(read: &[(String, String)]) -> Vec<model::InputFile> {
+    read.iter()
+        .map(|(file, sha256)| model::InputFile {
+            file: file.clone(),
+            sha256: sha256.clone(),
+        })
+        .collect()
+}
+
 pub(super) fn agreement_info(agreement: &Agreement) -> AgreementInfo {
     AgreementInfo {
         id: agreement.id.clone(),
@@ -341,24 +351,8 @@ pub(super) fn agreement_info(agreement: &Agreement) -> AgreementInfo {
         sha256: agreement.sha256.clone(),
         parties: agreement.parties.iter().cloned().collect(),
         effective: effective(&agreement.effective),
-        geography: agreement
-            .geography
-            .files
-            .iter()
-            .map(|(file, sha256)| model::InputFile {
-                file: file.clone(),
-                sha256: sha256.clone(),
-            })
-            .collect(),
-        vocabulary: agreement
-            .vocabulary
-            .files
-            .iter()
-            .map(|(file, sha256)| model::InputFile {
-                file: file.clone(),
-                sha256: sha256.clone(),
-            })
-            .collect(),
+        geography: files(&agreement.geography.files),
+        vocabulary: files(&agreement.vocabulary.files),
         shapes: agreement
             .geography
             .outlines()

@@ -31,7 +31,7 @@ use crate::input::order;
 const MAGIC: &[u8; 18] = b"pactum checkpoint\n";
 
 /// The layout's version: raised whenever a saved type changes.
-const LAYOUT: u32 = 1;
+const LAYOUT: u32 = 2;
 
 /// What a checkpoint says of itself, before its body.
 #[derive(Serialize, Deserialize)]

@@ -251,7 +251,7 @@ impl Checker {
         for (name, items) in named {
             if !is_identifier(&name.value) || RESERVED.contains(&name.value.as_str()) {
                 let why = if RESERVED.contains(&name.value.as_str()) {
-                    "is `event` or a Rhai keyword"
+                    "is reserved (`event`, `trigger`, `key`, or a Rhai keyword)"
                 } else {
                     "is not a lowercase identifier (letters, digits, '_')"
                 };

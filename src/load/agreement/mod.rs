@@ -123,6 +123,19 @@ pub enum Form {
     Sequence(Sequence),
 }
 
+impl Form {
+    /// Its `by` key, for the forms that group events by one (threshold, absence, sequence):
+    /// their violations have a key, which `breached_by` and the message read as `key`.
+    pub fn by(&self) -> Option<&Expression> {
+        match self {
+            Form::Threshold(t) => t.by.as_ref(),
+            Form::Absence(a) => a.by.as_ref(),
+            Form::Sequence(q) => q.by.as_ref(),
+            Form::Each | Form::Deadline(_) => None,
+        }
+    }
+}
+
 /// `sequence: {within, by, steps}`.
 #[derive(Debug)]
 pub struct Sequence {
