@@ -69,16 +69,7 @@ impl Found {
     fn of(report: &Report) -> Self {
         Found {
             violations: report.violations.iter().map(stated).collect(),
-            open: report
-                .open
-                .iter()
-                .map(|o| StatedOpen {
-                    agreement: o.agreement.clone(),
-                    term: o.term.clone(),
-                    trigger: o.trigger.clone(),
-                    due: o.due.clone(),
-                })
-                .collect(),
+            open: report.open.iter().map(StatedOpen::from).collect(),
             counts: report
                 .summary
                 .by_term

@@ -97,6 +97,18 @@ pub struct StatedOpen {
     pub due: String,
 }
 
+impl From<&crate::report::OpenObligation> for StatedOpen {
+    /// The obligation a report gives, as a scenario states it.
+    fn from(o: &crate::report::OpenObligation) -> StatedOpen {
+        StatedOpen {
+            agreement: o.agreement.clone(),
+            term: o.term.clone(),
+            trigger: o.trigger.clone(),
+            due: o.due.clone(),
+        }
+    }
+}
+
 /// A negative case: an event that must raise nothing.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -331,16 +343,7 @@ pub fn judge(
                 .push(format!("missing violation: {}", line(included)));
         }
     }
-    let open: Vec<StatedOpen> = report
-        .open
-        .iter()
-        .map(|o| StatedOpen {
-            agreement: o.agreement.clone(),
-            term: o.term.clone(),
-            trigger: o.trigger.clone(),
-            due: o.due.clone(),
-        })
-        .collect();
+    let open: Vec<StatedOpen> = report.open.iter().map(StatedOpen::from).collect();
     if expect.open != open {
         let render = |o: &StatedOpen| {
             format!(
