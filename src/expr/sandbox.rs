@@ -233,24 +233,18 @@ fn register_mixed_type_comparisons(engine: &mut Engine) {
         };
         Err(format!("{left} cannot be compared with {right} by `{op}`: {help}").into())
     }
-    // The value as the message shows it: its type and, shortened, itself.
+    // The values as messages show them (`crate::event::described`: "the text "90"").
     fn text(s: &ImmutableString) -> String {
-        let shown: String = s.chars().take(40).collect();
-        let more = if s.chars().nth(40).is_some() {
-            "…"
-        } else {
-            ""
-        };
-        format!("the text {shown:?}{more}")
+        crate::event::described(&rhai::Dynamic::from(s.clone()))
     }
     fn int(n: INT) -> String {
-        format!("the number {n}")
+        crate::event::described(&rhai::Dynamic::from_int(n))
     }
     fn float(n: FLOAT) -> String {
-        format!("the number {n:?}")
+        crate::event::described(&rhai::Dynamic::from_float(n))
     }
     fn boolean(b: bool) -> String {
-        format!("the boolean {b}")
+        crate::event::described(&rhai::Dynamic::from_bool(b))
     }
     macro_rules! refuse {
         ($($op:literal),*) => {$(

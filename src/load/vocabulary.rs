@@ -21,7 +21,6 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::fmt;
-use std::rc::Rc;
 
 use rhai::Dynamic;
 use serde::Deserialize;
@@ -41,6 +40,10 @@ pub const BUILT_IN_FIELDS: &[&str] = &["time", "kind", "id"];
 /// The most kinds, fields or values one vocabulary may declare: a bound on what `check` and the
 /// replay hold for it.
 pub const MAX_DECLARED: usize = 10_000;
+
+/// The most vocabulary files one `include:` may name (each is read whole, up to the limit of a
+/// file an agreement names).
+pub const MAX_INCLUDES: usize = 64;
 
 pub use crate::event::FieldType;
 
@@ -501,8 +504,20 @@ pub(crate) fn vocabulary(
         }
         VocabularySpec::Inline(body) => {
             if let Some(files) = &body.include {
-                for file in &files.value.0 {
-                    include(checker, file, roots, reader, &mut out);
+                if let Some(extra) = files.value.0.get(MAX_INCLUDES) {
+                    checker.error(
+                        Code::InvalidValue,
+                        extra,
+                        format!("more than {MAX_INCLUDES} vocabulary files included"),
+                    );
+                }
+                // Each file once, and at most MAX_INCLUDES: a hostile list cannot make the
+                // loader read one file thousands of times.
+                let mut seen = std::collections::HashSet::new();
+                for file in files.value.0.iter().take(MAX_INCLUDES) {
+                    if seen.insert(file.value.as_str()) {
+                        include(checker, file, roots, reader, &mut out);
+                    }
                 }
             }
             let mut own = Vocabulary::default();
@@ -963,9 +978,4 @@ pub fn declared_in(name: &str, text: &str, roots: &Roots, reader: FileReader) ->
         diagnostics: Vec::new(),
     };
     vocabulary(&mut checker, &spec, roots, reader)
-}
-
-/// A shared, empty vocabulary.
-pub fn none() -> Rc<Vocabulary> {
-    Rc::new(Vocabulary::default())
 }
