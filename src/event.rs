@@ -541,6 +541,143 @@ pub(crate) fn described(value: &Dynamic) -> String {
     }
 }
 
+/// Whether `text` is a party's code: an uppercase letter, then uppercase letters, digits, `-`
+/// or `_` (`IQ`, `IQ-KRG`). Agreements declare parties by it, and events' claims name them by
+/// it, so it lives with the events, which every stage reads.
+pub(crate) fn is_party_code(text: &str) -> bool {
+    let mut chars = text.chars();
+    chars.next().is_some_and(|c| c.is_ascii_uppercase())
+        && chars.all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '-' || c == '_')
+}
+
+/// The event field that carries its claims ([`Claim`]).
+pub const CLAIMS: &str = "claims";
+
+/// The most claims one event may carry: enough for every party to a dispute and its
+/// spokesmen, few enough that no event can make a violation's evidence large.
+pub const MAX_CLAIMS: usize = 32;
+
+/// What one party says of an event: that it alleges it (blames someone, reports it as a
+/// breach) or denies it, with its own words and where they were said. An event carries its
+/// claims as a list under `claims` (docs/inputs.md, "Claims"): `[{party: IQ, says: alleges,
+/// statement: "…", source: "…"}, {party: TR, says: denies}]`. A report shows a violation's
+/// claims side by side and counts them per party.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
+pub struct Claim {
+    /// Who says it, by code (`IQ`), as agreements name parties.
+    pub party: String,
+    /// What it says.
+    pub says: Stance,
+    /// Its words, if the event gives them.
+    pub statement: Option<String>,
+    /// Where it said them (a URL, a document), if the event gives it.
+    pub source: Option<String>,
+}
+
+/// What a party says of an event.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum Stance {
+    /// It alleges the event: says it happened and who is to blame.
+    Alleges,
+    /// It denies the event, or its part in it.
+    Denies,
+}
+
+impl Stance {
+    /// The word an event and a report use.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Stance::Alleges => "alleges",
+            Stance::Denies => "denies",
+        }
+    }
+}
+
+impl Claim {
+    /// The claims of an event's `claims` value, or why it is not a list of claims: each is an
+    /// object with a `party` code and `says` (`alleges` or `denies`), and optionally a
+    /// `statement` and a `source`, all text. Read when the event is (an event whose claims
+    /// cannot be read is an invalid line), so that no claim is dropped from a report unsaid.
+    pub fn all_of(value: &Dynamic) -> Result<Vec<Claim>, String> {
+        let Some(items) = value.read_lock::<rhai::Array>() else {
+            return Err(format!(
+                "`claims` is {}, not a list of claims ({{party: IQ, says: alleges}})",
+                described(value)
+            ));
+        };
+        if items.len() > MAX_CLAIMS {
+            return Err(format!(
+                "`claims` has {} claims; an event carries at most {MAX_CLAIMS}",
+                items.len()
+            ));
+        }
+        items
+            .iter()
+            .enumerate()
+            .map(|(i, item)| Claim::of(item, i))
+            .collect()
+    }
+
+    /// The claim `item`, the `i`th of the list (from 0).
+    fn of(item: &Dynamic, i: usize) -> Result<Claim, String> {
+        const KEYS: [&str; 4] = ["party", "says", "statement", "source"];
+        let Some(map) = item.read_lock::<rhai::Map>() else {
+            return Err(format!(
+                "`claims[{i}]` is {}, not a claim ({{party: IQ, says: alleges}})",
+                described(item)
+            ));
+        };
+        if let Some(key) = map.keys().find(|k| !KEYS.contains(&k.as_str())) {
+            let hint = crate::diagnostic::did_you_mean(key, KEYS)
+                .map_or(String::new(), |fix| format!(" (did you mean `{fix}`?)"));
+            return Err(format!(
+                "`claims[{i}]` has `{key}`{hint}; a claim has `party`, `says`, `statement` and `source`"
+            ));
+        }
+        let text = |key: &str| -> Result<Option<String>, String> {
+            match map.get(key) {
+                None => Ok(None),
+                Some(v) if v.is_unit() => Ok(None),
+                Some(v) => v
+                    .read_lock::<ImmutableString>()
+                    .map(|t| Some(t.to_string()))
+                    .ok_or_else(|| format!("`claims[{i}].{key}` is {}, not text", described(v))),
+            }
+        };
+        let party = text("party")?.ok_or_else(|| {
+            format!("`claims[{i}].party` is missing: say who claims it, by code (`IQ`)")
+        })?;
+        if !is_party_code(&party) {
+            return Err(format!(
+                "`claims[{i}].party` is {party:?}: a claim names its party by code, as agreements do (`IQ`, `TR`)"
+            ));
+        }
+        let says = match text("says")?.as_deref() {
+            Some("alleges") => Stance::Alleges,
+            Some("denies") => Stance::Denies,
+            Some(other) => {
+                return Err(format!(
+                    "`claims[{i}].says` is {other:?}, not `alleges` or `denies`"
+                ));
+            }
+            None => {
+                return Err(format!(
+                    "`claims[{i}].says` is missing: `alleges` or `denies`"
+                ));
+            }
+        };
+        Ok(Claim {
+            party,
+            says,
+            statement: text("statement")?,
+            source: text("source")?,
+        })
+    }
+}
+
 /// The event as a Rhai value: a shared, read-only handle.
 #[derive(Debug, Clone)]
 pub struct EventHandle(pub Rc<Event>);

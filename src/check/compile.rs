@@ -87,7 +87,7 @@ pub fn compile(agreements: Vec<Agreement>, limits: &Limits) -> (Option<Program>,
             "event",
             &mut diagnostics,
         );
-        unit.parties = agreement.parties.iter().map(|(c, _)| c.clone()).collect();
+        unit.parties = agreement.chargeable().map(|(c, _)| c.clone()).collect();
         unit.geography = agreement.geography.clone();
         unit.functions(agreement);
         // `unindexed-deadline` warnings, given with the others for an agreement without errors.
@@ -99,7 +99,7 @@ pub fn compile(agreements: Vec<Agreement>, limits: &Limits) -> (Option<Program>,
             let keyed = term.form.by().is_some();
             let (breached_by, message) = unit.with_key(keyed, |unit| {
                 let breached_by = match &term.breached_by {
-                    Breach::Party(code) => Some(CompiledBreach::Party(code.clone())),
+                    Breach::Parties(codes) => Some(CompiledBreach::Parties(codes.clone())),
                     Breach::Expression(e) => unit
                         .expression(e, "breached_by")
                         .map(CompiledBreach::Expression),
@@ -608,7 +608,7 @@ impl<'a> Unit<'a> {
                             "did you mean `{code}`? Party codes are written as declared under `parties`"
                         ),
                         None => format!(
-                            "`breached_by` takes a declared party code ({}) or an expression such as `event.party`",
+                            "`breached_by` takes a declared party code ({}), a list of them, or an expression such as `event.party`",
                             self.parties.join(", ")
                         ),
                     }

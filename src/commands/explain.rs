@@ -349,12 +349,9 @@ fn text_verdict(t: &explain::TermExplanation, out: &mut dyn Write) -> io::Result
         writeln!(out, "  ✗ not selected: {why}")?;
         return writeln!(out, "    {consequence}");
     }
-    let party = |v: &explain::Attribution| {
-        v.breached_by
-            .as_deref()
-            .map_or("nobody (unattributed)".to_string(), |p| {
-                report::plain(p).into_owned()
-            })
+    let party = |v: &explain::Attribution| match v.breached_by.as_slice() {
+        [] => "nobody (unattributed)".to_string(),
+        codes => report::plain(&codes.join(", ")).into_owned(),
     };
     let temporal = !matches!(t.form, FormSummary::Each);
     match (&t.violation, temporal) {

@@ -123,11 +123,15 @@ impl Symbols {
                 at: node.key?,
             })
         };
-        if let Some((parties, _)) = outline.find(&["parties"]) {
-            for (i, _) in outline.children(parties) {
-                if let Some(code) = named(i) {
-                    let title = outline.scalar(i).unwrap_or_default();
-                    symbols.parties.push(Party { code, title });
+        // The parties, then those who did not sign but can be charged (`others`): a term
+        // charges either by code.
+        for key in ["parties", "others"] {
+            if let Some((parties, _)) = outline.find(&[key]) {
+                for (i, _) in outline.children(parties) {
+                    if let Some(code) = named(i) {
+                        let title = outline.scalar(i).unwrap_or_default();
+                        symbols.parties.push(Party { code, title });
+                    }
                 }
             }
         }

@@ -195,8 +195,8 @@ pub struct Call {
 /// Who would be in breach, and what the violation would say.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Attribution {
-    /// The party, or `None` for an unattributed violation.
-    pub breached_by: Option<String>,
+    /// Who is in breach; empty for an unattributed violation.
+    pub breached_by: Vec<String>,
     /// The message.
     pub message: String,
     /// The first failure of `breached_by` or a message placeholder, as a replay counts it.

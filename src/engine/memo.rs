@@ -91,6 +91,13 @@ impl<A: Weigh, B: Weigh> Weigh for (A, B) {
     }
 }
 
+impl<T: Weigh> Weigh for Vec<T> {
+    fn heap_bytes(&self) -> usize {
+        self.capacity() * std::mem::size_of::<T>()
+            + self.iter().map(Weigh::heap_bytes).sum::<usize>()
+    }
+}
+
 impl Weigh for String {
     fn heap_bytes(&self) -> usize {
         self.capacity()

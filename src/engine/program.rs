@@ -149,7 +149,8 @@ pub(crate) enum Plan {
 }
 
 pub(crate) enum CompiledBreach {
-    Party(String),
+    /// Declared codes, in the agreement's order.
+    Parties(Vec<String>),
     Expression(AST),
 }
 

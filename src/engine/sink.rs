@@ -6,7 +6,7 @@
 
 use chrono::{DateTime, Utc};
 
-use crate::event::{Event, Origin};
+use crate::event::{CLAIMS, Claim, Event, Origin};
 
 /// One breach of one term, as decided by the engine.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -18,8 +18,9 @@ pub struct Violation {
     pub term: usize,
     /// When the breach happened (the time of the deciding event).
     pub time: DateTime<Utc>,
-    /// The party in breach, when known.
-    pub breached_by: Option<String>,
+    /// Who is in breach: declared parties or others, in the agreement's order; empty when
+    /// unknown (unattributed).
+    pub breached_by: Vec<String>,
     /// The rendered message (the term's title when it has no message).
     pub message: String,
     /// Where, as reported by the deciding event.
@@ -64,7 +65,7 @@ pub const ACCOUNT: [&str; 4] = ["casualties", "reliability", "summary", "verific
 /// ([`Location::of`]) and each evidence's source, whether it is hypothetical, and its account
 /// ([`Evidence::of`]), which read them by these names. A replay parses them whatever the rules
 /// read.
-pub(crate) const FIELDS_REPORTED: [&str; 10] = [
+pub(crate) const FIELDS_REPORTED: [&str; 11] = [
     PLACE,
     COUNTRY,
     LAT,
@@ -75,6 +76,7 @@ pub(crate) const FIELDS_REPORTED: [&str; 10] = [
     ACCOUNT[1],
     ACCOUNT[2],
     ACCOUNT[3],
+    CLAIMS,
 ];
 
 impl Location {
@@ -107,6 +109,8 @@ pub struct Evidence {
     pub hypothetical: bool,
     /// Its account ([`ACCOUNT`]): (field, text) for those of its fields it has, in that order.
     pub account: Vec<(String, String)>,
+    /// What the parties say of it (its `claims`), in the order the event gives them.
+    pub claims: Vec<Claim>,
 }
 
 impl Evidence {
@@ -124,9 +128,13 @@ impl Evidence {
         let mut source = None;
         let mut hypothetical = false;
         let mut account = Vec::new();
+        let mut claims = Vec::new();
         for (name, value) in event.fields() {
             match name.as_str() {
                 SOURCE => source = text_of(value),
+                // Read when the event was (`crate::input`): claims that cannot be are an
+                // invalid line, so none is here.
+                CLAIMS => claims = Claim::all_of(value).unwrap_or_default(),
                 HYPOTHETICAL => hypothetical = value.as_bool() == Ok(true),
                 // The names of [`ACCOUNT`].
                 "casualties" | "reliability" | "summary" | "verification" => {
@@ -147,6 +155,7 @@ impl Evidence {
             source,
             hypothetical,
             account,
+            claims,
         }
     }
 }

@@ -253,7 +253,7 @@ pub(crate) fn evaluate(
 /// Memos for what a fired term evaluates besides its condition: the party in breach and each
 /// message placeholder, with the failure each gave (they are pure like the condition).
 pub(crate) struct Extras {
-    breach: Memo<(Option<String>, Option<Box<Failure>>)>,
+    breach: Memo<(Vec<String>, Option<Box<Failure>>)>,
     pieces: Vec<Memo<(String, Option<Box<Failure>>)>>,
 }
 
@@ -269,7 +269,7 @@ impl Extras {
         Extras {
             breach: Memo::new(match &term.breached_by {
                 CompiledBreach::Expression(ast) => reads(ast),
-                CompiledBreach::Party(_) => None,
+                CompiledBreach::Parties(_) => None,
             }),
             pieces: term
                 .message
@@ -442,35 +442,24 @@ fn build(
     let source = program.source(term);
     let functions = program.functions(term);
     let (breached_by, mut failure) = match (&term.breached_by, &source.breached_by) {
-        (CompiledBreach::Party(code), _) | (CompiledBreach::Expression(_), Breach::Party(code)) => {
-            (Some(code.clone()), None)
-        }
+        (CompiledBreach::Parties(codes), _)
+        | (CompiledBreach::Expression(_), Breach::Parties(codes)) => (codes.clone(), None),
         (CompiledBreach::Expression(ast), Breach::Expression(expression)) => {
             remembered(&mut extras.breach, event_alone, || {
                 match eval(program, term, scope, ast) {
-                    Ok(value) if value.is_unit() => (None, None),
-                    Ok(value) => {
-                        let code = value.to_string();
-                        let declared = program
-                            .agreements
-                            .get(term.agreement)
-                            .is_some_and(|a| a.parties.iter().any(|(c, _)| *c == code));
-                        if declared {
-                            (Some(code), None)
-                        } else {
+                    Ok(value) => match charged(program, term, value) {
+                        Ok(codes) => (codes, None),
+                        Err(why) => {
                             let at = locate(expression, (1, 1), Position::NONE);
                             let why = Failure {
                                 part: Part::BreachedBy,
                                 kind: FailureKind::NotAParty,
-                                message: format!(
-                                    "`breached_by` gave `{code}` ({}), not a declared party; the violation is unattributed (at {at})",
-                                    value.type_name(),
-                                ),
+                                message: format!("{why}; the violation is unattributed (at {at})"),
                                 at: Some(at),
                             };
-                            (None, Some(Box::new(why)))
+                            (Vec::new(), Some(Box::new(why)))
                         }
-                    }
+                    },
                     Err(err) => {
                         let why = failed(
                             Part::BreachedBy,
@@ -480,7 +469,7 @@ fn build(
                             (1, 1),
                             functions,
                         );
-                        (None, Some(why))
+                        (Vec::new(), Some(why))
                     }
                 }
             })
@@ -545,6 +534,54 @@ fn build(
         in_window: None,
     };
     (violation, failure)
+}
+
+/// The codes a `breached_by` expression's value charges, in the agreement's order
+/// ([`crate::load::agreement::Agreement::chargeable`]), each once: a code, or a list of codes.
+/// `()` charges no one (the violation is unattributed), as does `()` in a list; anything else
+/// that is not a declared party or other is an error, and then no one is charged: a violation
+/// half-attributed would misstate who is in breach.
+fn charged(program: &Program, term: &CompiledTerm, value: Dynamic) -> Result<Vec<String>, String> {
+    let Some(agreement) = program.agreements.get(term.agreement) else {
+        return Ok(Vec::new());
+    };
+    let rank = |code: &str| agreement.chargeable().position(|(c, _)| c == code);
+    let declared = if agreement.others.is_empty() {
+        "a declared party"
+    } else {
+        "a declared party or other"
+    };
+    let one = |item: &Dynamic, of: Option<usize>| -> Result<Option<usize>, String> {
+        if item.is_unit() {
+            return Ok(None);
+        }
+        let code = item.to_string();
+        match rank(&code) {
+            Some(rank) if item.is_string() => Ok(Some(rank)),
+            _ => Err(format!(
+                "`breached_by` gave `{code}` ({}){}, not {declared}",
+                item.type_name(),
+                of.map_or(String::new(), |n| format!(" in a list of {n}")),
+            )),
+        }
+    };
+    let mut ranks = match value.clone().into_array() {
+        Ok(items) => {
+            let n = items.len();
+            let mut ranks = Vec::with_capacity(n.min(16));
+            for item in &items {
+                ranks.extend(one(item, Some(n))?);
+            }
+            ranks
+        }
+        Err(_) => one(&value, None)?.into_iter().collect(),
+    };
+    ranks.sort_unstable();
+    ranks.dedup();
+    Ok(ranks
+        .into_iter()
+        .filter_map(|r| agreement.chargeable().nth(r).map(|(c, _)| c.clone()))
+        .collect())
 }
 
 pub(crate) fn eval(

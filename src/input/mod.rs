@@ -258,6 +258,15 @@ impl<R: BufRead> EventReader<R> {
             InputFormat::Yaml => self.next_yaml()?,
             InputFormat::Csv => self.next_csv()?,
         };
+        // An event's claims are read here, whatever its format, so that one that cannot be
+        // read is an invalid line with its reason rather than dropped from a report unsaid.
+        if let Some(Ok(event)) = &record
+            && let Some(claims) = event.field(crate::event::CLAIMS)
+            && let Err(reason) = crate::event::Claim::all_of(claims)
+        {
+            let line = event.origin().line;
+            record = Some(Err(self.error(Invalid::Event, line, None, reason)));
+        }
         if let (Some(conformer), Some(Ok(event))) = (&self.conformer, &mut record) {
             conformer.conform(event, &mut self.stats.conformance);
         }

@@ -323,6 +323,13 @@ pub(crate) fn yaml_diagnostic(source: &SourceFile, err: &serde_saphyr::Error) ->
             "a value starting with `{` or `[` is a YAML mapping or list, not text".to_string(),
             Some("quote the text: message: \"{event.party} crossed the line\""),
         )
+    } else if message.starts_with("invalid type: map, expected a party code") {
+        // `breached_by: {event.party}`: braces are a message's placeholders, and YAML reads
+        // them here as a mapping.
+        (
+            "`breached_by` is a YAML mapping here (it starts with `{`), not a code, a list or an expression".to_string(),
+            Some("write the expression without braces: breached_by: event.party (braces mark placeholders in a `message` only)"),
+        )
     } else if message == "expected mapping start" {
         let key = source
             .line(line)
@@ -427,11 +434,7 @@ pub(crate) fn suggest_identifier(text: &str) -> String {
     }
 }
 
-pub(crate) fn is_party_code(text: &str) -> bool {
-    let mut chars = text.chars();
-    chars.next().is_some_and(|c| c.is_ascii_uppercase())
-        && chars.all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '-' || c == '_')
-}
+pub(crate) use crate::event::is_party_code;
 
 pub(crate) fn is_identifier(text: &str) -> bool {
     let mut chars = text.chars();

@@ -206,6 +206,7 @@ fn agreement() -> Expected {
         ("agreement", true, Any),
         ("title", true, Any),
         ("parties", true, Any),
+        ("others", false, Any),
         ("effective", false, period()),
         ("sources", false, Any),
         ("description", false, Any),

@@ -18,6 +18,7 @@
 use std::collections::BTreeMap;
 use std::io::{self, Write};
 
+use super::sections::charged_words;
 use super::{Report, Severity, ViolationRecord};
 
 /// What differs between two reports.
@@ -55,8 +56,8 @@ pub struct Finding {
     pub term: String,
     /// Severity.
     pub severity: Severity,
-    /// Party in breach.
-    pub breached_by: Option<String>,
+    /// Who is in breach (empty: unattributed).
+    pub breached_by: Vec<String>,
     /// The message.
     pub message: String,
 }
@@ -121,8 +122,8 @@ pub fn what_changed(old: &Finding, new: &Finding, renamed: &[(String, String)]) 
     field("severity", old.severity.as_str(), new.severity.as_str());
     field(
         "party",
-        old.breached_by.as_deref().unwrap_or("unattributed"),
-        new.breached_by.as_deref().unwrap_or("unattributed"),
+        &charged_words(&old.breached_by),
+        &charged_words(&new.breached_by),
     );
     what
 }
@@ -275,7 +276,7 @@ pub fn write_markdown(d: &Diff, out: &mut dyn Write) -> io::Result<()> {
                 f.time,
                 f.agreement,
                 f.term,
-                f.breached_by.as_deref().unwrap_or("unattributed"),
+                charged_words(&f.breached_by),
                 f.severity,
                 f.evidence
                     .iter()
@@ -356,7 +357,7 @@ fn judgement(f: &Finding) -> String {
         f.agreement,
         f.term,
         f.severity,
-        f.breached_by.as_deref().unwrap_or("unattributed")
+        charged_words(&f.breached_by)
     )
 }
 

@@ -239,18 +239,36 @@ pub(super) fn write(
     }
     if !s.parties.is_empty() {
         writeln!(out, "<h3 id=\"by-party\">By party</h3>")?;
+        let claims = s.has_claims();
+        let more = if claims {
+            "<th>alleges</th><th>denies</th>"
+        } else {
+            ""
+        };
         writeln!(
             out,
-            "<table class=\"sortable\" id=\"parties\"><thead><tr><th>party</th><th>violations</th></tr></thead><tbody>"
+            "<table class=\"sortable\" id=\"parties\"><thead><tr><th>party</th><th>violations</th>{more}</tr></thead><tbody>"
         )?;
-        for (party, n) in &s.parties {
+        for p in &s.parties {
+            let more = if claims {
+                format!(
+                    "<td class=\"n\">{}</td><td class=\"n\">{}</td>",
+                    p.alleges, p.denies
+                )
+            } else {
+                String::new()
+            };
             writeln!(
                 out,
-                "<tr><td>{}</td><td class=\"n\">{n}</td></tr>",
-                esc(party)
+                "<tr><td>{}</td><td class=\"n\">{}</td>{more}</tr>",
+                esc(p.party),
+                p.violations
             )?;
         }
         writeln!(out, "</tbody></table>")?;
+        if let Some(shared) = s.shared_words() {
+            writeln!(out, "<p>{}</p>", esc(&shared))?;
+        }
     }
 
     if !periods.rows.is_empty() {
@@ -323,7 +341,7 @@ pub(super) fn write(
     writeln!(out, "<h2 id=\"incidents\">Incidents</h2>")?;
     writeln!(
         out,
-        "<p>A term's violations for one key and one party, none more than {} after the one before; listed as they ended.</p>",
+        "<p>A term's violations for one key and the same parties, none more than {} after the one before; listed as they ended.</p>",
         esc(&s.incident_gap_words())
     )?;
     if incident_count == 0 {
@@ -549,6 +567,20 @@ fn violation(out: &mut dyn Write, v: &Violation<'_>) -> io::Result<()> {
         })
         .collect();
     evidence.extend(v.window.as_ref().map(|w| format!("({})", esc(w))));
+    if !v.claims.is_empty() {
+        // Side by side: who alleges beside who denies.
+        let said = |s: Option<&super::sections::Said<'_>>| {
+            s.map_or(String::new(), |s| esc(&s.words(None)))
+        };
+        let rows: String = v
+            .claims
+            .rows()
+            .map(|(a, d)| format!("<tr><td>{}</td><td>{}</td></tr>", said(a), said(d)))
+            .collect();
+        evidence.push(format!(
+            "<table class=\"claims\"><tr><th>alleges</th><th>denies</th></tr>{rows}</table>"
+        ));
+    }
     // The key a threshold or absence violation concerns, under its message (the Markdown's
     // "Key").
     let message = match v.key {
@@ -561,7 +593,7 @@ fn violation(out: &mut dyn Write, v: &Violation<'_>) -> io::Result<()> {
         "<tr id=\"v{n}\"><td class=\"n\">{n}</td><td>{}</td><td><code>{}</code><br/>{clause}</td><td>{}</td><td class=\"{}\" data-sort=\"{}\">{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
         esc(&v.time),
         esc(&v.clause),
-        esc(v.party),
+        esc(&v.party),
         v.severity,
         rank(&v.severity.to_string()),
         v.severity,

@@ -1,7 +1,7 @@
-//! Incidents: a term's consecutive violations for one key and one party, grouped into the
+//! Incidents: a term's consecutive violations for one key and the same parties, grouped into the
 //! episodes a monitoring mission reports (docs/semantics.md, "Incidents").
 //!
-//! A violation joins the open incident of its term, key and party when it comes no more than
+//! A violation joins the open incident of its term, key and parties when it comes no more than
 //! the gap after that incident's last violation; otherwise it opens a new one. Violations are
 //! read in the report's order — by time — so an incident is closed, and handed on, as soon as
 //! a violation comes more than the gap after its last one: memory holds the open incidents
@@ -21,7 +21,7 @@ use chrono::{DateTime, TimeDelta, Utc};
 use super::{EvidenceRecord, IncidentRecord, PeakRecord, Severity};
 use crate::time::format_instant;
 
-/// The gap that ends an incident: a day without a violation of its term, key and party.
+/// The gap that ends an incident: a day without a violation of its term, key and parties.
 pub const INCIDENT_GAP: TimeDelta = TimeDelta::days(1);
 
 /// The most incidents open at once. A log whose every violation has a key of its own (a
@@ -36,7 +36,8 @@ pub(super) struct Seen<'a> {
     pub term: &'a str,
     pub title: &'a str,
     pub severity: Severity,
-    pub breached_by: Option<&'a str>,
+    /// Who is in breach (empty: unattributed).
+    pub breached_by: &'a [String],
     pub key: Option<&'a str>,
     pub time: DateTime<Utc>,
     pub in_window: Option<u64>,
@@ -99,12 +100,11 @@ impl Incidents {
         // Each part prefixed by its length, so that no texts run into another group's; an
         // absent key or party differs from an empty one.
         self.group.clear();
-        for part in [
-            Some(seen.agreement),
-            Some(seen.term),
-            seen.key,
-            seen.breached_by,
-        ] {
+        let charged = seen.breached_by.iter().map(|code| Some(code.as_str()));
+        let parts = [Some(seen.agreement), Some(seen.term), seen.key];
+        // The parties last, each prefixed by its length too: the same parties in the same
+        // (the agreement's) order are the same group, and no party is one with a longer name.
+        for part in parts.into_iter().chain(charged) {
             match part {
                 Some(part) => {
                     self.group.push_str(itoa::Buffer::new().format(part.len()));
@@ -133,7 +133,7 @@ impl Incidents {
                         term: seen.term.to_string(),
                         title: seen.title.to_string(),
                         severity: seen.severity,
-                        breached_by: seen.breached_by.map(str::to_string),
+                        breached_by: seen.breached_by.to_vec(),
                         key: seen.key.map(str::to_string),
                         first: format_instant(&seen.time),
                         last: String::new(),
@@ -240,7 +240,7 @@ mod tests {
             term: "t",
             title: "T",
             severity: Severity::High,
-            breached_by: Some("TR"),
+            breached_by: Box::leak(Box::new(["TR".to_string()])),
             key: Some(key),
             time: DateTime::<Utc>::UNIX_EPOCH + TimeDelta::seconds(second),
             in_window: None,

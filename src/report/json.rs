@@ -15,7 +15,8 @@ use serde::Serialize;
 
 use super::model::Head;
 use super::{
-    EvidenceRecord, NearRecord, REPORT_VERSION, Report, Severity, ViolationRecord, ViolationSource,
+    ClaimRecord, EvidenceRecord, NearRecord, REPORT_VERSION, Report, Severity, ViolationRecord,
+    ViolationSource,
 };
 use crate::engine::Program;
 use crate::engine::sink::{Evidence, Violation};
@@ -266,7 +267,7 @@ pub struct RecordView<'a> {
     article: Option<&'a str>,
     title: &'a str,
     severity: Severity,
-    breached_by: Option<&'a str>,
+    breached_by: &'a [String],
     time: TimeView<'a>,
     message: &'a str,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -337,6 +338,9 @@ struct EvidenceView<'a> {
     hypothetical: bool,
     #[serde(skip_serializing_if = "Vec::is_empty", serialize_with = "as_map")]
     account: Vec<(&'a str, &'a str)>,
+    /// Rare: made for the few events that carry claims.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    claims: Vec<ClaimRecord>,
 }
 
 /// An account's (field, text) pairs as the JSON object a report writes.
@@ -364,6 +368,7 @@ impl<'a> EvidenceList<'a> {
                 .iter()
                 .map(|(f, t)| (f.as_str(), t.as_str()))
                 .collect(),
+            claims: e.claims.clone(),
         });
         let engine = engine.iter().map(|e| EvidenceView {
             id: &e.id,
@@ -379,6 +384,7 @@ impl<'a> EvidenceList<'a> {
                 .iter()
                 .map(|(f, t)| (f.as_str(), t.as_str()))
                 .collect(),
+            claims: e.claims.iter().cloned().map(super::claim_record).collect(),
         });
         records.chain(engine)
     }
@@ -408,7 +414,12 @@ impl RecordView<'_> {
         text.key("severity");
         text.text(self.severity.as_str());
         text.key("breached_by");
-        text.optional_text(self.breached_by);
+        text.open(b'[');
+        for code in self.breached_by {
+            text.element();
+            text.text(code);
+        }
+        text.close(b']');
         text.key("time");
         self.time.write(text);
         text.key("message");
@@ -521,6 +532,10 @@ impl EvidenceView<'_> {
             }
             text.close(b'}');
         }
+        if !self.claims.is_empty() {
+            text.key("claims");
+            text.serde(&self.claims);
+        }
         text.close(b'}');
     }
 }
@@ -548,7 +563,7 @@ impl<'a> RecordView<'a> {
             article: article.as_deref(),
             title,
             severity: *severity,
-            breached_by: breached_by.as_deref(),
+            breached_by,
             time: TimeView::Text(time),
             message,
             location: location.as_ref().map(|l| LocationView {
@@ -581,7 +596,7 @@ impl<'a> RecordView<'a> {
             article: term.article.as_deref(),
             title: &term.title,
             severity: term.severity.into(),
-            breached_by: v.breached_by.as_deref(),
+            breached_by: &v.breached_by,
             time: TimeView::Instant(v.time),
             message: &v.message,
             location,
@@ -617,6 +632,24 @@ mod tests {
             } else {
                 std::collections::BTreeMap::new()
             },
+            claims: if hypothetical {
+                vec![
+                    crate::report::ClaimRecord {
+                        party: "IQ".into(),
+                        says: crate::report::Stance::Alleges,
+                        statement: Some("a \"breach\"\nof sovereignty".into()),
+                        source: None,
+                    },
+                    crate::report::ClaimRecord {
+                        party: "TR".into(),
+                        says: crate::report::Stance::Denies,
+                        statement: None,
+                        source: Some("https://example.org/ü".into()),
+                    },
+                ]
+            } else {
+                Vec::new()
+            },
         }
     }
 
@@ -628,7 +661,7 @@ mod tests {
             article: Some("Art. 2 \\ §1".to_string()),
             title: "Türkiye's \"strikes\"\n".to_string(),
             severity: Severity::Critical,
-            breached_by: Some("TR".to_string()),
+            breached_by: vec!["TR".to_string()],
             time: "2023-03-19T12:30:00.120Z".to_string(),
             message: "🙂 tab\there".to_string(),
             location: Some(LocationRecord {
@@ -653,7 +686,7 @@ mod tests {
         };
         let bare = ViolationRecord {
             article: None,
-            breached_by: None,
+            breached_by: Vec::new(),
             location: None,
             key: None,
             in_window: None,

@@ -164,10 +164,28 @@ pub(super) fn write(
     }
     if !s.parties.is_empty() {
         writeln!(out, "\n### By party\n")?;
-        writeln!(out, "| party | violations |")?;
-        writeln!(out, "|---|---:|")?;
-        for (party, count) in &s.parties {
-            writeln!(out, "| {} | {count} |", cell(party))?;
+        if s.has_claims() {
+            writeln!(out, "| party | violations | alleges | denies |")?;
+            writeln!(out, "|---|---:|---:|---:|")?;
+            for p in &s.parties {
+                writeln!(
+                    out,
+                    "| {} | {} | {} | {} |",
+                    cell(p.party),
+                    p.violations,
+                    p.alleges,
+                    p.denies
+                )?;
+            }
+        } else {
+            writeln!(out, "| party | violations |")?;
+            writeln!(out, "|---|---:|")?;
+            for p in &s.parties {
+                writeln!(out, "| {} | {} |", cell(p.party), p.violations)?;
+            }
+        }
+        if let Some(shared) = s.shared_words() {
+            writeln!(out, "\n{shared}")?;
         }
     }
     let periods = s.periods()?;
@@ -238,7 +256,7 @@ pub(super) fn write(
     writeln!(out, "\n## Incidents\n")?;
     writeln!(
         out,
-        "A term's violations for one key and one party, none more than {} after the one before; listed as they ended.\n",
+        "A term's violations for one key and the same parties, none more than {} after the one before; listed as they ended.\n",
         s.incident_gap_words()
     )?;
     if incident_count == 0 {
@@ -386,7 +404,7 @@ fn violation(out: &mut dyn Write, v: &Violation<'_>) -> io::Result<()> {
     if let Some(text) = v.clause_text {
         writeln!(out, "- **Clause text:** “{}”", md(text))?;
     }
-    writeln!(out, "- **Breached by:** {}", md(v.party))?;
+    writeln!(out, "- **Breached by:** {}", md(&v.party))?;
     writeln!(out, "- **Severity:** {}", v.severity)?;
     writeln!(out, "- **When:** {}", v.time)?;
     let mut parts = Vec::new();
@@ -430,6 +448,17 @@ fn violation(out: &mut dyn Write, v: &Violation<'_>) -> io::Result<()> {
             md(e.kind),
             e.time
         )?;
+    }
+    if !v.claims.is_empty() {
+        // Side by side: who alleges beside who denies.
+        writeln!(out, "\n| alleges | denies |")?;
+        writeln!(out, "|---|---|")?;
+        for (alleges, denies) in v.claims.rows() {
+            let said = |s: Option<&super::sections::Said<'_>>| {
+                s.map_or(String::new(), |s| cell(&s.words(None)))
+            };
+            writeln!(out, "| {} | {} |", said(alleges), said(denies))?;
+        }
     }
     writeln!(out)
 }

@@ -15,7 +15,7 @@ mod json;
 mod jsontext;
 mod markdown;
 pub use incidents::INCIDENT_GAP;
-mod model;
+pub(crate) mod model;
 pub mod outputs;
 mod saved;
 mod sections;
@@ -221,6 +221,8 @@ pub fn build(
             denied: tally.denied,
             by_term,
             by_party: tally.by_party.clone(),
+            shared: tally.shared,
+            claims: tally.claims.clone(),
             by_severity: tally.by_severity.clone(),
         },
         violations: Vec::new(),
@@ -350,6 +352,7 @@ pub(super) fn agreement_info(agreement: &Agreement) -> AgreementInfo {
         file: agreement.source.name.clone(),
         sha256: agreement.sha256.clone(),
         parties: agreement.parties.iter().cloned().collect(),
+        others: agreement.others.iter().cloned().collect(),
         effective: effective(&agreement.effective),
         geography: files(&agreement.geography.files),
         vocabulary: files(&agreement.vocabulary.files),
@@ -427,6 +430,17 @@ pub(super) fn evidence_record(e: crate::engine::sink::Evidence) -> EvidenceRecor
         source: e.source,
         hypothetical: e.hypothetical,
         account: e.account.into_iter().collect(),
+        claims: e.claims.into_iter().map(claim_record).collect(),
+    }
+}
+
+/// The engine's claim as the report's record.
+pub(super) fn claim_record(c: crate::event::Claim) -> ClaimRecord {
+    ClaimRecord {
+        party: c.party,
+        says: c.says.into(),
+        statement: c.statement,
+        source: c.source,
     }
 }
 

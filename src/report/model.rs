@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 use crate::load::agreement;
 
 /// Version of the report format described here.
-pub const REPORT_VERSION: u32 = 3;
+pub const REPORT_VERSION: u32 = 4;
 
 /// A whole replay report.
 ///
@@ -169,6 +169,10 @@ pub struct AgreementInfo {
     pub sha256: String,
     /// Declared parties, code to name.
     pub parties: BTreeMap<String, String>,
+    /// Declared non-signatories its terms may charge (`others:`), code to name (report
+    /// version 4; absent when none).
+    #[serde(skip_serializing_if = "BTreeMap::is_empty", default)]
+    pub others: BTreeMap<String, String>,
     /// Its effective period.
     pub effective: Effective,
     /// The files its geography was read from, as named in the rule file, with their SHA-256.
@@ -326,7 +330,7 @@ pub struct Options {
     /// depends on it. Absent for files.
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub max_delay_s: Option<i64>,
-    /// The gap, in seconds, after which a term's next violation for the same key and party
+    /// The gap, in seconds, after which a term's next violation for the same key and parties
     /// begins a new incident (`incidents`; docs/semantics.md). Absent in reports before
     /// version 3, read as one day.
     #[serde(skip_serializing_if = "Option::is_none", default)]
@@ -337,7 +341,7 @@ pub struct Options {
     pub interrupted: Option<String>,
 }
 
-/// An incident: a term's consecutive violations for one key and one party, none more than
+/// An incident: a term's consecutive violations for one key and the same parties, none more than
 /// the report's incident gap after the one before (docs/semantics.md, "Incidents").
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct IncidentRecord {
@@ -349,8 +353,9 @@ pub struct IncidentRecord {
     pub title: String,
     /// Term severity.
     pub severity: Severity,
-    /// The party in breach, as its violations say.
-    pub breached_by: Option<String>,
+    /// Who is in breach, as its violations say (empty: unattributed).
+    #[serde(deserialize_with = "charged::deserialize")]
+    pub breached_by: Vec<String>,
     /// The key its violations concern (thresholds and absences).
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub key: Option<String>,
@@ -366,7 +371,7 @@ pub struct IncidentRecord {
     /// The evidence of its first violation: what opened it.
     pub evidence: Vec<EvidenceRecord>,
     /// Closed before its gap had passed, because more incidents were open at once than a
-    /// report holds (`MAX_OPEN_INCIDENTS`): a later violation of its term, key and party may
+    /// report holds (`MAX_OPEN_INCIDENTS`): a later violation of its term, key and parties may
     /// begin another. Absent when not.
     #[serde(skip_serializing_if = "std::ops::Not::not", default)]
     pub closed_early: bool,
@@ -403,8 +408,18 @@ pub struct Summary {
     pub violations: u64,
     /// One entry per term of every agreement, in file order.
     pub by_term: Vec<TermSummary>,
-    /// Violations per party in breach (`unattributed` when unknown).
+    /// Violations per party in breach (`unattributed` when unknown). A violation charged to
+    /// several parties counts once for each of them (report version 4), so these may add up to
+    /// more than `violations`.
     pub by_party: BTreeMap<String, u64>,
+    /// Violations charged to more than one party (absent when none).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub shared: u64,
+    /// Per party that says something of the evidence (its events' `claims`): the violations
+    /// whose evidence it alleges and those whose evidence it denies, each violation counted
+    /// once per party and stance (absent when no evidence carries claims).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub claims: BTreeMap<String, ClaimCounts>,
     /// Violations per severity, every severity present.
     pub by_severity: BySeverity,
     /// Violations resting on at least one hypothetical event.
@@ -592,8 +607,11 @@ pub struct ViolationRecord {
     pub title: String,
     /// How serious the breach is.
     pub severity: Severity,
-    /// Party in breach; null when it could not be determined.
-    pub breached_by: Option<String>,
+    /// Who is in breach: declared parties or others, in the agreement's order; empty when it
+    /// could not be determined (unattributed). Report version 4; before, one code or null,
+    /// which is read as a list of one or none.
+    #[serde(deserialize_with = "charged::deserialize")]
+    pub breached_by: Vec<String>,
     /// When, RFC 3339 UTC.
     pub time: String,
     /// The rendered message.
@@ -655,6 +673,63 @@ pub struct EvidenceRecord {
     /// `casualties` it has (docs/inputs.md); absent when it has none.
     #[serde(skip_serializing_if = "BTreeMap::is_empty", default)]
     pub account: BTreeMap<String, String>,
+    /// What the parties say of the event (its `claims`), in the order it gives them; absent
+    /// when it carries none (report version 4).
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
+    pub claims: Vec<ClaimRecord>,
+}
+
+/// What one party says of an event cited as evidence.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ClaimRecord {
+    /// Who says it, by code.
+    pub party: String,
+    /// `alleges` or `denies`.
+    pub says: Stance,
+    /// Its words.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub statement: Option<String>,
+    /// Where it said them.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub source: Option<String>,
+}
+
+/// What a party says of an event: the report's own type, as [`Severity`] is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Stance {
+    /// It alleges the event.
+    Alleges,
+    /// It denies it.
+    Denies,
+}
+
+impl From<crate::event::Stance> for Stance {
+    fn from(stance: crate::event::Stance) -> Self {
+        match stance {
+            crate::event::Stance::Alleges => Stance::Alleges,
+            crate::event::Stance::Denies => Stance::Denies,
+        }
+    }
+}
+
+impl Stance {
+    /// The word a report writes.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Stance::Alleges => "alleges",
+            Stance::Denies => "denies",
+        }
+    }
+}
+
+/// Violations whose evidence a party alleges, and those whose evidence it denies.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct ClaimCounts {
+    /// Violations resting on at least one event the party alleges.
+    pub alleges: u64,
+    /// Violations resting on at least one event the party denies.
+    pub denies: u64,
 }
 
 /// A line skipped as invalid.
@@ -746,4 +821,45 @@ pub struct FirstError {
     pub line: u64,
     /// What went wrong.
     pub message: String,
+}
+
+/// `breached_by` as reports of every version write it: a list of codes (version 4), or one
+/// code or `null` (versions 1 to 3).
+pub(crate) mod charged {
+    use std::fmt;
+
+    use serde::Deserializer;
+    use serde::de::{self, SeqAccess, Visitor};
+
+    pub(crate) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
+        struct Charged;
+        impl<'de> Visitor<'de> for Charged {
+            type Value = Vec<String>;
+
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a list of party codes (or, before report version 4, one code or null)")
+            }
+
+            fn visit_str<E: de::Error>(self, code: &str) -> Result<Vec<String>, E> {
+                Ok(vec![code.to_string()])
+            }
+
+            fn visit_unit<E: de::Error>(self) -> Result<Vec<String>, E> {
+                Ok(Vec::new())
+            }
+
+            fn visit_none<E: de::Error>(self) -> Result<Vec<String>, E> {
+                Ok(Vec::new())
+            }
+
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Vec<String>, A::Error> {
+                let mut codes = Vec::new();
+                while let Some(code) = seq.next_element::<String>()? {
+                    codes.push(code);
+                }
+                Ok(codes)
+            }
+        }
+        d.deserialize_any(Charged)
+    }
 }

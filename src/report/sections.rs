@@ -141,6 +141,7 @@ pub fn sections<'r>(
             hypothetical: s.hypothetical,
             alleged: s.alleged,
             denied: s.denied,
+            shared: s.shared,
         },
         terms: s
             .by_term
@@ -172,11 +173,7 @@ pub fn sections<'r>(
                 })
             })
             .collect(),
-        parties: s
-            .by_party
-            .iter()
-            .map(|(party, count)| (party.as_str(), *count))
-            .collect(),
+        parties: party_rows(s),
         violations,
         incident_gap: super::json::incident_gap(report),
         clause_texts: report
@@ -374,7 +371,7 @@ fn incident(number: u64, r: super::IncidentRecord, rendering: Rendering) -> Inci
         clause: clause(&r.agreement, &r.term),
         title: r.title,
         severity: r.severity,
-        party: r.breached_by.unwrap_or_else(|| UNATTRIBUTED.to_string()),
+        party: charged_words(&r.breached_by),
         key: r.key,
         first: rendering.time(&r.first).into_owned(),
         last: rendering.time(&r.last).into_owned(),
@@ -407,7 +404,7 @@ fn violation(number: usize, v: &ViolationRecord, rendering: Rendering) -> Violat
         article: v.article.as_deref(),
         title: &v.title,
         severity: v.severity,
-        party: v.breached_by.as_deref().unwrap_or(UNATTRIBUTED),
+        party: charged_words(&v.breached_by),
         message: &v.message,
         place: location.and_then(|l| l.place.as_deref()),
         coordinates: lat.zip(lon).map(|(lat, lon)| format!("{lat}, {lon}")),
@@ -443,6 +440,7 @@ fn violation(number: usize, v: &ViolationRecord, rendering: Rendering) -> Violat
                     .collect(),
             })
             .collect(),
+        claims: Claims::of(v),
     }
 }
 
@@ -467,8 +465,9 @@ pub struct Sections<'r> {
     /// Events that terms judged, but not the way the rule author meant: in term order, the
     /// unlocated before the unkeyed of each term.
     pub notes: Vec<Note>,
-    /// Violations per party in breach, by party code.
-    pub parties: Vec<(&'r str, u64)>,
+    /// Per party in breach or claiming something of the evidence, by party code: what it is
+    /// charged with and what it says.
+    pub parties: Vec<PartyRow<'r>>,
     /// Every violation, in the report's order: read one at a time
     /// ([`Sections::each_violation`]), since a report may hold more than memory.
     pub violations: &'r dyn ViolationSource,
@@ -489,6 +488,61 @@ pub struct Sections<'r> {
     pub late: Vec<Late<'r>>,
     /// What the inputs' events showed against the run's vocabulary, input by input.
     pub off_vocabulary: Vec<OffVocabularyLine<'r>>,
+}
+
+/// One party's line of the report's counts.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PartyRow<'r> {
+    /// Its code (`unattributed` for violations charged to no one).
+    pub party: &'r str,
+    /// Violations charged to it (a violation shared by several counts for each).
+    pub violations: u64,
+    /// Violations whose evidence it alleges, and those whose evidence it denies.
+    pub alleges: u64,
+    pub denies: u64,
+}
+
+impl Sections<'_> {
+    /// Whether any evidence carries claims: only then do the party tables show them.
+    pub fn has_claims(&self) -> bool {
+        self.parties.iter().any(|p| p.alleges + p.denies > 0)
+    }
+
+    /// `3 violations are charged to more than one party: each counts once for every party
+    /// it charges.`; nothing when none is.
+    pub fn shared_words(&self) -> Option<String> {
+        match self.tally.shared {
+            0 => None,
+            1 => Some(
+                "1 violation is charged to more than one party: it counts once for every party it charges.".into(),
+            ),
+            n => Some(format!(
+                "{n} violations are charged to more than one party: each counts once for every party it charges."
+            )),
+        }
+    }
+}
+
+/// The party rows of a summary: every party charged or claiming, by code.
+fn party_rows(s: &super::Summary) -> Vec<PartyRow<'_>> {
+    let mut rows: BTreeMap<&str, PartyRow<'_>> = BTreeMap::new();
+    fn row(party: &str) -> PartyRow<'_> {
+        PartyRow {
+            party,
+            violations: 0,
+            alleges: 0,
+            denies: 0,
+        }
+    }
+    for (party, count) in &s.by_party {
+        rows.entry(party).or_insert_with(|| row(party)).violations = *count;
+    }
+    for (party, claims) in &s.claims {
+        let entry = rows.entry(party).or_insert_with(|| row(party));
+        entry.alleges = claims.alleges;
+        entry.denies = claims.denies;
+    }
+    rows.into_values().collect()
 }
 
 /// Events of one input that the vocabulary does not describe, of one sort.
@@ -580,6 +634,8 @@ pub struct Tally {
     /// as hypothetical ones are.
     pub alleged: u64,
     pub denied: u64,
+    /// Those charged to more than one party.
+    pub shared: u64,
 }
 
 impl Tally {
@@ -933,7 +989,7 @@ pub struct Violation<'r> {
     pub title: &'r str,
     pub severity: Severity,
     /// The party in breach, or `unattributed`.
-    pub party: &'r str,
+    pub party: String,
     pub message: &'r str,
     pub place: Option<&'r str>,
     /// `LAT, LON`, when the evidence gives both.
@@ -947,6 +1003,80 @@ pub struct Violation<'r> {
     /// For a threshold whose window held more events than its evidence: how many.
     pub window: Option<String>,
     pub evidence: Vec<Evidence<'r>>,
+    /// What the parties say of its evidence, those who allege beside those who deny.
+    pub claims: Claims<'r>,
+}
+
+/// The claims of a violation's evidence, in two columns: who alleges, who denies. Each in
+/// the order of the evidence and of its claims.
+#[derive(Debug, Default)]
+pub struct Claims<'r> {
+    pub alleges: Vec<Said<'r>>,
+    pub denies: Vec<Said<'r>>,
+}
+
+/// One party's claim, as shown.
+#[derive(Debug)]
+pub struct Said<'r> {
+    pub party: &'r str,
+    pub statement: Option<&'r str>,
+    pub source: Option<&'r str>,
+    /// The id of the event it is said of, when the violation rests on several.
+    pub event: Option<&'r str>,
+}
+
+impl<'r> Claims<'r> {
+    fn of(v: &'r ViolationRecord) -> Self {
+        let mut claims = Claims::default();
+        for e in &v.evidence {
+            for c in &e.claims {
+                let said = Said {
+                    party: &c.party,
+                    statement: c.statement.as_deref(),
+                    source: c.source.as_deref(),
+                    event: (v.evidence.len() > 1).then_some(e.id.as_str()),
+                };
+                match c.says {
+                    super::Stance::Alleges => claims.alleges.push(said),
+                    super::Stance::Denies => claims.denies.push(said),
+                }
+            }
+        }
+        claims
+    }
+
+    /// Whether there are none.
+    pub fn is_empty(&self) -> bool {
+        self.alleges.is_empty() && self.denies.is_empty()
+    }
+
+    /// Side by side, a row per pair: the `i`th who alleges beside the `i`th who denies.
+    pub fn rows(&self) -> impl Iterator<Item = (Option<&Said<'r>>, Option<&Said<'r>>)> {
+        let n = self.alleges.len().max(self.denies.len());
+        (0..n).map(|i| (self.alleges.get(i), self.denies.get(i)))
+    }
+}
+
+impl Said<'_> {
+    /// `IQ alleges: “words” (source)` (`says`: the verb, or nothing where a column heading
+    /// says it): in plain words, each renderer escaping them.
+    pub fn words(&self, says: Option<&str>) -> String {
+        let mut text = self.party.to_string();
+        if let Some(says) = says {
+            text.push(' ');
+            text.push_str(says);
+        }
+        if let Some(statement) = self.statement {
+            text.push_str(&format!(": “{statement}”"));
+        }
+        if let Some(source) = self.source {
+            text.push_str(&format!(" ({source})"));
+        }
+        if let Some(event) = self.event {
+            text.push_str(&format!(" [of {event}]"));
+        }
+        text
+    }
 }
 
 /// An event cited as evidence.
@@ -1056,6 +1186,22 @@ fn code(name: &'static str) -> Piece<'static> {
 /// The party shown when `breached_by` gave none.
 const UNATTRIBUTED: &str = "unattributed";
 
+/// The codes a violation charges, or [`UNATTRIBUTED`] alone when it charges none: what is
+/// counted per party.
+pub(crate) fn charged_or_unattributed(codes: &[String]) -> impl Iterator<Item = &str> {
+    let none = codes.is_empty().then_some(UNATTRIBUTED);
+    codes.iter().map(String::as_str).chain(none)
+}
+
+/// Who is in breach, in words: `IL, SY`, or `unattributed`.
+pub(crate) fn charged_words(codes: &[String]) -> String {
+    if codes.is_empty() {
+        UNATTRIBUTED.to_string()
+    } else {
+        codes.join(", ")
+    }
+}
+
 fn clause(agreement: &str, term: &str) -> String {
     format!("{agreement}/{term}")
 }
@@ -1154,32 +1300,42 @@ fn periods(violations: &dyn ViolationSource, rendering: Rendering) -> io::Result
             .unwrap_or(PeriodUnit::Year),
         None => PeriodUnit::for_span(days),
     };
-    // (party, term) → violations, per period start (`None`: no time).
-    type Cells = BTreeMap<(String, String), u64>;
+    // Per period start (`None`: no time): (party, term) → violations, each violation once for
+    // every party it charges; and term → violations, and all violations, each counted once.
+    #[derive(Default)]
+    struct Cells {
+        by_party: BTreeMap<(String, String), u64>,
+        by_term: BTreeMap<String, u64>,
+        total: u64,
+    }
     let mut counted: BTreeMap<Option<NaiveDate>, Cells> = BTreeMap::new();
     let mut terms: std::collections::BTreeSet<String> = Default::default();
     for v in violations.records() {
         let v = v?;
         let date = rendering.date(&v.time);
-        let party = v.breached_by.as_deref().unwrap_or(UNATTRIBUTED);
         let term = clause(&v.agreement, &v.term);
         if !terms.contains(&term) {
             terms.insert(term.clone());
         }
-        *counted
+        let cells = counted
             .entry(date.map(|date| unit.start(date)))
-            .or_default()
-            .entry((party.to_string(), term))
-            .or_default() += 1;
+            .or_default();
+        cells.total += 1;
+        *cells.by_term.entry(term.clone()).or_default() += 1;
+        for party in charged_or_unattributed(&v.breached_by) {
+            *cells
+                .by_party
+                .entry((party.to_string(), term.clone()))
+                .or_default() += 1;
+        }
     }
     let terms: Vec<String> = terms.into_iter().collect();
     let row = |label: String, cells: Cells, before: Option<&Period>| {
         let mut parties: BTreeMap<String, u64> = BTreeMap::new();
-        let mut by_term: BTreeMap<String, u64> = BTreeMap::new();
         let mut matrix: BTreeMap<String, Vec<u64>> = BTreeMap::new();
-        for ((party, term), count) in cells {
+        let (by_term, total) = (cells.by_term, cells.total);
+        for ((party, term), count) in cells.by_party {
             *parties.entry(party.clone()).or_default() += count;
-            *by_term.entry(term.clone()).or_default() += count;
             let row = matrix.entry(party).or_insert_with(|| vec![0; terms.len()]);
             // `terms` holds every term counted, so the column is always found.
             if let Some(cell) = terms
@@ -1198,7 +1354,6 @@ fn periods(violations: &dyn ViolationSource, rendering: Rendering) -> io::Result
                     .or_insert_with(|| vec![0; terms.len()]);
             }
         }
-        let total: u64 = parties.values().sum();
         let matrix = matrix
             .into_iter()
             .map(|(party, counts)| {

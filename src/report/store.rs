@@ -42,7 +42,7 @@ use serde::{Deserialize, Serialize};
 use super::{BySeverity, Release, UnknownTerm, ViolationRecord, record, resolve};
 use crate::engine::Program;
 use crate::engine::sink::{Evidence, Location, Sink, Violation};
-use crate::event::Origin;
+use crate::event::{Claim, Origin, Stance};
 use crate::spill::{Merge, Runs, Spilled as SpilledRuns};
 
 /// Why a violation could not be collected.
@@ -85,6 +85,10 @@ pub struct Tally {
     pub alleged: u64,
     /// Resting on at least one event whose verification is `denied`.
     pub denied: u64,
+    /// Charged to more than one party.
+    pub shared: u64,
+    /// Per party that claims something of the evidence: violations alleged, denied.
+    pub claims: BTreeMap<String, super::ClaimCounts>,
 }
 
 /// Takes a run's violations (a [`Sink`]); [`Collector::finish`] gives them back in order.
@@ -277,11 +281,18 @@ impl Sink for Collector<'_> {
             .unwrap_or(u32::MAX);
         let tally = &mut self.tally;
         tally.violations += 1;
-        let party = violation.breached_by.as_deref().unwrap_or("unattributed");
-        match tally.by_party.get_mut(party) {
-            Some(count) => *count += 1,
-            None => {
-                tally.by_party.insert(party.to_string(), 1);
+        // A violation charged to several counts once for each of them.
+        let unattributed = ["unattributed".to_string()];
+        let charged = match violation.breached_by.as_slice() {
+            [] => &unattributed[..],
+            codes => codes,
+        };
+        for party in charged {
+            match tally.by_party.get_mut(party) {
+                Some(count) => *count += 1,
+                None => {
+                    tally.by_party.insert(party.clone(), 1);
+                }
             }
         }
         tally.by_severity.add(term.severity.into());
@@ -302,6 +313,10 @@ impl Sink for Collector<'_> {
         if violation.evidence.iter().any(|e| e.hypothetical) {
             tally.hypothetical += 1;
         }
+        if violation.breached_by.len() > 1 {
+            tally.shared += 1;
+        }
+        count_claims(&mut tally.claims, &violation.evidence);
         let ranked = Ranked { rank, violation };
         if let Some(live) = &mut self.live
             && live.active
@@ -395,18 +410,56 @@ impl Released<'_> {
     }
 }
 
+/// Counts what each party says of a violation's evidence: once per party and stance, however
+/// many of its events say it.
+fn count_claims(counts: &mut BTreeMap<String, super::ClaimCounts>, evidence: &[Evidence]) {
+    let mut said: Vec<(&str, Stance)> = evidence
+        .iter()
+        .flat_map(|e| e.claims.iter().map(|c| (c.party.as_str(), c.says)))
+        .collect();
+    said.sort_unstable();
+    said.dedup();
+    for (party, says) in said {
+        let count = match counts.get_mut(party) {
+            Some(count) => count,
+            None => counts.entry(party.to_string()).or_default(),
+        };
+        match says {
+            Stance::Alleges => count.alleges += 1,
+            Stance::Denies => count.denies += 1,
+        }
+    }
+}
+
 /// Roughly the bytes a violation holds in memory.
 fn estimate(v: &Violation) -> usize {
     let text = |s: &Option<String>| s.as_ref().map_or(0, String::len);
     std::mem::size_of::<Ranked>()
         + v.message.len()
-        + text(&v.breached_by)
+        + v.breached_by
+            .iter()
+            .map(|c| c.capacity() + std::mem::size_of::<String>())
+            .sum::<usize>()
         + text(&v.key)
         + text(&v.location.place)
         + text(&v.location.country)
         + v.evidence
             .iter()
-            .map(|e| std::mem::size_of::<Evidence>() + e.id.len() + e.kind.len() + text(&e.source))
+            .map(|e| {
+                std::mem::size_of::<Evidence>()
+                    + e.id.len()
+                    + e.kind.len()
+                    + text(&e.source)
+                    + e.claims
+                        .iter()
+                        .map(|c| {
+                            std::mem::size_of::<Claim>()
+                                + c.party.len()
+                                + text(&c.statement)
+                                + text(&c.source)
+                        })
+                        .sum::<usize>()
+            })
             .sum::<usize>()
 }
 
@@ -444,7 +497,7 @@ struct Spilled<'a> {
     term: u32,
     rank: u32,
     time: (i64, u32),
-    breached_by: Option<Cow<'a, str>>,
+    breached_by: Vec<Cow<'a, str>>,
     message: Cow<'a, str>,
     place: Option<Cow<'a, str>>,
     country: Option<Cow<'a, str>>,
@@ -465,6 +518,15 @@ struct SpilledEvidence<'a> {
     source: Option<Cow<'a, str>>,
     hypothetical: bool,
     account: Vec<(Cow<'a, str>, Cow<'a, str>)>,
+    claims: Vec<SpilledClaim<'a>>,
+}
+
+#[derive(Serialize, Deserialize)]
+struct SpilledClaim<'a> {
+    party: Cow<'a, str>,
+    says: Stance,
+    statement: Option<Cow<'a, str>>,
+    source: Option<Cow<'a, str>>,
 }
 
 fn instant(time: &DateTime<Utc>) -> (i64, u32) {
@@ -484,7 +546,11 @@ fn write_run(runs: &mut Runs, chunk: &[Ranked]) -> io::Result<()> {
             term: index(v.term)?,
             rank: *rank,
             time: instant(&v.time),
-            breached_by: text(&v.breached_by),
+            breached_by: v
+                .breached_by
+                .iter()
+                .map(|c| Cow::Borrowed(c.as_str()))
+                .collect(),
             message: Cow::Borrowed(&v.message),
             place: text(&v.location.place),
             country: text(&v.location.country),
@@ -507,6 +573,16 @@ fn write_run(runs: &mut Runs, chunk: &[Ranked]) -> io::Result<()> {
                         .account
                         .iter()
                         .map(|(f, t)| (Cow::Borrowed(f.as_str()), Cow::Borrowed(t.as_str())))
+                        .collect(),
+                    claims: e
+                        .claims
+                        .iter()
+                        .map(|c| SpilledClaim {
+                            party: Cow::Borrowed(&c.party),
+                            says: c.says,
+                            statement: text(&c.statement),
+                            source: text(&c.source),
+                        })
                         .collect(),
                 })
                 .collect(),
@@ -547,6 +623,16 @@ fn decoder() -> impl FnMut(&[u8]) -> io::Result<Canonical> {
                     .into_iter()
                     .map(|(f, t)| (f.into_owned(), t.into_owned()))
                     .collect(),
+                claims: e
+                    .claims
+                    .into_iter()
+                    .map(|c| Claim {
+                        party: c.party.into_owned(),
+                        says: c.says,
+                        statement: c.statement.map(Cow::into_owned),
+                        source: c.source.map(Cow::into_owned),
+                    })
+                    .collect(),
             });
         }
         Ok(Canonical(Ranked {
@@ -555,7 +641,11 @@ fn decoder() -> impl FnMut(&[u8]) -> io::Result<Canonical> {
                 agreement: record.agreement as usize,
                 term: record.term as usize,
                 time: time(record.time)?,
-                breached_by: record.breached_by.map(Cow::into_owned),
+                breached_by: record
+                    .breached_by
+                    .into_iter()
+                    .map(Cow::into_owned)
+                    .collect(),
                 message: record.message.into_owned(),
                 location: Location {
                     place: record.place.map(Cow::into_owned),

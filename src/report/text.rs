@@ -94,12 +94,32 @@ pub(super) fn write(
 
     if !s.parties.is_empty() {
         writeln!(out)?;
-        let rows: Vec<[String; 2]> = s
-            .parties
-            .iter()
-            .map(|(party, count)| [plain(party).into_owned(), count.to_string()])
-            .collect();
-        table(out, &["PARTY".into(), "VIOLATIONS".into()], &rows)?;
+        if s.has_claims() {
+            let rows: Vec<[String; 4]> = s
+                .parties
+                .iter()
+                .map(|p| {
+                    [
+                        plain(p.party).into_owned(),
+                        p.violations.to_string(),
+                        p.alleges.to_string(),
+                        p.denies.to_string(),
+                    ]
+                })
+                .collect();
+            let header = ["PARTY", "VIOLATIONS", "ALLEGES", "DENIES"].map(String::from);
+            table(out, &header, &rows)?;
+        } else {
+            let rows: Vec<[String; 2]> = s
+                .parties
+                .iter()
+                .map(|p| [plain(p.party).into_owned(), p.violations.to_string()])
+                .collect();
+            table(out, &["PARTY".into(), "VIOLATIONS".into()], &rows)?;
+        }
+        if let Some(shared) = s.shared_words() {
+            writeln!(out, "note: {shared}")?;
+        }
     }
 
     // On a terminal, incidents are listed only where they group violations: otherwise they
@@ -125,7 +145,7 @@ pub(super) fn write(
     if incident_count < s.violations.count() {
         writeln!(
             out,
-            "\nINCIDENTS (a term's violations for one key and party, none more than {} apart)",
+            "\nINCIDENTS (a term's violations for one key and the same parties, none more than {} apart)",
             s.incident_gap_words()
         )?;
         widths.line(out, &header)?;
@@ -181,10 +201,32 @@ pub(super) fn write(
                 "{}  {}  {clause}  {}  {}{place}{key}  [{}]",
                 v.time,
                 v.severity,
-                plain(v.party),
+                plain(&v.party),
                 plain(v.message),
                 evidence.join(", ")
-            )
+            )?;
+            // Who alleges beside who denies, a pair a line, under the violation.
+            let left: Vec<String> = v
+                .claims
+                .rows()
+                .map(|(a, _)| {
+                    a.map_or(String::new(), |a| {
+                        plain(&a.words(Some("alleges"))).into_owned()
+                    })
+                })
+                .collect();
+            let width = left.iter().map(|l| l.chars().count()).max().unwrap_or(0);
+            for (left, (_, denies)) in left.iter().zip(v.claims.rows()) {
+                match denies {
+                    Some(d) => writeln!(
+                        out,
+                        "    {left:<width$}  |  {}",
+                        plain(&d.words(Some("denies")))
+                    )?,
+                    None => writeln!(out, "    {left}")?,
+                }
+            }
+            Ok(())
         })?;
     }
 

@@ -687,8 +687,13 @@ fn flow_violation(v: &Stated) -> String {
         format!("term: {}", scalar(&v.term)),
         format!("time: {}", quoted(&v.time)),
     ];
-    if let Some(party) = &v.breached_by {
-        parts.push(format!("breached_by: {}", scalar(party)));
+    match v.breached_by.as_slice() {
+        [] => {}
+        [party] => parts.push(format!("breached_by: {}", scalar(party))),
+        parties => {
+            let parties: Vec<String> = parties.iter().map(|p| scalar(p)).collect();
+            parts.push(format!("breached_by: [{}]", parties.join(", ")));
+        }
     }
     let evidence: Vec<String> = v.evidence.iter().map(|e| scalar(e)).collect();
     parts.push(format!("evidence: [{}]", evidence.join(", ")));
@@ -766,7 +771,7 @@ mod tests {
                 agreement: text.into(),
                 term: text.into(),
                 time: "2024-01-01T00:00:00Z".into(),
-                breached_by: Some(text.into()),
+                breached_by: vec![text.into()],
                 evidence: vec![text.into(), "b".into()],
                 key: Some(text.into()),
             };

@@ -73,9 +73,12 @@ pub struct Stated {
     pub term: String,
     /// When, RFC 3339 UTC as the report writes it.
     pub time: String,
-    /// The party in breach (absent: unattributed).
-    #[serde(default)]
-    pub breached_by: Option<String>,
+    /// Who is in breach: a code or a list of codes, compared as a set (absent: unattributed).
+    #[serde(
+        default,
+        deserialize_with = "crate::report::model::charged::deserialize"
+    )]
+    pub breached_by: Vec<String>,
     /// The evidence's event ids, in report order.
     pub evidence: Vec<String>,
     /// The key of a keyed form.
@@ -270,9 +273,12 @@ impl Verdict {
 }
 
 impl Stated {
-    /// The violation with its time as the report writes it.
+    /// The violation with its time as the report writes it, and its parties in one order
+    /// (a scenario may list them in any).
     fn canonical(mut self) -> Self {
         self.time = canonical_instant(self.time);
+        self.breached_by.sort();
+        self.breached_by.dedup();
         self
     }
 }
@@ -463,6 +469,7 @@ fn stated(v: &ViolationRecord) -> Stated {
         evidence: v.evidence.iter().map(|e| e.id.clone()).collect(),
         key: v.key.clone(),
     }
+    .canonical()
 }
 
 /// One violation on one line, as the failure diff shows it; control characters from event
@@ -473,7 +480,10 @@ fn line(v: &Stated) -> String {
         v.time,
         v.agreement,
         v.term,
-        v.breached_by.as_deref().unwrap_or("(unattributed)"),
+        match v.breached_by.as_slice() {
+            [] => "(unattributed)".to_string(),
+            codes => codes.join(", "),
+        },
         v.evidence.join(", ")
     );
     if let Some(key) = &v.key {

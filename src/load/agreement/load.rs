@@ -32,6 +32,8 @@ struct AgreementFile {
     title: Spanned<String>,
     parties: Spanned<HashMap<Spanned<String>, String>>,
     #[serde(default)]
+    others: HashMap<Spanned<String>, String>,
+    #[serde(default)]
     effective: Option<PeriodFile>,
     #[serde(default)]
     sources: Vec<String>,
@@ -60,7 +62,7 @@ struct TermFile {
     description: Option<String>,
     #[serde(default)]
     severity: Option<Spanned<String>>,
-    breached_by: Spanned<String>,
+    breached_by: Spanned<BreachFile>,
     #[serde(default)]
     effective: Option<PeriodFile>,
     #[serde(default)]
@@ -77,6 +79,41 @@ struct TermFile {
     absence: Option<Spanned<AbsenceFile>>,
     #[serde(default)]
     sequence: Option<Spanned<SequenceFile>>,
+}
+
+/// `breached_by`: one code or an expression (text), or a list of codes.
+enum BreachFile {
+    One(String),
+    Many(Vec<Spanned<String>>),
+}
+
+/// By hand rather than `untagged`: an untagged enum reads its value into a buffer first, which
+/// loses the positions that `Spanned` takes from the YAML, and its error ("data did not match
+/// any variant") would not say what `breached_by` takes.
+impl<'de> Deserialize<'de> for BreachFile {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Either;
+        impl<'de> serde::de::Visitor<'de> for Either {
+            type Value = BreachFile;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a party code, a list of codes, or an expression giving them")
+            }
+            fn visit_str<E: serde::de::Error>(self, text: &str) -> Result<BreachFile, E> {
+                Ok(BreachFile::One(text.to_string()))
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(
+                self,
+                mut seq: A,
+            ) -> Result<BreachFile, A::Error> {
+                let mut codes = Vec::new();
+                while let Some(code) = seq.next_element::<Spanned<String>>()? {
+                    codes.push(code);
+                }
+                Ok(BreachFile::Many(codes))
+            }
+        }
+        deserializer.deserialize_any(Either)
+    }
 }
 
 #[derive(Deserialize)]
@@ -214,22 +251,25 @@ impl Checker {
             self.error(Code::InvalidValue, &file.title, "the title is empty".into());
         }
 
-        let mut parties: Vec<(String, String)> = Vec::new();
-        let mut declared = file.parties.value.iter().collect::<Vec<_>>();
-        declared.sort_by(|a, b| a.0.value.cmp(&b.0.value));
-        for (code, name) in declared {
-            if !is_party_code(&code.value) {
-                self.error(
-                    Code::InvalidName,
-                    code,
-                    format!(
-                        "party code `{}` must start with an uppercase letter, followed by uppercase letters, digits, '-' or '_'",
-                        code.value
-                    ),
-                );
+        let parties = self.codes(&file.parties.value, "party");
+        let mut others = self.codes(&file.others, "other");
+        others.retain(|(code, _)| {
+            let Some((at, _)) = file.others.iter().find(|(c, _)| &c.value == code) else {
+                return true;
+            };
+            if parties.iter().all(|(c, _)| c != code) {
+                return true;
             }
-            parties.push((code.value.clone(), name.clone()));
-        }
+            self.error(
+                Code::DuplicateId,
+                at,
+                format!("`{code}` is declared both as a party and under `others`"),
+            )
+            .help = Some(
+                "`parties` are the signatories, `others` those who did not sign but can be charged: name it in one of them".into(),
+            );
+            false
+        });
         if parties.is_empty() {
             self.error(
                 Code::InvalidValue,
@@ -304,7 +344,11 @@ impl Checker {
                 "an agreement has at least one term".into(),
             );
         }
-        let codes: Vec<&str> = parties.iter().map(|(c, _)| c.as_str()).collect();
+        let codes: Vec<&str> = parties
+            .iter()
+            .chain(&others)
+            .map(|(c, _)| c.as_str())
+            .collect();
         let mut seen: HashMap<String, u64> = HashMap::new();
         let mut terms = Vec::new();
         for term in &file.terms.value {
@@ -336,6 +380,7 @@ impl Checker {
             source: self.source.clone(),
             sha256,
             parties,
+            others,
             effective,
             sources: file.sources,
             description: file.description,
@@ -347,6 +392,112 @@ impl Checker {
             vocabulary: Rc::new(vocabulary),
             terms,
         })
+    }
+
+    /// The codes declared under `parties` or `others` (`what`: "party", "other"), sorted by
+    /// code, each checked to be a code.
+    fn codes(
+        &mut self,
+        declared: &HashMap<Spanned<String>, String>,
+        what: &str,
+    ) -> Vec<(String, String)> {
+        let mut declared = declared.iter().collect::<Vec<_>>();
+        declared.sort_by(|a, b| a.0.value.cmp(&b.0.value));
+        let mut codes = Vec::new();
+        for (code, name) in declared {
+            if !is_party_code(&code.value) {
+                self.error(
+                    Code::InvalidName,
+                    code,
+                    format!(
+                        "{what} code `{}` must start with an uppercase letter, followed by uppercase letters, digits, '-' or '_'",
+                        code.value
+                    ),
+                );
+            }
+            codes.push((code.value.clone(), name.clone()));
+        }
+        codes
+    }
+
+    /// A term's `breached_by`: declared codes, or an expression. `codes` are the agreement's
+    /// chargeable codes in their order ([`Agreement::chargeable`]), in which a list is kept.
+    fn breach(&mut self, breach: &Spanned<BreachFile>, codes: &[&str]) -> Breach {
+        let at = |value: &str| Spanned {
+            value: value.to_string(),
+            referenced: breach.referenced,
+            defined: breach.defined,
+        };
+        let items = match &breach.value {
+            BreachFile::One(text) if is_party_code(text.trim()) => {
+                vec![at(text.trim())]
+            }
+            BreachFile::One(text) => return Breach::Expression(self.expression(&at(text))),
+            BreachFile::Many(items) => items.clone(),
+        };
+        if items.is_empty() {
+            self.error(
+                Code::InvalidValue,
+                breach,
+                "`breached_by` is an empty list: it charges no one".into(),
+            )
+            .help = Some(format!(
+                "name who is in breach (declared: {})",
+                codes.join(", ")
+            ));
+        }
+        let mut charged = Vec::new();
+        for item in &items {
+            let code = item.value.trim();
+            if !is_party_code(code) {
+                // `il` for `IL`: codes are case-sensitive (issue 14).
+                let fix = codes
+                    .iter()
+                    .copied()
+                    .find(|c| c.eq_ignore_ascii_case(code))
+                    .or_else(|| did_you_mean(code, codes.iter().copied()));
+                self.error(
+                    Code::InvalidValue,
+                    item,
+                    format!("`{code}` in the list under `breached_by` is not a party code"),
+                )
+                .help = Some(match fix {
+                    Some(fix) => format!("did you mean `{fix}`?"),
+                    None => "a list names codes (`[IQ, TR]`); to work out who is in breach from the event, write one expression giving a list instead: `breached_by: '[event.party, \"PKK\"]'`".into(),
+                });
+                continue;
+            }
+            if !codes.contains(&code) {
+                let help = match did_you_mean(code, codes.iter().copied()) {
+                    Some(fix) => format!(
+                        "did you mean `{fix}`? Declared parties: {}",
+                        codes.join(", ")
+                    ),
+                    None => format!(
+                        "declare it under `parties:`, or under `others:` if it did not sign (declared: {})",
+                        codes.join(", ")
+                    ),
+                };
+                self.error(
+                    Code::UndeclaredParty,
+                    item,
+                    format!("party `{code}` is not declared in this agreement"),
+                )
+                .help = Some(help);
+                continue;
+            }
+            if charged.iter().any(|c: &String| c == code) {
+                self.error(
+                    Code::InvalidValue,
+                    item,
+                    format!("`{code}` is named twice under `breached_by`"),
+                );
+                continue;
+            }
+            charged.push(code.to_string());
+        }
+        charged.sort_by_key(|code| codes.iter().position(|c| c == code));
+        Breach::Parties(charged)
     }
 
     fn term(&mut self, term: &TermFile, codes: &[&str], agreement: &Period) -> Option<Term> {
@@ -381,30 +532,7 @@ impl Checker {
                 }
             },
         };
-        let breached_by = if is_party_code(term.breached_by.value.trim()) {
-            let code = term.breached_by.value.trim();
-            if !codes.contains(&code) {
-                let help = match did_you_mean(code, codes.iter().copied()) {
-                    Some(fix) => format!(
-                        "did you mean `{fix}`? Declared parties: {}",
-                        codes.join(", ")
-                    ),
-                    None => format!(
-                        "declare it under `parties:` (declared: {})",
-                        codes.join(", ")
-                    ),
-                };
-                self.error(
-                    Code::UndeclaredParty,
-                    &term.breached_by,
-                    format!("party `{code}` is not declared in this agreement"),
-                )
-                .help = Some(help);
-            }
-            Breach::Party(code.to_string())
-        } else {
-            Breach::Expression(self.expression(&term.breached_by))
-        };
+        let breached_by = self.breach(&term.breached_by, codes);
         let own = match &term.effective {
             Some(period) => self.period(period).unwrap_or_default(),
             None => Period::default(),

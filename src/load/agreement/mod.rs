@@ -50,6 +50,9 @@ pub struct Agreement {
     pub sha256: String,
     /// Declared parties, `(code, name)`, sorted by code.
     pub parties: Vec<(String, String)>,
+    /// Declared non-signatories that a term may charge (`others:`: an armed group, a
+    /// peacekeeping force), `(code, name)`, sorted by code.
+    pub others: Vec<(String, String)>,
     /// When the agreement applies.
     pub effective: Period,
     /// Provenance of the terms.
@@ -75,6 +78,16 @@ pub struct Agreement {
     pub(crate) valid: bool,
     /// Line and column of the `agreement:` id, for diagnostics about it.
     pub(crate) at: (u64, u64),
+}
+
+impl Agreement {
+    /// Every code a term may charge: the parties, then the others, each sorted by code. A
+    /// violation names those it charges in this order, so that the same parties are always
+    /// written the same way (and group into the same incident) whatever order an expression
+    /// gave them in.
+    pub fn chargeable(&self) -> impl Iterator<Item = &(String, String)> {
+        self.parties.iter().chain(&self.others)
+    }
 }
 
 /// One clause of an agreement, as a rule.
@@ -190,9 +203,11 @@ pub struct Threshold {
 /// Who is in breach.
 #[derive(Debug, Clone)]
 pub enum Breach {
-    /// Always the same declared party.
-    Party(String),
-    /// An expression over the event giving a party code (e.g. `event.party`).
+    /// Always the same declared parties or others (one or more, in the agreement's order:
+    /// [`Agreement::chargeable`]).
+    Parties(Vec<String>),
+    /// An expression over the event giving a code (e.g. `event.party`) or a list of codes
+    /// (`[event.party, "PKK"]`).
     Expression(Expression),
 }
 

@@ -7,7 +7,7 @@ use crate::report::Severity;
 use crate::report::diff::{Diff, Finding, what_changed};
 
 /// Version of the diff output described here.
-pub const DIFF_VERSION: u32 = 2;
+pub const DIFF_VERSION: u32 = 3;
 
 /// What `pactum diff --format json` writes.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -62,8 +62,9 @@ pub struct FindingRecord {
     pub term: String,
     /// Severity.
     pub severity: Severity,
-    /// The party in breach; `null` when unattributed.
-    pub breached_by: Option<String>,
+    /// Who is in breach; empty when unattributed (before diff version 3: one code or `null`).
+    #[serde(deserialize_with = "crate::report::model::charged::deserialize")]
+    pub breached_by: Vec<String>,
     /// The message.
     pub message: String,
 }

@@ -14,7 +14,7 @@ use crate::load::agreement::{DeadlineWindow, Period};
 use crate::time::{format_duration, format_instant};
 
 /// Version of the explain output described here.
-pub const EXPLAIN_VERSION: u32 = 1;
+pub const EXPLAIN_VERSION: u32 = 2;
 
 /// What `pactum explain --format json` writes.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -309,8 +309,10 @@ pub struct StepRecord {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ExplainedViolation {
-    /// The party in breach; `null` when unattributed.
-    pub breached_by: Option<String>,
+    /// Who is in breach; empty when unattributed (before explain version 2: one code or
+    /// `null`).
+    #[serde(deserialize_with = "crate::report::model::charged::deserialize")]
+    pub breached_by: Vec<String>,
     /// The message.
     pub message: String,
     /// The first failure of `breached_by` or a message placeholder.
