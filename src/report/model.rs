@@ -863,3 +863,34 @@ pub(crate) mod charged {
         d.deserialize_any(Charged)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `breached_by` as reports of versions 1 to 3 wrote it (a code, or `null`) reads as the
+    /// list version 4 writes.
+    #[test]
+    fn breached_by_of_every_version_reads_as_a_list() {
+        #[derive(Deserialize)]
+        struct One {
+            #[serde(deserialize_with = "charged::deserialize")]
+            breached_by: Vec<String>,
+        }
+        let read = |json: &str| {
+            serde_json::from_str::<One>(json)
+                .map(|o| o.breached_by)
+                .map_err(|e| e.to_string())
+        };
+        assert_eq!(read(r#"{"breached_by": "TR"}"#), Ok(vec!["TR".to_string()]));
+        assert_eq!(read(r#"{"breached_by": null}"#), Ok(vec![]));
+        assert_eq!(
+            read(r#"{"breached_by": ["TR", "PKK"]}"#),
+            Ok(vec!["TR".to_string(), "PKK".to_string()])
+        );
+        assert_eq!(read(r#"{"breached_by": []}"#), Ok(vec![]));
+        assert!(read(r#"{"breached_by": 5}"#).is_err_and(|e| {
+            e.contains("a list of party codes (or, before report version 4, one code or null)")
+        }));
+    }
+}
