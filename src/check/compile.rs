@@ -371,13 +371,18 @@ impl<'a> Unit<'a> {
                 && self.natives.contains_key(name.as_str())
             {
                 let (line, column) = position(functions, at);
+                let what = if crate::expr::clean::HELPERS.contains(&name.as_str()) {
+                    "a cleaning helper of mappings (docs/inputs.md)"
+                } else {
+                    "a built-in function"
+                };
                 self.diagnostics.push(
                     Diagnostic::error(
                         Code::InvalidName,
                         &functions.source,
                         line,
                         column,
-                        format!("`{name}` is a built-in function; choose another name"),
+                        format!("`{name}` is {what}; choose another name"),
                     )
                     .with_help(
                         "a function may not replace a built-in one: rename it and its calls",

@@ -12,8 +12,9 @@
 //! [`Diagnostic`] at its line and column: the YAML's shape (unknown keys with a did-you-mean),
 //! names, the time format (tried on a sample instant), and every expression compiled in the
 //! rules' sandbox (Rhai syntax errors positioned inside the YAML value, unknown variables and
-//! functions). An expression sees `record` and the file's `lists`; it cannot change `record`,
-//! and what one expression gives is not seen by another.
+//! functions). An expression sees `record` and the file's `lists`, and may call the cleaning
+//! helpers (`number`, `trimmed`, …: `crate::expr::clean`); it cannot change `record`, and what
+//! one expression gives is not seen by another.
 
 use std::collections::{BTreeMap, HashMap};
 use std::rc::Rc;
@@ -480,7 +481,8 @@ pub fn load_with(
     }
 
     // Compile every expression, all problems reported: `record` and the lists in scope.
-    let engine = sandbox::engine(limits);
+    let mut engine = sandbox::engine(limits);
+    crate::expr::clean::register(&mut engine);
     let natives = native_functions(&engine);
     let mut scope = Scope::new();
     for (name, value) in &lists {
