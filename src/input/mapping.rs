@@ -12,9 +12,15 @@
 //! [`Diagnostic`] at its line and column: the YAML's shape (unknown keys with a did-you-mean),
 //! names, the time format (tried on a sample instant), and every expression compiled in the
 //! rules' sandbox (Rhai syntax errors positioned inside the YAML value, unknown variables and
-//! functions). An expression sees `record` and the file's `lists`, and may call the cleaning
-//! helpers (`number`, `trimmed`, …: `crate::expr::clean`); it cannot change `record`, and what
-//! one expression gives is not seen by another.
+//! functions). An expression sees `record`, the file's `lists` and the values its `let` gives
+//! (each `let` only those above it), and may call the file's `functions` and the cleaning
+//! helpers (`number`, `trimmed`, …: `crate::expr::clean`); it cannot change `record` or a
+//! `let`, and what a field's expression gives is not seen by another.
+//!
+//! A record is mapped in a fixed order: its time read from its time field, then each `let` in
+//! the order written, then `kind`, `id` and the fields. The first that fails makes the record
+//! unmappable, and the reason names it (`let.NAME`, `fields.NAME`, the time field) with its
+//! place in the mapping file.
 
 use std::collections::{BTreeMap, HashMap};
 use std::rc::Rc;
@@ -47,6 +53,12 @@ struct MappingFile {
     sources: Vec<String>,
     #[serde(default)]
     lists: HashMap<Spanned<String>, Constant>,
+    /// Rhai `fn` definitions every expression may call.
+    #[serde(default)]
+    functions: Option<Spanned<String>>,
+    /// Named values computed for each record, in the order written.
+    #[serde(default, rename = "let")]
+    lets: HashMap<Spanned<String>, Spanned<String>>,
     time: TimeFile,
     #[serde(default)]
     id: Option<Spanned<String>>,
@@ -85,6 +97,10 @@ pub struct Mapping {
     pub title: String,
     engine: Engine,
     lists: Vec<(String, Dynamic)>,
+    /// The file's `functions`, where run-time errors inside them are placed.
+    functions: Option<Expression>,
+    /// Each `let`, in the order written: its name and expression.
+    lets: Vec<(String, Compiled)>,
     time_field: String,
     time_format: TimeFormat,
     id: Option<Compiled>,
@@ -104,7 +120,7 @@ impl std::fmt::Debug for Mapping {
 
 /// One expression, compiled, with its key and where it is written.
 struct Compiled {
-    /// `kind`, `id` or `fields.NAME`.
+    /// `kind`, `id`, `fields.NAME` or `let.NAME`.
     key: String,
     ast: AST,
     expression: Expression,
@@ -176,8 +192,8 @@ impl Mapper {
     }
 
     /// Turns one record into an event: its time read from the time field in the declared
-    /// format, `kind` (a non-empty string), `id` (a string, an integer, or `()` for the
-    /// default `FILE:LINE`), and each field whose expression does not give `()`.
+    /// format, the `let` values, `kind` (a non-empty string), `id` (a string, an integer, or
+    /// `()` for the default `FILE:LINE`), and each field whose expression does not give `()`.
     pub fn apply(&mut self, record: Map, origin: Origin) -> Result<Event, MappingError> {
         let mapping = Rc::clone(&self.mapping);
         let time = time_of(&mapping, &record)?;
@@ -185,6 +201,11 @@ impl Mapper {
         self.scope.rewind(lists);
         // A constant: a method that would change `record` fails instead.
         self.scope.push_constant("record", record);
+        for (name, compiled) in &mapping.lets {
+            let value = self.eval(compiled)?;
+            // A constant too: later expressions read it, none changes it.
+            self.scope.push_constant_dynamic(name.as_str(), value);
+        }
         let kind = self.eval(&mapping.kind)?;
         let kind = match kind.into_immutable_string() {
             Ok(kind) if !kind.trim().is_empty() => kind,
@@ -222,7 +243,12 @@ impl Mapper {
                 reason: format!(
                     "mapping `{}` failed: {}",
                     compiled.key,
-                    crate::expr::position::describe(&err, &compiled.expression, (1, 1), None)
+                    crate::expr::position::describe(
+                        &err,
+                        &compiled.expression,
+                        (1, 1),
+                        self.mapping.functions.as_ref()
+                    )
                 ),
                 field: None,
             })
@@ -414,6 +440,40 @@ pub fn load_with(
         lists.push((name.value.clone(), value));
     }
 
+    // Each `let`, in file order: its name is checked here, its expression compiled below.
+    let mut lets: Vec<(&Spanned<String>, &Spanned<String>)> = file.lets.iter().collect();
+    lets.sort_by_key(|(name, _)| (name.referenced.line(), name.referenced.column()));
+    for (name, _) in &lets {
+        let (line, column) = at(name);
+        let reserved = name.value == "record" || load::RESERVED.contains(&name.value.as_str());
+        let list = file.lists.keys().any(|l| l.value == name.value);
+        let (why, help) = if reserved {
+            (
+                "is `record`, `event`, `trigger`, `key` or a Rhai keyword",
+                format!("try `{}_value`", load::suggest_identifier(&name.value)),
+            )
+        } else if !load::is_identifier(&name.value) {
+            (
+                "is not a lowercase identifier (letters, digits, '_')",
+                format!("try `{}`", load::suggest_identifier(&name.value)),
+            )
+        } else if list {
+            (
+                "is also the name of a list",
+                "rename one of them: a name in an expression means one thing".to_string(),
+            )
+        } else {
+            continue;
+        };
+        error(
+            Code::InvalidName,
+            line,
+            column,
+            format!("`let` name `{}` {why}", name.value),
+            Some(help),
+        );
+    }
+
     let time = &file.time;
     if time.field.value.trim().is_empty() {
         let (line, column) = at(&time.field);
@@ -480,10 +540,15 @@ pub fn load_with(
         }
     }
 
-    // Compile every expression, all problems reported: `record` and the lists in scope.
+    // Compile every expression, all problems reported: `record` and the lists in scope, then
+    // each `let` for what follows it; the functions merged into each.
     let mut engine = sandbox::engine(limits);
     crate::expr::clean::register(&mut engine);
     let natives = native_functions(&engine);
+    let functions = file
+        .functions
+        .as_ref()
+        .map(|f| load::expression(&source, f));
     let mut scope = Scope::new();
     for (name, value) in &lists {
         scope.push_constant_dynamic(name.clone(), value.clone());
@@ -491,7 +556,7 @@ pub fn load_with(
     // Not a constant here: the optimiser would fold its placeholder value into the expressions.
     scope.push("record", ());
     let mut compiled_diagnostics = Vec::new();
-    let (id, kind, compiled_fields) = {
+    let (compiled_lets, id, kind, compiled_fields) = {
         let mut unit = Unit::new(
             &engine,
             &natives,
@@ -499,7 +564,9 @@ pub fn load_with(
             "record",
             &mut compiled_diagnostics,
         );
-        let mut compile = |value: &Spanned<String>, key: &str| {
+        unit.functions(functions.as_ref());
+        unit.lets(lets.iter().map(|(name, _)| name.value.clone()).collect());
+        let compile = |unit: &mut Unit, value: &Spanned<String>, key: &str| {
             let expression = load::expression(&source, value);
             if expression.text.trim().is_empty() {
                 return None;
@@ -510,6 +577,13 @@ pub fn load_with(
                 expression,
             })
         };
+        let mut compiled_lets: Vec<Option<(String, Compiled)>> = Vec::with_capacity(lets.len());
+        for (name, value) in &lets {
+            let compiled = compile(&mut unit, value, &format!("let.{}", name.value));
+            compiled_lets.push(compiled.map(|c| (name.value.clone(), c)));
+            unit.enter_let();
+        }
+        let mut compile = |value: &Spanned<String>, key: &str| compile(&mut unit, value, key);
         let id = file.id.as_ref().map(|id| compile(id, "id"));
         let kind = compile(&file.kind, "kind");
         let compiled_fields: Vec<Option<(ImmutableString, Compiled)>> = fields
@@ -519,18 +593,21 @@ pub fn load_with(
                     .map(|c| (ImmutableString::from(name.value.as_str()), c))
             })
             .collect();
-        (id, kind, compiled_fields)
+        (compiled_lets, id, kind, compiled_fields)
     };
-    for (key, value) in [
-        ("kind".to_string(), Some(&file.kind)),
-        ("id".to_string(), file.id.as_ref()),
-    ]
-    .into_iter()
-    .chain(
-        fields
-            .iter()
-            .map(|(n, v)| (format!("fields.{}", n.value), Some(*v))),
-    ) {
+    for (key, value) in lets
+        .iter()
+        .map(|(n, v)| (format!("let.{}", n.value), Some(*v)))
+        .chain([
+            ("kind".to_string(), Some(&file.kind)),
+            ("id".to_string(), file.id.as_ref()),
+        ])
+        .chain(
+            fields
+                .iter()
+                .map(|(n, v)| (format!("fields.{}", n.value), Some(*v))),
+        )
+    {
         if let Some(value) = value
             && value.value.trim().is_empty()
         {
@@ -585,8 +662,9 @@ pub fn load_with(
         kind,
         id,
         compiled_fields.into_iter().collect::<Option<Vec<_>>>(),
+        compiled_lets.into_iter().collect::<Option<Vec<_>>>(),
     ) {
-        (false, Some(time_format), Some(kind), id, Some(fields))
+        (false, Some(time_format), Some(kind), id, Some(fields), Some(lets))
             if id.as_ref().is_none_or(Option::is_some) =>
         {
             Some(Mapping {
@@ -598,6 +676,8 @@ pub fn load_with(
                 title: file.title.value.clone(),
                 engine,
                 lists,
+                functions,
+                lets,
                 time_field: time.field.value.clone(),
                 time_format,
                 id: id.flatten(),
