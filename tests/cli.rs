@@ -1372,6 +1372,20 @@ fn scenario_coverage() {
     assert!(stdout.contains("coverage: 100.0 %"), "{stdout}");
 }
 
+/// The options a shipped scenario is replayed with, as `pactum test` replays it: the
+/// repository as an allowed root (its agreements may read the shipped maps, in rules/), its
+/// mapping, and `--skip-invalid` when it states skipped lines.
+fn scenario_options(dir: &Path, scenario: &pactum::scenario::Scenario) -> Vec<String> {
+    let mut options: Vec<String> = vec!["--allow-root".into(), root().display().to_string()];
+    if let Some(file) = &scenario.map {
+        options.extend(["--map".into(), dir.join(file).display().to_string()]);
+    }
+    if scenario.expect.skipped > 0 {
+        options.push("--skip-invalid".into());
+    }
+    options
+}
+
 /// One shipped scenario, beyond what it states: the same report whatever the run, the memo or
 /// the line order, and the same bytes rendered again from the saved JSON.
 fn scenario(dir: &Path) {
@@ -1379,11 +1393,7 @@ fn scenario(dir: &Path) {
     let text = std::fs::read_to_string(&path).unwrap();
     let scenario =
         pactum::scenario::load(&path.display().to_string(), &text, &repository_roots()).unwrap();
-    // The agreements a scenario names may read the shipped maps, in the repository's rules/.
-    let mut map: Vec<String> = vec!["--allow-root".into(), root().display().to_string()];
-    if let Some(file) = &scenario.map {
-        map.extend(["--map".into(), dir.join(file).display().to_string()]);
-    }
+    let map = scenario_options(dir, &scenario);
     let map: Vec<&str> = map.iter().map(String::as_str).collect();
     let with = |extra: &[&'static str]| -> Vec<&str> {
         map.iter().copied().chain(extra.iter().copied()).collect()
@@ -2469,10 +2479,7 @@ fn html_report_passes_axe_in_chromium() -> Result<Completion, Failed> {
         let scenario =
             pactum::scenario::load(&path.display().to_string(), &text, &repository_roots())
                 .unwrap();
-        let mut extra: Vec<String> = vec!["--allow-root".into(), root().display().to_string()];
-        if let Some(file) = &scenario.map {
-            extra.extend(["--map".into(), dir.join(file).display().to_string()]);
-        }
+        let extra = scenario_options(&dir, &scenario);
         let extra: Vec<&str> = extra.iter().map(String::as_str).collect();
         let (_, html) = replay_as(&dir, &scenario.rules, &scenario.events, &extra, "html");
         let name = dir.file_name().unwrap().to_string_lossy().to_string();

@@ -89,7 +89,7 @@ pub fn compile(agreements: Vec<Agreement>, limits: &Limits) -> (Option<Program>,
         );
         unit.parties = agreement.chargeable().map(|(c, _)| c.clone()).collect();
         unit.geography = agreement.geography.clone();
-        unit.functions(agreement);
+        unit.functions(agreement.functions.as_ref());
         // `unindexed-deadline` warnings, given with the others for an agreement without errors.
         let mut unindexed = Vec::new();
         for (term_index, term) in agreement.terms.iter().enumerate() {
@@ -263,6 +263,9 @@ pub(crate) struct Unit<'a> {
     subject: &'static str,
     /// The fields every expression compiled so far can read; `None` once one could read any.
     reads: Option<crate::event::FieldSet>,
+    /// The names a mapping's `let` gives that the expressions compiled now see, and those it
+    /// gives later (seen only by what comes after them), for help text.
+    lets: (Vec<String>, Vec<String>),
 }
 
 impl<'a> Unit<'a> {
@@ -286,11 +289,29 @@ impl<'a> Unit<'a> {
             geography: std::rc::Rc::default(),
             subject,
             reads: Some(crate::event::FieldSet::default()),
+            lets: (Vec::new(), Vec::new()),
         }
     }
 
-    fn functions(&mut self, agreement: &Agreement) {
-        let Some(functions) = &agreement.functions else {
+    /// Declares the names of a mapping's `let`, in order: none is in scope yet.
+    pub(crate) fn lets(&mut self, names: Vec<String>) {
+        self.lets = (Vec::new(), names);
+    }
+
+    /// Puts the next `let` name in scope, for the expressions compiled from now on.
+    pub(crate) fn enter_let(&mut self) {
+        if self.lets.1.is_empty() {
+            return;
+        }
+        let name = self.lets.1.remove(0);
+        // Not a constant: the optimiser would fold its placeholder value into the expressions.
+        self.scope.push(name.clone(), ());
+        self.lets.0.push(name);
+    }
+
+    /// Compiles the file's `functions` block: every later expression is merged with it.
+    pub(crate) fn functions(&mut self, functions: Option<&Expression>) {
+        let Some(functions) = functions else {
             return;
         };
         if !self.few_switch_cases(functions, &functions.text, (1, 1)) {
@@ -309,7 +330,11 @@ impl<'a> Unit<'a> {
                             column,
                             "`functions` may hold only `fn` definitions".into(),
                         )
-                        .with_help("move conditions into a term's `when`"),
+                        .with_help(if self.subject == "record" {
+                            "compute a value for each record under `let`"
+                        } else {
+                            "move conditions into a term's `when`"
+                        }),
                     );
                 }
                 self.function_names = ast
@@ -371,13 +396,18 @@ impl<'a> Unit<'a> {
                 && self.natives.contains_key(name.as_str())
             {
                 let (line, column) = position(functions, at);
+                let what = if crate::expr::clean::HELPERS.contains(&name.as_str()) {
+                    "a cleaning helper of mappings (docs/inputs.md)"
+                } else {
+                    "a built-in function"
+                };
                 self.diagnostics.push(
                     Diagnostic::error(
                         Code::InvalidName,
                         &functions.source,
                         line,
                         column,
-                        format!("`{name}` is a built-in function; choose another name"),
+                        format!("`{name}` is {what}; choose another name"),
                     )
                     .with_help(
                         "a function may not replace a built-in one: rename it and its calls",
@@ -577,17 +607,19 @@ impl<'a> Unit<'a> {
             rhai::ParseErrorType::VariableUndefined(name) => {
                 let visible: Vec<&str> = self.scope.iter_raw().map(|(n, _, _)| n).collect();
                 let subject = self.subject;
+                let (lets, later) = &self.lets;
                 let lists: Vec<&str> = visible
                     .iter()
                     .copied()
                     .filter(|n| *n != subject && *n != "key" && *n != "trigger")
+                    .filter(|n| !lets.iter().any(|l| l == n))
                     .collect();
                 let file = if subject == "record" {
                     "mapping"
                 } else {
                     "agreement"
                 };
-                let sees = if lists.is_empty() {
+                let mut sees = if lists.is_empty() {
                     format!("an expression sees `{subject}` (this {file} has no lists)")
                 } else {
                     format!(
@@ -595,12 +627,23 @@ impl<'a> Unit<'a> {
                         lists.join(", ")
                     )
                 };
-                let help = if name == "key" && key != "functions" {
+                if !lets.is_empty() {
+                    sees.push_str(&format!(
+                        ", and the `let` names it can see: {}",
+                        lets.join(", ")
+                    ));
+                }
+                let help = if later.iter().any(|l| l == name) {
+                    format!(
+                        "`{name}` is given by a later `let`: a `let` sees only those written above it"
+                    )
+                } else if name == "key" && key != "functions" {
                     "`key` is the key of a term that groups its events `by` (a threshold, an absence, a sequence with `by`): only its `breached_by` and message can read it"
                         .to_string()
                 } else if key == "functions" {
-                    "functions see only their parameters: pass `event` or a list as an argument"
-                        .to_string()
+                    format!(
+                        "functions see only their parameters: pass `{subject}` or a list as an argument"
+                    )
                 } else if key == "breached_by" {
                     // `il` for `IL`: party codes are case-sensitive (issue 14).
                     match self.parties.iter().find(|p| p.eq_ignore_ascii_case(name)) {

@@ -2,12 +2,13 @@
 //!
 //! The cursor is placed first ([`place`]): on a key, in a key being typed, in a value, or in
 //! an expression (a term's `when`, `require`, `by`, `steps`, `breached_by`, a `message`'s
-//! `{…}`, the `functions` block; a mapping's `id`, `kind` and `fields`). What is offered or
+//! `{…}`, the `functions` block; a mapping's `functions`, `let`, `time.value`, `id`, `kind`
+//! and `fields`). What is offered or
 //! shown follows from the place and the text before the cursor.
 
 use super::keys;
 use super::outline::Span;
-use super::symbols::{BUILTINS, ShapeKind, builtin};
+use super::symbols::{BUILTINS, HELPERS, ShapeKind, builtin, helper};
 use super::vocabulary::vocabulary;
 use super::{Document, Kind};
 
@@ -85,7 +86,10 @@ fn is_expression(kind: Kind, path: &[&str]) -> bool {
             [.., last] => matches!(*last, "when" | "require" | "by" | "breached_by" | "message"),
             [] => false,
         },
-        Kind::Mapping => matches!(path, ["id"] | ["kind"] | ["fields", _]),
+        Kind::Mapping => matches!(
+            path,
+            ["id"] | ["kind"] | ["fields", _] | ["let", _] | ["functions"] | ["time", "value"]
+        ),
         Kind::Scenario => false,
     }
 }
@@ -250,6 +254,9 @@ pub fn complete(document: &Document, line: usize, column: usize) -> Vec<Completi
 fn expression_completions(document: &Document, node: usize, before: &str) -> Vec<Completion> {
     let path = document.outline.path(node);
     let symbols = &document.symbols;
+    if document.kind == Kind::Mapping {
+        return mapping_completions(document, before);
+    }
     if document.kind != Kind::Agreement {
         return symbols
             .lists
@@ -361,6 +368,52 @@ fn expression_completions(document: &Document, node: usize, before: &str) -> Vec
         },
         insert: None,
     }));
+    items
+}
+
+/// In a mapping's expression: the lists (alone after `in`), the `let` names, the file's
+/// functions, the cleaning helpers and the sandbox's usual functions (not the geography's:
+/// a mapping has none), and `record`.
+fn mapping_completions(document: &Document, before: &str) -> Vec<Completion> {
+    let symbols = &document.symbols;
+    let word = trailing_word(before);
+    let head = before.get(..before.len() - word.len()).unwrap_or("");
+    if head.ends_with('.') || open_string(before).is_some() {
+        return Vec::new();
+    }
+    let lists = symbols
+        .lists
+        .iter()
+        .map(|l| list_completion(&l.name.name, &l.items));
+    if head.trim_end().ends_with(" in") || head.trim_end() == "in" {
+        return lists.collect();
+    }
+    let mut items: Vec<Completion> = lists.collect();
+    items.extend(symbols.lets.iter().map(|l| Completion {
+        label: l.name.name.clone(),
+        kind: CompletionKind::Variable,
+        detail: format!("let: {}", shorten(&l.written, 60)),
+        insert: None,
+    }));
+    items.extend(symbols.functions.iter().map(function_completion));
+    let geographic = ["inside", "distance_km", "nearest_place"];
+    items.extend(
+        HELPERS
+            .iter()
+            .chain(BUILTINS.iter().filter(|b| !geographic.contains(&b.name)))
+            .map(|b| Completion {
+                label: b.name.to_string(),
+                kind: CompletionKind::Function,
+                detail: b.signature.to_string(),
+                insert: None,
+            }),
+    );
+    items.push(Completion {
+        label: "record".to_string(),
+        kind: CompletionKind::Variable,
+        detail: "the record mapped (read-only)".to_string(),
+        insert: None,
+    });
     items
 }
 
@@ -555,6 +608,18 @@ fn describe_name(document: &Document, word: &str, parties: bool) -> Option<Strin
             shape.written
         ));
     }
+    if document.kind == Kind::Mapping {
+        if let Some(value) = symbols.value(word) {
+            return Some(format!(
+                "**{}**: `let`, computed for each record\n\n```rhai\n{}\n```",
+                value.name.name,
+                shorten(&value.written, 400)
+            ));
+        }
+        if let Some(b) = helper(word) {
+            return Some(format!("```rhai\n{}\n```\n\n{}", b.signature, b.about));
+        }
+    }
     if let Some(b) = builtin(word) {
         return Some(format!("```rhai\n{}\n```\n\n{}", b.signature, b.about));
     }
@@ -580,6 +645,7 @@ pub fn definition(document: &Document, line: usize, column: usize) -> Option<Spa
         .or_else(|| symbols.function(&word).map(|f| f.name.at))
         .or_else(|| symbols.shape(&word).map(|s| s.name.at))
         .or_else(|| symbols.party(&word).map(|p| p.code.at))
+        .or_else(|| symbols.value(&word).map(|l| l.name.at))
 }
 
 #[cfg(test)]
@@ -698,6 +764,62 @@ terms:
                 start: 20,
                 end: 22
             }
+        );
+    }
+
+    const MAPPING: &str = "\
+mapping: m
+title: M
+lists:
+  kinds: {S: shelling}
+functions: |
+  fn code(x) { x }
+let:
+  troops: number(record.troops)
+time: {fields: [date, hour], format: \"%d/%m/%Y %H:%M\"}
+kind: kinds[record.type]
+fields:
+  place: trimmed(record.place)
+  seen: troops
+";
+
+    /// A mapping's expressions (`let` among them) are offered its lists, `let` names and
+    /// functions, the cleaning helpers and `record`, not the geography functions it lacks;
+    /// hover and go-to-definition know its `let` names and the helpers.
+    #[test]
+    fn a_mapping_s_expressions_know_its_names_and_the_helpers() {
+        let d = Document::new("m.yaml", MAPPING);
+        assert_eq!(d.kind, Kind::Mapping);
+        let items = labels(complete(&d, 11, at(MAPPING, 11, "trimmed")));
+        for wanted in [
+            "kinds", "troops", "code", "number", "trimmed", "len", "record",
+        ] {
+            assert!(items.contains(&wanted.to_string()), "{wanted}: {items:?}");
+        }
+        assert!(!items.contains(&"inside".to_string()), "{items:?}");
+        assert_eq!(
+            labels(complete(&d, 7, at(MAPPING, 7, "record"))).len(),
+            items.len(),
+            "a `let` is an expression too"
+        );
+        let hover_at =
+            |line: usize, needle: &str| hover(&d, line, at(MAPPING, line, needle) + 1).unwrap();
+        assert_eq!(
+            hover_at(12, "troops").text,
+            "**troops**: `let`, computed for each record\n\n```rhai\nnumber(record.troops)\n```"
+        );
+        assert!(
+            hover_at(7, "number")
+                .text
+                .starts_with("```rhai\nnumber(value[, \",\"])\n```")
+        );
+        assert_eq!(
+            definition(&d, 12, at(MAPPING, 12, "troops")),
+            Some(Span {
+                line: 7,
+                start: 2,
+                end: 8
+            })
         );
     }
 }

@@ -1,6 +1,6 @@
-//! What a file defines, with where: parties, lists, functions, shapes and terms, read from its
-//! outline (so a file that does not load yet still has them), and the functions the sandbox
-//! gives every expression.
+//! What a file defines, with where: parties, lists, functions, shapes and terms, a mapping's
+//! `let` names, read from its outline (so a file that does not load yet still has them), and
+//! the functions the sandbox gives every expression (and a mapping's, its cleaning helpers).
 
 use super::outline::{Outline, Span};
 
@@ -40,6 +40,15 @@ pub struct Function {
     pub signature: String,
     /// The `//` comment lines just above it.
     pub doc: String,
+}
+
+/// A named value of a mapping's `let`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Let {
+    /// The name and where it is declared.
+    pub name: Named,
+    /// Its expression as written.
+    pub written: String,
 }
 
 /// What a shape of the geography is.
@@ -110,6 +119,8 @@ pub struct Symbols {
     pub shapes: Vec<Shape>,
     /// `terms:`.
     pub terms: Vec<Term>,
+    /// A mapping's `let:`.
+    pub lets: Vec<Let>,
 }
 
 impl Symbols {
@@ -154,6 +165,14 @@ impl Symbols {
         }
         if let Some((functions, _)) = outline.find(&["functions"]) {
             symbols.functions = functions_of(outline, functions);
+        }
+        if let Some((lets, _)) = outline.find(&["let"]) {
+            for (i, _) in outline.children(lets) {
+                if let Some(name) = named(i) {
+                    let written = outline.scalar(i).unwrap_or_default();
+                    symbols.lets.push(Let { name, written });
+                }
+            }
         }
         for (section, kind) in [
             ("lines", ShapeKind::Line),
@@ -222,6 +241,11 @@ impl Symbols {
     /// The function named `name`.
     pub fn function(&self, name: &str) -> Option<&Function> {
         self.functions.iter().find(|f| f.name.name == name)
+    }
+
+    /// The `let` named `name`.
+    pub fn value(&self, name: &str) -> Option<&Let> {
+        self.lets.iter().find(|l| l.name.name == name)
     }
 
     /// The shape named `name`.
@@ -412,6 +436,41 @@ pub const BUILTINS: &[Builtin] = &[
 /// The built-in function named `name`.
 pub fn builtin(name: &str) -> Option<&'static Builtin> {
     BUILTINS.iter().find(|b| b.name == name)
+}
+
+/// The cleaning helpers a mapping's expressions may call besides the sandbox's functions
+/// (docs/inputs.md, "Cleaning helpers"; `crate::expr::clean`).
+pub const HELPERS: &[Builtin] = &[
+    Builtin {
+        name: "number",
+        signature: "number(value[, \",\"])",
+        about: "the number a text writes as people write it (`\"1,200\"` → 1200, `\" 3.5 \"` → 3.5; with `\",\"`, a decimal comma: `\"1.200,5\"`); a number as it is; `()` for `()` or blank text; an error for any other text (`\"about 12\"`)",
+    },
+    Builtin {
+        name: "is_blank",
+        signature: "is_blank(value)",
+        about: "whether the value is `()` or text of spaces only",
+    },
+    Builtin {
+        name: "blank_to_unit",
+        signature: "blank_to_unit(value)",
+        about: "`()` for a blank value (`()`, or text of spaces only), else the value",
+    },
+    Builtin {
+        name: "trimmed",
+        signature: "trimmed(value)",
+        about: "text without its leading and trailing spaces (Rhai's `trim` trims in place and gives `()`); any other value as it is",
+    },
+    Builtin {
+        name: "collapse_spaces",
+        signature: "collapse_spaces(value)",
+        about: "text trimmed, each run of spaces, tabs and line breaks inside it made one space; any other value as it is",
+    },
+];
+
+/// The cleaning helper named `name`.
+pub fn helper(name: &str) -> Option<&'static Builtin> {
+    HELPERS.iter().find(|b| b.name == name)
 }
 
 #[cfg(test)]

@@ -822,7 +822,8 @@ terms:
                 .with_mapping(mapping.clone());
                 let mut n = 0;
                 while let Some(record) = reader.next_record().unwrap() {
-                    let event = record.unwrap();
+                    // A record a scenario skips (its `skipped`) is no event to explain.
+                    let Ok(event) = record else { continue };
                     all.push(event.clone());
                     n += 1;
                     if events.ends_with(".csv") && n % 5 != 0 {

@@ -3,6 +3,7 @@
 //!
 //! - [`sandbox`]: the one place that builds a Rhai `Engine` (limits, no IO, strict variables);
 //! - [`cost`]: the cost model (units per evaluation, bytes allocated, units per thread);
+//! - `clean`: the cleaning helpers of mapping expressions (`number`, `trimmed`, …);
 //! - `spatial`: `inside`, `distance_km`, `nearest_place` over an agreement's geography;
 //! - `template`: message templates cut into text and `{expression}` placeholders;
 //! - `position`: positions inside an expression mapped to the YAML file, and run-time errors
@@ -18,6 +19,7 @@ use rhai::{Array, Dynamic, Scope};
 use crate::load::ListItem;
 use crate::load::agreement::Agreement;
 
+pub(crate) mod clean;
 pub mod cost;
 pub(crate) mod position;
 pub(crate) mod reads;

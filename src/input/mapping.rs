@@ -12,8 +12,16 @@
 //! [`Diagnostic`] at its line and column: the YAML's shape (unknown keys with a did-you-mean),
 //! names, the time format (tried on a sample instant), and every expression compiled in the
 //! rules' sandbox (Rhai syntax errors positioned inside the YAML value, unknown variables and
-//! functions). An expression sees `record` and the file's `lists`; it cannot change `record`,
-//! and what one expression gives is not seen by another.
+//! functions). An expression sees `record`, the file's `lists` and the values its `let` gives
+//! (each `let` only those above it), and may call the file's `functions` and the cleaning
+//! helpers (`number`, `trimmed`, …: `crate::expr::clean`); it cannot change `record` or a
+//! `let`, and what a field's expression gives is not seen by another.
+//!
+//! A record is mapped in a fixed order: its time read from its time fields (`time.field`, or
+//! `time.fields` joined by one space), then each `let` in the order written, then the time
+//! from `time.value` when that is where it comes from, then `kind`, `id` and the fields. The
+//! first that fails makes the record unmappable, and the reason names it (`let.NAME`,
+//! `fields.NAME`, the time fields) with its place in the mapping file.
 
 use std::collections::{BTreeMap, HashMap};
 use std::rc::Rc;
@@ -46,7 +54,13 @@ struct MappingFile {
     sources: Vec<String>,
     #[serde(default)]
     lists: HashMap<Spanned<String>, Constant>,
-    time: TimeFile,
+    /// Rhai `fn` definitions every expression may call.
+    #[serde(default)]
+    functions: Option<Spanned<String>>,
+    /// Named values computed for each record, in the order written.
+    #[serde(default, rename = "let")]
+    lets: HashMap<Spanned<String>, Spanned<String>>,
+    time: Spanned<TimeFile>,
     #[serde(default)]
     id: Option<Spanned<String>>,
     kind: Spanned<String>,
@@ -56,10 +70,16 @@ struct MappingFile {
     vocabulary: Option<Spanned<crate::load::vocabulary::VocabularySpec>>,
 }
 
+/// `time:`: exactly one of `field`, `fields` and `value` says where the time is read.
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct TimeFile {
-    field: Spanned<String>,
+    #[serde(default)]
+    field: Option<Spanned<String>>,
+    #[serde(default)]
+    fields: Option<Spanned<Vec<Spanned<String>>>>,
+    #[serde(default)]
+    value: Option<Spanned<String>>,
     #[serde(default)]
     format: Option<Spanned<String>>,
     #[serde(default)]
@@ -84,7 +104,11 @@ pub struct Mapping {
     pub title: String,
     engine: Engine,
     lists: Vec<(String, Dynamic)>,
-    time_field: String,
+    /// The file's `functions`, where run-time errors inside them are placed.
+    functions: Option<Expression>,
+    /// Each `let`, in the order written: its name and expression.
+    lets: Vec<(String, Compiled)>,
+    time: TimeSource,
     time_format: TimeFormat,
     id: Option<Compiled>,
     kind: Compiled,
@@ -101,9 +125,17 @@ impl std::fmt::Debug for Mapping {
     }
 }
 
+/// Where a record's time is read from.
+enum TimeSource {
+    /// The text of one field (`field:`), or of several joined by one space (`fields:`).
+    Fields(Vec<String>),
+    /// What an expression gives (`value:`).
+    Value(Compiled),
+}
+
 /// One expression, compiled, with its key and where it is written.
 struct Compiled {
-    /// `kind`, `id` or `fields.NAME`.
+    /// `kind`, `id`, `fields.NAME`, `let.NAME` or `time.value`.
     key: String,
     ast: AST,
     expression: Expression,
@@ -142,9 +174,12 @@ impl Mapping {
         &self.provenance
     }
 
-    /// The record field the time is read from.
-    pub fn time_field(&self) -> &str {
-        &self.time_field
+    /// The record fields the time is read from (none when an expression gives it).
+    pub fn time_fields(&self) -> &[String] {
+        match &self.time {
+            TimeSource::Fields(fields) => fields,
+            TimeSource::Value(_) => &[],
+        }
     }
 
     /// The mapping's event fields, in file order.
@@ -174,16 +209,55 @@ impl Mapper {
         &self.mapping
     }
 
-    /// Turns one record into an event: its time read from the time field in the declared
-    /// format, `kind` (a non-empty string), `id` (a string, an integer, or `()` for the
-    /// default `FILE:LINE`), and each field whose expression does not give `()`.
+    /// Turns one record into an event: its time read from the time fields (or `time.value`)
+    /// in the declared format, the `let` values, `kind` (a non-empty string), `id` (a
+    /// string, an integer, or `()` for the default `FILE:LINE`), and each field whose
+    /// expression does not give `()`.
     pub fn apply(&mut self, record: Map, origin: Origin) -> Result<Event, MappingError> {
+        /// A time read from the record's fields, or one an expression gives after the `let`s.
+        enum Pending<'m> {
+            Read(chrono::DateTime<chrono::Utc>),
+            Value(&'m Compiled),
+        }
         let mapping = Rc::clone(&self.mapping);
-        let time = time_of(&mapping, &record)?;
+        let pending = match &mapping.time {
+            TimeSource::Fields(fields) => {
+                Pending::Read(time_of(&mapping.time_format, fields, &record)?)
+            }
+            TimeSource::Value(compiled) => Pending::Value(compiled),
+        };
         let lists = mapping.lists.len();
         self.scope.rewind(lists);
         // A constant: a method that would change `record` fails instead.
         self.scope.push_constant("record", record);
+        for (name, compiled) in &mapping.lets {
+            let value = self.eval(compiled)?;
+            // A constant too: later expressions read it, none changes it.
+            self.scope.push_constant_dynamic(name.as_str(), value);
+        }
+        let time = match pending {
+            Pending::Read(time) => time,
+            Pending::Value(compiled) => {
+                let value = self.eval(compiled)?;
+                // An integer (`20181225`, `1700000000`) is read by its digits, as a time field's.
+                if !(value.is_string() || value.is_int()) {
+                    return Err(gave(compiled, type_word(value.type_name())));
+                }
+                mapping
+                    .time_format
+                    .parse(&value.to_string())
+                    .map_err(|why| {
+                        let (line, column) = compiled.expression.locate(1, 1);
+                        MappingError {
+                            reason: format!(
+                                "mapping `{}`: {why} (at {}:{line}:{column})",
+                                compiled.key, compiled.expression.source.name
+                            ),
+                            field: None,
+                        }
+                    })?
+            }
+        };
         let kind = self.eval(&mapping.kind)?;
         let kind = match kind.into_immutable_string() {
             Ok(kind) if !kind.trim().is_empty() => kind,
@@ -221,7 +295,12 @@ impl Mapper {
                 reason: format!(
                     "mapping `{}` failed: {}",
                     compiled.key,
-                    crate::expr::position::describe(&err, &compiled.expression, (1, 1), None)
+                    crate::expr::position::describe(
+                        &err,
+                        &compiled.expression,
+                        (1, 1),
+                        self.mapping.functions.as_ref()
+                    )
                 ),
                 field: None,
             })
@@ -232,10 +311,10 @@ fn gave(compiled: &Compiled, what: &str) -> MappingError {
     let e = &compiled.expression;
     let (line, column) = e.locate(1, 1);
     let key = &compiled.key;
-    let need = if key == "kind" {
-        "a non-empty string"
-    } else {
-        "a string, an integer or `()`"
+    let need = match key.as_str() {
+        "kind" => "a non-empty string",
+        "time.value" => "text (or an integer) to read as a time",
+        _ => "a string, an integer or `()`",
     };
     MappingError {
         reason: format!(
@@ -259,39 +338,74 @@ fn type_word(rhai_type: &str) -> &str {
     }
 }
 
-/// The record's time: its time field read in the mapping's format.
-fn time_of(mapping: &Mapping, record: &Map) -> Result<chrono::DateTime<chrono::Utc>, MappingError> {
-    let field = &mapping.time_field;
-    let fail = |reason: String| MappingError {
-        reason,
-        field: Some(field.clone()),
-    };
-    let value = match record.get(field.as_str()) {
-        None => {
-            return Err(fail(format!(
-                "the record has no `{field}` (the mapping's time field)"
-            )));
-        }
-        Some(value) if value.is_unit() => {
-            return Err(fail(format!(
-                "`{field}` (the mapping's time field) is empty"
-            )));
-        }
-        Some(value) => value,
-    };
-    // A CSV cell such as 20181225 or 2018 is typed as an integer: its digits are the text.
-    let text = if value.is_string() || value.is_int() {
-        value.to_string()
+/// The record's time: its time field read in the mapping's format, or its time fields'
+/// texts joined by one space.
+fn time_of(
+    format: &TimeFormat,
+    fields: &[String],
+    record: &Map,
+) -> Result<chrono::DateTime<chrono::Utc>, MappingError> {
+    let one = fields.len() == 1;
+    let which = if one {
+        "the mapping's time field"
     } else {
-        return Err(fail(format!(
-            "`{field}` (the mapping's time field) is {}, not text",
-            type_word(value.type_name())
-        )));
+        "one of the mapping's time fields"
     };
-    mapping
-        .time_format
-        .parse(&text)
-        .map_err(|why| fail(format!("`{field}` (the mapping's time field): {why}")))
+    let fail = |field: &str, reason: String| MappingError {
+        reason,
+        field: Some(field.to_string()),
+    };
+    let mut parts: Vec<String> = Vec::with_capacity(fields.len());
+    for field in fields {
+        let value = match record.get(field.as_str()) {
+            None => {
+                return Err(fail(
+                    field,
+                    format!("the record has no `{field}` ({which})"),
+                ));
+            }
+            Some(value) if value.is_unit() => {
+                return Err(fail(field, format!("`{field}` ({which}) is empty")));
+            }
+            Some(value) => value,
+        };
+        // A CSV cell such as 20181225 or 2018 is typed as an integer: its digits are the text.
+        if !(value.is_string() || value.is_int()) {
+            return Err(fail(
+                field,
+                format!(
+                    "`{field}` ({which}) is {}, not text",
+                    type_word(value.type_name())
+                ),
+            ));
+        }
+        let text = value.to_string();
+        if !one && text.trim().is_empty() {
+            return Err(fail(field, format!("`{field}` ({which}) is empty")));
+        }
+        parts.push(if one { text } else { text.trim().to_string() });
+    }
+    let first = fields.first().map_or("", String::as_str);
+    format.parse(&parts.join(" ")).map_err(|why| {
+        let named = if one {
+            format!("`{first}` (the mapping's time field)")
+        } else {
+            format!(
+                "{} (the mapping's time fields, joined by a space)",
+                together(fields)
+            )
+        };
+        fail(first, format!("{named}: {why}"))
+    })
+}
+
+/// Names quoted and joined as a sentence says them: "`a` and `b`", "`a`, `b` and `c`".
+fn together(names: &[String]) -> String {
+    let quoted: Vec<String> = names.iter().map(|n| format!("`{n}`")).collect();
+    match quoted.split_last() {
+        Some((last, rest)) if !rest.is_empty() => format!("{} and {last}", rest.join(", ")),
+        _ => quoted.concat(),
+    }
 }
 
 /// Loads and compiles one mapping file from its name and text.
@@ -413,9 +527,77 @@ pub fn load_with(
         lists.push((name.value.clone(), value));
     }
 
-    let time = &file.time;
-    if time.field.value.trim().is_empty() {
-        let (line, column) = at(&time.field);
+    // Each `let`, in file order: its name is checked here, its expression compiled below.
+    let mut lets: Vec<(&Spanned<String>, &Spanned<String>)> = file.lets.iter().collect();
+    lets.sort_by_key(|(name, _)| (name.referenced.line(), name.referenced.column()));
+    for (name, _) in &lets {
+        let (line, column) = at(name);
+        let reserved = name.value == "record" || load::RESERVED.contains(&name.value.as_str());
+        let list = file.lists.keys().any(|l| l.value == name.value);
+        let (why, help) = if reserved {
+            (
+                "is `record`, `event`, `trigger`, `key` or a Rhai keyword",
+                format!("try `{}_value`", load::suggest_identifier(&name.value)),
+            )
+        } else if !load::is_identifier(&name.value) {
+            (
+                "is not a lowercase identifier (letters, digits, '_')",
+                format!("try `{}`", load::suggest_identifier(&name.value)),
+            )
+        } else if list {
+            (
+                "is also the name of a list",
+                "rename one of them: a name in an expression means one thing".to_string(),
+            )
+        } else {
+            continue;
+        };
+        error(
+            Code::InvalidName,
+            line,
+            column,
+            format!("`let` name `{}` {why}", name.value),
+            Some(help),
+        );
+    }
+
+    let time = &file.time.value;
+    let (time_line, time_column) = (file.time.referenced.line(), file.time.referenced.column());
+    let sources: Vec<(&str, (u64, u64))> = [
+        time.field.as_ref().map(|f| ("field", at(f))),
+        time.fields.as_ref().map(|f| {
+            let place = (f.referenced.line(), f.referenced.column());
+            ("fields", place)
+        }),
+        time.value.as_ref().map(|v| ("value", at(v))),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    match sources.as_slice() {
+        [] => error(
+            Code::MissingKey,
+            time_line,
+            time_column,
+            "`time` needs `field`, `fields` or `value`: where the record's time is read".into(),
+            Some(
+                "`time: {field: date}`, `time: {fields: [date, hour], format: \"%Y-%m-%d %H:%M\"}` or `time: {value: EXPRESSION}`"
+                    .into(),
+            ),
+        ),
+        [_] => {}
+        [(first, _), (second, (line, column)), ..] => error(
+            Code::InvalidValue,
+            *line,
+            *column,
+            format!("`time` takes one of `field`, `fields` and `value`, not both `{first}` and `{second}`"),
+            Some(format!("keep `{first}` or `{second}`")),
+        ),
+    }
+    if let Some(field) = &time.field
+        && field.value.trim().is_empty()
+    {
+        let (line, column) = at(field);
         error(
             Code::InvalidValue,
             line,
@@ -423,6 +605,42 @@ pub fn load_with(
             "`field` names the record's field that holds the time".into(),
             None,
         );
+    }
+    if let Some(fields) = &time.fields {
+        if fields.value.is_empty() {
+            error(
+                Code::InvalidValue,
+                fields.referenced.line(),
+                fields.referenced.column(),
+                "`fields` names the record's fields that hold the time: one or more".into(),
+                Some("`fields: [date, hour]` reads `date`, a space, then `hour`".into()),
+            );
+        }
+        for (index, field) in fields.value.iter().enumerate() {
+            let (line, column) = at(field);
+            if field.value.trim().is_empty() {
+                error(
+                    Code::InvalidValue,
+                    line,
+                    column,
+                    "each of `fields` names a record's field that holds part of the time".into(),
+                    None,
+                );
+            } else if fields
+                .value
+                .iter()
+                .take(index)
+                .any(|f| f.value == field.value)
+            {
+                error(
+                    Code::InvalidValue,
+                    line,
+                    column,
+                    format!("`{}` is named twice in `fields`", field.value),
+                    None,
+                );
+            }
+        }
     }
     let time_format = match TimeFormat::new(
         time.format.as_ref().map(|f| f.value.as_str()),
@@ -436,7 +654,7 @@ pub fn load_with(
                     (time.offset.as_ref().or(time.format.as_ref()), why)
                 }
             };
-            let (line, column) = key.map_or((at(&time.field).0, 1), at);
+            let (line, column) = key.map_or((time_line, time_column), at);
             error(Code::InvalidValue, line, column, why, None);
             None
         }
@@ -479,9 +697,15 @@ pub fn load_with(
         }
     }
 
-    // Compile every expression, all problems reported: `record` and the lists in scope.
-    let engine = sandbox::engine(limits);
+    // Compile every expression, all problems reported: `record` and the lists in scope, then
+    // each `let` for what follows it; the functions merged into each.
+    let mut engine = sandbox::engine(limits);
+    crate::expr::clean::register(&mut engine);
     let natives = native_functions(&engine);
+    let functions = file
+        .functions
+        .as_ref()
+        .map(|f| load::expression(&source, f));
     let mut scope = Scope::new();
     for (name, value) in &lists {
         scope.push_constant_dynamic(name.clone(), value.clone());
@@ -489,7 +713,7 @@ pub fn load_with(
     // Not a constant here: the optimiser would fold its placeholder value into the expressions.
     scope.push("record", ());
     let mut compiled_diagnostics = Vec::new();
-    let (id, kind, compiled_fields) = {
+    let (compiled_lets, time_value, id, kind, compiled_fields) = {
         let mut unit = Unit::new(
             &engine,
             &natives,
@@ -497,7 +721,9 @@ pub fn load_with(
             "record",
             &mut compiled_diagnostics,
         );
-        let mut compile = |value: &Spanned<String>, key: &str| {
+        unit.functions(functions.as_ref());
+        unit.lets(lets.iter().map(|(name, _)| name.value.clone()).collect());
+        let compile = |unit: &mut Unit, value: &Spanned<String>, key: &str| {
             let expression = load::expression(&source, value);
             if expression.text.trim().is_empty() {
                 return None;
@@ -508,6 +734,17 @@ pub fn load_with(
                 expression,
             })
         };
+        let mut compiled_lets: Vec<Option<(String, Compiled)>> = Vec::with_capacity(lets.len());
+        for (name, value) in &lets {
+            let compiled = compile(&mut unit, value, &format!("let.{}", name.value));
+            compiled_lets.push(compiled.map(|c| (name.value.clone(), c)));
+            unit.enter_let();
+        }
+        let time_value = time
+            .value
+            .as_ref()
+            .map(|v| compile(&mut unit, v, "time.value"));
+        let mut compile = |value: &Spanned<String>, key: &str| compile(&mut unit, value, key);
         let id = file.id.as_ref().map(|id| compile(id, "id"));
         let kind = compile(&file.kind, "kind");
         let compiled_fields: Vec<Option<(ImmutableString, Compiled)>> = fields
@@ -517,18 +754,22 @@ pub fn load_with(
                     .map(|c| (ImmutableString::from(name.value.as_str()), c))
             })
             .collect();
-        (id, kind, compiled_fields)
+        (compiled_lets, time_value, id, kind, compiled_fields)
     };
-    for (key, value) in [
-        ("kind".to_string(), Some(&file.kind)),
-        ("id".to_string(), file.id.as_ref()),
-    ]
-    .into_iter()
-    .chain(
-        fields
-            .iter()
-            .map(|(n, v)| (format!("fields.{}", n.value), Some(*v))),
-    ) {
+    for (key, value) in lets
+        .iter()
+        .map(|(n, v)| (format!("let.{}", n.value), Some(*v)))
+        .chain([
+            ("time.value".to_string(), time.value.as_ref()),
+            ("kind".to_string(), Some(&file.kind)),
+            ("id".to_string(), file.id.as_ref()),
+        ])
+        .chain(
+            fields
+                .iter()
+                .map(|(n, v)| (format!("fields.{}", n.value), Some(*v))),
+        )
+    {
         if let Some(value) = value
             && value.value.trim().is_empty()
         {
@@ -577,14 +818,23 @@ pub fn load_with(
     }
 
     let failed = diagnostics.iter().any(|d| d.level == Level::Error);
+    let source = match (&time.field, &time.fields, time_value) {
+        (Some(field), None, None) => Some(TimeSource::Fields(vec![field.value.clone()])),
+        (None, Some(fields), None) => Some(TimeSource::Fields(
+            fields.value.iter().map(|f| f.value.clone()).collect(),
+        )),
+        (None, None, Some(compiled)) => compiled.map(TimeSource::Value),
+        _ => None,
+    };
     let mapping = match (
         failed,
-        time_format,
+        (time_format, source),
         kind,
         id,
         compiled_fields.into_iter().collect::<Option<Vec<_>>>(),
+        compiled_lets.into_iter().collect::<Option<Vec<_>>>(),
     ) {
-        (false, Some(time_format), Some(kind), id, Some(fields))
+        (false, (Some(time_format), Some(time)), Some(kind), id, Some(fields), Some(lets))
             if id.as_ref().is_none_or(Option::is_some) =>
         {
             Some(Mapping {
@@ -596,7 +846,9 @@ pub fn load_with(
                 title: file.title.value.clone(),
                 engine,
                 lists,
-                time_field: time.field.value.clone(),
+                functions,
+                lets,
+                time,
                 time_format,
                 id: id.flatten(),
                 kind,

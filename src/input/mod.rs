@@ -752,7 +752,12 @@ impl<R: BufRead> EventReader<R> {
         };
         let required: Vec<&str> = match &self.mapper {
             None => vec!["time", "kind"],
-            Some(mapper) => vec![mapper.mapping().time_field()],
+            Some(mapper) => mapper
+                .mapping()
+                .time_fields()
+                .iter()
+                .map(String::as_str)
+                .collect(),
         };
         for wanted in required {
             if find(wanted).is_none() {
