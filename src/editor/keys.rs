@@ -199,6 +199,7 @@ mod tests {
                 "functions",
                 "geography",
                 "lists",
+                "others",
                 "parties",
                 "sources",
                 "terms",
