@@ -87,6 +87,7 @@ pub fn compile(agreements: Vec<Agreement>, limits: &Limits) -> (Option<Program>,
             "event",
             &mut diagnostics,
         );
+        unit.blocks = true;
         unit.parties = agreement.chargeable().map(|(c, _)| c.clone()).collect();
         unit.geography = agreement.geography.clone();
         unit.functions(agreement.functions.as_ref());
@@ -252,6 +253,8 @@ pub(crate) struct Unit<'a> {
     natives: &'a HashMap<String, HashSet<usize>>,
     scope: Scope<'static>,
     diagnostics: &'a mut Vec<Diagnostic>,
+    /// Whether an expression may be a statement block (`crate::expr::block`): in agreements.
+    pub(crate) blocks: bool,
     functions: AST,
     function_names: HashSet<(String, usize)>,
     /// The agreement's party codes, for help text.
@@ -283,6 +286,7 @@ impl<'a> Unit<'a> {
             natives,
             scope,
             diagnostics,
+            blocks: false,
             functions: AST::empty(),
             function_names: HashSet::new(),
             parties: Vec::new(),
@@ -448,10 +452,7 @@ impl<'a> Unit<'a> {
         fields: &mut Fields,
         limits: &Limits,
     ) -> (Option<Condition>, Option<Dispatch>) {
-        let Ok(ast) = self
-            .engine
-            .compile_expression_with_scope(&self.scope, &when.text)
-        else {
+        let Ok(ast) = self.compile_text(&self.scope, &when.text) else {
             return (None, None);
         };
         let mut cx = self.native_context(agreement, fields, limits);
@@ -488,10 +489,15 @@ impl<'a> Unit<'a> {
         let mut scope = self.scope.clone();
         scope.push("trigger", ());
         let ast = self
-            .engine
-            .compile_expression_with_scope(&scope, &require.text)
-            .map_err(|err| {
-                let (line, column) = position_from(require, (1, 1), err.position());
+            .compile_text(&scope, &require.text)
+            .map_err(|problem| {
+                let at = match problem {
+                    crate::expr::block::Problem::Syntax(err) => err.position(),
+                    crate::expr::block::Problem::Refused(refused) => {
+                        refused.first().map_or(Position::NONE, |r| r.at)
+                    }
+                };
+                let (line, column) = position_from(require, (1, 1), at);
                 Diagnostic::warning(
                     Code::UnindexedDeadline,
                     &require.source,
@@ -527,10 +533,7 @@ impl<'a> Unit<'a> {
 
     /// Decides how to evaluate a condition that compiled cleanly.
     fn plan(&self, when: &Expression) -> Plan {
-        let Ok(ast) = self
-            .engine
-            .compile_expression_with_scope(&self.scope, &when.text)
-        else {
+        let Ok(ast) = self.compile_text(&self.scope, &when.text) else {
             return Plan::Whole(None);
         };
         let chain = match ast.statements() {
@@ -575,7 +578,7 @@ impl<'a> Unit<'a> {
         if !self.few_switch_cases(expression, text, at) {
             return None;
         }
-        match self.engine.compile_expression_with_scope(&self.scope, text) {
+        match self.compile_text(&self.scope, text) {
             Ok(ast) => {
                 let clean = self.check_calls(&ast, expression, at);
                 clean.then(|| {
@@ -587,11 +590,32 @@ impl<'a> Unit<'a> {
                     merged
                 })
             }
-            Err(err) => {
+            Err(crate::expr::block::Problem::Syntax(err)) => {
                 self.parse_error(expression, key, at, &err);
                 None
             }
+            Err(crate::expr::block::Problem::Refused(refused)) => {
+                for refusal in refused {
+                    let (line, column) = position_from(expression, at, refusal.at);
+                    self.diagnostics.push(
+                        Diagnostic::error(
+                            Code::InvalidBlock,
+                            &expression.source,
+                            line,
+                            column,
+                            format!("invalid block in `{key}`: {}", refusal.message),
+                        )
+                        .with_help(refusal.help),
+                    );
+                }
+                None
+            }
         }
+    }
+
+    /// `text` compiled with `scope`: an expression, or a block where this unit allows them.
+    fn compile_text(&self, scope: &Scope, text: &str) -> Result<AST, crate::expr::block::Problem> {
+        crate::expr::block::compile(self.engine, scope, text, self.blocks)
     }
 
     fn parse_error(
@@ -690,6 +714,9 @@ impl<'a> Unit<'a> {
                     "Unexpected 'and'" | "Unexpected 'or'" | "Unexpected 'not'" => {
                         Some("write `&&` for and, `||` for or, `!` for not")
                     }
+                    "Expecting ';' to terminate this statement" if self.blocks => Some(
+                        "end the statement before it with `;` (a block's statements are separated by `;`), or close a `{` before it with `}`",
+                    ),
                     _ if text.starts_with("Invalid character") => Some(
                         "text is written in double quotes: \"IQ\" (single quotes hold one character)",
                     ),
