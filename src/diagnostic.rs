@@ -80,11 +80,15 @@ pub enum Code {
     /// a name it may only read (`event`, `trigger`, `key`, a list), defines a function, or
     /// ends without a value.
     InvalidBlock,
+    /// Warning: an expression the replay would remember by the values of the fields it reads
+    /// could read any field (`event[name]`, `has(name)`, a function pointer), so it is
+    /// evaluated afresh on every event.
+    MemoOff,
 }
 
 impl Code {
     /// Every code, so that documentation and tests can list them.
-    pub const ALL: [Code; 24] = [
+    pub const ALL: [Code; 25] = [
         Code::Io,
         Code::FileRefused,
         Code::YamlSyntax,
@@ -109,6 +113,7 @@ impl Code {
         Code::UnknownValue,
         Code::VocabularyConflict,
         Code::InvalidBlock,
+        Code::MemoOff,
     ];
 
     /// The code as printed: `error[unknown-key]`.
@@ -138,6 +143,7 @@ impl Code {
             Code::UnknownValue => "unknown-value",
             Code::VocabularyConflict => "vocabulary-conflict",
             Code::InvalidBlock => "invalid-block",
+            Code::MemoOff => "memo-off",
         }
     }
 }

@@ -147,6 +147,7 @@ pub fn compile(agreements: Vec<Agreement>, limits: &Limits) -> (Option<Program>,
             (Some(reads), Some(fields)) => reads.extend(fields),
             (reads, _) => *reads = None,
         }
+        let memo_off = std::mem::take(&mut unit.memo_off);
         // The vocabulary's errors, whatever else failed: all problems in one run.
         let written = crate::check::lint::written(agreement, &parser);
         crate::check::vocabulary::agreement(agreement, &written, &mut diagnostics);
@@ -156,6 +157,7 @@ pub fn compile(agreements: Vec<Agreement>, limits: &Limits) -> (Option<Program>,
         if agreement.valid && count_errors(&diagnostics) == errors_before {
             crate::check::lint::agreement(agreement, &parser, &mut diagnostics);
             diagnostics.extend(unindexed);
+            diagnostics.extend(memo_off);
         }
     }
     let vocabulary = merged_vocabulary(&agreements, &mut diagnostics);
@@ -255,6 +257,9 @@ pub(crate) struct Unit<'a> {
     diagnostics: &'a mut Vec<Diagnostic>,
     /// Whether an expression may be a statement block (`crate::expr::block`): in agreements.
     pub(crate) blocks: bool,
+    /// `memo-off` warnings: where an expression the replay would remember by the fields it
+    /// reads could read any field (given with the other warnings, for a file without errors).
+    memo_off: Vec<Diagnostic>,
     functions: AST,
     function_names: HashSet<(String, usize)>,
     /// The agreement's party codes, for help text.
@@ -287,6 +292,7 @@ impl<'a> Unit<'a> {
             scope,
             diagnostics,
             blocks: false,
+            memo_off: Vec::new(),
             functions: AST::empty(),
             function_names: HashSet::new(),
             parties: Vec::new(),
@@ -347,6 +353,10 @@ impl<'a> Unit<'a> {
                     .collect();
                 self.no_built_in_names(functions);
                 self.check_calls(&ast, functions, (1, 1));
+                if let Err(unbounded) = crate::expr::reads::reads(&ast) {
+                    // Merged into every expression, which is then remembered by nothing.
+                    self.memo_off(functions, "functions", (1, 1), unbounded);
+                }
                 self.functions = ast;
             }
             Err(err) => {
@@ -582,6 +592,14 @@ impl<'a> Unit<'a> {
             Ok(ast) => {
                 let clean = self.check_calls(&ast, expression, at);
                 clean.then(|| {
+                    // A deadline's `require` is never remembered (it reads `trigger` too); a
+                    // mapping's expressions neither.
+                    if self.subject == "event"
+                        && key != "require"
+                        && let Err(unbounded) = crate::expr::reads::reads(&ast)
+                    {
+                        self.memo_off(expression, key, at, unbounded);
+                    }
                     let merged = self.functions.merge(&ast);
                     match (&mut self.reads, crate::expr::reads::read_set(&merged)) {
                         (Some(reads), Some(fields)) => reads.extend(fields),
@@ -616,6 +634,37 @@ impl<'a> Unit<'a> {
     /// `text` compiled with `scope`: an expression, or a block where this unit allows them.
     fn compile_text(&self, scope: &Scope, text: &str) -> Result<AST, crate::expr::block::Problem> {
         crate::expr::block::compile(self.engine, scope, text, self.blocks)
+    }
+
+    /// A `memo-off` warning: `expression` (under `key`; its text starts at `at`) could read
+    /// any field, at `unbounded`, so the replay evaluates it afresh on every event.
+    fn memo_off(
+        &mut self,
+        expression: &Expression,
+        key: &str,
+        at: (u64, u64),
+        unbounded: crate::expr::reads::Unbounded,
+    ) {
+        let (line, column) = position_from(expression, at, unbounded.at);
+        let (message, help) = if key == "functions" {
+            (
+                format!(
+                    "the memo is off for every expression of this agreement: in `functions`, {}",
+                    unbounded.why
+                ),
+                "each is evaluated afresh on every event it reaches (slower, never wrong): name each field in the text (`e.FIELD`, `e[\"FIELD\"]`) to have them remembered by the fields' values",
+            )
+        } else {
+            (
+                format!("the memo is off for this `{key}`: {}", unbounded.why),
+                "it is evaluated afresh on every event it reaches (slower, never wrong): name each field in the text (`event.FIELD`, `event[\"FIELD\"]`) to have it remembered by the fields' values",
+            )
+        };
+        let warning = Diagnostic::warning(Code::MemoOff, &expression.source, line, column, message)
+            .with_help(help);
+        if !self.memo_off.contains(&warning) {
+            self.memo_off.push(warning);
+        }
     }
 
     fn parse_error(
