@@ -76,11 +76,19 @@ pub enum Code {
     UnknownValue,
     /// A field declared twice, in two ways, by the vocabularies of one agreement or one run.
     VocabularyConflict,
+    /// A statement block (`let …; …` in an expression-valued key) that binds again or assigns
+    /// a name it may only read (`event`, `trigger`, `key`, a list), defines a function, or
+    /// ends without a value.
+    InvalidBlock,
+    /// Warning: an expression the replay would remember by the values of the fields it reads
+    /// could read any field (`event[name]`, `has(name)`, a function pointer), so it is
+    /// evaluated afresh on every event.
+    MemoOff,
 }
 
 impl Code {
     /// Every code, so that documentation and tests can list them.
-    pub const ALL: [Code; 23] = [
+    pub const ALL: [Code; 25] = [
         Code::Io,
         Code::FileRefused,
         Code::YamlSyntax,
@@ -104,6 +112,8 @@ impl Code {
         Code::UndeclaredField,
         Code::UnknownValue,
         Code::VocabularyConflict,
+        Code::InvalidBlock,
+        Code::MemoOff,
     ];
 
     /// The code as printed: `error[unknown-key]`.
@@ -132,6 +142,8 @@ impl Code {
             Code::UndeclaredField => "undeclared-field",
             Code::UnknownValue => "unknown-value",
             Code::VocabularyConflict => "vocabulary-conflict",
+            Code::InvalidBlock => "invalid-block",
+            Code::MemoOff => "memo-off",
         }
     }
 }

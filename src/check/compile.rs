@@ -87,6 +87,7 @@ pub fn compile(agreements: Vec<Agreement>, limits: &Limits) -> (Option<Program>,
             "event",
             &mut diagnostics,
         );
+        unit.blocks = true;
         unit.parties = agreement.chargeable().map(|(c, _)| c.clone()).collect();
         unit.geography = agreement.geography.clone();
         unit.functions(agreement.functions.as_ref());
@@ -146,6 +147,7 @@ pub fn compile(agreements: Vec<Agreement>, limits: &Limits) -> (Option<Program>,
             (Some(reads), Some(fields)) => reads.extend(fields),
             (reads, _) => *reads = None,
         }
+        let memo_off = std::mem::take(&mut unit.memo_off);
         // The vocabulary's errors, whatever else failed: all problems in one run.
         let written = crate::check::lint::written(agreement, &parser);
         crate::check::vocabulary::agreement(agreement, &written, &mut diagnostics);
@@ -155,6 +157,7 @@ pub fn compile(agreements: Vec<Agreement>, limits: &Limits) -> (Option<Program>,
         if agreement.valid && count_errors(&diagnostics) == errors_before {
             crate::check::lint::agreement(agreement, &parser, &mut diagnostics);
             diagnostics.extend(unindexed);
+            diagnostics.extend(memo_off);
         }
     }
     let vocabulary = merged_vocabulary(&agreements, &mut diagnostics);
@@ -252,6 +255,11 @@ pub(crate) struct Unit<'a> {
     natives: &'a HashMap<String, HashSet<usize>>,
     scope: Scope<'static>,
     diagnostics: &'a mut Vec<Diagnostic>,
+    /// Whether an expression may be a statement block (`crate::expr::block`): in agreements.
+    pub(crate) blocks: bool,
+    /// `memo-off` warnings: where an expression the replay would remember by the fields it
+    /// reads could read any field (given with the other warnings, for a file without errors).
+    memo_off: Vec<Diagnostic>,
     functions: AST,
     function_names: HashSet<(String, usize)>,
     /// The agreement's party codes, for help text.
@@ -283,6 +291,8 @@ impl<'a> Unit<'a> {
             natives,
             scope,
             diagnostics,
+            blocks: false,
+            memo_off: Vec::new(),
             functions: AST::empty(),
             function_names: HashSet::new(),
             parties: Vec::new(),
@@ -343,6 +353,10 @@ impl<'a> Unit<'a> {
                     .collect();
                 self.no_built_in_names(functions);
                 self.check_calls(&ast, functions, (1, 1));
+                if let Err(unbounded) = crate::expr::reads::reads(&ast) {
+                    // Merged into every expression, which is then remembered by nothing.
+                    self.memo_off(functions, "functions", (1, 1), unbounded);
+                }
                 self.functions = ast;
             }
             Err(err) => {
@@ -448,10 +462,7 @@ impl<'a> Unit<'a> {
         fields: &mut Fields,
         limits: &Limits,
     ) -> (Option<Condition>, Option<Dispatch>) {
-        let Ok(ast) = self
-            .engine
-            .compile_expression_with_scope(&self.scope, &when.text)
-        else {
+        let Ok(ast) = self.compile_text(&self.scope, &when.text) else {
             return (None, None);
         };
         let mut cx = self.native_context(agreement, fields, limits);
@@ -488,10 +499,15 @@ impl<'a> Unit<'a> {
         let mut scope = self.scope.clone();
         scope.push("trigger", ());
         let ast = self
-            .engine
-            .compile_expression_with_scope(&scope, &require.text)
-            .map_err(|err| {
-                let (line, column) = position_from(require, (1, 1), err.position());
+            .compile_text(&scope, &require.text)
+            .map_err(|problem| {
+                let at = match problem {
+                    crate::expr::block::Problem::Syntax(err) => err.position(),
+                    crate::expr::block::Problem::Refused(refused) => {
+                        refused.first().map_or(Position::NONE, |r| r.at)
+                    }
+                };
+                let (line, column) = position_from(require, (1, 1), at);
                 Diagnostic::warning(
                     Code::UnindexedDeadline,
                     &require.source,
@@ -527,10 +543,7 @@ impl<'a> Unit<'a> {
 
     /// Decides how to evaluate a condition that compiled cleanly.
     fn plan(&self, when: &Expression) -> Plan {
-        let Ok(ast) = self
-            .engine
-            .compile_expression_with_scope(&self.scope, &when.text)
-        else {
+        let Ok(ast) = self.compile_text(&self.scope, &when.text) else {
             return Plan::Whole(None);
         };
         let chain = match ast.statements() {
@@ -575,10 +588,18 @@ impl<'a> Unit<'a> {
         if !self.few_switch_cases(expression, text, at) {
             return None;
         }
-        match self.engine.compile_expression_with_scope(&self.scope, text) {
+        match self.compile_text(&self.scope, text) {
             Ok(ast) => {
                 let clean = self.check_calls(&ast, expression, at);
                 clean.then(|| {
+                    // A deadline's `require` is never remembered (it reads `trigger` too); a
+                    // mapping's expressions neither.
+                    if self.subject == "event"
+                        && key != "require"
+                        && let Err(unbounded) = crate::expr::reads::reads(&ast)
+                    {
+                        self.memo_off(expression, key, at, unbounded);
+                    }
                     let merged = self.functions.merge(&ast);
                     match (&mut self.reads, crate::expr::reads::read_set(&merged)) {
                         (Some(reads), Some(fields)) => reads.extend(fields),
@@ -587,10 +608,62 @@ impl<'a> Unit<'a> {
                     merged
                 })
             }
-            Err(err) => {
+            Err(crate::expr::block::Problem::Syntax(err)) => {
                 self.parse_error(expression, key, at, &err);
                 None
             }
+            Err(crate::expr::block::Problem::Refused(refused)) => {
+                for refusal in refused {
+                    let (line, column) = position_from(expression, at, refusal.at);
+                    self.diagnostics.push(
+                        Diagnostic::error(
+                            Code::InvalidBlock,
+                            &expression.source,
+                            line,
+                            column,
+                            format!("invalid block in `{key}`: {}", refusal.message),
+                        )
+                        .with_help(refusal.help),
+                    );
+                }
+                None
+            }
+        }
+    }
+
+    /// `text` compiled with `scope`: an expression, or a block where this unit allows them.
+    fn compile_text(&self, scope: &Scope, text: &str) -> Result<AST, crate::expr::block::Problem> {
+        crate::expr::block::compile(self.engine, scope, text, self.blocks)
+    }
+
+    /// A `memo-off` warning: `expression` (under `key`; its text starts at `at`) could read
+    /// any field, at `unbounded`, so the replay evaluates it afresh on every event.
+    fn memo_off(
+        &mut self,
+        expression: &Expression,
+        key: &str,
+        at: (u64, u64),
+        unbounded: crate::expr::reads::Unbounded,
+    ) {
+        let (line, column) = position_from(expression, at, unbounded.at);
+        let (message, help) = if key == "functions" {
+            (
+                format!(
+                    "the memo is off for every expression of this agreement: in `functions`, {}",
+                    unbounded.why
+                ),
+                "each is evaluated afresh on every event it reaches (slower, never wrong): name each field in the text (`e.FIELD`, `e[\"FIELD\"]`) to have them remembered by the fields' values",
+            )
+        } else {
+            (
+                format!("the memo is off for this `{key}`: {}", unbounded.why),
+                "it is evaluated afresh on every event it reaches (slower, never wrong): name each field in the text (`event.FIELD`, `event[\"FIELD\"]`) to have it remembered by the fields' values",
+            )
+        };
+        let warning = Diagnostic::warning(Code::MemoOff, &expression.source, line, column, message)
+            .with_help(help);
+        if !self.memo_off.contains(&warning) {
+            self.memo_off.push(warning);
         }
     }
 
@@ -690,6 +763,9 @@ impl<'a> Unit<'a> {
                     "Unexpected 'and'" | "Unexpected 'or'" | "Unexpected 'not'" => {
                         Some("write `&&` for and, `||` for or, `!` for not")
                     }
+                    "Expecting ';' to terminate this statement" if self.blocks => Some(
+                        "end the statement before it with `;` (a block's statements are separated by `;`), or close a `{` before it with `}`",
+                    ),
                     _ if text.starts_with("Invalid character") => Some(
                         "text is written in double quotes: \"IQ\" (single quotes hold one character)",
                     ),

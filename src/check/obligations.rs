@@ -43,9 +43,14 @@ pub(crate) fn analyse(
     max_text: usize,
 ) -> Result<Settling, Unindexed> {
     let Some(operands) = operands(ast) else {
+        let why = if crate::expr::block::is_block(ast) {
+            "it is a block of statements, and only an expression's `&&` chain is analysed"
+        } else {
+            "`require` is not one expression"
+        };
         return Err(Unindexed {
             at: Position::NONE,
-            why: "`require` is not one expression".into(),
+            why: why.into(),
         });
     };
     let reads_trigger = |e: &Expr| {

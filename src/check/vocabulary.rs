@@ -9,7 +9,8 @@
 //! nearest declared name, instead of a condition that silently never holds.
 //!
 //! Functions are held to it too: a parameter that some call passes `event` or `trigger` (or a
-//! parameter bound so, through other functions) is read as an event inside the function.
+//! parameter bound so, through other functions) is read as an event inside the function. So
+//! are the names a statement block binds to either (`let e = event; e.tanks > 75`).
 //!
 //! Sound, like the warnings: only names written in the text are checked. A computed field name
 //! (`event[name]`) or a kind built at run time cannot be, and is left to the replay, which
@@ -68,8 +69,14 @@ type FunctionSubjects = ((usize, usize), (usize, usize), HashSet<String>);
 impl Subjects {
     fn of(w: &Written, bound: &HashMap<String, BTreeSet<usize>>) -> Subjects {
         if w.key != "functions" {
+            // And the names a block binds to either (`let e = event;`).
+            let aliases = w.aliases.iter().map(|(name, _)| name.clone());
             return Subjects {
-                everywhere: ["event", "trigger"].map(String::from).into_iter().collect(),
+                everywhere: ["event", "trigger"]
+                    .map(String::from)
+                    .into_iter()
+                    .chain(aliases)
+                    .collect(),
                 functions: Vec::new(),
             };
         }

@@ -2,6 +2,8 @@
 //! than one stage needs.
 //!
 //! - [`sandbox`]: the one place that builds a Rhai `Engine` (limits, no IO, strict variables);
+//! - `block`: an expression-valued key's text compiled as an expression or, failing that, as a
+//!   statement block (`let`, `if`, …), with what a block may not do refused;
 //! - [`cost`]: the cost model (units per evaluation, bytes allocated, units per thread);
 //! - `clean`: the cleaning helpers of mapping expressions (`number`, `trimmed`, …);
 //! - `spatial`: `inside`, `distance_km`, `nearest_place` over an agreement's geography;
@@ -19,6 +21,7 @@ use rhai::{Array, Dynamic, Scope};
 use crate::load::ListItem;
 use crate::load::agreement::Agreement;
 
+pub(crate) mod block;
 pub(crate) mod clean;
 pub mod cost;
 pub(crate) mod position;

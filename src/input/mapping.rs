@@ -435,6 +435,12 @@ pub fn load_with(
     reader: crate::load::FileReader,
 ) -> (Option<Mapping>, Vec<Diagnostic>) {
     let source = SourceFile::new(name, text);
+    // An expression YAML read as a tag (`kind: !record.type`) reaches the typed read as what is
+    // left of it, or as nothing: the tag is the problem to show.
+    let tags = crate::load::shape::mapping_tags(&source, text);
+    if !tags.is_empty() {
+        return (None, tags);
+    }
     let file: MappingFile = match serde_saphyr::from_str(text) {
         Ok(file) => file,
         Err(err) => {

@@ -305,10 +305,7 @@ pub(crate) fn yaml_diagnostic(source: &SourceFile, err: &serde_saphyr::Error) ->
         )
     } else if message.starts_with("while scanning a tag") {
         // `when: !event.has("x")`: YAML reads a leading `!` as a tag (issue 14).
-        (
-            "a value starting with `!` is a YAML tag, not Rhai's `not`".to_string(),
-            Some("quote the condition: when: '!event.has(\"x\")'"),
-        )
+        return tag_diagnostic(source, line, column, None);
     } else if message == "expected string scalar"
         && source
             .line(line)
@@ -354,6 +351,75 @@ pub(crate) fn yaml_diagnostic(source: &SourceFile, err: &serde_saphyr::Error) ->
     let mut d = Diagnostic::error(Code::YamlSyntax, source, line, column, message);
     d.help = help.map(str::to_string);
     d
+}
+
+/// A value that YAML read as a tag because it starts with `!` (`when: !event.has("x")`,
+/// `message: !{event.kind} happened`, `- !(event.kind == "b")` in a sequence's steps): an
+/// error at the `!` (`line`, `column`), whose help writes the value quoted, under its key as
+/// found on the line. `what` names the value (`step`); `None`: from the key.
+///
+/// YAML reads `!…` up to the next space as a tag: a tag it cannot read is a syntax error, one
+/// it can (`!event.flag`) is dropped with the text it took, leaving the rest of the value, or
+/// none — so the loaders look for a tag before every expression (`shape::tags`).
+pub(crate) fn tag_diagnostic(
+    source: &SourceFile,
+    line: u64,
+    column: u64,
+    what: Option<&str>,
+) -> Diagnostic {
+    let text = source.line(line).unwrap_or("");
+    let at = usize::try_from(column.saturating_sub(1)).unwrap_or(usize::MAX);
+    let before: String = text.chars().take(at).collect();
+    let rest: String = text.chars().skip(at).collect();
+    // The value as written: up to a comment, and in a flow mapping or list, its closing
+    // brackets.
+    let mut value = rest.split(" #").next().unwrap_or("").trim_end();
+    if before.contains(['{', '[']) {
+        value = value.trim_end_matches(['}', ']', ',', ' ']);
+    }
+    let head = before.trim_end();
+    let key = match head.strip_suffix(':') {
+        Some(key) => key.rsplit(['{', ',', ' ']).next().unwrap_or("").trim(),
+        None if head.ends_with('-') => "-",
+        None => "",
+    };
+    let what = what.unwrap_or(match key {
+        "when" | "require" => "condition",
+        "message" => "message",
+        "-" if parent_key(source, line, before.len() - before.trim_start().len()) == "steps" => {
+            "step"
+        }
+        "-" => "item",
+        _ => "value",
+    });
+    let quoted = format!("'{}'", value.replace('\'', "''"));
+    let written = match key {
+        "" => quoted,
+        "-" => format!("- {quoted}"),
+        key => format!("{key}: {quoted}"),
+    };
+    let message = if key == "message" {
+        "a value starting with `!` is a YAML tag, not text"
+    } else {
+        "a value starting with `!` is a YAML tag, not Rhai's `not`"
+    };
+    Diagnostic::error(Code::YamlSyntax, source, line, column, message.to_string())
+        .with_help(format!("quote the {what}: {written}"))
+}
+
+/// The key of the block list whose item's `-` is at `indent` on `line`: the nearest line above
+/// that is a key (`steps:`) at that indentation or less.
+fn parent_key(source: &SourceFile, line: u64, indent: usize) -> &str {
+    (1..line)
+        .rev()
+        .filter_map(|n| source.line(n))
+        .find_map(|text| {
+            let code = text.split(" #").next().unwrap_or("").trim_end();
+            let own = code.len() - code.trim_start().len();
+            let key = code.trim_start().strip_suffix(':')?;
+            (own <= indent && !key.starts_with('-') && !code.trim().is_empty()).then_some(key)
+        })
+        .unwrap_or("")
 }
 
 /// A YAML string value as an [`Expression`] that knows where each of its characters is in

@@ -118,6 +118,10 @@ pub(crate) enum Expected {
     Each(Box<Expected>),
     /// Anything (a scalar, or a value the typed read checks).
     Any,
+    /// A Rhai expression: a value YAML read as a tag (`when: !event.has("x")`) is an error
+    /// here, since the typed read gets what is left of it, or nothing. The name of what it is,
+    /// for help (`step`; `None`: from its key).
+    Expression(Option<&'static str>),
 }
 
 fn keys(list: Vec<(&'static str, bool, Expected)>) -> Expected {
@@ -140,18 +144,18 @@ fn agreement() -> Expected {
         ("text", false, Any),
         ("description", false, Any),
         ("severity", false, Any),
-        ("breached_by", true, Any),
+        ("breached_by", true, Expected::Expression(None)),
         ("effective", false, period()),
         ("sources", false, Any),
-        ("when", false, Any),
-        ("message", false, Any),
+        ("when", false, Expected::Expression(None)),
+        ("message", false, Expected::Expression(None)),
         (
             "threshold",
             false,
             keys(vec![
                 ("count", true, Any),
                 ("within", true, Any),
-                ("by", false, Any),
+                ("by", false, Expected::Expression(None)),
             ]),
         ),
         (
@@ -160,7 +164,7 @@ fn agreement() -> Expected {
             keys(vec![
                 ("within", false, Any),
                 ("before", false, Any),
-                ("require", true, Any),
+                ("require", true, Expected::Expression(None)),
             ]),
         ),
         (
@@ -168,7 +172,7 @@ fn agreement() -> Expected {
             false,
             keys(vec![
                 ("within", true, Any),
-                ("by", false, Any),
+                ("by", false, Expected::Expression(None)),
                 ("keys", false, Any),
             ]),
         ),
@@ -177,8 +181,12 @@ fn agreement() -> Expected {
             false,
             keys(vec![
                 ("within", true, Any),
-                ("by", false, Any),
-                ("steps", true, Any),
+                ("by", false, Expected::Expression(None)),
+                (
+                    "steps",
+                    true,
+                    Expected::Each(Box::new(Expected::Expression(Some("step")))),
+                ),
             ]),
         ),
     ]);
@@ -248,7 +256,7 @@ pub(crate) fn vocabulary_body(file: bool) -> Expected {
 pub fn vocabulary_keys(source: &SourceFile, text: &str) -> Option<Vec<Diagnostic>> {
     let root: Spanned<Node> = serde_saphyr::from_str(text).ok()?;
     let mut found = Vec::new();
-    walk(source, &root, &vocabulary_body(true), &mut found);
+    walk(source, &root, &vocabulary_body(true), true, &mut found);
     found.sort_by_key(|d| (d.line, d.column));
     Some(found)
 }
@@ -258,18 +266,73 @@ pub fn vocabulary_keys(source: &SourceFile, text: &str) -> Option<Vec<Diagnostic
 pub(crate) fn check(source: &SourceFile, text: &str) -> Option<Vec<Diagnostic>> {
     let root: Spanned<Node> = serde_saphyr::from_str(text).ok()?;
     let mut found = Vec::new();
-    walk(source, &root, &agreement(), &mut found);
+    walk(source, &root, &agreement(), true, &mut found);
     found.sort_by_key(|d| (d.line, d.column));
     Some(found)
 }
 
+/// Every expression of a mapping file (`let`, `time.value`, `id`, `kind`, `fields`) that YAML
+/// read as a tag (`kind: !record.type`), in file order; nothing when the text is not YAML this pass can read (the typed read reports that).
+/// Its keys are the typed read's to check.
+pub(crate) fn mapping_tags(source: &SourceFile, text: &str) -> Vec<Diagnostic> {
+    let Ok(root) = serde_saphyr::from_str::<Spanned<Node>>(text) else {
+        return Vec::new();
+    };
+    let expression = || Expected::Expression(None);
+    let mapping = keys(vec![
+        ("let", false, Expected::Named(Box::new(expression()))),
+        ("time", false, keys(vec![("value", false, expression())])),
+        ("id", false, expression()),
+        ("kind", false, expression()),
+        ("fields", false, Expected::Named(Box::new(expression()))),
+    ]);
+    let mut found = Vec::new();
+    walk(source, &root, &mapping, false, &mut found);
+    found.sort_by_key(|d| (d.line, d.column));
+    found
+}
+
+/// Where the `!` of a tag before `node` is, if YAML read one: its line and column.
+fn tag(source: &SourceFile, node: &Spanned<Node>) -> Option<(u64, u64)> {
+    let (line, column) = (node.referenced.line(), node.referenced.column());
+    let text = source.line(line)?;
+    let at = usize::try_from(column.saturating_sub(1)).ok()?;
+    // The value's position is at the `!` (the tag read with it), or after the tag: the last
+    // word before it.
+    let before: String = text.chars().take(at).collect();
+    let start = if text.chars().nth(at) == Some('!') {
+        at
+    } else {
+        let word = before.trim_end().rsplit([' ', '{', ',', '[']).next()?;
+        if !word.starts_with('!') {
+            return None;
+        }
+        before.trim_end().chars().count() - word.chars().count()
+    };
+    // A tag follows its key's `:`, a list's `-` or a flow collection's `{`, `[` or `,` on its
+    // line; a `!` that starts a line of a block scalar (`when: |`) is text.
+    let head: String = text.chars().take(start).collect();
+    if !head.trim_end().ends_with([':', '-', '{', '[', ',']) {
+        return None;
+    }
+    Some((line, u64::try_from(start).ok()? + 1))
+}
+
+/// Checks `node` against `expected`: with `keys`, every unknown and missing key; always, every
+/// expression YAML read as a tag.
 fn walk(
     source: &SourceFile,
     node: &Spanned<Node>,
     expected: &Expected,
+    keys: bool,
     found: &mut Vec<Diagnostic>,
 ) {
     match (&node.value, expected) {
+        (_, Expected::Expression(what)) => {
+            if let Some((line, column)) = tag(source, node) {
+                found.push(crate::load::tag_diagnostic(source, line, column, *what));
+            }
+        }
         (Node::Map(entries), Expected::Keys(allowed)) => {
             let names: Vec<&str> = allowed.iter().map(|(name, _, _)| *name).collect();
             let mut present: BTreeMap<&str, ()> = BTreeMap::new();
@@ -277,13 +340,14 @@ fn walk(
                 match allowed.iter().find(|(name, _, _)| *name == key.value.0) {
                     Some((name, _, inner)) => {
                         present.insert(name, ());
-                        walk(source, value, inner, found);
+                        walk(source, value, inner, keys, found);
                     }
-                    None => found.push(unknown(source, key, &names)),
+                    None if keys => found.push(unknown(source, key, &names)),
+                    None => {}
                 }
             }
             for (name, required, _) in allowed {
-                if *required && !present.contains_key(name) {
+                if keys && *required && !present.contains_key(name) {
                     found.push(Diagnostic::error(
                         Code::MissingKey,
                         source,
@@ -296,12 +360,12 @@ fn walk(
         }
         (Node::Map(entries), Expected::Named(inner)) => {
             for (_, value) in entries {
-                walk(source, value, inner, found);
+                walk(source, value, inner, keys, found);
             }
         }
         (Node::List(items), Expected::Each(inner)) => {
             for item in items {
-                walk(source, item, inner, found);
+                walk(source, item, inner, keys, found);
             }
         }
         // A value of another shape is the typed read's to report.

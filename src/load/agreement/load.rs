@@ -210,6 +210,14 @@ pub fn load_with(
             return (None, vec![d.clone().with_help(help)]);
         }
     }
+    // A value YAML read as a tag (`when: !event.flag`) reaches the typed read as what is left
+    // of it, or as nothing ("term has no `when`"): the tag is the problem to show.
+    if keys
+        .iter()
+        .any(|d| d.code == crate::diagnostic::Code::YamlSyntax)
+    {
+        return (None, keys);
+    }
     let file: AgreementFile = match serde_saphyr::from_str(text) {
         Ok(file) => file,
         // The keys' problems say more than the typed read's first error when there are any.
