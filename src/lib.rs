@@ -58,7 +58,7 @@
 //! let outcome = run(&program, vec![input], RunOptions::default(), &mut violations).unwrap();
 //! assert_eq!(outcome.totals.events, 1);
 //! assert_eq!(violations.0.len(), 1);
-//! assert_eq!(violations.0[0].breached_by.as_deref(), Some("TR"));
+//! assert_eq!(violations.0[0].breached_by, ["TR"]);
 //! ```
 
 #![deny(missing_docs)]
