@@ -282,16 +282,11 @@ impl Sink for Collector<'_> {
         let tally = &mut self.tally;
         tally.violations += 1;
         // A violation charged to several counts once for each of them.
-        let unattributed = ["unattributed".to_string()];
-        let charged = match violation.breached_by.as_slice() {
-            [] => &unattributed[..],
-            codes => codes,
-        };
-        for party in charged {
+        for party in super::sections::charged_or_unattributed(&violation.breached_by) {
             match tally.by_party.get_mut(party) {
                 Some(count) => *count += 1,
                 None => {
-                    tally.by_party.insert(party.clone(), 1);
+                    tally.by_party.insert(party.to_string(), 1);
                 }
             }
         }
@@ -410,6 +405,13 @@ impl Released<'_> {
     }
 }
 
+/// The most parties whose claims a report counts one by one (`summary.claims`).
+pub const MAX_CLAIM_PARTIES: usize = 1024;
+
+/// Where the claims of the parties past [`MAX_CLAIM_PARTIES`] are counted: lowercase, so no
+/// party's code (uppercase) can be it.
+pub const OTHER_CLAIM_PARTIES: &str = "other parties";
+
 /// Counts what each party says of a violation's evidence: once per party and stance, however
 /// many of its events say it.
 fn count_claims(counts: &mut BTreeMap<String, super::ClaimCounts>, evidence: &[Evidence]) {
@@ -420,6 +422,14 @@ fn count_claims(counts: &mut BTreeMap<String, super::ClaimCounts>, evidence: &[E
     said.sort_unstable();
     said.dedup();
     for (party, says) in said {
+        // The parties come from the events, not the agreements: past MAX_CLAIM_PARTIES of them
+        // the rest are counted together, so that a log naming a new party on every line cannot
+        // grow the count with its length.
+        let party = if counts.contains_key(party) || counts.len() < MAX_CLAIM_PARTIES {
+            party
+        } else {
+            OTHER_CLAIM_PARTIES
+        };
         let count = match counts.get_mut(party) {
             Some(count) => count,
             None => counts.entry(party.to_string()).or_default(),
@@ -729,5 +739,42 @@ impl super::ViolationSource for Collected<'_> {
                 }))
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A log whose every event names a new party in its claims counts at most
+    /// `MAX_CLAIM_PARTIES` of them one by one, the rest together.
+    #[test]
+    fn claims_are_counted_for_a_bounded_number_of_parties() {
+        let evidence = |party: String| Evidence {
+            id: String::new(),
+            origin: Origin {
+                file: Rc::from("e.jsonl"),
+                line: 1,
+            },
+            time: DateTime::<Utc>::UNIX_EPOCH,
+            kind: "x".into(),
+            source: None,
+            hypothetical: false,
+            account: Vec::new(),
+            claims: vec![Claim {
+                party,
+                says: Stance::Alleges,
+                statement: None,
+                source: None,
+            }],
+        };
+        let mut counts = BTreeMap::new();
+        for i in 0..MAX_CLAIM_PARTIES + 10 {
+            count_claims(&mut counts, &[evidence(format!("P{i}"))]);
+        }
+        count_claims(&mut counts, &[evidence("P0".into())]);
+        assert_eq!(counts.len(), MAX_CLAIM_PARTIES + 1);
+        assert_eq!(counts.get(OTHER_CLAIM_PARTIES).map(|c| c.alleges), Some(10));
+        assert_eq!(counts.get("P0").map(|c| c.alleges), Some(2));
     }
 }
